@@ -1,0 +1,95 @@
+// Row input and output for the CLI: numeric CSV and JSON lines in, CSV or JSON lines out.
+// Parsing is by hand over a large read buffer (std::from_chars per field, no iostream per field).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tfjs_run::cli {
+
+enum class InputFormat { kCsv, kJsonLines };
+enum class OutputFormat { kCsv, kJsonLines };
+enum class HeaderMode { kAuto, kYes, kNo };
+
+struct RowReaderOptions {
+  InputFormat format = InputFormat::kCsv;
+  char delimiter = ',';
+  HeaderMode header = HeaderMode::kAuto;
+  // Which fields are features: comma-separated 0-based indices, inclusive ranges "1-13", or
+  // header names (CSV with a header, or JSON-lines object keys). Empty: every field.
+  std::string columns;
+};
+
+// Why a row was rejected. line is 1-based; column is the 1-based field index (0: whole row).
+struct RowError {
+  uint64_t line = 0;
+  size_t column = 0;
+  std::string message;
+  std::string ToString() const;
+};
+
+class RowReader {
+ public:
+  enum class Status { kRow, kEnd, kBadRow };
+
+  // Reads from `in` (not owned). Throws std::invalid_argument for a bad --columns spec.
+  RowReader(std::FILE* in, RowReaderOptions options);
+
+  // Reads the next data row into `values` (its feature columns, in order).
+  // kBadRow fills `error`; reading can go on with the next line.
+  Status Next(std::vector<float>& values, RowError& error);
+
+  uint64_t line() const { return line_; }                   // line of the row last returned
+  const std::vector<std::string>& header() const { return header_; }  // empty if none
+  // Number of features per row, once known (after the first row), else 0.
+  size_t feature_count() const { return selected_.empty() ? expected_fields_ : selected_.size(); }
+
+ private:
+  bool ReadLine(std::string_view& line);
+  Status ParseCsv(std::string_view line, std::vector<float>& values, RowError& error);
+  Status ParseJson(std::string_view line, std::vector<float>& values, RowError& error);
+  bool ResolveColumns(RowError& error);
+
+  std::FILE* in_;
+  RowReaderOptions options_;
+  std::vector<char> buffer_;
+  size_t begin_ = 0, end_ = 0;
+  bool eof_ = false;
+  std::string carry_;
+  bool carry_used_ = false;  // line points into carry_; clear it before the next read
+  uint64_t line_ = 0;
+  bool first_line_ = true;
+  std::vector<std::string> header_;
+  std::vector<std::string> json_keys_;
+  std::vector<size_t> selected_;  // field indices; empty = all
+  bool columns_resolved_ = false;
+  size_t expected_fields_ = 0;    // fields per CSV line, fixed by the first line
+  std::vector<std::string_view> fields_;
+};
+
+// Parses one number the way the CSV reader does (surrounding spaces and a leading '+' allowed).
+std::optional<float> ParseFloat(std::string_view text);
+
+// Writes output rows. Floats are printed in the shortest form that round-trips float32.
+class RowWriter {
+ public:
+  RowWriter(std::FILE* out, OutputFormat format, char delimiter = ',');
+  ~RowWriter();
+  void Write(const float* values, size_t count);
+  bool Flush();  // false on a write error
+
+ private:
+  std::FILE* out_;
+  OutputFormat format_;
+  char delimiter_;
+  std::string pending_;
+};
+
+// Appends the shortest round-trip text of `v` ("nan", "inf", "-inf" for non-finite).
+void AppendFloat(std::string& out, float v);
+
+}  // namespace tfjs_run::cli

@@ -1,0 +1,44 @@
+// The one exception type the runtime throws. It names the bundle and version it came from.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tfjs_run {
+
+enum class ErrorKind {
+  kBundleRead,      // the bundle file could not be read
+  kBundleCompile,   // the bundle's script does not compile (syntax error)
+  kBundleLoad,      // the bundle's top level or its load() threw or rejected
+  kLoadTimeout,     // load() did not settle before the deadline
+  kContract,        // the bundle does not expose a known contract, or breaks it
+  kBackend,         // the backend running is not the one the bundle asked for
+  kShape,           // input rows/cols do not match the bundle's declared shape
+  kPredict,         // predict() threw or rejected
+  kOutput,          // predict() returned something of the wrong type or length
+};
+
+const char* ErrorKindName(ErrorKind kind);
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, std::string message, std::string js_stack = {}, std::string bundle_name = {},
+        std::string bundle_version = {});
+
+  ErrorKind kind() const { return kind_; }
+  // The message alone, without the bundle prefix that what() carries.
+  const std::string& message() const { return message_; }
+  // The JavaScript stack trace, when the error came from JS; empty otherwise.
+  const std::string& js_stack() const { return js_stack_; }
+  const std::string& bundle_name() const { return bundle_name_; }
+  const std::string& bundle_version() const { return bundle_version_; }
+
+ private:
+  ErrorKind kind_;
+  std::string message_;
+  std::string js_stack_;
+  std::string bundle_name_;
+  std::string bundle_version_;
+};
+
+}  // namespace tfjs_run

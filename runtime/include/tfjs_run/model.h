@@ -1,0 +1,86 @@
+// Model: one bundle loaded into one V8 isolate, with a DenseMatrix predict call.
+//
+//   auto model = tfjs_run::Model::Load(tfjs_run::BundleSource::FromFile("ml.bundle.js"));
+//   tfjs_run::DenseMatrix out = model->Predict({rows.data(), n, 13});
+//
+// A Model is not thread-safe: call it from one thread at a time (it takes the isolate's lock
+// on every call, so using it from another thread is safe but serialised).
+// No V8 type appears in this header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tfjs_run/dense_matrix.h"
+#include "tfjs_run/error.h"
+
+namespace tfjs_run {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+// The source text of a bundle, with the name used in errors and stack traces.
+struct BundleSource {
+  std::string code;
+  std::string origin;  // e.g. the file path
+
+  // Throws Error(kBundleRead) if the file cannot be read.
+  static BundleSource FromFile(const std::string& path);
+};
+
+enum class BundleContract {
+  kV1,      // globalThis.tfjsRunBundle, see js/README.md
+  kLegacy,  // tf.js-on-flink: global predict(rows) -> [flat] and isLoaded()
+};
+
+struct BundleInfo {
+  BundleContract contract = BundleContract::kV1;
+  std::string name;
+  std::string version;
+  std::string sha256;     // of the bundler's inputs, as stamped by model-bundler
+  std::string backend;    // the backend that is running after load ("cpu", "wasm", ...)
+  int64_t input_cols = -1;   // -1: any (legacy bundles declare no shape)
+  int64_t output_cols = -1;  // -1: derived from each result (legacy)
+  int64_t max_rows = -1;     // -1: any number of rows per call
+};
+
+struct ModelOptions {
+  // load() must settle within this, or Load throws Error(kLoadTimeout).
+  std::chrono::milliseconds load_timeout{30000};
+  // Where console.* and runtime warnings go. Default: stderr, prefixed with the bundle name.
+  LogSink log;
+  // V8 heap limit for this isolate, in MiB (0: V8's default).
+  size_t max_heap_mb = 0;
+};
+
+class Model {
+ public:
+  // Creates an isolate, installs the polyfills, runs the bundle and waits for its load to
+  // settle. Throws Error on a syntax error, a throwing or never-settling load, a missing
+  // contract, or a backend other than the one the bundle asked for.
+  static std::unique_ptr<Model> Load(const BundleSource& source, const ModelOptions& options = {});
+
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Runs the bundle's predict on the rows of `input`. The input reaches JS without a copy
+  // (an ArrayBuffer over the caller's memory, detached when the call returns).
+  // Throws Error(kShape) before any JS runs if the columns do not match the bundle's declared
+  // input, Error(kPredict) if JS throws, Error(kOutput) if the result has the wrong length.
+  DenseMatrix Predict(DenseMatrixView input);
+
+  const BundleInfo& info() const;
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tfjs_run

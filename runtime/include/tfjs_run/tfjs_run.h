@@ -1,0 +1,6 @@
+// The public C++ API of tfjs-run. Include this one header.
+#pragma once
+
+#include "tfjs_run/dense_matrix.h"
+#include "tfjs_run/error.h"
+#include "tfjs_run/model.h"

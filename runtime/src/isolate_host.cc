@@ -1,0 +1,249 @@
+#include "isolate_host.h"
+
+#include <libplatform/libplatform.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "polyfills_js.h"
+#include "v8_system.h"
+
+namespace tfjs_run::internal {
+
+v8::Local<v8::String> JsScope::Str(std::string_view s) const {
+  return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal, static_cast<int>(s.size()))
+      .ToLocalChecked();
+}
+
+std::string JsScope::ToString(v8::Local<v8::Value> v) const {
+  if (v.IsEmpty()) return {};
+  v8::TryCatch ignore(isolate);  // String(x) may itself throw (a hostile toString)
+  v8::Local<v8::String> s;
+  if (!v->ToString(context).ToLocal(&s)) return "<unprintable value>";
+  v8::String::Utf8Value utf8(isolate, s);
+  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
+}
+
+v8::Local<v8::Value> JsScope::Get(v8::Local<v8::Object> obj, std::string_view key) const {
+  v8::Local<v8::Value> v;
+  if (!obj->Get(context, Str(key)).ToLocal(&v)) return v8::Undefined(isolate);
+  return v;
+}
+
+namespace {
+IsolateHost* HostOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  return static_cast<IsolateHost*>(info.Data().As<v8::External>()->Value());
+}
+}  // namespace
+
+IsolateHost::IsolateHost(Options options) : options_(std::move(options)) {
+  V8Platform();
+  allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = allocator_.get();
+  if (options_.max_heap_mb > 0) {
+    params.constraints.ConfigureDefaultsFromHeapSize(0, options_.max_heap_mb * 1024 * 1024);
+  }
+  isolate_ = v8::Isolate::New(params);
+  isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  isolate_->AddNearHeapLimitCallback(&IsolateHost::NearHeapLimit, this);
+  // Bundles are code we do not trust; they get exactly the globals below and nothing of Node's.
+  {
+    v8::Locker locker(isolate_);
+    v8::Isolate::Scope isolate_scope(isolate_);
+    v8::HandleScope handle_scope(isolate_);
+    v8::Local<v8::Context> context = v8::Context::New(isolate_);
+    context_.Reset(isolate_, context);
+  }
+  InstallPolyfills();
+}
+
+IsolateHost::~IsolateHost() {
+  {
+    v8::Locker locker(isolate_);
+    fire_timer_.Reset();
+    context_.Reset();
+  }
+  isolate_->Dispose();
+}
+
+size_t IsolateHost::NearHeapLimit(void* data, size_t current_heap_limit, size_t /*initial*/) {
+  auto* self = static_cast<IsolateHost*>(data);
+  self->heap_limit_hit_ = true;
+  self->isolate_->TerminateExecution();
+  // Some headroom so the terminating JS can unwind instead of V8 aborting the process.
+  return current_heap_limit + current_heap_limit / 2;
+}
+
+void IsolateHost::Log(LogLevel level, std::string_view text) const {
+  if (options_.log) {
+    options_.log(level, text);
+    return;
+  }
+  static const char* kNames[] = {"debug", "info", "warn", "error"};
+  std::fprintf(stderr, "[%s] %s: %.*s\n", options_.log_prefix.c_str(), kNames[static_cast<int>(level)],
+               static_cast<int>(text.size()), text.data());
+}
+
+void IsolateHost::NativeLog(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  IsolateHost* self = HostOf(info);
+  int level = info.Length() > 0 ? info[0]->Int32Value(info.GetIsolate()->GetCurrentContext()).FromMaybe(1) : 1;
+  level = std::clamp(level, 0, 3);
+  v8::String::Utf8Value text(info.GetIsolate(), info.Length() > 1 ? info[1] : v8::Undefined(info.GetIsolate()).As<v8::Value>());
+  self->Log(static_cast<LogLevel>(level), *text ? std::string_view(*text, text.length()) : std::string_view());
+}
+
+void IsolateHost::NativeNow(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  IsolateHost* self = HostOf(info);
+  double ms = std::chrono::duration<double, std::milli>(Clock::now() - self->started_).count();
+  info.GetReturnValue().Set(ms);
+}
+
+void IsolateHost::NativeSetTimer(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  IsolateHost* self = HostOf(info);
+  auto context = info.GetIsolate()->GetCurrentContext();
+  int64_t id = info[0]->IntegerValue(context).FromMaybe(0);
+  double ms = info[1]->NumberValue(context).FromMaybe(0);
+  auto due = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, ms) * 1000));
+  self->timers_[id] = due;
+  self->timers_due_.emplace(due, id);
+}
+
+void IsolateHost::NativeClearTimer(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  IsolateHost* self = HostOf(info);
+  int64_t id = info[0]->IntegerValue(info.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  self->timers_.erase(id);  // the stale timers_due_ entry is skipped when it comes due
+}
+
+void IsolateHost::InstallPolyfills() {
+  Run([this](JsScope& s) {
+    v8::Local<v8::Object> host = v8::Object::New(s.isolate);
+    v8::Local<v8::External> self = v8::External::New(s.isolate, this);
+    auto add = [&](const char* name, v8::FunctionCallback cb) {
+      v8::Local<v8::Function> fn = v8::Function::New(s.context, cb, self).ToLocalChecked();
+      host->Set(s.context, s.Str(name), fn).Check();
+    };
+    add("log", &IsolateHost::NativeLog);
+    add("now", &IsolateHost::NativeNow);
+    add("setTimer", &IsolateHost::NativeSetTimer);
+    add("clearTimer", &IsolateHost::NativeClearTimer);
+
+    v8::TryCatch try_catch(s.isolate);
+    v8::ScriptOrigin origin(s.isolate, s.Str("tfjs-run:polyfills.js"));
+    v8::ScriptCompiler::Source source(s.Str(kPolyfillsSource), origin);
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Value> factory, api;
+    v8::Local<v8::Value> argv[] = {host};
+    if (!v8::ScriptCompiler::Compile(s.context, &source).ToLocal(&script) ||
+        !script->Run(s.context).ToLocal(&factory) || !factory->IsFunction() ||
+        !factory.As<v8::Function>()->Call(s.context, v8::Undefined(s.isolate), 1, argv).ToLocal(&api) ||
+        !api->IsObject()) {
+      JsException e = Describe(s, try_catch);
+      throw Error(ErrorKind::kBundleLoad, "installing polyfills failed: " + e.message, e.stack);
+    }
+    v8::Local<v8::Value> fire = s.Get(api.As<v8::Object>(), "fireTimer");
+    fire_timer_.Reset(s.isolate, fire.As<v8::Function>());
+  });
+}
+
+JsException IsolateHost::DescribeValue(JsScope& s, v8::Local<v8::Value> exception) const {
+  JsException out;
+  if (exception.IsEmpty()) return {"unknown JavaScript error (no exception value)", {}};
+  out.message = s.ToString(exception);
+  if (exception->IsObject()) {
+    v8::TryCatch ignore(s.isolate);
+    v8::Local<v8::Value> stack = s.Get(exception.As<v8::Object>(), "stack");
+    if (stack->IsString()) out.stack = s.ToString(stack);
+  }
+  return out;
+}
+
+JsException IsolateHost::Describe(JsScope& s, const v8::TryCatch& try_catch) const {
+  if (heap_limit_hit_) return {"the isolate ran out of heap (heap limit reached)", {}};
+  if (try_catch.HasTerminated()) return {"JavaScript execution was terminated (deadline exceeded)", {}};
+  JsException out = DescribeValue(s, try_catch.Exception());
+  v8::Local<v8::Message> message = try_catch.Message();
+  if (!message.IsEmpty() && out.stack.empty()) {
+    std::string where = s.ToString(message->GetScriptResourceName());
+    int line = message->GetLineNumber(s.context).FromMaybe(0);
+    out.stack = "    at " + where + ":" + std::to_string(line);
+  }
+  return out;
+}
+
+void IsolateHost::RunMicrotasks(JsScope& s) { s.isolate->PerformMicrotaskCheckpoint(); }
+
+bool IsolateHost::FireDueTimers(JsScope& s) {
+  bool fired = false;
+  auto now = Clock::now();
+  while (!timers_due_.empty() && timers_due_.begin()->first <= now) {
+    auto [due, id] = *timers_due_.begin();
+    timers_due_.erase(timers_due_.begin());
+    auto it = timers_.find(id);
+    if (it == timers_.end() || it->second != due) continue;  // cleared or re-armed
+    timers_.erase(it);
+    v8::TryCatch try_catch(s.isolate);
+    v8::Local<v8::Value> argv[] = {v8::Number::New(s.isolate, static_cast<double>(id))};
+    if (fire_timer_.Get(s.isolate)->Call(s.context, v8::Undefined(s.isolate), 1, argv).IsEmpty()) {
+      if (try_catch.HasTerminated()) return fired;
+      Log(LogLevel::kError, "uncaught exception in a timer callback: " + Describe(s, try_catch).message);
+    }
+    s.isolate->PerformMicrotaskCheckpoint();
+    fired = true;
+  }
+  return fired;
+}
+
+bool IsolateHost::PumpUntil(JsScope& s, const std::function<bool()>& done, Clock::time_point deadline) {
+  v8::Platform* platform = V8Platform();
+  for (;;) {
+    bool worked = false;
+    while (v8::platform::PumpMessageLoop(platform, s.isolate)) worked = true;
+    s.isolate->PerformMicrotaskCheckpoint();
+    worked |= FireDueTimers(s);
+    if (done()) return true;
+    if (s.isolate->IsExecutionTerminating()) return false;
+    auto now = Clock::now();
+    if (now >= deadline) return false;
+    if (!worked) {
+      // Background work (wasm compilation, a timer) is pending; wait a little, but never past
+      // the next timer or the deadline.
+      auto wake = std::min(deadline, now + std::chrono::microseconds(200));
+      if (!timers_due_.empty()) wake = std::min(wake, timers_due_.begin()->first);
+      std::this_thread::sleep_until(wake);
+    }
+  }
+}
+
+struct IsolateHost::Watchdog::State {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread thread;
+};
+
+IsolateHost::Watchdog::Watchdog(v8::Isolate* isolate, Clock::time_point deadline)
+    : state_(std::make_shared<State>()), isolate_(isolate) {
+  state_->thread = std::thread([state = state_, isolate, deadline, this] {
+    std::unique_lock lock(state->mu);
+    if (!state->cv.wait_until(lock, deadline, [&] { return state->stop; })) {
+      timed_out_ = true;
+      isolate->TerminateExecution();  // thread-safe by V8's contract
+    }
+  });
+}
+
+IsolateHost::Watchdog::~Watchdog() {
+  {
+    std::lock_guard lock(state_->mu);
+    state_->stop = true;
+  }
+  state_->cv.notify_all();
+  state_->thread.join();
+  if (timed_out_) isolate_->CancelTerminateExecution();
+}
+
+}  // namespace tfjs_run::internal

@@ -1,0 +1,119 @@
+// IsolateHost: one V8 isolate and one context, with the polyfills installed, and the only way in.
+//
+// Every entry into the isolate goes through Run(), which takes the v8::Locker, enters the
+// isolate, opens a HandleScope and enters the context, then calls the lambda with a JsScope.
+// There is no other way to get at the isolate, so no scope can be forgotten.
+#pragma once
+
+#include <v8.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "tfjs_run/model.h"
+
+namespace tfjs_run::internal {
+
+class IsolateHost;
+using Clock = std::chrono::steady_clock;
+
+// What a lambda passed to IsolateHost::Run gets. Valid only inside that call.
+struct JsScope {
+  v8::Isolate* isolate;
+  v8::Local<v8::Context> context;
+  IsolateHost& host;
+
+  v8::Local<v8::String> Str(std::string_view s) const;
+  std::string ToString(v8::Local<v8::Value> v) const;
+  v8::Local<v8::Value> Get(v8::Local<v8::Object> obj, std::string_view key) const;
+};
+
+// A JavaScript exception caught by a TryCatch, as plain strings.
+struct JsException {
+  std::string message;  // "TypeError: x is not a function" (with "origin:line: " for compile errors)
+  std::string stack;
+};
+
+class IsolateHost {
+ public:
+  struct Options {
+    LogSink log;
+    std::string log_prefix;  // e.g. the bundle file name
+    size_t max_heap_mb = 0;
+  };
+
+  explicit IsolateHost(Options options);
+  ~IsolateHost();
+  IsolateHost(const IsolateHost&) = delete;
+  IsolateHost& operator=(const IsolateHost&) = delete;
+
+  template <typename F>
+  decltype(auto) Run(F&& f) {
+    v8::Locker locker(isolate_);
+    v8::Isolate::Scope isolate_scope(isolate_);
+    v8::HandleScope handle_scope(isolate_);
+    v8::Local<v8::Context> context = context_.Get(isolate_);
+    v8::Context::Scope context_scope(context);
+    JsScope scope{isolate_, context, *this};
+    return f(scope);
+  }
+
+  // Runs platform tasks, microtasks and due timers until done() is true (returns true) or the
+  // deadline passes (returns false). Call only inside Run().
+  bool PumpUntil(JsScope& scope, const std::function<bool()>& done, Clock::time_point deadline);
+
+  // Runs queued microtasks once. Call only inside Run().
+  void RunMicrotasks(JsScope& scope);
+
+  // Converts a caught exception to strings (call inside Run, with the TryCatch still alive).
+  JsException Describe(JsScope& scope, const v8::TryCatch& try_catch) const;
+  JsException DescribeValue(JsScope& scope, v8::Local<v8::Value> exception) const;
+
+  void Log(LogLevel level, std::string_view text) const;
+
+  // Arms a watchdog that terminates JS running past `deadline` (a synchronous endless loop).
+  // Returns when `fn` returns; timed_out() tells if it fired.
+  class Watchdog;
+
+  bool heap_limit_hit() const { return heap_limit_hit_.load(); }
+
+ private:
+  static void NativeLog(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void NativeNow(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void NativeSetTimer(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void NativeClearTimer(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static size_t NearHeapLimit(void* data, size_t current_heap_limit, size_t initial_heap_limit);
+  void InstallPolyfills();
+  bool FireDueTimers(JsScope& scope);
+
+  Options options_;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  v8::Isolate* isolate_ = nullptr;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Function> fire_timer_;
+  Clock::time_point started_ = Clock::now();
+  std::multimap<Clock::time_point, int64_t> timers_due_;
+  std::unordered_map<int64_t, Clock::time_point> timers_;
+  std::atomic<bool> heap_limit_hit_{false};
+};
+
+class IsolateHost::Watchdog {
+ public:
+  Watchdog(v8::Isolate* isolate, Clock::time_point deadline);
+  ~Watchdog();  // stops the watchdog thread; cancels a termination it caused
+  bool timed_out() const { return timed_out_.load(); }
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+  v8::Isolate* isolate_;
+  std::atomic<bool> timed_out_{false};
+};
+
+}  // namespace tfjs_run::internal

@@ -1,0 +1,329 @@
+// Model: loads a bundle into an IsolateHost, detects its contract, and runs predict.
+#include "tfjs_run/model.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "isolate_host.h"
+
+namespace tfjs_run {
+
+using internal::Clock;
+using internal::IsolateHost;
+using internal::JsException;
+using internal::JsScope;
+
+BundleSource BundleSource::FromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::kBundleRead, "cannot open bundle file '" + path + "': " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(ErrorKind::kBundleRead, "cannot read bundle file '" + path + "'");
+  return BundleSource{text.str(), path};
+}
+
+struct Model::Impl {
+  explicit Impl(const ModelOptions& options, const std::string& origin)
+      : options(options), host(IsolateHost::Options{options.log, origin, options.max_heap_mb}), origin(origin) {}
+
+  ModelOptions options;
+  IsolateHost host;
+  std::string origin;
+  BundleInfo info;
+  v8::Global<v8::Object> bundle;        // v1: globalThis.tfjsRunBundle
+  v8::Global<v8::Function> predict_fn;  // v1: bundle.predict; legacy: global predict
+
+  [[noreturn]] void Fail(ErrorKind kind, const std::string& message, const std::string& stack = {}) const {
+    throw Error(kind, message, stack, info.name.empty() ? origin : info.name, info.version);
+  }
+  [[noreturn]] void FailJs(ErrorKind kind, const std::string& what, const JsException& e) const {
+    Fail(kind, what + e.message, e.stack);
+  }
+
+  void Load(const BundleSource& source);
+  void LoadV1(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
+  void LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Local<v8::Function> is_loaded,
+                  Clock::time_point deadline);
+  // Waits for `value` if it is a promise; returns its settled value or throws `kind`.
+  v8::Local<v8::Value> Settle(JsScope& s, v8::Local<v8::Value> value, ErrorKind kind, const std::string& what,
+                              Clock::time_point deadline);
+  DenseMatrix PredictV1(JsScope& s, DenseMatrixView input);
+  DenseMatrix PredictLegacy(JsScope& s, DenseMatrixView input);
+  DenseMatrix CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows);
+};
+
+void Model::Impl::Load(const BundleSource& source) {
+  const Clock::time_point deadline = Clock::now() + options.load_timeout;
+  host.Run([&](JsScope& s) {
+    v8::TryCatch try_catch(s.isolate);
+    v8::ScriptOrigin script_origin(s.isolate, s.Str(origin));
+    v8::ScriptCompiler::Source script_source(s.Str(source.code), script_origin);
+    v8::Local<v8::Script> script;
+    if (!v8::ScriptCompiler::Compile(s.context, &script_source).ToLocal(&script)) {
+      JsException e = host.Describe(s, try_catch);
+      v8::Local<v8::Message> m = try_catch.Message();
+      std::string where = origin;
+      if (!m.IsEmpty()) where += ":" + std::to_string(m->GetLineNumber(s.context).FromMaybe(0));
+      Fail(ErrorKind::kBundleCompile, where + ": " + e.message);
+    }
+    {
+      IsolateHost::Watchdog watchdog(s.isolate, deadline);
+      if (script->Run(s.context).IsEmpty()) {
+        if (watchdog.timed_out()) Fail(ErrorKind::kLoadTimeout, "the bundle's top-level code ran past the load deadline");
+        FailJs(ErrorKind::kBundleLoad, "the bundle's top-level code threw: ", host.Describe(s, try_catch));
+      }
+    }
+    v8::Local<v8::Object> global = s.context->Global();
+    v8::Local<v8::Value> v1 = s.Get(global, "tfjsRunBundle");
+    v8::Local<v8::Value> legacy_predict = s.Get(global, "predict");
+    v8::Local<v8::Value> legacy_is_loaded = s.Get(global, "isLoaded");
+    if (v1->IsObject()) {
+      LoadV1(s, v1.As<v8::Object>(), deadline);
+    } else if (legacy_predict->IsFunction() && legacy_is_loaded->IsFunction()) {
+      LoadLegacy(s, legacy_predict.As<v8::Function>(), legacy_is_loaded.As<v8::Function>(), deadline);
+    } else {
+      Fail(ErrorKind::kContract,
+           "the bundle exposes no known contract: neither globalThis.tfjsRunBundle (contract v1, see js/README.md) "
+           "nor global predict() and isLoaded() functions (tf.js-on-flink)");
+    }
+  });
+}
+
+v8::Local<v8::Value> Model::Impl::Settle(JsScope& s, v8::Local<v8::Value> value, ErrorKind kind,
+                                         const std::string& what, Clock::time_point deadline) {
+  if (!value->IsPromise()) return value;
+  v8::Local<v8::Promise> promise = value.As<v8::Promise>();
+  bool settled;
+  {
+    IsolateHost::Watchdog watchdog(s.isolate, deadline);
+    settled = host.PumpUntil(s, [&] { return promise->State() != v8::Promise::kPending; }, deadline);
+  }
+  if (!settled) {
+    Fail(kind == ErrorKind::kBundleLoad ? ErrorKind::kLoadTimeout : kind,
+         what + "did not settle within " + std::to_string(options.load_timeout.count()) + " ms" +
+             (host.heap_limit_hit() ? " (heap limit reached)" : ""));
+  }
+  if (promise->State() == v8::Promise::kRejected) {
+    FailJs(kind, what + "rejected: ", host.DescribeValue(s, promise->Result()));
+  }
+  return promise->Result();
+}
+
+namespace {
+std::string StringField(JsScope& s, v8::Local<v8::Object> obj, std::string_view key) {
+  v8::Local<v8::Value> v = s.Get(obj, key);
+  return v->IsNullOrUndefined() ? std::string() : s.ToString(v);
+}
+
+// Reads shape [rows, cols] where null/-1 means "any". Returns {-1,-1} if absent.
+std::pair<int64_t, int64_t> ShapeField(JsScope& s, v8::Local<v8::Object> obj, std::string_view key) {
+  v8::Local<v8::Value> v = s.Get(obj, key);
+  if (!v->IsArray()) return {-1, -1};
+  v8::Local<v8::Array> a = v.As<v8::Array>();
+  auto dim = [&](uint32_t i) -> int64_t {
+    v8::Local<v8::Value> d;
+    if (i >= a->Length() || !a->Get(s.context, i).ToLocal(&d) || !d->IsNumber()) return -1;
+    double x = d.As<v8::Number>()->Value();
+    return x >= 0 ? static_cast<int64_t>(x) : -1;
+  };
+  return {dim(0), dim(1)};
+}
+}  // namespace
+
+void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point deadline) {
+  info.contract = BundleContract::kV1;
+  info.name = StringField(s, b, "name");
+  info.version = StringField(s, b, "version");
+  info.sha256 = StringField(s, b, "sha256");
+  const std::string requested_backend = StringField(s, b, "backend");
+
+  v8::Local<v8::Value> load = s.Get(b, "load");
+  v8::Local<v8::Value> predict = s.Get(b, "predict");
+  if (!load->IsFunction() || !predict->IsFunction()) {
+    Fail(ErrorKind::kContract, "tfjsRunBundle must have functions load() and predict(input, rows, cols)");
+  }
+  v8::TryCatch try_catch(s.isolate);
+  v8::Local<v8::Value> pending;
+  {
+    IsolateHost::Watchdog watchdog(s.isolate, deadline);
+    if (!load.As<v8::Function>()->Call(s.context, b, 0, nullptr).ToLocal(&pending)) {
+      if (watchdog.timed_out()) Fail(ErrorKind::kLoadTimeout, "load() ran past the load deadline");
+      FailJs(ErrorKind::kBundleLoad, "load() threw: ", host.Describe(s, try_catch));
+    }
+  }
+  Settle(s, pending, ErrorKind::kBundleLoad, "load() ", deadline);
+
+  // Shapes and the running backend are known only after load.
+  auto [in_rows, in_cols] = ShapeField(s, b, "inputShape");
+  auto [out_rows, out_cols] = ShapeField(s, b, "outputShape");
+  if (in_cols <= 0 || out_cols <= 0) {
+    Fail(ErrorKind::kContract, "after load(), tfjsRunBundle.inputShape and outputShape must be [rows|null, cols] with cols > 0");
+  }
+  info.input_cols = in_cols;
+  info.output_cols = out_cols;
+  info.max_rows = in_rows;
+  v8::Local<v8::Value> active = s.Get(b, "activeBackend");
+  if (active->IsFunction()) {
+    v8::Local<v8::Value> name;
+    if (!active.As<v8::Function>()->Call(s.context, b, 0, nullptr).ToLocal(&name)) {
+      FailJs(ErrorKind::kContract, "activeBackend() threw: ", host.Describe(s, try_catch));
+    }
+    info.backend = s.ToString(name);
+  }
+  if (!requested_backend.empty() && info.backend != requested_backend) {
+    Fail(ErrorKind::kBackend, "the bundle asked for backend '" + requested_backend + "' but '" +
+                                  (info.backend.empty() ? std::string("none") : info.backend) +
+                                  "' is running (tfjs fell back silently)");
+  }
+  bundle.Reset(s.isolate, b);
+  predict_fn.Reset(s.isolate, predict.As<v8::Function>());
+}
+
+void Model::Impl::LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Local<v8::Function> is_loaded,
+                             Clock::time_point deadline) {
+  info.contract = BundleContract::kLegacy;
+  info.name = origin;
+  v8::TryCatch try_catch(s.isolate);
+  std::string failure;
+  bool loaded = false;
+  {
+    IsolateHost::Watchdog watchdog(s.isolate, deadline);
+    host.PumpUntil(s, [&] {
+      v8::Local<v8::Value> r;
+      if (!is_loaded->Call(s.context, s.context->Global(), 0, nullptr).ToLocal(&r)) {
+        failure = host.Describe(s, try_catch).message;
+        return true;
+      }
+      loaded = r->BooleanValue(s.isolate);
+      return loaded;
+    }, deadline);
+  }
+  if (!failure.empty()) Fail(ErrorKind::kBundleLoad, "isLoaded() threw: " + failure);
+  if (!loaded) Fail(ErrorKind::kLoadTimeout, "isLoaded() did not return true within " +
+                                             std::to_string(options.load_timeout.count()) + " ms");
+  predict_fn.Reset(s.isolate, predict);
+}
+
+DenseMatrix Model::Impl::CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows) {
+  const size_t expected = rows * static_cast<size_t>(info.output_cols);
+  if (result->IsFloat32Array()) {
+    v8::Local<v8::Float32Array> arr = result.As<v8::Float32Array>();
+    if (arr->Length() != expected) {
+      Fail(ErrorKind::kOutput, "predict() returned " + std::to_string(arr->Length()) + " values for " +
+                                   std::to_string(rows) + " rows; expected rows x " +
+                                   std::to_string(info.output_cols) + " = " + std::to_string(expected));
+    }
+    DenseMatrix out(rows, static_cast<size_t>(info.output_cols));
+    if (expected > 0) arr->CopyContents(out.data(), expected * sizeof(float));
+    return out;
+  }
+  Fail(ErrorKind::kOutput, "predict() must return a Float32Array (or a promise of one), got " +
+                               std::string(result->IsArray() ? "an Array" : s.ToString(result->TypeOf(s.isolate))));
+}
+
+DenseMatrix Model::Impl::PredictV1(JsScope& s, DenseMatrixView input) {
+  const size_t bytes = input.size() * sizeof(float);
+  // Zero-copy: an ArrayBuffer over the caller's memory, detached before we return so that
+  // nothing in JS can reach that memory afterwards (the cpu backend keeps its input tensor).
+  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
+      const_cast<float*>(input.data()), bytes, v8::BackingStore::EmptyDeleter, nullptr);
+  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(s.isolate, std::move(store));
+  struct Detach {
+    v8::Local<v8::ArrayBuffer> buffer;
+    ~Detach() { buffer->Detach(); }
+  } detach{buffer};
+  v8::Local<v8::Value> argv[] = {
+      v8::Float32Array::New(buffer, 0, input.size()),
+      v8::Number::New(s.isolate, static_cast<double>(input.rows())),
+      v8::Number::New(s.isolate, static_cast<double>(input.cols())),
+  };
+  v8::TryCatch try_catch(s.isolate);
+  v8::Local<v8::Value> result;
+  if (!predict_fn.Get(s.isolate)->Call(s.context, bundle.Get(s.isolate), 3, argv).ToLocal(&result)) {
+    FailJs(ErrorKind::kPredict, "predict() threw: ", host.Describe(s, try_catch));
+  }
+  result = Settle(s, result, ErrorKind::kPredict, "predict() ", Clock::now() + options.load_timeout);
+  s.isolate->PerformMicrotaskCheckpoint();
+  return CopyOutput(s, result, input.rows());
+}
+
+DenseMatrix Model::Impl::PredictLegacy(JsScope& s, DenseMatrixView input) {
+  // tf.js-on-flink's contract: predict(rows: number[][]) returns [flatArray].
+  v8::Local<v8::Array> rows = v8::Array::New(s.isolate, static_cast<int>(input.rows()));
+  for (size_t r = 0; r < input.rows(); ++r) {
+    v8::Local<v8::Array> row = v8::Array::New(s.isolate, static_cast<int>(input.cols()));
+    for (size_t c = 0; c < input.cols(); ++c) {
+      row->Set(s.context, static_cast<uint32_t>(c), v8::Number::New(s.isolate, input.at(r, c))).Check();
+    }
+    rows->Set(s.context, static_cast<uint32_t>(r), row).Check();
+  }
+  v8::Local<v8::Value> argv[] = {rows};
+  v8::TryCatch try_catch(s.isolate);
+  v8::Local<v8::Value> result;
+  if (!predict_fn.Get(s.isolate)->Call(s.context, s.context->Global(), 1, argv).ToLocal(&result)) {
+    FailJs(ErrorKind::kPredict, "predict() threw: ", host.Describe(s, try_catch));
+  }
+  s.isolate->PerformMicrotaskCheckpoint();
+  v8::Local<v8::Value> flat;
+  if (!result->IsArray() || result.As<v8::Array>()->Length() < 1 ||
+      !result.As<v8::Array>()->Get(s.context, 0).ToLocal(&flat)) {
+    Fail(ErrorKind::kOutput, "a tf.js-on-flink predict() must return [flatArray]");
+  }
+  std::vector<float> values;
+  if (flat->IsTypedArray() || flat->IsArray()) {
+    v8::Local<v8::Object> arr = flat.As<v8::Object>();
+    uint32_t n = flat->IsArray() ? flat.As<v8::Array>()->Length() : static_cast<uint32_t>(flat.As<v8::TypedArray>()->Length());
+    values.resize(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      v8::Local<v8::Value> v;
+      if (!arr->Get(s.context, i).ToLocal(&v) || !v->IsNumber()) {
+        Fail(ErrorKind::kOutput, "predict() result element " + std::to_string(i) + " is not a number");
+      }
+      values[i] = static_cast<float>(v.As<v8::Number>()->Value());
+    }
+  } else {
+    Fail(ErrorKind::kOutput, "a tf.js-on-flink predict() must return [flatArray]; element 0 is not an array");
+  }
+  if (input.rows() == 0 || values.size() % input.rows() != 0 || values.empty()) {
+    Fail(ErrorKind::kOutput, "predict() returned " + std::to_string(values.size()) + " values, not a multiple of " +
+                                 std::to_string(input.rows()) + " rows");
+  }
+  const int64_t cols = static_cast<int64_t>(values.size() / input.rows());
+  if (info.output_cols < 0) info.output_cols = cols;
+  if (cols != info.output_cols) {
+    Fail(ErrorKind::kOutput, "predict() returned " + std::to_string(cols) + " values per row, earlier calls returned " +
+                                 std::to_string(info.output_cols));
+  }
+  return DenseMatrix(input.rows(), static_cast<size_t>(cols), std::move(values));
+}
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::Load(const BundleSource& source, const ModelOptions& options) {
+  auto impl = std::make_unique<Impl>(options, source.origin.empty() ? std::string("<bundle>") : source.origin);
+  impl->Load(source);
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+const BundleInfo& Model::info() const { return impl_->info; }
+
+DenseMatrix Model::Predict(DenseMatrixView input) {
+  const BundleInfo& info = impl_->info;
+  if (info.input_cols >= 0 && static_cast<int64_t>(input.cols()) != info.input_cols) {
+    impl_->Fail(ErrorKind::kShape, "input has " + std::to_string(input.cols()) + " columns; the bundle expects " +
+                                       std::to_string(info.input_cols));
+  }
+  if (info.max_rows >= 0 && static_cast<int64_t>(input.rows()) != info.max_rows) {
+    impl_->Fail(ErrorKind::kShape, "input has " + std::to_string(input.rows()) + " rows; the bundle's inputShape fixes " +
+                                       std::to_string(info.max_rows));
+  }
+  if (input.rows() == 0) return DenseMatrix(0, info.output_cols > 0 ? static_cast<size_t>(info.output_cols) : 0);
+  if (input.data() == nullptr) impl_->Fail(ErrorKind::kShape, "input data is null");
+  return impl_->host.Run([&](JsScope& s) {
+    return info.contract == BundleContract::kV1 ? impl_->PredictV1(s, input) : impl_->PredictLegacy(s, input);
+  });
+}
+
+}  // namespace tfjs_run

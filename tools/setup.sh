@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything tfjs-run needs to build and test, idempotently.
+#   - Debian packages: build tools, nlohmann-json, libcurl, cxxopts, googletest, V8's runtime deps.
+#   - V8 10.2 from Debian's libnode108/libnode-dev. If `apt-get install libnode-dev` is refused
+#     (the preinstalled non-Debian nodejs conflicts), the two .debs are unpacked into a
+#     project-local prefix, third_party/libnode/, which CMake finds by itself.
+#   - npm packages for model-bundler/ (tfjs 4.22.0, webpack 5), from the committed lock file.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+prefix="$root/third_party/libnode"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+apt_pkgs=(build-essential cmake pkg-config nlohmann-json3-dev libcurl4-openssl-dev
+          libcxxopts-dev libgtest-dev libgmock-dev
+          libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g python3)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+updated=0
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq; updated=1
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# V8: a system libnode-dev (V8 10.2) wins; otherwise the project-local prefix.
+have_system_v8() { [ -f /usr/include/node/v8-version.h ] && grep -q 'V8_MAJOR_VERSION 10' /usr/include/node/v8-version.h \
+                   && ls /usr/lib/*/libnode.so.108 >/dev/null 2>&1; }
+if have_system_v8; then
+  log "using system libnode-dev"
+elif [ -f "$prefix/usr/include/node/v8.h" ] && ls "$prefix"/usr/lib/*/libnode.so.108 >/dev/null 2>&1; then
+  log "using project-local V8 prefix $prefix"
+else
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libnode-dev >/dev/null 2>&1 || ! have_system_v8; then
+    log "apt-get install libnode-dev refused; unpacking libnode108 + libnode-dev into $prefix"
+    [ $updated -eq 1 ] || { $SUDO apt-get update -qq; updated=1; }
+    tmp="$(mktemp -d)"
+    ( cd "$tmp" && apt-get download libnode108 libnode-dev >/dev/null )
+    mkdir -p "$prefix"
+    for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$prefix"; done
+    rm -rf "$tmp"
+  fi
+fi
+
+# npm packages for the bundler (and the Node reference harness, which uses the same tfjs).
+if [ ! -f "$root/model-bundler/node_modules/.package-lock.json" ] || \
+   [ "$root/model-bundler/package-lock.json" -nt "$root/model-bundler/node_modules/.package-lock.json" ]; then
+  log "npm ci in model-bundler/"
+  ( cd "$root/model-bundler" && npm ci --no-audit --no-fund --loglevel=error )
+fi
+log "ok"
