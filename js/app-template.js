@@ -1,0 +1,24 @@
+// App module template: copy this file and pass it to `model-bundler --app my-app.js`.
+// Every export is optional. Functions receive tfjs-core as `tf`; do not import tfjs yourself.
+// All of them run inside tf.tidy(), so intermediate tensors are freed for you.
+
+// Columns of the rows tfjs-run hands in, when they differ from the model's input width
+// (e.g. preprocess derives features). Default: the model's input width.
+// export const inputCols = 13;
+
+// Columns of each output row after postprocess. Default: found by a warm-up call in load().
+// export const outputCols = 3;
+
+// Called once after the model loads, before the warm-up.
+export async function init(tf, model) {}
+
+// x: tf.Tensor2D [rows, inputCols] float32, exactly the rows tfjs-run received.
+// Returns the model's input tensor.
+export function preprocess(x, tf) {
+  return x;
+}
+
+// y: the model's output tensor. Returns a tf.Tensor2D [rows, outputCols] (rank 1 is taken as one column).
+export function postprocess(y, tf) {
+  return y;
+}

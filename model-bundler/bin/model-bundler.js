@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// model-bundler --model DIR/model.json [--app app.js] [--backend cpu|wasm] -o ml.bundle.js
+'use strict';
+const {parseArgs} = require('util');
+const {buildBundle, ModelError} = require('../lib/bundle');
+
+const USAGE = `usage: model-bundler --model DIR/model.json [--app app.js] [--backend cpu|wasm]
+                     [--name NAME] [--version VERSION] [--minify] -o ml.bundle.js
+
+Builds one self-contained bundle for tfjs-run: tfjs 4.22, the model (topology and every weight
+shard inlined; layers or graph model), and the app module's pre/post-processing (default:
+identity; see js/app-template.js). The bundle is stamped with its name, version and the sha256
+of its inputs (default version: the first 12 hex digits of that sha256).`;
+
+async function main() {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        model: {type: 'string'}, app: {type: 'string'}, backend: {type: 'string', default: 'cpu'},
+        output: {type: 'string', short: 'o'}, name: {type: 'string'}, version: {type: 'string'},
+        minify: {type: 'boolean', default: false}, help: {type: 'boolean', short: 'h'},
+      },
+    }).values;
+  } catch (e) {
+    console.error(`model-bundler: ${e.message}\n${USAGE}`);
+    return 1;
+  }
+  if (args.help) { console.log(USAGE); return 0; }
+  if (!args.model || !args.output) { console.error(`model-bundler: --model and -o are required\n${USAGE}`); return 1; }
+  const started = Date.now();
+  try {
+    const {output, meta} = await buildBundle(args);
+    console.error(`model-bundler: wrote ${output} (${meta.name} ${meta.version}, ${meta.format} model, ` +
+                  `${meta.backend} backend, sha256 ${meta.sha256.slice(0, 12)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return 0;
+  } catch (e) {
+    console.error(`model-bundler: error: ${e instanceof ModelError ? e.message : (e.stack || e)}`);
+    return 2;
+  }
+}
+main().then((code) => { process.exitCode = code; });
