@@ -5,12 +5,16 @@ const {parseArgs} = require('util');
 const {buildBundle, ModelError} = require('../lib/bundle');
 
 const USAGE = `usage: model-bundler --model DIR/model.json [--app app.js] [--backend cpu|wasm]
-                     [--name NAME] [--version VERSION] [--minify] -o ml.bundle.js
+                     [--name NAME] [--version VERSION] [--minify] [--entry FILE] -o ml.bundle.js
 
 Builds one self-contained bundle for tfjs-run: tfjs 4.22, the model (topology and every weight
 shard inlined; layers or graph model), and the app module's pre/post-processing (default:
 identity; see js/app-template.js). The bundle is stamped with its name, version and the sha256
-of its inputs (default version: the first 12 hex digits of that sha256).`;
+of its inputs (default version: the first 12 hex digits of that sha256).
+
+--entry FILE replaces js/bundle-entry.js (advanced: e.g. a tf.js-on-flink style bundle). The
+entry can import 'tfjs-run-model' (the inlined model), 'tfjs-run-loader' and 'tfjs-run-backend'.
+A missing or inconsistent model (absent shard, wrong byte count, bad model.json) is refused.`;
 
 async function main() {
   let args;
@@ -19,7 +23,7 @@ async function main() {
       options: {
         model: {type: 'string'}, app: {type: 'string'}, backend: {type: 'string', default: 'cpu'},
         output: {type: 'string', short: 'o'}, name: {type: 'string'}, version: {type: 'string'},
-        minify: {type: 'boolean', default: false}, help: {type: 'boolean', short: 'h'},
+        minify: {type: 'boolean', default: false}, entry: {type: 'string'}, help: {type: 'boolean', short: 'h'},
       },
     }).values;
   } catch (e) {

@@ -69,7 +69,7 @@ function runWebpack(config) {
   });
 }
 
-// options: {model, app, backend, output, name, version, minify}
+// options: {model, app, backend, output, name, version, minify, entry}
 async function buildBundle(options) {
   const backend = options.backend || 'cpu';
   if (!['cpu', 'wasm'].includes(backend)) throw new ModelError(`--backend must be cpu or wasm, not '${backend}'`);
@@ -93,7 +93,7 @@ async function buildBundle(options) {
     await runWebpack({
       mode: 'production',
       target: ['webworker', 'es2020'],
-      entry: path.join(JS_DIR, 'bundle-entry.js'),
+      entry: options.entry ? path.resolve(options.entry) : path.join(JS_DIR, 'bundle-entry.js'),
       output: {path: path.dirname(output), filename: path.basename(output), iife: true},
       resolve: {alias, modules: [NODE_MODULES, 'node_modules'], fallback: {fs: false, path: false, crypto: false, os: false}},
       resolveLoader: {modules: [NODE_MODULES]},

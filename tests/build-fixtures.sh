@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds every bundle the tests use and the tfjs-in-Node reference outputs for them.
+#   tests/build-fixtures.sh OUT_DIR
+# Bundles: wine-{layers,graph}-{cpu,wasm}.bundle.js (wine model + wine app), legacy.bundle.js
+# (tf.js-on-flink shape, no app). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
+# of N(0,1)-ish values for the app-less legacy bundle). References: ref-NAME.csv, computed by
+# tools/node-harness.js --model (tfjs 4.22 in Node loading the model files directly).
+set -euo pipefail
+out="${1:?usage: build-fixtures.sh OUT_DIR}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bundler="$root/model-bundler/bin/model-bundler.js"
+harness="$root/tools/node-harness.js"
+wine="$root/examples/wine"
+mkdir -p "$out"
+export NODE_NO_WARNINGS=1
+
+node "$root/tests/fixtures/make-graph-model.js" "$wine/model/model.json" "$out/graph-model"
+cut -d, -f2- "$wine/data/wine.data" > "$out/wine.csv"
+# Deterministic pseudo-random rows (a fixed LCG), 13 columns, values in [-3, 3).
+node -e '
+  let s = 12345; const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 6 - 3;
+  const lines = [];
+  for (let r = 0; r < 300; r++) lines.push(Array.from({length: 13}, rnd).map((v) => Math.fround(v)).join(","));
+  require("fs").writeFileSync(process.argv[1], lines.join("\n") + "\n");' "$out/random.csv"
+
+build() {  # name model backend [extra args]
+  local name=$1 model=$2 backend=$3; shift 3
+  node "$bundler" --model "$model" --backend "$backend" --name "$name" --version "test-1" -o "$out/$name.bundle.js" "$@"
+}
+build wine-layers-cpu "$wine/model/model.json" cpu --app "$wine/app.js" &
+build wine-layers-wasm "$wine/model/model.json" wasm --app "$wine/app.js" &
+wait
+build wine-graph-cpu "$out/graph-model/model.json" cpu --app "$wine/app.js" &
+build wine-graph-wasm "$out/graph-model/model.json" wasm --app "$wine/app.js" &
+wait
+build legacy "$wine/model/model.json" cpu --entry "$root/tests/fixtures/legacy/entry.js"
+
+ref() {  # name model backend rows [app]
+  local name=$1 model=$2 backend=$3 rows=$4 app=${5:-}
+  node "$harness" --model "$model" --backend "$backend" ${app:+--app "$app"} --predict "$rows" > "$out/ref-$name.csv" 2>/dev/null
+}
+ref wine-layers-cpu "$wine/model/model.json" cpu "$out/wine.csv" "$wine/app.js"
+ref wine-layers-wasm "$wine/model/model.json" wasm "$out/wine.csv" "$wine/app.js"
+ref wine-graph-cpu "$out/graph-model/model.json" cpu "$out/wine.csv" "$wine/app.js"
+ref wine-graph-wasm "$out/graph-model/model.json" wasm "$out/wine.csv" "$wine/app.js"
+ref legacy "$wine/model/model.json" cpu "$out/random.csv"
+for f in "$out"/ref-*.csv; do
+  [ "$(wc -l < "$f")" -gt 0 ] || { echo "build-fixtures: empty reference $f" >&2; exit 1; }
+done
+echo "build-fixtures: bundles and references in $out" >&2

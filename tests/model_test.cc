@@ -1,0 +1,248 @@
+// The public Model API: parity with tfjs in Node, both contracts, and every way a bundle can fail.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tfjs_run/tfjs_run.h"
+
+namespace tfjs_run {
+namespace {
+
+const std::string kFixtures = TFJS_RUN_FIXTURES_OUT;
+const std::string kSource = TFJS_RUN_SOURCE_DIR;
+
+// Reads a numeric CSV (no header) into a matrix.
+DenseMatrix ReadCsv(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "cannot open " << path;
+  std::vector<float> values;
+  size_t rows = 0, cols = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::stringstream fields(line);
+    std::string field;
+    size_t n = 0;
+    while (std::getline(fields, field, ',')) {
+      values.push_back(std::stof(field));
+      ++n;
+    }
+    cols = n;
+    ++rows;
+  }
+  return DenseMatrix(rows, cols, std::move(values));
+}
+
+std::unique_ptr<Model> LoadFixture(const std::string& file, ModelOptions options = {}) {
+  return Model::Load(BundleSource::FromFile(file), options);
+}
+
+// --- Parity: the C++ API against tfjs 4.22 in Node on the same rows (tolerance 1e-5 absolute).
+
+struct ParityCase {
+  const char* bundle;
+  const char* rows;
+  const char* backend;
+  BundleContract contract;
+};
+
+class ParityTest : public ::testing::TestWithParam<ParityCase> {};
+
+TEST_P(ParityTest, PredictionsEqualTfjsInNodeWithin1e5) {
+  const ParityCase& c = GetParam();
+  auto model = LoadFixture(kFixtures + "/" + c.bundle + ".bundle.js");
+  EXPECT_EQ(model->info().contract, c.contract);
+  if (c.contract == BundleContract::kV1) {
+    EXPECT_EQ(model->info().backend, c.backend);
+    EXPECT_EQ(model->info().name, c.bundle);
+    EXPECT_EQ(model->info().version, "test-1");
+    EXPECT_EQ(model->info().sha256.size(), 64u);
+  }
+  DenseMatrix input = ReadCsv(kFixtures + "/" + c.rows);
+  DenseMatrix expected = ReadCsv(kFixtures + "/ref-" + c.bundle + ".csv");
+  ASSERT_EQ(expected.rows(), input.rows());
+  // In several call sizes, so batching cannot hide a row-order bug.
+  for (size_t batch : {size_t{1}, size_t{7}, input.rows()}) {
+    for (size_t start = 0; start < input.rows(); start += batch) {
+      size_t n = std::min(batch, input.rows() - start);
+      DenseMatrix out = model->Predict(input.view().slice_rows(start, n));
+      ASSERT_EQ(out.rows(), n);
+      ASSERT_EQ(out.cols(), expected.cols());
+      for (size_t r = 0; r < n; ++r) {
+        for (size_t col = 0; col < out.cols(); ++col) {
+          ASSERT_NEAR(out.at(r, col), expected.at(start + r, col), 1e-5)
+              << c.bundle << " row " << start + r << " col " << col << " batch " << batch;
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bundles, ParityTest,
+    ::testing::Values(ParityCase{"wine-layers-cpu", "wine.csv", "cpu", BundleContract::kV1},
+                      ParityCase{"wine-layers-wasm", "wine.csv", "wasm", BundleContract::kV1},
+                      ParityCase{"wine-graph-cpu", "wine.csv", "cpu", BundleContract::kV1},
+                      ParityCase{"wine-graph-wasm", "wine.csv", "wasm", BundleContract::kV1},
+                      ParityCase{"legacy", "random.csv", "", BundleContract::kLegacy}),
+    [](const auto& info) {
+      std::string name = info.param.bundle;
+      for (char& ch : name) if (ch == '-') ch = '_';
+      return name;
+    });
+
+TEST(ModelTest, WineBundleDeclaresItsShapeAfterLoad) {
+  auto model = LoadFixture(kFixtures + "/wine-layers-cpu.bundle.js");
+  EXPECT_EQ(model->info().input_cols, 13);
+  EXPECT_EQ(model->info().output_cols, 3);
+}
+
+TEST(ModelTest, LegacyBundleTakesItsOutputWidthFromTheFirstResult) {
+  auto model = LoadFixture(kFixtures + "/legacy.bundle.js");
+  EXPECT_EQ(model->info().output_cols, -1);
+  std::vector<float> row(13, 0.5f);
+  DenseMatrix out = model->Predict({row.data(), 1, 13});
+  EXPECT_EQ(out.cols(), 3u);
+  EXPECT_EQ(model->info().output_cols, 3);
+  EXPECT_NEAR(out.at(0, 0) + out.at(0, 1) + out.at(0, 2), 1.0f, 1e-5);  // softmax
+}
+
+// --- Input handling.
+
+TEST(ModelTest, InputReachesJsAsAFloat32ArrayAndIsDetachedAfterTheCall) {
+  auto model = LoadFixture(kSource + "/tests/fixtures/probe.js");
+  std::vector<float> first = {1, 2, 3, 4, 5, 6};
+  DenseMatrix out1 = model->Predict({first.data(), 2, 3});
+  EXPECT_FLOAT_EQ(out1.at(0, 0), 6);
+  EXPECT_FLOAT_EQ(out1.at(1, 0), 15);
+  EXPECT_FLOAT_EQ(out1.at(0, 1), -1);  // no previous call
+  std::vector<float> second = {1, 1, 1};
+  DenseMatrix out2 = model->Predict({second.data(), 1, 3});
+  // The reference predict() kept to the first input now sees an empty, detached array.
+  EXPECT_FLOAT_EQ(out2.at(0, 1), 0);
+  EXPECT_FLOAT_EQ(out2.at(0, 0), 3);
+}
+
+TEST(ModelTest, WrongColumnCountIsRefusedBeforeAnyJsRuns) {
+  auto model = LoadFixture(kSource + "/tests/fixtures/probe.js");
+  std::vector<float> row = {1, 2, 3, 4};
+  try {
+    model->Predict({row.data(), 1, 4});
+    FAIL() << "expected a shape error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kShape);
+    EXPECT_NE(std::string(e.what()).find("4 columns; the bundle expects 3"), std::string::npos) << e.what();
+    EXPECT_EQ(e.bundle_name(), "probe");
+    EXPECT_EQ(e.bundle_version(), "1.0.0");
+  }
+  // Had JS run, its "previous input" would be this call's: the next call must still see -1.
+  std::vector<float> ok = {1, 2, 3};
+  EXPECT_FLOAT_EQ(model->Predict({ok.data(), 1, 3}).at(0, 1), -1);
+}
+
+TEST(ModelTest, ZeroRowsGiveAnEmptyResultWithoutCallingJs) {
+  auto model = LoadFixture(kSource + "/tests/fixtures/probe.js");
+  DenseMatrix out = model->Predict({nullptr, 0, 3});
+  EXPECT_EQ(out.rows(), 0u);
+  EXPECT_EQ(out.cols(), 2u);
+}
+
+TEST(ModelTest, APredictThatThrowsCarriesTheJsMessageStackAndBundleAndTheModelKeepsServing) {
+  auto model = LoadFixture(kSource + "/tests/fixtures/probe.js");
+  std::vector<float> bad = {13, 0, 0};
+  try {
+    model->Predict({bad.data(), 1, 3});
+    FAIL() << "expected a predict error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kPredict);
+    EXPECT_NE(e.message().find("unlucky row 0"), std::string::npos) << e.message();
+    EXPECT_NE(e.js_stack().find("probe.js"), std::string::npos) << e.js_stack();
+    EXPECT_NE(std::string(e.what()).find("bundle 'probe' version 1.0.0"), std::string::npos) << e.what();
+  }
+  std::vector<float> good = {1, 2, 3};
+  EXPECT_FLOAT_EQ(model->Predict({good.data(), 1, 3}).at(0, 0), 6);
+}
+
+// --- Bad bundles: each is a clear error, never a crash.
+
+struct BadBundleCase {
+  const char* file;
+  ErrorKind kind;
+  const char* message_part;
+};
+
+class BadBundleTest : public ::testing::TestWithParam<BadBundleCase> {};
+
+TEST_P(BadBundleTest, LoadFailsWithAClearError) {
+  const BadBundleCase& c = GetParam();
+  ModelOptions options;
+  options.load_timeout = std::chrono::milliseconds(500);
+  const std::string path = kSource + "/tests/fixtures/bad/" + c.file;
+  try {
+    Model::Load(BundleSource::FromFile(path), options);
+    FAIL() << c.file << " loaded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), c.kind) << e.what();
+    EXPECT_NE(std::string(e.what()).find(c.message_part), std::string::npos) << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bundles, BadBundleTest,
+    ::testing::Values(
+        BadBundleCase{"syntax-error.js", ErrorKind::kBundleCompile, "syntax-error.js:2: SyntaxError"},
+        BadBundleCase{"top-level-throws.js", ErrorKind::kBundleLoad, "RangeError: weights shard 3 is corrupt"},
+        BadBundleCase{"load-throws.js", ErrorKind::kBundleLoad, "bundle 'load-throws' version 7: bundle-load error: load() rejected: Error: model.json could not be parsed"},
+        BadBundleCase{"load-never-resolves.js", ErrorKind::kLoadTimeout, "did not settle within 500 ms"},
+        BadBundleCase{"load-busy-loop.js", ErrorKind::kLoadTimeout, "load() ran past the load deadline"},
+        BadBundleCase{"no-contract.js", ErrorKind::kContract, "no known contract"},
+        BadBundleCase{"backend-mismatch.js", ErrorKind::kBackend, "asked for backend 'wasm' but 'cpu' is running"},
+        BadBundleCase{"does-not-exist.js", ErrorKind::kBundleRead, "cannot open bundle file"}),
+    [](const auto& info) {
+      std::string name = info.param.file;
+      name = name.substr(0, name.find('.'));
+      for (char& ch : name) if (ch == '-') ch = '_';
+      return name;
+    });
+
+TEST(ModelTest, APredictThatReturnsTheWrongLengthIsAnOutputError) {
+  auto model = LoadFixture(kSource + "/tests/fixtures/bad/wrong-length.js");
+  std::vector<float> rows = {1, 2, 3, 4};
+  try {
+    model->Predict({rows.data(), 2, 2});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kOutput);
+    EXPECT_NE(e.message().find("returned 5 values for 2 rows; expected rows x 3 = 6"), std::string::npos) << e.message();
+  }
+}
+
+TEST(ModelTest, APredictThatReturnsAnArrayIsAnOutputError) {
+  auto model = LoadFixture(kSource + "/tests/fixtures/bad/wrong-type.js");
+  std::vector<float> rows = {1, 2};
+  try {
+    model->Predict({rows.data(), 1, 2});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kOutput);
+    EXPECT_NE(e.message().find("must return a Float32Array"), std::string::npos) << e.message();
+  }
+}
+
+TEST(ModelTest, ManyModelsLoadAndUnloadWithoutInterference) {
+  for (int i = 0; i < 3; ++i) {
+    auto a = LoadFixture(kSource + "/tests/fixtures/probe.js");
+    auto b = LoadFixture(kSource + "/tests/fixtures/probe.js");
+    std::vector<float> row = {1, 2, 3};
+    EXPECT_FLOAT_EQ(a->Predict({row.data(), 1, 3}).at(0, 1), -1);
+    EXPECT_FLOAT_EQ(a->Predict({row.data(), 1, 3}).at(0, 1), 0);
+    EXPECT_FLOAT_EQ(b->Predict({row.data(), 1, 3}).at(0, 1), -1);  // b's isolate is its own
+  }
+}
+
+}  // namespace
+}  // namespace tfjs_run

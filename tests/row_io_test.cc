@@ -1,0 +1,154 @@
+// CSV / JSON-lines reading and float printing for the CLI.
+#include "row_io.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace tfjs_run::cli {
+namespace {
+
+struct Read {
+  std::vector<std::vector<float>> rows;
+  std::vector<uint64_t> lines;
+  std::vector<RowError> errors;
+  std::vector<std::string> header;
+};
+
+Read ReadAll(const std::string& text, RowReaderOptions options = {}) {
+  std::string copy = text;
+  std::FILE* f = fmemopen(copy.data(), copy.size(), "r");
+  if (copy.empty()) f = std::fopen("/dev/null", "r");
+  Read out;
+  {
+    RowReader reader(f, options);
+    std::vector<float> values;
+    RowError error;
+    for (;;) {
+      auto st = reader.Next(values, error);
+      if (st == RowReader::Status::kEnd) break;
+      if (st == RowReader::Status::kBadRow) out.errors.push_back(error);
+      else { out.rows.push_back(values); out.lines.push_back(reader.line()); }
+    }
+    out.header = reader.header();
+  }
+  std::fclose(f);
+  return out;
+}
+
+TEST(RowReaderTest, DetectsAHeaderAndKeepsLineNumbers) {
+  Read r = ReadAll("a,b\n1,2\n\n3.5,-4e2\n");
+  EXPECT_EQ(r.header, (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[1], (std::vector<float>{3.5f, -400.0f}));
+  EXPECT_EQ(r.lines, (std::vector<uint64_t>{2, 4}));
+}
+
+TEST(RowReaderTest, NoHeaderWhenTheFirstLineIsNumeric) {
+  Read r = ReadAll("1,2\n3,4");  // and no final newline
+  EXPECT_TRUE(r.header.empty());
+  EXPECT_EQ(r.rows.size(), 2u);
+}
+
+TEST(RowReaderTest, ForcedHeaderModes) {
+  RowReaderOptions yes;
+  yes.header = HeaderMode::kYes;
+  EXPECT_EQ(ReadAll("1,2\n3,4\n", yes).rows.size(), 1u);
+  RowReaderOptions no;
+  no.header = HeaderMode::kNo;
+  Read r = ReadAll("x,2\n3,4\n", no);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 1, column 1: 'x' is not a number");
+}
+
+TEST(RowReaderTest, TextInANumberNamesLineAndColumn) {
+  Read r = ReadAll("1,2,3\n4,five,6\n7,8,9\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 2, column 2: 'five' is not a number");
+  EXPECT_EQ(r.rows.size(), 2u);  // reading goes on after a bad row
+}
+
+TEST(RowReaderTest, ShortAndLongRowsAreErrors) {
+  Read r = ReadAll("1,2,3\n4,5\n6,7,8,9\n");
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 2: expected 3 fields, found 2 (short row)");
+  EXPECT_EQ(r.errors[1].ToString(), "line 3: expected 3 fields, found 4 (long row)");
+}
+
+TEST(RowReaderTest, EmptyFieldIsAnError) {
+  Read r = ReadAll("1,2\n3,\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 2, column 2: empty field");
+}
+
+TEST(RowReaderTest, ColumnsByIndexRangeAndName) {
+  RowReaderOptions range;
+  range.columns = "1-2";
+  Read r = ReadAll("9,1,2\n8,3,4\n", range);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2}, {3, 4}}));
+  RowReaderOptions names;
+  names.columns = "c,a";
+  r = ReadAll("a,b,c\n1,2,3\n", names);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{3, 1}}));
+  RowReaderOptions missing;
+  missing.columns = "zz";
+  r = ReadAll("a,b\n1,2\n", missing);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("'zz'"), std::string::npos);
+}
+
+TEST(RowReaderTest, DelimiterAndCrLfAndQuotedNumbers) {
+  RowReaderOptions tab;
+  tab.delimiter = '\t';
+  Read r = ReadAll("1\t\"2\"\r\n 3 \t+4\r\n", tab);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2}, {3, 4}}));
+}
+
+TEST(RowReaderTest, LinesLongerThanTheReadBufferAreWhole) {
+  std::string line;
+  for (int i = 0; i < 300000; ++i) line += (i ? ",1" : "1");
+  Read r = ReadAll(line + "\n" + line + "\n");
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[1].size(), 300000u);
+}
+
+TEST(RowReaderTest, JsonLinesArraysAndObjects) {
+  RowReaderOptions json;
+  json.format = InputFormat::kJsonLines;
+  Read r = ReadAll("[1, 2.5]\n\n[3, 4]\n{\"x\": 1}\n[1, \"a\"]\nnot json\n", json);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2.5f}, {3, 4}}));
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 4: expected 2 values, found 1");
+  EXPECT_EQ(r.errors[1].ToString(), "line 5, column 2: \"a\" is not a number");
+  EXPECT_EQ(r.errors[2].ToString(), "line 6: not valid JSON");
+  json.columns = "b,a";
+  r = ReadAll("{\"a\": 1, \"b\": 2}\n{\"b\": 4, \"a\": 3}\n", json);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{2, 1}, {4, 3}}));
+}
+
+TEST(RowReaderTest, BadColumnSpecIsRefused) {
+  RowReaderOptions o;
+  o.columns = "5-2";
+  std::FILE* f = std::fopen("/dev/null", "r");
+  EXPECT_THROW(RowReader(f, o), std::invalid_argument);
+  std::fclose(f);
+}
+
+TEST(FloatTextTest, ShortestFormRoundTripsFloat32) {
+  for (float v : {0.1f, 1.0f / 3.0f, 1e-38f, 3.4028235e38f, -0.0f, 123456.789f, 1.17549435e-38f, 1.4e-45f}) {
+    std::string s;
+    AppendFloat(s, v);
+    std::optional<float> back = ParseFloat(s);
+    ASSERT_TRUE(back) << s;
+    EXPECT_EQ(std::memcmp(&*back, &v, sizeof v), 0) << s;
+  }
+  std::string s;
+  AppendFloat(s, 0.1f);
+  EXPECT_EQ(s, "0.1");
+}
+
+}  // namespace
+}  // namespace tfjs_run::cli

@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// Node 20 side of the parity tests and benchmarks. Two ways to run a model:
+//
+//   --model DIR/model.json [--app app.js] --backend cpu|wasm   tfjs 4.22 in Node, straight from
+//       the model files: the independent reference the parity tests compare tfjs-run against.
+//   --bundle ml.bundle.js    the very bundle tfjs-run runs, inside Node (process hidden while it
+//       loads, so tfjs takes the same browser/worker path as in tfjs-run).
+//
+// Then one of:
+//   --predict ROWS.csv   prints one output row per input row (numeric CSV, no header), each value
+//                        printed as the exact decimal of its float32.
+//   --bench  ROWS.csv --batch-sizes 1,64,4096 [--seconds S]   prints JSON lines of rows/s.
+//   --load-time          prints JSON {load_ms} for a cold load in this process.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const {parseArgs} = require('util');
+const {createRequire} = require('module');
+const requireTf = createRequire(path.join(__dirname, '..', 'model-bundler', 'package.json'));
+
+const {values: args} = parseArgs({
+  options: {
+    model: {type: 'string'}, app: {type: 'string'}, backend: {type: 'string', default: 'cpu'},
+    bundle: {type: 'string'}, predict: {type: 'string'}, bench: {type: 'string'},
+    'batch-sizes': {type: 'string', default: '1,64,4096'}, seconds: {type: 'string', default: '2'},
+    'load-time': {type: 'boolean', default: false}, 'batch-size': {type: 'string', default: '64'},
+  },
+});
+
+function readRows(file) {
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '')
+    .map((l) => l.split(',').map(Number));
+}
+
+// --model: tfjs in Node, loading the model files directly. Returns {predict(Float32Array, rows, cols)}.
+async function loadReference() {
+  const tf = requireTf('@tensorflow/tfjs-core');
+  requireTf('@tensorflow/tfjs-backend-cpu');
+  if (args.backend === 'wasm') requireTf('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend(args.backend))) throw new Error(`backend ${args.backend} failed`);
+  const modelJsonPath = path.resolve(args.model);
+  const modelJson = JSON.parse(fs.readFileSync(modelJsonPath, 'utf8'));
+  const dir = path.dirname(modelJsonPath);
+  const weightSpecs = [], buffers = [];
+  for (const group of modelJson.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
+  }
+  const all = Buffer.concat(buffers);
+  const artifacts = {...modelJson, weightSpecs,
+    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)};
+  delete artifacts.weightsManifest;
+  const isGraph = modelJson.format === 'graph-model' || Array.isArray(modelJson.modelTopology.node);
+  const model = isGraph
+    ? await requireTf('@tensorflow/tfjs-converter').loadGraphModel(tf.io.fromMemory(artifacts))
+    : await requireTf('@tensorflow/tfjs-layers').loadLayersModel(tf.io.fromMemory(artifacts));
+  let app = {};
+  if (args.app) {
+    // App modules are ES modules that import nothing (tf is passed in).
+    const source = fs.readFileSync(args.app, 'utf8');
+    app = await import('data:text/javascript;base64,' + Buffer.from(source).toString('base64'));
+  }
+  return {
+    backend: () => tf.getBackend(),
+    predict(input, rows, cols) {
+      const y = tf.tidy(() => {
+        let x = tf.tensor2d(input, [rows, cols], 'float32');
+        if (app.preprocess) x = app.preprocess(x, tf);
+        let out = model.predict(x);
+        if (Array.isArray(out)) out = out[0];
+        if (app.postprocess) out = app.postprocess(out, tf);
+        return out;
+      });
+      const data = y.dataSync();
+      y.dispose();
+      return data;
+    },
+  };
+}
+
+// --bundle: the bundle itself, with `process` hidden while it loads.
+async function loadBundle() {
+  const source = fs.readFileSync(args.bundle, 'utf8');
+  const savedProcess = globalThis.process;
+  globalThis.self = globalThis;
+  globalThis.WorkerGlobalScope = function WorkerGlobalScope() {};
+  try {
+    Object.defineProperty(globalThis, 'process', {value: undefined, configurable: true, writable: true});
+    vm.runInThisContext(source, {filename: args.bundle});
+    if (globalThis.tfjsRunBundle) {
+      await globalThis.tfjsRunBundle.load();
+    } else if (typeof globalThis.isLoaded === 'function') {
+      while (!globalThis.isLoaded()) await new Promise((r) => setTimeout(r, 1));
+    } else {
+      throw new Error('bundle exposes no known contract');
+    }
+  } finally {
+    Object.defineProperty(globalThis, 'process', {value: savedProcess, configurable: true, writable: true});
+  }
+  const b = globalThis.tfjsRunBundle;
+  if (b) return {backend: () => b.activeBackend(), predict: (x, r, c) => b.predict(x, r, c)};
+  return {
+    backend: () => 'legacy',
+    predict(x, rows, cols) {
+      const list = [];
+      for (let r = 0; r < rows; r++) list.push(Array.from(x.subarray(r * cols, (r + 1) * cols)));
+      return Float32Array.from(globalThis.predict(list)[0]);
+    },
+  };
+}
+
+async function main() {
+  const t0 = performance.now();
+  const runner = args.bundle ? await loadBundle() : await loadReference();
+  const loadMs = performance.now() - t0;
+  if (args['load-time']) {
+    console.log(JSON.stringify({load_ms: loadMs, backend: runner.backend()}));
+    return;
+  }
+  if (args.predict) {
+    const rows = readRows(args.predict);
+    const cols = rows[0].length;
+    const batch = Number(args['batch-size']);
+    const out = [];
+    for (let start = 0; start < rows.length; start += batch) {
+      const chunk = rows.slice(start, start + batch);
+      const input = Float32Array.from(chunk.flat());
+      const y = await runner.predict(input, chunk.length, cols);
+      const outCols = y.length / chunk.length;
+      for (let r = 0; r < chunk.length; r++) out.push(Array.from(y.subarray(r * outCols, (r + 1) * outCols)).join(','));
+    }
+    process.stdout.write(out.join('\n') + '\n');
+    return;
+  }
+  if (args.bench) {
+    const rows = readRows(args.bench);
+    const cols = rows[0].length;
+    for (const batch of args['batch-sizes'].split(',').map(Number)) {
+      const input = new Float32Array(batch * cols);
+      for (let i = 0; i < batch; i++) input.set(rows[i % rows.length], i * cols);
+      for (let i = 0; i < 20; i++) await runner.predict(input, batch, cols);  // warm-up
+      let done = 0, calls = 0;
+      const start = performance.now();
+      const until = start + Number(args.seconds) * 1000;
+      while (performance.now() < until) {
+        await runner.predict(input, batch, cols);
+        done += batch;
+        calls++;
+      }
+      const seconds = (performance.now() - start) / 1000;
+      console.log(JSON.stringify({runner: 'node', backend: runner.backend(), batch, rows_per_s: done / seconds, calls}));
+    }
+  }
+}
+main().catch((e) => { console.error(`node-harness: ${e.stack || e}`); process.exit(1); });
