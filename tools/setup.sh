@@ -26,7 +26,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# V8: a system libnode-dev (V8 10.2) wins; otherwise the project-local prefix.
+# V8: a system libnode-dev (V8 10.2) wins; otherwise the project-local prefix. We never
+# `apt-get install libnode-dev` ourselves: where a non-Debian nodejs is installed apt refuses it
+# (node-acorn's dependency), and elsewhere it could replace the machine's nodejs.
 have_system_v8() { [ -f /usr/include/node/v8-version.h ] && grep -q 'V8_MAJOR_VERSION 10' /usr/include/node/v8-version.h \
                    && ls /usr/lib/*/libnode.so.108 >/dev/null 2>&1; }
 if have_system_v8; then
@@ -34,15 +36,14 @@ if have_system_v8; then
 elif [ -f "$prefix/usr/include/node/v8.h" ] && ls "$prefix"/usr/lib/*/libnode.so.108 >/dev/null 2>&1; then
   log "using project-local V8 prefix $prefix"
 else
-  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libnode-dev >/dev/null 2>&1 || ! have_system_v8; then
-    log "apt-get install libnode-dev refused; unpacking libnode108 + libnode-dev into $prefix"
-    [ $updated -eq 1 ] || { $SUDO apt-get update -qq; updated=1; }
-    tmp="$(mktemp -d)"
-    ( cd "$tmp" && apt-get download libnode108 libnode-dev >/dev/null )
-    mkdir -p "$prefix"
-    for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$prefix"; done
-    rm -rf "$tmp"
-  fi
+  log "unpacking Debian's libnode108 + libnode-dev (V8 10.2) into $prefix"
+  [ $updated -eq 1 ] || { $SUDO apt-get update -qq; updated=1; }
+  tmp="$(mktemp -d)"
+  chmod 777 "$tmp"  # apt's _apt user downloads into it
+  ( cd "$tmp" && apt-get download -qq libnode108 libnode-dev >/dev/null )
+  rm -rf "$prefix.partial" && mkdir -p "$prefix.partial"
+  for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$prefix.partial"; done
+  rm -rf "$tmp" "$prefix" && mv "$prefix.partial" "$prefix"
 fi
 
 # npm packages for the bundler (and the Node reference harness, which uses the same tfjs).

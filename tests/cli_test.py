@@ -1,0 +1,203 @@
+"""tfjs-run, the CLI: parity with tfjs in Node, row order and count, bad input, and accounting.
+
+Run by ctest (cli_test) after build_fixtures; needs TFJS_RUN, FIXTURES_OUT and TFJS_RUN_SOURCE_DIR.
+"""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import unittest
+
+TFJS_RUN = os.environ["TFJS_RUN"]
+FIX = os.environ["FIXTURES_OUT"]
+SRC = os.environ["TFJS_RUN_SOURCE_DIR"]
+TOL = 1e-5
+
+
+def run(args, stdin_text, check=None):
+    p = subprocess.run([TFJS_RUN, *args], input=stdin_text, capture_output=True, text=True, timeout=300)
+    if check is not None:
+        assert p.returncode == check, f"exit {p.returncode}, stderr:\n{p.stderr}"
+    return p
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def parse_csv(text):
+    return [[float(v) for v in line.split(",")] for line in text.splitlines() if line.strip()]
+
+
+def summary(stderr):
+    m = re.search(r"rows read (\d+), predicted (\d+), rejected (\d+)", stderr)
+    assert m, f"no summary in stderr:\n{stderr}"
+    return tuple(int(x) for x in m.groups())
+
+
+class ParityTest(unittest.TestCase):
+    """Every output value equals tfjs-in-Node's within 1e-5, for each bundle kind."""
+
+    def check(self, bundle, rows_file, extra=()):
+        rows = read(f"{FIX}/{rows_file}")
+        expected = parse_csv(read(f"{FIX}/ref-{bundle}.csv"))
+        p = run([f"{FIX}/{bundle}.bundle.js", "--batch-size", "7", *extra], rows, check=0)
+        got = parse_csv(p.stdout)
+        self.assertEqual(len(got), len(expected))
+        worst = 0.0
+        for r, (g, e) in enumerate(zip(got, expected)):
+            self.assertEqual(len(g), len(e), f"row {r}")
+            for a, b in zip(g, e):
+                worst = max(worst, abs(a - b))
+        self.assertLessEqual(worst, TOL, f"{bundle}: max abs diff {worst}")
+        self.assertEqual(summary(p.stderr), (len(expected), len(expected), 0))
+
+    def test_layers_cpu(self):
+        self.check("wine-layers-cpu", "wine.csv")
+
+    def test_layers_wasm(self):
+        self.check("wine-layers-wasm", "wine.csv")
+
+    def test_graph_cpu(self):
+        self.check("wine-graph-cpu", "wine.csv")
+
+    def test_graph_wasm(self):
+        self.check("wine-graph-wasm", "wine.csv")
+
+    def test_tfjs_on_flink_bundle(self):
+        self.check("legacy", "random.csv")
+
+    def test_jsonl_in_and_out(self):
+        rows = read(f"{FIX}/wine.csv")
+        jsonl = "".join(json.dumps([float(v) for v in line.split(",")]) + "\n" for line in rows.splitlines())
+        p = run([f"{FIX}/wine-layers-cpu.bundle.js", "--input-format", "jsonl", "--output-format", "jsonl"], jsonl, check=0)
+        got = [json.loads(line) for line in p.stdout.splitlines()]
+        expected = parse_csv(read(f"{FIX}/ref-wine-layers-cpu.csv"))
+        self.assertEqual(len(got), len(expected))
+        for g, e in zip(got, expected):
+            for a, b in zip(g, e):
+                self.assertLessEqual(abs(a - b), TOL)
+
+
+class OrderTest(unittest.TestCase):
+    """Output rows come out one per input row, in input order, whatever the batch size."""
+
+    def test_batch_sizes_1_7_1000_keep_order_and_count(self):
+        # The probe-like identity: each output row of the legacy model depends only on its input
+        # row, so compare against single-row predictions of the same rows.
+        rows = read(f"{FIX}/random.csv")
+        expected = parse_csv(read(f"{FIX}/ref-legacy.csv"))
+        for batch in ("1", "7", "1000"):
+            with self.subTest(batch=batch):
+                p = run([f"{FIX}/legacy.bundle.js", "--batch-size", batch], rows, check=0)
+                got = parse_csv(p.stdout)
+                self.assertEqual(len(got), len(expected))
+                for r, (g, e) in enumerate(zip(got, expected)):
+                    self.assertTrue(all(abs(a - b) <= TOL for a, b in zip(g, e)), f"batch {batch} row {r}")
+
+    def test_probe_rows_come_back_in_order(self):
+        # probe.js outputs each row's sum: a direct check that row i's answer is row i's.
+        rows = "".join(f"{i + 0.25},{i * 0.5},1\n" for i in range(1000))  # (13 would make probe.js throw)
+        for batch in ("1", "7", "1000"):
+            p = run([f"{SRC}/tests/fixtures/probe.js", "--batch-size", batch, "--no-header"], rows, check=0)
+            sums = [r[0] for r in parse_csv(p.stdout)]
+            self.assertEqual(sums, [i + 0.25 + i * 0.5 + 1 for i in range(1000)])
+
+
+class WineExampleTest(unittest.TestCase):
+    def test_columns_pick_the_features_and_header_is_detected(self):
+        data = read(f"{SRC}/examples/wine/data/wine.data")
+        with_header = "class,f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13\n" + data
+        a = run([f"{FIX}/wine-layers-cpu.bundle.js", "--columns", "1-13"], data, check=0).stdout
+        b = run([f"{FIX}/wine-layers-cpu.bundle.js", "--columns", "f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13"],
+                with_header, check=0).stdout
+        self.assertEqual(a, b)
+        got = parse_csv(a)
+        labels = [int(line.split(",")[0]) for line in data.splitlines()]
+        correct = sum(1 for p, y in zip(got, labels) if p.index(max(p)) + 1 == y)
+        self.assertGreater(correct / len(labels), 0.9)
+
+
+class BadInputTest(unittest.TestCase):
+    BUNDLE = f"{FIX}/wine-layers-cpu.bundle.js"
+
+    def good_rows(self, n):
+        return "".join(read(f"{FIX}/wine.csv").splitlines(keepends=True)[:n])
+
+    def test_text_in_a_number_stops_with_line_and_column_after_predicting_the_rows_before(self):
+        rows = self.good_rows(3) + "13.2,abc" + ",1" * 11 + "\n" + self.good_rows(2)
+        p = run([self.BUNDLE], rows, check=2)
+        self.assertIn("line 4, column 2: 'abc' is not a number", p.stderr)
+        self.assertEqual(len(parse_csv(p.stdout)), 3)
+        self.assertEqual(summary(p.stderr), (4, 3, 1))
+
+    def test_short_row(self):
+        p = run([self.BUNDLE], self.good_rows(2) + "1,2,3\n", check=2)
+        self.assertIn("line 3: expected 13 fields, found 3 (short row)", p.stderr)
+
+    def test_empty_file(self):
+        p = run([self.BUNDLE], "", check=2)
+        self.assertIn("the input has no data rows (it is empty)", p.stderr)
+
+    def test_skip_reports_each_bad_row_and_accounts_for_every_row(self):
+        rows = self.good_rows(3) + "x" + ",1" * 12 + "\n" + self.good_rows(2) + "1,2\n"
+        p = run([self.BUNDLE, "--on-error", "skip"], rows, check=0)
+        self.assertIn("skipped line 4, column 1: 'x' is not a number", p.stderr)
+        self.assertIn("skipped line 7: expected 13 fields, found 2", p.stderr)
+        self.assertEqual(len(parse_csv(p.stdout)), 5)
+        self.assertEqual(summary(p.stderr), (7, 5, 2))
+
+    def test_wrong_width_for_the_model_is_a_clear_error(self):
+        p = run([self.BUNDLE], "1,2,3\n", check=3)
+        self.assertIn("input has 3 columns; the bundle expects 13", p.stderr)
+
+    def test_a_model_that_throws_fails_the_batch_or_with_skip_only_its_row(self):
+        rows = "1,1,1\n2,2,2\n13,0,0\n4,4,4\n"
+        probe = f"{SRC}/tests/fixtures/probe.js"
+        p = run([probe, "--batch-size", "10"], rows, check=3)
+        self.assertIn("lines 1-4", p.stderr)
+        self.assertIn("unlucky row 2", p.stderr)
+        self.assertEqual(summary(p.stderr), (4, 0, 4))
+        p = run([probe, "--batch-size", "10", "--on-error", "skip"], rows, check=0)
+        self.assertEqual([r[0] for r in parse_csv(p.stdout)], [3, 6, 12])
+        self.assertIn("skipped line 3:", p.stderr)
+        self.assertEqual(summary(p.stderr), (4, 3, 1))
+
+
+class BadBundleTest(unittest.TestCase):
+    def test_each_bad_bundle_is_exit_3_with_a_clear_message(self):
+        cases = {
+            "syntax-error.js": "SyntaxError",
+            "load-throws.js": "model.json could not be parsed",
+            "load-never-resolves.js": "did not settle within 300 ms",
+            "no-contract.js": "no known contract",
+        }
+        for name, part in cases.items():
+            with self.subTest(bundle=name):
+                p = run([f"{SRC}/tests/fixtures/bad/{name}", "--load-timeout-ms", "300"], "1,2\n", check=3)
+                self.assertIn(part, p.stderr)
+                self.assertEqual(p.stdout, "")
+
+    def test_wrong_length_predict_is_exit_3(self):
+        p = run([f"{SRC}/tests/fixtures/bad/wrong-length.js"], "1,2\n3,4\n", check=3)
+        self.assertIn("returned 5 values for 2 rows", p.stderr)
+
+
+class HelpTest(unittest.TestCase):
+    def test_help_lists_every_option(self):
+        p = run(["--help"], "", check=0)
+        for opt in ("--input-format", "--header", "--no-header", "--delimiter", "--columns", "--output-format",
+                    "--batch-size", "--on-error", "--load-timeout-ms", "--max-heap-mb", "--info", "--quiet"):
+            self.assertIn(opt, p.stdout)
+
+    def test_info_prints_the_bundle_declaration(self):
+        p = run([f"{FIX}/wine-layers-wasm.bundle.js", "--info"], "", check=0)
+        info = json.loads(p.stdout)
+        self.assertEqual((info["name"], info["backend"], info["input_cols"], info["output_cols"]),
+                         ("wine-layers-wasm", "wasm", 13, 3))
+
+
+if __name__ == "__main__":
+    unittest.main()
