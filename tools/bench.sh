@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Benchmarks tfjs-run (one isolate) against Node 20 running the same bundle, side by side:
+# for cpu and wasm, rows/s at batch sizes 1, 64 and 4096, then the ratio; and cold load times.
+# Each (backend, batch) pair is measured alternately, tfjs-run then Node, in the same run.
+#   tools/bench.sh [--seconds S]      (default 3 s per measurement)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+seconds=3
+[ "${1:-}" = "--seconds" ] && seconds="$2"
+"$root/tools/setup.sh" >/dev/null 2>&1
+"$root/tools/build.sh" >/dev/null
+build="${TFJS_RUN_BUILD_DIR:-$root/build}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+wine="$root/examples/wine"
+cut -d, -f2- "$wine/data/wine.data" > "$work/rows.csv"
+export NODE_NO_WARNINGS=1
+echo "machine: $(nproc) cores, $(uname -r), node $(node --version), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "| backend | batch | tfjs-run rows/s | Node rows/s | ratio tfjs-run/Node |"
+echo "|---|---|---|---|---|"
+loads=()
+for backend in cpu wasm; do
+  node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$wine/app.js" \
+    --backend "$backend" --name wine -o "$work/$backend.bundle.js" 2>/dev/null
+  for batch in 1 64 4096; do
+    ours=$("$build/tools/bench/tfjs-run-bench" "$work/$backend.bundle.js" "$work/rows.csv" --batch-sizes "$batch" \
+             --seconds "$seconds" --loads 5)
+    theirs=$(node "$root/tools/node-harness.js" --bundle "$work/$backend.bundle.js" --bench "$work/rows.csv" \
+               --batch-sizes "$batch" --seconds "$seconds")
+    a=$(echo "$ours" | grep '"batch"' | sed 's/.*"rows_per_s":\([0-9.]*\).*/\1/')
+    b=$(echo "$theirs" | sed 's/.*"rows_per_s":\([0-9.]*\).*/\1/')
+    printf '| %s | %s | %.0f | %.0f | %.2f |\n' "$backend" "$batch" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
+    [ "$batch" = 1 ] && loads+=("$backend $(echo "$ours" | grep load_ms)")
+  done
+done
+echo
+echo "| backend | tfjs-run first load ms | tfjs-run median cold load ms (fresh isolate, loads 2-5) | Node load ms (fresh process) |"
+echo "|---|---|---|---|"
+for entry in "${loads[@]}"; do
+  backend=${entry%% *}; json=${entry#* }
+  first=$(echo "$json" | sed 's/.*"first_load_ms":\([0-9.]*\).*/\1/')
+  median=$(echo "$json" | sed 's/.*"median_load_ms":\([0-9.]*\).*/\1/')
+  nodems=$(node "$root/tools/node-harness.js" --bundle "$work/$backend.bundle.js" --load-time | sed 's/.*"load_ms":\([0-9.]*\).*/\1/')
+  printf '| %s | %.0f | %.0f | %.0f |\n' "$backend" "$first" "$median" "$nodems"
+done

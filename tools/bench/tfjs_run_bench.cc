@@ -1,0 +1,84 @@
+// tfjs-run-bench: rows/s of Model::Predict at several batch sizes, and cold load time.
+// Prints JSON lines (the same shape as tools/node-harness.js --bench) for tools/bench.sh.
+//
+//   tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds 2] [--loads 5]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tfjs_run/tfjs_run.h"
+
+using Clock = std::chrono::steady_clock;
+
+static std::vector<std::vector<float>> ReadRows(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::vector<float>> rows;
+  std::string line, field;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::vector<float> row;
+    std::stringstream ss(line);
+    while (std::getline(ss, field, ',')) row.push_back(std::stof(field));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds S] [--loads N]\n");
+    return 1;
+  }
+  std::string bundle_path = argv[1], rows_path = argv[2], batches = "1,64,4096";
+  double seconds = 2;
+  int loads = 5;
+  for (int i = 3; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--batch-sizes") batches = argv[i + 1];
+    else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
+    else if (a == "--loads") loads = std::stoi(argv[i + 1]);
+  }
+  auto source = tfjs_run::BundleSource::FromFile(bundle_path);
+  auto rows = ReadRows(rows_path);
+  const size_t cols = rows.at(0).size();
+
+  // Cold loads: a fresh isolate each time (the first one also pays V8's process start-up).
+  std::vector<double> load_ms;
+  for (int i = 0; i < loads; ++i) {
+    auto start = Clock::now();
+    auto m = tfjs_run::Model::Load(source);
+    load_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  std::vector<double> later(load_ms.begin() + (loads > 1 ? 1 : 0), load_ms.end());
+  std::sort(later.begin(), later.end());
+  std::printf("{\"runner\":\"tfjs-run\",\"first_load_ms\":%.1f,\"median_load_ms\":%.1f}\n", load_ms[0],
+              later[later.size() / 2]);
+
+  auto model = tfjs_run::Model::Load(source);
+  std::stringstream ss(batches);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const size_t batch = std::stoul(item);
+    std::vector<float> input(batch * cols);
+    for (size_t r = 0; r < batch; ++r) std::copy(rows[r % rows.size()].begin(), rows[r % rows.size()].end(), input.begin() + r * cols);
+    tfjs_run::DenseMatrixView view(input.data(), batch, cols);
+    for (int i = 0; i < 20; ++i) model->Predict(view);  // warm-up
+    size_t done = 0, calls = 0;
+    auto start = Clock::now();
+    auto until = start + std::chrono::duration<double>(seconds);
+    while (Clock::now() < until) {
+      model->Predict(view);
+      done += batch;
+      ++calls;
+    }
+    double s = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("{\"runner\":\"tfjs-run\",\"backend\":\"%s\",\"batch\":%zu,\"rows_per_s\":%.1f,\"calls\":%zu}\n",
+                model->info().backend.c_str(), batch, done / s, calls);
+    std::fflush(stdout);
+  }
+  return 0;
+}
