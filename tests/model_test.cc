@@ -50,6 +50,8 @@ struct ParityCase {
   BundleContract contract;
 };
 
+void PrintTo(const ParityCase& c, std::ostream* os) { *os << c.bundle; }
+
 class ParityTest : public ::testing::TestWithParam<ParityCase> {};
 
 TEST_P(ParityTest, PredictionsEqualTfjsInNodeWithin1e5) {
@@ -174,6 +176,8 @@ struct BadBundleCase {
   ErrorKind kind;
   const char* message_part;
 };
+
+void PrintTo(const BadBundleCase& c, std::ostream* os) { *os << c.file; }
 
 class BadBundleTest : public ::testing::TestWithParam<BadBundleCase> {};
 

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test, from a fresh machine: installs what is missing, builds, then ctest
 # (which first builds the test bundles and the tfjs-in-Node references).
-# Set TFJS_RUN_SANITIZE=address to also build and run the C++ tests under ASan+UBSan.
+# Then builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test on
+# that build too (TFJS_RUN_SANITIZE=address, the default; =thread for TSan; =none to skip).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/setup.sh"
 "$root/tools/build.sh"
 cd "${TFJS_RUN_BUILD_DIR:-$root/build}"
 ctest --output-on-failure -j"$(nproc)"
-if [ -n "${TFJS_RUN_SANITIZE:-}" ]; then
-  san="$root/build-$TFJS_RUN_SANITIZE"
-  TFJS_RUN_BUILD_DIR="$san" "$root/tools/build.sh" -DTFJS_RUN_SANITIZE="$TFJS_RUN_SANITIZE"
+sanitize="${TFJS_RUN_SANITIZE:-address}"
+if [ "$sanitize" != none ]; then
+  echo "== the same tests under -fsanitize=$sanitize ==" >&2
+  san="$root/build-$sanitize"
+  TFJS_RUN_BUILD_DIR="$san" "$root/tools/build.sh" -DTFJS_RUN_SANITIZE="$sanitize"
   cd "$san" && ctest --output-on-failure -j"$(nproc)"
 fi
