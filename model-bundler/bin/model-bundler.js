@@ -5,12 +5,15 @@ const {parseArgs} = require('util');
 const {buildBundle, ModelError} = require('../lib/bundle');
 
 const USAGE = `usage: model-bundler --model DIR/model.json [--app app.js] [--backend cpu|wasm]
-                     [--name NAME] [--version VERSION] [--minify] [--entry FILE] -o ml.bundle.js
+                     [--name NAME] [--version VERSION] [--no-minify] [--entry FILE] -o ml.bundle.js
 
 Builds one self-contained bundle for tfjs-run: tfjs 4.22, the model (topology and every weight
 shard inlined; layers or graph model), and the app module's pre/post-processing (default:
 identity; see js/app-template.js). The bundle is stamped with its name, version and the sha256
 of its inputs (default version: the first 12 hex digits of that sha256).
+
+Bundles are minified (about 0.6 MB for the cpu backend, and half the load time of an
+unminified one); --no-minify keeps tfjs readable in stack traces (about 9 MB).
 
 --entry FILE replaces js/bundle-entry.js (advanced: e.g. a tf.js-on-flink style bundle). The
 entry can import 'tfjs-run-model' (the inlined model), 'tfjs-run-loader' and 'tfjs-run-backend'.
@@ -23,7 +26,7 @@ async function main() {
       options: {
         model: {type: 'string'}, app: {type: 'string'}, backend: {type: 'string', default: 'cpu'},
         output: {type: 'string', short: 'o'}, name: {type: 'string'}, version: {type: 'string'},
-        minify: {type: 'boolean', default: false}, entry: {type: 'string'}, help: {type: 'boolean', short: 'h'},
+        'no-minify': {type: 'boolean', default: false}, entry: {type: 'string'}, help: {type: 'boolean', short: 'h'},
       },
     }).values;
   } catch (e) {
@@ -34,7 +37,7 @@ async function main() {
   if (!args.model || !args.output) { console.error(`model-bundler: --model and -o are required\n${USAGE}`); return 1; }
   const started = Date.now();
   try {
-    const {output, meta} = await buildBundle(args);
+    const {output, meta} = await buildBundle({...args, minify: !args['no-minify']});
     console.error(`model-bundler: wrote ${output} (${meta.name} ${meta.version}, ${meta.format} model, ` +
                   `${meta.backend} backend, sha256 ${meta.sha256.slice(0, 12)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;

