@@ -2,11 +2,20 @@
 # Benchmarks tfjs-run (one isolate) against Node 20 running the same bundle, side by side:
 # for cpu and wasm, rows/s at batch sizes 1, 64 and 4096, then the ratio; and cold load times.
 # Each (backend, batch) pair is measured alternately, tfjs-run then Node, in the same run.
-#   tools/bench.sh [--seconds S]      (default 3 s per measurement)
+# Each pair is measured --reps times (default 3), alternating; the table shows medians.
+#   tools/bench.sh [--seconds S] [--reps N]     (default 2 s per measurement, 3 reps: ~2.5 min)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-seconds=3
-[ "${1:-}" = "--seconds" ] && seconds="$2"
+seconds=2
+reps=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --reps) reps="$2"; shift 2 ;;
+    *) echo "usage: tools/bench.sh [--seconds S] [--reps N]" >&2; exit 1 ;;
+  esac
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 "$root/tools/setup.sh" >/dev/null 2>&1
 "$root/tools/build.sh" >/dev/null
 build="${TFJS_RUN_BUILD_DIR:-$root/build}"
@@ -17,21 +26,26 @@ cut -d, -f2- "$wine/data/wine.data" > "$work/rows.csv"
 export NODE_NO_WARNINGS=1
 echo "machine: $(nproc) cores, $(uname -r), node $(node --version), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| backend | batch | tfjs-run rows/s | Node rows/s | ratio tfjs-run/Node |"
-echo "|---|---|---|---|---|"
+echo "| backend | batch | tfjs-run rows/s (median) | Node rows/s (median) | ratio tfjs-run/Node (median) | each run's ratio |"
+echo "|---|---|---|---|---|---|"
 loads=()
 for backend in cpu wasm; do
   node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$wine/app.js" \
     --backend "$backend" --name wine -o "$work/$backend.bundle.js" 2>/dev/null
   for batch in 1 64 4096; do
-    ours=$("$build/tools/bench/tfjs-run-bench" "$work/$backend.bundle.js" "$work/rows.csv" --batch-sizes "$batch" \
-             --seconds "$seconds" --loads 5)
-    theirs=$(node "$root/tools/node-harness.js" --bundle "$work/$backend.bundle.js" --bench "$work/rows.csv" \
-               --batch-sizes "$batch" --seconds "$seconds")
-    a=$(echo "$ours" | grep '"batch"' | sed 's/.*"rows_per_s":\([0-9.]*\).*/\1/')
-    b=$(echo "$theirs" | sed 's/.*"rows_per_s":\([0-9.]*\).*/\1/')
-    printf '| %s | %s | %.0f | %.0f | %.2f |\n' "$backend" "$batch" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')"
-    [ "$batch" = 1 ] && loads+=("$backend $(echo "$ours" | grep load_ms)")
+    ours_all=(); theirs_all=(); ratios=()
+    for rep in $(seq "$reps"); do  # alternate the two runners; report medians
+      ours=$("$build/tools/bench/tfjs-run-bench" "$work/$backend.bundle.js" "$work/rows.csv" --batch-sizes "$batch" \
+               --seconds "$seconds" --loads 5)
+      theirs=$(node "$root/tools/node-harness.js" --bundle "$work/$backend.bundle.js" --bench "$work/rows.csv" \
+                 --batch-sizes "$batch" --seconds "$seconds")
+      a=$(echo "$ours" | grep '"batch"' | sed 's/.*"rows_per_s":\([0-9.]*\).*/\1/')
+      b=$(echo "$theirs" | sed 's/.*"rows_per_s":\([0-9.]*\).*/\1/')
+      ours_all+=("$a"); theirs_all+=("$b"); ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { print a / b }')")
+      [ "$batch" = 1 ] && [ "$rep" = 1 ] && loads+=("$backend $(echo "$ours" | grep load_ms)")
+    done
+    printf '| %s | %s | %.0f | %.0f | %.2f | %s |\n' "$backend" "$batch" "$(median "${ours_all[@]}")" \
+      "$(median "${theirs_all[@]}")" "$(median "${ratios[@]}")" "$(printf '%.2f ' "${ratios[@]}")"
   done
 done
 echo
