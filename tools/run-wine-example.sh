@@ -21,4 +21,4 @@ echo "label,p_class1,p_class2,p_class3,predicted"
 paste -d, <(cut -d, -f1 "$wine/data/wine.data") "$out/predictions.csv" | awk -F, '
   { best = 2; for (i = 3; i <= 4; i++) if ($i > $best) best = i;
     predicted = best - 1; print $0 "," predicted; n++; if (predicted == $1) ok++ }
-  END { printf "accuracy: %d/%d = %.3f (predictions in examples/wine/out/predictions.csv)\n", ok, n, ok / n > "/dev/stderr" }'
+  END { printf "accuracy against the labels: %d/%d = %.3f (on the data the model was trained on; predictions in examples/wine/out/predictions.csv)\n", ok, n, ok / n > "/dev/stderr" }'
