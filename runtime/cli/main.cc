@@ -6,6 +6,9 @@
 // stopped the run; 3 the bundle failed to load or predict; 4 writing the output failed.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <future>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -28,7 +31,8 @@ enum ExitCode { kOk = 0, kUsage = 1, kBadInput = 2, kModelFailed = 3, kOutputFai
 
 struct Counters {
   uint64_t read = 0, predicted = 0, rejected = 0;
-  double predict_seconds = 0;
+  uint64_t unprocessed = 0;  // read, but in flight behind a fatal error: neither written nor rejected
+  double predict_seconds = 0;  // sum of batch latencies (submit to result)
 };
 
 void PrintError(const std::exception& e) {
@@ -43,79 +47,149 @@ std::string LineRange(const std::vector<uint64_t>& lines) {
   return "lines " + std::to_string(lines.front()) + "-" + std::to_string(lines.back());
 }
 
-// Groups rows into batches, predicts them and writes the results in input order.
+// Groups rows into batches and submits them to the runtime, keeping several in flight so
+// parsing overlaps prediction; writes results strictly in input order.
 class BatchRunner {
  public:
-  BatchRunner(tfjs_run::Model& model, tfjs_run::cli::RowWriter& writer, Counters& counters, size_t batch_size,
+  BatchRunner(tfjs_run::Runtime& runtime, tfjs_run::cli::RowWriter& writer, Counters& counters, size_t batch_size,
               bool skip_errors)
-      : model_(model), writer_(writer), counters_(counters), batch_size_(batch_size), skip_errors_(skip_errors) {}
+      : runtime_(runtime), writer_(writer), counters_(counters), batch_size_(batch_size), skip_errors_(skip_errors),
+        max_in_flight_(2 * runtime.workers() + 2) {}
 
-  // Returns false if a prediction failed and errors are not skipped.
+  // Returns false once a prediction failed and errors are not skipped.
   bool Add(const std::vector<float>& row, uint64_t line) {
     if (cols_ == 0) cols_ = row.size();
     values_.insert(values_.end(), row.begin(), row.end());
     lines_.push_back(line);
-    return lines_.size() < batch_size_ || Flush();
+    return lines_.size() < batch_size_ || Submit();
   }
 
-  bool Flush() {
-    if (lines_.empty()) return true;
-    bool ok = true;
-    try {
-      Emit(Predict(DenseMatrixView(values_.data(), lines_.size(), cols_)));
-    } catch (const tfjs_run::Error& e) {
-      if (!skip_errors_) {
-        std::fprintf(stderr, "tfjs-run: error: %s: %s\n", LineRange(lines_).c_str(), e.what());
-        if (!e.js_stack().empty()) std::fprintf(stderr, "%s\n", e.js_stack().c_str());
-        counters_.rejected += lines_.size();
-        ok = false;
-      } else {
-        // Find the rows that fail: predict them one by one, so good rows still get an answer.
-        for (size_t r = 0; r < lines_.size(); ++r) {
-          try {
-            Emit(Predict(DenseMatrixView(values_.data() + r * cols_, 1, cols_)));
-          } catch (const tfjs_run::Error& row_error) {
-            std::fprintf(stderr, "tfjs-run: skipped line %llu: %s\n", static_cast<unsigned long long>(lines_[r]),
-                         row_error.what());
-            ++counters_.rejected;
-          }
-        }
-      }
-    }
-    values_.clear();
-    lines_.clear();
-    return ok;
+  // Submits the partial batch and waits for everything in flight.
+  bool Finish() {
+    bool ok = Submit();
+    while (!in_flight_.empty()) ok = WriteFront() && ok;
+    return ok && !failed_;
   }
 
  private:
-  DenseMatrix Predict(DenseMatrixView input) {
-    auto start = Clock::now();
-    DenseMatrix out = model_.Predict(input);
-    counters_.predict_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-    return out;
+  struct Batch {
+    std::future<DenseMatrix> result;
+    std::vector<float> values;  // kept to retry row by row with --on-error skip
+    std::vector<uint64_t> lines;
+    std::chrono::steady_clock::time_point submitted;
+  };
+
+  bool Submit() {
+    if (!lines_.empty() && !failed_) {
+      Batch b;
+      b.values = std::move(values_);
+      b.lines = std::move(lines_);
+      b.submitted = Clock::now();
+      try {
+        b.result = runtime_.Submit(DenseMatrixView(b.values.data(), b.lines.size(), cols_));
+      } catch (const tfjs_run::Error&) {  // refused before queueing (shape): handled in order below
+        std::promise<DenseMatrix> refused;
+        refused.set_exception(std::current_exception());
+        b.result = refused.get_future();
+      }
+      in_flight_.push_back(std::move(b));
+    }
+    if (failed_) counters_.unprocessed += lines_.size();
+    values_.clear();
+    lines_.clear();
+    bool ok = true;
+    while (!in_flight_.empty() &&
+           (in_flight_.size() > max_in_flight_ ||
+            in_flight_.front().result.wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
+      ok = WriteFront() && ok;
+    }
+    return ok && !failed_;
   }
+
+  bool WriteFront() {
+    Batch b = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    if (failed_) {  // after a fatal error nothing more is written; count what is dropped
+      try { b.result.get(); } catch (...) {}
+      counters_.unprocessed += b.lines.size();
+      return false;
+    }
+    try {
+      DenseMatrix out = b.result.get();
+      counters_.predict_seconds += std::chrono::duration<double>(Clock::now() - b.submitted).count();
+      Emit(out);
+      return true;
+    } catch (const tfjs_run::Error& e) {
+      if (!skip_errors_) {
+        std::fprintf(stderr, "tfjs-run: error: %s: %s\n", LineRange(b.lines).c_str(), e.what());
+        if (!e.js_stack().empty()) std::fprintf(stderr, "%s\n", e.js_stack().c_str());
+        counters_.rejected += b.lines.size();
+        failed_ = true;
+        return false;
+      }
+      // Find the rows that fail: predict them one by one, so good rows still get an answer.
+      for (size_t r = 0; r < b.lines.size(); ++r) {
+        try {
+          Emit(runtime_.Predict(DenseMatrixView(b.values.data() + r * cols_, 1, cols_)));
+        } catch (const tfjs_run::Error& row_error) {
+          std::fprintf(stderr, "tfjs-run: skipped line %llu: %s\n", static_cast<unsigned long long>(b.lines[r]),
+                       row_error.what());
+          ++counters_.rejected;
+        }
+      }
+      return true;
+    }
+  }
+
   void Emit(const DenseMatrix& out) {
     for (size_t r = 0; r < out.rows(); ++r) writer_.Write(out.row(r).data(), out.cols());
     counters_.predicted += out.rows();
   }
 
-  tfjs_run::Model& model_;
+  tfjs_run::Runtime& runtime_;
   tfjs_run::cli::RowWriter& writer_;
   Counters& counters_;
   size_t batch_size_;
   bool skip_errors_;
+  size_t max_in_flight_;
+  bool failed_ = false;
   size_t cols_ = 0;
   std::vector<float> values_;
   std::vector<uint64_t> lines_;
+  std::deque<Batch> in_flight_;
 };
 
-void PrintSummary(const Counters& c, double wall_seconds) {
-  double rate = c.predict_seconds > 0 ? static_cast<double>(c.predicted) / c.predict_seconds : 0;
+void PrintSummary(const Counters& c, double wall_seconds, double predict_wall_seconds) {
+  double rate = predict_wall_seconds > 0 ? static_cast<double>(c.predicted) / predict_wall_seconds : 0;
+  std::string unprocessed =
+      c.unprocessed ? ", not processed after the error " + std::to_string(c.unprocessed) : std::string();
   std::fprintf(stderr,
-               "tfjs-run: summary: rows read %llu, predicted %llu, rejected %llu; "
-               "%.0f rows/s in predict (%.3f s), %.3f s wall\n",
+               "tfjs-run: summary: rows read %llu, predicted %llu, rejected %llu%s; "
+               "%.0f rows/s (%.3f s from first row to last result), %.3f s wall\n",
                static_cast<unsigned long long>(c.read), static_cast<unsigned long long>(c.predicted),
-               static_cast<unsigned long long>(c.rejected), rate, c.predict_seconds, wall_seconds);
+               static_cast<unsigned long long>(c.rejected), unprocessed.c_str(), rate, predict_wall_seconds,
+               wall_seconds);
+}
+
+void PrintStats(const tfjs_run::RuntimeStats& s) {
+  std::fprintf(stderr, "tfjs-run: stats: %-6s %-4s %10s %10s %8s %10s %9s %9s %9s %8s %7s\n", "worker", "cpu",
+               "requests", "rows", "batches", "mean batch", "p50 us", "p99 us", "busy s", "load ms", "cache");
+  for (const auto& w : s.workers) {
+    std::fprintf(stderr, "tfjs-run: stats: %-6zu %-4d %10llu %10llu %8llu %10.1f %9.0f %9.0f %9.3f %8.1f %7s\n",
+                 w.worker, w.cpu, static_cast<unsigned long long>(w.requests), static_cast<unsigned long long>(w.rows),
+                 static_cast<unsigned long long>(w.batches), w.mean_batch_rows, w.latency.p50_us, w.latency.p99_us,
+                 w.busy_seconds, w.load_ms, w.code_cache_accepted ? "hit" : "miss");
+  }
+  std::fprintf(stderr, "tfjs-run: stats: queue now %zu rows, max %zu rows; overload refusals %llu; "
+               "latency p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n",
+               s.queue_rows, s.max_queue_rows_seen, static_cast<unsigned long long>(s.rejected_overloaded),
+               s.latency.p50_us, s.latency.p90_us, s.latency.p99_us, s.latency.max_us);
+}
+
+std::string DefaultCodeCacheDir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/tfjs-run";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/tfjs-run";
+  return {};
 }
 
 std::string BundleInfoJson(const tfjs_run::BundleInfo& info) {
@@ -154,9 +228,19 @@ int main(int argc, char** argv) {
   options.add_options("Output")
     ("output-format", "Output format: csv or jsonl", cxxopts::value<std::string>()->default_value("csv"))
     ("q,quiet", "No summary on stderr")
+    ("stats", "Print per-worker stats on stderr at the end: requests, rows, batches, mean batch size, queue depth, "
+        "latency percentiles, load time, code-cache hit")
     ("info", "Load the bundle, print what it declares as JSON, and exit");
   options.add_options("Model")
     ("b,batch-size", "Rows per predict call", cxxopts::value<size_t>()->default_value("64"))
+    ("t,threads", "Worker threads, one V8 isolate each, pinned one per core (0: every core this process may use)",
+        cxxopts::value<size_t>()->default_value("1"))
+    ("max-batch-rows", "Most rows a worker puts in one predict call by joining queued batches (default: --batch-size)",
+        cxxopts::value<size_t>()->default_value("0"))
+    ("max-batch-delay", "Microseconds a worker waits for more rows before predicting a partial batch",
+        cxxopts::value<int64_t>()->default_value("0"))
+    ("code-cache", "Directory for the V8 code cache reused across runs, or 'none' "
+        "(default: $XDG_CACHE_HOME/tfjs-run or ~/.cache/tfjs-run)", cxxopts::value<std::string>()->default_value(""))
     ("on-error", "What a bad row or a failed prediction does: fail (stop, exit non-zero) or skip "
         "(report it on stderr and go on)", cxxopts::value<std::string>()->default_value("fail"))
     ("load-timeout-ms", "Deadline for the bundle's load", cxxopts::value<int64_t>()->default_value("60000"))
@@ -203,18 +287,27 @@ int main(int argc, char** argv) {
     return kUsage;
   }
 
-  std::unique_ptr<tfjs_run::Model> model;
+  std::unique_ptr<tfjs_run::Runtime> runtime;
   try {
-    tfjs_run::ModelOptions model_options;
-    model_options.load_timeout = std::chrono::milliseconds(args["load-timeout-ms"].as<int64_t>());
-    model_options.max_heap_mb = args["max-heap-mb"].as<size_t>();
-    model = tfjs_run::Model::Load(tfjs_run::BundleSource::FromFile(args["bundle"].as<std::string>()), model_options);
+    tfjs_run::RuntimeOptions runtime_options;
+    runtime_options.workers = args["threads"].as<size_t>();
+    runtime_options.model.load_timeout = std::chrono::milliseconds(args["load-timeout-ms"].as<int64_t>());
+    runtime_options.model.max_heap_mb = args["max-heap-mb"].as<size_t>();
+    const size_t max_batch_rows = args["max-batch-rows"].as<size_t>();
+    runtime_options.max_batch_rows = max_batch_rows ? max_batch_rows : batch_size;
+    runtime_options.chunk_rows = std::max(batch_size, runtime_options.max_batch_rows);
+    runtime_options.max_batch_delay = std::chrono::microseconds(std::max<int64_t>(0, args["max-batch-delay"].as<int64_t>()));
+    runtime_options.max_queue_rows = std::max<size_t>(4 * batch_size, 65536);
+    std::string cache = args["code-cache"].as<std::string>();
+    runtime_options.code_cache_dir = cache == "none" ? std::string() : cache.empty() ? DefaultCodeCacheDir() : cache;
+    runtime = tfjs_run::Runtime::Start(tfjs_run::BundleSource::FromFile(args["bundle"].as<std::string>()),
+                                       runtime_options);
   } catch (const std::exception& e) {
     PrintError(e);
     return kModelFailed;
   }
   if (args.count("info")) {
-    std::printf("%s\n", BundleInfoJson(model->info()).c_str());
+    std::printf("%s\n", BundleInfoJson(runtime->info()).c_str());
     return kOk;
   }
 
@@ -227,15 +320,16 @@ int main(int argc, char** argv) {
   }
   tfjs_run::cli::RowWriter writer(stdout, output_format);
   Counters counters;
-  BatchRunner runner(*model, writer, counters, batch_size, skip_errors);
+  BatchRunner runner(*runtime, writer, counters, batch_size, skip_errors);
   const bool quiet = args.count("quiet") > 0;
   int exit_code = kOk;
   std::vector<float> row;
   RowError error;
+  auto first_row_time = Clock::now();
   for (;;) {
     RowReader::Status status = reader->Next(row, error);
     if (status == RowReader::Status::kEnd) break;
-    ++counters.read;
+    if (counters.read++ == 0) first_row_time = Clock::now();
     if (status == RowReader::Status::kBadRow) {
       ++counters.rejected;
       if (skip_errors) {
@@ -243,7 +337,7 @@ int main(int argc, char** argv) {
         continue;
       }
       // Rows before the bad one still get their predictions.
-      if (!runner.Flush()) exit_code = kModelFailed;
+      if (!runner.Finish()) exit_code = kModelFailed;
       std::fprintf(stderr, "tfjs-run: error: %s\n", error.ToString().c_str());
       if (exit_code == kOk) exit_code = kBadInput;
       break;
@@ -253,7 +347,8 @@ int main(int argc, char** argv) {
       break;
     }
   }
-  if (exit_code == kOk && !runner.Flush()) exit_code = kModelFailed;
+  if (!runner.Finish() && exit_code == kOk) exit_code = kModelFailed;
+  const double predict_wall = std::chrono::duration<double>(Clock::now() - first_row_time).count();
   if (exit_code == kOk && counters.read == 0) {
     std::fprintf(stderr, "tfjs-run: error: the input has no data rows%s\n",
                  reader->line() == 0 ? " (it is empty)" : " (only a header or blank lines)");
@@ -263,6 +358,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tfjs-run: error: writing the output failed\n");
     exit_code = kOutputFailed;
   }
-  if (!quiet) PrintSummary(counters, std::chrono::duration<double>(Clock::now() - wall_start).count());
+  if (!quiet) {
+    PrintSummary(counters, std::chrono::duration<double>(Clock::now() - wall_start).count(),
+                 counters.read ? predict_wall : 0);
+  }
+  if (args.count("stats")) PrintStats(runtime->Stats());
   return exit_code;
 }

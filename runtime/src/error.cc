@@ -13,6 +13,8 @@ const char* ErrorKindName(ErrorKind kind) {
     case ErrorKind::kShape: return "shape";
     case ErrorKind::kPredict: return "predict";
     case ErrorKind::kOutput: return "output";
+    case ErrorKind::kOverloaded: return "overloaded";
+    case ErrorKind::kShutdown: return "shutdown";
   }
   return "unknown";
 }

@@ -31,6 +31,9 @@ struct Model::Impl {
   IsolateHost host;
   std::string origin;
   BundleInfo info;
+  v8::Global<v8::UnboundScript> script;  // for CreateCodeCache
+  bool code_cache_accepted = false;
+  double load_ms = 0;
   v8::Global<v8::Object> bundle;        // v1: globalThis.tfjsRunBundle
   v8::Global<v8::Function> predict_fn;  // v1: bundle.predict; legacy: global predict
 
@@ -58,15 +61,28 @@ void Model::Impl::Load(const BundleSource& source) {
   host.Run([&](JsScope& s) {
     v8::TryCatch try_catch(s.isolate);
     v8::ScriptOrigin script_origin(s.isolate, s.Str(origin));
-    v8::ScriptCompiler::Source script_source(s.Str(source.code), script_origin);
+    const auto& cache = options.code_cache;
+    // Source takes ownership of the CachedData struct, which only points at our bytes.
+    auto* cached = cache && !cache->empty()
+                       ? new v8::ScriptCompiler::CachedData(cache->data(), static_cast<int>(cache->size()),
+                                                            v8::ScriptCompiler::CachedData::BufferNotOwned)
+                       : nullptr;
+    v8::ScriptCompiler::Source script_source(s.Str(source.code), script_origin, cached);
     v8::Local<v8::Script> script;
-    if (!v8::ScriptCompiler::Compile(s.context, &script_source).ToLocal(&script)) {
+    const bool compiled = v8::ScriptCompiler::Compile(s.context, &script_source,
+                                                      cached ? v8::ScriptCompiler::kConsumeCodeCache
+                                                             : v8::ScriptCompiler::kNoCompileOptions)
+                              .ToLocal(&script);
+    code_cache_accepted = cached && !script_source.GetCachedData()->rejected;
+    if (cached && !code_cache_accepted) host.Log(LogLevel::kDebug, "the code cache was rejected; compiled from source");
+    if (!compiled) {
       JsException e = host.Describe(s, try_catch);
       v8::Local<v8::Message> m = try_catch.Message();
       std::string where = origin;
       if (!m.IsEmpty()) where += ":" + std::to_string(m->GetLineNumber(s.context).FromMaybe(0));
       Fail(ErrorKind::kBundleCompile, where + ": " + e.message);
     }
+    this->script.Reset(s.isolate, script->GetUnboundScript());
     {
       IsolateHost::Watchdog watchdog(s.isolate, deadline);
       if (script->Run(s.context).IsEmpty()) {
@@ -302,12 +318,25 @@ Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
 std::unique_ptr<Model> Model::Load(const BundleSource& source, const ModelOptions& options) {
+  const auto start = Clock::now();
   auto impl = std::make_unique<Impl>(options, source.origin.empty() ? std::string("<bundle>") : source.origin);
   impl->Load(source);
+  impl->load_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
 
 const BundleInfo& Model::info() const { return impl_->info; }
+bool Model::code_cache_accepted() const { return impl_->code_cache_accepted; }
+double Model::load_ms() const { return impl_->load_ms; }
+
+std::vector<uint8_t> Model::CreateCodeCache() {
+  return impl_->host.Run([&](JsScope& s) {
+    std::unique_ptr<v8::ScriptCompiler::CachedData> data(
+        v8::ScriptCompiler::CreateCodeCache(impl_->script.Get(s.isolate)));
+    if (!data) return std::vector<uint8_t>();
+    return std::vector<uint8_t>(data->data, data->data + data->length);
+  });
+}
 
 DenseMatrix Model::Predict(DenseMatrixView input) {
   const BundleInfo& info = impl_->info;

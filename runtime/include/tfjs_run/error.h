@@ -16,6 +16,8 @@ enum class ErrorKind {
   kShape,           // input rows/cols do not match the bundle's declared shape
   kPredict,         // predict() threw or rejected
   kOutput,          // predict() returned something of the wrong type or length
+  kOverloaded,      // Runtime::TrySubmit: the queue is full
+  kShutdown,        // the Runtime is shutting down and takes no new requests
 };
 
 const char* ErrorKindName(ErrorKind kind);

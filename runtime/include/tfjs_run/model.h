@@ -56,6 +56,10 @@ struct ModelOptions {
   LogSink log;
   // V8 heap limit for this isolate, in MiB (0: V8's default).
   size_t max_heap_mb = 0;
+  // A V8 code cache for this bundle (from Model::CreateCodeCache, possibly in another isolate
+  // or an earlier process). Skips most of the compile; V8 rejects a cache that does not match
+  // the source or the V8 build, and the load then simply compiles.
+  std::shared_ptr<const std::vector<uint8_t>> code_cache;
 };
 
 class Model {
@@ -76,6 +80,14 @@ class Model {
   DenseMatrix Predict(DenseMatrixView input);
 
   const BundleInfo& info() const;
+
+  // Serialises the compiled bundle for ModelOptions::code_cache. Best called after load and a
+  // predict, when the functions tfjs uses have been compiled (they are then in the cache too).
+  std::vector<uint8_t> CreateCodeCache();
+  // Whether ModelOptions::code_cache was given and V8 accepted it.
+  bool code_cache_accepted() const;
+  // How long Load took, in milliseconds.
+  double load_ms() const;
 
  private:
   struct Impl;

@@ -4,3 +4,4 @@
 #include "tfjs_run/dense_matrix.h"
 #include "tfjs_run/error.h"
 #include "tfjs_run/model.h"
+#include "tfjs_run/runtime.h"

@@ -1,0 +1,258 @@
+// Runtime: many threads, batching across requests, backpressure, shutdown, error isolation.
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tfjs_run/tfjs_run.h"
+
+namespace tfjs_run {
+namespace {
+
+const std::string kFixtures = TFJS_RUN_FIXTURES_OUT;
+const std::string kSource = TFJS_RUN_SOURCE_DIR;
+
+std::vector<float> ReadCsvValues(const std::string& path, size_t& rows, size_t& cols) {
+  std::ifstream in(path);
+  std::vector<float> values;
+  std::string line, field;
+  rows = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::stringstream ss(line);
+    cols = 0;
+    while (std::getline(ss, field, ',')) { values.push_back(std::stof(field)); ++cols; }
+    ++rows;
+  }
+  return values;
+}
+
+bool BitEqual(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
+
+RuntimeOptions SmallRuntime(size_t workers) {
+  RuntimeOptions o;
+  o.workers = workers;
+  o.max_batch_rows = 32;
+  o.max_batch_delay = std::chrono::microseconds(300);
+  return o;
+}
+
+// 16 threads send single rows and small batches at once; every answer must be, to the bit, what
+// one isolate computes for those rows alone (cpu backend).
+TEST(RuntimeTest, ConcurrentCallersGetBitExactSingleIsolateResults) {
+  size_t rows = 0, cols = 0;
+  std::vector<float> data = ReadCsvValues(kFixtures + "/wine.csv", rows, cols);
+  const std::string bundle = kFixtures + "/wine-layers-cpu.bundle.js";
+  auto single = Model::Load(BundleSource::FromFile(bundle));
+  std::vector<DenseMatrix> expected;
+  for (size_t r = 0; r < rows; ++r) expected.push_back(single->Predict({data.data() + r * cols, 1, cols}));
+
+  auto runtime = Runtime::Start(BundleSource::FromFile(bundle), SmallRuntime(2));
+  ASSERT_EQ(runtime->workers(), 2u);
+  std::atomic<int> mismatches{0}, done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < 60; ++i) {
+        const size_t first = rng() % rows;
+        const size_t n = std::min<size_t>(1 + (t % 2 ? rng() % 5 : 0), rows - first);
+        DenseMatrix out = (i % 2) ? runtime->Predict({data.data() + first * cols, n, cols})
+                                  : runtime->Submit({data.data() + first * cols, n, cols}).get();
+        for (size_t r = 0; r < n; ++r) {
+          if (out.cols() != 3 || !BitEqual(out.row(r).data(), expected[first + r].data(), 3)) ++mismatches;
+        }
+        ++done;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(done.load(), 16 * 60);
+  RuntimeStats stats = runtime->Stats();
+  uint64_t batches = 0, requests = 0;
+  for (const auto& w : stats.workers) { batches += w.batches; requests += w.requests; }
+  EXPECT_EQ(requests, 16u * 60u);
+  EXPECT_LT(batches, requests) << "requests from different callers were never batched together";
+  EXPECT_GT(stats.latency.p99_us, 0);
+}
+
+TEST(RuntimeTest, ABigRequestIsSplitIntoChunksAndComesBackInOrder) {
+  size_t rows = 0, cols = 0;
+  std::vector<float> data = ReadCsvValues(kFixtures + "/wine.csv", rows, cols);
+  const std::string bundle = kFixtures + "/wine-layers-cpu.bundle.js";
+  auto single = Model::Load(BundleSource::FromFile(bundle));
+  DenseMatrix expected = single->Predict({data.data(), rows, cols});
+  RuntimeOptions o = SmallRuntime(2);
+  o.chunk_rows = 16;
+  auto runtime = Runtime::Start(BundleSource::FromFile(bundle), o);
+  DenseMatrix out = runtime->Predict({data.data(), rows, cols});
+  ASSERT_EQ(out.rows(), rows);
+  EXPECT_TRUE(BitEqual(out.data(), expected.data(), expected.size()));
+  uint64_t chunks = 0;
+  for (const auto& w : runtime->Stats().workers) chunks += w.requests;
+  EXPECT_EQ(chunks, (rows + 15) / 16);
+}
+
+TEST(RuntimeTest, WrongWidthIsRefusedBeforeQueueing) {
+  auto runtime = Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"), SmallRuntime(1));
+  std::vector<float> row(4, 1.0f);
+  try {
+    runtime->Submit({row.data(), 1, 4});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kShape);
+  }
+  EXPECT_EQ(runtime->Stats().workers[0].batches, 0u);
+}
+
+// A flood against a tiny queue: TrySubmit refuses cleanly, the queue never holds more than its
+// limit, and every accepted request completes with the right answer.
+TEST(RuntimeTest, OverloadRefusesCleanlyAndStaysBounded) {
+  RuntimeOptions o = SmallRuntime(1);
+  o.max_queue_rows = 8;
+  o.max_batch_delay = std::chrono::microseconds(0);
+  auto runtime = Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"), o);
+  std::vector<std::pair<float, std::future<DenseMatrix>>> accepted;
+  int refused = 0;
+  for (int i = 0; i < 20000; ++i) {
+    float row[3] = {static_cast<float>(i % 1000) + 0.5f, 1, 1};
+    try {
+      accepted.emplace_back(row[0] + 2, runtime->TrySubmit({row, 1, 3}));
+    } catch (const Error& e) {
+      ASSERT_EQ(e.kind(), ErrorKind::kOverloaded) << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0);
+  for (auto& [sum, f] : accepted) EXPECT_FLOAT_EQ(f.get().at(0, 0), sum);
+  RuntimeStats stats = runtime->Stats();
+  EXPECT_LE(stats.max_queue_rows_seen, 8u);
+  EXPECT_EQ(stats.rejected_overloaded, static_cast<uint64_t>(refused));
+  EXPECT_EQ(stats.workers[0].requests, accepted.size());
+}
+
+TEST(RuntimeTest, SubmitBlocksWhenFullInsteadOfGrowing) {
+  RuntimeOptions o = SmallRuntime(1);
+  o.max_queue_rows = 4;
+  auto runtime = Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"), o);
+  std::vector<std::future<DenseMatrix>> futures;
+  for (int i = 0; i < 2000; ++i) {
+    float row[3] = {1, 2, static_cast<float>(i)};
+    futures.push_back(runtime->Submit({row, 1, 3}));
+  }
+  for (int i = 0; i < 2000; ++i) EXPECT_FLOAT_EQ(futures[i].get().at(0, 0), 3.0f + i);
+  EXPECT_LE(runtime->Stats().max_queue_rows_seen, 4u);
+}
+
+// Shutdown with requests in flight: each completes exactly once, none is dropped.
+TEST(RuntimeTest, ShutdownDrainsEveryAcceptedRequestExactlyOnce) {
+  auto runtime = Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"), SmallRuntime(2));
+  constexpr int kRequests = 3000;
+  std::vector<std::atomic<int>> answered(kRequests);
+  std::atomic<int> wrong{0};
+  for (int i = 0; i < kRequests; ++i) {
+    float row[3] = {static_cast<float>(i) + 0.25f, 0, 0};
+    runtime->Submit({row, 1, 3}, [&, i](DenseMatrix out, std::exception_ptr error) {
+      if (error || out.at(0, 0) != static_cast<float>(i) + 0.25f) ++wrong;
+      ++answered[i];
+    });
+  }
+  runtime->Shutdown();
+  for (int i = 0; i < kRequests; ++i) ASSERT_EQ(answered[i].load(), 1) << "request " << i;
+  EXPECT_EQ(wrong.load(), 0);
+  float row[3] = {1, 1, 1};
+  try {
+    runtime->Predict({row, 1, 3});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kShutdown);
+  }
+}
+
+// probe.js throws for a row starting with 13. Only the request holding it fails; requests
+// batched with it get their answers, and the workers keep serving.
+TEST(RuntimeTest, AJsErrorFailsOnlyTheRequestsThatCauseIt) {
+  RuntimeOptions o = SmallRuntime(1);
+  o.max_batch_delay = std::chrono::milliseconds(20);  // make sure they share a batch
+  auto runtime = Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"), o);
+  std::vector<std::future<DenseMatrix>> futures;
+  for (int i = 0; i < 9; ++i) {
+    float row[3] = {i == 4 ? 13.0f : static_cast<float>(i), 1, 1};
+    futures.push_back(runtime->Submit({row, 1, 3}));
+  }
+  for (int i = 0; i < 9; ++i) {
+    if (i == 4) {
+      try {
+        futures[i].get();
+        FAIL();
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kPredict);
+        EXPECT_NE(e.message().find("unlucky row"), std::string::npos);
+      }
+    } else {
+      EXPECT_FLOAT_EQ(futures[i].get().at(0, 0), i + 2.0f);
+    }
+  }
+  RuntimeStats stats = runtime->Stats();
+  EXPECT_GE(stats.workers[0].failed_batches, 1u);
+  float row[3] = {1, 1, 1};
+  EXPECT_FLOAT_EQ(runtime->Predict({row, 1, 3}).at(0, 0), 3.0f);
+}
+
+TEST(RuntimeTest, AFailingBundleFailsStartWithTheLoadError) {
+  RuntimeOptions o = SmallRuntime(2);
+  try {
+    Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/bad/load-throws.js"), o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBundleLoad);
+  }
+}
+
+TEST(RuntimeTest, TheCodeCacheIsMadeByTheFirstWorkerAndReusedAcrossStarts) {
+  const std::string dir = std::filesystem::temp_directory_path() / ("tfjs-run-cache-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  RuntimeOptions o = SmallRuntime(2);
+  o.code_cache_dir = dir;
+  const auto source = BundleSource::FromFile(kFixtures + "/wine-layers-wasm.bundle.js");
+  {
+    auto first = Runtime::Start(source, o);
+    RuntimeStats s = first->Stats();
+    EXPECT_FALSE(s.workers[0].code_cache_accepted);  // nothing on disk yet
+    EXPECT_TRUE(s.workers[1].code_cache_accepted);   // made by worker 0
+  }
+  size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) files += e.path().extension() == ".v8cache";
+  EXPECT_EQ(files, 1u);
+  {
+    auto second = Runtime::Start(source, o);
+    RuntimeStats s = second->Stats();
+    EXPECT_TRUE(s.workers[0].code_cache_accepted);
+    EXPECT_TRUE(s.workers[1].code_cache_accepted);
+    std::vector<float> row(13, 0.0f);
+    EXPECT_EQ(second->Predict({row.data(), 1, 13}).cols(), 3u);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RuntimeTest, WorkersArePinnedToAllowedCpus) {
+  auto runtime = Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"), RuntimeOptions{});
+  RuntimeStats s = runtime->Stats();
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  EXPECT_EQ(s.workers.size(), static_cast<size_t>(CPU_COUNT(&allowed)));
+  std::set<int> cpus;
+  for (const auto& w : s.workers) cpus.insert(w.cpu);
+  EXPECT_EQ(cpus.size(), s.workers.size());
+}
+
+}  // namespace
+}  // namespace tfjs_run
