@@ -168,7 +168,8 @@ void Runtime::Impl::CheckShape(DenseMatrixView input) const {
 void Runtime::Impl::Enqueue(std::shared_ptr<Request> request, bool block) {
   const size_t rows = request->input.rows();
   const size_t chunk = options.chunk_rows == 0 ? rows : options.chunk_rows;
-  request->pending_chunks = (rows + chunk - 1) / chunk;
+  const size_t chunks = (rows + chunk - 1) / chunk;
+  request->pending_chunks = chunks;  // workers decrement it once queued: read the local after
   request->submitted = Clock::now();
   std::unique_lock lock(mu);
   auto fits = [&] { return queued_rows == 0 || queued_rows + rows <= options.max_queue_rows; };
@@ -190,7 +191,7 @@ void Runtime::Impl::Enqueue(std::shared_ptr<Request> request, bool block) {
   queued_rows += rows;
   max_queued_rows_seen = std::max(max_queued_rows_seen, queued_rows);
   lock.unlock();
-  if (request->pending_chunks > 1) work_cv.notify_all(); else work_cv.notify_one();
+  if (chunks > 1) work_cv.notify_all(); else work_cv.notify_one();
 }
 
 void Runtime::Impl::Complete(Worker& w, Task& task, const DenseMatrix* output, size_t output_first_row,
