@@ -288,7 +288,7 @@ void Runtime::Impl::RunBatch(Worker& w, Model& model, std::vector<Task>& batch, 
 }
 
 void Runtime::Impl::WorkerMain(Worker& w, std::promise<void>& loaded, bool make_cache) {
-  if (options.pin_workers && w.cpu >= 0) {
+  if (w.cpu >= 0) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(w.cpu, &set);
@@ -360,11 +360,13 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
   impl->source = source;
   const std::vector<int> cpus = AllowedCpus();
   const size_t n = options.workers > 0 ? options.workers : cpus.size();
-  impl->LoadCacheFromDisk();
+  const bool pin = options.pinning == RuntimeOptions::Pinning::kAlways ||
+                   (options.pinning == RuntimeOptions::Pinning::kAuto && n >= cpus.size());
+  if (options.use_code_cache) impl->LoadCacheFromDisk();
   for (size_t i = 0; i < n; ++i) {
     auto w = std::make_unique<Impl::Worker>();
     w->index = i;
-    w->cpu = options.pin_workers ? cpus[i % cpus.size()] : -1;
+    w->cpu = pin ? cpus[i % cpus.size()] : -1;
     w->stats.worker = i;
     impl->workers.push_back(std::move(w));
   }
@@ -376,7 +378,7 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
   auto start_worker = [&](size_t i, bool make_cache) {
     raw->workers[i]->thread = std::thread([raw, i, make_cache, &loaded] { raw->WorkerMain(*raw->workers[i], loaded[i], make_cache); });
   };
-  start_worker(0, true);
+  start_worker(0, options.use_code_cache);
   try {
     loaded[0].get_future().get();
   } catch (...) {

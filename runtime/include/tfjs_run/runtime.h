@@ -33,7 +33,12 @@ struct RuntimeOptions {
   // (its affinity mask, so a cpuset or taskset is respected).
   size_t workers = 0;
   // Pin worker i to the i-th CPU of the affinity mask (round-robin if there are more workers).
-  bool pin_workers = true;
+  // kAuto pins when there are at least as many workers as CPUs, so each core runs exactly one
+  // isolate; with fewer workers it leaves them free, because callers woken by a pinned worker
+  // land on its core and preempt it (measured: 1 pinned worker ran ~30% slower; see
+  // docs/benchmarks.md).
+  enum class Pinning { kAuto, kAlways, kNever };
+  Pinning pinning = Pinning::kAuto;
   // Most rows one predict call may get by concatenating queued requests.
   size_t max_batch_rows = 64;
   // How long a worker holding fewer than max_batch_rows waits for more requests. 0: never wait,
@@ -48,6 +53,9 @@ struct RuntimeOptions {
   // Per-isolate options (load timeout, heap limit, log). Its code_cache is managed by the
   // runtime: leave it empty.
   ModelOptions model;
+  // Whether workers share a V8 code cache (made by the first worker to load). Off: every
+  // worker compiles the bundle itself (for measuring; there is no reason to turn it off).
+  bool use_code_cache = true;
   // Directory for the V8 code cache, reused across starts (keyed by the bundle text and the
   // V8 version). Empty: the cache lives in memory for this start only.
   std::string code_cache_dir;

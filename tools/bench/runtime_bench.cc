@@ -1,0 +1,137 @@
+// tfjs-run-runtime-bench: the threaded Runtime under concurrent callers.
+//
+//   tfjs-run-runtime-bench BUNDLE ROWS.csv --workers W --callers C --rows R [--seconds S]
+//       [--max-batch-rows B] [--max-batch-delay US] [--chunk-rows K] [--pin auto|always|never]
+//   tfjs-run-runtime-bench BUNDLE ROWS.csv --startup W [--cache-dir DIR] [--code-cache 0|1]
+//
+// Load mode: C caller threads each call Runtime::Predict with R rows in a loop for S seconds.
+// Prints one JSON line: rows/s, requests/s, latency percentiles, mean batch size.
+// Startup mode: prints the time Runtime::Start takes with W workers, and each worker's load.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tfjs_run/tfjs_run.h"
+
+using Clock = std::chrono::steady_clock;
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: see the comment at the top of runtime_bench.cc\n");
+    return 1;
+  }
+  std::string bundle = argv[1], rows_path = argv[2], cache_dir;
+  size_t workers = 1, callers = 1, rows_per_request = 1, max_batch_rows = 64, chunk_rows = 256, startup = 0;
+  long delay_us = 200;
+  double seconds = 2;
+  std::string pin = "auto";
+  bool use_cache = true;
+  for (int i = 3; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    std::string v = argv[i + 1];
+    if (a == "--workers") workers = std::stoul(v);
+    else if (a == "--callers") callers = std::stoul(v);
+    else if (a == "--rows") rows_per_request = std::stoul(v);
+    else if (a == "--seconds") seconds = std::stod(v);
+    else if (a == "--max-batch-rows") max_batch_rows = std::stoul(v);
+    else if (a == "--max-batch-delay") delay_us = std::stol(v);
+    else if (a == "--chunk-rows") chunk_rows = std::stoul(v);
+    else if (a == "--startup") startup = std::stoul(v);
+    else if (a == "--cache-dir") cache_dir = v;
+    else if (a == "--pin") pin = v;
+    else if (a == "--code-cache") use_cache = v != "0";
+  }
+  std::vector<float> data;
+  size_t cols = 0, nrows = 0;
+  {
+    std::ifstream in(rows_path);
+    std::string line, field;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      std::stringstream ss(line);
+      cols = 0;
+      while (std::getline(ss, field, ',')) { data.push_back(std::stof(field)); ++cols; }
+      ++nrows;
+    }
+  }
+  auto source = tfjs_run::BundleSource::FromFile(bundle);
+  tfjs_run::RuntimeOptions options;
+  options.max_batch_rows = max_batch_rows;
+  options.max_batch_delay = std::chrono::microseconds(delay_us);
+  options.chunk_rows = chunk_rows;
+  options.pinning = pin == "always" ? tfjs_run::RuntimeOptions::Pinning::kAlways
+                    : pin == "never"  ? tfjs_run::RuntimeOptions::Pinning::kNever
+                                      : tfjs_run::RuntimeOptions::Pinning::kAuto;
+
+  if (startup > 0) {
+    options.workers = startup;
+    options.code_cache_dir = cache_dir;
+    options.use_code_cache = use_cache;
+    auto start = Clock::now();
+    auto runtime = tfjs_run::Runtime::Start(source, options);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    std::printf("{\"workers\":%zu,\"start_ms\":%.1f,\"loads_ms\":[", startup, ms);
+    auto stats = runtime->Stats();
+    for (size_t i = 0; i < stats.workers.size(); ++i) {
+      std::printf("%s{\"load_ms\":%.1f,\"cache\":%s}", i ? "," : "", stats.workers[i].load_ms,
+                  stats.workers[i].code_cache_accepted ? "true" : "false");
+    }
+    std::printf("]}\n");
+    return 0;
+  }
+
+  options.workers = workers;
+  auto runtime = tfjs_run::Runtime::Start(source, options);
+  // Requests of rows_per_request rows, cycling through the data.
+  std::vector<float> input(std::max(nrows, rows_per_request) * cols);
+  for (size_t r = 0; r < input.size() / cols; ++r)
+    std::copy(data.begin() + (r % nrows) * cols, data.begin() + (r % nrows + 1) * cols, input.begin() + r * cols);
+  for (int i = 0; i < 50; ++i) runtime->Predict({input.data(), rows_per_request, cols});  // warm-up
+  auto warm = runtime->Stats();
+  uint64_t warm_rows = 0, warm_batches = 0;
+  for (auto& w : warm.workers) { warm_rows += w.rows; warm_batches += w.batches; }
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> requests{0};
+  std::vector<std::thread> threads;
+  std::vector<std::vector<float>> latencies(callers);
+  auto start = Clock::now();
+  for (size_t c = 0; c < callers; ++c) {
+    threads.emplace_back([&, c] {
+      size_t offset = (c * 17) % std::max<size_t>(1, input.size() / cols - rows_per_request + 1);
+      while (!stop.load(std::memory_order_relaxed)) {
+        auto t0 = Clock::now();
+        runtime->Predict({input.data() + offset * cols, rows_per_request, cols});
+        latencies[c].push_back(std::chrono::duration<float, std::micro>(Clock::now() - t0).count());
+        ++requests;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  double s = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<float> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double q) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, size_t(q * all.size()))]; };
+  auto stats = runtime->Stats();
+  uint64_t rows = 0, batches = 0;
+  double busy = 0;
+  for (auto& w : stats.workers) { rows += w.rows; batches += w.batches; busy += w.busy_seconds; }
+  rows -= warm_rows;
+  batches -= warm_batches;
+  std::printf("{\"workers\":%zu,\"callers\":%zu,\"rows_per_request\":%zu,\"max_batch_rows\":%zu,\"max_batch_delay_us\":%ld,"
+              "\"rows_per_s\":%.0f,\"requests_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,\"mean_batch_rows\":%.1f,"
+              "\"busy_share\":%.2f,\"backend\":\"%s\"}\n",
+              workers, callers, rows_per_request, max_batch_rows, delay_us, requests * rows_per_request / s,
+              requests / s, pct(0.5), pct(0.99), batches ? double(rows) / double(batches) : 0.0,
+              busy / (s * static_cast<double>(workers)), runtime->info().backend.c_str());
+  return 0;
+}
