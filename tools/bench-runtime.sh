@@ -65,23 +65,38 @@ printf '\nHardware ceiling: one Model predict loop alone %.0f rows/s; %s indepen
   "$s" "$cpus" "$t" "$(awk -v a="$t" -v b="$s" 'BEGIN { print a / b }')"
 
 echo
-echo "### Batching across callers (cpu, $cpus workers, 16 callers each sending 1 row)"
+echo "### Batching across callers (wasm, $cpus workers, every request one row)"
 echo
-echo "| batching | rows/s | p50 latency us | p99 latency us | mean rows per predict |"
-echo "|---|---|---|---|---|"
-for mode in off on; do
-  if [ $mode = off ]; then args=(--max-batch-rows 1 --max-batch-delay 0); else args=(--max-batch-rows 64 --max-batch-delay 200); fi
-  rr=(); p50=(); p99=(); mean=()
-  for rep in $(seq "$reps"); do
-    out=$("$rb" "$work/cpu.bundle.js" "$work/rows.csv" --workers "$cpus" --callers 16 --rows 1 "${args[@]}" --seconds "$seconds")
-    rr+=("$(echo "$out" | field rows_per_s)"); p50+=("$(echo "$out" | field p50_us)"); p99+=("$(echo "$out" | field p99_us)")
-    mean+=("$(echo "$out" | field mean_batch_rows)")
+echo "| callers | batching | rows/s | p50 latency us | p99 latency us | mean rows per predict |"
+echo "|---|---|---|---|---|---|"
+for callers in sync async; do
+  if [ $callers = sync ]; then who=(--callers 16 --in-flight 1); label="16 threads calling Predict"; else
+    who=(--callers 4 --in-flight 64); label="4 threads x 64 Submits in flight"; fi
+  for mode in off on; do
+    if [ $mode = off ]; then args=(--max-batch-rows 1); else args=(--max-batch-rows 64); fi
+    rr=(); p50=(); p99=(); mean=()
+    for rep in $(seq "$reps"); do
+      out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$cpus" --rows 1 "${who[@]}" "${args[@]}" \
+              --max-batch-delay 0 --seconds "$seconds")
+      rr+=("$(echo "$out" | field rows_per_s)"); p50+=("$(echo "$out" | field p50_us)"); p99+=("$(echo "$out" | field p99_us)")
+      mean+=("$(echo "$out" | field mean_batch_rows)")
+    done
+    printf '| %s | %s (%s) | %.0f | %.0f | %.0f | %.1f |\n' "$label" "$mode" "${args[*]}" "$(median "${rr[@]}")" \
+      "$(median "${p50[@]}")" "$(median "${p99[@]}")" "$(median "${mean[@]}")"
+    eval "rate_${callers}_$mode=$(median "${rr[@]}")"
   done
-  printf '| %s (%s) | %.0f | %.0f | %.0f | %.1f |\n' "$mode" "${args[*]}" "$(median "${rr[@]}")" "$(median "${p50[@]}")" \
-    "$(median "${p99[@]}")" "$(median "${mean[@]}")"
-  eval "rate_$mode=$(median "${rr[@]}")"
 done
-printf '\nBatching on / off: %.1fx the rows/s.\n' "$(awk -v a="$rate_on" -v b="$rate_off" 'BEGIN { print a / b }')"
+printf '\nBatching on / off: %.1fx the rows/s with 16 synchronous callers, %.1fx with 256 requests in flight.\n' \
+  "$(awk -v a="$rate_sync_on" -v b="$rate_sync_off" 'BEGIN { print a / b }')" \
+  "$(awk -v a="$rate_async_on" -v b="$rate_async_off" 'BEGIN { print a / b }')"
+# Does waiting for more rows help? Same 256-in-flight load, on, with a batching delay.
+for delay in 200 1000; do
+  out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$cpus" --rows 1 --callers 4 --in-flight 64 \
+          --max-batch-rows 64 --max-batch-delay $delay --seconds "$seconds")
+  printf 'With --max-batch-delay %s us: %.0f rows/s, p50 %.0f us, p99 %.0f us, mean %.1f rows per predict.\n' "$delay" \
+    "$(echo "$out" | field rows_per_s)" "$(echo "$out" | field p50_us)" "$(echo "$out" | field p99_us)" \
+    "$(echo "$out" | field mean_batch_rows)"
+done
 
 echo
 echo "### Chunk size for one big request (wasm, $cpus workers, 1 caller x 4096 rows)"

@@ -95,6 +95,7 @@ struct Runtime::Impl {
     WorkerStats stats;
     std::vector<float> latencies;  // ring buffer, microseconds
     size_t latency_next = 0;
+    std::vector<float> batch_latencies;  // scratch, owned by the worker thread
   };
 
   RuntimeOptions options;
@@ -150,7 +151,10 @@ struct Runtime::Impl {
   void Enqueue(std::shared_ptr<Request> request, bool block);
   void WorkerMain(Worker& w, std::promise<void>& loaded, bool make_cache);
   void RunBatch(Worker& w, Model& model, std::vector<Task>& batch, std::vector<float>& buffer);
-  void Complete(Worker& w, Task& task, const DenseMatrix* output, size_t output_first_row, std::exception_ptr error);
+  // Writes one task's rows into its request; fulfils the request if it was the last chunk and
+  // then returns its latency in microseconds (else -1).
+  float Complete(Task& task, const DenseMatrix* output, size_t output_first_row, std::exception_ptr error,
+                 Clock::time_point now);
   void CheckShape(DenseMatrixView input) const;
 };
 
@@ -194,8 +198,8 @@ void Runtime::Impl::Enqueue(std::shared_ptr<Request> request, bool block) {
   if (chunks > 1) work_cv.notify_all(); else work_cv.notify_one();
 }
 
-void Runtime::Impl::Complete(Worker& w, Task& task, const DenseMatrix* output, size_t output_first_row,
-                             std::exception_ptr error) {
+float Runtime::Impl::Complete(Task& task, const DenseMatrix* output, size_t output_first_row,
+                              std::exception_ptr error, Clock::time_point now) {
   Request& req = *task.request;
   bool last = false;
   {
@@ -218,17 +222,8 @@ void Runtime::Impl::Complete(Worker& w, Task& task, const DenseMatrix* output, s
     }
     last = --req.pending_chunks == 0;
   }
-  {
-    std::lock_guard lock(w.stats_mu);
-    ++w.stats.requests;
-    if (last) {
-      float us = std::chrono::duration<float, std::micro>(Clock::now() - req.submitted).count();
-      if (w.latencies.size() < kLatencyWindow) w.latencies.push_back(us);
-      else w.latencies[w.latency_next] = us;
-      w.latency_next = (w.latency_next + 1) % kLatencyWindow;
-    }
-  }
-  if (!last) return;
+  if (!last) return -1;
+  const float latency_us = std::chrono::duration<float, std::micro>(now - req.submitted).count();
   // The request is complete: exactly one worker gets here, once.
   if (req.callback) {
     req.callback(req.error ? DenseMatrix() : std::move(req.output), req.error);
@@ -237,6 +232,7 @@ void Runtime::Impl::Complete(Worker& w, Task& task, const DenseMatrix* output, s
   } else {
     req.promise.set_value(std::move(req.output));
   }
+  return latency_us;
 }
 
 void Runtime::Impl::RunBatch(Worker& w, Model& model, std::vector<Task>& batch, std::vector<float>& buffer) {
@@ -264,11 +260,12 @@ void Runtime::Impl::RunBatch(Worker& w, Model& model, std::vector<Task>& batch, 
   } catch (...) {
     error = std::current_exception();
   }
+  const auto end = Clock::now();
   {
     std::lock_guard lock(w.stats_mu);
     ++w.stats.batches;
     w.stats.rows += rows;
-    w.stats.busy_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    w.stats.busy_seconds += std::chrono::duration<double>(end - start).count();
     if (error) ++w.stats.failed_batches;
   }
   if (error && batch.size() > 1) {
@@ -281,9 +278,18 @@ void Runtime::Impl::RunBatch(Worker& w, Model& model, std::vector<Task>& batch, 
     return;
   }
   size_t at = 0;
+  w.batch_latencies.clear();
   for (Task& t : batch) {
-    Complete(w, t, error ? nullptr : &output, at, error);
+    float us = Complete(t, error ? nullptr : &output, at, error, end);
+    if (us >= 0) w.batch_latencies.push_back(us);
     at += t.rows;
+  }
+  std::lock_guard lock(w.stats_mu);  // once per batch, not per request
+  w.stats.requests += batch.size();
+  for (float us : w.batch_latencies) {
+    if (w.latencies.size() < kLatencyWindow) w.latencies.push_back(us);
+    else w.latencies[w.latency_next] = us;
+    w.latency_next = (w.latency_next + 1) % kLatencyWindow;
   }
 }
 

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
+#include <future>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   double seconds = 2;
   std::string pin = "auto";
   bool use_cache = true;
+  size_t in_flight = 1;  // requests each caller keeps in flight (1: synchronous Predict)
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     std::string v = argv[i + 1];
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
     else if (a == "--cache-dir") cache_dir = v;
     else if (a == "--pin") pin = v;
     else if (a == "--code-cache") use_cache = v != "0";
+    else if (a == "--in-flight") in_flight = std::stoul(v);
   }
   std::vector<float> data;
   size_t cols = 0, nrows = 0;
@@ -105,10 +109,26 @@ int main(int argc, char** argv) {
   for (size_t c = 0; c < callers; ++c) {
     threads.emplace_back([&, c] {
       size_t offset = (c * 17) % std::max<size_t>(1, input.size() / cols - rows_per_request + 1);
-      while (!stop.load(std::memory_order_relaxed)) {
-        auto t0 = Clock::now();
-        runtime->Predict({input.data() + offset * cols, rows_per_request, cols});
-        latencies[c].push_back(std::chrono::duration<float, std::micro>(Clock::now() - t0).count());
+      const tfjs_run::DenseMatrixView view(input.data() + offset * cols, rows_per_request, cols);
+      if (in_flight <= 1) {
+        while (!stop.load(std::memory_order_relaxed)) {
+          auto t0 = Clock::now();
+          runtime->Predict(view);
+          latencies[c].push_back(std::chrono::duration<float, std::micro>(Clock::now() - t0).count());
+          ++requests;
+        }
+        return;
+      }
+      // Asynchronous caller (like a Flink AsyncFunction): keep in_flight requests outstanding.
+      std::deque<std::pair<Clock::time_point, std::future<tfjs_run::DenseMatrix>>> pending;
+      while (!stop.load(std::memory_order_relaxed) || !pending.empty()) {
+        if (!stop.load(std::memory_order_relaxed) && pending.size() < in_flight) {
+          pending.emplace_back(Clock::now(), runtime->Submit(view));
+          continue;
+        }
+        pending.front().second.get();
+        latencies[c].push_back(std::chrono::duration<float, std::micro>(Clock::now() - pending.front().first).count());
+        pending.pop_front();
         ++requests;
       }
     });
@@ -127,10 +147,10 @@ int main(int argc, char** argv) {
   for (auto& w : stats.workers) { rows += w.rows; batches += w.batches; busy += w.busy_seconds; }
   rows -= warm_rows;
   batches -= warm_batches;
-  std::printf("{\"workers\":%zu,\"callers\":%zu,\"rows_per_request\":%zu,\"max_batch_rows\":%zu,\"max_batch_delay_us\":%ld,"
+  std::printf("{\"workers\":%zu,\"in_flight\":%zu,\"callers\":%zu,\"rows_per_request\":%zu,\"max_batch_rows\":%zu,\"max_batch_delay_us\":%ld,"
               "\"rows_per_s\":%.0f,\"requests_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,\"mean_batch_rows\":%.1f,"
               "\"busy_share\":%.2f,\"backend\":\"%s\"}\n",
-              workers, callers, rows_per_request, max_batch_rows, delay_us, requests * rows_per_request / s,
+              workers, in_flight, callers, rows_per_request, max_batch_rows, delay_us, requests * rows_per_request / s,
               requests / s, pct(0.5), pct(0.99), batches ? double(rows) / double(batches) : 0.0,
               busy / (s * static_cast<double>(workers)), runtime->info().backend.c_str());
   return 0;

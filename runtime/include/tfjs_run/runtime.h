@@ -41,9 +41,11 @@ struct RuntimeOptions {
   Pinning pinning = Pinning::kAuto;
   // Most rows one predict call may get by concatenating queued requests.
   size_t max_batch_rows = 64;
-  // How long a worker holding fewer than max_batch_rows waits for more requests. 0: never wait,
-  // take only what is already queued.
-  std::chrono::microseconds max_batch_delay{200};
+  // How long a worker holding fewer than max_batch_rows waits for more requests. 0 (default):
+  // never wait, take what is queued. Batches still form under load, because requests queue
+  // while every worker is busy; a wait only idles a worker that could be predicting (measured
+  // in docs/benchmarks.md: waiting 200-500 us lowered throughput with 16-256 callers).
+  std::chrono::microseconds max_batch_delay{0};
   // Requests with more rows are split into chunks of this many rows (0: never split).
   // Large wasm batches are slower per row than medium ones; see docs/benchmarks.md.
   size_t chunk_rows = 256;
