@@ -97,6 +97,29 @@ class OrderTest(unittest.TestCase):
                 for r, (g, e) in enumerate(zip(got, expected)):
                     self.assertTrue(all(abs(a - b) <= TOL for a, b in zip(g, e)), f"batch {batch} row {r}")
 
+    def test_threads_keep_input_order_and_match_tfjs(self):
+        rows = read(f"{FIX}/wine.csv")
+        expected = parse_csv(read(f"{FIX}/ref-wine-layers-wasm.csv"))
+        for batch in ("1", "7", "1000"):
+            with self.subTest(batch=batch):
+                p = run([f"{FIX}/wine-layers-wasm.bundle.js", "--threads", "2", "--batch-size", batch, "--stats"], rows, check=0)
+                got = parse_csv(p.stdout)
+                self.assertEqual(len(got), len(expected))
+                for r, (g, e) in enumerate(zip(got, expected)):
+                    self.assertTrue(all(abs(a - b) <= TOL for a, b in zip(g, e)), f"batch {batch} row {r}")
+                self.assertEqual(summary(p.stderr), (len(expected), len(expected), 0))
+                worker_lines = [l for l in p.stderr.splitlines() if re.match(r"tfjs-run: stats: \d+ ", l)]
+                self.assertEqual(len(worker_lines), 2, p.stderr)
+                self.assertIn("latency p50", p.stderr)
+
+    def test_probe_rows_come_back_in_order_with_threads(self):
+        rows = "".join(f"{i + 0.25},{i * 0.5},1\n" for i in range(1000))
+        for batch in ("1", "7", "1000"):
+            p = run([f"{SRC}/tests/fixtures/probe.js", "--threads", "2", "--batch-size", batch, "--no-header",
+                     "--max-batch-rows", "64"], rows, check=0)
+            sums = [r[0] for r in parse_csv(p.stdout)]
+            self.assertEqual(sums, [i + 0.25 + i * 0.5 + 1 for i in range(1000)])
+
     def test_probe_rows_come_back_in_order(self):
         # probe.js outputs each row's sum: a direct check that row i's answer is row i's.
         rows = "".join(f"{i + 0.25},{i * 0.5},1\n" for i in range(1000))  # (13 would make probe.js throw)
@@ -189,7 +212,8 @@ class HelpTest(unittest.TestCase):
     def test_help_lists_every_option(self):
         p = run(["--help"], "", check=0)
         for opt in ("--input-format", "--header", "--no-header", "--delimiter", "--columns", "--output-format",
-                    "--batch-size", "--on-error", "--load-timeout-ms", "--max-heap-mb", "--info", "--quiet"):
+                    "--batch-size", "--on-error", "--load-timeout-ms", "--max-heap-mb", "--info", "--quiet",
+                    "--threads", "--max-batch-rows", "--max-batch-delay", "--stats", "--code-cache"):
             self.assertIn(opt, p.stdout)
 
     def test_info_prints_the_bundle_declaration(self):
