@@ -160,8 +160,8 @@ TEST(RuntimeTest, ShutdownDrainsEveryAcceptedRequestExactlyOnce) {
   std::atomic<int> wrong{0};
   for (int i = 0; i < kRequests; ++i) {
     float row[3] = {static_cast<float>(i) + 0.25f, 0, 0};
-    runtime->Submit({row, 1, 3}, [&, i](DenseMatrix out, std::exception_ptr error) {
-      if (error || out.at(0, 0) != static_cast<float>(i) + 0.25f) ++wrong;
+    runtime->Submit({row, 1, 3}, [&, i](Prediction p, std::exception_ptr error) {
+      if (error || p.output.at(0, 0) != static_cast<float>(i) + 0.25f || p.bundle_version != "1.0.0") ++wrong;
       ++answered[i];
     });
   }

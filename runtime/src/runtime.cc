@@ -5,12 +5,16 @@
 // is one mutex per hand-off, which is small next to a predict call (tens of microseconds).
 #include "tfjs_run/runtime.h"
 
+#include "version_watcher.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <v8.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <type_traits>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -37,8 +41,9 @@ struct Request {
   DenseMatrix output;
   bool output_allocated = false;
   std::exception_ptr error;
-  std::promise<DenseMatrix> promise;
-  Runtime::Callback callback;  // if set, used instead of promise
+  std::string version;   // of the first chunk computed
+  bool mixed = false;    // a later chunk was computed by another version
+  Runtime::Callback done;  // called once, on the worker that completes the request
 };
 
 struct Task {
@@ -95,7 +100,23 @@ struct Runtime::Impl {
     WorkerStats stats;
     std::vector<float> latencies;  // ring buffer, microseconds
     size_t latency_next = 0;
-    std::vector<float> batch_latencies;  // scratch, owned by the worker thread
+    std::vector<Request*> finished;  // scratch, owned by the worker thread
+
+    // Reload control, posted by the reloading thread, handled by this worker between batches.
+    enum class Control { kNone, kPrepare, kCommit, kAbort };
+    Control control = Control::kNone;      // guarded by Impl::mu
+    std::promise<std::string> control_done;  // "" on success, else the error
+    Clock::time_point control_posted;
+    // Owned by the worker thread only.
+    std::unique_ptr<Model> model, staged;
+    std::string version, staged_version;
+  };
+
+  struct ReloadJob {
+    BundleSource source;
+    std::string version;
+    std::vector<float> sample;
+    std::shared_ptr<const std::vector<uint8_t>> code_cache;  // made by the first worker
   };
 
   RuntimeOptions options;
@@ -116,6 +137,15 @@ struct Runtime::Impl {
 
   // Code cache shared by the workers of this start.
   std::shared_ptr<const std::vector<uint8_t>> code_cache;
+
+  // Reloads.
+  std::mutex reload_mu;  // one reload at a time
+  ReloadJob* job = nullptr;  // the reload being prepared; read by workers during kPrepare
+  mutable std::mutex info_mu;
+  std::vector<std::string> bad_versions;
+  uint64_t reloads_ok = 0, reloads_failed = 0;
+  std::string last_reload_error;
+  std::unique_ptr<VersionWatcher> watcher;
 
   std::string CacheFile() const {
     if (options.code_cache_dir.empty()) return {};
@@ -150,15 +180,30 @@ struct Runtime::Impl {
 
   void Enqueue(std::shared_ptr<Request> request, bool block);
   void WorkerMain(Worker& w, std::promise<void>& loaded, bool make_cache);
-  void RunBatch(Worker& w, Model& model, std::vector<Task>& batch, std::vector<float>& buffer);
-  // Writes one task's rows into its request; fulfils the request if it was the last chunk and
-  // then returns its latency in microseconds (else -1).
-  float Complete(Task& task, const DenseMatrix* output, size_t output_first_row, std::exception_ptr error,
-                 Clock::time_point now);
+  std::string HandleControl(Worker& w, Worker::Control control);
+  std::string Post(Worker& w, Worker::Control control);
+  ReloadResult Reload(const BundleSource& source, std::string version, const std::vector<float>& sample);
+  Prediction EmptyPrediction() const;
+  template <typename T>
+  std::future<T> Start(DenseMatrixView input, bool copy, bool block);
+  void RunBatch(Worker& w, std::vector<Task>& batch, std::vector<float>& buffer);
+  // Writes one task's rows into its request. Returns true if that was its last chunk: the
+  // caller then updates stats and calls Finish (in that order, so a caller that has its result
+  // also sees it counted).
+  bool Complete(Task& task, const DenseMatrix* output, size_t output_first_row, std::exception_ptr error,
+                const std::string& version);
+  static void Finish(Request& req, size_t worker) {
+    req.done(Prediction{req.error ? DenseMatrix() : std::move(req.output), req.version, worker}, req.error);
+  }
   void CheckShape(DenseMatrixView input) const;
+  Error NamedError(ErrorKind kind, std::string message) const {
+    std::lock_guard lock(info_mu);
+    return Error(kind, std::move(message), {}, info.name, info.version);
+  }
 };
 
 void Runtime::Impl::CheckShape(DenseMatrixView input) const {
+  std::lock_guard lock(info_mu);
   if (info.input_cols >= 0 && static_cast<int64_t>(input.cols()) != info.input_cols) {
     throw Error(ErrorKind::kShape, "input has " + std::to_string(input.cols()) + " columns; the bundle expects " +
                                        std::to_string(info.input_cols), {}, info.name, info.version);
@@ -177,17 +222,17 @@ void Runtime::Impl::Enqueue(std::shared_ptr<Request> request, bool block) {
   request->submitted = Clock::now();
   std::unique_lock lock(mu);
   auto fits = [&] { return queued_rows == 0 || queued_rows + rows <= options.max_queue_rows; };
-  if (stopping) throw Error(ErrorKind::kShutdown, "the runtime is shutting down", {}, info.name, info.version);
+  if (stopping) throw NamedError(ErrorKind::kShutdown, "the runtime is shutting down");
   if (!fits()) {
     if (!block) {
       ++rejected_overloaded;
-      throw Error(ErrorKind::kOverloaded,
-                  "queue full (" + std::to_string(queued_rows) + " rows queued, limit " +
-                      std::to_string(options.max_queue_rows) + "); request of " + std::to_string(rows) + " rows refused",
-                  {}, info.name, info.version);
+      throw NamedError(ErrorKind::kOverloaded,
+                       "queue full (" + std::to_string(queued_rows) + " rows queued, limit " +
+                           std::to_string(options.max_queue_rows) + "); request of " + std::to_string(rows) +
+                           " rows refused");
     }
     space_cv.wait(lock, [&] { return stopping || fits(); });
-    if (stopping) throw Error(ErrorKind::kShutdown, "the runtime is shutting down", {}, info.name, info.version);
+    if (stopping) throw NamedError(ErrorKind::kShutdown, "the runtime is shutting down");
   }
   for (size_t first = 0; first < rows; first += chunk) {
     queue.push_back(Task{request, first, std::min(chunk, rows - first)});
@@ -198,12 +243,14 @@ void Runtime::Impl::Enqueue(std::shared_ptr<Request> request, bool block) {
   if (chunks > 1) work_cv.notify_all(); else work_cv.notify_one();
 }
 
-float Runtime::Impl::Complete(Task& task, const DenseMatrix* output, size_t output_first_row,
-                              std::exception_ptr error, Clock::time_point now) {
+bool Runtime::Impl::Complete(Task& task, const DenseMatrix* output, size_t output_first_row,
+                             std::exception_ptr error, const std::string& version) {
   Request& req = *task.request;
   bool last = false;
   {
     std::lock_guard lock(req.mu);
+    if (req.version.empty()) req.version = version;
+    else if (req.version != version) req.mixed = true;
     if (error) {
       if (!req.error) req.error = error;
     } else if (!req.error) {
@@ -212,9 +259,9 @@ float Runtime::Impl::Complete(Task& task, const DenseMatrix* output, size_t outp
         req.output_allocated = true;
       }
       if (req.output.cols() != output->cols()) {
-        req.error = std::make_exception_ptr(Error(ErrorKind::kOutput, "chunks of one request came back with " +
-                                                  std::to_string(req.output.cols()) + " and " +
-                                                  std::to_string(output->cols()) + " columns", {}, info.name, info.version));
+        req.error = std::make_exception_ptr(NamedError(ErrorKind::kOutput, "chunks of one request came back with " +
+                                                       std::to_string(req.output.cols()) + " and " +
+                                                       std::to_string(output->cols()) + " columns"));
       } else {
         std::memcpy(req.output.row(task.first_row).data(), output->row(output_first_row).data(),
                     task.rows * output->cols() * sizeof(float));
@@ -222,20 +269,35 @@ float Runtime::Impl::Complete(Task& task, const DenseMatrix* output, size_t outp
     }
     last = --req.pending_chunks == 0;
   }
-  if (!last) return -1;
-  const float latency_us = std::chrono::duration<float, std::micro>(now - req.submitted).count();
-  // The request is complete: exactly one worker gets here, once.
-  if (req.callback) {
-    req.callback(req.error ? DenseMatrix() : std::move(req.output), req.error);
-  } else if (req.error) {
-    req.promise.set_exception(req.error);
-  } else {
-    req.promise.set_value(std::move(req.output));
+  if (!last) return false;
+  if (req.mixed && !req.error) {
+    // Its chunks ran on both sides of a version switch: compute it again, whole, so every
+    // answer comes from one version. Only requests in flight during a switch get here.
+    const size_t rows = req.input.rows();
+    const size_t chunk = options.chunk_rows == 0 ? rows : options.chunk_rows;
+    {
+      std::lock_guard lock(req.mu);
+      req.pending_chunks = (rows + chunk - 1) / chunk;
+      req.version.clear();
+      req.mixed = false;
+      req.output_allocated = false;
+    }
+    {
+      std::lock_guard lock(mu);
+      for (size_t first = rows; first > 0;) {  // at the front, in order: it has waited long enough
+        size_t n = first % chunk ? first % chunk : chunk;
+        first -= n;
+        queue.push_front(Task{task.request, first, n});
+      }
+    }
+    work_cv.notify_all();
+    return false;
   }
-  return latency_us;
+  return true;  // the request is complete: exactly one worker gets here, once
 }
 
-void Runtime::Impl::RunBatch(Worker& w, Model& model, std::vector<Task>& batch, std::vector<float>& buffer) {
+void Runtime::Impl::RunBatch(Worker& w, std::vector<Task>& batch, std::vector<float>& buffer) {
+  Model& model = *w.model;
   size_t rows = 0;
   for (const Task& t : batch) rows += t.rows;
   const size_t cols = batch.front().request->input.cols();
@@ -273,24 +335,118 @@ void Runtime::Impl::RunBatch(Worker& w, Model& model, std::vector<Task>& batch, 
     // fail on their own get the error and the others still get their results.
     for (Task& t : batch) {
       std::vector<Task> single{t};
-      RunBatch(w, model, single, buffer);
+      RunBatch(w, single, buffer);
     }
     return;
   }
   size_t at = 0;
-  w.batch_latencies.clear();
+  w.finished.clear();
   for (Task& t : batch) {
-    float us = Complete(t, error ? nullptr : &output, at, error, end);
-    if (us >= 0) w.batch_latencies.push_back(us);
+    if (Complete(t, error ? nullptr : &output, at, error, w.version)) w.finished.push_back(t.request.get());
     at += t.rows;
   }
-  std::lock_guard lock(w.stats_mu);  // once per batch, not per request
-  w.stats.requests += batch.size();
-  for (float us : w.batch_latencies) {
-    if (w.latencies.size() < kLatencyWindow) w.latencies.push_back(us);
-    else w.latencies[w.latency_next] = us;
-    w.latency_next = (w.latency_next + 1) % kLatencyWindow;
+  {
+    std::lock_guard lock(w.stats_mu);  // once per batch, not per request
+    w.stats.requests += batch.size();
+    for (Request* req : w.finished) {
+      const float us = std::chrono::duration<float, std::micro>(end - req->submitted).count();
+      if (w.latencies.size() < kLatencyWindow) w.latencies.push_back(us);
+      else w.latencies[w.latency_next] = us;
+      w.latency_next = (w.latency_next + 1) % kLatencyWindow;
+    }
   }
+  for (Request* req : w.finished) Finish(*req, w.index);  // batch (and its shared_ptrs) outlives this loop
+}
+
+namespace {
+// The warm-up input: the given sample, else the bundle's declared sampleInput (not read here),
+// else one row of zeros. Returns false if the bundle's width is unknown (legacy contract).
+bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows) {
+  const int64_t cols = model.info().input_cols;
+  if (cols <= 0) return false;
+  if (!sample.empty() && sample.size() % static_cast<size_t>(cols) == 0) {
+    out = sample;
+    rows = sample.size() / static_cast<size_t>(cols);
+  } else {
+    out.assign(static_cast<size_t>(cols), 0.0f);
+    rows = 1;
+  }
+  return model.info().max_rows < 0 || static_cast<size_t>(model.info().max_rows) == rows;
+}
+}  // namespace
+
+std::string Runtime::Impl::HandleControl(Worker& w, Worker::Control control) {
+  switch (control) {
+    case Worker::Control::kPrepare: {
+      ReloadJob& j = *job;
+      try {
+        ModelOptions model_options = options.model;
+        model_options.code_cache = j.code_cache;
+        auto staged = Model::Load(j.source, model_options);
+        const std::string version = j.version.empty() ? staged->info().version : j.version;
+        if (w.model && w.model->info().input_cols != staged->info().input_cols) {
+          return "version " + version + " takes " + std::to_string(staged->info().input_cols) +
+                 " columns, the running version " + std::to_string(w.model->info().input_cols) +
+                 ": a change of input width needs a new runtime";
+        }
+        std::vector<float> input;
+        size_t rows = 0;
+        if (WarmUpInput(*staged, j.sample, input, rows)) {
+          DenseMatrix out = staged->Predict({input.data(), rows, input.size() / rows});
+          for (float v : out.values()) {
+            if (std::isnan(v)) return "version " + version + ": the warm-up predict returned NaN";
+          }
+        }
+        if (!j.code_cache || !staged->code_cache_accepted()) {
+          j.code_cache = std::make_shared<std::vector<uint8_t>>(staged->CreateCodeCache());
+        }
+        w.staged = std::move(staged);
+        w.staged_version = version;
+        return {};
+      } catch (const Error& e) {
+        return std::string(e.what());
+      } catch (const std::exception& e) {
+        return std::string("version ") + j.version + ": " + e.what();
+      }
+    }
+    case Worker::Control::kCommit: {
+      auto old = std::move(w.model);
+      w.model = std::move(w.staged);  // the swap: the next batch runs on the new version
+      w.version = w.staged_version;
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - w.control_posted).count();
+      {
+        std::lock_guard lock(w.stats_mu);
+        w.stats.version = w.version;
+        w.stats.last_switch_ms = ms;
+        ++w.stats.switches;
+        w.stats.load_ms = w.model->load_ms();
+        w.stats.code_cache_accepted = w.model->code_cache_accepted();
+      }
+      old.reset();  // dispose the old isolate on its own thread
+      return {};
+    }
+    case Worker::Control::kAbort:
+      w.staged.reset();
+      return {};
+    case Worker::Control::kNone:
+      break;
+  }
+  return {};
+}
+
+// Posts a control message to one worker and waits for it to be handled between batches.
+std::string Runtime::Impl::Post(Worker& w, Worker::Control control) {
+  std::future<std::string> done;
+  {
+    std::lock_guard lock(mu);
+    if (stopping || !w.thread.joinable()) return "the runtime is shutting down";
+    w.control_done = std::promise<std::string>();
+    done = w.control_done.get_future();
+    w.control = control;
+    w.control_posted = Clock::now();
+  }
+  work_cv.notify_all();
+  return done.get();
 }
 
 void Runtime::Impl::WorkerMain(Worker& w, std::promise<void>& loaded, bool make_cache) {
@@ -300,25 +456,30 @@ void Runtime::Impl::WorkerMain(Worker& w, std::promise<void>& loaded, bool make_
     CPU_SET(w.cpu, &set);
     if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) w.cpu = -1;
   }
-  std::unique_ptr<Model> model;
   try {
     ModelOptions model_options = options.model;
     model_options.code_cache = code_cache;
-    model = Model::Load(source, model_options);
-    if (make_cache && !model->code_cache_accepted()) {
+    w.model = Model::Load(source, model_options);
+    w.version = w.model->info().version;
+    if (make_cache && !w.model->code_cache_accepted()) {
       // Compile what predict uses before serialising, so later loads skip that too.
-      if (model->info().input_cols > 0 && model->info().max_rows < 0) {
-        std::vector<float> zeros(static_cast<size_t>(model->info().input_cols), 0.0f);
-        try { model->Predict({zeros.data(), 1, zeros.size()}); } catch (const Error&) {}
+      std::vector<float> input;
+      size_t rows = 0;
+      if (WarmUpInput(*w.model, {}, input, rows)) {
+        try { w.model->Predict({input.data(), rows, input.size() / rows}); } catch (const Error&) {}
       }
-      auto bytes = std::make_shared<std::vector<uint8_t>>(model->CreateCodeCache());
+      auto bytes = std::make_shared<std::vector<uint8_t>>(w.model->CreateCodeCache());
       SaveCacheToDisk(*bytes);
       code_cache = std::move(bytes);
     }
-    if (w.index == 0) info = model->info();
+    if (w.index == 0) {
+      std::lock_guard lock(info_mu);
+      info = w.model->info();
+    }
     std::lock_guard lock(w.stats_mu);
-    w.stats.load_ms = model->load_ms();
-    w.stats.code_cache_accepted = model->code_cache_accepted();
+    w.stats.load_ms = w.model->load_ms();
+    w.stats.code_cache_accepted = w.model->code_cache_accepted();
+    w.stats.version = w.version;
   } catch (...) {
     loaded.set_exception(std::current_exception());
     return;
@@ -331,33 +492,103 @@ void Runtime::Impl::WorkerMain(Worker& w, std::promise<void>& loaded, bool make_
   for (;;) {
     batch.clear();
     size_t rows = 0;
+    Worker::Control control = Worker::Control::kNone;
     {
       std::unique_lock lock(mu);
-      work_cv.wait(lock, [&] { return !queue.empty() || stopping; });
-      if (queue.empty()) break;  // stopping, and everything accepted is done or taken
-      auto take = [&] {
-        while (!queue.empty() && (batch.empty() || rows + queue.front().rows <= max_rows)) {
-          rows += queue.front().rows;
-          queued_rows -= queue.front().rows;
-          batch.push_back(std::move(queue.front()));
-          queue.pop_front();
-        }
-      };
-      take();
-      if (rows < max_rows && options.max_batch_delay.count() > 0 && !stopping) {
-        const auto deadline = Clock::now() + options.max_batch_delay;
-        while (rows < max_rows && !stopping) {
-          if (!work_cv.wait_until(lock, deadline, [&] { return !queue.empty() || stopping; })) break;
-          size_t before = rows;
-          take();
-          if (rows == before) break;  // the next request does not fit in this batch
+      work_cv.wait(lock, [&] { return !queue.empty() || stopping || w.control != Worker::Control::kNone; });
+      if (w.control != Worker::Control::kNone) {
+        control = w.control;
+        w.control = Worker::Control::kNone;
+      } else if (queue.empty()) {
+        break;  // stopping, and everything accepted is done or taken
+      } else {
+        auto take = [&] {
+          while (!queue.empty() && (batch.empty() || rows + queue.front().rows <= max_rows)) {
+            rows += queue.front().rows;
+            queued_rows -= queue.front().rows;
+            batch.push_back(std::move(queue.front()));
+            queue.pop_front();
+          }
+        };
+        take();
+        if (rows < max_rows && options.max_batch_delay.count() > 0 && !stopping) {
+          const auto deadline = Clock::now() + options.max_batch_delay;
+          while (rows < max_rows && !stopping) {
+            if (!work_cv.wait_until(lock, deadline, [&] { return !queue.empty() || stopping; })) break;
+            size_t before = rows;
+            take();
+            if (rows == before) break;  // the next request does not fit in this batch
+          }
         }
       }
     }
+    if (control != Worker::Control::kNone) {
+      w.control_done.set_value(HandleControl(w, control));
+      continue;
+    }
     space_cv.notify_all();
-    RunBatch(w, *model, batch, buffer);
+    RunBatch(w, batch, buffer);
   }
-  model.reset();  // the isolate is disposed on the thread that owns it
+  w.staged.reset();
+  w.model.reset();  // the isolate is disposed on the thread that owns it
+}
+
+ReloadResult Runtime::Impl::Reload(const BundleSource& new_source, std::string version, const std::vector<float>& sample) {
+  std::lock_guard reload_lock(reload_mu);
+  const auto start = Clock::now();
+  ReloadResult result;
+  result.version = version;
+  auto fail = [&](std::string why) {
+    result.ok = false;
+    result.error = std::move(why);
+    std::lock_guard lock(info_mu);
+    ++reloads_failed;
+    last_reload_error = result.error;
+    if (!version.empty() && std::find(bad_versions.begin(), bad_versions.end(), version) == bad_versions.end()) {
+      bad_versions.push_back(version);
+    }
+    return result;
+  };
+  {
+    std::lock_guard lock(info_mu);
+    if (!version.empty() && std::find(bad_versions.begin(), bad_versions.end(), version) != bad_versions.end()) {
+      result.error = "version " + version + " is marked bad (it failed to load or warm up before)";
+      return result;
+    }
+  }
+  ReloadJob j{new_source, version, sample, nullptr};
+  job = &j;
+  // Prepare on one worker at a time, so the others keep serving at full speed.
+  for (size_t i = 0; i < workers.size(); ++i) {
+    const auto t0 = Clock::now();
+    std::string error = Post(*workers[i], Worker::Control::kPrepare);
+    result.worker_load_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!error.empty()) {
+      for (size_t k = 0; k < i; ++k) Post(*workers[k], Worker::Control::kAbort);
+      job = nullptr;
+      return fail("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
+                  " failed on worker " + std::to_string(i) + ", nothing switched: " + error);
+    }
+    if (i == 0 && version.empty()) version = j.version = workers[0]->staged_version;
+  }
+  job = nullptr;
+  result.version = version;
+  for (auto& w : workers) {
+    Post(*w, Worker::Control::kCommit);
+    std::lock_guard lock(w->stats_mu);
+    result.worker_switch_ms.push_back(w->stats.last_switch_ms);
+  }
+  {
+    std::lock_guard lock(info_mu);
+    ++reloads_ok;
+    BundleInfo next = workers[0]->model ? workers[0]->model->info() : info;
+    next.version = version;
+    info = next;
+  }
+  source = new_source;
+  result.ok = true;
+  result.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  return result;
 }
 
 std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const RuntimeOptions& options) {
@@ -416,6 +647,7 @@ Runtime::~Runtime() { Shutdown(); }
 void Runtime::Shutdown() {
   std::lock_guard shutdown_lock(impl_->shutdown_mu);
   if (impl_->stopped) return;
+  if (impl_->watcher) impl_->watcher->Stop();  // no reload starts after this
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
@@ -428,61 +660,123 @@ void Runtime::Shutdown() {
   impl_->stopped = true;
 }
 
-DenseMatrix Runtime::Predict(DenseMatrixView input) {
-  impl_->CheckShape(input);
-  if (input.rows() == 0) return DenseMatrix(0, impl_->info.output_cols > 0 ? impl_->info.output_cols : 0);
-  auto request = std::make_shared<Request>();
-  request->input = input;  // the caller waits, so its memory stays valid
-  auto future = request->promise.get_future();
-  impl_->Enqueue(std::move(request), /*block=*/true);
-  return future.get();
-}
-
 namespace {
-std::shared_ptr<Request> CopyingRequest(DenseMatrixView input) {
+std::shared_ptr<Request> NewRequest(DenseMatrixView input, bool copy) {
   auto request = std::make_shared<Request>();
-  request->owned_input.assign(input.data(), input.data() + input.size());
-  request->input = DenseMatrixView(request->owned_input.data(), input.rows(), input.cols());
+  if (copy) {
+    request->owned_input.assign(input.data(), input.data() + input.size());
+    request->input = DenseMatrixView(request->owned_input.data(), input.rows(), input.cols());
+  } else {
+    request->input = input;  // the caller waits, so its memory stays valid
+  }
   return request;
 }
 
-std::future<DenseMatrix> Ready(DenseMatrix m) {
-  std::promise<DenseMatrix> p;
-  p.set_value(std::move(m));
+// Completes into a promise of T (DenseMatrix or Prediction).
+template <typename T>
+std::future<T> Promise(Request& request) {
+  auto promise = std::make_shared<std::promise<T>>();
+  request.done = [promise](Prediction p, std::exception_ptr error) {
+    if (error) {
+      promise->set_exception(error);
+    } else if constexpr (std::is_same_v<T, Prediction>) {
+      promise->set_value(std::move(p));
+    } else {
+      promise->set_value(std::move(p.output));
+    }
+  };
+  return promise->get_future();
+}
+
+template <typename T>
+std::future<T> Ready(T value) {
+  std::promise<T> p;
+  p.set_value(std::move(value));
   return p.get_future();
 }
 }  // namespace
 
-std::future<DenseMatrix> Runtime::Submit(DenseMatrixView input) {
-  impl_->CheckShape(input);
-  if (input.rows() == 0) return Ready(DenseMatrix(0, impl_->info.output_cols > 0 ? impl_->info.output_cols : 0));
-  auto request = CopyingRequest(input);
-  auto future = request->promise.get_future();
-  impl_->Enqueue(std::move(request), /*block=*/true);
+Prediction Runtime::Impl::EmptyPrediction() const {
+  std::lock_guard lock(info_mu);
+  return Prediction{DenseMatrix(0, info.output_cols > 0 ? static_cast<size_t>(info.output_cols) : 0), info.version};
+}
+
+template <typename T>
+std::future<T> Runtime::Impl::Start(DenseMatrixView input, bool copy, bool block) {
+  CheckShape(input);
+  if (input.rows() == 0) {
+    Prediction empty = EmptyPrediction();
+    if constexpr (std::is_same_v<T, Prediction>) return Ready(std::move(empty));
+    else return Ready(std::move(empty.output));
+  }
+  auto request = NewRequest(input, copy);
+  auto future = Promise<T>(*request);
+  Enqueue(std::move(request), block);
   return future;
+}
+
+DenseMatrix Runtime::Predict(DenseMatrixView input) {
+  return impl_->Start<DenseMatrix>(input, /*copy=*/false, /*block=*/true).get();
+}
+Prediction Runtime::PredictVersioned(DenseMatrixView input) {
+  return impl_->Start<Prediction>(input, /*copy=*/false, /*block=*/true).get();
+}
+std::future<DenseMatrix> Runtime::Submit(DenseMatrixView input) {
+  return impl_->Start<DenseMatrix>(input, /*copy=*/true, /*block=*/true);
+}
+std::future<Prediction> Runtime::SubmitVersioned(DenseMatrixView input) {
+  return impl_->Start<Prediction>(input, /*copy=*/true, /*block=*/true);
+}
+std::future<DenseMatrix> Runtime::TrySubmit(DenseMatrixView input) {
+  return impl_->Start<DenseMatrix>(input, /*copy=*/true, /*block=*/false);
 }
 
 void Runtime::Submit(DenseMatrixView input, Callback done) {
   impl_->CheckShape(input);
   if (input.rows() == 0) {
-    done(DenseMatrix(0, impl_->info.output_cols > 0 ? impl_->info.output_cols : 0), nullptr);
+    done(impl_->EmptyPrediction(), nullptr);
     return;
   }
-  auto request = CopyingRequest(input);
-  request->callback = std::move(done);
+  auto request = NewRequest(input, /*copy=*/true);
+  request->done = std::move(done);
   impl_->Enqueue(std::move(request), /*block=*/true);
 }
 
-std::future<DenseMatrix> Runtime::TrySubmit(DenseMatrixView input) {
-  impl_->CheckShape(input);
-  if (input.rows() == 0) return Ready(DenseMatrix(0, impl_->info.output_cols > 0 ? impl_->info.output_cols : 0));
-  auto request = CopyingRequest(input);
-  auto future = request->promise.get_future();
-  impl_->Enqueue(std::move(request), /*block=*/false);
-  return future;
+ReloadResult Runtime::Reload(const BundleSource& source, const std::string& version, const std::vector<float>& sample) {
+  return impl_->Reload(source, version, sample);
 }
 
-const BundleInfo& Runtime::info() const { return impl_->info; }
+ReloadResult Runtime::ReloadFromFile(const std::string& path, const std::string& version) {
+  try {
+    return impl_->Reload(BundleSource::FromFile(path), version, {});
+  } catch (const Error& e) {
+    ReloadResult r;
+    r.version = version;
+    r.error = e.what();
+    return r;
+  }
+}
+
+void Runtime::Watch(const WatchOptions& options) {
+  std::lock_guard lock(impl_->shutdown_mu);
+  if (impl_->stopped) throw Error(ErrorKind::kShutdown, "the runtime is shut down");
+  if (impl_->watcher) throw Error(ErrorKind::kContract, "this runtime already watches " + impl_->watcher->source());
+  Impl* impl = impl_.get();
+  impl_->watcher = std::make_unique<VersionWatcher>(
+      options,
+      [impl](const PublishedBundle& published) {
+        return impl->Reload(published.source, published.version, published.sample_input);
+      },
+      [impl] {
+        std::lock_guard lock(impl->info_mu);
+        return impl->info.version;
+      });
+}
+
+BundleInfo Runtime::info() const {
+  std::lock_guard lock(impl_->info_mu);
+  return impl_->info;
+}
 size_t Runtime::workers() const { return impl_->workers.size(); }
 
 RuntimeStats Runtime::Stats() const {
@@ -497,6 +791,17 @@ RuntimeStats Runtime::Stats() const {
     out.workers.push_back(s);
   }
   out.latency = Percentiles(std::move(all));
+  {
+    std::lock_guard lock(impl_->info_mu);
+    out.reloads_ok = impl_->reloads_ok;
+    out.reloads_failed = impl_->reloads_failed;
+    out.last_reload_error = impl_->last_reload_error;
+  }
+  if (impl_->watcher) {
+    out.watch = impl_->watcher->Stats();
+    std::lock_guard lock(impl_->info_mu);
+    out.watch.bad_versions = impl_->bad_versions;
+  }
   std::lock_guard lock(impl_->mu);
   out.queue_rows = impl_->queued_rows;
   out.queue_requests = impl_->queue.size();

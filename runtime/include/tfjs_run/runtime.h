@@ -11,6 +11,8 @@
 // output back per request: a stream of single-row calls costs what a batch costs. Requests
 // larger than chunk_rows are split into chunks that workers run in parallel. The queue is
 // bounded in rows: Submit blocks when it is full, TrySubmit fails with ErrorKind::kOverloaded.
+// Hot reload: Reload() (push) or Watch() (poll a file server) swap in a new bundle version on
+// every worker without failing or losing a request; see Reload.
 // No V8 type appears in this header.
 #pragma once
 
@@ -70,6 +72,9 @@ struct LatencyStats {
 
 struct WorkerStats {
   size_t worker = 0;
+  std::string version;       // the bundle version this worker serves now
+  double last_switch_ms = 0; // how long its last reload's swap took (commit posted -> swapped)
+  uint64_t switches = 0;
   int cpu = -1;              // the CPU it is pinned to, -1 if not pinned
   uint64_t requests = 0;     // requests (or chunks of requests) completed by this worker
   uint64_t rows = 0;
@@ -82,8 +87,25 @@ struct WorkerStats {
   LatencyStats latency;      // of the requests this worker finished (last 8192)
 };
 
+// The version poller (Runtime::Watch): what it fetched, and why it did not switch.
+struct WatchStats {
+  bool active = false;
+  std::string source;
+  uint64_t polls = 0;
+  uint64_t unchanged = 0;         // manifest unchanged (304, same ETag or same version)
+  uint64_t downloads = 0;         // bundles downloaded and verified
+  uint64_t failures = 0;          // every poll that failed, for any reason below
+  std::vector<std::pair<std::string, uint64_t>> failures_by_reason;  // e.g. {"http-404", 2}
+  std::string last_error;         // names the version and the reason
+  std::vector<std::string> bad_versions;  // failed to load or warm up; skipped until a newer one
+};
+
 struct RuntimeStats {
   std::vector<WorkerStats> workers;
+  uint64_t reloads_ok = 0;
+  uint64_t reloads_failed = 0;
+  std::string last_reload_error;
+  WatchStats watch;
   size_t queue_rows = 0;        // rows waiting now
   size_t queue_requests = 0;
   size_t max_queue_rows_seen = 0;
@@ -91,9 +113,57 @@ struct RuntimeStats {
   LatencyStats latency;         // of all requests (last 8192 per worker, merged)
 };
 
+// A result with the bundle version that computed it. Every row of one request is computed by
+// one version: a request whose chunks straddled a switch is recomputed whole.
+struct Prediction {
+  DenseMatrix output;
+  std::string bundle_version;
+  size_t worker = 0;  // the worker that finished it (for multi-chunk requests, the last chunk's)
+};
+
+// The outcome of a reload: all workers switched, or none did.
+struct ReloadResult {
+  bool ok = false;
+  std::string version;
+  std::string error;                    // why not, naming the version
+  double total_ms = 0;                  // request to last worker switched
+  std::vector<double> worker_load_ms;   // load + warm-up on each worker (one at a time)
+  std::vector<double> worker_switch_ms; // the swap on each worker
+};
+
+// Where Runtime::Watch follows published bundles (see docs/publishing.md for the layout).
+struct WatchOptions {
+  // http(s)://host/base, file:///dir or a plain directory path, holding manifest.json.
+  std::string source;
+  std::chrono::milliseconds poll_interval{5000};
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds total_timeout{30000};  // per request
+  size_t max_bundle_bytes = 256u << 20;
+  size_t max_manifest_bytes = 1u << 20;
+  bool verify_tls = true;
+  std::string ca_file;  // extra CA bundle for TLS (e.g. a test's self-signed certificate)
+  // Backoff after failures: poll_interval * 2^failures, capped, +-20% jitter.
+  std::chrono::milliseconds max_backoff{60000};
+  // Where each failure and switch is logged (default: stderr).
+  LogSink log;
+};
+
+// A published bundle, fetched and verified (size and sha256 against its manifest).
+struct PublishedBundle {
+  BundleSource source;
+  std::string version;
+  std::string sha256;
+  std::vector<float> sample_input;  // from the manifest; may be empty
+  size_t sample_rows = 0;
+};
+
+// Fetches the manifest and the bundle it names once. Throws Error(kBundleRead) naming the
+// version and the reason (HTTP status, timeout, size, checksum, malformed manifest).
+PublishedBundle FetchPublishedBundle(const WatchOptions& options);
+
 class Runtime {
  public:
-  using Callback = std::function<void(DenseMatrix result, std::exception_ptr error)>;
+  using Callback = std::function<void(Prediction result, std::exception_ptr error)>;
 
   // Loads the bundle on every worker (the first compiles it and makes the code cache the
   // others use, in parallel). Throws Error if the bundle fails to load.
@@ -116,12 +186,32 @@ class Runtime {
   void Submit(DenseMatrixView input, Callback done);
   // Like Submit, but throws Error(kOverloaded) instead of blocking when the queue is full.
   std::future<DenseMatrix> TrySubmit(DenseMatrixView input);
+  // Predict / Submit that also tell which bundle version computed the result.
+  Prediction PredictVersioned(DenseMatrixView input);
+  std::future<Prediction> SubmitVersioned(DenseMatrixView input);
+
+  // Hot reload. Loads `source` on each worker's own thread, one worker at a time between
+  // batches (the others keep serving), warms each up with one predict (on `sample`, else the
+  // bundle's sampleInput, else a zero row), and only if every worker succeeded switches them
+  // all, each with one pointer swap on its thread; the old isolates are then disposed. If any
+  // worker fails, none switches, and the version is marked bad: Reload refuses it again until
+  // a different version is given. `version` "" takes the bundle's own declared version.
+  // Reloads are serialised. Refuses a bundle whose input width differs from the current one.
+  ReloadResult Reload(const BundleSource& source, const std::string& version = "",
+                      const std::vector<float>& sample = {});
+  ReloadResult ReloadFromFile(const std::string& path, const std::string& version = "");
+
+  // Starts a poller thread that follows `options.source` and reloads when its manifest names a
+  // new version (see WatchOptions). Failures keep the current version serving, are counted in
+  // Stats().watch, and are retried with backoff. One watch per runtime; Shutdown stops it.
+  void Watch(const WatchOptions& options);
 
   // Stops intake (new calls throw kShutdown), finishes every accepted request, then disposes
   // the isolates. Idempotent; blocks until done.
   void Shutdown();
 
-  const BundleInfo& info() const;
+  // What the current version declares (a copy: a reload may change it).
+  BundleInfo info() const;
   size_t workers() const;
   RuntimeStats Stats() const;
 

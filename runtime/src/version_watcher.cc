@@ -1,0 +1,393 @@
+#include "version_watcher.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <strings.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace tfjs_run {
+
+namespace {
+
+struct CurlBody {
+  std::string* out;
+  size_t max_bytes;
+  bool too_large = false;
+};
+
+size_t WriteBody(char* data, size_t size, size_t n, void* user) {
+  auto* body = static_cast<CurlBody*>(user);
+  if (body->out->size() + size * n > body->max_bytes) {
+    body->too_large = true;
+    return 0;  // aborts the transfer
+  }
+  body->out->append(data, size * n);
+  return size * n;
+}
+
+size_t ReadHeader(char* data, size_t size, size_t n, void* user) {
+  auto* result = static_cast<FetchResult*>(user);
+  std::string line(data, size * n);
+  auto take = [&](const char* name, std::string& into) {
+    const size_t len = std::strlen(name);
+    if (line.size() > len && strncasecmp(line.c_str(), name, len) == 0) {
+      into = line.substr(len);
+      while (!into.empty() && (into.back() == '\r' || into.back() == '\n' || into.back() == ' ')) into.pop_back();
+      while (!into.empty() && into.front() == ' ') into.erase(0, 1);
+    }
+  };
+  take("etag:", result->etag);
+  take("last-modified:", result->last_modified);
+  return size * n;
+}
+
+bool IsHttp(const std::string& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; }
+
+FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag,
+                      const std::string& last_modified) {
+  static std::once_flag init;
+  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  FetchResult result;
+  CURL* curl = curl_easy_init();
+  if (!curl) {
+    result.reason = "curl-init";
+    result.error = "curl_easy_init failed";
+    return result;
+  }
+  CurlBody body{&result.body, max_bytes};
+  curl_slist* headers = nullptr;
+  if (!etag.empty()) headers = curl_slist_append(headers, ("If-None-Match: " + etag).c_str());
+  // No If-Modified-Since: Last-Modified has one-second resolution, so a manifest rewritten in
+  // the same second as our last fetch would look unchanged. ETags (and the version compare
+  // after a full fetch of the small manifest) have no such blind spot.
+  (void)last_modified;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // we are one thread of many
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_bytes));
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
+  if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &ReadHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "tfjs-run");
+  const CURLcode code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  if (code != CURLE_OK) {
+    if (body.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+      result.reason = "too-large";
+      result.error = url + " is larger than the limit of " + std::to_string(max_bytes) + " bytes";
+    } else {
+      result.reason = code == CURLE_OPERATION_TIMEDOUT ? "timeout"
+                      : code == CURLE_COULDNT_CONNECT  ? "connect"
+                      : code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CONNECT_ERROR ? "tls"
+                                                                                                  : "network";
+      result.error = url + ": " + curl_easy_strerror(code);
+    }
+    return result;
+  }
+  if (result.status == 304) {
+    result.ok = true;
+    result.not_modified = true;
+    return result;
+  }
+  if (result.status != 200) {
+    result.reason = "http-" + std::to_string(result.status);
+    result.error = url + ": HTTP " + std::to_string(result.status);
+    return result;
+  }
+  result.ok = true;
+  return result;
+}
+
+FetchResult FetchFile(const std::string& url, size_t max_bytes, const std::string& etag) {
+  FetchResult result;
+  const std::string path = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    result.reason = "missing";
+    result.error = path + ": " + std::strerror(errno);
+    return result;
+  }
+  result.etag = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "-" +
+                std::to_string(st.st_size) + "-" + std::to_string(st.st_ino);
+  if (!etag.empty() && etag == result.etag) {
+    result.ok = true;
+    result.not_modified = true;
+    return result;
+  }
+  if (static_cast<size_t>(st.st_size) > max_bytes) {
+    result.reason = "too-large";
+    result.error = path + " is larger than the limit of " + std::to_string(max_bytes) + " bytes";
+    return result;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    result.reason = "read";
+    result.error = path + ": read failed";
+    return result;
+  }
+  result.body = text.str();
+  if (result.body.size() > max_bytes) {
+    result.reason = "too-large";
+    result.error = path + " is larger than the limit of " + std::to_string(max_bytes) + " bytes";
+    result.body.clear();
+    return result;
+  }
+  result.ok = true;
+  return result;
+}
+
+void DefaultLog(const WatchOptions& o, LogLevel level, const std::string& text) {
+  if (o.log) {
+    o.log(level, text);
+  } else {
+    std::fprintf(stderr, "tfjs-run: watch %s: %s\n", o.source.c_str(), text.c_str());
+  }
+}
+
+}  // namespace
+
+FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag,
+                  const std::string& last_modified) {
+  return IsHttp(url) ? FetchHttp(url, options, max_bytes, etag, last_modified) : FetchFile(url, max_bytes, etag);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::string JoinUrl(const std::string& base, const std::string& name) {
+  if (!base.empty() && base.back() == '/') return base + name;
+  return base + "/" + name;
+}
+
+Manifest ParseManifest(const std::string& text) {
+  auto bad = [](const std::string& why) { return Error(ErrorKind::kBundleRead, "malformed manifest: " + why); };
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw bad("not a JSON object");
+  Manifest m;
+  auto str = [&](const char* key) {
+    if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) {
+      throw bad(std::string("'") + key + "' must be a non-empty string");
+    }
+    return j[key].get<std::string>();
+  };
+  if (j.contains("version") && j["version"].is_number_integer()) j["version"] = std::to_string(j["version"].get<int64_t>());
+  m.version = str("version");
+  m.bundle = str("bundle");
+  m.sha256 = str("sha256");
+  if (m.bundle.find('/') != std::string::npos || m.bundle.find("..") != std::string::npos) {
+    throw bad("'bundle' must be a file name next to the manifest, not '" + m.bundle + "'");
+  }
+  if (m.sha256.size() != 64 || m.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    throw bad("'sha256' must be 64 lower-case hex digits");
+  }
+  if (!j.contains("size") || !j["size"].is_number_unsigned() || j["size"].get<uint64_t>() == 0) {
+    throw bad("'size' must be a positive integer");
+  }
+  m.size = j["size"].get<size_t>();
+  if (j.contains("sample_input")) {
+    const auto& rows = j["sample_input"];
+    if (!rows.is_array() || rows.empty()) throw bad("'sample_input' must be a non-empty array of rows");
+    size_t cols = 0;
+    for (const auto& row : rows) {
+      if (!row.is_array() || row.empty() || (cols && row.size() != cols)) throw bad("'sample_input' rows must be equal-length arrays");
+      cols = row.size();
+      for (const auto& v : row) {
+        if (!v.is_number()) throw bad("'sample_input' holds a non-number");
+        m.sample_input.push_back(v.get<float>());
+      }
+    }
+    m.sample_rows = rows.size();
+  }
+  return m;
+}
+
+bool FetchBundle(const WatchOptions& options, Manifest m, PublishedBundle& out, std::string& reason,
+                 std::string& error) {
+  const std::string url = JoinUrl(options.source, m.bundle);
+  const std::string what = "version " + m.version + " (" + url + ")";
+  if (m.size > options.max_bundle_bytes) {
+    reason = "too-large";
+    error = what + ": declared size " + std::to_string(m.size) + " exceeds the limit of " +
+            std::to_string(options.max_bundle_bytes) + " bytes";
+    return false;
+  }
+  // At most the declared size: a server sending more is cut off, and the size check fails.
+  FetchResult b = Fetch(url, options, m.size, "", "");
+  if (!b.ok) {
+    reason = b.reason == "too-large" ? "size-mismatch" : b.reason;
+    error = what + ": " + (b.reason == "too-large" ? "the server sent more than the manifest's " +
+                                                         std::to_string(m.size) + " bytes"
+                                                   : b.error);
+    return false;
+  }
+  if (b.body.size() != m.size) {
+    reason = "size-mismatch";
+    error = what + ": got " + std::to_string(b.body.size()) + " bytes, the manifest says " + std::to_string(m.size) +
+            " (truncated?)";
+    return false;
+  }
+  const std::string sha = Sha256Hex(b.body);
+  if (sha != m.sha256) {
+    reason = "checksum";
+    error = what + ": sha256 " + sha + " does not match the manifest's " + m.sha256;
+    return false;
+  }
+  out.source = BundleSource{std::move(b.body), url};
+  out.version = m.version;
+  out.sha256 = sha;
+  out.sample_input = std::move(m.sample_input);
+  out.sample_rows = m.sample_rows;
+  return true;
+}
+
+PublishedBundle FetchPublishedBundle(const WatchOptions& options) {
+  const std::string manifest_url = JoinUrl(options.source, "manifest.json");
+  FetchResult mf = Fetch(manifest_url, options, options.max_manifest_bytes, "", "");
+  if (!mf.ok) throw Error(ErrorKind::kBundleRead, "manifest " + manifest_url + ": " + mf.error);
+  Manifest m;
+  try {
+    m = ParseManifest(mf.body);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::kBundleRead, manifest_url + ": " + e.message());
+  }
+  PublishedBundle out;
+  std::string reason, error;
+  if (!FetchBundle(options, std::move(m), out, reason, error)) throw Error(ErrorKind::kBundleRead, error);
+  return out;
+}
+
+VersionWatcher::VersionWatcher(WatchOptions options, ReloadFn reload, VersionFn current_version)
+    : options_(std::move(options)), reload_(std::move(reload)), current_version_(std::move(current_version)) {
+  stats_.active = true;
+  stats_.source = options_.source;
+  thread_ = std::thread([this] { Run(); });
+}
+
+VersionWatcher::~VersionWatcher() { Stop(); }
+
+void VersionWatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+WatchStats VersionWatcher::Stats() const {
+  std::lock_guard lock(mu_);
+  WatchStats s = stats_;
+  s.failures_by_reason.assign(failures_by_reason_.begin(), failures_by_reason_.end());
+  return s;
+}
+
+void VersionWatcher::Fail(const std::string& reason, const std::string& error) {
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.failures;
+    ++failures_by_reason_[reason];
+    stats_.last_error = error;
+  }
+  DefaultLog(options_, LogLevel::kWarn, error + " (keeping version " + current_version_() + ")");
+}
+
+bool VersionWatcher::PollOnce() {
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.polls;
+  }
+  const std::string manifest_url = JoinUrl(options_.source, "manifest.json");
+  FetchResult mf = Fetch(manifest_url, options_, options_.max_manifest_bytes, manifest_etag_, manifest_last_modified_);
+  if (!mf.ok) {
+    Fail(mf.reason, "manifest " + manifest_url + ": " + mf.error);
+    return false;
+  }
+  if (mf.not_modified) {
+    std::lock_guard lock(mu_);
+    ++stats_.unchanged;
+    return true;
+  }
+  Manifest m;
+  try {
+    m = ParseManifest(mf.body);
+  } catch (const Error& e) {
+    Fail("manifest-garbage", manifest_url + ": " + e.message());
+    return false;
+  }
+  if (m.version == current_version_()) {
+    std::lock_guard lock(mu_);
+    ++stats_.unchanged;
+    manifest_etag_ = mf.etag;
+    manifest_last_modified_ = mf.last_modified;
+    return true;
+  }
+  PublishedBundle published;
+  std::string reason, error;
+  if (!FetchBundle(options_, std::move(m), published, reason, error)) {
+    Fail(reason, error);
+    return false;
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.downloads;
+  }
+  ReloadResult r = reload_(published);
+  // Loaded or marked bad: either way this manifest needs no second look until it changes.
+  manifest_etag_ = mf.etag;
+  manifest_last_modified_ = mf.last_modified;
+  if (!r.ok) {
+    Fail("load-failed", r.error);
+    return true;  // not a transport failure: no backoff, the version is marked bad
+  }
+  DefaultLog(options_, LogLevel::kInfo, "switched to version " + r.version + " in " + std::to_string(r.total_ms) + " ms");
+  return true;
+}
+
+void VersionWatcher::Run() {
+  for (;;) {
+    const bool ok = PollOnce();
+    std::unique_lock lock(mu_);
+    consecutive_failures_ = ok ? 0 : std::min(consecutive_failures_ + 1, 16);
+    auto wait = options_.poll_interval;
+    if (consecutive_failures_ > 0) {
+      auto backoff = options_.poll_interval * (1LL << std::min(consecutive_failures_, 10));
+      wait = std::min<std::chrono::milliseconds>(std::chrono::duration_cast<std::chrono::milliseconds>(backoff),
+                                                 std::max(options_.max_backoff, options_.poll_interval));
+    }
+    const double jitter = std::uniform_real_distribution<double>(0.8, 1.2)(rng_);
+    wait = std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(wait.count()) * jitter));
+    if (cv_.wait_for(lock, wait, [&] { return stop_; })) return;
+  }
+}
+
+}  // namespace tfjs_run
