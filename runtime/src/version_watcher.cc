@@ -96,6 +96,7 @@ FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_
     } else {
       result.reason = code == CURLE_OPERATION_TIMEDOUT ? "timeout"
                       : code == CURLE_COULDNT_CONNECT  ? "connect"
+                      : code == CURLE_PARTIAL_FILE     ? "truncated"
                       : code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CONNECT_ERROR ? "tls"
                                                                                                   : "network";
       result.error = url + ": " + curl_easy_strerror(code);

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""A file server for the hot-reload tests, on 127.0.0.1 with an ephemeral port.
+
+    fixture_server.py DIR [--port P]
+
+Prints "PORT <n>" on stdout once listening, then serves DIR. It sends an ETag (sha256 of the
+body) and answers If-None-Match with 304, like a real file server. Faults are injected per file
+name through DIR/faults.json, re-read on every request, e.g.
+    {"manifest.json": {"status": 500}, "v3.bundle.js": {"truncate": 100}}
+Fault keys: status (answer with that HTTP status), delay (seconds before answering),
+truncate (send only that many bytes, with the full Content-Length), garbage (send random
+bytes instead), extra (append that many bytes beyond the file).
+"""
+import hashlib
+import http.server
+import json
+import os
+import sys
+import time
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    root = "."
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        name = os.path.basename(self.path.split("?")[0])
+        try:
+            with open(os.path.join(self.root, "faults.json")) as f:
+                fault = json.load(f).get(name, {})
+        except (OSError, ValueError):
+            fault = {}
+        if fault.get("delay"):
+            time.sleep(float(fault["delay"]))
+        if fault.get("status"):
+            self.send_response(int(fault["status"]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        path = os.path.join(self.root, name)
+        if not name or not os.path.isfile(path):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        with open(path, "rb") as f:
+            body = f.read()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if self.headers.get("If-None-Match") == etag and not fault:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        if fault.get("garbage"):
+            body = os.urandom(len(body))
+        length = len(body)
+        if fault.get("extra"):
+            body += b"x" * int(fault["extra"])
+            length = len(body)
+        if fault.get("truncate") is not None:
+            body = body[: int(fault["truncate"])]
+        self.send_response(200)
+        self.send_header("Content-Length", str(length))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if fault.get("truncate") is not None:
+            self.close_connection = True
+
+
+def main():
+    root = sys.argv[1]
+    port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
+    Handler.root = root
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print(f"PORT {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
