@@ -225,3 +225,72 @@ class HelpTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WatchTest(unittest.TestCase):
+    """tfjs-run --watch DIR follows published versions while rows stream through it."""
+
+    def make_bundle(self, number):
+        with open(f"{SRC}/tests/fixtures/versioned.js.in") as f:
+            text = f.read()
+        for key, value in (("__VERSION__", str(number)), ("__NUMBER__", str(number)), ("__MODE__", "ok"),
+                           ("__BALLAST__", "16")):
+            text = text.replace(key, value)
+        path = os.path.join(self.dir, f"staging-{number}.js")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def publish(self, number):
+        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", self.make_bundle(number), self.pub, str(number)],
+                       check=True, capture_output=True)
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.pub = os.path.join(self.dir, "published")
+
+    def tearDown(self):
+        import shutil
+        shutil.rmtree(self.dir)
+
+    def test_rows_streamed_during_a_publish_switch_versions_once_and_none_is_lost(self):
+        import time
+        self.publish(1)
+        p = subprocess.Popen([TFJS_RUN, "--watch", self.pub, "--poll-interval", "0.05", "--with-version",
+                              "--threads", "2", "--batch-size", "1", "--no-header"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sent = 0
+        for i in range(400):
+            p.stdin.write(f"{i},1,1\n")
+            p.stdin.flush()
+            sent += 1
+            if i == 150:
+                self.publish(2)
+            time.sleep(0.003)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), sent)
+        versions = []
+        for i, line in enumerate(lines):
+            a, b, version = line.split(",")
+            number = int(version)
+            self.assertEqual(float(b), number)
+            self.assertEqual(float(a), (i + 2) * 1000 + number, f"row {i}")  # row i, in order
+            versions.append(number)
+        self.assertEqual(versions[0], 1)
+        self.assertEqual(versions[-1], 2, err)
+        self.assertEqual(versions, sorted(versions))
+        self.assertIn("serving version 2", err)
+
+    def test_a_broken_publish_is_reported_and_the_run_goes_on(self):
+        self.publish(1)
+        with open(os.path.join(self.pub, "manifest.json"), "w") as f:
+            f.write('{"version": "2", "bundle": "missing.bundle.js", "sha256": "' + "0" * 64 + '", "size": 10}')
+        rows = "".join(f"{i},1,1\n" for i in range(50))
+        p = run([self.make_bundle(1), "--watch", self.pub, "--poll-interval", "0.05", "--with-version", "--no-header"],
+                rows, check=0)
+        self.assertEqual(len(p.stdout.splitlines()), 50)
+        self.assertTrue(all(line.endswith(",1") for line in p.stdout.splitlines()))
+        self.assertIn("version 2", p.stderr)
+        self.assertRegex(p.stderr, r"watch: serving version 1; .* [1-9]\d* failures")

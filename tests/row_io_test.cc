@@ -19,9 +19,10 @@ struct Read {
 };
 
 Read ReadAll(const std::string& text, RowReaderOptions options = {}) {
-  std::string copy = text;
-  std::FILE* f = fmemopen(copy.data(), copy.size(), "r");
-  if (copy.empty()) f = std::fopen("/dev/null", "r");
+  // A real file: the reader uses read(2) on its descriptor, which fmemopen streams lack.
+  std::FILE* f = std::tmpfile();
+  std::fwrite(text.data(), 1, text.size(), f);
+  std::rewind(f);
   Read out;
   {
     RowReader reader(f, options);

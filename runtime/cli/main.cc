@@ -52,9 +52,9 @@ std::string LineRange(const std::vector<uint64_t>& lines) {
 class BatchRunner {
  public:
   BatchRunner(tfjs_run::Runtime& runtime, tfjs_run::cli::RowWriter& writer, Counters& counters, size_t batch_size,
-              bool skip_errors)
+              bool skip_errors, bool with_version)
       : runtime_(runtime), writer_(writer), counters_(counters), batch_size_(batch_size), skip_errors_(skip_errors),
-        max_in_flight_(2 * runtime.workers() + 2) {}
+        with_version_(with_version), max_in_flight_(2 * runtime.workers() + 2) {}
 
   // Returns false once a prediction failed and errors are not skipped.
   bool Add(const std::vector<float>& row, uint64_t line) {
@@ -73,7 +73,7 @@ class BatchRunner {
 
  private:
   struct Batch {
-    std::future<DenseMatrix> result;
+    std::future<tfjs_run::Prediction> result;
     std::vector<float> values;  // kept to retry row by row with --on-error skip
     std::vector<uint64_t> lines;
     std::chrono::steady_clock::time_point submitted;
@@ -86,9 +86,9 @@ class BatchRunner {
       b.lines = std::move(lines_);
       b.submitted = Clock::now();
       try {
-        b.result = runtime_.Submit(DenseMatrixView(b.values.data(), b.lines.size(), cols_));
+        b.result = runtime_.SubmitVersioned(DenseMatrixView(b.values.data(), b.lines.size(), cols_));
       } catch (const tfjs_run::Error&) {  // refused before queueing (shape): handled in order below
-        std::promise<DenseMatrix> refused;
+        std::promise<tfjs_run::Prediction> refused;
         refused.set_exception(std::current_exception());
         b.result = refused.get_future();
       }
@@ -115,7 +115,7 @@ class BatchRunner {
       return false;
     }
     try {
-      DenseMatrix out = b.result.get();
+      tfjs_run::Prediction out = b.result.get();
       counters_.predict_seconds += std::chrono::duration<double>(Clock::now() - b.submitted).count();
       Emit(out);
       return true;
@@ -130,7 +130,7 @@ class BatchRunner {
       // Find the rows that fail: predict them one by one, so good rows still get an answer.
       for (size_t r = 0; r < b.lines.size(); ++r) {
         try {
-          Emit(runtime_.Predict(DenseMatrixView(b.values.data() + r * cols_, 1, cols_)));
+          Emit(runtime_.PredictVersioned(DenseMatrixView(b.values.data() + r * cols_, 1, cols_)));
         } catch (const tfjs_run::Error& row_error) {
           std::fprintf(stderr, "tfjs-run: skipped line %llu: %s\n", static_cast<unsigned long long>(b.lines[r]),
                        row_error.what());
@@ -141,9 +141,10 @@ class BatchRunner {
     }
   }
 
-  void Emit(const DenseMatrix& out) {
-    for (size_t r = 0; r < out.rows(); ++r) writer_.Write(out.row(r).data(), out.cols());
-    counters_.predicted += out.rows();
+  void Emit(const tfjs_run::Prediction& p) {
+    const std::string* version = with_version_ ? &p.bundle_version : nullptr;
+    for (size_t r = 0; r < p.output.rows(); ++r) writer_.Write(p.output.row(r).data(), p.output.cols(), version);
+    counters_.predicted += p.output.rows();
   }
 
   tfjs_run::Runtime& runtime_;
@@ -151,6 +152,7 @@ class BatchRunner {
   Counters& counters_;
   size_t batch_size_;
   bool skip_errors_;
+  bool with_version_;
   size_t max_in_flight_;
   bool failed_ = false;
   size_t cols_ = 0;
@@ -172,13 +174,13 @@ void PrintSummary(const Counters& c, double wall_seconds, double predict_wall_se
 }
 
 void PrintStats(const tfjs_run::RuntimeStats& s) {
-  std::fprintf(stderr, "tfjs-run: stats: %-6s %-4s %10s %10s %8s %10s %9s %9s %9s %8s %7s\n", "worker", "cpu",
-               "requests", "rows", "batches", "mean batch", "p50 us", "p99 us", "busy s", "load ms", "cache");
+  std::fprintf(stderr, "tfjs-run: stats: %-6s %-4s %10s %10s %8s %10s %9s %9s %9s %8s %7s %s\n", "worker", "cpu",
+               "requests", "rows", "batches", "mean batch", "p50 us", "p99 us", "busy s", "load ms", "cache", "version");
   for (const auto& w : s.workers) {
-    std::fprintf(stderr, "tfjs-run: stats: %-6zu %-4d %10llu %10llu %8llu %10.1f %9.0f %9.0f %9.3f %8.1f %7s\n",
+    std::fprintf(stderr, "tfjs-run: stats: %-6zu %-4d %10llu %10llu %8llu %10.1f %9.0f %9.0f %9.3f %8.1f %7s %s\n",
                  w.worker, w.cpu, static_cast<unsigned long long>(w.requests), static_cast<unsigned long long>(w.rows),
                  static_cast<unsigned long long>(w.batches), w.mean_batch_rows, w.latency.p50_us, w.latency.p99_us,
-                 w.busy_seconds, w.load_ms, w.code_cache_accepted ? "hit" : "miss");
+                 w.busy_seconds, w.load_ms, w.code_cache_accepted ? "hit" : "miss", w.version.c_str());
   }
   std::fprintf(stderr, "tfjs-run: stats: queue now %zu rows, max %zu rows; overload refusals %llu; "
                "latency p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n",
@@ -228,6 +230,8 @@ int main(int argc, char** argv) {
   options.add_options("Output")
     ("output-format", "Output format: csv or jsonl", cxxopts::value<std::string>()->default_value("csv"))
     ("q,quiet", "No summary on stderr")
+    ("with-version", "Append the bundle version that computed each row (a last CSV column, or "
+        "{\"prediction\": [...], \"version\": ...} in JSON lines)")
     ("stats", "Print per-worker stats on stderr at the end: requests, rows, batches, mean batch size, queue depth, "
         "latency percentiles, load time, code-cache hit")
     ("info", "Load the bundle, print what it declares as JSON, and exit");
@@ -245,6 +249,14 @@ int main(int argc, char** argv) {
         "(report it on stderr and go on)", cxxopts::value<std::string>()->default_value("fail"))
     ("load-timeout-ms", "Deadline for the bundle's load", cxxopts::value<int64_t>()->default_value("60000"))
     ("max-heap-mb", "V8 heap limit for the isolate, MiB (0: V8's default)", cxxopts::value<size_t>()->default_value("0"));
+  options.add_options("Hot reload")
+    ("watch", "Follow a published layout (a directory, file:// or http(s):// URL holding manifest.json, see "
+        "docs/publishing.md) and switch to each new version without losing a row. Without BUNDLE, the first "
+        "version comes from there too", cxxopts::value<std::string>())
+    ("poll-interval", "Seconds between polls of --watch", cxxopts::value<double>()->default_value("5"))
+    ("watch-timeout", "Seconds a manifest or bundle download may take", cxxopts::value<double>()->default_value("30"))
+    ("max-bundle-mb", "Largest bundle --watch downloads, MiB", cxxopts::value<size_t>()->default_value("256"))
+    ("insecure", "Do not verify TLS certificates of --watch (default: verify)");
   options.add_options()
     ("bundle", "The bundle (ml.bundle.js)", cxxopts::value<std::string>())
     ("h,help", "Print this help");
@@ -259,10 +271,12 @@ int main(int argc, char** argv) {
   try {
     args = options.parse(argc, argv);
     if (args.count("help")) {
-      std::cout << options.help({"", "Input", "Output", "Model"}) << std::endl;
+      std::cout << options.help({"", "Input", "Output", "Model", "Hot reload"}) << std::endl;
       return kOk;
     }
-    if (!args.count("bundle")) throw cxxopts::exceptions::exception("missing BUNDLE (see --help)");
+    if (!args.count("bundle") && !args.count("watch")) {
+      throw cxxopts::exceptions::exception("missing BUNDLE (or --watch; see --help)");
+    }
     std::string in_fmt = args["input-format"].as<std::string>();
     if (in_fmt == "jsonl") reader_options.format = tfjs_run::cli::InputFormat::kJsonLines;
     else if (in_fmt != "csv") throw cxxopts::exceptions::exception("--input-format must be csv or jsonl");
@@ -300,8 +314,30 @@ int main(int argc, char** argv) {
     runtime_options.max_queue_rows = std::max<size_t>(4 * batch_size, 65536);
     std::string cache = args["code-cache"].as<std::string>();
     runtime_options.code_cache_dir = cache == "none" ? std::string() : cache.empty() ? DefaultCodeCacheDir() : cache;
-    runtime = tfjs_run::Runtime::Start(tfjs_run::BundleSource::FromFile(args["bundle"].as<std::string>()),
-                                       runtime_options);
+    tfjs_run::WatchOptions watch;
+    if (args.count("watch")) {
+      watch.source = args["watch"].as<std::string>();
+      watch.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(args["poll-interval"].as<double>() * 1000));
+      watch.total_timeout = std::chrono::milliseconds(static_cast<int64_t>(args["watch-timeout"].as<double>() * 1000));
+      watch.max_bundle_bytes = args["max-bundle-mb"].as<size_t>() << 20;
+      watch.verify_tls = args.count("insecure") == 0;
+    }
+    tfjs_run::BundleSource source;
+    std::string first_version;
+    std::vector<float> sample;
+    if (args.count("bundle")) {
+      source = tfjs_run::BundleSource::FromFile(args["bundle"].as<std::string>());
+    } else {
+      tfjs_run::PublishedBundle published = tfjs_run::FetchPublishedBundle(watch);
+      source = std::move(published.source);
+      first_version = published.version;
+    }
+    runtime = tfjs_run::Runtime::Start(source, runtime_options);
+    if (!first_version.empty() && runtime->info().version != first_version) {
+      // Served under the manifest's version name, so --with-version and the poller agree.
+      runtime->Reload(source, first_version);
+    }
+    if (args.count("watch")) runtime->Watch(watch);
   } catch (const std::exception& e) {
     PrintError(e);
     return kModelFailed;
@@ -320,7 +356,7 @@ int main(int argc, char** argv) {
   }
   tfjs_run::cli::RowWriter writer(stdout, output_format);
   Counters counters;
-  BatchRunner runner(*runtime, writer, counters, batch_size, skip_errors);
+  BatchRunner runner(*runtime, writer, counters, batch_size, skip_errors, args.count("with-version") > 0);
   const bool quiet = args.count("quiet") > 0;
   int exit_code = kOk;
   std::vector<float> row;
@@ -363,5 +399,16 @@ int main(int argc, char** argv) {
                  counters.read ? predict_wall : 0);
   }
   if (args.count("stats")) PrintStats(runtime->Stats());
+  if (args.count("watch")) {
+    const tfjs_run::RuntimeStats s = runtime->Stats();
+    std::string reasons;
+    for (const auto& [reason, n] : s.watch.failures_by_reason) reasons += " " + reason + "=" + std::to_string(n);
+    std::fprintf(stderr, "tfjs-run: watch: serving version %s; %llu polls, %llu unchanged, %llu downloads, "
+                 "%llu failures%s; %llu reloads, %llu failed\n",
+                 runtime->info().version.c_str(), static_cast<unsigned long long>(s.watch.polls),
+                 static_cast<unsigned long long>(s.watch.unchanged), static_cast<unsigned long long>(s.watch.downloads),
+                 static_cast<unsigned long long>(s.watch.failures), reasons.c_str(),
+                 static_cast<unsigned long long>(s.reloads_ok), static_cast<unsigned long long>(s.reloads_failed));
+  }
   return exit_code;
 }

@@ -1,5 +1,8 @@
 #include "row_io.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -113,8 +116,14 @@ bool RowReader::ReadLine(std::string_view& line) {
       ++line_;
       return true;
     }
-    end_ = std::fread(buffer_.data(), 1, buffer_.size(), in_);
-    if (end_ == 0) eof_ = true;
+    // read(2), not fread: fread waits to fill the whole buffer, which would hold back rows that
+    // arrive slowly on a pipe (a stream that runs for days, or --watch).
+    ssize_t n;
+    do {
+      n = ::read(fileno(in_), buffer_.data(), buffer_.size());
+    } while (n < 0 && errno == EINTR);
+    end_ = n > 0 ? static_cast<size_t>(n) : 0;
+    if (n <= 0) eof_ = true;
   }
 }
 
@@ -286,8 +295,8 @@ RowWriter::RowWriter(std::FILE* out, OutputFormat format, char delimiter)
 
 RowWriter::~RowWriter() { Flush(); }
 
-void RowWriter::Write(const float* values, size_t count) {
-  if (format_ == OutputFormat::kJsonLines) pending_ += '[';
+void RowWriter::Write(const float* values, size_t count, const std::string* version) {
+  if (format_ == OutputFormat::kJsonLines) pending_ += version ? "{\"prediction\":[" : "[";
   for (size_t i = 0; i < count; ++i) {
     if (i) pending_ += format_ == OutputFormat::kJsonLines ? ',' : delimiter_;
     if (format_ == OutputFormat::kJsonLines && !std::isfinite(values[i])) {
@@ -297,6 +306,14 @@ void RowWriter::Write(const float* values, size_t count) {
     }
   }
   if (format_ == OutputFormat::kJsonLines) pending_ += ']';
+  if (version) {
+    if (format_ == OutputFormat::kJsonLines) {
+      pending_ += ",\"version\":" + nlohmann::json(*version).dump() + "}";
+    } else {
+      pending_ += delimiter_;
+      pending_ += *version;
+    }
+  }
   pending_ += '\n';
   if (pending_.size() > (1 << 16)) Flush();
 }

@@ -79,7 +79,8 @@ class RowWriter {
  public:
   RowWriter(std::FILE* out, OutputFormat format, char delimiter = ',');
   ~RowWriter();
-  void Write(const float* values, size_t count);
+  // `version`, if not null, is appended: a last CSV column, or {"prediction": [...], "version": v}.
+  void Write(const float* values, size_t count, const std::string* version = nullptr);
   bool Flush();  // false on a write error
 
  private:
