@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A file server for the hot-reload tests, on 127.0.0.1 with an ephemeral port.
 
-    fixture_server.py DIR [--port P]
+    fixture_server.py DIR [--port P] [--tls CERT KEY]
 
 Prints "PORT <n>" on stdout once listening, then serves DIR. It sends an ETag (sha256 of the
 body) and answers If-None-Match with 304, like a real file server. Faults are injected per file
@@ -79,6 +79,12 @@ def main():
     Handler.root = root
     http.server.ThreadingHTTPServer.allow_reuse_address = True
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    if "--tls" in sys.argv:  # --tls CERT KEY: serve HTTPS
+        import ssl
+        i = sys.argv.index("--tls")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[i + 1], sys.argv[i + 2])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()
 

@@ -74,7 +74,7 @@ void Publish(const std::string& dir, int number, const std::string& text) {
 // tests/fixture_server.py on 127.0.0.1, an ephemeral port (or a given one to restart on).
 class FixtureServer {
  public:
-  explicit FixtureServer(const std::string& dir, int port = 0) {
+  explicit FixtureServer(const std::string& dir, int port = 0, const std::string& cert = "", const std::string& key = "") {
     int fds[2];
     EXPECT_EQ(::pipe(fds), 0);
     pid_ = ::fork();
@@ -83,7 +83,12 @@ class FixtureServer {
       ::close(fds[0]);
       std::string script = kSource + "/tests/fixture_server.py";
       std::string port_arg = std::to_string(port);
-      ::execlp("python3", "python3", script.c_str(), dir.c_str(), "--port", port_arg.c_str(), nullptr);
+      if (cert.empty()) {
+        ::execlp("python3", "python3", script.c_str(), dir.c_str(), "--port", port_arg.c_str(), nullptr);
+      } else {
+        ::execlp("python3", "python3", script.c_str(), dir.c_str(), "--port", port_arg.c_str(), "--tls", cert.c_str(),
+                 key.c_str(), nullptr);
+      }
       ::_exit(127);
     }
     ::close(fds[1]);
@@ -102,7 +107,9 @@ class FixtureServer {
     }
   }
   int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url(const char* scheme = "http") const {
+    return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_);
+  }
 
  private:
   pid_t pid_ = -1;
@@ -387,6 +394,31 @@ INSTANTIATE_TEST_SUITE_P(
       for (char& ch : n) if (ch == '-') ch = '_';
       return n;
     });
+
+// TLS is verified by default: a self-signed server is refused until its CA is given.
+TEST(ReloadTest, HttpsIsVerifiedAndAnUntrustedCertificateIsRefused) {
+  TempDir dir;
+  const std::string cert = dir.path + "/cert.pem", key = dir.path + "/key.pem";
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                          "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string pub = dir.path + "/pub";
+  fs::create_directories(pub);
+  Publish(pub, 1, Versioned(1));
+  FixtureServer server(pub, 0, cert, key);
+  WatchOptions watch;
+  watch.source = server.url("https");
+  try {
+    FetchPublishedBundle(watch);
+    FAIL() << "an untrusted certificate was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("manifest https://127.0.0.1"), std::string::npos) << e.what();
+  }
+  watch.ca_file = cert;
+  PublishedBundle b = FetchPublishedBundle(watch);
+  EXPECT_EQ(b.version, "1");
+  EXPECT_EQ(b.source.origin, server.url("https") + "/ml-1.bundle.js");
+}
 
 size_t RssBytes() {
   std::ifstream in("/proc/self/statm");

@@ -13,7 +13,7 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 apt_pkgs=(build-essential cmake pkg-config nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
-          libcxxopts-dev libgtest-dev libgmock-dev
+          libcxxopts-dev libgtest-dev libgmock-dev openssl
           libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g python3)
 missing=()
 for p in "${apt_pkgs[@]}"; do
