@@ -110,6 +110,7 @@ struct Runtime::Impl {
     // Owned by the worker thread only.
     std::unique_ptr<Model> model, staged;
     std::string version, staged_version;
+    double staged_load_ms = 0, staged_warmup_ms = 0;
   };
 
   struct ReloadJob {
@@ -389,6 +390,8 @@ std::string Runtime::Impl::HandleControl(Worker& w, Worker::Control control) {
                  " columns, the running version " + std::to_string(w.model->info().input_cols) +
                  ": a change of input width needs a new runtime";
         }
+        w.staged_load_ms = staged->load_ms();
+        const auto warm_start = Clock::now();
         std::vector<float> input;
         size_t rows = 0;
         if (WarmUpInput(*staged, j.sample, input, rows)) {
@@ -397,6 +400,7 @@ std::string Runtime::Impl::HandleControl(Worker& w, Worker::Control control) {
             if (std::isnan(v)) return "version " + version + ": the warm-up predict returned NaN";
           }
         }
+        w.staged_warmup_ms = std::chrono::duration<double, std::milli>(Clock::now() - warm_start).count();
         if (!j.code_cache || !staged->code_cache_accepted()) {
           j.code_cache = std::make_shared<std::vector<uint8_t>>(staged->CreateCodeCache());
         }
@@ -560,9 +564,9 @@ ReloadResult Runtime::Impl::Reload(const BundleSource& new_source, std::string v
   job = &j;
   // Prepare on one worker at a time, so the others keep serving at full speed.
   for (size_t i = 0; i < workers.size(); ++i) {
-    const auto t0 = Clock::now();
     std::string error = Post(*workers[i], Worker::Control::kPrepare);
-    result.worker_load_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    result.worker_load_ms.push_back(workers[i]->staged_load_ms);  // written before the post returned
+    result.worker_warmup_ms.push_back(workers[i]->staged_warmup_ms);
     if (!error.empty()) {
       for (size_t k = 0; k < i; ++k) Post(*workers[k], Worker::Control::kAbort);
       job = nullptr;

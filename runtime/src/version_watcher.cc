@@ -328,7 +328,13 @@ bool VersionWatcher::PollOnce() {
     ++stats_.polls;
   }
   const std::string manifest_url = JoinUrl(options_.source, "manifest.json");
+  const auto t0 = std::chrono::steady_clock::now();
   FetchResult mf = Fetch(manifest_url, options_, options_.max_manifest_bytes, manifest_etag_, manifest_last_modified_);
+  const auto t1 = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    stats_.last_manifest_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  }
   if (!mf.ok) {
     Fail(mf.reason, "manifest " + manifest_url + ": " + mf.error);
     return false;
@@ -361,8 +367,13 @@ bool VersionWatcher::PollOnce() {
   {
     std::lock_guard lock(mu_);
     ++stats_.downloads;
+    stats_.last_download_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
   }
   ReloadResult r = reload_(published);
+  {
+    std::lock_guard lock(mu_);
+    stats_.last_reload = r;
+  }
   // Loaded or marked bad: either way this manifest needs no second look until it changes.
   manifest_etag_ = mf.etag;
   manifest_last_modified_ = mf.last_modified;

@@ -87,6 +87,17 @@ struct WorkerStats {
   LatencyStats latency;      // of the requests this worker finished (last 8192)
 };
 
+// The outcome of a reload: all workers switched, or none did.
+struct ReloadResult {
+  bool ok = false;
+  std::string version;
+  std::string error;                    // why not, naming the version
+  double total_ms = 0;                  // request to last worker switched
+  std::vector<double> worker_load_ms;   // Model::Load on each worker (one at a time)
+  std::vector<double> worker_warmup_ms; // the warm-up predict on each worker
+  std::vector<double> worker_switch_ms; // commit posted -> swapped, on each worker
+};
+
 // The version poller (Runtime::Watch): what it fetched, and why it did not switch.
 struct WatchStats {
   bool active = false;
@@ -97,6 +108,9 @@ struct WatchStats {
   uint64_t failures = 0;          // every poll that failed, for any reason below
   std::vector<std::pair<std::string, uint64_t>> failures_by_reason;  // e.g. {"http-404", 2}
   std::string last_error;         // names the version and the reason
+  double last_manifest_ms = 0;    // the last manifest fetch
+  double last_download_ms = 0;    // the last bundle download + verification
+  ReloadResult last_reload;       // the last reload the watcher asked for
   std::vector<std::string> bad_versions;  // failed to load or warm up; skipped until a newer one
 };
 
@@ -119,16 +133,6 @@ struct Prediction {
   DenseMatrix output;
   std::string bundle_version;
   size_t worker = 0;  // the worker that finished it (for multi-chunk requests, the last chunk's)
-};
-
-// The outcome of a reload: all workers switched, or none did.
-struct ReloadResult {
-  bool ok = false;
-  std::string version;
-  std::string error;                    // why not, naming the version
-  double total_ms = 0;                  // request to last worker switched
-  std::vector<double> worker_load_ms;   // load + warm-up on each worker (one at a time)
-  std::vector<double> worker_switch_ms; // the swap on each worker
 };
 
 // Where Runtime::Watch follows published bundles (see docs/publishing.md for the layout).
