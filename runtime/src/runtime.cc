@@ -8,6 +8,9 @@
 #include "version_watcher.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sched.h>
 #include <v8.h>
 
@@ -360,6 +363,34 @@ void Runtime::Impl::RunBatch(Worker& w, std::vector<Task>& batch, std::vector<fl
 }
 
 namespace {
+// Lowers this thread's scheduling priority (nice) for its lifetime and restores it after, if
+// the process is allowed to (raising priority back needs CAP_SYS_NICE or RLIMIT_NICE room;
+// when it is not allowed, the priority is not lowered at all).
+class LowerPriorityWhileLoading {
+ public:
+  explicit LowerPriorityWhileLoading(int nice) {
+    if (nice <= 0) return;
+    tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
+    errno = 0;
+    before_ = ::getpriority(PRIO_PROCESS, tid_);
+    if (errno != 0) return;
+    // Only if we could undo it: try the restore first (a no-op at the current value).
+    if (::setpriority(PRIO_PROCESS, tid_, before_) != 0) return;
+    struct rlimit limit {};
+    const bool can_restore = ::geteuid() == 0 ||
+                             (::getrlimit(RLIMIT_NICE, &limit) == 0 && 20 - static_cast<int>(limit.rlim_cur) <= before_);
+    if (can_restore && ::setpriority(PRIO_PROCESS, tid_, std::min(19, before_ + nice)) == 0) lowered_ = true;
+  }
+  ~LowerPriorityWhileLoading() {
+    if (lowered_) ::setpriority(PRIO_PROCESS, tid_, before_);
+  }
+
+ private:
+  pid_t tid_ = 0;
+  int before_ = 0;
+  bool lowered_ = false;
+};
+
 // The warm-up input: the given sample, else the bundle's declared sampleInput (not read here),
 // else one row of zeros. Returns false if the bundle's width is unknown (legacy contract).
 bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows) {
@@ -380,6 +411,8 @@ std::string Runtime::Impl::HandleControl(Worker& w, Worker::Control control) {
   switch (control) {
     case Worker::Control::kPrepare: {
       ReloadJob& j = *job;
+      // Loading competes for CPU with the workers still serving: yield to them while it runs.
+      LowerPriorityWhileLoading lower(options.reload_nice);
       try {
         ModelOptions model_options = options.model;
         model_options.code_cache = j.code_cache;

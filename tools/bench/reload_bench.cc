@@ -1,6 +1,6 @@
 // tfjs-run-reload-bench: what a hot reload costs.
 //
-//   tfjs-run-reload-bench BUNDLE ROWS.csv latency [--workers W] [--callers C] [--seconds S]
+//   tfjs-run-reload-bench BUNDLE ROWS.csv latency [--workers W] [--callers C] [--seconds S] [--reload-nice N]
 //       Request latency under steady load, then under the same load while the runtime reloads
 //       the bundle back to back (push Reload, a new version name each time). One JSON line.
 //   tfjs-run-reload-bench BUNDLE ROWS.csv publish DIR [--workers W] [--poll-ms P] [--times N]
@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   size_t workers = 2, callers = 8, times = 3;
   double seconds = 3;
   long poll_ms = 100;
+  int reload_nice = 10;
   for (int i = 4; i + 1 < argc; ++i) {
     std::string a = argv[i];
     if (a == "--workers") workers = std::stoul(argv[++i]);
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     else if (a == "--seconds") seconds = std::stod(argv[++i]);
     else if (a == "--poll-ms") poll_ms = std::stol(argv[++i]);
     else if (a == "--times") times = std::stoul(argv[++i]);
+    else if (a == "--reload-nice") reload_nice = std::stoi(argv[++i]);
   }
   std::vector<float> row;
   {
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
   const auto source = tfjs_run::BundleSource::FromFile(bundle);
   tfjs_run::RuntimeOptions options;
   options.workers = workers;
+  options.reload_nice = reload_nice;
   auto runtime = tfjs_run::Runtime::Start(source, options);
 
   if (mode == "latency") {
@@ -98,10 +101,10 @@ int main(int argc, char** argv) {
     for (auto& t : threads) t.join();
     std::printf("{\"workers\":%zu,\"callers\":%zu,\"steady_requests\":%zu,\"steady_p50_us\":%.0f,\"steady_p99_us\":%.0f,"
                 "\"reload_requests\":%zu,\"reload_p50_us\":%.0f,\"reload_p99_us\":%.0f,\"reloads\":%d,"
-                "\"mean_reload_ms\":%.1f,\"failed\":%d,\"backend\":\"%s\"}\n",
+                "\"mean_reload_ms\":%.1f,\"failed\":%d,\"reload_nice\":%d,\"backend\":\"%s\"}\n",
                 workers, callers, steady.size(), Pct(steady, 0.5), Pct(steady, 0.99), reloading.size(),
                 Pct(reloading, 0.5), Pct(reloading, 0.99), reloads, total_ms / std::max(reloads, 1), failed.load(),
-                runtime->info().backend.c_str());
+                reload_nice, runtime->info().backend.c_str());
     return failed == 0 ? 0 : 1;
   }
 

@@ -57,6 +57,10 @@ struct RuntimeOptions {
   // Per-isolate options (load timeout, heap limit, log). Its code_cache is managed by the
   // runtime: leave it empty.
   ModelOptions model;
+  // While a worker loads a new version (Reload), its thread runs this much nicer (lower
+  // priority), so the workers still serving keep their cores; restored after. 0: off. Applied
+  // only where the process may restore it (root, or RLIMIT_NICE room).
+  int reload_nice = 10;
   // Whether workers share a V8 code cache (made by the first worker to load). Off: every
   // worker compiles the bundle itself (for measuring; there is no reason to turn it off).
   bool use_code_cache = true;
