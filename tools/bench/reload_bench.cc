@@ -129,7 +129,9 @@ int main(int argc, char** argv) {
       const auto published = Clock::now();
       for (;;) {
         auto stats = runtime->Stats();
-        bool all = std::all_of(stats.workers.begin(), stats.workers.end(), [&](auto& w) { return w.version == version; });
+        // The watcher records its reload after the workers switched: wait for both.
+        bool all = std::all_of(stats.workers.begin(), stats.workers.end(), [&](auto& w) { return w.version == version; }) &&
+                   stats.watch.last_reload.version == version;
         if (all) {
           double total = std::chrono::duration<double, std::milli>(Clock::now() - published).count();
           const auto& r = stats.watch.last_reload;
