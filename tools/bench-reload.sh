@@ -3,24 +3,9 @@
 # request latency during back-to-back reloads against steady state (with and without lowering
 # the loading thread's priority). Prints markdown for docs/benchmarks.md.
 #   tools/bench-reload.sh [--seconds S]     (default 3; about 2 minutes)
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-seconds=3
-[ "${1:-}" = "--seconds" ] && seconds="$2"
-"$root/tools/setup.sh" >/dev/null 2>&1
-"$root/tools/build.sh" >/dev/null
-build="${TFJS_RUN_BUILD_DIR:-$root/build}"
+default_seconds=3
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 rb="$build/tools/bench/tfjs-run-reload-bench"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-wine="$root/examples/wine"
-cut -d, -f2- "$wine/data/wine.data" > "$work/rows.csv"
-for backend in cpu wasm; do
-  node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$wine/app.js" \
-    --backend "$backend" --name wine -o "$work/$backend.bundle.js" 2>/dev/null
-done
-cpus=$(nproc)
-field() { sed "s/.*\"$1\":\\([0-9.]*\\).*/\\1/"; }
 echo "machine: $cpus cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "### Publish to every worker serving ($cpus workers, directory source, poll interval 100 ms)"

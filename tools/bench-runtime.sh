@@ -2,33 +2,9 @@
 # Benchmarks the threaded Runtime (issue 3): worker scaling, batching across callers, chunk
 # size, start-up with and without the code cache. Prints markdown tables for docs/benchmarks.md.
 #   tools/bench-runtime.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps; about 4 minutes)
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-seconds=2
-reps=3
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --seconds) seconds="$2"; shift 2 ;;
-    --reps) reps="$2"; shift 2 ;;
-    *) echo "usage: tools/bench-runtime.sh [--seconds S] [--reps N]" >&2; exit 1 ;;
-  esac
-done
-"$root/tools/setup.sh" >/dev/null 2>&1
-"$root/tools/build.sh" >/dev/null
-build="${TFJS_RUN_BUILD_DIR:-$root/build}"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 rb="$build/tools/bench/tfjs-run-runtime-bench"
 mb="$build/tools/bench/tfjs-run-bench"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-wine="$root/examples/wine"
-cut -d, -f2- "$wine/data/wine.data" > "$work/rows.csv"
-for backend in cpu wasm; do
-  node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$wine/app.js" \
-    --backend "$backend" --name wine -o "$work/$backend.bundle.js" 2>/dev/null
-done
-cpus=$(nproc)
-field() { sed "s/.*\"$1\":\\([0-9.]*\\).*/\\1/"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "machine: $cpus cores, $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps alternating runs of ${seconds} s"
 
 echo

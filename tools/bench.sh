@@ -4,34 +4,13 @@
 # Each (backend, batch) pair is measured alternately, tfjs-run then Node, in the same run.
 # Each pair is measured --reps times (default 3), alternating; the table shows medians.
 #   tools/bench.sh [--seconds S] [--reps N]     (default 2 s per measurement, 3 reps: ~2.5 min)
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-seconds=2
-reps=3
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --seconds) seconds="$2"; shift 2 ;;
-    --reps) reps="$2"; shift 2 ;;
-    *) echo "usage: tools/bench.sh [--seconds S] [--reps N]" >&2; exit 1 ;;
-  esac
-done
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-"$root/tools/setup.sh" >/dev/null 2>&1
-"$root/tools/build.sh" >/dev/null
-build="${TFJS_RUN_BUILD_DIR:-$root/build}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-wine="$root/examples/wine"
-cut -d, -f2- "$wine/data/wine.data" > "$work/rows.csv"
-export NODE_NO_WARNINGS=1
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 echo "machine: $(nproc) cores, $(uname -r), node $(node --version), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "| backend | batch | tfjs-run rows/s (median) | Node rows/s (median) | ratio tfjs-run/Node (median) | each run's ratio |"
 echo "|---|---|---|---|---|---|"
 loads=()
 for backend in cpu wasm; do
-  node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$wine/app.js" \
-    --backend "$backend" --name wine -o "$work/$backend.bundle.js" 2>/dev/null
   for batch in 1 64 4096; do
     ours_all=(); theirs_all=(); ratios=()
     for rep in $(seq "$reps"); do  # alternate the two runners; report medians
