@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -125,16 +126,27 @@ class Load {
       threads_.emplace_back([this, t] {
         std::vector<float> rows = {1, 2, 3, 4, 5, 6, static_cast<float>(t), 0, 0};
         while (!stop_) {
+          // The callback runs on the worker that finished the request, in that worker's order of
+          // completion: recording there makes "no v1 after v2 on a worker" an exact check.
+          std::promise<void> done;
           try {
-            Prediction p = runtime_.PredictVersioned({rows.data(), 3, 3});
-            const int number = std::stoi(p.bundle_version);
-            for (size_t r = 0; r < 3; ++r) {
-              float sum = rows[r * 3] + rows[r * 3 + 1] + rows[r * 3 + 2];
-              if (p.output.at(r, 1) != number || p.output.at(r, 0) != sum * 1000 + number) ++mixed_;
-            }
-            std::lock_guard lock(mu_);
-            per_worker_[p.worker].push_back(number);
-            ++answered_;
+            runtime_.Submit({rows.data(), 3, 3}, [&](Prediction p, std::exception_ptr error) {
+              std::lock_guard lock(mu_);
+              if (error) {
+                ++failed_;
+                try { std::rethrow_exception(error); } catch (const std::exception& e) { last_error_ = e.what(); }
+              } else {
+                const int number = std::stoi(p.bundle_version);
+                for (size_t r = 0; r < 3; ++r) {
+                  float sum = rows[r * 3] + rows[r * 3 + 1] + rows[r * 3 + 2];
+                  if (p.output.at(r, 1) != number || p.output.at(r, 0) != sum * 1000 + number) ++mixed_;
+                }
+                per_worker_[p.worker].push_back(number);
+                ++answered_;
+              }
+              done.set_value();
+            });
+            done.get_future().wait();
           } catch (const std::exception& e) {
             std::lock_guard lock(mu_);
             ++failed_;
@@ -153,9 +165,8 @@ class Load {
   int mixed() const { return mixed_; }
   int answered() const { return answered_; }
   std::string last_error() const { return last_error_; }
-  // Per worker, the versions it answered with, in the order it answered (one caller thread
-  // each, so per worker order is completion order only if a worker's results arrive in order;
-  // we check monotonicity per worker, which a lagging v1 answer would break).
+  // Per worker, the versions it answered with, in its order of completion: a v1 answer after a
+  // v2 answer on the same worker would break the order.
   bool VersionsNeverGoBack() const {
     std::lock_guard lock(mu_);
     for (auto& [worker, versions] : per_worker_) {
