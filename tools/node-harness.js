@@ -99,7 +99,7 @@ async function loadBundle() {
     Object.defineProperty(globalThis, 'process', {value: savedProcess, configurable: true, writable: true});
   }
   const b = globalThis.tfjsRunBundle;
-  if (b) return {backend: () => b.activeBackend(), predict: (x, r, c) => b.predict(x, r, c)};
+  if (b) return {backend: () => (b.activeBackend ? b.activeBackend() : 'none'), predict: (x, r, c) => b.predict(x, r, c)};
   return {
     backend: () => 'legacy',
     predict(x, rows, cols) {
