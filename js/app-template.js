@@ -9,6 +9,10 @@
 // Columns of each output row after postprocess. Default: found by a warm-up call in load().
 // export const outputCols = 3;
 
+// Rows (raw, as tfjs-run receives them) to warm a new version up with before it serves.
+// Default: one row of zeros.
+// export const sampleInput = [[13.2, 1.78, 2.14, 11.2, 100, 2.65, 2.76, 0.26, 1.28, 4.38, 1.05, 3.4, 1050]];
+
 // Called once after the model loads, before the warm-up.
 export async function init(tf, model) {}
 

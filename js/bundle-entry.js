@@ -48,6 +48,8 @@ const bundle = {
   backend: backend.name,
   inputShape: null,
   outputShape: null,
+  // Rows tfjs-run warms a new version up with before switching to it (hot reload).
+  sampleInput: app.sampleInput || null,
 
   async load() {
     await backend.setup(tf);

@@ -101,6 +101,10 @@ TEST(ModelTest, WineBundleDeclaresItsShapeAfterLoad) {
   auto model = LoadFixture(kFixtures + "/wine-layers-cpu.bundle.js");
   EXPECT_EQ(model->info().input_cols, 13);
   EXPECT_EQ(model->info().output_cols, 3);
+  // The wine app declares the first row of wine.data as its warm-up sample.
+  ASSERT_EQ(model->info().sample_input.size(), 13u);
+  EXPECT_FLOAT_EQ(model->info().sample_input[0], 14.23f);
+  EXPECT_FLOAT_EQ(model->info().sample_input[12], 1065.0f);
 }
 
 TEST(ModelTest, LegacyBundleTakesItsOutputWidthFromTheFirstResult) {

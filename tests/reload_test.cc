@@ -258,6 +258,20 @@ TEST(ReloadTest, ABrokenPushKeepsTheCurrentVersionAndIsMarkedBad) {
   EXPECT_EQ(runtime->Stats().reloads_failed, 4u);  // the refusal of a bad version is not an attempt
 }
 
+// Warm-up uses the pushed sample, else the bundle's own sampleInput, else zeros.
+TEST(ReloadTest, WarmUpUsesTheBundlesDeclaredSampleInput) {
+  auto runtime = Runtime::Start(Source(Versioned(1)), TwoWorkers());
+  std::string no_sample = std::regex_replace(Versioned(2, "needs-sample"), std::regex("sampleInput: [^\\n]*\\n"), "");
+  ReloadResult without = runtime->Reload(Source(no_sample), "2");
+  EXPECT_FALSE(without.ok);
+  EXPECT_NE(without.error.find("zeros are not a valid row"), std::string::npos) << without.error;
+  ReloadResult with_declared = runtime->Reload(Source(Versioned(3, "needs-sample")));
+  EXPECT_TRUE(with_declared.ok) << with_declared.error;
+  ReloadResult with_pushed = runtime->Reload(Source(no_sample), "4", {4, 5, 6});
+  EXPECT_TRUE(with_pushed.ok) << with_pushed.error;
+  EXPECT_TRUE(AllWorkersOn(*runtime, "4"));
+}
+
 TEST(ReloadTest, AReloadThatChangesTheInputWidthIsRefused) {
   auto runtime = Runtime::Start(Source(Versioned(1)), TwoWorkers());
   std::string wider = std::regex_replace(Versioned(2), std::regex("inputShape: \\[null, 3\\]"), "inputShape: [null, 4]");

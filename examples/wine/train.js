@@ -59,6 +59,9 @@ async function main() {
 const MEAN = ${f32(mean)};
 const STD = ${f32(std)};
 
+// The first row of wine.data: what a new version is warmed up with before it serves.
+export const sampleInput = [${JSON.stringify(features[0])}];
+
 // Raw features in, standardised features to the model.
 export function preprocess(x, tf) {
   return tf.div(tf.sub(x, tf.tensor1d(MEAN)), tf.tensor1d(STD));

@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
     ("info", "Load the bundle, print what it declares as JSON, and exit");
   options.add_options("Model")
     ("b,batch-size", "Rows per predict call", cxxopts::value<size_t>()->default_value("64"))
-    ("t,threads", "Worker threads, one V8 isolate each, pinned one per core (0: every core this process may use)",
+    ("t,threads", "Worker threads, one V8 isolate each (0: one per core this process may use; they are then pinned one per core)",
         cxxopts::value<size_t>()->default_value("1"))
     ("max-batch-rows", "Most rows a worker puts in one predict call by joining queued batches (default: --batch-size)",
         cxxopts::value<size_t>()->default_value("0"))

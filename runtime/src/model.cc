@@ -2,6 +2,7 @@
 #include "tfjs_run/model.h"
 
 #include <cstring>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -52,6 +53,7 @@ struct Model::Impl {
   v8::Local<v8::Value> Settle(JsScope& s, v8::Local<v8::Value> value, ErrorKind kind, const std::string& what,
                               Clock::time_point deadline);
   DenseMatrix PredictV1(JsScope& s, DenseMatrixView input);
+  void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
   DenseMatrix PredictLegacy(JsScope& s, DenseMatrixView input);
   DenseMatrix CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows);
 };
@@ -179,6 +181,7 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   info.input_cols = in_cols;
   info.output_cols = out_cols;
   info.max_rows = in_rows;
+  ReadSampleInput(s, b);
   v8::Local<v8::Value> active = s.Get(b, "activeBackend");
   if (active->IsFunction()) {
     v8::Local<v8::Value> name;
@@ -219,6 +222,35 @@ void Model::Impl::LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Lo
   if (!loaded) Fail(ErrorKind::kLoadTimeout, "isLoaded() did not return true within " +
                                              std::to_string(options.load_timeout.count()) + " ms");
   predict_fn.Reset(s.isolate, predict);
+}
+
+// sampleInput: rows (an array of arrays of numbers) or one flat array / Float32Array.
+void Model::Impl::ReadSampleInput(JsScope& s, v8::Local<v8::Object> b) {
+  v8::Local<v8::Value> sample = s.Get(b, "sampleInput");
+  if (sample->IsNullOrUndefined()) return;
+  std::vector<float> values;
+  std::function<bool(v8::Local<v8::Value>, int)> add_numbers = [&](v8::Local<v8::Value> list, int depth) {
+    if (depth > 1) return false;
+    if (!list->IsArray() && !list->IsTypedArray()) return false;
+    v8::Local<v8::Object> obj = list.As<v8::Object>();
+    const uint32_t n = list->IsArray() ? list.As<v8::Array>()->Length()
+                                       : static_cast<uint32_t>(list.As<v8::TypedArray>()->Length());
+    for (uint32_t i = 0; i < n; ++i) {
+      v8::Local<v8::Value> v;
+      if (!obj->Get(s.context, i).ToLocal(&v)) return false;
+      if (v->IsNumber()) {
+        values.push_back(static_cast<float>(v.As<v8::Number>()->Value()));
+      } else if (!add_numbers(v, depth + 1)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (!add_numbers(sample, 0) || values.empty() || values.size() % static_cast<size_t>(info.input_cols) != 0) {
+    Fail(ErrorKind::kContract, "tfjsRunBundle.sampleInput must be rows of " + std::to_string(info.input_cols) +
+                                   " numbers (an array of arrays, or one flat array)");
+  }
+  info.sample_input = std::move(values);
 }
 
 DenseMatrix Model::Impl::CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows) {

@@ -391,14 +391,18 @@ class LowerPriorityWhileLoading {
   bool lowered_ = false;
 };
 
-// The warm-up input: the given sample, else the bundle's declared sampleInput (not read here),
-// else one row of zeros. Returns false if the bundle's width is unknown (legacy contract).
+// The warm-up input: the given sample (from the manifest or a push), else the bundle's declared
+// sampleInput, else one row of zeros. Returns false if the bundle's width is unknown (legacy).
 bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows) {
   const int64_t cols = model.info().input_cols;
   if (cols <= 0) return false;
+  const std::vector<float>& declared = model.info().sample_input;
   if (!sample.empty() && sample.size() % static_cast<size_t>(cols) == 0) {
     out = sample;
     rows = sample.size() / static_cast<size_t>(cols);
+  } else if (!declared.empty()) {
+    out = declared;
+    rows = declared.size() / static_cast<size_t>(cols);
   } else {
     out.assign(static_cast<size_t>(cols), 0.0f);
     rows = 1;

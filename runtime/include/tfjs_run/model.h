@@ -47,6 +47,9 @@ struct BundleInfo {
   int64_t input_cols = -1;   // -1: any (legacy bundles declare no shape)
   int64_t output_cols = -1;  // -1: derived from each result (legacy)
   int64_t max_rows = -1;     // -1: any number of rows per call
+  // Rows the bundle declares for warming it up (tfjsRunBundle.sampleInput), row-major, a
+  // multiple of input_cols; empty if it declares none.
+  std::vector<float> sample_input;
 };
 
 struct ModelOptions {
