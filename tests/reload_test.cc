@@ -272,6 +272,51 @@ TEST(ReloadTest, WarmUpUsesTheBundlesDeclaredSampleInput) {
   EXPECT_TRUE(AllWorkersOn(*runtime, "4"));
 }
 
+// Requests split into one-row chunks across two workers, while versions switch back to back:
+// a request whose chunks ran on both sides of a switch is recomputed whole, so every answer
+// still comes from exactly one version.
+TEST(ReloadTest, ChunkedRequestsThatStraddleASwitchAreRecomputedWhole) {
+  RuntimeOptions o = TwoWorkers();
+  o.chunk_rows = 1;      // every row its own chunk,
+  o.max_batch_rows = 1;  // and its own predict call, so both workers share each request
+  auto runtime = Runtime::Start(Source(Versioned(1)), o);
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0}, mixed{0}, answered{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 3; ++t) {
+    callers.emplace_back([&, t] {
+      std::vector<float> rows(8 * 3);
+      for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<float>((i + t) % 5);
+      while (!stop) {
+        try {
+          Prediction p = runtime->PredictVersioned({rows.data(), 8, 3});
+          const int number = std::stoi(p.bundle_version);
+          for (size_t r = 0; r < 8; ++r) {
+            if (p.output.at(r, 1) != number) ++mixed;
+          }
+          ++answered;
+        } catch (...) {
+          ++failed;
+        }
+      }
+    });
+  }
+  // Switch until some request has straddled a switch (it takes a few; give up after 300).
+  for (int v = 2; v <= 300 && (v <= 30 || runtime->Stats().recomputed == 0); ++v) {
+    ReloadResult r = runtime->Reload(Source(Versioned(v)));
+    ASSERT_TRUE(r.ok) << r.error;
+  }
+  stop = true;
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(mixed.load(), 0);
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_EQ(runtime->Stats().queue_rows, 0u);  // nothing lost track of in the queue accounting
+  EXPECT_GT(runtime->Stats().recomputed, 0u) << "no request straddled a switch: the test checked nothing";
+  std::printf("%d answers, %llu recomputed after straddling a switch\n", answered.load(),
+              static_cast<unsigned long long>(runtime->Stats().recomputed));
+}
+
 TEST(ReloadTest, AReloadThatChangesTheInputWidthIsRefused) {
   auto runtime = Runtime::Start(Source(Versioned(1)), TwoWorkers());
   std::string wider = std::regex_replace(Versioned(2), std::regex("inputShape: \\[null, 3\\]"), "inputShape: [null, 4]");

@@ -135,6 +135,7 @@ struct Runtime::Impl {
   size_t queued_rows = 0;
   size_t max_queued_rows_seen = 0;
   uint64_t rejected_overloaded = 0;
+  uint64_t recomputed = 0;
   bool stopping = false;
   bool stopped = false;
   std::mutex shutdown_mu;
@@ -288,6 +289,8 @@ bool Runtime::Impl::Complete(Task& task, const DenseMatrix* output, size_t outpu
     }
     {
       std::lock_guard lock(mu);
+      queued_rows += rows;  // taken again by workers like any queued rows
+      ++recomputed;
       for (size_t first = rows; first > 0;) {  // at the front, in order: it has waited long enough
         size_t n = first % chunk ? first % chunk : chunk;
         first -= n;
@@ -848,6 +851,7 @@ RuntimeStats Runtime::Stats() const {
   out.queue_requests = impl_->queue.size();
   out.max_queue_rows_seen = impl_->max_queued_rows_seen;
   out.rejected_overloaded = impl_->rejected_overloaded;
+  out.recomputed = impl_->recomputed;
   return out;
 }
 

@@ -128,6 +128,7 @@ struct RuntimeStats {
   size_t queue_requests = 0;
   size_t max_queue_rows_seen = 0;
   uint64_t rejected_overloaded = 0;  // TrySubmit refusals
+  uint64_t recomputed = 0;      // requests whose chunks straddled a version switch, run again
   LatencyStats latency;         // of all requests (last 8192 per worker, merged)
 };
 
