@@ -209,9 +209,9 @@ int main(int argc, char** argv) {
   }
   const std::string bundle = argv[1];
   uint16_t port = 7070;
+  // Defaults: a worker per core, batches of up to 64 rows formed from whatever the connections
+  // have queued (no waiting for more: see docs/benchmarks.md).
   tfjs_run::RuntimeOptions options;
-  options.max_batch_rows = 64;
-  options.max_batch_delay = std::chrono::microseconds(300);
   int clients = 0, rows_per_client = 0;
   std::string rows_file;
   for (int i = 2; i < argc; ++i) {
