@@ -2,11 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
 namespace tfjs_run {
@@ -15,27 +14,7 @@ namespace {
 const std::string kFixtures = TFJS_RUN_FIXTURES_OUT;
 const std::string kSource = TFJS_RUN_SOURCE_DIR;
 
-// Reads a numeric CSV (no header) into a matrix.
-DenseMatrix ReadCsv(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << "cannot open " << path;
-  std::vector<float> values;
-  size_t rows = 0, cols = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::stringstream fields(line);
-    std::string field;
-    size_t n = 0;
-    while (std::getline(fields, field, ',')) {
-      values.push_back(std::stof(field));
-      ++n;
-    }
-    cols = n;
-    ++rows;
-  }
-  return DenseMatrix(rows, cols, std::move(values));
-}
+using cli::ReadCsvFile;
 
 std::unique_ptr<Model> LoadFixture(const std::string& file, ModelOptions options = {}) {
   return Model::Load(BundleSource::FromFile(file), options);
@@ -64,8 +43,8 @@ TEST_P(ParityTest, PredictionsEqualTfjsInNodeWithin1e5) {
     EXPECT_EQ(model->info().version, "test-1");
     EXPECT_EQ(model->info().sha256.size(), 64u);
   }
-  DenseMatrix input = ReadCsv(kFixtures + "/" + c.rows);
-  DenseMatrix expected = ReadCsv(kFixtures + "/ref-" + c.bundle + ".csv");
+  DenseMatrix input = ReadCsvFile(kFixtures + "/" + c.rows);
+  DenseMatrix expected = ReadCsvFile(kFixtures + "/ref-" + c.bundle + ".csv");
   ASSERT_EQ(expected.rows(), input.rows());
   // In several call sizes, so batching cannot hide a row-order bug.
   for (size_t batch : {size_t{1}, size_t{7}, input.rows()}) {

@@ -5,12 +5,11 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
-#include <sstream>
 #include <thread>
 
+#include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
 namespace tfjs_run {
@@ -19,19 +18,12 @@ namespace {
 const std::string kFixtures = TFJS_RUN_FIXTURES_OUT;
 const std::string kSource = TFJS_RUN_SOURCE_DIR;
 
+// The wine feature rows as one flat vector.
 std::vector<float> ReadCsvValues(const std::string& path, size_t& rows, size_t& cols) {
-  std::ifstream in(path);
-  std::vector<float> values;
-  std::string line, field;
-  rows = 0;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::stringstream ss(line);
-    cols = 0;
-    while (std::getline(ss, field, ',')) { values.push_back(std::stof(field)); ++cols; }
-    ++rows;
-  }
-  return values;
+  DenseMatrix m = cli::ReadCsvFile(path);
+  rows = m.rows();
+  cols = m.cols();
+  return m.values();
 }
 
 bool BitEqual(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }

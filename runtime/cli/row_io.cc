@@ -282,6 +282,26 @@ RowReader::Status RowReader::ParseJson(std::string_view line, std::vector<float>
   return Status::kRow;
 }
 
+DenseMatrix ReadCsvFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  RowReaderOptions options;
+  options.header = HeaderMode::kNo;
+  RowReader reader(f, options);
+  std::vector<float> values, row;
+  size_t rows = 0;
+  RowError error;
+  RowReader::Status st;
+  while ((st = reader.Next(row, error)) == RowReader::Status::kRow) {
+    values.insert(values.end(), row.begin(), row.end());
+    ++rows;
+  }
+  std::fclose(f);
+  if (st == RowReader::Status::kBadRow) throw std::runtime_error(path + ": " + error.ToString());
+  const size_t cols = rows ? values.size() / rows : 0;  // before values is moved from
+  return DenseMatrix(rows, cols, std::move(values));
+}
+
 void AppendFloat(std::string& out, float v) {
   char buf[32];
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tfjs_run/dense_matrix.h"
+
 namespace tfjs_run::cli {
 
 enum class InputFormat { kCsv, kJsonLines };
@@ -73,6 +75,10 @@ class RowReader {
 
 // Parses one number the way the CSV reader does (surrounding spaces and a leading '+' allowed).
 std::optional<float> ParseFloat(std::string_view text);
+
+// Reads a whole numeric CSV file (no header) into a matrix, for tests and benchmark drivers.
+// Throws std::runtime_error naming the file, line and column of the first bad row.
+DenseMatrix ReadCsvFile(const std::string& path);
 
 // Writes output rows. Floats are printed in the shortest form that round-trips float32.
 class RowWriter {

@@ -11,13 +11,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
 using Clock = std::chrono::steady_clock;
@@ -48,14 +47,8 @@ int main(int argc, char** argv) {
     else if (a == "--times") times = std::stoul(argv[++i]);
     else if (a == "--reload-nice") reload_nice = std::stoi(argv[++i]);
   }
-  std::vector<float> row;
-  {
-    std::ifstream in(rows_path);
-    std::string line, field;
-    std::getline(in, line);
-    std::stringstream ss(line);
-    while (std::getline(ss, field, ',')) row.push_back(std::stof(field));
-  }
+  const tfjs_run::DenseMatrix table = tfjs_run::cli::ReadCsvFile(rows_path);
+  std::vector<float> row(table.row(0).begin(), table.row(0).end());
   const auto source = tfjs_run::BundleSource::FromFile(bundle);
   tfjs_run::RuntimeOptions options;
   options.workers = workers;

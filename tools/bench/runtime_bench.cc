@@ -13,12 +13,11 @@
 #include <cstdio>
 #include <deque>
 #include <future>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
 using Clock = std::chrono::steady_clock;
@@ -51,19 +50,9 @@ int main(int argc, char** argv) {
     else if (a == "--code-cache") use_cache = v != "0";
     else if (a == "--in-flight") in_flight = std::stoul(v);
   }
-  std::vector<float> data;
-  size_t cols = 0, nrows = 0;
-  {
-    std::ifstream in(rows_path);
-    std::string line, field;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      std::stringstream ss(line);
-      cols = 0;
-      while (std::getline(ss, field, ',')) { data.push_back(std::stof(field)); ++cols; }
-      ++nrows;
-    }
-  }
+  const tfjs_run::DenseMatrix table = tfjs_run::cli::ReadCsvFile(rows_path);
+  const std::vector<float>& data = table.values();
+  const size_t cols = table.cols(), nrows = table.rows();
   auto source = tfjs_run::BundleSource::FromFile(bundle);
   tfjs_run::RuntimeOptions options;
   options.max_batch_rows = max_batch_rows;

@@ -5,28 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
 using Clock = std::chrono::steady_clock;
-
-static std::vector<std::vector<float>> ReadRows(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::vector<float>> rows;
-  std::string line, field;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<float> row;
-    std::stringstream ss(line);
-    while (std::getline(ss, field, ',')) row.push_back(std::stof(field));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -43,8 +29,8 @@ int main(int argc, char** argv) {
     else if (a == "--loads") loads = std::stoi(argv[i + 1]);
   }
   auto source = tfjs_run::BundleSource::FromFile(bundle_path);
-  auto rows = ReadRows(rows_path);
-  const size_t cols = rows.at(0).size();
+  const tfjs_run::DenseMatrix rows = tfjs_run::cli::ReadCsvFile(rows_path);
+  const size_t cols = rows.cols();
 
   // Cold loads: a fresh isolate each time (the first one also pays V8's process start-up).
   std::vector<double> load_ms;
@@ -64,7 +50,10 @@ int main(int argc, char** argv) {
   while (std::getline(ss, item, ',')) {
     const size_t batch = std::stoul(item);
     std::vector<float> input(batch * cols);
-    for (size_t r = 0; r < batch; ++r) std::copy(rows[r % rows.size()].begin(), rows[r % rows.size()].end(), input.begin() + r * cols);
+    for (size_t r = 0; r < batch; ++r) {
+      auto src = rows.row(r % rows.rows());
+      std::copy(src.begin(), src.end(), input.begin() + r * cols);
+    }
     tfjs_run::DenseMatrixView view(input.data(), batch, cols);
     for (int i = 0; i < 20; ++i) model->Predict(view);  // warm-up
     size_t done = 0, calls = 0;
