@@ -231,7 +231,13 @@ TEST(RuntimeTest, TheCodeCacheIsMadeByTheFirstWorkerAndReusedAcrossStarts) {
     EXPECT_TRUE(s.workers[1].code_cache_accepted);
     std::vector<float> row(13, 0.0f);
     EXPECT_EQ(second->Predict({row.data(), 1, 13}).cols(), 3u);
+    // A reloaded version leaves its cache on disk too, for the next start.
+    ReloadResult r = second->Reload(BundleSource::FromFile(kFixtures + "/wine-layers-cpu.bundle.js"), "cpu-1");
+    ASSERT_TRUE(r.ok) << r.error;
   }
+  files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) files += e.path().extension() == ".v8cache";
+  EXPECT_EQ(files, 2u);
   std::filesystem::remove_all(dir);
 }
 

@@ -152,25 +152,27 @@ struct Runtime::Impl {
   std::string last_reload_error;
   std::unique_ptr<VersionWatcher> watcher;
 
-  std::string CacheFile() const {
+  // The cache file for a bundle text (V8 also checks the source and its own build on load).
+  std::string CacheFile(const std::string& code) const {
     if (options.code_cache_dir.empty()) return {};
-    uint64_t h = Fnv1a(source.code, Fnv1a(v8::V8::GetVersion()));
+    uint64_t h = Fnv1a(code, Fnv1a(v8::V8::GetVersion()));
     char name[64];
     std::snprintf(name, sizeof(name), "%016llx.v8cache", static_cast<unsigned long long>(h));
     return (std::filesystem::path(options.code_cache_dir) / name).string();
   }
 
-  void LoadCacheFromDisk() {
-    const std::string file = CacheFile();
-    if (file.empty()) return;
+  std::shared_ptr<const std::vector<uint8_t>> LoadCacheFromDisk(const std::string& code) const {
+    const std::string file = CacheFile(code);
+    if (file.empty()) return nullptr;
     std::ifstream in(file, std::ios::binary);
-    if (!in) return;
+    if (!in) return nullptr;
     auto bytes = std::make_shared<std::vector<uint8_t>>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!bytes->empty()) code_cache = std::move(bytes);
+    if (bytes->empty()) return nullptr;
+    return bytes;
   }
 
-  void SaveCacheToDisk(const std::vector<uint8_t>& bytes) const {
-    const std::string file = CacheFile();
+  void SaveCacheToDisk(const std::string& code, const std::vector<uint8_t>& bytes) const {
+    const std::string file = CacheFile(code);
     if (file.empty() || bytes.empty()) return;
     std::error_code ec;
     std::filesystem::create_directories(options.code_cache_dir, ec);
@@ -513,7 +515,7 @@ void Runtime::Impl::WorkerMain(Worker& w, std::promise<void>& loaded, bool make_
         try { w.model->Predict({input.data(), rows, input.size() / rows}); } catch (const Error&) {}
       }
       auto bytes = std::make_shared<std::vector<uint8_t>>(w.model->CreateCodeCache());
-      SaveCacheToDisk(*bytes);
+      SaveCacheToDisk(source.code, *bytes);
       code_cache = std::move(bytes);
     }
     if (w.index == 0) {
@@ -600,7 +602,8 @@ ReloadResult Runtime::Impl::Reload(const BundleSource& new_source, std::string v
       return result;
     }
   }
-  ReloadJob j{new_source, version, sample, nullptr};
+  ReloadJob j{new_source, version, sample, options.use_code_cache ? LoadCacheFromDisk(new_source.code) : nullptr};
+  const auto disk_cache = j.code_cache;
   job = &j;
   // Prepare on one worker at a time, so the others keep serving at full speed.
   for (size_t i = 0; i < workers.size(); ++i) {
@@ -617,6 +620,8 @@ ReloadResult Runtime::Impl::Reload(const BundleSource& new_source, std::string v
   }
   job = nullptr;
   result.version = version;
+  // A cache made by this reload (none on disk, or V8 rejected it) is kept for the next start.
+  if (options.use_code_cache && j.code_cache && j.code_cache != disk_cache) SaveCacheToDisk(new_source.code, *j.code_cache);
   for (auto& w : workers) {
     Post(*w, Worker::Control::kCommit);
     std::lock_guard lock(w->stats_mu);
@@ -643,7 +648,7 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
   const size_t n = options.workers > 0 ? options.workers : cpus.size();
   const bool pin = options.pinning == RuntimeOptions::Pinning::kAlways ||
                    (options.pinning == RuntimeOptions::Pinning::kAuto && n >= cpus.size());
-  if (options.use_code_cache) impl->LoadCacheFromDisk();
+  if (options.use_code_cache) impl->code_cache = impl->LoadCacheFromDisk(source.code);
   for (size_t i = 0; i < n; ++i) {
     auto w = std::make_unique<Impl::Worker>();
     w->index = i;
