@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Why is one tfjs-run isolate slower than Node 20 on the cpu backend? Runs small JS workloads
-# (tools/bench/micro/*.js, each a bundle whose predict() does one kind of work) in tfjs-run
+# (tools/bench/micro/workload.js.in, a bundle whose predict() does one kind of work) in tfjs-run
 # (V8 10.2) and in Node 20 (V8 11.3), side by side, and prints the ratio per workload.
 #   tools/bench-micro.sh [--seconds S] [--reps N]
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
@@ -18,11 +18,12 @@ declare -A what=(
   [f64loop]="the same over a Float64Array(4096)"
 )
 for name in intloop math alloc fill arrays loop f64loop; do
+  sed "s/__KIND__/$name/g" "$root/tools/bench/micro/workload.js.in" > "$work/$name.js"
   ours=(); theirs=()
   for rep in $(seq "$reps"); do
-    ours+=("$("$build/tools/bench/tfjs-run-bench" "$root/tools/bench/micro/$name.js" "$work/rows.csv" --batch-sizes 1 \
+    ours+=("$("$build/tools/bench/tfjs-run-bench" "$work/$name.js" "$work/rows.csv" --batch-sizes 1 \
                --seconds "$seconds" --loads 1 | tail -1 | field rows_per_s)")
-    theirs+=("$(node "$root/tools/node-harness.js" --bundle "$root/tools/bench/micro/$name.js" --bench "$work/rows.csv" \
+    theirs+=("$(node "$root/tools/node-harness.js" --bundle "$work/$name.js" --bench "$work/rows.csv" \
                  --batch-sizes 1 --seconds "$seconds" | field rows_per_s)")
   done
   a=$(median "${ours[@]}"); b=$(median "${theirs[@]}")
