@@ -43,14 +43,12 @@ size_t ReadHeader(char* data, size_t size, size_t n, void* user) {
     }
   };
   take("etag:", result->etag);
-  take("last-modified:", result->last_modified);
   return size * n;
 }
 
 bool IsHttp(const std::string& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; }
 
-FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag,
-                      const std::string& last_modified) {
+FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   FetchResult result;
@@ -66,7 +64,6 @@ FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_
   // No If-Modified-Since: Last-Modified has one-second resolution, so a manifest rewritten in
   // the same second as our last fetch would look unchanged. ETags (and the version compare
   // after a full fetch of the small manifest) have no such blind spot.
-  (void)last_modified;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -167,9 +164,8 @@ void DefaultLog(const WatchOptions& o, LogLevel level, const std::string& text) 
 
 }  // namespace
 
-FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag,
-                  const std::string& last_modified) {
-  return IsHttp(url) ? FetchHttp(url, options, max_bytes, etag, last_modified) : FetchFile(url, max_bytes, etag);
+FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag) {
+  return IsHttp(url) ? FetchHttp(url, options, max_bytes, etag) : FetchFile(url, max_bytes, etag);
 }
 
 std::string Sha256Hex(std::string_view data) {
@@ -243,7 +239,7 @@ bool FetchBundle(const WatchOptions& options, Manifest m, PublishedBundle& out, 
     return false;
   }
   // At most the declared size: a server sending more is cut off, and the size check fails.
-  FetchResult b = Fetch(url, options, m.size, "", "");
+  FetchResult b = Fetch(url, options, m.size, "");
   if (!b.ok) {
     reason = b.reason == "too-large" ? "size-mismatch" : b.reason;
     error = what + ": " + (b.reason == "too-large" ? "the server sent more than the manifest's " +
@@ -273,7 +269,7 @@ bool FetchBundle(const WatchOptions& options, Manifest m, PublishedBundle& out, 
 
 PublishedBundle FetchPublishedBundle(const WatchOptions& options) {
   const std::string manifest_url = JoinUrl(options.source, "manifest.json");
-  FetchResult mf = Fetch(manifest_url, options, options.max_manifest_bytes, "", "");
+  FetchResult mf = Fetch(manifest_url, options, options.max_manifest_bytes, "");
   if (!mf.ok) throw Error(ErrorKind::kBundleRead, "manifest " + manifest_url + ": " + mf.error);
   Manifest m;
   try {
@@ -329,7 +325,7 @@ bool VersionWatcher::PollOnce() {
   }
   const std::string manifest_url = JoinUrl(options_.source, "manifest.json");
   const auto t0 = std::chrono::steady_clock::now();
-  FetchResult mf = Fetch(manifest_url, options_, options_.max_manifest_bytes, manifest_etag_, manifest_last_modified_);
+  FetchResult mf = Fetch(manifest_url, options_, options_.max_manifest_bytes, manifest_etag_);
   const auto t1 = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
@@ -351,11 +347,12 @@ bool VersionWatcher::PollOnce() {
     Fail("manifest-garbage", manifest_url + ": " + e.message());
     return false;
   }
-  if (m.version == current_version_()) {
+  // The version we serve, or one the runtime refused (marked bad): nothing to download, even
+  // from a server that sends no ETag.
+  if (m.version == current_version_() || m.version == refused_version_) {
     std::lock_guard lock(mu_);
     ++stats_.unchanged;
     manifest_etag_ = mf.etag;
-    manifest_last_modified_ = mf.last_modified;
     return true;
   }
   PublishedBundle published;
@@ -376,8 +373,8 @@ bool VersionWatcher::PollOnce() {
   }
   // Loaded or marked bad: either way this manifest needs no second look until it changes.
   manifest_etag_ = mf.etag;
-  manifest_last_modified_ = mf.last_modified;
   if (!r.ok) {
+    refused_version_ = published.version;
     Fail("load-failed", r.error);
     return true;  // not a transport failure: no backoff, the version is marked bad
   }

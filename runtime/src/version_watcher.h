@@ -20,15 +20,14 @@ struct FetchResult {
   bool not_modified = false;  // HTTP 304
   long status = 0;            // HTTP status; 0 for files
   std::string body;
-  std::string etag, last_modified;
+  std::string etag;
   std::string reason;         // short machine tag for stats: "http-404", "timeout", "too-large", ...
   std::string error;          // human text
 };
 
-// GET over http(s) with libcurl (timeouts, size limit, TLS verification, conditional request),
+// GET over http(s) with libcurl (timeouts, size limit, TLS verification, If-None-Match),
 // or read from a local path / file:// URL (size limit, mtime as the ETag).
-FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag,
-                  const std::string& last_modified);
+FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag);
 
 std::string Sha256Hex(std::string_view data);
 
@@ -75,8 +74,8 @@ class VersionWatcher {
   bool stop_ = false;
   WatchStats stats_;
   std::map<std::string, uint64_t> failures_by_reason_;
-  std::string manifest_etag_, manifest_last_modified_;
-  std::string failed_version_;  // the newest version that failed to download or verify
+  std::string manifest_etag_;
+  std::string refused_version_;  // the last version the runtime refused: not downloaded again
   int consecutive_failures_ = 0;
   std::mt19937 rng_{std::random_device{}()};
   std::thread thread_;
