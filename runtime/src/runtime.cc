@@ -116,15 +116,17 @@ struct Runtime::Impl {
     double staged_load_ms = 0, staged_warmup_ms = 0;
   };
 
+  // Lives on the reloading thread's stack for the length of one Reload; workers read it only
+  // while that thread waits for them, so it can refer to the caller's bundle and sample.
   struct ReloadJob {
-    BundleSource source;
+    const BundleSource& source;
     std::string version;
-    std::vector<float> sample;
+    const std::vector<float>& sample;
     std::shared_ptr<const std::vector<uint8_t>> code_cache;  // made by the first worker
   };
 
   RuntimeOptions options;
-  BundleSource source;
+  BundleSource source;  // what the workers load at start
   BundleInfo info;
   std::vector<std::unique_ptr<Worker>> workers;
 
@@ -634,7 +636,6 @@ ReloadResult Runtime::Impl::Reload(const BundleSource& new_source, std::string v
     next.version = version;
     info = next;
   }
-  source = new_source;
   result.ok = true;
   result.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return result;
