@@ -64,14 +64,12 @@ function readModel(modelJsonPath) {
     }
     buffers.push(...groupBuffers);
   }
-  if (format === 'layers') checkLayersWeights(topology, weightSpecs, modelJsonPath);
+  // A layers model always has weights; an empty manifest means the shards were left out.
+  // (tfjs itself checks, at load, that every weight the topology names is there.)
+  if (format === 'layers' && weightSpecs.length === 0) {
+    throw new ModelError(`${modelJsonPath}: the weightsManifest lists no weights`);
+  }
   return {format, modelJson, topology, weightSpecs, weightData: Buffer.concat(buffers), files};
-}
-
-// Every weight a layers topology needs must be in the manifest (tfjs would fail only at load).
-function checkLayersWeights(topology, weightSpecs, where) {
-  const names = new Set(weightSpecs.map((w) => w.name));
-  if (names.size === 0) throw new ModelError(`${where}: the weightsManifest lists no weights`);
 }
 
 module.exports = {readModel, ModelError};
