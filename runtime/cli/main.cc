@@ -32,7 +32,6 @@ enum ExitCode { kOk = 0, kUsage = 1, kBadInput = 2, kModelFailed = 3, kOutputFai
 struct Counters {
   uint64_t read = 0, predicted = 0, rejected = 0;
   uint64_t unprocessed = 0;  // read, but in flight behind a fatal error: neither written nor rejected
-  double predict_seconds = 0;  // sum of batch latencies (submit to result)
 };
 
 void PrintError(const std::exception& e) {
@@ -76,7 +75,6 @@ class BatchRunner {
     std::future<tfjs_run::Prediction> result;
     std::vector<float> values;  // kept to retry row by row with --on-error skip
     std::vector<uint64_t> lines;
-    std::chrono::steady_clock::time_point submitted;
   };
 
   bool Submit() {
@@ -84,7 +82,6 @@ class BatchRunner {
       Batch b;
       b.values = std::move(values_);
       b.lines = std::move(lines_);
-      b.submitted = Clock::now();
       try {
         b.result = runtime_.SubmitVersioned(DenseMatrixView(b.values.data(), b.lines.size(), cols_));
       } catch (const tfjs_run::Error&) {  // refused before queueing (shape): handled in order below
@@ -116,7 +113,6 @@ class BatchRunner {
     }
     try {
       tfjs_run::Prediction out = b.result.get();
-      counters_.predict_seconds += std::chrono::duration<double>(Clock::now() - b.submitted).count();
       Emit(out);
       return true;
     } catch (const tfjs_run::Error& e) {
