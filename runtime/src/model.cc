@@ -271,16 +271,16 @@ DenseMatrix Model::Impl::CopyOutput(JsScope& s, v8::Local<v8::Value> result, siz
 }
 
 DenseMatrix Model::Impl::PredictV1(JsScope& s, DenseMatrixView input) {
+  // The input is copied into memory the isolate owns, so JS may keep it (tfjs's cpu backend keeps
+  // its input tensor) and nothing in JS can reach the caller's memory after we return.
+  // Not zero-copy with a detach: detaching any ArrayBuffer invalidates V8's
+  // ArrayBufferDetaching protector for the whole isolate, and from then on every optimised
+  // typed-array access carries a detach check: tfjs's cpu kernels ran at ~0.6x (measured,
+  // docs/benchmarks.md). A copy of one chunk (256 x cols floats by default) costs well under 1 us.
   const size_t bytes = input.size() * sizeof(float);
-  // Zero-copy: an ArrayBuffer over the caller's memory, detached before we return so that
-  // nothing in JS can reach that memory afterwards (the cpu backend keeps its input tensor).
-  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(
-      const_cast<float*>(input.data()), bytes, v8::BackingStore::EmptyDeleter, nullptr);
+  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(s.isolate, bytes);
+  if (bytes > 0) std::memcpy(store->Data(), input.data(), bytes);
   v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(s.isolate, std::move(store));
-  struct Detach {
-    v8::Local<v8::ArrayBuffer> buffer;
-    ~Detach() { buffer->Detach(); }
-  } detach{buffer};
   v8::Local<v8::Value> argv[] = {
       v8::Float32Array::New(buffer, 0, input.size()),
       v8::Number::New(s.isolate, static_cast<double>(input.rows())),

@@ -76,8 +76,8 @@ class Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
-  // Runs the bundle's predict on the rows of `input`. The input reaches JS without a copy
-  // (an ArrayBuffer over the caller's memory, detached when the call returns).
+  // Runs the bundle's predict on the rows of `input`. JS gets a copy in memory the isolate owns:
+  // it may keep it, and never sees the caller's memory after the call.
   // Throws Error(kShape) before any JS runs if the columns do not match the bundle's declared
   // input, Error(kPredict) if JS throws, Error(kOutput) if the result has the wrong length.
   DenseMatrix Predict(DenseMatrixView input);
