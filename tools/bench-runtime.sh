@@ -1,44 +1,52 @@
 #!/usr/bin/env bash
 # Benchmarks the threaded Runtime (issue 3): worker scaling, batching across callers, chunk
 # size, start-up with and without the code cache. Prints markdown tables for docs/benchmarks.md.
-#   tools/bench-runtime.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps; about 4 minutes)
+#   tools/bench-runtime.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps; about 6 minutes)
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 rb="$build/tools/bench/tfjs-run-runtime-bench"
+warmup=3  # s, not measured: each isolate's TurboFan compiles tfjs for ~1 CPU-s after load
 mb="$build/tools/bench/tfjs-run-bench"
 echo "machine: $cpus cores, $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps alternating runs of ${seconds} s"
 
 echo
-echo "### Worker scaling (wasm, 4 callers x 256-row requests, max_batch_rows 256)"
+echo "### Worker scaling (wasm, 4 callers x 256-row requests, max_batch_rows 256, ${warmup} s warm-up)"
 echo
-echo "| workers | rows/s | speed-up vs 1 worker | each run's rows/s |"
-echo "|---|---|---|---|"
-declare -A rate
-for w in $(seq 1 "$cpus"); do runs[$w]=""; done
+echo "Each rep runs 1..$cpus workers back to back; the speed-up is taken within a rep, then the median."
+echo "cpu cores = CPU seconds the process used per second of the measurement (workers, callers, V8's threads)."
+echo
+echo "| workers | rows/s (median) | speed-up vs 1 worker (median) | each rep's speed-up | cpu cores (median) |"
+echo "|---|---|---|---|---|"
+declare -A rate runs ups cores
+for w in $(seq 1 "$cpus"); do runs[$w]=""; ups[$w]=""; cores[$w]=""; done
 for rep in $(seq "$reps"); do
   for w in $(seq 1 "$cpus"); do
-    r=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$w" --callers 4 --rows 256 --max-batch-rows 256 \
-          --seconds "$seconds" | field rows_per_s)
+    out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$w" --callers 4 --rows 256 --max-batch-rows 256 \
+          --seconds "$seconds" --warmup "$warmup")
+    r=$(echo "$out" | field rows_per_s)
+    [ "$w" = 1 ] && one=$r
     runs[$w]="${runs[$w]} $r"
+    ups[$w]="${ups[$w]} $(awk -v a="$r" -v b="$one" 'BEGIN { printf "%.2f", a / b }')"
+    cores[$w]="${cores[$w]} $(echo "$out" | field cpu_cores)"
   done
 done
 for w in $(seq 1 "$cpus"); do
-  rate[$w]=$(median ${runs[$w]})
-  printf '| %s | %.0f | %.2f | %s |\n' "$w" "${rate[$w]}" "$(awk -v a="${rate[$w]}" -v b="${rate[1]}" 'BEGIN { print a / b }')" "${runs[$w]# }"
+  printf '| %s | %.0f | %.2f | %s | %.2f |\n' "$w" "$(median ${runs[$w]})" "$(median ${ups[$w]})" "${ups[$w]# }" \
+    "$(median ${cores[$w]})"
 done
-# The ceiling this machine allows: the same predict loop in 1 process, then in N at once.
-solo=(); together=()
+# The ceiling this machine allows: the same Model predict loop (no Runtime) in 1 process, then
+# in N processes at once, paired within each rep like the rows above.
+ceil=()
 for rep in $(seq "$reps"); do
-  solo+=("$("$mb" "$work/wasm.bundle.js" "$work/rows.csv" --batch-sizes 256 --seconds "$seconds" --loads 1 | tail -1 | field rows_per_s)")
-  sum=0
+  s=$("$mb" "$work/wasm.bundle.js" "$work/rows.csv" --batch-sizes 256 --seconds "$seconds" --warmup "$warmup" --loads 1 | tail -1 | field rows_per_s)
   for i in $(seq "$cpus"); do
-    "$mb" "$work/wasm.bundle.js" "$work/rows.csv" --batch-sizes 256 --seconds "$seconds" --loads 1 | tail -1 | field rows_per_s > "$work/p$i" &
+    "$mb" "$work/wasm.bundle.js" "$work/rows.csv" --batch-sizes 256 --seconds "$seconds" --warmup "$warmup" --loads 1 | tail -1 | field rows_per_s > "$work/p$i" &
   done
   wait
-  together+=("$(cat "$work"/p* | awk '{ s += $1 } END { print s }')")
+  t=$(cat "$work"/p* | awk '{ s += $1 } END { print s }')
+  ceil+=("$(awk -v a="$t" -v b="$s" 'BEGIN { printf "%.2f", a / b }')")
 done
-s=$(median "${solo[@]}"); t=$(median "${together[@]}")
-printf '\nHardware ceiling: one Model predict loop alone %.0f rows/s; %s independent processes at once %.0f rows/s in total = %.2fx.\n' \
-  "$s" "$cpus" "$t" "$(awk -v a="$t" -v b="$s" 'BEGIN { print a / b }')"
+printf '\nHardware ceiling: %s independent processes, each one Model predict loop, against one alone: %.2fx (median; reps: %s).\n' \
+  "$cpus" "$(median "${ceil[@]}")" "${ceil[*]}"
 
 echo
 echo "### Batching across callers (wasm, $cpus workers, every request one row)"

@@ -9,7 +9,8 @@
 // Then one of:
 //   --predict ROWS.csv   prints one output row per input row (numeric CSV, no header), each value
 //                        printed as the exact decimal of its float32.
-//   --bench  ROWS.csv --batch-sizes 1,64,4096 [--seconds S]   prints JSON lines of rows/s.
+//   --bench  ROWS.csv --batch-sizes 1,64,4096 [--seconds S] [--warmup S]   prints JSON lines of
+//                        rows/s, each batch size warmed up for --warmup seconds first (1).
 //   --load-time          prints JSON {load_ms} for a cold load in this process.
 'use strict';
 const fs = require('fs');
@@ -24,6 +25,7 @@ const {values: args} = parseArgs({
     model: {type: 'string'}, app: {type: 'string'}, backend: {type: 'string', default: 'cpu'},
     bundle: {type: 'string'}, predict: {type: 'string'}, bench: {type: 'string'},
     'batch-sizes': {type: 'string', default: '1,64,4096'}, seconds: {type: 'string', default: '2'},
+    warmup: {type: 'string', default: '1'},
     'load-time': {type: 'boolean', default: false}, 'batch-size': {type: 'string', default: '64'},
   },
 });
@@ -139,7 +141,10 @@ async function main() {
     for (const batch of args['batch-sizes'].split(',').map(Number)) {
       const input = new Float32Array(batch * cols);
       for (let i = 0; i < batch; i++) input.set(rows[i % rows.length], i * cols);
-      for (let i = 0; i < 20; i++) await runner.predict(input, batch, cols);  // warm-up
+      // Warm-up, not measured, as long as tfjs-run-bench's (--warmup seconds).
+      for (const until = performance.now() + Number(args.warmup) * 1000; performance.now() < until;) {
+        await runner.predict(input, batch, cols);
+      }
       let done = 0, calls = 0;
       const start = performance.now();
       const until = start + Number(args.seconds) * 1000;

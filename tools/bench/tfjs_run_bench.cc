@@ -1,7 +1,9 @@
 // tfjs-run-bench: rows/s of Model::Predict at several batch sizes, and cold load time.
 // Prints JSON lines (the same shape as tools/node-harness.js --bench) for tools/bench.sh.
 //
-//   tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds 2] [--loads 5]
+//   tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds 2] [--warmup 1] [--loads 5]
+// Each batch size is first run for --warmup seconds, not measured (TurboFan compiles tfjs for
+// about a second of CPU after load; tools/node-harness.js --bench warms up the same way).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,17 +18,18 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds S] [--loads N]\n");
+    std::fprintf(stderr, "usage: tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds S] [--warmup S] [--loads N]\n");
     return 1;
   }
   std::string bundle_path = argv[1], rows_path = argv[2], batches = "1,64,4096";
-  double seconds = 2;
+  double seconds = 2, warmup = 1;
   int loads = 5;
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--batch-sizes") batches = argv[i + 1];
     else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
     else if (a == "--loads") loads = std::stoi(argv[i + 1]);
+    else if (a == "--warmup") warmup = std::stod(argv[i + 1]);
   }
   auto source = tfjs_run::BundleSource::FromFile(bundle_path);
   const tfjs_run::DenseMatrix rows = tfjs_run::cli::ReadCsvFile(rows_path);
@@ -55,7 +58,8 @@ int main(int argc, char** argv) {
       std::copy(src.begin(), src.end(), input.begin() + r * cols);
     }
     tfjs_run::DenseMatrixView view(input.data(), batch, cols);
-    for (int i = 0; i < 20; ++i) model->Predict(view);  // warm-up
+    // Warm-up, not measured: until TurboFan has compiled what this batch size runs.
+    for (auto until = Clock::now() + std::chrono::duration<double>(warmup); Clock::now() < until;) model->Predict(view);
     size_t done = 0, calls = 0;
     auto start = Clock::now();
     auto until = start + std::chrono::duration<double>(seconds);
