@@ -1,6 +1,7 @@
 // Runtime: many threads, batching across requests, backpressure, shutdown, error isolation.
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cstring>
@@ -74,6 +75,21 @@ TEST(RuntimeTest, ConcurrentCallersGetBitExactSingleIsolateResults) {
   EXPECT_EQ(requests, 16u * 60u);
   EXPECT_LT(batches, requests) << "requests from different callers were never batched together";
   EXPECT_GT(stats.latency.p99_us, 0);
+  // Each worker reports its own thread's CPU time: some, since it ran predicts (the load is
+  // CPU-bound; 0.2 of its predict time leaves room for a loaded machine and sanitizers), and
+  // together no more than the whole process used (a process-wide clock would count it twice).
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double process_cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                             static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+  double workers_cpu = 0;
+  for (const auto& w : stats.workers) {
+    workers_cpu += w.cpu_seconds;
+    if (w.batches == 0) continue;
+    EXPECT_GT(w.cpu_seconds, 0.0) << "worker " << w.worker;
+    EXPECT_GE(w.cpu_seconds, 0.2 * w.busy_seconds) << "worker " << w.worker;
+  }
+  EXPECT_LE(workers_cpu, process_cpu);
 }
 
 TEST(RuntimeTest, ABigRequestIsSplitIntoChunksAndComesBackInOrder) {

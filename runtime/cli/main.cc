@@ -170,13 +170,14 @@ void PrintSummary(const Counters& c, double wall_seconds, double predict_wall_se
 }
 
 void PrintStats(const tfjs_run::RuntimeStats& s) {
-  std::fprintf(stderr, "tfjs-run: stats: %-6s %-4s %10s %10s %8s %10s %9s %9s %9s %8s %7s %s\n", "worker", "cpu",
-               "requests", "rows", "batches", "mean batch", "p50 us", "p99 us", "busy s", "load ms", "cache", "version");
+  std::fprintf(stderr, "tfjs-run: stats: %-6s %-4s %10s %10s %8s %10s %9s %9s %9s %9s %8s %7s %s\n", "worker", "core",
+               "requests", "rows", "batches", "mean batch", "p50 us", "p99 us", "busy s", "cpu s", "load ms", "cache",
+               "version");
   for (const auto& w : s.workers) {
-    std::fprintf(stderr, "tfjs-run: stats: %-6zu %-4d %10llu %10llu %8llu %10.1f %9.0f %9.0f %9.3f %8.1f %7s %s\n",
+    std::fprintf(stderr, "tfjs-run: stats: %-6zu %-4d %10llu %10llu %8llu %10.1f %9.0f %9.0f %9.3f %9.3f %8.1f %7s %s\n",
                  w.worker, w.cpu, static_cast<unsigned long long>(w.requests), static_cast<unsigned long long>(w.rows),
                  static_cast<unsigned long long>(w.batches), w.mean_batch_rows, w.latency.p50_us, w.latency.p99_us,
-                 w.busy_seconds, w.load_ms, w.code_cache_accepted ? "hit" : "miss", w.version.c_str());
+                 w.busy_seconds, w.cpu_seconds, w.load_ms, w.code_cache_accepted ? "hit" : "miss", w.version.c_str());
   }
   std::fprintf(stderr, "tfjs-run: stats: queue now %zu rows, max %zu rows; overload refusals %llu; "
                "latency p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n",

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sched.h>
+#include <time.h>
 #include <v8.h>
 
 #include <algorithm>
@@ -82,6 +83,13 @@ std::vector<int> AllowedCpus() {
     for (unsigned i = 0; i < n; ++i) cpus.push_back(static_cast<int>(i));
   }
   return cpus;
+}
+
+// CPU time (user + system) of the calling thread.
+double ThreadCpuSeconds() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
 uint64_t Fnv1a(std::string_view text, uint64_t h = 1469598103934665603ull) {
@@ -339,6 +347,7 @@ void Runtime::Impl::RunBatch(Worker& w, std::vector<Task>& batch, std::vector<fl
     ++w.stats.batches;
     w.stats.rows += rows;
     w.stats.busy_seconds += std::chrono::duration<double>(end - start).count();
+    w.stats.cpu_seconds = ThreadCpuSeconds();
     if (error) ++w.stats.failed_batches;
   }
   if (error && batch.size() > 1) {

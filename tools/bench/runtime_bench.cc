@@ -8,7 +8,8 @@
 // warm-up (default 3 s, not measured: each isolate's TurboFan compiles tfjs for about a second of
 // CPU after load, on V8's one background thread, which competes with the workers when every
 // core has one), then for S seconds. Prints one JSON line: rows/s, requests/s, latency
-// percentiles, mean batch size, and the CPU the process got (cpu_cores: CPU seconds per second).
+// percentiles, mean batch size, and the CPU the process got (cpu_cores: CPU seconds per second;
+// worker_cpu_cores: the part the worker threads used, the rest is callers and V8's threads).
 // Startup mode: prints the time Runtime::Start takes with W workers, and each worker's load.
 #include <sys/resource.h>
 
@@ -141,8 +142,10 @@ int main(int argc, char** argv) {
   if (warmup > 0) load(warmup, ignored);
   auto warm = runtime->Stats();
   uint64_t warm_rows = 0, warm_batches = 0;
-  double warm_busy = 0;
-  for (auto& w : warm.workers) { warm_rows += w.rows; warm_batches += w.batches; warm_busy += w.busy_seconds; }
+  double warm_busy = 0, warm_worker_cpu = 0;
+  for (auto& w : warm.workers) {
+    warm_rows += w.rows; warm_batches += w.batches; warm_busy += w.busy_seconds; warm_worker_cpu += w.cpu_seconds;
+  }
   const double cpu_before = CpuSeconds();
   std::vector<float> all;
   const double s = load(seconds, all);
@@ -152,16 +155,17 @@ int main(int argc, char** argv) {
   auto pct = [&](double q) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, size_t(q * all.size()))]; };
   auto stats = runtime->Stats();
   uint64_t rows = 0, batches = 0;
-  double busy = 0;
-  for (auto& w : stats.workers) { rows += w.rows; batches += w.batches; busy += w.busy_seconds; }
+  double busy = 0, worker_cpu = 0;
+  for (auto& w : stats.workers) { rows += w.rows; batches += w.batches; busy += w.busy_seconds; worker_cpu += w.cpu_seconds; }
   rows -= warm_rows;
   batches -= warm_batches;
   busy -= warm_busy;
+  worker_cpu -= warm_worker_cpu;
   std::printf("{\"workers\":%zu,\"in_flight\":%zu,\"callers\":%zu,\"rows_per_request\":%zu,\"max_batch_rows\":%zu,\"max_batch_delay_us\":%ld,"
               "\"rows_per_s\":%.0f,\"requests_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,\"mean_batch_rows\":%.1f,"
-              "\"busy_share\":%.2f,\"cpu_cores\":%.2f,\"backend\":\"%s\"}\n",
+              "\"busy_share\":%.2f,\"cpu_cores\":%.2f,\"worker_cpu_cores\":%.2f,\"backend\":\"%s\"}\n",
               workers, in_flight, callers, rows_per_request, max_batch_rows, delay_us, requests * rows_per_request / s,
               requests / s, pct(0.5), pct(0.99), batches ? double(rows) / double(batches) : 0.0,
-              busy / (s * static_cast<double>(workers)), cpu / s, runtime->info().backend.c_str());
+              busy / (s * static_cast<double>(workers)), cpu / s, worker_cpu / s, runtime->info().backend.c_str());
   return 0;
 }

@@ -86,6 +86,8 @@ struct WorkerStats {
   uint64_t failed_batches = 0;
   double mean_batch_rows = 0;
   double busy_seconds = 0;   // time spent in predict
+  double cpu_seconds = 0;    // CPU time of the worker's thread (user + system) as of its last
+                             // batch; V8's background threads and the callers are not in it
   double load_ms = 0;
   bool code_cache_accepted = false;
   LatencyStats latency;      // of the requests this worker finished (last 8192)
