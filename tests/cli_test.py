@@ -223,9 +223,6 @@ class HelpTest(unittest.TestCase):
                          ("wine-layers-wasm", "wasm", 13, 3))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class WatchTest(unittest.TestCase):
     """tfjs-run --watch DIR follows published versions while rows stream through it."""
@@ -284,13 +281,34 @@ class WatchTest(unittest.TestCase):
         self.assertIn("serving version 2", err)
 
     def test_a_broken_publish_is_reported_and_the_run_goes_on(self):
+        import select
+        import time
         self.publish(1)
         with open(os.path.join(self.pub, "manifest.json"), "w") as f:
             f.write('{"version": "2", "bundle": "missing.bundle.js", "sha256": "' + "0" * 64 + '", "size": 10}')
-        rows = "".join(f"{i},1,1\n" for i in range(50))
-        p = run([self.make_bundle(1), "--watch", self.pub, "--poll-interval", "0.05", "--with-version", "--no-header"],
-                rows, check=0)
-        self.assertEqual(len(p.stdout.splitlines()), 50)
-        self.assertTrue(all(line.endswith(",1") for line in p.stdout.splitlines()))
-        self.assertIn("version 2", p.stderr)
-        self.assertRegex(p.stderr, r"watch: serving version 1; .* [1-9]\d* failures")
+        p = subprocess.Popen([TFJS_RUN, self.make_bundle(1), "--watch", self.pub, "--poll-interval", "0.05",
+                              "--with-version", "--no-header"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p.stdin.write("".join(f"{i},1,1\n" for i in range(25)).encode())
+        p.stdin.flush()
+        # Keep the input open until the watcher has tried version 2: rows that all arrive at once
+        # can be done before the first poll, and then there is no failure to report.
+        err = b""
+        deadline = time.monotonic() + 30
+        while b"keeping version 1" not in err and time.monotonic() < deadline:
+            ready, _, _ = select.select([p.stderr], [], [], 0.5)
+            if ready:
+                err += os.read(p.stderr.fileno(), 65536)
+        self.assertIn(b"keeping version 1", err, "the watcher never reported the broken version 2")
+        p.stdin.write("".join(f"{i},1,1\n" for i in range(25, 50)).encode())
+        out, rest = p.communicate(timeout=60)
+        err = (err + rest).decode()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(len(out.decode().splitlines()), 50)
+        self.assertTrue(all(line.endswith(",1") for line in out.decode().splitlines()))
+        self.assertIn("version 2", err)
+        self.assertRegex(err, r"watch: serving version 1; .* [1-9]\d* failures")
+
+
+if __name__ == "__main__":
+    unittest.main()
