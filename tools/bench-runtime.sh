@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the threaded Runtime (issue 3): worker scaling, batching across callers, chunk
 # size, start-up with and without the code cache. Prints markdown tables for docs/benchmarks.md.
-#   tools/bench-runtime.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps; about 6 minutes)
+#   tools/bench-runtime.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps; about 7 minutes)
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 rb="$build/tools/bench/tfjs-run-runtime-bench"
 warmup=3  # s, not measured: each isolate's TurboFan compiles tfjs for ~1 CPU-s after load
@@ -9,29 +9,33 @@ mb="$build/tools/bench/tfjs-run-bench"
 echo "machine: $cpus cores, $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps alternating runs of ${seconds} s"
 
 echo
-echo "### Worker scaling (wasm, 4 callers x 256-row requests, max_batch_rows 256, ${warmup} s warm-up)"
+echo "### Worker scaling (wasm, 4 synchronous callers, max_batch_rows 256 = chunk_rows, ${warmup} s warm-up)"
 echo
-echo "Each rep runs 1..$cpus workers back to back; the speed-up is taken within a rep, then the median."
-echo "cpu cores = CPU seconds the process used per second of the measurement (workers, callers, V8's threads)."
+echo "Each rep runs 1..$cpus workers back to back for each request size; the speed-up is taken within a rep, then"
+echo "the median. cpu cores = CPU seconds the process used per second of the measurement (workers, callers, V8's"
+echo "threads); worker cores = the part the worker threads used (WorkerStats::cpu_seconds)."
 echo
-echo "| workers | rows/s (median) | speed-up vs 1 worker (median) | each rep's speed-up | cpu cores (median) |"
-echo "|---|---|---|---|---|"
-declare -A rate runs ups cores
-for w in $(seq 1 "$cpus"); do runs[$w]=""; ups[$w]=""; cores[$w]=""; done
-for rep in $(seq "$reps"); do
-  for w in $(seq 1 "$cpus"); do
-    out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$w" --callers 4 --rows 256 --max-batch-rows 256 \
-          --seconds "$seconds" --warmup "$warmup")
-    r=$(echo "$out" | field rows_per_s)
-    [ "$w" = 1 ] && one=$r
-    runs[$w]="${runs[$w]} $r"
-    ups[$w]="${ups[$w]} $(awk -v a="$r" -v b="$one" 'BEGIN { printf "%.2f", a / b }')"
-    cores[$w]="${cores[$w]} $(echo "$out" | field cpu_cores)"
+echo "| rows per request | workers | rows/s (median) | speed-up vs 1 worker (median) | each rep's speed-up | cpu cores (median) | worker cores (median) |"
+echo "|---|---|---|---|---|---|---|"
+declare -A runs ups cores wcores
+for size in 256 1024; do
+  for w in $(seq 1 "$cpus"); do runs[$w]=""; ups[$w]=""; cores[$w]=""; wcores[$w]=""; done
+  for rep in $(seq "$reps"); do
+    for w in $(seq 1 "$cpus"); do
+      out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$w" --callers 4 --rows "$size" --max-batch-rows 256 \
+            --seconds "$seconds" --warmup "$warmup")
+      r=$(echo "$out" | field rows_per_s)
+      [ "$w" = 1 ] && one=$r
+      runs[$w]="${runs[$w]} $r"
+      ups[$w]="${ups[$w]} $(awk -v a="$r" -v b="$one" 'BEGIN { printf "%.2f", a / b }')"
+      cores[$w]="${cores[$w]} $(echo "$out" | field cpu_cores)"
+      wcores[$w]="${wcores[$w]} $(echo "$out" | field worker_cpu_cores)"
+    done
   done
-done
-for w in $(seq 1 "$cpus"); do
-  printf '| %s | %.0f | %.2f | %s | %.2f |\n' "$w" "$(median ${runs[$w]})" "$(median ${ups[$w]})" "${ups[$w]# }" \
-    "$(median ${cores[$w]})"
+  for w in $(seq 1 "$cpus"); do
+    printf '| %s | %s | %.0f | %.2f | %s | %.2f | %.2f |\n' "$size" "$w" "$(median ${runs[$w]})" "$(median ${ups[$w]})" \
+      "${ups[$w]# }" "$(median ${cores[$w]})" "$(median ${wcores[$w]})"
+  done
 done
 # The ceiling this machine allows: the same Model predict loop (no Runtime) in 1 process, then
 # in N processes at once, paired within each rep like the rows above.
