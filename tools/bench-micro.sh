@@ -11,6 +11,7 @@ echo
 echo "| workload | what predict() does | tfjs-run calls/s | Node 18 calls/s | Node 20 calls/s | tfjs-run / Node 18 | tfjs-run / Node 20 |"
 echo "|---|---|---|---|---|---|---|"
 declare -A what=(
+  [empty]="nothing (the cost of a call through each host)"
   [intloop]="100k iterations of integer arithmetic"
   [math]="5000 x Math.exp + Math.max"
   [alloc]="200 x new Float32Array(256)"
@@ -19,7 +20,7 @@ declare -A what=(
   [loop]="20 passes of a[i] = a[i] * 0.5 + i over a Float32Array(4096)"
   [f64loop]="the same over a Float64Array(4096)"
 )
-for name in intloop math alloc fill arrays loop f64loop; do
+for name in empty intloop math alloc fill arrays loop f64loop; do
   sed "s/__KIND__/$name/g" "$root/tools/bench/micro/workload.js.in" > "$work/$name.js"
   ours=(); same=(); theirs=()
   for rep in $(seq "$reps"); do
