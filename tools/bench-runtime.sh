@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the threaded Runtime (issue 3): worker scaling, batching across callers, chunk
 # size, start-up with and without the code cache. Prints markdown tables for docs/benchmarks.md.
-#   tools/bench-runtime.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps; about 7 minutes)
+#   tools/bench-runtime.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps; about 6 minutes)
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 rb="$build/tools/bench/tfjs-run-runtime-bench"
 warmup=3  # s, not measured: each isolate's TurboFan compiles tfjs for ~1 CPU-s after load
