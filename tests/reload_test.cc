@@ -161,6 +161,14 @@ class Load {
     stop_ = true;
     for (auto& t : threads_) if (t.joinable()) t.join();
   }
+  // Stops the load and checks what every reload test asks of it: no request failed, every
+  // answer came whole from the version it names, and no worker went back to an older version.
+  void StopAndExpectEveryAnswerRight() {
+    Stop();
+    EXPECT_EQ(failed(), 0) << last_error();
+    EXPECT_EQ(mixed(), 0);
+    EXPECT_TRUE(VersionsNeverGoBack());
+  }
   int failed() const { return failed_; }
   int mixed() const { return mixed_; }
   int answered() const { return answered_; }
@@ -250,10 +258,7 @@ TEST(ReloadTest, ABrokenPushKeepsTheCurrentVersionAndIsMarkedBad) {
   EXPECT_TRUE(good.ok) << good.error;
   EXPECT_TRUE(AllWorkersOn(*runtime, "7"));
   std::this_thread::sleep_for(50ms);
-  load.Stop();
-  EXPECT_EQ(load.failed(), 0) << load.last_error();
-  EXPECT_EQ(load.mixed(), 0);
-  EXPECT_TRUE(load.VersionsNeverGoBack());
+  load.StopAndExpectEveryAnswerRight();
   EXPECT_GT(load.answered(), 0);
   EXPECT_EQ(runtime->Stats().reloads_failed, 4u);  // the refusal of a bad version is not an attempt
 }
@@ -347,10 +352,7 @@ TEST(ReloadTest, UnderLoadAPublishedVersionReachesEveryWorkerWithoutAFailedReque
   ASSERT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "2"); }, 10s));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - published).count();
   std::this_thread::sleep_for(200ms);
-  load.Stop();
-  EXPECT_EQ(load.failed(), 0) << load.last_error();
-  EXPECT_EQ(load.mixed(), 0);
-  EXPECT_TRUE(load.VersionsNeverGoBack());
+  load.StopAndExpectEveryAnswerRight();
   EXPECT_GT(load.answered(), 100);
   RuntimeStats stats = runtime->Stats();
   EXPECT_EQ(stats.watch.downloads, 1u);
@@ -443,10 +445,7 @@ TEST_P(FaultTest, KeepsServingV1ThenTakesAGoodV3) {
   Publish(dir.path, 3, Versioned(3));
   ASSERT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "3"); }, 15s))
       << fault << ": v3 not taken; last error: " << runtime->Stats().watch.last_error;
-  load.Stop();
-  EXPECT_EQ(load.failed(), 0) << load.last_error();
-  EXPECT_EQ(load.mixed(), 0);
-  EXPECT_TRUE(load.VersionsNeverGoBack());
+  load.StopAndExpectEveryAnswerRight();
   std::lock_guard l(log_mu);
   EXPECT_FALSE(logged.empty());
 }

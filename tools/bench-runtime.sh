@@ -39,12 +39,14 @@ for size in 256 1024; do
 done
 # The ceiling this machine allows: the same Model predict loop (no Runtime) in 1 process, then
 # in N processes at once, paired within each rep like the rows above.
+loop_rate() {  # rows/s of the bare Model predict loop at 256 rows, after the same warm-up
+  "$mb" "$work/wasm.bundle.js" "$work/rows.csv" --batch-sizes 256 --seconds "$seconds" --warmup "$warmup" --loads 1 \
+    | tail -1 | field rows_per_s
+}
 ceil=()
 for rep in $(seq "$reps"); do
-  s=$("$mb" "$work/wasm.bundle.js" "$work/rows.csv" --batch-sizes 256 --seconds "$seconds" --warmup "$warmup" --loads 1 | tail -1 | field rows_per_s)
-  for i in $(seq "$cpus"); do
-    "$mb" "$work/wasm.bundle.js" "$work/rows.csv" --batch-sizes 256 --seconds "$seconds" --warmup "$warmup" --loads 1 | tail -1 | field rows_per_s > "$work/p$i" &
-  done
+  s=$(loop_rate)
+  for i in $(seq "$cpus"); do loop_rate > "$work/p$i" & done
   wait
   t=$(cat "$work"/p* | awk '{ s += $1 } END { print s }')
   ceil+=("$(awk -v a="$t" -v b="$s" 'BEGIN { printf "%.2f", a / b }')")

@@ -42,8 +42,8 @@ echo "| backend | tfjs-run first load ms | tfjs-run median cold load ms (fresh i
 echo "|---|---|---|---|---|"
 for entry in "${loads[@]}"; do
   backend=${entry%% *}; json=${entry#* }
-  first=$(echo "$json" | sed 's/.*"first_load_ms":\([0-9.]*\).*/\1/')
-  median=$(echo "$json" | sed 's/.*"median_load_ms":\([0-9.]*\).*/\1/')
+  first=$(echo "$json" | field first_load_ms)
+  median=$(echo "$json" | field median_load_ms)
   ms18=$("$node18" "$root/tools/node-harness.js" --bundle "$work/$backend.bundle.js" --load-time | field load_ms)
   nodems=$(node "$root/tools/node-harness.js" --bundle "$work/$backend.bundle.js" --load-time | field load_ms)
   printf '| %s | %.0f | %.0f | %.0f | %.0f |\n' "$backend" "$first" "$median" "$ms18" "$nodems"
