@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,34 @@ TEST(ModelTest, InputReachesJsAsAFloat32ArrayCopyThatJsMayKeep) {
   DenseMatrix out2 = model->Predict({second.data(), 1, 3});
   EXPECT_FLOAT_EQ(out2.at(0, 1), 21);  // the kept first input, intact and not the caller's memory
   EXPECT_FLOAT_EQ(out2.at(0, 0), 3);
+}
+
+// Several inputs in one call (how the Runtime batches requests) give, row for row and to the
+// bit, what their rows stacked into one matrix give, for both contracts; a part of another width
+// is refused before any JS runs.
+TEST(ModelTest, PartsPredictLikeTheirRowsStackedInOneMatrix) {
+  const DenseMatrix table = ReadCsvFile(kFixtures + "/wine.csv");
+  const std::vector<float>& data = table.values();
+  const size_t cols = table.cols();
+  ASSERT_GE(table.rows(), 10u);
+  for (const std::string& bundle : {kFixtures + "/wine-layers-cpu.bundle.js", kFixtures + "/legacy.bundle.js"}) {
+    auto model = LoadFixture(bundle);
+    DenseMatrix whole = model->Predict({data.data(), 10, cols});
+    std::vector<DenseMatrixView> parts = {{data.data(), 3, cols}, {data.data() + 3 * cols, 0, cols},
+                                          {data.data() + 3 * cols, 7, cols}};
+    DenseMatrix stacked = model->Predict(parts);
+    ASSERT_EQ(stacked.rows(), 10u) << bundle;
+    ASSERT_EQ(stacked.cols(), whole.cols()) << bundle;
+    EXPECT_EQ(std::memcmp(stacked.data(), whole.data(), whole.size() * sizeof(float)), 0) << bundle;
+  }
+  auto model = LoadFixture(kSource + "/tests/fixtures/probe.js");
+  std::vector<float> three = {1, 2, 3}, four = {1, 2, 3, 4};
+  try {
+    model->Predict(std::vector<DenseMatrixView>{{three.data(), 1, 3}, {four.data(), 1, 4}});
+    FAIL() << "expected a shape error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kShape);
+  }
 }
 
 TEST(ModelTest, WrongColumnCountIsRefusedBeforeAnyJsRuns) {

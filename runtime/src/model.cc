@@ -52,9 +52,9 @@ struct Model::Impl {
   // Waits for `value` if it is a promise; returns its settled value or throws `kind`.
   v8::Local<v8::Value> Settle(JsScope& s, v8::Local<v8::Value> value, ErrorKind kind, const std::string& what,
                               Clock::time_point deadline);
-  DenseMatrix PredictV1(JsScope& s, DenseMatrixView input);
+  DenseMatrix PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
   void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
-  DenseMatrix PredictLegacy(JsScope& s, DenseMatrixView input);
+  DenseMatrix PredictLegacy(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
   DenseMatrix CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows);
 };
 
@@ -270,21 +270,26 @@ DenseMatrix Model::Impl::CopyOutput(JsScope& s, v8::Local<v8::Value> result, siz
                                std::string(result->IsArray() ? "an Array" : s.ToString(result->TypeOf(s.isolate))));
 }
 
-DenseMatrix Model::Impl::PredictV1(JsScope& s, DenseMatrixView input) {
+DenseMatrix Model::Impl::PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows,
+                                   size_t cols) {
   // The input is copied into memory the isolate owns, so JS may keep it (tfjs's cpu backend keeps
   // its input tensor) and nothing in JS can reach the caller's memory after we return.
   // Not zero-copy with a detach: detaching any ArrayBuffer invalidates V8's
   // ArrayBufferDetaching protector for the whole isolate, and from then on every optimised
   // typed-array access carries a detach check: tfjs's cpu kernels ran at ~0.6x (measured,
   // docs/benchmarks.md). A copy of one chunk (256 x cols floats by default) costs well under 1 us.
-  const size_t bytes = input.size() * sizeof(float);
-  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(s.isolate, bytes);
-  if (bytes > 0) std::memcpy(store->Data(), input.data(), bytes);
+  const size_t values = rows * cols;
+  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(s.isolate, values * sizeof(float));
+  float* out = static_cast<float*>(store->Data());
+  for (size_t i = 0; i < count; ++i) {
+    if (parts[i].size() > 0) std::memcpy(out, parts[i].data(), parts[i].size() * sizeof(float));
+    out += parts[i].size();
+  }
   v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(s.isolate, std::move(store));
   v8::Local<v8::Value> argv[] = {
-      v8::Float32Array::New(buffer, 0, input.size()),
-      v8::Number::New(s.isolate, static_cast<double>(input.rows())),
-      v8::Number::New(s.isolate, static_cast<double>(input.cols())),
+      v8::Float32Array::New(buffer, 0, values),
+      v8::Number::New(s.isolate, static_cast<double>(rows)),
+      v8::Number::New(s.isolate, static_cast<double>(cols)),
   };
   v8::TryCatch try_catch(s.isolate);
   v8::Local<v8::Value> result;
@@ -293,20 +298,24 @@ DenseMatrix Model::Impl::PredictV1(JsScope& s, DenseMatrixView input) {
   }
   result = Settle(s, result, ErrorKind::kPredict, "predict() ", Clock::now() + options.load_timeout);
   s.isolate->PerformMicrotaskCheckpoint();
-  return CopyOutput(s, result, input.rows());
+  return CopyOutput(s, result, rows);
 }
 
-DenseMatrix Model::Impl::PredictLegacy(JsScope& s, DenseMatrixView input) {
+DenseMatrix Model::Impl::PredictLegacy(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows,
+                                       size_t cols) {
   // tf.js-on-flink's contract: predict(rows: number[][]) returns [flatArray].
-  v8::Local<v8::Array> rows = v8::Array::New(s.isolate, static_cast<int>(input.rows()));
-  for (size_t r = 0; r < input.rows(); ++r) {
-    v8::Local<v8::Array> row = v8::Array::New(s.isolate, static_cast<int>(input.cols()));
-    for (size_t c = 0; c < input.cols(); ++c) {
-      row->Set(s.context, static_cast<uint32_t>(c), v8::Number::New(s.isolate, input.at(r, c))).Check();
+  v8::Local<v8::Array> list = v8::Array::New(s.isolate, static_cast<int>(rows));
+  uint32_t at = 0;
+  for (size_t i = 0; i < count; ++i) {
+    for (size_t r = 0; r < parts[i].rows(); ++r) {
+      v8::Local<v8::Array> row = v8::Array::New(s.isolate, static_cast<int>(cols));
+      for (size_t c = 0; c < cols; ++c) {
+        row->Set(s.context, static_cast<uint32_t>(c), v8::Number::New(s.isolate, parts[i].at(r, c))).Check();
+      }
+      list->Set(s.context, at++, row).Check();
     }
-    rows->Set(s.context, static_cast<uint32_t>(r), row).Check();
   }
-  v8::Local<v8::Value> argv[] = {rows};
+  v8::Local<v8::Value> argv[] = {list};
   v8::TryCatch try_catch(s.isolate);
   v8::Local<v8::Value> result;
   if (!predict_fn.Get(s.isolate)->Call(s.context, s.context->Global(), 1, argv).ToLocal(&result)) {
@@ -333,17 +342,17 @@ DenseMatrix Model::Impl::PredictLegacy(JsScope& s, DenseMatrixView input) {
   } else {
     Fail(ErrorKind::kOutput, "a tf.js-on-flink predict() must return [flatArray]; element 0 is not an array");
   }
-  if (input.rows() == 0 || values.size() % input.rows() != 0 || values.empty()) {
+  if (rows == 0 || values.size() % rows != 0 || values.empty()) {
     Fail(ErrorKind::kOutput, "predict() returned " + std::to_string(values.size()) + " values, not a multiple of " +
-                                 std::to_string(input.rows()) + " rows");
+                                 std::to_string(rows) + " rows");
   }
-  const int64_t cols = static_cast<int64_t>(values.size() / input.rows());
-  if (info.output_cols < 0) info.output_cols = cols;
-  if (cols != info.output_cols) {
-    Fail(ErrorKind::kOutput, "predict() returned " + std::to_string(cols) + " values per row, earlier calls returned " +
-                                 std::to_string(info.output_cols));
+  const int64_t out_cols = static_cast<int64_t>(values.size() / rows);
+  if (info.output_cols < 0) info.output_cols = out_cols;
+  if (out_cols != info.output_cols) {
+    Fail(ErrorKind::kOutput, "predict() returned " + std::to_string(out_cols) +
+                                 " values per row, earlier calls returned " + std::to_string(info.output_cols));
   }
-  return DenseMatrix(input.rows(), static_cast<size_t>(cols), std::move(values));
+  return DenseMatrix(rows, static_cast<size_t>(out_cols), std::move(values));
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -370,20 +379,34 @@ std::vector<uint8_t> Model::CreateCodeCache() {
   });
 }
 
-DenseMatrix Model::Predict(DenseMatrixView input) {
+DenseMatrix Model::Predict(DenseMatrixView input) { return Predict(&input, 1); }
+
+DenseMatrix Model::Predict(const std::vector<DenseMatrixView>& parts) { return Predict(parts.data(), parts.size()); }
+
+DenseMatrix Model::Predict(const DenseMatrixView* parts, size_t count) {
   const BundleInfo& info = impl_->info;
-  if (info.input_cols >= 0 && static_cast<int64_t>(input.cols()) != info.input_cols) {
-    impl_->Fail(ErrorKind::kShape, "input has " + std::to_string(input.cols()) + " columns; the bundle expects " +
-                                       std::to_string(info.input_cols));
+  size_t rows = 0;
+  const size_t cols = count > 0 ? parts[0].cols() : 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (info.input_cols >= 0 && static_cast<int64_t>(parts[i].cols()) != info.input_cols) {
+      impl_->Fail(ErrorKind::kShape, "input has " + std::to_string(parts[i].cols()) + " columns; the bundle expects " +
+                                         std::to_string(info.input_cols));
+    }
+    if (parts[i].cols() != cols) {
+      impl_->Fail(ErrorKind::kShape, "inputs of one call have " + std::to_string(cols) + " and " +
+                                         std::to_string(parts[i].cols()) + " columns");
+    }
+    if (parts[i].rows() > 0 && parts[i].data() == nullptr) impl_->Fail(ErrorKind::kShape, "input data is null");
+    rows += parts[i].rows();
   }
-  if (info.max_rows >= 0 && static_cast<int64_t>(input.rows()) != info.max_rows) {
-    impl_->Fail(ErrorKind::kShape, "input has " + std::to_string(input.rows()) + " rows; the bundle's inputShape fixes " +
+  if (info.max_rows >= 0 && static_cast<int64_t>(rows) != info.max_rows) {
+    impl_->Fail(ErrorKind::kShape, "input has " + std::to_string(rows) + " rows; the bundle's inputShape fixes " +
                                        std::to_string(info.max_rows));
   }
-  if (input.rows() == 0) return DenseMatrix(0, info.output_cols > 0 ? static_cast<size_t>(info.output_cols) : 0);
-  if (input.data() == nullptr) impl_->Fail(ErrorKind::kShape, "input data is null");
+  if (rows == 0) return DenseMatrix(0, info.output_cols > 0 ? static_cast<size_t>(info.output_cols) : 0);
   return impl_->host.Run([&](JsScope& s) {
-    return info.contract == BundleContract::kV1 ? impl_->PredictV1(s, input) : impl_->PredictLegacy(s, input);
+    return info.contract == BundleContract::kV1 ? impl_->PredictV1(s, parts, count, rows, cols)
+                                                : impl_->PredictLegacy(s, parts, count, rows, cols);
   });
 }
 

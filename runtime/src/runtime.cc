@@ -203,7 +203,7 @@ struct Runtime::Impl {
   Prediction EmptyPrediction() const;
   template <typename T>
   std::future<T> Start(DenseMatrixView input, bool copy, bool block);
-  void RunBatch(Worker& w, std::vector<Task>& batch, std::vector<float>& buffer);
+  void RunBatch(Worker& w, std::vector<Task>& batch, std::vector<DenseMatrixView>& parts);
   // Writes one task's rows into its request. Returns true if that was its last chunk: the
   // caller then updates stats and calls Finish (in that order, so a caller that has its result
   // also sees it counted).
@@ -315,29 +315,19 @@ bool Runtime::Impl::Complete(Task& task, const DenseMatrix* output, size_t outpu
   return true;  // the request is complete: exactly one worker gets here, once
 }
 
-void Runtime::Impl::RunBatch(Worker& w, std::vector<Task>& batch, std::vector<float>& buffer) {
+void Runtime::Impl::RunBatch(Worker& w, std::vector<Task>& batch, std::vector<DenseMatrixView>& parts) {
   Model& model = *w.model;
   size_t rows = 0;
-  for (const Task& t : batch) rows += t.rows;
-  const size_t cols = batch.front().request->input.cols();
-  DenseMatrixView input;
-  if (batch.size() == 1) {
-    input = batch.front().request->input.slice_rows(batch.front().first_row, batch.front().rows);  // no copy
-  } else {
-    buffer.resize(rows * cols);
-    float* out = buffer.data();
-    for (const Task& t : batch) {
-      const size_t n = t.rows * cols;
-      std::memcpy(out, t.request->input.row(t.first_row).data(), n * sizeof(float));
-      out += n;
-    }
-    input = DenseMatrixView(buffer.data(), rows, cols);
+  parts.clear();
+  for (const Task& t : batch) {
+    rows += t.rows;
+    parts.push_back(t.request->input.slice_rows(t.first_row, t.rows));  // Model copies them once, into JS
   }
   const auto start = Clock::now();
   DenseMatrix output;
   std::exception_ptr error;
   try {
-    output = model.Predict(input);
+    output = model.Predict(parts);
   } catch (...) {
     error = std::current_exception();
   }
@@ -355,7 +345,7 @@ void Runtime::Impl::RunBatch(Worker& w, std::vector<Task>& batch, std::vector<fl
     // fail on their own get the error and the others still get their results.
     for (Task& t : batch) {
       std::vector<Task> single{t};
-      RunBatch(w, single, buffer);
+      RunBatch(w, single, parts);
     }
     return;
   }
@@ -544,7 +534,7 @@ void Runtime::Impl::WorkerMain(Worker& w, std::promise<void>& loaded, bool make_
   loaded.set_value();
 
   std::vector<Task> batch;
-  std::vector<float> buffer;
+  std::vector<DenseMatrixView> parts;  // reused by every batch
   const size_t max_rows = std::max<size_t>(1, options.max_batch_rows);
   for (;;) {
     batch.clear();
@@ -584,7 +574,7 @@ void Runtime::Impl::WorkerMain(Worker& w, std::promise<void>& loaded, bool make_
       continue;
     }
     space_cv.notify_all();
-    RunBatch(w, batch, buffer);
+    RunBatch(w, batch, parts);
   }
   w.staged.reset();
   w.model.reset();  // the isolate is disposed on the thread that owns it

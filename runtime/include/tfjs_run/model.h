@@ -81,6 +81,10 @@ class Model {
   // Throws Error(kShape) before any JS runs if the columns do not match the bundle's declared
   // input, Error(kPredict) if JS throws, Error(kOutput) if the result has the wrong length.
   DenseMatrix Predict(DenseMatrixView input);
+  // The same, for the rows of several inputs of one width stacked in order, as one predict call
+  // (how the Runtime batches requests: their rows are copied once, straight into the isolate).
+  // The output has the rows of all parts, in that order.
+  DenseMatrix Predict(const std::vector<DenseMatrixView>& parts);
 
   const BundleInfo& info() const;
 
@@ -95,6 +99,7 @@ class Model {
  private:
   struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
+  DenseMatrix Predict(const DenseMatrixView* parts, size_t count);
   std::unique_ptr<Impl> impl_;
 };
 
