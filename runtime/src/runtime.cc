@@ -203,6 +203,7 @@ struct Runtime::Impl {
   Prediction EmptyPrediction() const;
   template <typename T>
   std::future<T> Start(DenseMatrixView input, bool copy, bool block);
+  void StartWithCallback(DenseMatrixView input, Runtime::Callback done, bool block);
   void RunBatch(Worker& w, std::vector<Task>& batch, std::vector<DenseMatrixView>& parts);
   // Writes one task's rows into its request. Returns true if that was its last chunk: the
   // caller then updates stats and calls Finish (in that order, so a caller that has its result
@@ -497,6 +498,8 @@ std::string Runtime::Impl::Post(Worker& w, Worker::Control control) {
 }
 
 void Runtime::Impl::WorkerMain(Worker& w, std::promise<void>& loaded, bool make_cache) {
+  // Named for thread dumps (a JVM shows attached workers under this name).
+  pthread_setname_np(pthread_self(), ("tfjs-run-w" + std::to_string(w.index)).substr(0, 15).c_str());
   if (w.cpu >= 0) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -780,15 +783,22 @@ std::future<DenseMatrix> Runtime::TrySubmit(DenseMatrixView input) {
   return impl_->Start<DenseMatrix>(input, /*copy=*/true, /*block=*/false);
 }
 
-void Runtime::Submit(DenseMatrixView input, Callback done) {
-  impl_->CheckShape(input);
+void Runtime::Impl::StartWithCallback(DenseMatrixView input, Callback done, bool block) {
+  CheckShape(input);
   if (input.rows() == 0) {
-    done(impl_->EmptyPrediction(), nullptr);
+    done(EmptyPrediction(), nullptr);
     return;
   }
   auto request = NewRequest(input, /*copy=*/true);
   request->done = std::move(done);
-  impl_->Enqueue(std::move(request), /*block=*/true);
+  Enqueue(std::move(request), block);
+}
+
+void Runtime::Submit(DenseMatrixView input, Callback done) {
+  impl_->StartWithCallback(input, std::move(done), /*block=*/true);
+}
+void Runtime::TrySubmit(DenseMatrixView input, Callback done) {
+  impl_->StartWithCallback(input, std::move(done), /*block=*/false);
 }
 
 ReloadResult Runtime::Reload(const BundleSource& source, const std::string& version, const std::vector<float>& sample) {

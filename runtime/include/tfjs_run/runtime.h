@@ -197,6 +197,9 @@ class Runtime {
   void Submit(DenseMatrixView input, Callback done);
   // Like Submit, but throws Error(kOverloaded) instead of blocking when the queue is full.
   std::future<DenseMatrix> TrySubmit(DenseMatrixView input);
+  // The callback form of TrySubmit: throws Error(kOverloaded) (and `done` is never called)
+  // instead of blocking when the queue is full.
+  void TrySubmit(DenseMatrixView input, Callback done);
   // Predict / Submit that also tell which bundle version computed the result.
   Prediction PredictVersioned(DenseMatrixView input);
   std::future<Prediction> SubmitVersioned(DenseMatrixView input);

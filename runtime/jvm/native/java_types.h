@@ -1,0 +1,40 @@
+// The Java classes the bridge creates and calls (package io.tfjsrun), looked up once per class
+// loader in JNI_OnLoad, and the conversions between them and the C++ API's types.
+#pragma once
+
+#include <jni.h>
+
+#include <exception>
+#include <string>
+
+#include "tfjs_run/runtime.h"
+
+namespace tfjs_run::jni {
+
+// Looks up every class and member the bridge uses. False (with a Java exception pending) if one
+// is missing: the jar and the native library do not match.
+bool InitJavaTypes(JNIEnv* env);
+void ReleaseJavaTypes(JNIEnv* env);
+
+// Throws the C++ exception `error` into Java as an io.tfjsrun.TfjsException (kind, message, JS
+// stack, bundle name and version), or an IllegalStateException for anything not a
+// tfjs_run::Error.
+void ThrowJava(JNIEnv* env, std::exception_ptr error);
+// The same exception as an object, for failing a future on a worker thread.
+jthrowable NewJavaException(JNIEnv* env, std::exception_ptr error);
+
+jstring NewString(JNIEnv* env, const std::string& s);
+std::string ToString(JNIEnv* env, jstring s);
+jfloatArray NewFloatArray(JNIEnv* env, const float* data, size_t n);
+
+jobject NewPrediction(JNIEnv* env, const Prediction& p, jstring version);
+jobject NewBundleInfo(JNIEnv* env, const BundleInfo& info);
+jobject NewReloadResult(JNIEnv* env, const ReloadResult& r);
+// Stats as arrays that io.tfjsrun.RuntimeStats reads (the layout is documented there).
+jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& stats);
+
+// io.tfjsrun.ResultSink.ok(float[], int, int, String, int) and fail(Throwable).
+void CallSinkOk(JNIEnv* env, jobject sink, const Prediction& p, jstring version);
+void CallSinkFail(JNIEnv* env, jobject sink, jthrowable error);
+
+}  // namespace tfjs_run::jni

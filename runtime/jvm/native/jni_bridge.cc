@@ -1,0 +1,283 @@
+// The native methods of io.tfjsrun.NativeRuntime: a thin layer over tfjs_run::Runtime.
+//
+// Rules this file keeps (see runtime/jvm/README.md):
+//  - No critical array and no worker-thread local reference is held while JS runs. Input rows
+//    are copied out of the Java array (GetFloatArrayRegion) before the call; results are copied
+//    into a new Java array after it.
+//  - Every callback on a worker thread runs inside a LocalFrame, so a worker completing millions
+//    of futures keeps a constant local reference table.
+//  - Every C++ exception becomes a Java exception before returning to Java; nothing unwinds
+//    through a JNI frame.
+#include <jni.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "java_types.h"
+#include "jvm_thread.h"
+#include "tfjs_run/runtime.h"
+
+namespace tfjs_run::jni {
+namespace {
+
+Runtime* AsRuntime(jlong handle) { return reinterpret_cast<Runtime*>(handle); }
+
+// Runs `body`, turning any C++ exception into a pending Java exception (and `fallback`).
+template <typename T, typename Body>
+T Guarded(JNIEnv* env, T fallback, Body&& body) {
+  try {
+    return body();
+  } catch (...) {
+    ThrowJava(env, std::current_exception());
+    return fallback;
+  }
+}
+
+// The caller's rows, copied out of the Java array into this thread's buffer.
+DenseMatrixView CopyRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
+  thread_local std::vector<float> buffer;
+  const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+  if (buffer.capacity() > (16u << 20) && n < buffer.capacity() / 4) std::vector<float>().swap(buffer);
+  buffer.resize(n);
+  if (n > 0) env->GetFloatArrayRegion(data, 0, static_cast<jsize>(n), buffer.data());
+  return {buffer.data(), static_cast<size_t>(rows), static_cast<size_t>(cols)};
+}
+
+RuntimeOptions ToRuntimeOptions(JNIEnv* env, jlongArray options, jstring code_cache_dir) {
+  // Layout: see io.tfjsrun.RuntimeOptions#toNative.
+  jlong v[10] = {};
+  env->GetLongArrayRegion(options, 0, 10, v);
+  RuntimeOptions o;
+  o.workers = static_cast<size_t>(v[0]);
+  o.pinning = v[1] == 1 ? RuntimeOptions::Pinning::kAlways
+            : v[1] == 2 ? RuntimeOptions::Pinning::kNever
+                        : RuntimeOptions::Pinning::kAuto;
+  o.max_batch_rows = static_cast<size_t>(v[2]);
+  o.max_batch_delay = std::chrono::microseconds(v[3]);
+  o.chunk_rows = static_cast<size_t>(v[4]);
+  o.max_queue_rows = static_cast<size_t>(v[5]);
+  o.model.load_timeout = std::chrono::milliseconds(v[6]);
+  o.model.max_heap_mb = static_cast<size_t>(v[7]);
+  o.use_code_cache = v[8] != 0;
+  o.reload_nice = static_cast<int>(v[9]);
+  o.code_cache_dir = ToString(env, code_cache_dir);
+  return o;
+}
+
+WatchOptions ToWatchOptions(JNIEnv* env, jobjectArray strings, jlongArray nums) {
+  // Layout: see io.tfjsrun.WatchOptions#toNativeStrings / #toNativeNumbers.
+  WatchOptions w;
+  auto str = [&](jsize i) {
+    auto s = static_cast<jstring>(env->GetObjectArrayElement(strings, i));
+    std::string out = ToString(env, s);
+    env->DeleteLocalRef(s);
+    return out;
+  };
+  w.source = str(0);
+  w.ca_file = str(1);
+  jlong v[7] = {};
+  env->GetLongArrayRegion(nums, 0, 7, v);
+  w.poll_interval = std::chrono::milliseconds(v[0]);
+  w.connect_timeout = std::chrono::milliseconds(v[1]);
+  w.total_timeout = std::chrono::milliseconds(v[2]);
+  w.max_bundle_bytes = static_cast<size_t>(v[3]);
+  w.max_manifest_bytes = static_cast<size_t>(v[4]);
+  w.verify_tls = v[5] != 0;
+  w.max_backoff = std::chrono::milliseconds(v[6]);
+  return w;
+}
+
+BundleSource ToBundleSource(JNIEnv* env, jbyteArray code, jstring origin) {
+  BundleSource source;
+  const jsize n = env->GetArrayLength(code);
+  source.code.resize(static_cast<size_t>(n));
+  env->GetByteArrayRegion(code, 0, n, reinterpret_cast<jbyte*>(source.code.data()));
+  source.origin = ToString(env, origin);
+  return source;
+}
+
+// A global reference, deleted on whichever thread drops the last copy.
+class GlobalRef {
+ public:
+  GlobalRef(JNIEnv* env, jobject local) : ref_(env->NewGlobalRef(local)) {}
+  ~GlobalRef() {
+    if (JNIEnv* env = AttachedEnv(); env != nullptr && ref_ != nullptr) env->DeleteGlobalRef(ref_);
+  }
+  GlobalRef(const GlobalRef&) = delete;
+  GlobalRef& operator=(const GlobalRef&) = delete;
+  jobject get() const { return ref_; }
+
+ private:
+  jobject ref_;
+};
+
+// The version string as a Java string, made once per version per worker thread (a worker
+// completes every request with the same few versions).
+jstring VersionString(JNIEnv* env, const std::string& version) {
+  struct Cache {
+    std::string version;
+    jstring string = nullptr;  // a global reference
+  };
+  thread_local Cache cache;
+  if (cache.string == nullptr || cache.version != version) {
+    if (cache.string != nullptr) env->DeleteGlobalRef(cache.string);
+    jstring local = NewString(env, version);
+    cache.string = static_cast<jstring>(env->NewGlobalRef(local));
+    env->DeleteLocalRef(local);
+    cache.version = version;
+  }
+  return cache.string;
+}
+
+// Completes a Java ResultSink from a worker thread.
+void Complete(const std::shared_ptr<GlobalRef>& sink, Prediction result, std::exception_ptr error) {
+  JNIEnv* env = AttachedEnv();
+  if (env == nullptr) return;  // the JVM is going away: nobody is waiting any more
+  LocalFrame frame(env, 16);
+  if (!frame.ok()) {
+    env->ExceptionClear();
+    return;
+  }
+  if (error) {
+    jthrowable ex = NewJavaException(env, error);
+    if (ex != nullptr) CallSinkFail(env, sink->get(), ex);
+  } else {
+    CallSinkOk(env, sink->get(), result, VersionString(env, result.bundle_version));
+  }
+  // The sink is the bridge's own class and does not throw; anything pending (e.g. an
+  // OutOfMemoryError while making the array) must not leak into the next callback.
+  if (env->ExceptionCheck()) {
+    env->ExceptionDescribe();
+    env->ExceptionClear();
+  }
+}
+
+// --- native methods ---------------------------------------------------------------------------
+
+jlong Start(JNIEnv* env, jclass, jbyteArray code, jstring origin, jlongArray options, jstring code_cache_dir) {
+  return Guarded<jlong>(env, 0, [&] {
+    BundleSource source = ToBundleSource(env, code, origin);
+    return reinterpret_cast<jlong>(Runtime::Start(source, ToRuntimeOptions(env, options, code_cache_dir)).release());
+  });
+}
+
+jlong StartWatching(JNIEnv* env, jclass, jobjectArray watch_strings, jlongArray watch_nums, jlongArray options,
+                    jstring code_cache_dir) {
+  return Guarded<jlong>(env, 0, [&] {
+    WatchOptions watch = ToWatchOptions(env, watch_strings, watch_nums);
+    PublishedBundle published = FetchPublishedBundle(watch);
+    std::unique_ptr<Runtime> runtime = Runtime::Start(published.source, ToRuntimeOptions(env, options, code_cache_dir));
+    runtime->Watch(watch);
+    return reinterpret_cast<jlong>(runtime.release());
+  });
+}
+
+void Shutdown(JNIEnv* env, jclass, jlong handle) {
+  Guarded<int>(env, 0, [&] {
+    std::unique_ptr<Runtime> runtime(AsRuntime(handle));
+    runtime->Shutdown();  // drains: every accepted request completes (its callback runs) first
+    return 0;
+  });
+}
+
+jfloatArray Predict(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint cols) {
+  return Guarded<jfloatArray>(env, nullptr, [&] {
+    DenseMatrix out = AsRuntime(handle)->Predict(CopyRows(env, data, rows, cols));
+    return NewFloatArray(env, out.data(), out.size());
+  });
+}
+
+jobject PredictVersioned(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint cols) {
+  return Guarded<jobject>(env, nullptr, [&] {
+    Prediction p = AsRuntime(handle)->PredictVersioned(CopyRows(env, data, rows, cols));
+    jstring version = NewString(env, p.bundle_version);
+    jobject out = NewPrediction(env, p, version);
+    env->DeleteLocalRef(version);
+    return out;
+  });
+}
+
+void Submit(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint cols, jobject sink_object,
+            jboolean try_only) {
+  Guarded<int>(env, 0, [&] {
+    auto sink = std::make_shared<GlobalRef>(env, sink_object);
+    auto done = [sink](Prediction result, std::exception_ptr error) { Complete(sink, std::move(result), error); };
+    // Submit copies the rows into the request, so the thread buffer is free again on return.
+    if (try_only) {
+      AsRuntime(handle)->TrySubmit(CopyRows(env, data, rows, cols), std::move(done));
+    } else {
+      AsRuntime(handle)->Submit(CopyRows(env, data, rows, cols), std::move(done));
+    }
+    return 0;
+  });
+}
+
+jobject Reload(JNIEnv* env, jclass, jlong handle, jbyteArray code, jstring origin, jstring version, jfloatArray sample) {
+  return Guarded<jobject>(env, nullptr, [&] {
+    std::vector<float> rows;
+    if (sample != nullptr) {
+      rows.resize(static_cast<size_t>(env->GetArrayLength(sample)));
+      env->GetFloatArrayRegion(sample, 0, static_cast<jsize>(rows.size()), rows.data());
+    }
+    ReloadResult r = AsRuntime(handle)->Reload(ToBundleSource(env, code, origin), ToString(env, version), rows);
+    return NewReloadResult(env, r);
+  });
+}
+
+void Watch(JNIEnv* env, jclass, jlong handle, jobjectArray watch_strings, jlongArray watch_nums) {
+  Guarded<int>(env, 0, [&] {
+    AsRuntime(handle)->Watch(ToWatchOptions(env, watch_strings, watch_nums));
+    return 0;
+  });
+}
+
+jobject Info(JNIEnv* env, jclass, jlong handle) {
+  return Guarded<jobject>(env, nullptr, [&] { return NewBundleInfo(env, AsRuntime(handle)->info()); });
+}
+
+jobjectArray Stats(JNIEnv* env, jclass, jlong handle) {
+  return Guarded<jobjectArray>(env, nullptr, [&] { return NewStatsArrays(env, AsRuntime(handle)->Stats()); });
+}
+
+jint Workers(JNIEnv* env, jclass, jlong handle) {
+  return Guarded<jint>(env, 0, [&] { return static_cast<jint>(AsRuntime(handle)->workers()); });
+}
+
+#define TFJS_NATIVE(name, signature, fn) \
+  JNINativeMethod { const_cast<char*>(name), const_cast<char*>(signature), reinterpret_cast<void*>(fn) }
+
+const JNINativeMethod kMethods[] = {
+    TFJS_NATIVE("start", "([BLjava/lang/String;[JLjava/lang/String;)J", Start),
+    TFJS_NATIVE("startWatching", "([Ljava/lang/String;[J[JLjava/lang/String;)J", StartWatching),
+    TFJS_NATIVE("shutdown", "(J)V", Shutdown),
+    TFJS_NATIVE("predict", "(J[FII)[F", Predict),
+    TFJS_NATIVE("predictVersioned", "(J[FII)Lio/tfjsrun/Prediction;", PredictVersioned),
+    TFJS_NATIVE("submit", "(J[FIILio/tfjsrun/ResultSink;Z)V", Submit),
+    TFJS_NATIVE("reload", "(J[BLjava/lang/String;Ljava/lang/String;[F)Lio/tfjsrun/ReloadResult;", Reload),
+    TFJS_NATIVE("watch", "(J[Ljava/lang/String;[J)V", Watch),
+    TFJS_NATIVE("info", "(J)Lio/tfjsrun/BundleInfo;", Info),
+    TFJS_NATIVE("stats", "(J)[Ljava/lang/Object;", Stats),
+    TFJS_NATIVE("workers", "(J)I", Workers),
+};
+
+}  // namespace
+}  // namespace tfjs_run::jni
+
+extern "C" JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
+  using namespace tfjs_run::jni;
+  JNIEnv* env = nullptr;
+  if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
+  SetJavaVm(vm);
+  if (!InitJavaTypes(env)) return JNI_ERR;
+  jclass native = env->FindClass("io/tfjsrun/NativeRuntime");
+  if (native == nullptr) return JNI_ERR;
+  const jint rc = env->RegisterNatives(native, kMethods, sizeof(kMethods) / sizeof(kMethods[0]));
+  env->DeleteLocalRef(native);
+  return rc == 0 ? JNI_VERSION_1_8 : JNI_ERR;
+}
+
+extern "C" JNIEXPORT void JNI_OnUnload(JavaVM* vm, void*) {
+  JNIEnv* env = nullptr;
+  if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) == JNI_OK) tfjs_run::jni::ReleaseJavaTypes(env);
+}

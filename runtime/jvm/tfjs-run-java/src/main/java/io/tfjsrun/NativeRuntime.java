@@ -1,0 +1,33 @@
+package io.tfjsrun;
+
+/**
+ * The native methods of the JNI bridge (runtime/jvm/native/jni_bridge.cc, registered in its
+ * JNI_OnLoad). A handle is a tfjs_run::Runtime*; callers guarantee it is live (SharedRuntime).
+ */
+final class NativeRuntime {
+  private NativeRuntime() {}
+
+  static native long start(byte[] code, String origin, long[] options, String codeCacheDir);
+
+  static native long startWatching(String[] watch, long[] watchNumbers, long[] options, String codeCacheDir);
+
+  /** Stops intake, finishes every accepted request (their sinks are called), frees the runtime. */
+  static native void shutdown(long handle);
+
+  static native float[] predict(long handle, float[] data, int rows, int cols);
+
+  static native Prediction predictVersioned(long handle, float[] data, int rows, int cols);
+
+  /** Queues a copy of the rows; {@code sink} is called once, on a worker thread. */
+  static native void submit(long handle, float[] data, int rows, int cols, ResultSink sink, boolean tryOnly);
+
+  static native ReloadResult reload(long handle, byte[] code, String origin, String version, float[] sample);
+
+  static native void watch(long handle, String[] watch, long[] watchNumbers);
+
+  static native BundleInfo info(long handle);
+
+  static native Object[] stats(long handle);
+
+  static native int workers(long handle);
+}

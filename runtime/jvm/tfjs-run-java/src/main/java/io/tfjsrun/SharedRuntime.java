@@ -1,0 +1,90 @@
+package io.tfjsrun;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
+
+/**
+ * One native runtime (one isolate per core) shared by every {@link TfjsRuntime} that opened the
+ * same bundle with the same options in this class loader, reference-counted. The last release
+ * shuts it down after draining its accepted requests.
+ *
+ * <p>Calls into the native runtime hold the read side of a lock; the final shutdown takes the
+ * write side, so no call can reach a freed runtime.
+ */
+final class SharedRuntime {
+  private static final Map<String, SharedRuntime> REGISTRY = new HashMap<>();
+
+  private final String key;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private long handle;      // guarded by lock; 0 once shut down
+  private int references;   // guarded by REGISTRY
+  final long inputCols;
+  final String name;
+
+  private SharedRuntime(String key, long handle) {
+    this.key = key;
+    this.handle = handle;
+    BundleInfo info = NativeRuntime.info(handle);
+    this.inputCols = info.inputCols();
+    this.name = info.name();
+  }
+
+  /** The runtime registered under {@code key}, or a new one from {@code start}; one more reference. */
+  static SharedRuntime acquire(String key, LongSupplier start) {
+    NativeLibraryLoader.ensureLoaded();
+    synchronized (REGISTRY) {
+      SharedRuntime shared = REGISTRY.get(key);
+      if (shared == null) {
+        // Loading happens under the registry lock: a second subtask opening the same bundle
+        // waits for this load rather than starting a second runtime.
+        shared = new SharedRuntime(key, start.getAsLong());
+        REGISTRY.put(key, shared);
+      }
+      shared.references++;
+      return shared;
+    }
+  }
+
+  /** Drops one reference; the last one shuts the runtime down (draining) and frees it. */
+  void release() {
+    synchronized (REGISTRY) {
+      if (--references > 0) return;
+      REGISTRY.remove(key);
+    }
+    lock.writeLock().lock();
+    try {
+      long h = handle;
+      handle = 0;
+      if (h != 0) NativeRuntime.shutdown(h);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Runs {@code call} with the live native handle, or throws SHUTDOWN. */
+  <T> T call(LongFunction<T> call) {
+    lock.readLock().lock();
+    try {
+      if (handle == 0) throw new TfjsException(TfjsException.Kind.SHUTDOWN, "the runtime is shut down", "", name, "");
+      return call.apply(handle);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  int references() {
+    synchronized (REGISTRY) {
+      return references;
+    }
+  }
+
+  /** How many distinct native runtimes this class loader holds (for tests and diagnostics). */
+  static int liveRuntimes() {
+    synchronized (REGISTRY) {
+      return REGISTRY.size();
+    }
+  }
+}

@@ -1,0 +1,275 @@
+package io.tfjsrun;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A tfjs bundle served by tfjs-run's native runtime: worker threads pinned one per core, each
+ * owning a V8 isolate, with batching across concurrent calls, a bounded queue, hot reload and
+ * stats. Safe to call from any number of threads.
+ *
+ * <pre>{@code
+ * try (TfjsRuntime runtime = TfjsRuntime.open(Path.of("ml.bundle.js"))) {
+ *   float[] out = runtime.predict(rowsRowMajor, nRows);            // blocking
+ *   CompletableFuture<Prediction> f = runtime.submitVersioned(row, 1); // many in flight
+ * }
+ * }</pre>
+ *
+ * <p><b>Shared per JVM.</b> Every open of the same bundle (by content) with equal options, in one
+ * class loader, returns a handle to one native runtime, so the subtasks of a Flink job in one
+ * TaskManager share its isolates and their calls batch together. Each handle must be closed; the
+ * last close shuts the runtime down after finishing every request it accepted. A closed handle
+ * throws {@link TfjsException.Kind#SHUTDOWN}.
+ *
+ * <p><b>Futures</b> are completed on the runtime's worker threads: a dependent stage attached
+ * with {@code thenApply} (not {@code thenApplyAsync}) runs there and delays that worker's next
+ * batch. Keep such stages short, and never call a blocking {@code predict} from one.
+ *
+ * <p><b>Errors</b> are {@link TfjsException}s carrying the kind, the JS message and stack, and
+ * the bundle's name and version; a wrong width or a closed runtime is an exception, never a crash.
+ */
+public final class TfjsRuntime implements AutoCloseable {
+  private final SharedRuntime shared;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private TfjsRuntime(SharedRuntime shared) {
+    this.shared = shared;
+  }
+
+  /** Opens (or shares) the bundle at {@code bundle} with default options: a worker per core. */
+  public static TfjsRuntime open(Path bundle) {
+    return open(bundle, RuntimeOptions.defaults());
+  }
+
+  public static TfjsRuntime open(Path bundle, RuntimeOptions options) {
+    byte[] code;
+    try {
+      code = Files.readAllBytes(bundle);
+    } catch (IOException e) {
+      throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "cannot read " + bundle + ": " + e, "", "", "");
+    }
+    return open(code, bundle.toString(), options);
+  }
+
+  /** Opens (or shares) a bundle given as its bytes; {@code origin} names it in errors and JS stacks. */
+  public static TfjsRuntime open(byte[] bundle, String origin, RuntimeOptions options) {
+    String key = "bundle:" + sha256(bundle) + "|" + options;
+    long[] nativeOptions = options.toNative();
+    String cacheDir = options.codeCacheDir();
+    return new TfjsRuntime(SharedRuntime.acquire(key,
+        () -> NativeRuntime.start(bundle, origin == null ? "bundle" : origin, nativeOptions, cacheDir)));
+  }
+
+  /**
+   * Opens (or shares) the version currently published at {@code watch.source()} (a manifest, see
+   * docs/publishing.md) and follows it: new versions are loaded and swapped in on every worker
+   * without failing a request. Throws BUNDLE_READ if the source is down or its manifest is bad.
+   */
+  public static TfjsRuntime openWatching(WatchOptions watch, RuntimeOptions options) {
+    String key = "watch:" + watch + "|" + options;
+    long[] nativeOptions = options.toNative();
+    String cacheDir = options.codeCacheDir();
+    return new TfjsRuntime(SharedRuntime.acquire(key, () -> NativeRuntime.startWatching(watch.toNativeStrings(),
+        watch.toNativeNumbers(), nativeOptions, cacheDir)));
+  }
+
+  // --- blocking calls ---------------------------------------------------------------------------
+
+  /** Predicts {@code rows} rows given row-major (rows x width); returns rows x output width, row-major. */
+  public float[] predict(float[] rowMajor, int rows) {
+    int cols = widthOf(rowMajor, rows);
+    return call(h -> NativeRuntime.predict(h, rowMajor, rows, cols));
+  }
+
+  public DenseMatrix predict(DenseMatrix input) {
+    return predictVersioned(input).output();
+  }
+
+  /** One array per row in, one per row out. */
+  public float[][] predict(float[][] rows) {
+    return predict(DenseMatrix.of(rows)).toArrays();
+  }
+
+  /** Like predict, and says which bundle version computed the rows. */
+  public Prediction predictVersioned(float[] rowMajor, int rows) {
+    int cols = widthOf(rowMajor, rows);
+    return call(h -> NativeRuntime.predictVersioned(h, rowMajor, rows, cols));
+  }
+
+  public Prediction predictVersioned(DenseMatrix input) {
+    checkMatrix(input);
+    return call(h -> NativeRuntime.predictVersioned(h, input.values(), input.rows(), input.cols()));
+  }
+
+  // --- asynchronous calls -----------------------------------------------------------------------
+
+  /**
+   * Queues a copy of the rows and returns at once (blocking only while the queue is full: that is
+   * the backpressure). The future completes on a worker thread with the output, row-major.
+   */
+  public CompletableFuture<float[]> submit(float[] rowMajor, int rows) {
+    return submitVersioned(rowMajor, rows).thenApply(Prediction::values);
+  }
+
+  public CompletableFuture<DenseMatrix> submit(DenseMatrix input) {
+    checkMatrix(input);
+    return enqueue(input.values(), input.rows(), input.cols(), false).thenApply(Prediction::output);
+  }
+
+  /** Like submit, and the result says which bundle version computed it. */
+  public CompletableFuture<Prediction> submitVersioned(float[] rowMajor, int rows) {
+    return enqueue(rowMajor, rows, widthOf(rowMajor, rows), false);
+  }
+
+  /**
+   * Like submitVersioned, but never blocks: when the queue is full it throws
+   * {@link TfjsException.Kind#OVERLOADED} at once (and counts it in stats().rejectedOverloaded).
+   */
+  public CompletableFuture<Prediction> trySubmit(float[] rowMajor, int rows) {
+    return enqueue(rowMajor, rows, widthOf(rowMajor, rows), true);
+  }
+
+  private CompletableFuture<Prediction> enqueue(float[] data, int rows, int cols, boolean tryOnly) {
+    FutureSink sink = new FutureSink();
+    call(h -> {
+      NativeRuntime.submit(h, data, rows, cols, sink, tryOnly);
+      return null;
+    });
+    return sink;
+  }
+
+  /** Completes a CompletableFuture from the native worker that finished the request. */
+  private static final class FutureSink extends CompletableFuture<Prediction> implements ResultSink {
+    @Override
+    public void ok(float[] values, int rows, int cols, String version, int worker) {
+      complete(new Prediction(values, rows, cols, version, worker));
+    }
+
+    @Override
+    public void fail(Throwable error) {
+      completeExceptionally(error);
+    }
+  }
+
+  // --- versions ---------------------------------------------------------------------------------
+
+  /**
+   * Hot reload: loads {@code bundle} on each worker's own thread, one at a time while the others
+   * serve, warms each up, and switches all of them or none. A version that fails is remembered as
+   * bad. No request fails or is lost. {@code version} "" takes the bundle's declared version.
+   * Affects every handle sharing this runtime.
+   */
+  public ReloadResult reload(byte[] bundle, String version) {
+    return reload(bundle, "reload", version, null);
+  }
+
+  /** As {@link #reload(byte[], String)}, warming up on {@code sampleRows} (row-major) if given. */
+  public ReloadResult reload(byte[] bundle, String origin, String version, float[] sampleRows) {
+    return call(h -> NativeRuntime.reload(h, bundle, origin, version == null ? "" : version, sampleRows));
+  }
+
+  public ReloadResult reload(Path bundle, String version) {
+    byte[] code;
+    try {
+      code = Files.readAllBytes(bundle);
+    } catch (IOException e) {
+      return new ReloadResult(false, version, "cannot read " + bundle + ": " + e, 0, new double[0], new double[0],
+          new double[0]);
+    }
+    return reload(code, bundle.toString(), version, null);
+  }
+
+  /**
+   * Follows published versions at {@code options.source()}; failures keep the current version
+   * serving and are counted in stats().watch. One watch per runtime.
+   */
+  public void watch(WatchOptions options) {
+    call(h -> {
+      NativeRuntime.watch(h, options.toNativeStrings(), options.toNativeNumbers());
+      return null;
+    });
+  }
+
+  // --- what it serves ---------------------------------------------------------------------------
+
+  /** What the current version declares, and the backend running it. */
+  public BundleInfo info() {
+    return call(NativeRuntime::info);
+  }
+
+  public RuntimeStats stats() {
+    return new RuntimeStats(call(NativeRuntime::stats));
+  }
+
+  /** Worker threads (isolates) of the shared runtime. */
+  public int workers() {
+    return call(NativeRuntime::workers);
+  }
+
+  /** How many open handles share this native runtime (this one included). */
+  public int sharedBy() {
+    return shared.references();
+  }
+
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  /**
+   * Releases this handle. The last handle of a shared runtime shuts it down: new calls are
+   * refused, every accepted request completes, then the isolates are freed. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) shared.release();
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------
+
+  private <T> T call(java.util.function.LongFunction<T> body) {
+    if (closed.get()) {
+      throw new TfjsException(TfjsException.Kind.SHUTDOWN, "this TfjsRuntime is closed", "", shared.name, "");
+    }
+    return shared.call(body);
+  }
+
+  private int widthOf(float[] rowMajor, int rows) {
+    if (rowMajor == null) throw new TfjsException(TfjsException.Kind.SHAPE, "input is null", "", shared.name, "");
+    if (rows < 0) throw new TfjsException(TfjsException.Kind.SHAPE, "negative row count " + rows, "", shared.name, "");
+    if (rows == 0) {
+      if (rowMajor.length != 0) {
+        throw new TfjsException(TfjsException.Kind.SHAPE, "0 rows but " + rowMajor.length + " values", "", shared.name, "");
+      }
+      return (int) Math.max(0, shared.inputCols);
+    }
+    if (rowMajor.length % rows != 0) {
+      throw new TfjsException(TfjsException.Kind.SHAPE, rowMajor.length + " values are not " + rows + " rows of equal width"
+          + (shared.inputCols > 0 ? " (the bundle expects " + shared.inputCols + " columns)" : ""), "", shared.name, "");
+    }
+    return rowMajor.length / rows;
+  }
+
+  private void checkMatrix(DenseMatrix input) {
+    if (input == null) throw new TfjsException(TfjsException.Kind.SHAPE, "input is null", "", shared.name, "");
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TfjsRuntime[" + shared.name + (closed.get() ? ", closed" : "") + "]";
+  }
+
+}
