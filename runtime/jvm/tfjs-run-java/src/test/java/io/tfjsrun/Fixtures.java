@@ -12,27 +12,27 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The test inputs: tests/build-fixtures.sh's bundles and tfjs-in-Node references, and the CLI. */
-final class Fixtures {
+public final class Fixtures {
   private Fixtures() {}
 
-  static Path dir() {
+  public static Path dir() {
     return Paths.get(System.getProperty("tfjs.fixtures", "../../../build/tests/fixtures"));
   }
 
-  static Path source() {
+  public static Path source() {
     return Paths.get(System.getProperty("tfjs.source.dir", "../../.."));
   }
 
-  static Path bundle(String name) {
+  public static Path bundle(String name) {
     return dir().resolve(name + ".bundle.js");
   }
 
-  static Path sourceFile(String relative) {
+  public static Path sourceFile(String relative) {
     return source().resolve(relative);
   }
 
   /** A CSV file's rows (numbers only, no header). */
-  static float[][] readCsv(Path file) throws IOException {
+  public static float[][] readCsv(Path file) throws IOException {
     List<float[]> rows = new ArrayList<>();
     for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
       if (line.isBlank()) continue;
@@ -44,16 +44,16 @@ final class Fixtures {
     return rows.toArray(new float[0][]);
   }
 
-  static float[][] wineRows() throws IOException {
+  public static float[][] wineRows() throws IOException {
     return readCsv(dir().resolve("wine.csv"));
   }
 
-  static float[] flatten(float[][] rows) {
+  public static float[] flatten(float[][] rows) {
     return DenseMatrix.of(rows).values();
   }
 
   /** What the CLI answers for {@code input} with {@code bundle} (one output row per input row). */
-  static float[][] cliPredict(Path bundle, Path input, String... extra) throws IOException, InterruptedException {
+  public static float[][] cliPredict(Path bundle, Path input, String... extra) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(System.getProperty("tfjs.cli"), bundle.toString(), "--threads", "1"));
     command.addAll(List.of(extra));
     Path out = Files.createTempFile("tfjs-cli", ".csv");
@@ -72,14 +72,14 @@ final class Fixtures {
   }
 
   /** tests/fixtures/versioned.js.in with its placeholders filled: answers [sum*1000 + number, number]. */
-  static byte[] versionedBundle(int number, String mode) throws IOException {
+  public static byte[] versionedBundle(int number, String mode) throws IOException {
     String text = Files.readString(sourceFile("tests/fixtures/versioned.js.in"));
     text = text.replace("__VERSION__", "v" + number).replace("__NUMBER__", String.valueOf(number))
         .replace("__MODE__", mode).replace("__BALLAST__", "1024");
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
-  static Path writeTemp(Path dir, String name, byte[] content) throws IOException {
+  public static Path writeTemp(Path dir, String name, byte[] content) throws IOException {
     Path p = dir.resolve(name);
     Files.write(p, content);
     return p;

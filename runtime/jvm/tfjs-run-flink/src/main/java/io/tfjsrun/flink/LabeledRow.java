@@ -1,0 +1,40 @@
+package io.tfjsrun.flink;
+
+import java.io.Serializable;
+import java.util.Arrays;
+
+/**
+ * tf.js-on-flink's record shape: a label and the feature row (for the wine example, the cultivar
+ * and the 13 measurements of one line of wine.data).
+ */
+public final class LabeledRow implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public final String label;
+  public final float[] features;
+
+  public LabeledRow(String label, float[] features) {
+    this.label = label;
+    this.features = features;
+  }
+
+  /** One CSV line: the label in column {@code labelColumn}, every other column a feature. */
+  public static LabeledRow parseCsv(String line, int labelColumn) {
+    String[] fields = line.split(",");
+    float[] features = new float[fields.length - 1];
+    String label = null;
+    for (int i = 0, f = 0; i < fields.length; i++) {
+      if (i == labelColumn) {
+        label = fields[i].trim();
+      } else {
+        features[f++] = Float.parseFloat(fields[i].trim());
+      }
+    }
+    return new LabeledRow(label, features);
+  }
+
+  @Override
+  public String toString() {
+    return "LabeledRow[" + label + ", " + Arrays.toString(features) + "]";
+  }
+}

@@ -1,0 +1,76 @@
+package io.tfjsrun.flink;
+
+import io.tfjsrun.Prediction;
+import io.tfjsrun.TfjsRuntime;
+import java.util.Objects;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+
+/**
+ * A drop-in {@code RichMapFunction}: one record in, its prediction out, through tfjs-run.
+ *
+ * <pre>{@code
+ * stream.map(TfjsMapFunction.rows(TfjsModel.bundle("/models/wine.bundle.js")));          // float[] -> float[]
+ * stream.map(TfjsMapFunction.labeled(TfjsModel.bundle("/models/wine.bundle.js")));       // tf.js-on-flink's shape
+ * stream.map(new TfjsMapFunction<>(model, r -> r.features(), (r, out, version) -> ...));  // your records
+ * }</pre>
+ *
+ * <p>{@code open()} acquires the TaskManager's shared runtime (a worker per core; the first
+ * subtask loads it, the others share it), {@code map()} predicts one record, {@code close()}
+ * releases it. Records of all subtasks batch together in the shared runtime. A blocking map
+ * keeps at most one record in flight per subtask; for more throughput use
+ * {@link TfjsAsyncFunction}. Only the {@link TfjsModel} and the two mapping functions are
+ * serialized. Works with Flink 1.19 and 2.x (it overrides only {@code open(OpenContext)}).
+ */
+public class TfjsMapFunction<IN, OUT> extends RichMapFunction<IN, OUT> {
+  private static final long serialVersionUID = 1L;
+
+  private final TfjsModel model;
+  private final FeatureExtractor<IN> features;
+  private final ResultBuilder<IN, OUT> results;
+  private transient TfjsRuntime runtime;
+  private transient TfjsMetrics metrics;
+
+  public TfjsMapFunction(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results) {
+    this.model = Objects.requireNonNull(model);
+    this.features = Objects.requireNonNull(features);
+    this.results = Objects.requireNonNull(results);
+  }
+
+  /** Feature rows in, output rows out. */
+  public static TfjsMapFunction<float[], float[]> rows(TfjsModel model) {
+    return new TfjsMapFunction<>(model, row -> row, (row, output, version) -> output);
+  }
+
+  /** tf.js-on-flink's shape: a label and features in; the label, output, predicted class and version out. */
+  public static TfjsMapFunction<LabeledRow, LabeledPrediction> labeled(TfjsModel model) {
+    return new TfjsMapFunction<>(model, row -> row.features,
+        (row, output, version) -> new LabeledPrediction(row.label, output, version));
+  }
+
+  @Override
+  public void open(OpenContext openContext) throws Exception {
+    super.open(openContext);
+    runtime = model.open();
+    metrics = TfjsMetrics.register(getRuntimeContext(), runtime);
+  }
+
+  @Override
+  public OUT map(IN record) throws Exception {
+    Prediction p = runtime.predictVersioned(features.features(record), 1);
+    metrics.predicted();
+    return results.result(record, p.values(), p.version());
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (runtime != null) runtime.close();
+    runtime = null;
+    super.close();
+  }
+
+  /** The runtime this subtask holds (for stats), or null outside open..close. */
+  public TfjsRuntime runtime() {
+    return runtime;
+  }
+}
