@@ -10,6 +10,8 @@
 //    through a JNI frame.
 #include <jni.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,12 +99,17 @@ BundleSource ToBundleSource(JNIEnv* env, jbyteArray code, jstring origin) {
   return source;
 }
 
-// A global reference, deleted on whichever thread drops the last copy.
+// Callbacks (their sinks' global references) not yet released: 0 when nothing is in flight, or
+// a reference leaks. Read by the tests through NativeRuntime.liveCallbacks().
+std::atomic<int64_t> g_live_callbacks{0};
+
+// A sink's global reference, deleted on whichever thread drops the last copy.
 class GlobalRef {
  public:
-  GlobalRef(JNIEnv* env, jobject local) : ref_(env->NewGlobalRef(local)) {}
+  GlobalRef(JNIEnv* env, jobject local) : ref_(env->NewGlobalRef(local)) { g_live_callbacks.fetch_add(1); }
   ~GlobalRef() {
     if (JNIEnv* env = AttachedEnv(); env != nullptr && ref_ != nullptr) env->DeleteGlobalRef(ref_);
+    g_live_callbacks.fetch_sub(1);
   }
   GlobalRef(const GlobalRef&) = delete;
   GlobalRef& operator=(const GlobalRef&) = delete;
@@ -240,6 +247,22 @@ jobjectArray Stats(JNIEnv* env, jclass, jlong handle) {
   return Guarded<jobjectArray>(env, nullptr, [&] { return NewStatsArrays(env, AsRuntime(handle)->Stats()); });
 }
 
+jlong LiveCallbacks(JNIEnv*, jclass) { return g_live_callbacks.load(); }
+
+// For the JNI-cost benchmark (tools/bench-jvm.sh): `calls` blocking predicts of the same rows made
+// from C++ on this thread, as a C++ embedder makes them, on the same runtime. Returns nanoseconds.
+jlong BenchPredict(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint cols, jlong calls) {
+  return Guarded<jlong>(env, 0, [&] {
+    std::vector<float> input(static_cast<size_t>(rows) * static_cast<size_t>(cols));
+    env->GetFloatArrayRegion(data, 0, static_cast<jsize>(input.size()), input.data());
+    const DenseMatrixView view(input.data(), static_cast<size_t>(rows), static_cast<size_t>(cols));
+    const auto start = std::chrono::steady_clock::now();
+    for (jlong i = 0; i < calls; ++i) AsRuntime(handle)->Predict(view);
+    return static_cast<jlong>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+  });
+}
+
 jint Workers(JNIEnv* env, jclass, jlong handle) {
   return Guarded<jint>(env, 0, [&] { return static_cast<jint>(AsRuntime(handle)->workers()); });
 }
@@ -259,6 +282,8 @@ const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("info", "(J)Lio/tfjsrun/BundleInfo;", Info),
     TFJS_NATIVE("stats", "(J)[Ljava/lang/Object;", Stats),
     TFJS_NATIVE("workers", "(J)I", Workers),
+    TFJS_NATIVE("liveCallbacks", "()J", LiveCallbacks),
+    TFJS_NATIVE("benchPredict", "(J[FIIJ)J", BenchPredict),
 };
 
 }  // namespace

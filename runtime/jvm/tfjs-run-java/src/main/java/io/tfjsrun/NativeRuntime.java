@@ -30,4 +30,10 @@ final class NativeRuntime {
   static native Object[] stats(long handle);
 
   static native int workers(long handle);
+
+  /** Async callbacks whose Java sink is still referenced (in flight, or leaked). */
+  static native long liveCallbacks();
+
+  /** Benchmark only: {@code calls} blocking predicts made from C++ on this thread; nanoseconds. */
+  static native long benchPredict(long handle, float[] data, int rows, int cols, long calls);
 }

@@ -217,6 +217,12 @@ public final class TfjsRuntime implements AutoCloseable {
     return shared.references();
   }
 
+  /** Benchmark only (tools/bench-jvm.sh): {@code calls} predicts made from C++ on this runtime; nanoseconds. */
+  long benchNativePredict(float[] rowMajor, int rows, long calls) {
+    int cols = widthOf(rowMajor, rows);
+    return call(h -> NativeRuntime.benchPredict(h, rowMajor, rows, cols, calls));
+  }
+
   public boolean isClosed() {
     return closed.get();
   }
