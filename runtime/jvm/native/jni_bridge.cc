@@ -249,6 +249,17 @@ jobjectArray Stats(JNIEnv* env, jclass, jlong handle) {
 
 jlong LiveCallbacks(JNIEnv*, jclass) { return g_live_callbacks.load(); }
 
+// For the JNI-cost benchmark: what Predict does on the Java side of the runtime call, without
+// the call: copy the rows out of the Java array, return a new array of rows x out_cols.
+jfloatArray BenchRoundTrip(JNIEnv* env, jclass, jfloatArray data, jint rows, jint cols, jint out_cols) {
+  return Guarded<jfloatArray>(env, nullptr, [&] {
+    DenseMatrixView in = CopyRows(env, data, rows, cols);
+    DenseMatrix out(in.rows(), static_cast<size_t>(out_cols));
+    out.data()[0] = in.data()[0];
+    return NewFloatArray(env, out.data(), out.size());
+  });
+}
+
 // For the JNI-cost benchmark (tools/bench-jvm.sh): `calls` blocking predicts of the same rows made
 // from C++ on this thread, as a C++ embedder makes them, on the same runtime. Returns nanoseconds.
 jlong BenchPredict(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint cols, jlong calls) {
@@ -284,6 +295,7 @@ const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("workers", "(J)I", Workers),
     TFJS_NATIVE("liveCallbacks", "()J", LiveCallbacks),
     TFJS_NATIVE("benchPredict", "(J[FIIJ)J", BenchPredict),
+    TFJS_NATIVE("benchRoundTrip", "([FIII)[F", BenchRoundTrip),
 };
 
 }  // namespace

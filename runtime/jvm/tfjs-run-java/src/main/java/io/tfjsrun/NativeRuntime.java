@@ -36,4 +36,7 @@ final class NativeRuntime {
 
   /** Benchmark only: {@code calls} blocking predicts made from C++ on this thread; nanoseconds. */
   static native long benchPredict(long handle, float[] data, int rows, int cols, long calls);
+
+  /** Benchmark only: Predict's JNI work (copy in, new result array) without the runtime call. */
+  static native float[] benchRoundTrip(float[] data, int rows, int cols, int outCols);
 }

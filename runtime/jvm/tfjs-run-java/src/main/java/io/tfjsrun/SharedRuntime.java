@@ -16,6 +16,10 @@ import java.util.function.LongSupplier;
  */
 final class SharedRuntime {
   private static final Map<String, SharedRuntime> REGISTRY = new HashMap<>();
+  // Drains the runtimes still open when the JVM exits (so no worker runs JS while the process
+  // tears down). Registered only while a runtime is open: a hook pins its class loader, and
+  // Flink unloads a job's class loader when the job ends.
+  private static Thread exitHook;  // guarded by REGISTRY
 
   private final String key;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -42,6 +46,10 @@ final class SharedRuntime {
         // waits for this load rather than starting a second runtime.
         shared = new SharedRuntime(key, start.getAsLong());
         REGISTRY.put(key, shared);
+        if (exitHook == null) {
+          exitHook = new Thread(SharedRuntime::shutdownAllAtExit, "tfjs-run-exit");
+          Runtime.getRuntime().addShutdownHook(exitHook);
+        }
       }
       shared.references++;
       return shared;
@@ -53,7 +61,29 @@ final class SharedRuntime {
     synchronized (REGISTRY) {
       if (--references > 0) return;
       REGISTRY.remove(key);
+      if (REGISTRY.isEmpty() && exitHook != null) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(exitHook);
+        } catch (IllegalStateException exiting) {
+          // The JVM is exiting: the hook is running or about to; it finds nothing left.
+        }
+        exitHook = null;
+      }
     }
+    shutdownNative();
+  }
+
+  private static void shutdownAllAtExit() {
+    java.util.List<SharedRuntime> open;
+    synchronized (REGISTRY) {
+      open = new java.util.ArrayList<>(REGISTRY.values());
+      REGISTRY.clear();
+      exitHook = null;
+    }
+    for (SharedRuntime shared : open) shared.shutdownNative();
+  }
+
+  private void shutdownNative() {
     lock.writeLock().lock();
     try {
       long h = handle;

@@ -15,6 +15,17 @@ import java.util.List;
 public final class JniBench {
   private JniBench() {}
 
+  private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+  private static long lastCalls;
+
+  /** How many calls fill `seconds` (estimated from a short timed run), remembered for the division. */
+  private static long callsIn(TfjsRuntime runtime, float[] input, int batch, double seconds) {
+    long probe = Math.max(10, 20000 / batch);
+    long ns = runtime.benchNativePredict(input, batch, probe);
+    lastCalls = Math.max(1, (long) (seconds * 1e9 * probe / ns));
+    return lastCalls;
+  }
+
   public static void main(String[] args) throws Exception {
     Path bundle = Path.of(args[0]);
     float[][] rows = Fixtures.readCsv(Path.of(args[1]));
@@ -32,8 +43,22 @@ public final class JniBench {
         runtime.benchNativePredict(input, batch, 2000 / batch + 10);
         List<Double> ratios = new ArrayList<>();
         List<Double> addedUs = new ArrayList<>();
+        List<Double> cpuAdded = new ArrayList<>();
         for (int rep = 0; rep < reps; rep++) {
+          // Which goes first alternates, so neither gains from running second (warmer isolate).
+          // Wall time per call, and the caller thread's own CPU time per call: the handoff to the
+          // worker and the worker's time are the same for both, so the CPU difference is what
+          // the Java side (JNI, copies, allocation) adds, without the scheduler's noise.
+          double cppFirst = -1;
+          double cppCpuFirst = 0;
+          if (rep % 2 == 1) {
+            long calls = callsIn(runtime, input, batch, seconds);
+            long cpu0 = THREADS.getCurrentThreadCpuTime();
+            cppFirst = runtime.benchNativePredict(input, batch, calls);
+            cppCpuFirst = THREADS.getCurrentThreadCpuTime() - cpu0;
+          }
           long calls = 0;
+          long cpuStart = THREADS.getCurrentThreadCpuTime();
           long start = System.nanoTime();
           long end = start + (long) (seconds * 1e9);
           while (System.nanoTime() < end) {
@@ -41,18 +66,44 @@ public final class JniBench {
             calls++;
           }
           double javaNsPerCall = (double) (System.nanoTime() - start) / calls;
-          double cppNsPerCall = (double) runtime.benchNativePredict(input, batch, calls) / calls;
+          double javaCpuPerCall = (double) (THREADS.getCurrentThreadCpuTime() - cpuStart) / calls;
+          double cppNsPerCall;
+          double cppCpuPerCall;
+          if (cppFirst >= 0) {
+            cppNsPerCall = cppFirst / lastCalls;
+            cppCpuPerCall = cppCpuFirst / lastCalls;
+          } else {
+            long cpu0 = THREADS.getCurrentThreadCpuTime();
+            cppNsPerCall = (double) runtime.benchNativePredict(input, batch, calls) / calls;
+            cppCpuPerCall = (double) (THREADS.getCurrentThreadCpuTime() - cpu0) / calls;
+          }
+          cpuAdded.add((javaCpuPerCall - cppCpuPerCall) / 1000);
           double ratio = cppNsPerCall / javaNsPerCall;  // Java rows/s over C++ rows/s
           ratios.add(ratio);
           addedUs.add((javaNsPerCall - cppNsPerCall) / 1000);
           System.out.printf("batch %3d rep %d: java %.0f rows/s (%.2f us/call), c++ %.0f rows/s (%.2f us/call), "
-              + "java/c++ %.3f, added %.2f us/call%n", batch, rep, batch * 1e9 / javaNsPerCall, javaNsPerCall / 1000,
-              batch * 1e9 / cppNsPerCall, cppNsPerCall / 1000, ratio, (javaNsPerCall - cppNsPerCall) / 1000);
+              + "java/c++ %.3f, wall added %.2f us/call; caller cpu java %.2f, c++ %.2f, added %.2f us/call%n", batch, rep,
+              batch * 1e9 / javaNsPerCall, javaNsPerCall / 1000, batch * 1e9 / cppNsPerCall, cppNsPerCall / 1000, ratio,
+              (javaNsPerCall - cppNsPerCall) / 1000, javaCpuPerCall / 1000, cppCpuPerCall / 1000,
+              (javaCpuPerCall - cppCpuPerCall) / 1000);
+        }
+        // The JNI work alone, as Predict does it on the Java side (transition, checks, copy in,
+        // result array), timed over many calls without the runtime: what Java adds to each call.
+        long roundTrips = 2_000_000 / Math.max(1, batch / 16);
+        for (int warm = 0; warm < 2; warm++) {
+          long t0 = System.nanoTime();
+          for (long i = 0; i < roundTrips; i++) NativeRuntime.benchRoundTrip(input, batch, rows[0].length, 3);
+          if (warm == 1) {
+            System.out.printf("batch %3d: JNI round trip alone (copy in, result out) %.3f us/call%n", batch,
+                (System.nanoTime() - t0) / 1000.0 / roundTrips);
+          }
         }
         Collections.sort(ratios);
         Collections.sort(addedUs);
-        System.out.printf("batch %3d: median java/c++ %.3f (min %.3f, max %.3f), median added %.2f us/call%n", batch,
-            ratios.get(reps / 2), ratios.get(0), ratios.get(reps - 1), addedUs.get(reps / 2));
+        Collections.sort(cpuAdded);
+        System.out.printf("batch %3d: median java/c++ %.3f (min %.3f, max %.3f), median wall added %.2f us/call, "
+            + "median caller cpu added %.2f us/call (min %.2f, max %.2f)%n", batch, ratios.get(reps / 2), ratios.get(0),
+            ratios.get(reps - 1), addedUs.get(reps / 2), cpuAdded.get(reps / 2), cpuAdded.get(0), cpuAdded.get(reps - 1));
       }
     }
   }

@@ -129,7 +129,8 @@ public final class FlinkShapeBench {
     String v1 = args[0];
     Path legacyBundle = Path.of(args[1]);
     input = List.of(Fixtures.readCsv(Path.of(args[2])));
-    int parallelism = args.length > 3 ? Integer.parseInt(args[3]) : 4;
+    int[] parallelisms = java.util.Arrays.stream((args.length > 3 ? args[3] : "4").split(","))
+        .mapToInt(Integer::parseInt).toArray();
     double seconds = args.length > 4 ? Double.parseDouble(args[4]) : 3;
     int reps = args.length > 5 ? Integer.parseInt(args[5]) : 3;
     RuntimeOptions batching = RuntimeOptions.defaults();
@@ -139,8 +140,10 @@ public final class FlinkShapeBench {
     // Hold one handle of each so the runtimes (and their JIT) live across reps.
     try (TfjsRuntime keepOn = on.open(); TfjsRuntime keepOff = off.open();
          TfjsRuntime legacy = TfjsRuntime.open(legacyBundle, RuntimeOptions.defaults().withThreads(1).withMaxBatchRows(1))) {
-      System.out.printf("%s, %d workers; %d subtasks; legacy %s, 1 worker; %.1f s per run%n", keepOn.info(),
-          keepOn.workers(), parallelism, legacy.info(), seconds);
+      System.out.printf("%s, %d workers; legacy %s, 1 worker; %.1f s per run%n", keepOn.info(),
+          keepOn.workers(), legacy.info(), seconds);
+      for (int parallelism : parallelisms) {
+      System.out.printf("-- %d subtasks%n", parallelism);
       // Warm-up: each shape once.
       runMap(off, parallelism, 2);
       runMap(on, parallelism, 2);
@@ -154,6 +157,7 @@ public final class FlinkShapeBench {
         System.out.printf("rep %d: map-nobatch %.0f, map %.0f, async %.0f, legacy %.0f rows/s | map/nobatch %.2fx, "
             + "async/nobatch %.2fx, async/legacy %.1fx%n", rep, nobatch, map, async, legacyRate, map / nobatch,
             async / nobatch, async / legacyRate);
+      }
       }
     }
   }
