@@ -6,7 +6,9 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-"$root/tools/build-jvm.sh" clean install 2>&1 | tee "$log"  # clean: no stale classes or reports
+# No stale test classes or reports from an earlier run (Debian has no maven-clean-plugin).
+rm -rf "$root"/runtime/jvm/*/target/{test-classes,surefire-reports} "$root"/examples/*/target/{test-classes,surefire-reports}
+"$root/tools/build-jvm.sh" install 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # Surefire's summary lines ("Tests run: N, Failures: ...") are printed by -q only on failure;
 # print the per-class results it wrote, then the total.
