@@ -86,7 +86,7 @@ class TfjsAsyncFunctionTest {
 
   @Test
   void flinksTimeoutFailsTheRecordNamingTheBundleAndALateResultIsDropped() throws Exception {
-    Path slow = Path.of(getClass().getResource("/slow.bundle.js").toURI());
+    Path slow = Path.of(getClass().getResource("/slow-bundle.js").toURI());
     TfjsModel model = TfjsModel.bundle(slow.toString()).withOptions(RuntimeOptions.defaults().withThreads(1));
     FlinkHarness.AsyncOptions options = new FlinkHarness.AsyncOptions();
     options.timeoutMs = 100;  // each predict takes 300 ms
