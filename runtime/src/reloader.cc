@@ -1,0 +1,185 @@
+#include "reloader.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+
+namespace tfjs_run::internal {
+namespace {
+
+// Lowers this thread's scheduling priority (nice) for its lifetime and restores it after, if
+// the process is allowed to (raising priority back needs CAP_SYS_NICE or RLIMIT_NICE room;
+// when it is not allowed, the priority is not lowered at all).
+class LowerPriorityWhileLoading {
+ public:
+  explicit LowerPriorityWhileLoading(int nice) {
+    if (nice <= 0) return;
+    tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
+    errno = 0;
+    before_ = ::getpriority(PRIO_PROCESS, tid_);
+    if (errno != 0) return;
+    // Only if we could undo it: try the restore first (a no-op at the current value).
+    if (::setpriority(PRIO_PROCESS, tid_, before_) != 0) return;
+    struct rlimit limit {};
+    const bool can_restore = ::geteuid() == 0 ||
+                             (::getrlimit(RLIMIT_NICE, &limit) == 0 && 20 - static_cast<int>(limit.rlim_cur) <= before_);
+    if (can_restore && ::setpriority(PRIO_PROCESS, tid_, std::min(19, before_ + nice)) == 0) lowered_ = true;
+  }
+  ~LowerPriorityWhileLoading() {
+    if (lowered_) ::setpriority(PRIO_PROCESS, tid_, before_);
+  }
+
+ private:
+  pid_t tid_ = 0;
+  int before_ = 0;
+  bool lowered_ = false;
+};
+
+}  // namespace
+
+bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows) {
+  const int64_t cols = model.info().input_cols;
+  if (cols <= 0) return false;
+  const std::vector<float>& declared = model.info().sample_input;
+  if (!sample.empty() && sample.size() % static_cast<size_t>(cols) == 0) {
+    out = sample;
+    rows = sample.size() / static_cast<size_t>(cols);
+  } else if (!declared.empty()) {
+    out = declared;
+    rows = declared.size() / static_cast<size_t>(cols);
+  } else {
+    out.assign(static_cast<size_t>(cols), 0.0f);
+    rows = 1;
+  }
+  return model.info().max_rows < 0 || static_cast<size_t>(model.info().max_rows) == rows;
+}
+
+std::string Reloader::Prepare(Worker& w, Job& j) {
+  // Loading competes for CPU with the workers still serving: yield to them while it runs.
+  LowerPriorityWhileLoading lower(options_.reload_nice);
+  try {
+    ModelOptions model_options = options_.model;
+    model_options.code_cache = j.code_cache;
+    auto staged = Model::Load(j.source, model_options);
+    const std::string version = j.version.empty() ? staged->info().version : j.version;
+    if (w.model && w.model->info().input_cols != staged->info().input_cols) {
+      return "version " + version + " takes " + std::to_string(staged->info().input_cols) +
+             " columns, the running version " + std::to_string(w.model->info().input_cols) +
+             ": a change of input width needs a new runtime";
+    }
+    w.staged_load_ms = staged->load_ms();
+    const auto warm_start = Clock::now();
+    std::vector<float> input;
+    size_t rows = 0;
+    if (WarmUpInput(*staged, j.sample, input, rows)) {
+      DenseMatrix out = staged->Predict({input.data(), rows, input.size() / rows});
+      for (float v : out.values()) {
+        if (std::isnan(v)) return "version " + version + ": the warm-up predict returned NaN";
+      }
+    }
+    w.staged_warmup_ms = std::chrono::duration<double, std::milli>(Clock::now() - warm_start).count();
+    if (!j.code_cache || !staged->code_cache_accepted()) {
+      j.code_cache = std::make_shared<std::vector<uint8_t>>(staged->CreateCodeCache());
+    }
+    w.staged = std::move(staged);
+    w.staged_version = version;
+    return {};
+  } catch (const Error& e) {
+    return std::string(e.what());
+  } catch (const std::exception& e) {
+    return std::string("version ") + j.version + ": " + e.what();
+  }
+}
+
+std::string Reloader::Handle(Worker& w, Worker::Control control) {
+  switch (control) {
+    case Worker::Control::kPrepare:
+      return Prepare(w, *job_);
+    case Worker::Control::kCommit: {
+      auto old = std::move(w.model);
+      w.model = std::move(w.staged);  // the swap: the next batch runs on the new version
+      w.version = w.staged_version;
+      const double ms = w.MillisecondsSincePost();
+      w.UpdateStats([&](WorkerStats& s) {
+        s.version = w.version;
+        s.last_switch_ms = ms;
+        ++s.switches;
+        s.load_ms = w.model->load_ms();
+        s.code_cache_accepted = w.model->code_cache_accepted();
+      });
+      old.reset();  // dispose the old isolate on its own thread
+      return {};
+    }
+    case Worker::Control::kAbort:
+      w.staged.reset();
+      return {};
+    case Worker::Control::kNone:
+      break;
+  }
+  return {};
+}
+
+ReloadResult Reloader::Reload(const BundleSource& new_source, std::string version, const std::vector<float>& sample) {
+  std::lock_guard reload_lock(reload_mu_);
+  const auto start = Clock::now();
+  ReloadResult result;
+  result.version = version;
+  auto fail = [&](std::string why) {
+    result.ok = false;
+    result.error = std::move(why);
+    std::lock_guard lock(record_.mu);
+    ++record_.reloads_failed;
+    record_.last_reload_error = result.error;
+    auto& bad = record_.bad_versions;
+    if (!version.empty() && std::find(bad.begin(), bad.end(), version) == bad.end()) bad.push_back(version);
+    return result;
+  };
+  {
+    std::lock_guard lock(record_.mu);
+    const auto& bad = record_.bad_versions;
+    if (!version.empty() && std::find(bad.begin(), bad.end(), version) != bad.end()) {
+      result.error = "version " + version + " is marked bad (it failed to load or warm up before)";
+      return result;
+    }
+  }
+  Job j{new_source, version, sample, options_.use_code_cache ? cache_.Load(new_source.code) : nullptr};
+  const auto disk_cache = j.code_cache;
+  job_ = &j;
+  // Prepare on one worker at a time, so the others keep serving at full speed.
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    std::string error = workers_[i]->Post(Worker::Control::kPrepare);
+    result.worker_load_ms.push_back(workers_[i]->staged_load_ms);  // written before the post returned
+    result.worker_warmup_ms.push_back(workers_[i]->staged_warmup_ms);
+    if (!error.empty()) {
+      for (size_t k = 0; k < i; ++k) workers_[k]->Post(Worker::Control::kAbort);
+      job_ = nullptr;
+      return fail("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
+                  " failed on worker " + std::to_string(i) + ", nothing switched: " + error);
+    }
+    if (i == 0 && version.empty()) version = j.version = workers_[0]->staged_version;
+  }
+  job_ = nullptr;
+  result.version = version;
+  // A cache made by this reload (none on disk, or V8 rejected it) is kept for the next start.
+  if (options_.use_code_cache && j.code_cache && j.code_cache != disk_cache) cache_.Save(new_source.code, *j.code_cache);
+  for (Worker* w : workers_) {
+    w->Post(Worker::Control::kCommit);
+    result.worker_switch_ms.push_back(w->Stats().last_switch_ms);
+  }
+  {
+    std::lock_guard lock(record_.mu);
+    ++record_.reloads_ok;
+    BundleInfo next = workers_[0]->model ? workers_[0]->model->info() : record_.info;
+    next.version = version;
+    record_.info = next;
+  }
+  result.ok = true;
+  result.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace tfjs_run::internal

@@ -1,0 +1,68 @@
+// Reloader: the hot-reload protocol, and the record of which versions the runtime serves.
+//
+// Reload prepares the new version on each worker's own thread, one worker at a time between
+// batches (the others keep serving): load (at lower priority), warm up with one predict. Only
+// if every worker succeeded does it commit, each worker swapping its model with one pointer
+// swap on its thread; otherwise every staged model is aborted and the version is marked bad.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "code_cache_store.h"
+#include "tfjs_run/runtime.h"
+#include "worker.h"
+
+namespace tfjs_run::internal {
+
+// What the runtime serves, and what reloads did. Read by many threads; lock `mu`.
+struct VersionRecord {
+  mutable std::mutex mu;
+  BundleInfo info;  // of the version served (worker 0's, with the version a reload named)
+  std::vector<std::string> bad_versions;  // failed to load or warm up; refused until another
+  uint64_t reloads_ok = 0, reloads_failed = 0;
+  std::string last_reload_error;
+};
+
+// The warm-up input: the given sample (from the manifest or a push), else the bundle's declared
+// sampleInput, else one row of zeros. Returns false if the bundle's width is unknown (legacy).
+bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows);
+
+class Reloader {
+ public:
+  Reloader(const RuntimeOptions& options, const CodeCacheStore& cache, VersionRecord& record)
+      : options_(options), cache_(cache), record_(record) {}
+
+  // Set once, before any reload, after the workers exist.
+  void SetWorkers(std::vector<Worker*> workers) { workers_ = std::move(workers); }
+
+  // Worker::ControlHandler: runs one step of the protocol on the worker's own thread.
+  std::string Handle(Worker& w, Worker::Control control);
+
+  // Serialised: one reload at a time. `version` "" takes the bundle's declared version.
+  ReloadResult Reload(const BundleSource& source, std::string version, const std::vector<float>& sample);
+
+ private:
+  // Lives on the reloading thread's stack for the length of one Reload; workers read it only
+  // while that thread waits for them, so it can refer to the caller's bundle and sample.
+  struct Job {
+    const BundleSource& source;
+    std::string version;
+    const std::vector<float>& sample;
+    CodeCacheStore::Bytes code_cache;  // made by the first worker
+  };
+
+  std::string Prepare(Worker& w, Job& job);
+
+  const RuntimeOptions& options_;
+  const CodeCacheStore& cache_;
+  VersionRecord& record_;
+  std::vector<Worker*> workers_;
+  std::mutex reload_mu_;  // one reload at a time
+  Job* job_ = nullptr;    // the reload being prepared; read by workers during kPrepare
+};
+
+}  // namespace tfjs_run::internal

@@ -1,0 +1,79 @@
+// Worker: one thread that owns one isolate (a Model) and serves batches from the RequestQueue.
+//
+// Between batches it also handles control messages posted from other threads (the reload
+// protocol: prepare a new version, commit the switch, abort); Post waits until it has. The
+// worker's model slots are touched only by its own thread, and by the poster while the worker
+// is handling that poster's message (the poster waits), so they need no lock.
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "request_queue.h"
+#include "tfjs_run/model.h"
+#include "tfjs_run/runtime.h"
+
+namespace tfjs_run::internal {
+
+class Worker {
+ public:
+  enum class Control { kNone, kPrepare, kCommit, kAbort };
+  // Runs on the worker's thread; returns "" or why it failed.
+  using ControlHandler = std::function<std::string(Worker&, Control)>;
+
+  Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, ControlHandler on_control);
+  ~Worker();  // joins
+
+  // Starts the thread: pins it, runs `load` (which must set `model`), fulfils `loaded` (with the
+  // exception if load threw, and then the thread ends), then serves until the queue drains.
+  void Start(std::function<void(Worker&)> load, std::promise<void>& loaded);
+  void Join();
+
+  // Posts a control message and waits until the worker has handled it between batches.
+  // Returns its result, or an error if the runtime is shutting down.
+  std::string Post(Control control);
+
+  // A snapshot (latency percentiles of its last 8192 requests), and the raw latencies.
+  WorkerStats Stats() const;
+  std::vector<float> Latencies() const;
+  // Updates this worker's stats under their lock (for the reload protocol's records).
+  void UpdateStats(const std::function<void(WorkerStats&)>& f);
+  double MillisecondsSincePost() const;
+
+  const size_t index;
+  // Owned by the worker thread (see the header comment).
+  std::unique_ptr<Model> model, staged;
+  std::string version, staged_version;
+  double staged_load_ms = 0, staged_warmup_ms = 0;
+
+ private:
+  void Main(const std::function<void(Worker&)>& load, std::promise<void>& loaded);
+  void RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts);
+
+  int cpu_;
+  const RuntimeOptions& options_;
+  RequestQueue& queue_;
+  ControlHandler on_control_;
+  std::thread thread_;
+
+  // The control mailbox, guarded by the queue's lock (RequestQueue::SignalUnlessStopped).
+  Control control_ = Control::kNone;
+  std::promise<std::string> control_done_;
+  Clock::time_point control_posted_;
+
+  mutable std::mutex stats_mu_;
+  WorkerStats stats_;
+  std::vector<float> latencies_;  // ring buffer, microseconds
+  size_t latency_next_ = 0;
+  std::vector<Request*> finished_;  // scratch, owned by the worker thread
+};
+
+// Latency percentiles of `v` (microseconds).
+LatencyStats Percentiles(std::vector<float> v);
+
+}  // namespace tfjs_run::internal
