@@ -189,6 +189,33 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(summary(p.stderr), (4, 3, 1))
 
 
+class DeadlineTest(unittest.TestCase):
+    """A predict that never returns (tests/fixtures/hostile/predict-loops.js loops on a row starting
+    with 13) is terminated at --predict-timeout-ms: the process lives and accounts for every row."""
+
+    ROWS = "".join(("13,0,0\n" if i == 17 else f"{100 + i},1,1\n") for i in range(40))
+
+    def test_one_poisoned_row_with_two_threads_is_skipped_and_every_other_row_answered(self):
+        p = run([f"{SRC}/tests/fixtures/hostile/predict-loops.js", "--threads", "2", "--batch-size", "8",
+                 "--predict-timeout-ms", "300", "--on-error", "skip", "--stats"], self.ROWS, check=0)
+        self.assertEqual([r[0] for r in parse_csv(p.stdout)], [102.0 + i for i in range(40) if i != 17])
+        self.assertIn("skipped line 18:", p.stderr)
+        self.assertIn("300 ms deadline", p.stderr)
+        self.assertEqual(summary(p.stderr), (40, 39, 1))
+        self.assertIn("recycled", p.stderr)
+
+    def test_without_skip_it_stops_with_the_timeout_after_writing_the_rows_before(self):
+        p = run([f"{SRC}/tests/fixtures/hostile/predict-loops.js", "--threads", "2", "--batch-size", "8",
+                 "--predict-timeout-ms", "300"], self.ROWS, check=3)
+        self.assertIn("timeout error", p.stderr)
+        self.assertIn("predict-loops", p.stderr)
+        self.assertEqual([r[0] for r in parse_csv(p.stdout)], [102.0 + i for i in range(16)])
+
+    def test_an_out_of_range_timeout_is_a_usage_error(self):
+        p = run([f"{SRC}/tests/fixtures/hostile/predict-loops.js", "--predict-timeout-ms", "0"], "", check=1)
+        self.assertIn("--predict-timeout-ms must be in", p.stderr)
+
+
 class BadBundleTest(unittest.TestCase):
     def test_each_bad_bundle_is_exit_3_with_a_clear_message(self):
         cases = {
@@ -213,7 +240,8 @@ class HelpTest(unittest.TestCase):
         p = run(["--help"], "", check=0)
         for opt in ("--input-format", "--header", "--no-header", "--delimiter", "--columns", "--output-format",
                     "--batch-size", "--on-error", "--load-timeout-ms", "--max-heap-mb", "--info", "--quiet",
-                    "--threads", "--max-batch-rows", "--max-batch-delay", "--stats", "--code-cache"):
+                    "--threads", "--max-batch-rows", "--max-batch-delay", "--stats", "--code-cache",
+                    "--predict-timeout-ms"):
             self.assertIn(opt, p.stdout)
 
     def test_info_prints_the_bundle_declaration(self):

@@ -12,7 +12,7 @@ namespace {
 // Evaluates `code`; if it yields a promise, pumps until it settles. Returns String(result), or
 // "threw: <message>" / "rejected: <message>" / "pending".
 std::string Eval(IsolateHost& host, const std::string& code, int timeout_ms = 2000) {
-  return host.Run([&](JsScope& s) -> std::string {
+  return host.Run(Clock::now() + std::chrono::milliseconds(timeout_ms + 1000), [&](JsScope& s) -> std::string {
     v8::TryCatch try_catch(s.isolate);
     v8::Local<v8::Script> script;
     v8::Local<v8::Value> result;

@@ -170,14 +170,16 @@ void PrintSummary(const Counters& c, double wall_seconds, double predict_wall_se
 }
 
 void PrintStats(const tfjs_run::RuntimeStats& s) {
-  std::fprintf(stderr, "tfjs-run: stats: %-6s %-4s %10s %10s %8s %10s %9s %9s %9s %9s %8s %7s %s\n", "worker", "core",
-               "requests", "rows", "batches", "mean batch", "p50 us", "p99 us", "busy s", "cpu s", "load ms", "cache",
-               "version");
+  std::fprintf(stderr, "tfjs-run: stats: %-6s %-4s %10s %10s %8s %10s %9s %9s %9s %9s %8s %7s %8s %s\n", "worker",
+               "core", "requests", "rows", "batches", "mean batch", "p50 us", "p99 us", "busy s", "cpu s", "load ms",
+               "cache", "recycled", "version");
   for (const auto& w : s.workers) {
-    std::fprintf(stderr, "tfjs-run: stats: %-6zu %-4d %10llu %10llu %8llu %10.1f %9.0f %9.0f %9.3f %9.3f %8.1f %7s %s\n",
+    std::fprintf(stderr,
+                 "tfjs-run: stats: %-6zu %-4d %10llu %10llu %8llu %10.1f %9.0f %9.0f %9.3f %9.3f %8.1f %7s %8llu %s\n",
                  w.worker, w.cpu, static_cast<unsigned long long>(w.requests), static_cast<unsigned long long>(w.rows),
                  static_cast<unsigned long long>(w.batches), w.mean_batch_rows, w.latency.p50_us, w.latency.p99_us,
-                 w.busy_seconds, w.cpu_seconds, w.load_ms, w.code_cache_accepted ? "hit" : "miss", w.version.c_str());
+                 w.busy_seconds, w.cpu_seconds, w.load_ms, w.code_cache_accepted ? "hit" : "miss",
+                 static_cast<unsigned long long>(w.recycles), w.version.c_str());
   }
   std::fprintf(stderr, "tfjs-run: stats: queue now %zu rows, max %zu rows; overload refusals %llu; "
                "latency p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us\n",
@@ -245,6 +247,8 @@ int main(int argc, char** argv) {
     ("on-error", "What a bad row or a failed prediction does: fail (stop, exit non-zero) or skip "
         "(report it on stderr and go on)", cxxopts::value<std::string>()->default_value("fail"))
     ("load-timeout-ms", "Deadline for the bundle's load", cxxopts::value<int64_t>()->default_value("60000"))
+    ("predict-timeout-ms", "Deadline for each predict call; past it the call is terminated, its rows fail "
+     "with a timeout error, and the worker's isolate is replaced", cxxopts::value<int64_t>()->default_value("60000"))
     ("max-heap-mb", "V8 heap limit for the isolate, MiB (0: V8's default)", cxxopts::value<size_t>()->default_value("0"));
   options.add_options("Hot reload")
     ("watch", "Follow a published layout (a directory, file:// or http(s):// URL holding manifest.json, see "
@@ -293,6 +297,10 @@ int main(int argc, char** argv) {
     std::string on_error = args["on-error"].as<std::string>();
     if (on_error != "fail" && on_error != "skip") throw cxxopts::exceptions::exception("--on-error must be fail or skip");
     skip_errors = on_error == "skip";
+    for (const std::string name : {"load-timeout-ms", "predict-timeout-ms"}) {
+      const int64_t ms = args[name].as<int64_t>();
+      if (ms < 1 || ms > 86400000) throw cxxopts::exceptions::exception("--" + name + " must be in [1, 86400000]");
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tfjs-run: %s\n", e.what());
     return kUsage;
@@ -303,6 +311,7 @@ int main(int argc, char** argv) {
     tfjs_run::RuntimeOptions runtime_options;
     runtime_options.workers = args["threads"].as<size_t>();
     runtime_options.model.load_timeout = std::chrono::milliseconds(args["load-timeout-ms"].as<int64_t>());
+    runtime_options.model.predict_timeout = std::chrono::milliseconds(args["predict-timeout-ms"].as<int64_t>());
     runtime_options.model.max_heap_mb = args["max-heap-mb"].as<size_t>();
     const size_t max_batch_rows = args["max-batch-rows"].as<size_t>();
     runtime_options.max_batch_rows = max_batch_rows ? max_batch_rows : batch_size;

@@ -15,6 +15,7 @@ const char* ErrorKindName(ErrorKind kind) {
     case ErrorKind::kOutput: return "output";
     case ErrorKind::kOverloaded: return "overloaded";
     case ErrorKind::kShutdown: return "shutdown";
+    case ErrorKind::kTimeout: return "timeout";
   }
   return "unknown";
 }

@@ -48,6 +48,7 @@ IsolateHost::IsolateHost(Options options) : options_(std::move(options)) {
     params.constraints.ConfigureDefaultsFromHeapSize(0, options_.max_heap_mb * 1024 * 1024);
   }
   isolate_ = v8::Isolate::New(params);
+  watchdog_ = std::thread([this] { WatchdogMain(); });
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->AddNearHeapLimitCallback(&IsolateHost::NearHeapLimit, this);
   // Bundles are code we do not trust; they get exactly the globals below and nothing of Node's.
@@ -63,11 +64,59 @@ IsolateHost::IsolateHost(Options options) : options_(std::move(options)) {
 
 IsolateHost::~IsolateHost() {
   {
+    std::lock_guard lock(wd_mu_);
+    wd_stop_ = true;
+  }
+  wd_cv_.notify_all();
+  watchdog_.join();
+  {
     v8::Locker locker(isolate_);
     fire_timer_.Reset();
     context_.Reset();
   }
   isolate_->Dispose();
+}
+
+void IsolateHost::Arm(Clock::time_point deadline) {
+  std::lock_guard lock(wd_mu_);
+  const bool was_idle = !wd_armed_;
+  wd_armed_ = true;
+  wd_deadline_ = deadline;
+  fired_ = false;
+  if (was_idle) wd_cv_.notify_one();
+}
+
+void IsolateHost::Disarm() {
+  bool fired;
+  {
+    std::lock_guard lock(wd_mu_);
+    wd_armed_ = false;
+    fired = fired_.exchange(false);
+  }
+  if (fired) {
+    // The termination may still be pending (JS finished just before it landed): cancel it so
+    // the next entry is not killed, and mark the isolate for replacement.
+    isolate_->CancelTerminateExecution();
+    broken_ = true;
+  }
+}
+
+void IsolateHost::WatchdogMain() {
+  std::unique_lock lock(wd_mu_);
+  while (!wd_stop_) {
+    if (!wd_armed_) {
+      wd_cv_.wait(lock, [&] { return wd_stop_ || wd_armed_; });
+      continue;
+    }
+    const auto now = Clock::now();
+    if (now >= wd_deadline_) {
+      fired_ = true;
+      wd_armed_ = false;
+      isolate_->TerminateExecution();  // thread-safe by V8's contract
+      continue;
+    }
+    wd_cv_.wait_until(lock, std::min(wd_deadline_, now + std::chrono::milliseconds(50)));
+  }
 }
 
 size_t IsolateHost::NearHeapLimit(void* data, size_t current_heap_limit, size_t /*initial*/) {
@@ -119,7 +168,7 @@ void IsolateHost::NativeClearTimer(const v8::FunctionCallbackInfo<v8::Value>& in
 }
 
 void IsolateHost::InstallPolyfills() {
-  Run([this](JsScope& s) {
+  Run(Clock::now() + std::chrono::seconds(30), [this](JsScope& s) {
     v8::Local<v8::Object> host = v8::Object::New(s.isolate);
     v8::Local<v8::External> self = v8::External::New(s.isolate, this);
     auto add = [&](const char* name, v8::FunctionCallback cb) {
@@ -216,34 +265,6 @@ bool IsolateHost::PumpUntil(JsScope& s, const std::function<bool()>& done, Clock
       std::this_thread::sleep_until(wake);
     }
   }
-}
-
-struct IsolateHost::Watchdog::State {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  std::thread thread;
-};
-
-IsolateHost::Watchdog::Watchdog(v8::Isolate* isolate, Clock::time_point deadline)
-    : state_(std::make_shared<State>()), isolate_(isolate) {
-  state_->thread = std::thread([state = state_, isolate, deadline, this] {
-    std::unique_lock lock(state->mu);
-    if (!state->cv.wait_until(lock, deadline, [&] { return state->stop; })) {
-      timed_out_ = true;
-      isolate->TerminateExecution();  // thread-safe by V8's contract
-    }
-  });
-}
-
-IsolateHost::Watchdog::~Watchdog() {
-  {
-    std::lock_guard lock(state_->mu);
-    state_->stop = true;
-  }
-  state_->cv.notify_all();
-  state_->thread.join();
-  if (timed_out_) isolate_->CancelTerminateExecution();
 }
 
 }  // namespace tfjs_run::internal

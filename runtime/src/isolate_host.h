@@ -1,13 +1,20 @@
 // IsolateHost: one V8 isolate and one context, with the polyfills installed, and the only way in.
 //
-// Every entry into the isolate goes through Run(), which takes the v8::Locker, enters the
-// isolate, opens a HandleScope and enters the context, then calls the lambda with a JsScope.
-// There is no other way to get at the isolate, so no scope can be forgotten.
+// Every entry into the isolate goes through Run(deadline, lambda), which takes the v8::Locker,
+// enters the isolate, opens a HandleScope, enters the context and arms the host's watchdog with
+// the deadline, then calls the lambda with a JsScope. There is no other way to get at the
+// isolate, so no scope can be forgotten and no JS runs without a deadline: JS still running at
+// the deadline (a loop, a promise chain, a getter, a thrown value's toString) is terminated.
+// An isolate whose JS was terminated (deadline or heap limit) is broken(): its JS state may be
+// half-updated, so its owner replaces it.
 #pragma once
 
 #include <v8.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -54,15 +61,21 @@ class IsolateHost {
   IsolateHost& operator=(const IsolateHost&) = delete;
 
   template <typename F>
-  decltype(auto) Run(F&& f) {
+  decltype(auto) Run(Clock::time_point deadline, F&& f) {
     v8::Locker locker(isolate_);
     v8::Isolate::Scope isolate_scope(isolate_);
     v8::HandleScope handle_scope(isolate_);
     v8::Local<v8::Context> context = context_.Get(isolate_);
     v8::Context::Scope context_scope(context);
+    Armed armed(*this, deadline);
     JsScope scope{isolate_, context, *this};
     return f(scope);
   }
+
+  // Inside Run: whether the watchdog terminated this Run's JS (its deadline passed).
+  bool timed_out() const { return fired_.load(); }
+  // Whether JS was ever terminated in this isolate (deadline or heap limit): replace it.
+  bool broken() const { return broken_.load() || heap_limit_hit_.load(); }
 
   // Runs platform tasks, microtasks and due timers until done() is true (returns true) or the
   // deadline passes (returns false). Call only inside Run().
@@ -77,10 +90,6 @@ class IsolateHost {
 
   void Log(LogLevel level, std::string_view text) const;
 
-  // Arms a watchdog that terminates JS running past `deadline` (a synchronous endless loop).
-  // Returns when `fn` returns; timed_out() tells if it fired.
-  class Watchdog;
-
   bool heap_limit_hit() const { return heap_limit_hit_.load(); }
 
  private:
@@ -89,6 +98,21 @@ class IsolateHost {
   static void NativeSetTimer(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void NativeClearTimer(const v8::FunctionCallbackInfo<v8::Value>& info);
   static size_t NearHeapLimit(void* data, size_t current_heap_limit, size_t initial_heap_limit);
+
+  // Arms the watchdog for one Run; on leaving, disarms it and cancels a termination it caused.
+  class Armed {
+   public:
+    Armed(IsolateHost& host, Clock::time_point deadline) : host_(host) { host_.Arm(deadline); }
+    ~Armed() { host_.Disarm(); }
+    Armed(const Armed&) = delete;
+    Armed& operator=(const Armed&) = delete;
+
+   private:
+    IsolateHost& host_;
+  };
+  void Arm(Clock::time_point deadline);
+  void Disarm();
+  void WatchdogMain();
   void InstallPolyfills();
   bool FireDueTimers(JsScope& scope);
 
@@ -101,19 +125,18 @@ class IsolateHost {
   std::multimap<Clock::time_point, int64_t> timers_due_;
   std::unordered_map<int64_t, Clock::time_point> timers_;
   std::atomic<bool> heap_limit_hit_{false};
-};
 
-class IsolateHost::Watchdog {
- public:
-  Watchdog(v8::Isolate* isolate, Clock::time_point deadline);
-  ~Watchdog();  // stops the watchdog thread; cancels a termination it caused
-  bool timed_out() const { return timed_out_.load(); }
-
- private:
-  struct State;
-  std::shared_ptr<State> state_;
-  v8::Isolate* isolate_;
-  std::atomic<bool> timed_out_{false};
+  // The watchdog: one thread per isolate, for its life. Arm/Disarm cost two uncontended mutex
+  // operations per Run; the thread sleeps until the deadline (at most 50 ms at a time, so a
+  // shorter deadline armed later is seen), or until armed when idle.
+  std::mutex wd_mu_;
+  std::condition_variable wd_cv_;
+  Clock::time_point wd_deadline_{};  // guarded by wd_mu_; {} = disarmed
+  bool wd_armed_ = false;             // guarded by wd_mu_
+  bool wd_stop_ = false;              // guarded by wd_mu_
+  std::atomic<bool> fired_{false};    // set (under wd_mu_) when the watchdog terminated the armed Run
+  std::atomic<bool> broken_{false};
+  std::thread watchdog_;
 };
 
 }  // namespace tfjs_run::internal

@@ -31,6 +31,7 @@ struct Model::Impl {
   ModelOptions options;
   IsolateHost host;
   std::string origin;
+  bool loading = false;  // Load is running (a deadline then means kLoadTimeout)
   BundleInfo info;
   v8::Global<v8::UnboundScript> script;  // for CreateCodeCache
   bool code_cache_accepted = false;
@@ -39,10 +40,22 @@ struct Model::Impl {
   v8::Global<v8::Function> predict_fn;  // v1: bundle.predict; legacy: global predict
 
   [[noreturn]] void Fail(ErrorKind kind, const std::string& message, const std::string& stack = {}) const {
+    if (host.timed_out() && kind != ErrorKind::kLoadTimeout && kind != ErrorKind::kTimeout) {
+      // Whatever failed after the watchdog fired (an empty field, a missing function) failed
+      // because its JS was terminated: report the deadline, not a contract error.
+      throw Error(loading ? ErrorKind::kLoadTimeout : ErrorKind::kTimeout,
+                  std::string(loading ? "loading ran past the load deadline (" : "predict ran past its deadline (") +
+                      message + ")",
+                  stack, info.name.empty() ? origin : info.name, info.version);
+    }
     throw Error(kind, message, stack, info.name.empty() ? origin : info.name, info.version);
   }
   [[noreturn]] void FailJs(ErrorKind kind, const std::string& what, const JsException& e) const {
     Fail(kind, what + e.message, e.stack);
+  }
+  [[noreturn]] void FailTimeout() const {
+    Fail(ErrorKind::kTimeout, "predict() ran past its " + std::to_string(options.predict_timeout.count()) +
+                                  " ms deadline and was terminated");
   }
 
   void Load(const BundleSource& source);
@@ -52,15 +65,19 @@ struct Model::Impl {
   // Waits for `value` if it is a promise; returns its settled value or throws `kind`.
   v8::Local<v8::Value> Settle(JsScope& s, v8::Local<v8::Value> value, ErrorKind kind, const std::string& what,
                               Clock::time_point deadline);
-  DenseMatrix PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
+  DenseMatrix PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols,
+                        Clock::time_point deadline);
   void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
   DenseMatrix PredictLegacy(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
   DenseMatrix CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows);
 };
 
 void Model::Impl::Load(const BundleSource& source) {
+  // One deadline for all of loading: the top level, load() and its promise, every contract
+  // field read (a getter is JS too), activeBackend(), and turning a thrown value into a message.
   const Clock::time_point deadline = Clock::now() + options.load_timeout;
-  host.Run([&](JsScope& s) {
+  loading = true;
+  host.Run(deadline, [&](JsScope& s) {
     v8::TryCatch try_catch(s.isolate);
     v8::ScriptOrigin script_origin(s.isolate, s.Str(origin));
     const auto& cache = options.code_cache;
@@ -85,17 +102,15 @@ void Model::Impl::Load(const BundleSource& source) {
       Fail(ErrorKind::kBundleCompile, where + ": " + e.message);
     }
     this->script.Reset(s.isolate, script->GetUnboundScript());
-    {
-      IsolateHost::Watchdog watchdog(s.isolate, deadline);
-      if (script->Run(s.context).IsEmpty()) {
-        if (watchdog.timed_out()) Fail(ErrorKind::kLoadTimeout, "the bundle's top-level code ran past the load deadline");
-        FailJs(ErrorKind::kBundleLoad, "the bundle's top-level code threw: ", host.Describe(s, try_catch));
-      }
+    if (script->Run(s.context).IsEmpty()) {
+      if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "the bundle's top-level code ran past the load deadline");
+      FailJs(ErrorKind::kBundleLoad, "the bundle's top-level code threw: ", host.Describe(s, try_catch));
     }
     v8::Local<v8::Object> global = s.context->Global();
     v8::Local<v8::Value> v1 = s.Get(global, "tfjsRunBundle");
     v8::Local<v8::Value> legacy_predict = s.Get(global, "predict");
     v8::Local<v8::Value> legacy_is_loaded = s.Get(global, "isLoaded");
+    if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading the bundle's globals ran past the load deadline");
     if (v1->IsObject()) {
       LoadV1(s, v1.As<v8::Object>(), deadline);
     } else if (legacy_predict->IsFunction() && legacy_is_loaded->IsFunction()) {
@@ -112,14 +127,12 @@ v8::Local<v8::Value> Model::Impl::Settle(JsScope& s, v8::Local<v8::Value> value,
                                          const std::string& what, Clock::time_point deadline) {
   if (!value->IsPromise()) return value;
   v8::Local<v8::Promise> promise = value.As<v8::Promise>();
-  bool settled;
-  {
-    IsolateHost::Watchdog watchdog(s.isolate, deadline);
-    settled = host.PumpUntil(s, [&] { return promise->State() != v8::Promise::kPending; }, deadline);
-  }
+  const bool settled = host.PumpUntil(s, [&] { return promise->State() != v8::Promise::kPending; }, deadline);
   if (!settled) {
-    Fail(kind == ErrorKind::kBundleLoad ? ErrorKind::kLoadTimeout : kind,
-         what + "did not settle within " + std::to_string(options.load_timeout.count()) + " ms" +
+    const bool loading = kind == ErrorKind::kBundleLoad;
+    Fail(loading ? ErrorKind::kLoadTimeout : ErrorKind::kTimeout,
+         what + "did not settle within " +
+             std::to_string(loading ? options.load_timeout.count() : options.predict_timeout.count()) + " ms" +
              (host.heap_limit_hit() ? " (heap limit reached)" : ""));
   }
   if (promise->State() == v8::Promise::kRejected) {
@@ -163,12 +176,9 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   }
   v8::TryCatch try_catch(s.isolate);
   v8::Local<v8::Value> pending;
-  {
-    IsolateHost::Watchdog watchdog(s.isolate, deadline);
-    if (!load.As<v8::Function>()->Call(s.context, b, 0, nullptr).ToLocal(&pending)) {
-      if (watchdog.timed_out()) Fail(ErrorKind::kLoadTimeout, "load() ran past the load deadline");
-      FailJs(ErrorKind::kBundleLoad, "load() threw: ", host.Describe(s, try_catch));
-    }
+  if (!load.As<v8::Function>()->Call(s.context, b, 0, nullptr).ToLocal(&pending)) {
+    if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "load() ran past the load deadline");
+    FailJs(ErrorKind::kBundleLoad, "load() threw: ", host.Describe(s, try_catch));
   }
   Settle(s, pending, ErrorKind::kBundleLoad, "load() ", deadline);
 
@@ -186,10 +196,12 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   if (active->IsFunction()) {
     v8::Local<v8::Value> name;
     if (!active.As<v8::Function>()->Call(s.context, b, 0, nullptr).ToLocal(&name)) {
+      if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "activeBackend() ran past the load deadline");
       FailJs(ErrorKind::kContract, "activeBackend() threw: ", host.Describe(s, try_catch));
     }
     info.backend = s.ToString(name);
   }
+  if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading tfjsRunBundle's fields ran past the load deadline");
   if (!requested_backend.empty() && info.backend != requested_backend) {
     Fail(ErrorKind::kBackend, "the bundle asked for backend '" + requested_backend + "' but '" +
                                   (info.backend.empty() ? std::string("none") : info.backend) +
@@ -206,18 +218,16 @@ void Model::Impl::LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Lo
   v8::TryCatch try_catch(s.isolate);
   std::string failure;
   bool loaded = false;
-  {
-    IsolateHost::Watchdog watchdog(s.isolate, deadline);
-    host.PumpUntil(s, [&] {
-      v8::Local<v8::Value> r;
-      if (!is_loaded->Call(s.context, s.context->Global(), 0, nullptr).ToLocal(&r)) {
-        failure = host.Describe(s, try_catch).message;
-        return true;
-      }
-      loaded = r->BooleanValue(s.isolate);
-      return loaded;
-    }, deadline);
-  }
+  host.PumpUntil(s, [&] {
+    v8::Local<v8::Value> r;
+    if (!is_loaded->Call(s.context, s.context->Global(), 0, nullptr).ToLocal(&r)) {
+      failure = host.Describe(s, try_catch).message;
+      return true;
+    }
+    loaded = r->BooleanValue(s.isolate);
+    return loaded;
+  }, deadline);
+  if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "isLoaded() ran past the load deadline");
   if (!failure.empty()) Fail(ErrorKind::kBundleLoad, "isLoaded() threw: " + failure);
   if (!loaded) Fail(ErrorKind::kLoadTimeout, "isLoaded() did not return true within " +
                                              std::to_string(options.load_timeout.count()) + " ms");
@@ -271,7 +281,7 @@ DenseMatrix Model::Impl::CopyOutput(JsScope& s, v8::Local<v8::Value> result, siz
 }
 
 DenseMatrix Model::Impl::PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows,
-                                   size_t cols) {
+                                   size_t cols, Clock::time_point deadline) {
   // The input is copied into memory the isolate owns, so JS may keep it (tfjs's cpu backend keeps
   // its input tensor) and nothing in JS can reach the caller's memory after we return.
   // Not zero-copy with a detach: detaching any ArrayBuffer invalidates V8's
@@ -294,10 +304,12 @@ DenseMatrix Model::Impl::PredictV1(JsScope& s, const DenseMatrixView* parts, siz
   v8::TryCatch try_catch(s.isolate);
   v8::Local<v8::Value> result;
   if (!predict_fn.Get(s.isolate)->Call(s.context, bundle.Get(s.isolate), 3, argv).ToLocal(&result)) {
+    if (host.timed_out()) FailTimeout();
     FailJs(ErrorKind::kPredict, "predict() threw: ", host.Describe(s, try_catch));
   }
-  result = Settle(s, result, ErrorKind::kPredict, "predict() ", Clock::now() + options.load_timeout);
+  result = Settle(s, result, ErrorKind::kPredict, "predict() ", deadline);
   s.isolate->PerformMicrotaskCheckpoint();
+  if (host.timed_out()) FailTimeout();
   return CopyOutput(s, result, rows);
 }
 
@@ -319,9 +331,11 @@ DenseMatrix Model::Impl::PredictLegacy(JsScope& s, const DenseMatrixView* parts,
   v8::TryCatch try_catch(s.isolate);
   v8::Local<v8::Value> result;
   if (!predict_fn.Get(s.isolate)->Call(s.context, s.context->Global(), 1, argv).ToLocal(&result)) {
+    if (host.timed_out()) FailTimeout();
     FailJs(ErrorKind::kPredict, "predict() threw: ", host.Describe(s, try_catch));
   }
   s.isolate->PerformMicrotaskCheckpoint();
+  if (host.timed_out()) FailTimeout();
   v8::Local<v8::Value> flat;
   if (!result->IsArray() || result.As<v8::Array>()->Length() < 1 ||
       !result.As<v8::Array>()->Get(s.context, 0).ToLocal(&flat)) {
@@ -362,6 +376,7 @@ std::unique_ptr<Model> Model::Load(const BundleSource& source, const ModelOption
   const auto start = Clock::now();
   auto impl = std::make_unique<Impl>(options, source.origin.empty() ? std::string("<bundle>") : source.origin);
   impl->Load(source);
+  impl->loading = false;
   impl->load_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
 }
@@ -370,8 +385,10 @@ const BundleInfo& Model::info() const { return impl_->info; }
 bool Model::code_cache_accepted() const { return impl_->code_cache_accepted; }
 double Model::load_ms() const { return impl_->load_ms; }
 
+bool Model::broken() const { return impl_->host.broken(); }
+
 std::vector<uint8_t> Model::CreateCodeCache() {
-  return impl_->host.Run([&](JsScope& s) {
+  return impl_->host.Run(Clock::now() + impl_->options.load_timeout, [&](JsScope& s) {
     std::unique_ptr<v8::ScriptCompiler::CachedData> data(
         v8::ScriptCompiler::CreateCodeCache(impl_->script.Get(s.isolate)));
     if (!data) return std::vector<uint8_t>();
@@ -404,8 +421,9 @@ DenseMatrix Model::Predict(const DenseMatrixView* parts, size_t count) {
                                        std::to_string(info.max_rows));
   }
   if (rows == 0) return DenseMatrix(0, info.output_cols > 0 ? static_cast<size_t>(info.output_cols) : 0);
-  return impl_->host.Run([&](JsScope& s) {
-    return info.contract == BundleContract::kV1 ? impl_->PredictV1(s, parts, count, rows, cols)
+  const Clock::time_point deadline = Clock::now() + impl_->options.predict_timeout;
+  return impl_->host.Run(deadline, [&](JsScope& s) {
+    return info.contract == BundleContract::kV1 ? impl_->PredictV1(s, parts, count, rows, cols, deadline)
                                                 : impl_->PredictLegacy(s, parts, count, rows, cols);
   });
 }

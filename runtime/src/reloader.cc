@@ -87,6 +87,8 @@ std::string Reloader::Prepare(Worker& w, Job& j) {
     }
     w.staged = std::move(staged);
     w.staged_version = version;
+    w.staged_source = j.kept;
+    w.staged_code_cache = j.code_cache;
     return {};
   } catch (const Error& e) {
     return std::string(e.what());
@@ -103,6 +105,8 @@ std::string Reloader::Handle(Worker& w, Worker::Control control) {
       auto old = std::move(w.model);
       w.model = std::move(w.staged);  // the swap: the next batch runs on the new version
       w.version = w.staged_version;
+      w.source = std::move(w.staged_source);
+      w.code_cache = std::move(w.staged_code_cache);
       const double ms = w.MillisecondsSincePost();
       w.UpdateStats([&](WorkerStats& s) {
         s.version = w.version;
@@ -116,6 +120,8 @@ std::string Reloader::Handle(Worker& w, Worker::Control control) {
     }
     case Worker::Control::kAbort:
       w.staged.reset();
+      w.staged_source.reset();
+      w.staged_code_cache.reset();
       return {};
     case Worker::Control::kNone:
       break;
@@ -146,7 +152,8 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
       return result;
     }
   }
-  Job j{new_source, version, sample, options_.use_code_cache ? cache_.Load(new_source.code) : nullptr};
+  Job j{new_source, version, sample, options_.use_code_cache ? cache_.Load(new_source.code) : nullptr,
+        std::make_shared<const BundleSource>(new_source)};
   const auto disk_cache = j.code_cache;
   job_ = &j;
   // Prepare on one worker at a time, so the others keep serving at full speed.

@@ -53,6 +53,7 @@ class Reloader {
     std::string version;
     const std::vector<float>& sample;
     CodeCacheStore::Bytes code_cache;  // made by the first worker
+    std::shared_ptr<const BundleSource> kept;  // one copy for the workers to recycle from
   };
 
   std::string Prepare(Worker& w, Job& job);

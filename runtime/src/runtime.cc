@@ -107,12 +107,14 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
   // Worker 0 loads first and leaves a code cache (unless one from disk was accepted); the
   // others then load in parallel from it.
   internal::CodeCacheStore::Bytes code_cache = options.use_code_cache ? impl->cache.Load(source.code) : nullptr;
-  auto load = [raw, &source, &code_cache](bool make_cache) {
-    return [raw, &source, &code_cache, make_cache](Worker& w) {
+  auto shared_source = std::make_shared<const BundleSource>(source);  // kept by workers, to recycle
+  auto load = [raw, &source, &code_cache, shared_source](bool make_cache) {
+    return [raw, &source, &code_cache, shared_source, make_cache](Worker& w) {
       ModelOptions model_options = raw->options.model;
       model_options.code_cache = code_cache;
       w.model = Model::Load(source, model_options);
       w.version = w.model->info().version;
+      w.source = shared_source;
       if (make_cache && !w.model->code_cache_accepted()) {
         // Compile what predict uses before serialising, so later loads skip that too.
         std::vector<float> input;
@@ -120,10 +122,13 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
         if (internal::WarmUpInput(*w.model, {}, input, rows)) {
           try { w.model->Predict({input.data(), rows, input.size() / rows}); } catch (const Error&) {}
         }
+        // A warm-up past the predict deadline leaves a broken isolate: start from a fresh one.
+        if (w.model->broken()) w.model = Model::Load(source, model_options);
         auto bytes = std::make_shared<std::vector<uint8_t>>(w.model->CreateCodeCache());
         raw->cache.Save(source.code, *bytes);
         code_cache = std::move(bytes);  // read by the other workers after worker 0 has loaded
       }
+      w.code_cache = code_cache;
       if (w.index == 0) {
         std::lock_guard lock(raw->record.mu);
         raw->record.info = w.model->info();

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace tfjs_run::internal {
 namespace {
@@ -125,13 +126,28 @@ void Worker::Main(const std::function<void(Worker&)>& load, std::promise<void>& 
       control_done_.set_value(on_control_(*this, control));
       continue;
     }
-    RunBatch(batch, parts);
+    RunBatch(batch, parts, /*retry=*/true);
   }
   staged.reset();
   model.reset();  // the isolate is disposed on the thread that owns it
 }
 
-void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts) {
+bool Worker::Recycle() {
+  if (!source) return false;
+  try {
+    ModelOptions model_options = options_.model;
+    model_options.code_cache = code_cache;
+    std::unique_ptr<Model> fresh = Model::Load(*source, model_options);
+    model = std::move(fresh);  // the broken isolate is disposed here, on its own thread
+    UpdateStats([](WorkerStats& s) { ++s.recycles; });
+    return true;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "[tfjs-run] worker %zu: replacing a broken isolate failed: %s\n", index, e.what());
+    return false;
+  }
+}
+
+void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts, bool retry) {
   size_t rows = 0;
   parts.clear();
   for (const Task& t : batch) {
@@ -154,13 +170,21 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     s.cpu_seconds = ThreadCpuSeconds();
     if (error) ++s.failed_batches;
   });
+  const bool broke = error && model->broken();
+  if (broke) Recycle();
   if (error && batch.size() > 1) {
     // One request's rows made the batch fail: run each request alone, so only the requests that
-    // fail on their own get the error and the others still get their results.
+    // fail on their own get the error and the others still get their results. If the batch
+    // broke an isolate, that was each request's one retry.
     for (Task& t : batch) {
       std::vector<Task> single{t};
-      RunBatch(single, parts);
+      RunBatch(single, parts, /*retry=*/!broke && retry);
     }
+    return;
+  }
+  if (broke && retry) {
+    std::vector<Task> again{batch.front()};
+    RunBatch(again, parts, /*retry=*/false);  // on the fresh isolate, once
     return;
   }
   size_t at = 0;

@@ -50,10 +50,22 @@ class Worker {
   std::unique_ptr<Model> model, staged;
   std::string version, staged_version;
   double staged_load_ms = 0, staged_warmup_ms = 0;
+  // The bundle and code cache `model` (and `staged`) came from: a broken isolate is replaced
+  // by loading them again.
+  std::shared_ptr<const BundleSource> source, staged_source;
+  std::shared_ptr<const std::vector<uint8_t>> code_cache, staged_code_cache;
 
  private:
   void Main(const std::function<void(Worker&)>& load, std::promise<void>& loaded);
-  void RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts);
+  // Runs one predict call for the batch and completes its requests. If the call broke the
+  // isolate (deadline, heap limit), the isolate is replaced first; then a batch of several
+  // requests is run again request by request (so only a request that fails on its own fails),
+  // and a request that broke an isolate is retried once alone (`retry`): a request that breaks
+  // two isolates fails, with the reason, and nothing else fails with it.
+  void RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts, bool retry);
+  // Replaces a broken isolate with a fresh one of the same version. False if that load failed
+  // (the old isolate then stays; its termination was cancelled, so it may still serve).
+  bool Recycle();
 
   int cpu_;
   const RuntimeOptions& options_;

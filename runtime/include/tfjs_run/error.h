@@ -18,6 +18,7 @@ enum class ErrorKind {
   kOutput,          // predict() returned something of the wrong type or length
   kOverloaded,      // Runtime::TrySubmit: the queue is full
   kShutdown,        // the Runtime is shutting down and takes no new requests
+  kTimeout,         // predict() ran past its deadline and was terminated (ModelOptions::predict_timeout)
 };
 
 const char* ErrorKindName(ErrorKind kind);

@@ -53,8 +53,14 @@ struct BundleInfo {
 };
 
 struct ModelOptions {
-  // load() must settle within this, or Load throws Error(kLoadTimeout).
+  // Loading must finish within this, or Load throws Error(kLoadTimeout): the bundle's top level,
+  // load() and its promise, reading every contract field (getters are JS), activeBackend().
   std::chrono::milliseconds load_timeout{30000};
+  // Each predict call (and the promise it returns) must finish within this, or it is terminated
+  // and throws Error(kTimeout); the isolate is then broken() and should be replaced (the Runtime
+  // does). The default is far above any real batch: a 256-row chunk of a mobilenet-class model
+  // on the wasm backend takes ~20 s on one core (12 rows/s).
+  std::chrono::milliseconds predict_timeout{60000};
   // Where console.* and runtime warnings go. Default: stderr, prefixed with the bundle name.
   LogSink log;
   // V8 heap limit for this isolate, in MiB (0: V8's default).
@@ -93,6 +99,9 @@ class Model {
   std::vector<uint8_t> CreateCodeCache();
   // Whether ModelOptions::code_cache was given and V8 accepted it.
   bool code_cache_accepted() const;
+  // Whether JS in this isolate was ever terminated (a deadline, the heap limit). Its JS state
+  // may be half-updated: load a fresh Model to go on.
+  bool broken() const;
   // How long Load took, in milliseconds.
   double load_ms() const;
 

@@ -90,6 +90,7 @@ struct WorkerStats {
                              // batch; V8's background threads and the callers are not in it
   double load_ms = 0;
   bool code_cache_accepted = false;
+  uint64_t recycles = 0;     // isolates replaced after a call broke one (deadline, heap limit)
   LatencyStats latency;      // of the requests this worker finished (last 8192)
 };
 

@@ -230,6 +230,7 @@ jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& s) {
                              w.load_ms, w.code_cache_accepted ? 1.0 : 0.0, static_cast<double>(w.switches),
                              w.last_switch_ms};
     for (double x : LatencyValues(w.latency)) v.push_back(x);
+    v.push_back(static_cast<double>(w.recycles));
     jdoubleArray a = NewDoubleArray(env, v);
     env->SetObjectArrayElement(workers, static_cast<jsize>(i), a);
     env->DeleteLocalRef(a);

@@ -24,6 +24,7 @@ public final class RuntimeOptions implements Serializable {
   private int chunkRows = 256;
   private int maxQueueRows = 65536;
   private long loadTimeoutMs = 30000;
+  private long predictTimeoutMs = 60000;
   private int maxHeapMb = 0;
   private boolean useCodeCache = true;
   private int reloadNice = 10;
@@ -42,6 +43,7 @@ public final class RuntimeOptions implements Serializable {
     o.chunkRows = chunkRows;
     o.maxQueueRows = maxQueueRows;
     o.loadTimeoutMs = loadTimeoutMs;
+    o.predictTimeoutMs = predictTimeoutMs;
     o.maxHeapMb = maxHeapMb;
     o.useCodeCache = useCodeCache;
     o.reloadNice = reloadNice;
@@ -103,6 +105,16 @@ public final class RuntimeOptions implements Serializable {
     return o;
   }
 
+  /**
+   * Deadline of each predict call: past it the call is terminated, its requests fail with
+   * {@link TfjsException.Kind#TIMEOUT} and the worker's isolate is replaced (default 60 s).
+   */
+  public RuntimeOptions withPredictTimeoutMs(long ms) {
+    RuntimeOptions o = copy();
+    o.predictTimeoutMs = check("predictTimeoutMs", ms, 1, 86_400_000);
+    return o;
+  }
+
   /** V8 heap limit per isolate, in MiB (0: V8's default). */
   public RuntimeOptions withMaxHeapMb(int mb) {
     RuntimeOptions o = copy();
@@ -149,7 +161,7 @@ public final class RuntimeOptions implements Serializable {
   /** Layout read by the native bridge (jni_bridge.cc ToRuntimeOptions). */
   long[] toNative() {
     return new long[] {threads, pinning.ordinal(), maxBatchRows, maxBatchDelayMicros, chunkRows, maxQueueRows,
-        loadTimeoutMs, maxHeapMb, useCodeCache ? 1 : 0, reloadNice};
+        loadTimeoutMs, maxHeapMb, useCodeCache ? 1 : 0, reloadNice, predictTimeoutMs};
   }
 
   @Override
@@ -166,7 +178,7 @@ public final class RuntimeOptions implements Serializable {
   public String toString() {
     return "RuntimeOptions[threads=" + threads + ", pinning=" + pinning + ", maxBatchRows=" + maxBatchRows
         + ", maxBatchDelayMicros=" + maxBatchDelayMicros + ", chunkRows=" + chunkRows + ", maxQueueRows="
-        + maxQueueRows + ", loadTimeoutMs=" + loadTimeoutMs + ", maxHeapMb=" + maxHeapMb + ", codeCache="
-        + useCodeCache + ", reloadNice=" + reloadNice + ", codeCacheDir=" + codeCacheDir + "]";
+        + maxQueueRows + ", loadTimeoutMs=" + loadTimeoutMs + ", predictTimeoutMs=" + predictTimeoutMs
+        + ", maxHeapMb=" + maxHeapMb + ", codeCache=" + useCodeCache + ", reloadNice=" + reloadNice + ", codeCacheDir=" + codeCacheDir + "]";
   }
 }

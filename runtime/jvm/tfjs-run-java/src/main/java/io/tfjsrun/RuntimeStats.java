@@ -49,11 +49,13 @@ public final class RuntimeStats {
     public final boolean codeCacheAccepted;
     public final long switches;
     public final double lastSwitchMs;
+    /** Isolates replaced after a call broke one (deadline, heap limit). */
+    public final long recycles;
     public final Latency latency;
 
     // Layout (native bridge, java_types.cc): worker, cpu, requests, rows, batches, failed_batches,
     // mean_batch_rows, busy_seconds, cpu_seconds, load_ms, code_cache_accepted, switches,
-    // last_switch_ms, latency p50, p90, p99, max.
+    // last_switch_ms, latency p50, p90, p99, max, recycles.
     WorkerStats(double[] v, String version) {
       this.worker = (int) v[0];
       this.version = version;
@@ -70,6 +72,7 @@ public final class RuntimeStats {
       this.switches = (long) v[11];
       this.lastSwitchMs = v[12];
       this.latency = new Latency(v, 13);
+      this.recycles = (long) v[17];
     }
 
     @Override

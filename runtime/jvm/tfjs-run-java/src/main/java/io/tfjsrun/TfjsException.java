@@ -33,7 +33,9 @@ public class TfjsException extends RuntimeException {
     /** trySubmit: the queue is full. */
     OVERLOADED,
     /** The runtime (or this handle to it) is closed. */
-    SHUTDOWN;
+    SHUTDOWN,
+    /** predict() ran past its deadline (RuntimeOptions#withPredictTimeoutMs) and was terminated. */
+    TIMEOUT;
 
     /** Whether this is a failure of the bundle's loading (as opposed to one call). */
     public boolean isLoadFailure() {

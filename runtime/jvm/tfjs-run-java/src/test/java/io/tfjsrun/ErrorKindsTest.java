@@ -90,6 +90,23 @@ class ErrorKindsTest {
   }
 
   @Test
+  void aPredictPastItsDeadlineIsTimeoutTheRuntimeReplacesTheIsolateAndGoesOn() throws Exception {
+    RuntimeOptions deadline = RuntimeOptions.defaults().withThreads(1).withPredictTimeoutMs(300);
+    try (TfjsRuntime runtime = TfjsRuntime.open(Fixtures.sourceFile("tests/fixtures/hostile/predict-loops.js"), deadline)) {
+      long start = System.nanoTime();
+      TfjsException e = assertThrows(TfjsException.class, () -> runtime.predict(new float[] {13, 0, 0}, 1));
+      assertEquals(TfjsException.Kind.TIMEOUT, e.kind(), e.getMessage());
+      assertEquals("predict-loops", e.bundleName());
+      assertEquals("7", e.bundleVersion());
+      assertTrue((System.nanoTime() - start) / 1e9 < 10, "terminated at the deadline, not hung");
+      ExecutionException async = assertThrows(ExecutionException.class, () -> runtime.submit(new float[] {13, 0, 0}, 1).get());
+      assertEquals(TfjsException.Kind.TIMEOUT, ((TfjsException) async.getCause()).kind());
+      assertEquals(6f, runtime.predict(new float[] {1, 2, 3}, 1)[0], 0f);
+      assertEquals(4, runtime.stats().workers.get(0).recycles, "two isolates per poisoned request");
+    }
+  }
+
+  @Test
   void aWrongLengthResultIsOutput() {
     try (TfjsRuntime runtime = TfjsRuntime.open(Fixtures.sourceFile("tests/fixtures/bad/wrong-length.js"), ONE)) {
       TfjsException e = assertThrows(TfjsException.class, () -> runtime.predict(new float[] {1, 2}, 1));
