@@ -6,7 +6,9 @@ import json
 import os
 import re
 import subprocess
+import signal
 import tempfile
+import time
 import unittest
 
 TFJS_RUN = os.environ["TFJS_RUN"]
@@ -214,6 +216,71 @@ class DeadlineTest(unittest.TestCase):
     def test_an_out_of_range_timeout_is_a_usage_error(self):
         p = run([f"{SRC}/tests/fixtures/hostile/predict-loops.js", "--predict-timeout-ms", "0"], "", check=1)
         self.assertIn("--predict-timeout-ms must be in", p.stderr)
+
+
+class HostileInputTest(unittest.TestCase):
+    """Input and options that used to crash or mislead: each is a clear error, never a crash."""
+
+    BUNDLE = f"{FIX}/wine-layers-cpu.bundle.js"
+
+    def test_out_of_range_options_are_usage_errors(self):
+        for args, part in ((["--threads", "1000"], "--threads must be in"),
+                           (["--batch-size", "18446744073709551615"], "--batch-size must be in"),
+                           (["--columns", "0-4000000000"], "past the limit"),
+                           (["--poll-interval", "0", "--watch", "/nonexistent"], "--poll-interval must be in"),
+                           (["--max-line-bytes", "1"], "--max-line-bytes must be in")):
+            with self.subTest(args=args):
+                p = run([self.BUNDLE, *args], "1,2\n", check=1)
+                self.assertIn(part, p.stderr)
+
+    def test_a_bom_and_a_typo_in_line_1_do_not_eat_a_row(self):
+        rows = read(f"{FIX}/wine.csv")
+        p = run([self.BUNDLE], "\ufeff" + rows, check=0)
+        self.assertEqual(summary(p.stderr), (178, 178, 0))
+        self.assertNotIn("header", p.stderr)
+        first, rest = rows.split("\n", 1)
+        typo = first.replace(",", ",x", 1)
+        p = run([self.BUNDLE, "--on-error", "skip"], typo + "\n" + rest, check=0)
+        self.assertEqual(summary(p.stderr), (178, 177, 1))
+        self.assertIn("skipped line 1, column 2", p.stderr)
+
+    def test_a_header_guess_is_said_on_stderr(self):
+        p = run([self.BUNDLE], "a,b,c,d,e,f,g,h,i,j,k,l,m\n" + read(f"{FIX}/wine.csv"), check=0)
+        self.assertIn("line 1 was taken as a header", p.stderr)
+        self.assertEqual(summary(p.stderr), (178, 178, 0))
+
+    def test_deep_json_and_an_overlong_line_are_bad_rows(self):
+        row = json.dumps([float(v) for v in read(f"{FIX}/wine.csv").split("\n")[0].split(",")])
+        lines = [row, "[" * 100000 + "]" * 100000, row, "[" + "1," * 200000 + "1]"]
+        p = run([self.BUNDLE, "--input-format", "jsonl", "--on-error", "skip", "--max-line-bytes", "250000"],
+                "\n".join(lines) + "\n", check=0)
+        self.assertEqual(summary(p.stderr), (4, 2, 2))
+        self.assertIn("skipped line 2: JSON nested deeper than 64 levels", p.stderr)
+        self.assertIn("skipped line 4: line longer than 250000 bytes", p.stderr)
+
+    def test_a_version_that_would_forge_rows_is_refused(self):
+        p = run([f"{SRC}/tests/fixtures/hostile/version-forges-rows.js", "--with-version"], "1,2,3\n", check=3)
+        self.assertIn("must be 1-128 characters of [A-Za-z0-9._-]", p.stderr)
+        self.assertEqual(p.stdout, "")
+        with tempfile.TemporaryDirectory() as pub:
+            with open(f"{pub}/manifest.json", "w") as f:
+                f.write('{"version": "2\\n1,1,1", "bundle": "b.js", "sha256": "' + "0" * 64 + '", "size": 1}')
+            p = run(["--watch", pub], "1,2,3\n", check=3)
+            self.assertIn("malformed manifest: 'version'", p.stderr)
+
+    def test_sigterm_mid_stream_answers_every_row_read_and_prints_the_summary(self):
+        p = subprocess.Popen([TFJS_RUN, self.BUNDLE, "--batch-size", "64"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        rows = read(f"{FIX}/wine.csv").splitlines()[:10]
+        p.stdin.write("\n".join(rows) + "\n")
+        p.stdin.flush()
+        time.sleep(1.5)  # read, held for a fuller batch; stdin stays open
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 128 + signal.SIGTERM, err)
+        self.assertEqual(len(parse_csv(out)), 10)
+        self.assertIn("SIGTERM: stopped reading input after line 10", err)
+        self.assertEqual(summary(err), (10, 10, 0))
 
 
 class BadBundleTest(unittest.TestCase):

@@ -123,11 +123,76 @@ TEST(RowReaderTest, JsonLinesArraysAndObjects) {
   EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2.5f}, {3, 4}}));
   ASSERT_EQ(r.errors.size(), 3u);
   EXPECT_EQ(r.errors[0].ToString(), "line 4: expected 2 values, found 1");
-  EXPECT_EQ(r.errors[1].ToString(), "line 5, column 2: \"a\" is not a number");
+  EXPECT_EQ(r.errors[1].ToString(), "line 5, column 2: 'a' is not a number");
   EXPECT_EQ(r.errors[2].ToString(), "line 6: not valid JSON");
   json.columns = "b,a";
   r = ReadAll("{\"a\": 1, \"b\": 2}\n{\"b\": 4, \"a\": 3}\n", json);
   EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{2, 1}, {4, 3}}));
+}
+
+// Input that used to crash or mislead (issue 9, part 5).
+TEST(HostileInputTest, AByteOrderMarkIsStrippedAndTheFirstRowIsData) {
+  Read r = ReadAll("\xEF\xBB\xBF" "1,2\n3,4\n");
+  EXPECT_TRUE(r.header.empty());
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2}, {3, 4}}));
+  r = ReadAll("\xEF\xBB\xBF" "a,b\n3,4\n");
+  EXPECT_EQ(r.header, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(HostileInputTest, ATypoInTheFirstRowIsABadRowNotAHeader) {
+  Read r = ReadAll("1,2x,3\n4,5,6\n");
+  EXPECT_TRUE(r.header.empty());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 1, column 2: '2x' is not a number");
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{4, 5, 6}}));
+}
+
+TEST(HostileInputTest, DeeplyNestedJsonIsABadRowNotACrash) {
+  RowReaderOptions json;
+  json.format = InputFormat::kJsonLines;
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string just_too_deep = "[" + std::string(64, '[') + "1" + std::string(64, ']') + "]";
+  Read r = ReadAll("[1, 2]\n" + deep + "\n" + just_too_deep + "\n[[[1]], 2]\n[3, 4]\n", json);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2}, {3, 4}}));
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 2: JSON nested deeper than 64 levels");
+  EXPECT_EQ(r.errors[1].ToString(), "line 3: JSON nested deeper than 64 levels");
+  EXPECT_EQ(r.errors[2].ToString(), "line 4, column 1: an array is not a number");
+}
+
+TEST(HostileInputTest, JsonObjectsAreReadByKeyNotByTheirOrderOnTheLine) {
+  RowReaderOptions json;
+  json.format = InputFormat::kJsonLines;
+  Read r = ReadAll("{\"a\": 1, \"b\": 2, \"c\": 3}\n{\"c\": 30, \"b\": 20, \"a\": 10}\n"
+                   "{\"a\": 1, \"b\": 2}\n{\"a\": 1, \"b\": 2, \"c\": 3, \"d\": 4}\n", json);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2, 3}, {10, 20, 30}}));
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 3, column 3: missing key 'c'");
+  EXPECT_NE(r.errors[1].message.find("unexpected key 'd'"), std::string::npos) << r.errors[1].ToString();
+}
+
+TEST(HostileInputTest, ALineLongerThanTheLimitIsABadRowAndReadingGoesOn) {
+  RowReaderOptions small;
+  small.max_line_bytes = 1000;
+  std::string long_line(5000, '1');
+  std::string huge_line(3 << 20, '2');  // longer than the 1 MiB read buffer too
+  Read r = ReadAll("1,2\n" + long_line + "\n3,4\n" + huge_line + "\n5,6\n" + huge_line, small);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2}, {3, 4}, {5, 6}}));
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 2: line longer than 1000 bytes (--max-line-bytes)");
+  EXPECT_EQ(r.errors[1].line, 4u);
+  EXPECT_EQ(r.errors[2].line, 6u);  // the last line, with no newline
+  EXPECT_EQ(r.lines, (std::vector<uint64_t>{1, 3, 5}));
+}
+
+TEST(HostileInputTest, HugeColumnIndicesAreRefusedUpFront) {
+  for (const char* spec : {"0-4000000000", "2000000"}) {
+    RowReaderOptions o;
+    o.columns = spec;
+    std::FILE* f = std::fopen("/dev/null", "r");
+    EXPECT_THROW(RowReader(f, o), std::invalid_argument) << spec;
+    std::fclose(f);
+  }
 }
 
 TEST(RowReaderTest, BadColumnSpecIsRefused) {

@@ -4,7 +4,12 @@
 //
 // Exit codes: 0 every row predicted (or skipped with --on-error skip); 1 usage; 2 bad input
 // stopped the run; 3 the bundle failed to load or predict; 4 writing the output failed.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -33,6 +38,29 @@ struct Counters {
   uint64_t read = 0, predicted = 0, rejected = 0;
   uint64_t unprocessed = 0;  // read, but in flight behind a fatal error: neither written nor rejected
 };
+
+// SIGINT / SIGTERM: stop reading input, answer (or reject) every row already read, flush, print
+// the summary, and exit 128 + the signal. The handler makes stdin /dev/null, so the reader sees
+// end of input wherever it is (even blocked in read(2)); a second signal kills at once.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void OnStopSignal(int sig) {
+  g_stop_signal = sig;
+  const int fd = ::open("/dev/null", O_RDONLY);  // async-signal-safe, as are dup2 and close
+  if (fd >= 0) {
+    ::dup2(fd, STDIN_FILENO);
+    ::close(fd);
+  }
+}
+
+void InstallStopSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = &OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;  // no SA_RESTART: a blocked read returns; a second signal kills
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
 
 void PrintError(const std::exception& e) {
   std::fprintf(stderr, "tfjs-run: error: %s\n", e.what());
@@ -225,7 +253,8 @@ int main(int argc, char** argv) {
     ("no-header", "The first CSV line is data")
     ("d,delimiter", "CSV field delimiter, one character (\\t for tab)", cxxopts::value<std::string>()->default_value(","))
     ("c,columns", "Feature columns: 0-based indices, inclusive ranges and/or header names, comma-separated, "
-        "e.g. 1-13 or 'alcohol,ash'. Default: all columns", cxxopts::value<std::string>()->default_value(""));
+        "e.g. 1-13 or 'alcohol,ash'. Default: all columns", cxxopts::value<std::string>()->default_value(""))
+    ("max-line-bytes", "A longer input line is a bad row", cxxopts::value<size_t>()->default_value("16777216"));
   options.add_options("Output")
     ("output-format", "Output format: csv or jsonl", cxxopts::value<std::string>()->default_value("csv"))
     ("q,quiet", "No summary on stderr")
@@ -301,6 +330,24 @@ int main(int argc, char** argv) {
       const int64_t ms = args[name].as<int64_t>();
       if (ms < 1 || ms > 86400000) throw cxxopts::exceptions::exception("--" + name + " must be in [1, 86400000]");
     }
+    // Every number within what the machine can do, so none ends in bad_alloc or a V8 fatal error.
+    auto in_range = [&](const std::string& name, double value, double lo, double hi) {
+      if (!(value >= lo && value <= hi)) {
+        char text[160];
+        std::snprintf(text, sizeof(text), "--%s must be in [%g, %g], got %g", name.c_str(), lo, hi, value);
+        throw cxxopts::exceptions::exception(text);
+      }
+    };
+    in_range("batch-size", static_cast<double>(batch_size), 1, 1 << 20);
+    in_range("threads", static_cast<double>(args["threads"].as<size_t>()), 0, 256);
+    in_range("max-batch-rows", static_cast<double>(args["max-batch-rows"].as<size_t>()), 0, 1 << 20);
+    in_range("max-batch-delay", static_cast<double>(args["max-batch-delay"].as<int64_t>()), 0, 10'000'000);
+    in_range("max-heap-mb", static_cast<double>(args["max-heap-mb"].as<size_t>()), 0, 1 << 20);
+    in_range("poll-interval", args["poll-interval"].as<double>(), 0.01, 86400);
+    in_range("watch-timeout", args["watch-timeout"].as<double>(), 0.1, 3600);
+    in_range("max-bundle-mb", static_cast<double>(args["max-bundle-mb"].as<size_t>()), 1, 4096);
+    in_range("max-line-bytes", static_cast<double>(args["max-line-bytes"].as<size_t>()), 64, 1 << 30);
+    reader_options.max_line_bytes = args["max-line-bytes"].as<size_t>();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tfjs-run: %s\n", e.what());
     return kUsage;
@@ -361,6 +408,7 @@ int main(int argc, char** argv) {
     return kUsage;
   }
   tfjs_run::cli::RowWriter writer(stdout, output_format);
+  InstallStopSignals();
   Counters counters;
   BatchRunner runner(*runtime, writer, counters, batch_size, skip_errors, args.count("with-version") > 0);
   const bool quiet = args.count("quiet") > 0;
@@ -372,6 +420,10 @@ int main(int argc, char** argv) {
     RowReader::Status status = reader->Next(row, error);
     if (status == RowReader::Status::kEnd) break;
     if (counters.read++ == 0) first_row_time = Clock::now();
+    if (counters.read == 1 && reader->header_guessed()) {
+      std::fprintf(stderr, "tfjs-run: line 1 was taken as a header (no field of it is a number; --no-header reads it "
+                           "as data)\n");
+    }
     if (status == RowReader::Status::kBadRow) {
       ++counters.rejected;
       if (skip_errors) {
@@ -390,6 +442,10 @@ int main(int argc, char** argv) {
     }
   }
   if (!runner.Finish() && exit_code == kOk) exit_code = kModelFailed;
+  if (g_stop_signal != 0) {
+    std::fprintf(stderr, "tfjs-run: %s: stopped reading input after line %llu; every row read is accounted for\n",
+                 g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", static_cast<unsigned long long>(reader->line()));
+  }
   const double predict_wall = std::chrono::duration<double>(Clock::now() - first_row_time).count();
   if (exit_code == kOk && counters.read == 0) {
     std::fprintf(stderr, "tfjs-run: error: the input has no data rows%s\n",
@@ -405,6 +461,7 @@ int main(int argc, char** argv) {
                  counters.read ? predict_wall : 0);
   }
   if (args.count("stats")) PrintStats(runtime->Stats());
+  if (g_stop_signal != 0) exit_code = 128 + g_stop_signal;
   if (args.count("watch")) {
     const tfjs_run::RuntimeStats s = runtime->Stats();
     std::string reasons;

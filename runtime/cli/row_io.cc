@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -70,10 +71,18 @@ RowReader::RowReader(std::FILE* in, RowReaderOptions options)
       auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
       return ec == std::errc() && p == t.data() + t.size();
     };
+    auto limit = [&](size_t v) {
+      if (v >= kMaxColumnIndex) {
+        throw std::invalid_argument("--columns: index " + std::to_string(v) + " is past the limit of " +
+                                    std::to_string(kMaxColumnIndex - 1));
+      }
+    };
     if (num(item, a)) {
+      limit(a);
       selected_.push_back(a);
     } else if (dash != std::string_view::npos && num(item.substr(0, dash), a) && num(item.substr(dash + 1), b)) {
       if (b < a) throw std::invalid_argument("--columns: range " + std::string(item) + " runs backwards");
+      limit(b);
       for (size_t i = a; i <= b; ++i) selected_.push_back(i);
     } else {
       names = true;
@@ -86,17 +95,26 @@ RowReader::RowReader(std::FILE* in, RowReaderOptions options)
   }
 }
 
-bool RowReader::ReadLine(std::string_view& line) {
+bool RowReader::ReadLine(std::string_view& line, bool& overlong) {
   if (carry_used_) {  // the previous line lived in carry_
     carry_.clear();
     carry_used_ = false;
   }
+  overlong = false;
   for (;;) {
     const char* start = buffer_.data() + begin_;
     const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
     if (nl) {
       size_t len = static_cast<size_t>(nl - start);
       begin_ += len + 1;
+      ++line_;
+      if (overlong_ || carry_.size() + len > options_.max_line_bytes) {
+        overlong_ = false;
+        carry_.clear();
+        line = std::string_view();
+        overlong = true;
+        return true;
+      }
       if (carry_.empty()) {
         line = std::string_view(start, len);
       } else {
@@ -104,12 +122,23 @@ bool RowReader::ReadLine(std::string_view& line) {
         line = carry_;
         carry_used_ = true;
       }
-      ++line_;
       return true;
     }
-    carry_.append(start, end_ - begin_);  // a line split across reads
+    // A line split across reads; past the limit, keep only the fact that it is too long.
+    if (!overlong_ && carry_.size() + (end_ - begin_) > options_.max_line_bytes) {
+      overlong_ = true;
+      std::string().swap(carry_);
+    }
+    if (!overlong_) carry_.append(start, end_ - begin_);
     begin_ = end_ = 0;
     if (eof_) {
+      if (overlong_) {
+        overlong_ = false;
+        ++line_;
+        line = std::string_view();
+        overlong = true;
+        return true;
+      }
       if (carry_.empty()) return false;
       line = carry_;  // last line without a newline
       carry_used_ = true;
@@ -130,7 +159,13 @@ bool RowReader::ReadLine(std::string_view& line) {
 RowReader::Status RowReader::Next(std::vector<float>& values, RowError& error) {
   std::string_view line;
   for (;;) {
-    if (!ReadLine(line)) return Status::kEnd;
+    bool overlong = false;
+    if (!ReadLine(line, overlong)) return Status::kEnd;
+    if (overlong) {
+      error = {line_, 0, "line longer than " + std::to_string(options_.max_line_bytes) + " bytes (--max-line-bytes)"};
+      return Status::kBadRow;
+    }
+    if (line_ == 1 && line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM
     if (Trim(line).empty()) continue;  // blank lines carry no row
     if (options_.format == InputFormat::kJsonLines) return ParseJson(line, values, error);
     Status st = ParseCsv(line, values, error);
@@ -179,9 +214,13 @@ RowReader::Status RowReader::ParseCsv(std::string_view line, std::vector<float>&
     first_line_ = false;
     bool is_header = options_.header == HeaderMode::kYes;
     if (options_.header == HeaderMode::kAuto) {
+      // A header only when no field of line 1 is a number: a typo in one field of a data row
+      // must be a bad row, not silently eat the row as a header.
+      is_header = true;
       for (auto f : fields_) {
-        if (!ParseFloat(f)) { is_header = true; break; }
+        if (ParseFloat(f)) { is_header = false; break; }
       }
+      header_guessed_ = is_header;
     }
     expected_fields_ = fields_.size();
     if (is_header) {
@@ -224,47 +263,107 @@ RowReader::Status RowReader::ParseCsv(std::string_view line, std::vector<float>&
   return Status::kRow;
 }
 
+namespace {
+// The deepest nesting of arrays and objects in `text` (outside strings), without parsing it: a
+// line nested 100,000 levels deep must be refused before a recursive parser or printer sees it.
+int JsonDepth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// What a JSON value is, for an error message, without printing it (printing is recursive).
+std::string Describe(const nlohmann::ordered_json& v) {
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
+  if (v.is_string()) return Quote(v.get_ref<const std::string&>());
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_null()) return "null";
+  return "a value";
+}
+}  // namespace
+
 RowReader::Status RowReader::ParseJson(std::string_view line, std::vector<float>& values, RowError& error) {
   using nlohmann::ordered_json;
+  if (JsonDepth(line) > kMaxJsonDepth) {
+    error = {line_, 0, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
+    return Status::kBadRow;
+  }
   ordered_json doc = ordered_json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     error = {line_, 0, "not valid JSON"};
     return Status::kBadRow;
   }
-  std::vector<const ordered_json*> items;
+  std::vector<const ordered_json*> picked;
   if (doc.is_array()) {
-    for (const auto& v : doc) items.push_back(&v);
+    if (selected_.empty()) {
+      for (const auto& v : doc) picked.push_back(&v);
+    } else {
+      for (size_t i : selected_) {
+        if (i >= doc.size()) {
+          error = {line_, i + 1, "array has only " + std::to_string(doc.size()) + " elements"};
+          return Status::kBadRow;
+        }
+        picked.push_back(&doc[i]);
+      }
+    }
   } else if (doc.is_object()) {
+    // Objects are read by key, never by their order on the line: the keys are the --columns
+    // names, or the keys of the first object (in its order), and every line must have them.
     if (json_keys_.empty()) {
       for (auto it = doc.begin(); it != doc.end(); ++it) json_keys_.push_back(it.key());
     }
     if (!columns_resolved_ && !options_.columns.empty() && !ResolveColumns(error)) return Status::kBadRow;
+    auto need = [&](size_t i) -> const ordered_json* {
+      if (i >= json_keys_.size()) {
+        error = {line_, i + 1, "no key for column " + std::to_string(i) + " (the first object has " +
+                                   std::to_string(json_keys_.size()) + " keys)"};
+        return nullptr;
+      }
+      auto it = doc.find(json_keys_[i]);
+      if (it == doc.end()) {
+        error = {line_, i + 1, "missing key " + Quote(json_keys_[i])};
+        return nullptr;
+      }
+      return &it.value();
+    };
     if (selected_.empty()) {
-      for (auto it = doc.begin(); it != doc.end(); ++it) items.push_back(&it.value());
+      for (size_t i = 0; i < json_keys_.size(); ++i) {
+        const ordered_json* v = need(i);
+        if (!v) return Status::kBadRow;
+        picked.push_back(v);
+      }
+      if (doc.size() != json_keys_.size()) {
+        for (auto it = doc.begin(); it != doc.end(); ++it) {
+          if (std::find(json_keys_.begin(), json_keys_.end(), it.key()) == json_keys_.end()) {
+            error = {line_, 0, "unexpected key " + Quote(it.key()) + " (not in the first object; --columns picks keys)"};
+            return Status::kBadRow;
+          }
+        }
+      }
     } else {
       for (size_t i : selected_) {
-        if (i >= json_keys_.size() || !doc.contains(json_keys_[i])) {
-          error = {line_, i + 1, "missing key " + Quote(i < json_keys_.size() ? json_keys_[i] : std::to_string(i))};
-          return Status::kBadRow;
-        }
-        items.push_back(&doc[json_keys_[i]]);
+        const ordered_json* v = need(i);
+        if (!v) return Status::kBadRow;
+        picked.push_back(v);
       }
     }
   } else {
     error = {line_, 0, "a JSON line must be an array of numbers or an object"};
     return Status::kBadRow;
-  }
-  std::vector<const ordered_json*> picked;
-  if (doc.is_array() && !selected_.empty()) {
-    for (size_t i : selected_) {
-      if (i >= items.size()) {
-        error = {line_, i + 1, "array has only " + std::to_string(items.size()) + " elements"};
-        return Status::kBadRow;
-      }
-      picked.push_back(items[i]);
-    }
-  } else {
-    picked = std::move(items);
   }
   if (expected_fields_ == 0) expected_fields_ = picked.size();
   if (picked.size() != expected_fields_) {
@@ -274,7 +373,7 @@ RowReader::Status RowReader::ParseJson(std::string_view line, std::vector<float>
   values.clear();
   for (size_t i = 0; i < picked.size(); ++i) {
     if (!picked[i]->is_number()) {
-      error = {line_, i + 1, picked[i]->dump().substr(0, 40) + " is not a number"};
+      error = {line_, i + 1, Describe(*picked[i]) + " is not a number"};
       return Status::kBadRow;
     }
     values.push_back(picked[i]->get<float>());
@@ -331,7 +430,13 @@ void RowWriter::Write(const float* values, size_t count, const std::string* vers
       pending_ += ",\"version\":" + nlohmann::json(*version).dump() + "}";
     } else {
       pending_ += delimiter_;
-      pending_ += *version;
+      // Versions are validated where they enter ([A-Za-z0-9._-]); never let one carry a
+      // delimiter, quote or line break into the output regardless.
+      for (char c : *version) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '_' || c == '-';
+        pending_ += ok ? c : '_';
+      }
     }
   }
   pending_ += '\n';

@@ -24,7 +24,13 @@ struct RowReaderOptions {
   // Which fields are features: comma-separated 0-based indices, inclusive ranges "1-13", or
   // header names (CSV with a header, or JSON-lines object keys). Empty: every field.
   std::string columns;
+  // A longer line is a bad row (the reader skips to the next newline), never a huge allocation.
+  size_t max_line_bytes = 16u << 20;
 };
+
+// Limits on what the reader accepts, so no input can exhaust memory or the stack.
+inline constexpr size_t kMaxColumnIndex = 1u << 20;  // --columns indices and ranges
+inline constexpr int kMaxJsonDepth = 64;            // JSON-lines nesting
 
 // Why a row was rejected. line is 1-based; column is the 1-based field index (0: whole row).
 struct RowError {
@@ -47,11 +53,14 @@ class RowReader {
 
   uint64_t line() const { return line_; }                   // line of the row last returned
   const std::vector<std::string>& header() const { return header_; }  // empty if none
+  // Whether line 1 was taken as a header by guessing (--header auto: every field non-numeric).
+  bool header_guessed() const { return header_guessed_; }
   // Number of features per row, once known (after the first row), else 0.
   size_t feature_count() const { return selected_.empty() ? expected_fields_ : selected_.size(); }
 
  private:
-  bool ReadLine(std::string_view& line);
+  // Reads the next line. A line longer than max_line_bytes comes back empty with `overlong` set.
+  bool ReadLine(std::string_view& line, bool& overlong);
   Status ParseCsv(std::string_view line, std::vector<float>& values, RowError& error);
   Status ParseJson(std::string_view line, std::vector<float>& values, RowError& error);
   bool ResolveColumns(RowError& error);
@@ -65,6 +74,8 @@ class RowReader {
   bool carry_used_ = false;  // line points into carry_; clear it before the next read
   uint64_t line_ = 0;
   bool first_line_ = true;
+  bool header_guessed_ = false;
+  bool overlong_ = false;  // the line being read is past max_line_bytes: skip to its end
   std::vector<std::string> header_;
   std::vector<std::string> json_keys_;
   std::vector<size_t> selected_;  // field indices; empty = all

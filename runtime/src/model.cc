@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "isolate_host.h"
+#include "version_name.h"
 
 namespace tfjs_run {
 
@@ -166,6 +167,11 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   info.contract = BundleContract::kV1;
   info.name = StringField(s, b, "name");
   info.version = StringField(s, b, "version");
+  if (!info.version.empty() && !internal::IsValidVersionName(info.version)) {
+    const std::string quoted = internal::QuoteVersionName(info.version);
+    info.version.clear();  // never carried into errors or output
+    Fail(ErrorKind::kContract, "tfjsRunBundle.version " + quoted + " must be 1-128 characters of [A-Za-z0-9._-]");
+  }
   info.sha256 = StringField(s, b, "sha256");
   const std::string requested_backend = StringField(s, b, "backend");
 

@@ -1,5 +1,7 @@
 #include "reloader.h"
 
+#include "version_name.h"
+
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -144,6 +146,15 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     if (!version.empty() && std::find(bad.begin(), bad.end(), version) == bad.end()) bad.push_back(version);
     return result;
   };
+  if (!version.empty() && !IsValidVersionName(version)) {
+    result.version.clear();
+    result.error = "version " + QuoteVersionName(version) + " refused: a version name is 1-128 characters of [A-Za-z0-9._-]";
+    version.clear();
+    std::lock_guard lock(record_.mu);
+    ++record_.reloads_failed;
+    record_.last_reload_error = result.error;
+    return result;
+  }
   {
     std::lock_guard lock(record_.mu);
     const auto& bad = record_.bad_versions;

@@ -1,5 +1,7 @@
 #include "version_watcher.h"
 
+#include "version_name.h"
+
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -199,6 +201,9 @@ Manifest ParseManifest(const std::string& text) {
   };
   if (j.contains("version") && j["version"].is_number_integer()) j["version"] = std::to_string(j["version"].get<int64_t>());
   m.version = str("version");
+  if (!internal::IsValidVersionName(m.version)) {
+    throw bad("'version' " + internal::QuoteVersionName(m.version) + " must be 1-128 characters of [A-Za-z0-9._-]");
+  }
   m.bundle = str("bundle");
   m.sha256 = str("sha256");
   if (m.bundle.find('/') != std::string::npos || m.bundle.find("..") != std::string::npos) {
@@ -389,7 +394,9 @@ void VersionWatcher::Run() {
     consecutive_failures_ = ok ? 0 : std::min(consecutive_failures_ + 1, 16);
     auto wait = options_.poll_interval;
     if (consecutive_failures_ > 0) {
-      auto backoff = options_.poll_interval * (1LL << std::min(consecutive_failures_, 10));
+      // From at least 100 ms, so the backoff grows even when the poll interval is tiny.
+      auto base = std::max<std::chrono::milliseconds>(options_.poll_interval, std::chrono::milliseconds(100));
+      auto backoff = base * (1LL << std::min(consecutive_failures_, 10));
       wait = std::min<std::chrono::milliseconds>(std::chrono::duration_cast<std::chrono::milliseconds>(backoff),
                                                  std::max(options_.max_backoff, options_.poll_interval));
     }
