@@ -97,7 +97,7 @@ TEST(RowReaderTest, ColumnsByIndexRangeAndName) {
   RowReaderOptions missing;
   missing.columns = "zz";
   r = ReadAll("a,b\n1,2\n", missing);
-  ASSERT_EQ(r.errors.size(), 1u);
+  ASSERT_EQ(r.errors.size(), 2u);  // the header line, and every row after it
   EXPECT_NE(r.errors[0].message.find("'zz'"), std::string::npos);
 }
 
@@ -183,6 +183,23 @@ TEST(HostileInputTest, ALineLongerThanTheLimitIsABadRowAndReadingGoesOn) {
   EXPECT_EQ(r.errors[1].line, 4u);
   EXPECT_EQ(r.errors[2].line, 6u);  // the last line, with no newline
   EXPECT_EQ(r.lines, (std::vector<uint64_t>{1, 3, 5}));
+}
+
+// Found by fuzz_row_reader: after line 1 reported that --columns selects a field it lacks, the
+// next lines were read with that index, past the end of their fields.
+TEST(HostileInputTest, ColumnsThatDoNotFitMakeEveryRowABadRowNotAnOverflow) {
+  RowReaderOptions past;
+  past.columns = "0-2,5";
+  Read r = ReadAll("1,2,3\n4,5,6\n7,8,9\n", past);
+  EXPECT_TRUE(r.rows.empty());
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[2].ToString(), "line 3: --columns selects field 5 (0-based) but the first line has only 3 fields");
+  RowReaderOptions name;
+  name.columns = "zz";
+  r = ReadAll("1,2\n3,4\n", name);
+  EXPECT_TRUE(r.rows.empty());
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_NE(r.errors[1].message.find("'zz'"), std::string::npos);
 }
 
 TEST(HostileInputTest, HugeColumnIndicesAreRefusedUpFront) {

@@ -7,6 +7,7 @@
 #   - npm packages for model-bundler/ (tfjs 4.22.0, webpack 5), from the committed lock file.
 #   - The JVM layer's tools: OpenJDK 17, Maven, JUnit 5 and the Maven plugins Debian packages
 #     (runtime/jvm builds offline against /usr/share/maven-repo).
+#   - clang and its runtime (libFuzzer) for tools/fuzz.sh.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix="$root/third_party/libnode"
@@ -18,7 +19,8 @@ apt_pkgs=(build-essential cmake pkg-config nlohmann-json3-dev libcurl4-openssl-d
           libcxxopts-dev libgtest-dev libgmock-dev openssl
           libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g python3
           openjdk-17-jdk-headless maven junit5 libmaven-compiler-plugin-java libsurefire-java
-          libmaven-jar-plugin-java libmaven-resources-plugin-java libmaven-install-plugin-java)
+          libmaven-jar-plugin-java libmaven-resources-plugin-java libmaven-install-plugin-java
+          clang libclang-rt-14-dev)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

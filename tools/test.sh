@@ -4,7 +4,8 @@
 # Then builds again with AddressSanitizer + UndefinedBehaviorSanitizer, and with
 # ThreadSanitizer, and runs every test on each of those builds too (the threaded runtime's
 # stress tests under TSan). TFJS_RUN_SANITIZE picks: "address thread" (default), one of them,
-# or none.
+# or none. Last, a short deterministic run of each libFuzzer target (tools/fuzz.sh;
+# TFJS_RUN_FUZZ=0 skips it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/setup.sh"
@@ -20,3 +21,7 @@ for sanitize in ${TFJS_RUN_SANITIZE-address thread}; do
   TFJS_RUN_BUILD_DIR="$san" "$root/tools/build.sh" -DTFJS_RUN_SANITIZE="$sanitize"
   (cd "$san" && ctest --output-on-failure -j"$(nproc)")
 done
+if [ "${TFJS_RUN_FUZZ:-1}" != 0 ]; then
+  echo "== libFuzzer targets, a short deterministic run (tools/fuzz.sh) ==" >&2
+  "$root/tools/fuzz.sh"
+fi

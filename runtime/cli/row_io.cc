@@ -192,8 +192,9 @@ bool RowReader::ResolveColumns(RowError& error) {
       if (names[i] == item) { selected_.push_back(i); found = true; break; }
     }
     if (!found) {
-      error = {line_, 0, "--columns names " + Quote(item) + ", which is not a column of the " +
-                             (names.empty() ? std::string("input (it has no header)") : std::string("header"))};
+      columns_error_ = "--columns names " + Quote(item) + ", which is not a column of the " +
+                       (names.empty() ? std::string("input (it has no header)") : std::string("header"));
+      error = {line_, 0, columns_error_};
       return false;
     }
   }
@@ -233,12 +234,17 @@ RowReader::Status RowReader::ParseCsv(std::string_view line, std::vector<float>&
     if (!columns_resolved_ && !options_.columns.empty() && !ResolveColumns(error)) return Status::kBadRow;
     for (size_t i : selected_) {
       if (i >= expected_fields_) {
-        error = {line_, 0, "--columns selects field " + std::to_string(i) + " (0-based) but the first line has only " +
-                               std::to_string(expected_fields_) + " fields"};
+        columns_error_ = "--columns selects field " + std::to_string(i) + " (0-based) but the first line has only " +
+                         std::to_string(expected_fields_) + " fields";
+        error = {line_, 0, columns_error_};
         return Status::kBadRow;
       }
     }
     if (is_header) return Status::kEnd;
+  }
+  if (!columns_error_.empty()) {
+    error = {line_, 0, columns_error_};
+    return Status::kBadRow;
   }
   if (fields_.size() != expected_fields_) {
     error = {line_, 0, "expected " + std::to_string(expected_fields_) + " fields, found " + std::to_string(fields_.size()) +
@@ -247,6 +253,10 @@ RowReader::Status RowReader::ParseCsv(std::string_view line, std::vector<float>&
   }
   values.clear();
   auto take = [&](size_t i) {
+    if (i >= fields_.size()) {  // checked above; kept as the last line of defence
+      error = {line_, i + 1, "no field " + std::to_string(i)};
+      return false;
+    }
     std::optional<float> v = ParseFloat(fields_[i]);
     if (!v) {
       error = {line_, i + 1, Trim(fields_[i]).empty() ? std::string("empty field") : Quote(Trim(fields_[i])) + " is not a number"};
@@ -327,6 +337,10 @@ RowReader::Status RowReader::ParseJson(std::string_view line, std::vector<float>
       for (auto it = doc.begin(); it != doc.end(); ++it) json_keys_.push_back(it.key());
     }
     if (!columns_resolved_ && !options_.columns.empty() && !ResolveColumns(error)) return Status::kBadRow;
+    if (!columns_error_.empty()) {
+      error = {line_, 0, columns_error_};
+      return Status::kBadRow;
+    }
     auto need = [&](size_t i) -> const ordered_json* {
       if (i >= json_keys_.size()) {
         error = {line_, i + 1, "no key for column " + std::to_string(i) + " (the first object has " +

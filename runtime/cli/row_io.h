@@ -80,6 +80,9 @@ class RowReader {
   std::vector<std::string> json_keys_;
   std::vector<size_t> selected_;  // field indices; empty = all
   bool columns_resolved_ = false;
+  // Set when --columns cannot apply to this input (a name it lacks, an index past its fields):
+  // every row is then a bad row with this message, never read with the wrong columns.
+  std::string columns_error_;
   size_t expected_fields_ = 0;    // fields per CSV line, fixed by the first line
   std::vector<std::string_view> fields_;
 };
