@@ -6,7 +6,6 @@ import io.tfjsrun.TfjsRuntime;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,18 +36,12 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
   private static final long serialVersionUID = 1L;
 
-  private final TfjsModel model;
-  private final FeatureExtractor<IN> features;
-  private final ResultBuilder<IN, OUT> results;
-  private transient TfjsRuntime runtime;
-  private transient TfjsMetrics metrics;
+  private final ModelHandle<IN, OUT> handle;
   // Flink passes timeout() the same ResultFuture it gave asyncInvoke; this finds its Once.
   private transient Map<ResultFuture<OUT>, Once<OUT>> pending;
 
   public TfjsAsyncFunction(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results) {
-    this.model = Objects.requireNonNull(model);
-    this.features = Objects.requireNonNull(features);
-    this.results = Objects.requireNonNull(results);
+    this.handle = new ModelHandle<>(model, features, results);
   }
 
   public static TfjsAsyncFunction<float[], float[]> rows(TfjsModel model) {
@@ -63,14 +56,14 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
   @Override
   public void open(OpenContext openContext) throws Exception {
     super.open(openContext);
-    runtime = model.open();
-    metrics = TfjsMetrics.register(getRuntimeContext(), runtime);
+    handle.open(getRuntimeContext());
     pending = Collections.synchronizedMap(new WeakHashMap<>());
   }
 
   @Override
   public void asyncInvoke(IN record, ResultFuture<OUT> resultFuture) throws Exception {
-    float[] row = features.features(record);
+    float[] row = handle.features.features(record);
+    TfjsRuntime runtime = handle.runtime();
     CompletableFuture<Prediction> future;
     try {
       future = runtime.trySubmit(row, 1);
@@ -86,8 +79,7 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
         return;
       }
       try {
-        metrics.predicted();
-        once.complete(results.result(record, p.values(), p.version()));
+        once.complete(handle.result(record, p));
       } catch (Throwable t) {
         once.fail(t);
       }
@@ -99,6 +91,7 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
   @Override
   public void timeout(IN record, ResultFuture<OUT> resultFuture) throws Exception {
     Once<OUT> once = pending.get(resultFuture);
+    TfjsRuntime runtime = handle.runtime();
     TimeoutException e = new TimeoutException("tfjs-run: no prediction within Flink's async timeout for bundle '"
         + (runtime == null ? "?" : runtime.info().name()) + "' version " + (runtime == null ? "?" : runtime.info().version()));
     if (once != null) {
@@ -111,13 +104,12 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
   @Override
   public void close() throws Exception {
     // The last subtask's close drains the runtime: every record it accepted is completed first.
-    if (runtime != null) runtime.close();
-    runtime = null;
+    handle.close();
     super.close();
   }
 
   public TfjsRuntime runtime() {
-    return runtime;
+    return handle.runtime();
   }
 
   /** Completes a ResultFuture exactly once (a prediction racing its timeout loses quietly). */

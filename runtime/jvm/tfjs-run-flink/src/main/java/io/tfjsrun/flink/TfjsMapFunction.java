@@ -2,7 +2,6 @@ package io.tfjsrun.flink;
 
 import io.tfjsrun.Prediction;
 import io.tfjsrun.TfjsRuntime;
-import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 
@@ -25,16 +24,10 @@ import org.apache.flink.api.common.functions.RichMapFunction;
 public class TfjsMapFunction<IN, OUT> extends RichMapFunction<IN, OUT> {
   private static final long serialVersionUID = 1L;
 
-  private final TfjsModel model;
-  private final FeatureExtractor<IN> features;
-  private final ResultBuilder<IN, OUT> results;
-  private transient TfjsRuntime runtime;
-  private transient TfjsMetrics metrics;
+  private final ModelHandle<IN, OUT> handle;
 
   public TfjsMapFunction(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results) {
-    this.model = Objects.requireNonNull(model);
-    this.features = Objects.requireNonNull(features);
-    this.results = Objects.requireNonNull(results);
+    this.handle = new ModelHandle<>(model, features, results);
   }
 
   /** Feature rows in, output rows out. */
@@ -51,26 +44,23 @@ public class TfjsMapFunction<IN, OUT> extends RichMapFunction<IN, OUT> {
   @Override
   public void open(OpenContext openContext) throws Exception {
     super.open(openContext);
-    runtime = model.open();
-    metrics = TfjsMetrics.register(getRuntimeContext(), runtime);
+    handle.open(getRuntimeContext());
   }
 
   @Override
   public OUT map(IN record) throws Exception {
-    Prediction p = runtime.predictVersioned(features.features(record), 1);
-    metrics.predicted();
-    return results.result(record, p.values(), p.version());
+    Prediction p = handle.runtime().predictVersioned(handle.features.features(record), 1);
+    return handle.result(record, p);
   }
 
   @Override
   public void close() throws Exception {
-    if (runtime != null) runtime.close();
-    runtime = null;
+    handle.close();
     super.close();
   }
 
   /** The runtime this subtask holds (for stats), or null outside open..close. */
   public TfjsRuntime runtime() {
-    return runtime;
+    return handle.runtime();
   }
 }

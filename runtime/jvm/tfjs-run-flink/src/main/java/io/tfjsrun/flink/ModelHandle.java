@@ -1,0 +1,50 @@
+package io.tfjsrun.flink;
+
+import io.tfjsrun.Prediction;
+import io.tfjsrun.TfjsRuntime;
+import java.io.Serializable;
+import java.util.Objects;
+import org.apache.flink.api.common.functions.RuntimeContext;
+
+/**
+ * What every tfjs-run Flink function holds: the model to open and the two mappings (serialized),
+ * and, between open and close, the shared runtime and its metrics (transient: a native handle
+ * never travels).
+ */
+final class ModelHandle<IN, OUT> implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final TfjsModel model;
+  final FeatureExtractor<IN> features;
+  final ResultBuilder<IN, OUT> results;
+  private transient TfjsRuntime runtime;
+  private transient TfjsMetrics metrics;
+
+  ModelHandle(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results) {
+    this.model = Objects.requireNonNull(model);
+    this.features = Objects.requireNonNull(features);
+    this.results = Objects.requireNonNull(results);
+  }
+
+  /** Acquires the TaskManager's shared runtime and registers the metrics. */
+  void open(RuntimeContext context) {
+    runtime = model.open();
+    metrics = TfjsMetrics.register(context, runtime);
+  }
+
+  /** Releases the runtime (the last subtask's release drains it). */
+  void close() {
+    if (runtime != null) runtime.close();
+    runtime = null;
+  }
+
+  TfjsRuntime runtime() {
+    return runtime;
+  }
+
+  /** The result record for `record` and its prediction; counts it. */
+  OUT result(IN record, Prediction p) throws Exception {
+    metrics.predicted();
+    return results.result(record, p.values(), p.version());
+  }
+}
