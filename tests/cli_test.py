@@ -268,6 +268,19 @@ class HostileInputTest(unittest.TestCase):
             p = run(["--watch", pub], "1,2,3\n", check=3)
             self.assertIn("malformed manifest: 'version'", p.stderr)
 
+    def test_watch_reads_regular_files_only(self):
+        for kind in ("symlink-to-dev-zero", "fifo"):
+            with self.subTest(kind=kind), tempfile.TemporaryDirectory() as pub:
+                manifest = f"{pub}/manifest.json"
+                if kind == "fifo":
+                    os.mkfifo(manifest)
+                else:
+                    os.symlink("/dev/zero", manifest)
+                start = time.time()
+                p = run(["--watch", pub, "--watch-timeout", "5"], "1,2,3\n", check=3)
+                self.assertIn("is not a regular file", p.stderr)
+                self.assertLess(time.time() - start, 30)
+
     def test_sigterm_mid_stream_answers_every_row_read_and_prints_the_summary(self):
         p = subprocess.Popen([TFJS_RUN, self.BUNDLE, "--batch-size", "64"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
