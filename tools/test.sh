@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test, from a fresh machine: installs what is missing, builds, then ctest
-# (which first builds the test bundles and the tfjs-in-Node references).
+# Runs every test, from a fresh machine: installs what is missing, builds (tools/build.sh: the
+# C++ runtime and CLI, then the JVM jar and the Flink/Spark modules through Maven), then ctest,
+# which first builds the test bundles and the tfjs-in-Node references, and includes jvm_test:
+# every JUnit 5 suite of runtime/jvm and examples/ (tests/jvm_test.sh).
 # Then builds again with AddressSanitizer + UndefinedBehaviorSanitizer, and with
 # ThreadSanitizer, and runs every test on each of those builds too (the threaded runtime's
 # stress tests under TSan). TFJS_RUN_SANITIZE picks: "address thread" (default), one of them,

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "version_name.h"
+
 namespace tfjs_run::cli {
 
 namespace {
@@ -446,11 +448,7 @@ void RowWriter::Write(const float* values, size_t count, const std::string* vers
       pending_ += delimiter_;
       // Versions are validated where they enter ([A-Za-z0-9._-]); never let one carry a
       // delimiter, quote or line break into the output regardless.
-      for (char c : *version) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                        c == '_' || c == '-';
-        pending_ += ok ? c : '_';
-      }
+      for (char c : *version) pending_ += internal::IsVersionNameChar(c) ? c : '_';
     }
   }
   pending_ += '\n';

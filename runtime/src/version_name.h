@@ -10,12 +10,15 @@ namespace tfjs_run::internal {
 
 inline constexpr size_t kMaxVersionLength = 128;
 
+inline bool IsVersionNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-';
+}
+
 inline bool IsValidVersionName(std::string_view v) {
   if (v.empty() || v.size() > kMaxVersionLength) return false;
   for (char c : v) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
-    if (!ok) return false;
+    if (!IsVersionNameChar(c)) return false;
   }
   return true;
 }

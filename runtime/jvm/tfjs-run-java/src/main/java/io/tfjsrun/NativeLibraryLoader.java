@@ -2,7 +2,6 @@ package io.tfjsrun;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -102,12 +101,12 @@ final class NativeLibraryLoader {
     }
   }
 
-  // Extracts a resource unless a complete copy is already there; concurrent extractions (other
-  // class loaders, other JVMs) each write a temporary file and rename it into place.
+  // Extracts a resource unless it is already there. Every extraction (other class loaders, other
+  // JVMs) writes a temporary file and renames it into place, so a file under its final name is
+  // always complete: its existence is the whole check (no second read of a 47 MB resource).
   private static void extractOnce(String name, Path dir) throws IOException {
     Path target = dir.resolve(name);
-    long size = resourceSize(name);
-    if (Files.isRegularFile(target) && Files.size(target) == size) return;
+    if (Files.isRegularFile(target)) return;
     Path tmp = dir.resolve(name + "." + UUID.randomUUID() + ".tmp");
     copyResource(name, tmp);
     try {
@@ -116,12 +115,6 @@ final class NativeLibraryLoader {
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(tmp);
-    }
-  }
-
-  private static long resourceSize(String name) throws IOException {
-    try (InputStream in = open(name)) {
-      return in.transferTo(OutputStream.nullOutputStream());
     }
   }
 

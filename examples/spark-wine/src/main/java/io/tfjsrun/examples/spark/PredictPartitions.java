@@ -64,6 +64,7 @@ public class PredictPartitions implements MapPartitionsFunction<String, String> 
       private final ArrayDeque<List<String>> labels = new ArrayDeque<>();
       private final ArrayDeque<String> ready = new ArrayDeque<>();
       private int cols = -1;
+      private long lineNumber = 0;  // within this partition, for error messages
 
       private void fill() {
         while (batches.size() < inFlight && lines.hasNext()) {
@@ -71,15 +72,28 @@ public class PredictPartitions implements MapPartitionsFunction<String, String> 
           List<String> batchLabels = new ArrayList<>();
           while (rows.size() < batchRows && lines.hasNext()) {
             String line = lines.next();
+            lineNumber++;
             if (line.isBlank()) continue;
-            String[] fields = line.split(",");
+            String[] fields = line.split(",", -1);
             float[] row = new float[labelColumn >= 0 ? fields.length - 1 : fields.length];
             String label = "";
             for (int i = 0, f = 0; i < fields.length; i++) {
-              if (i == labelColumn) label = fields[i].trim();
-              else row[f++] = Float.parseFloat(fields[i].trim());
+              if (i == labelColumn) {
+                label = fields[i].trim();
+                continue;
+              }
+              try {
+                row[f++] = Float.parseFloat(fields[i].trim());
+              } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("partition line " + lineNumber + ", column " + (i + 1) + ": '"
+                    + fields[i].trim() + "' is not a number", e);
+              }
             }
             if (cols < 0) cols = row.length;
+            if (row.length != cols) {
+              throw new IllegalArgumentException("partition line " + lineNumber + " has " + row.length
+                  + " features, the lines before it " + cols);
+            }
             rows.add(row);
             batchLabels.add(label);
           }

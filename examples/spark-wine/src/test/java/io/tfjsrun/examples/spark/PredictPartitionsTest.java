@@ -36,6 +36,15 @@ class PredictPartitionsTest {
   }
 
   @Test
+  void aMalformedLineNamesItsPlaceInThePartition() {
+    PredictPartitions function = new PredictPartitions(Fixtures.bundle("wine-layers-wasm").toString(), 0,
+        RuntimeOptions.defaults().withThreads(2), 16, 2);
+    Iterator<String> out = function.call(List.of("1,2,3", "1,2,oops").iterator());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, out::hasNext);
+    assertEquals("partition line 2, column 3: 'oops' is not a number", e.getMessage());
+  }
+
+  @Test
   void fourPartitionsOnFourTaskThreadsShareTheExecutorsRuntime() throws Exception {
     List<String> lines = Files.readAllLines(Fixtures.sourceFile("examples/wine/data/wine.data"));
     float[][] node = Fixtures.readCsv(Fixtures.dir().resolve("ref-wine-layers-wasm.csv"));

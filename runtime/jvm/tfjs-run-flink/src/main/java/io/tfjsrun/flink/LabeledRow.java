@@ -18,19 +18,35 @@ public final class LabeledRow implements Serializable {
     this.features = features;
   }
 
-  /** One CSV line: the label in column {@code labelColumn}, every other column a feature. */
+  /**
+   * One CSV line: the label in column {@code labelColumn}, every other column a feature.
+   * Throws IllegalArgumentException naming the column and the text when a field is not a number.
+   */
   public static LabeledRow parseCsv(String line, int labelColumn) {
-    String[] fields = line.split(",");
+    String[] fields = line.split(",", -1);
+    if (labelColumn < 0 || labelColumn >= fields.length) {
+      throw new IllegalArgumentException("no label column " + labelColumn + " in a line of " + fields.length
+          + " fields: " + abbreviate(line));
+    }
     float[] features = new float[fields.length - 1];
     String label = null;
     for (int i = 0, f = 0; i < fields.length; i++) {
       if (i == labelColumn) {
         label = fields[i].trim();
-      } else {
+        continue;
+      }
+      try {
         features[f++] = Float.parseFloat(fields[i].trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("column " + (i + 1) + ": '" + abbreviate(fields[i].trim())
+            + "' is not a number, in: " + abbreviate(line), e);
       }
     }
     return new LabeledRow(label, features);
+  }
+
+  static String abbreviate(String s) {
+    return s.length() <= 60 ? s : s.substring(0, 60) + "...";
   }
 
   @Override

@@ -64,6 +64,14 @@ class TfjsMapFunctionTest {
   }
 
   @Test
+  void aMalformedCsvLineNamesItsColumn() {
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> LabeledRow.parseCsv("1,14.2,x7,3", 0));
+    assertTrue(e.getMessage().startsWith("column 3: 'x7' is not a number"), e.getMessage());
+    assertEquals(3, LabeledRow.parseCsv("1,14.2,7,3", 0).features.length);
+  }
+
+  @Test
   void aBadRecordFailsOnlyItselfWithTheKindAndBundle() throws Exception {
     List<float[]> input = List.of(new float[] {1, 2, 3}, new float[] {13, 0, 0}, new float[] {4, 5, 6});
     TfjsModel model = TfjsModel.bundle(Fixtures.sourceFile("tests/fixtures/probe.js").toString()).withOptions(TWO);
