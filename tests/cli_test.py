@@ -190,6 +190,27 @@ class BadInputTest(unittest.TestCase):
         self.assertIn("skipped line 3:", p.stderr)
         self.assertEqual(summary(p.stderr), (4, 3, 1))
 
+    def test_skip_finds_the_failing_rows_by_bisection_not_row_by_row(self):
+        bad = {37, 512, 901}
+        rows = "".join(("13,0,0\n" if i in bad else f"{i % 7},1,1\n") for i in range(1000))
+        p = run([f"{SRC}/tests/fixtures/probe.js", "--batch-size", "1000", "--on-error", "skip", "--stats"], rows,
+                check=0)
+        self.assertEqual([r[0] for r in parse_csv(p.stdout)], [i % 7 + 2 for i in range(1000) if i not in bad])
+        for i in sorted(bad):
+            self.assertIn(f"skipped line {i + 1}: ", p.stderr)
+        self.assertEqual(summary(p.stderr), (1000, 997, 3))
+        m = re.search(r"stats: 0\s+\S+\s+\d+\s+\d+\s+(\d+)", p.stderr)
+        self.assertIsNotNone(m, p.stderr)
+        self.assertLess(int(m.group(1)), 80, "predict calls: bisection needs ~2k*log2(n), row by row 1000")
+
+    def test_the_skip_retry_budget_bounds_the_time_spent_finding_failing_rows(self):
+        rows = "".join(("13,0,0\n" if i == 5 else f"{i},1,1\n") for i in range(40))
+        p = run([f"{SRC}/tests/fixtures/probe.js", "--batch-size", "40", "--on-error", "skip",
+                 "--skip-retry-seconds", "0"], rows, check=0)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(summary(p.stderr), (40, 0, 40))
+        self.assertIn("skipped line 40: not retried: the --skip-retry-seconds budget", p.stderr)
+
 
 class DeadlineTest(unittest.TestCase):
     """A predict that never returns (tests/fixtures/hostile/predict-loops.js loops on a row starting
@@ -216,6 +237,55 @@ class DeadlineTest(unittest.TestCase):
     def test_an_out_of_range_timeout_is_a_usage_error(self):
         p = run([f"{SRC}/tests/fixtures/hostile/predict-loops.js", "--predict-timeout-ms", "0"], "", check=1)
         self.assertIn("--predict-timeout-ms must be in", p.stderr)
+
+
+class MemoryTest(unittest.TestCase):
+    """Memory bombs (tests/fixtures/hostile/memory-bombs.js) among good rows: the bomb's row fails
+    with a memory error, every other row is answered, the process lives, and its peak RSS stays
+    under the stated bound: per worker, --max-heap-mb + 1088 MiB (V8's one-time headroom) +
+    --max-buffer-mb, plus the process's own base."""
+
+    HEAP, BUFFERS, HEADROOM, BASE = 64, 128, 1088, 256
+
+    def run_measured(self, args, stdin_text):
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            p = subprocess.Popen([TFJS_RUN, *args], stdin=subprocess.PIPE, stdout=out, stderr=err, text=True)
+            p.stdin.write(stdin_text)
+            p.stdin.close()
+            _, status, usage = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            return p.returncode, out.read(), err.read(), usage.ru_maxrss / 1024  # MiB
+
+    def test_each_bomb_fails_alone_with_one_and_two_workers(self):
+        for bomb in (21, 22, 23, 24):
+            for threads in (1, 2):
+                with self.subTest(bomb=bomb, threads=threads):
+                    rows = "".join((f"{bomb},0,0\n" if i == 5 else f"{100 + i},1,1\n") for i in range(12))
+                    code, out, err, rss = self.run_measured(
+                        [f"{SRC}/tests/fixtures/hostile/memory-bombs.js", "--threads", str(threads),
+                         "--batch-size", "4", "--max-heap-mb", str(self.HEAP), "--max-buffer-mb", str(self.BUFFERS),
+                         "--on-error", "skip", "--stats"], rows)
+                    self.assertEqual(code, 0, err)
+                    self.assertEqual([r[0] for r in parse_csv(out)], [102.0 + i for i in range(12) if i != 5])
+                    self.assertIn("skipped line 6: bundle 'memory-bombs' version 3: memory error", err)
+                    self.assertEqual(summary(err), (12, 11, 1))
+                    if not os.environ.get("TFJS_RUN_SANITIZE"):  # sanitizers add shadow memory and quarantine
+                        bound = threads * (self.HEAP + self.HEADROOM + self.BUFFERS) + self.BASE
+                        self.assertLess(rss, bound, f"peak RSS {rss:.0f} MiB")
+
+    def test_without_skip_the_memory_error_stops_the_run_with_exit_3(self):
+        rows = "1,2,3\n23,0,0\n4,5,6\n"
+        p = run([f"{SRC}/tests/fixtures/hostile/memory-bombs.js", "--batch-size", "1", "--max-buffer-mb", "64"],
+                rows, check=3)
+        self.assertIn("line 2", p.stderr)
+        self.assertIn("over the 64 MiB buffer budget", p.stderr)
+        self.assertEqual(parse_csv(p.stdout), [[6.0]])
+
+    def test_budget_options_are_range_checked(self):
+        p = run([f"{SRC}/tests/fixtures/hostile/memory-bombs.js", "--max-heap-mb", "8"], "", check=1)
+        self.assertIn("--max-heap-mb must be 0 or at least 16", p.stderr)
 
 
 class HostileInputTest(unittest.TestCase):
@@ -335,10 +405,10 @@ class HelpTest(unittest.TestCase):
 class WatchTest(unittest.TestCase):
     """tfjs-run --watch DIR follows published versions while rows stream through it."""
 
-    def make_bundle(self, number):
+    def make_bundle(self, number, mode="ok"):
         with open(f"{SRC}/tests/fixtures/versioned.js.in") as f:
             text = f.read()
-        for key, value in (("__VERSION__", str(number)), ("__NUMBER__", str(number)), ("__MODE__", "ok"),
+        for key, value in (("__VERSION__", str(number)), ("__NUMBER__", str(number)), ("__MODE__", mode),
                            ("__BALLAST__", "16")):
             text = text.replace(key, value)
         path = os.path.join(self.dir, f"staging-{number}.js")
@@ -346,9 +416,9 @@ class WatchTest(unittest.TestCase):
             f.write(text)
         return path
 
-    def publish(self, number):
-        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", self.make_bundle(number), self.pub, str(number)],
-                       check=True, capture_output=True)
+    def publish(self, number, mode="ok"):
+        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", self.make_bundle(number, mode), self.pub,
+                        str(number)], check=True, capture_output=True)
 
     def setUp(self):
         self.dir = tempfile.mkdtemp()
@@ -387,6 +457,43 @@ class WatchTest(unittest.TestCase):
         self.assertEqual(versions[-1], 2, err)
         self.assertEqual(versions, sorted(versions))
         self.assertIn("serving version 2", err)
+
+    def test_a_version_that_fails_real_rows_after_its_warm_up_is_rolled_back_and_no_row_fails(self):
+        # Version 2 passes the zero-row warm-up, then throws on rows starting with 7: the first such
+        # row in the grace window is answered by version 1, the runtime rolls back, and the watcher
+        # does not take version 2 again.
+        self.publish(1)
+        p = subprocess.Popen([TFJS_RUN, "--watch", self.pub, "--poll-interval", "0.05", "--with-version",
+                              "--threads", "2", "--batch-size", "1", "--no-header"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             bufsize=1)
+        lines = []
+        def send(row):
+            p.stdin.write(row + "\n")
+            p.stdin.flush()
+            lines.append(p.stdout.readline().strip())
+        for i in range(5):
+            send(f"{i},1,1")
+        self.publish(2, "throws-on-7")
+        deadline = time.monotonic() + 30
+        while not lines[-1].endswith(",2") and time.monotonic() < deadline:
+            send("1,1,1")
+            time.sleep(0.02)
+        self.assertTrue(lines[-1].endswith(",2"), "version 2 never went live")
+        send("7,1,1")
+        self.assertEqual(lines[-1], "9001,1,1")  # version 1's answer
+        for i in range(20):
+            send(f"7,{i},0")
+            self.assertEqual(lines[-1], f"{(7 + i) * 1000 + 1},1,1")
+        time.sleep(0.3)  # a few polls: version 2 is not taken again
+        send("7,0,0")
+        self.assertEqual(lines[-1], "7001,1,1")
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(out, "")
+        self.assertIn("rolling back", err)
+        self.assertRegex(err, r"serving version 1; .* 1 rolled back: version 2 rolled back to 1: .*fails on 7")
+        self.assertEqual(summary(err)[1:], (len(lines), 0))
 
     def test_a_broken_publish_is_reported_and_the_run_goes_on(self):
         import select

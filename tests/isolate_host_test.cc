@@ -142,8 +142,26 @@ TEST_F(IsolateHostTest, AnUncaughtErrorInATimerIsLoggedAndOthersStillRun) {
 TEST(IsolateHostHeapTest, AHeapLimitEndsTheScriptNotTheProcess) {
   IsolateHost host(IsolateHost::Options{[](LogLevel, std::string_view) {}, "heap", 16});
   std::string r = Eval(host, "const keep = []; for (;;) keep.push(new Array(1e5).fill(1.5)); 'done'");
-  EXPECT_EQ(r, "threw: the isolate ran out of heap (heap limit reached)");
-  EXPECT_TRUE(host.heap_limit_hit());
+  EXPECT_EQ(r, "threw: the JS heap reached its 16 MiB limit (max_heap_mb)");
+  EXPECT_TRUE(host.broken());
+}
+
+TEST(IsolateHostHeapTest, TheMemoryErrorBelongsToTheCallThatHadIt) {
+  IsolateHost host(IsolateHost::Options{[](LogLevel, std::string_view) {}, "heap", 16, 8});
+  EXPECT_EQ(Eval(host, "globalThis.b = new ArrayBuffer(16 << 20); 'kept'"),
+            "threw: ArrayBuffer memory would reach 16 MiB, over the 8 MiB buffer budget (max_buffer_mb)");
+  // The next call's own error is its own, not the last one's.
+  EXPECT_EQ(Eval(host, "throw new Error('mine')"), "threw: Error: mine");
+  EXPECT_TRUE(host.memory_error().empty());
+  EXPECT_TRUE(host.broken());
+}
+
+TEST(IsolateHostHeapTest, TheBufferBudgetCountsWhatIsHeldAndFreed) {
+  IsolateHost host(IsolateHost::Options{[](LogLevel, std::string_view) {}, "heap", 64, 8});
+  const size_t before = host.buffer_bytes();
+  EXPECT_EQ(Eval(host, "globalThis.b = new ArrayBuffer(4 << 20); 'kept'"), "kept");
+  EXPECT_EQ(host.buffer_bytes() - before, size_t{4} << 20);
+  EXPECT_FALSE(host.broken());
 }
 
 }  // namespace

@@ -502,6 +502,106 @@ constexpr bool kSanitized = true;
 constexpr bool kSanitized = false;
 #endif
 
+// The grace window (runtime/src/grace_window.h): a version that passes warm-up and then fails
+// real rows is rolled back, and the failing request gets the previous version's answer.
+std::vector<float> Row(float first) { return {first, 1, 1}; }
+
+TEST(GraceWindowTest, ANewVersionThatFailsARealRowIsRolledBackAndTheRequestAnsweredByThePrevious) {
+  auto runtime = Runtime::Start(Source(Versioned(1)), TwoWorkers());
+  ReloadResult r = runtime->Reload(Source(Versioned(2, "throws-on-7")));
+  ASSERT_TRUE(r.ok) << r.error;  // the zero-row warm-up passes
+  auto good = Row(1);
+  EXPECT_EQ(runtime->PredictVersioned({good.data(), 1, 3}).bundle_version, "2");
+  auto seven = Row(7);
+  Prediction p = runtime->PredictVersioned({seven.data(), 1, 3});  // fails on 2, answered by 1
+  EXPECT_EQ(p.bundle_version, "1");
+  EXPECT_FLOAT_EQ(p.output.at(0, 0), 9001);
+  RuntimeStats s = runtime->Stats();
+  EXPECT_EQ(s.rollbacks, 1u);
+  EXPECT_NE(s.last_rollback.find("version 2 rolled back to 1"), std::string::npos) << s.last_rollback;
+  EXPECT_NE(s.last_rollback.find("fails on 7"), std::string::npos) << s.last_rollback;
+  EXPECT_EQ(runtime->info().version, "1");
+  // Every worker goes back before its next batch; nothing fails meanwhile.
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(runtime->PredictVersioned({seven.data(), 1, 3}).bundle_version, "1");
+  }
+  EXPECT_TRUE(AllWorkersOn(*runtime, "1"));
+  // The rolled-back version is bad: not taken again; a new one is.
+  ReloadResult again = runtime->Reload(Source(Versioned(2, "throws-on-7")));
+  EXPECT_FALSE(again.ok);
+  EXPECT_NE(again.error.find("marked bad"), std::string::npos) << again.error;
+  ASSERT_TRUE(runtime->Reload(Source(Versioned(3))).ok);
+  EXPECT_EQ(runtime->PredictVersioned({seven.data(), 1, 3}).bundle_version, "3");
+}
+
+TEST(GraceWindowTest, AVersionThatHangsOnARealRowIsRolledBackAtThePredictDeadline) {
+  RuntimeOptions o = TwoWorkers();
+  o.model.predict_timeout = 300ms;
+  auto runtime = Runtime::Start(Source(Versioned(1)), o);
+  ASSERT_TRUE(runtime->Reload(Source(Versioned(2, "loops-on-7"))).ok);
+  auto seven = Row(7);
+  Prediction p = runtime->PredictVersioned({seven.data(), 1, 3});
+  EXPECT_EQ(p.bundle_version, "1");
+  EXPECT_EQ(runtime->Stats().rollbacks, 1u);
+  EXPECT_EQ(runtime->info().version, "1");
+}
+
+TEST(GraceWindowTest, ARowBadOnEveryVersionFailsAndRollsNothingBack) {
+  auto runtime = Runtime::Start(Source(Versioned(1)), TwoWorkers());
+  ASSERT_TRUE(runtime->Reload(Source(Versioned(2))).ok);
+  auto bad = Row(-13);
+  try {
+    runtime->Predict({bad.data(), 1, 3});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kPredict);
+    EXPECT_EQ(e.bundle_version(), "2");
+  }
+  EXPECT_EQ(runtime->Stats().rollbacks, 0u);
+  EXPECT_EQ(runtime->info().version, "2");
+}
+
+TEST(GraceWindowTest, AfterTheWindowClosesAFailureIsTheRequestsAlone) {
+  RuntimeOptions o = TwoWorkers();
+  o.rollback_window_batches = 5;
+  auto runtime = Runtime::Start(Source(Versioned(1)), o);
+  ASSERT_TRUE(runtime->Reload(Source(Versioned(2, "throws-on-7"))).ok);
+  auto good = Row(1);
+  for (int i = 0; i < 20; ++i) runtime->Predict({good.data(), 1, 3});
+  auto seven = Row(7);
+  EXPECT_THROW(runtime->Predict({seven.data(), 1, 3}), Error);
+  EXPECT_EQ(runtime->Stats().rollbacks, 0u);
+  EXPECT_EQ(runtime->info().version, "2");
+}
+
+TEST(GraceWindowTest, WithTheWindowOffNothingIsKeptOrRolledBack) {
+  RuntimeOptions o = TwoWorkers();
+  o.rollback_window = 0ms;
+  o.rollback_window_batches = 0;
+  auto runtime = Runtime::Start(Source(Versioned(1)), o);
+  ASSERT_TRUE(runtime->Reload(Source(Versioned(2, "throws-on-7"))).ok);
+  auto seven = Row(7);
+  EXPECT_THROW(runtime->Predict({seven.data(), 1, 3}), Error);
+  EXPECT_EQ(runtime->Stats().rollbacks, 0u);
+}
+
+TEST(GraceWindowTest, UnderLoadARollbackLosesNoRequest) {
+  auto runtime = Runtime::Start(Source(Versioned(1)), TwoWorkers());
+  Load load(*runtime, 4);
+  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(runtime->Reload(Source(Versioned(2, "throws-on-7"))).ok);
+  std::this_thread::sleep_for(100ms);
+  auto seven = Row(7);
+  EXPECT_EQ(runtime->PredictVersioned({seven.data(), 1, 3}).bundle_version, "1");
+  std::this_thread::sleep_for(200ms);
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0) << load.last_error();
+  EXPECT_EQ(load.mixed(), 0);
+  EXPECT_GT(load.answered(), 0);
+  EXPECT_EQ(runtime->Stats().rollbacks, 1u);
+  EXPECT_TRUE(AllWorkersOn(*runtime, "1"));
+}
+
 // Each version holds 8 MB of ballast in its isolate: if old isolates were kept, 190 of them
 // would add about 1.5 GB.
 TEST(ReloadTest, RssAfter200ReloadsStaysWithin64MBOfRssAfter10) {

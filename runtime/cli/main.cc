@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <string>
@@ -79,9 +80,9 @@ std::string LineRange(const std::vector<uint64_t>& lines) {
 class BatchRunner {
  public:
   BatchRunner(tfjs_run::Runtime& runtime, tfjs_run::cli::RowWriter& writer, Counters& counters, size_t batch_size,
-              bool skip_errors, bool with_version)
+              bool skip_errors, bool with_version, std::chrono::milliseconds retry_budget)
       : runtime_(runtime), writer_(writer), counters_(counters), batch_size_(batch_size), skip_errors_(skip_errors),
-        with_version_(with_version), max_in_flight_(2 * runtime.workers() + 2) {}
+        with_version_(with_version), retry_budget_(retry_budget), max_in_flight_(2 * runtime.workers() + 2) {}
 
   // Returns false once a prediction failed and errors are not skipped.
   bool Add(const std::vector<float>& row, uint64_t line) {
@@ -151,18 +152,41 @@ class BatchRunner {
         failed_ = true;
         return false;
       }
-      // Find the rows that fail: predict them one by one, so good rows still get an answer.
-      for (size_t r = 0; r < b.lines.size(); ++r) {
-        try {
-          Emit(runtime_.PredictVersioned(DenseMatrixView(b.values.data() + r * cols_, 1, cols_)));
-        } catch (const tfjs_run::Error& row_error) {
-          std::fprintf(stderr, "tfjs-run: skipped line %llu: %s\n", static_cast<unsigned long long>(b.lines[r]),
-                       row_error.what());
-          ++counters_.rejected;
-        }
-      }
+      // Find the rows that fail by bisection: halves that succeed are answered at once, so k bad
+      // rows among n cost about 2k·log2(n) calls, not n. Bounded in time: past the budget, rows not
+      // yet answered are rejected, each by its line.
+      const auto budget_end = Clock::now() + retry_budget_;
+      Bisect(b, 0, b.lines.size(), e, budget_end);
       return true;
     }
+  }
+
+  // Answers rows [from, to) of a failed batch (`error` is what the whole range failed with).
+  void Bisect(const Batch& b, size_t from, size_t to, const tfjs_run::Error& error, Clock::time_point budget_end) {
+    if (to - from == 1) {
+      Reject(b.lines[from], error.what());
+      return;
+    }
+    const size_t mid = from + (to - from) / 2;
+    for (auto [lo, hi] : {std::pair{from, mid}, std::pair{mid, to}}) {
+      if (Clock::now() >= budget_end) {
+        for (size_t r = lo; r < hi; ++r) {
+          Reject(b.lines[r], "not retried: the --skip-retry-seconds budget for its batch ran out (the batch failed "
+                             "with: " + std::string(error.what()) + ")");
+        }
+        continue;
+      }
+      try {
+        Emit(runtime_.PredictVersioned(DenseMatrixView(b.values.data() + lo * cols_, hi - lo, cols_)));
+      } catch (const tfjs_run::Error& half_error) {
+        Bisect(b, lo, hi, half_error, budget_end);
+      }
+    }
+  }
+
+  void Reject(uint64_t line, const std::string& why) {
+    std::fprintf(stderr, "tfjs-run: skipped line %llu: %s\n", static_cast<unsigned long long>(line), why.c_str());
+    ++counters_.rejected;
   }
 
   void Emit(const tfjs_run::Prediction& p) {
@@ -177,6 +201,7 @@ class BatchRunner {
   size_t batch_size_;
   bool skip_errors_;
   bool with_version_;
+  std::chrono::milliseconds retry_budget_;
   size_t max_in_flight_;
   bool failed_ = false;
   size_t cols_ = 0;
@@ -275,10 +300,15 @@ int main(int argc, char** argv) {
         "(default: $XDG_CACHE_HOME/tfjs-run or ~/.cache/tfjs-run)", cxxopts::value<std::string>()->default_value(""))
     ("on-error", "What a bad row or a failed prediction does: fail (stop, exit non-zero) or skip "
         "(report it on stderr and go on)", cxxopts::value<std::string>()->default_value("fail"))
+    ("skip-retry-seconds", "With --on-error skip, how long the rows of a failed batch may be retried (by "
+     "bisection) to find the ones that fail; rows not answered by then are skipped", cxxopts::value<double>()->default_value("120"))
     ("load-timeout-ms", "Deadline for the bundle's load", cxxopts::value<int64_t>()->default_value("60000"))
     ("predict-timeout-ms", "Deadline for each predict call; past it the call is terminated, its rows fail "
      "with a timeout error, and the worker's isolate is replaced", cxxopts::value<int64_t>()->default_value("60000"))
-    ("max-heap-mb", "V8 heap limit for the isolate, MiB (0: V8's default)", cxxopts::value<size_t>()->default_value("0"));
+    ("max-heap-mb", "Each isolate's JS heap limit, MiB (0: V8's default). JS past it is terminated, its rows "
+     "fail with a memory error, and the isolate is replaced", cxxopts::value<size_t>()->default_value("1024"))
+    ("max-buffer-mb", "Each isolate's budget for ArrayBuffers and WebAssembly memory, MiB (0: no limit); "
+     "enforced like --max-heap-mb", cxxopts::value<size_t>()->default_value("2048"));
   options.add_options("Hot reload")
     ("watch", "Follow a published layout (a directory, file:// or http(s):// URL holding manifest.json, see "
         "docs/publishing.md) and switch to each new version without losing a row. Without BUNDLE, the first "
@@ -286,6 +316,12 @@ int main(int argc, char** argv) {
     ("poll-interval", "Seconds between polls of --watch", cxxopts::value<double>()->default_value("5"))
     ("watch-timeout", "Seconds a manifest or bundle download may take", cxxopts::value<double>()->default_value("30"))
     ("max-bundle-mb", "Largest bundle --watch downloads, MiB", cxxopts::value<size_t>()->default_value("256"))
+    ("rollback-window", "Seconds after a switch that each worker keeps the previous version: a request the new "
+     "version fails and the previous answers rolls back to it and marks the new one bad (0: no time limit)",
+     cxxopts::value<double>()->default_value("60"))
+    ("rollback-window-batches", "Batches on the new version (over all workers) after which the rollback window "
+     "closes, whichever comes first (0: no batch limit; both 0: no window)",
+     cxxopts::value<uint64_t>()->default_value("10000"))
     ("insecure", "Do not verify TLS certificates of --watch (default: verify)");
   options.add_options()
     ("bundle", "The bundle (ml.bundle.js)", cxxopts::value<std::string>())
@@ -343,7 +379,14 @@ int main(int argc, char** argv) {
     in_range("max-batch-rows", static_cast<double>(args["max-batch-rows"].as<size_t>()), 0, 1 << 20);
     in_range("max-batch-delay", static_cast<double>(args["max-batch-delay"].as<int64_t>()), 0, 10'000'000);
     in_range("max-heap-mb", static_cast<double>(args["max-heap-mb"].as<size_t>()), 0, 1 << 20);
+    if (args["max-heap-mb"].as<size_t>() != 0 && args["max-heap-mb"].as<size_t>() < 16) {
+      throw cxxopts::exceptions::exception("--max-heap-mb must be 0 or at least 16");
+    }
+    in_range("max-buffer-mb", static_cast<double>(args["max-buffer-mb"].as<size_t>()), 0, 1 << 22);
     in_range("poll-interval", args["poll-interval"].as<double>(), 0.01, 86400);
+    in_range("rollback-window", args["rollback-window"].as<double>(), 0, 86400);
+    in_range("skip-retry-seconds", args["skip-retry-seconds"].as<double>(), 0, 86400);
+    in_range("rollback-window-batches", static_cast<double>(args["rollback-window-batches"].as<uint64_t>()), 0, 1e12);
     in_range("watch-timeout", args["watch-timeout"].as<double>(), 0.1, 3600);
     in_range("max-bundle-mb", static_cast<double>(args["max-bundle-mb"].as<size_t>()), 1, 4096);
     in_range("max-line-bytes", static_cast<double>(args["max-line-bytes"].as<size_t>()), 64, 1 << 30);
@@ -360,6 +403,10 @@ int main(int argc, char** argv) {
     runtime_options.model.load_timeout = std::chrono::milliseconds(args["load-timeout-ms"].as<int64_t>());
     runtime_options.model.predict_timeout = std::chrono::milliseconds(args["predict-timeout-ms"].as<int64_t>());
     runtime_options.model.max_heap_mb = args["max-heap-mb"].as<size_t>();
+    runtime_options.model.max_buffer_mb = args["max-buffer-mb"].as<size_t>();
+    runtime_options.rollback_window =
+        std::chrono::milliseconds(static_cast<int64_t>(args["rollback-window"].as<double>() * 1000));
+    runtime_options.rollback_window_batches = args["rollback-window-batches"].as<uint64_t>();
     const size_t max_batch_rows = args["max-batch-rows"].as<size_t>();
     runtime_options.max_batch_rows = max_batch_rows ? max_batch_rows : batch_size;
     runtime_options.chunk_rows = std::max(batch_size, runtime_options.max_batch_rows);
@@ -401,6 +448,10 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<RowReader> reader;
+  std::function<void()> on_idle;  // set once the runner and writer exist
+  reader_options.before_blocking_read = [&on_idle] {
+    if (on_idle) on_idle();
+  };
   try {
     reader = std::make_unique<RowReader>(stdin, reader_options);
   } catch (const std::invalid_argument& e) {
@@ -410,7 +461,14 @@ int main(int argc, char** argv) {
   tfjs_run::cli::RowWriter writer(stdout, output_format);
   InstallStopSignals();
   Counters counters;
-  BatchRunner runner(*runtime, writer, counters, batch_size, skip_errors, args.count("with-version") > 0);
+  BatchRunner runner(*runtime, writer, counters, batch_size, skip_errors, args.count("with-version") > 0,
+                     std::chrono::milliseconds(static_cast<int64_t>(args["skip-retry-seconds"].as<double>() * 1000)));
+  // Rows that trickle in on a pipe are answered now, not when a batch fills: when the input has
+  // nothing more to read yet, predict what was read and flush (a failure surfaces at the next row).
+  on_idle = [&] {
+    runner.Finish();
+    writer.Flush();
+  };
   const bool quiet = args.count("quiet") > 0;
   int exit_code = kOk;
   std::vector<float> row;
@@ -467,11 +525,13 @@ int main(int argc, char** argv) {
     std::string reasons;
     for (const auto& [reason, n] : s.watch.failures_by_reason) reasons += " " + reason + "=" + std::to_string(n);
     std::fprintf(stderr, "tfjs-run: watch: serving version %s; %llu polls, %llu unchanged, %llu downloads, "
-                 "%llu failures%s; %llu reloads, %llu failed\n",
+                 "%llu failures%s; %llu reloads, %llu failed, %llu rolled back%s%s\n",
                  runtime->info().version.c_str(), static_cast<unsigned long long>(s.watch.polls),
                  static_cast<unsigned long long>(s.watch.unchanged), static_cast<unsigned long long>(s.watch.downloads),
                  static_cast<unsigned long long>(s.watch.failures), reasons.c_str(),
-                 static_cast<unsigned long long>(s.reloads_ok), static_cast<unsigned long long>(s.reloads_failed));
+                 static_cast<unsigned long long>(s.reloads_ok), static_cast<unsigned long long>(s.reloads_failed),
+                 static_cast<unsigned long long>(s.rollbacks), s.last_rollback.empty() ? "" : ": ",
+                 s.last_rollback.c_str());
   }
   return exit_code;
 }

@@ -1,5 +1,7 @@
 #include "row_io.h"
 
+#include <poll.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -149,6 +151,10 @@ bool RowReader::ReadLine(std::string_view& line, bool& overlong) {
     }
     // read(2), not fread: fread waits to fill the whole buffer, which would hold back rows that
     // arrive slowly on a pipe (a stream that runs for days, or --watch).
+    if (options_.before_blocking_read) {
+      pollfd ready{fileno(in_), POLLIN, 0};
+      if (::poll(&ready, 1, 0) == 0) options_.before_blocking_read();
+    }
     ssize_t n;
     do {
       n = ::read(fileno(in_), buffer_.data(), buffer_.size());

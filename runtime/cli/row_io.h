@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,9 @@ struct RowReaderOptions {
   std::string columns;
   // A longer line is a bad row (the reader skips to the next newline), never a huge allocation.
   size_t max_line_bytes = 16u << 20;
+  // Called before a read that would block (the input is a pipe or terminal with nothing more
+  // to read yet), so rows already read can be answered and flushed while the input is idle.
+  std::function<void()> before_blocking_read;
 };
 
 // Limits on what the reader accepts, so no input can exhaust memory or the stack.

@@ -16,6 +16,7 @@ const char* ErrorKindName(ErrorKind kind) {
     case ErrorKind::kOverloaded: return "overloaded";
     case ErrorKind::kShutdown: return "shutdown";
     case ErrorKind::kTimeout: return "timeout";
+    case ErrorKind::kMemory: return "memory";
   }
   return "unknown";
 }

@@ -41,16 +41,20 @@ IsolateHost* HostOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 IsolateHost::IsolateHost(Options options) : options_(std::move(options)) {
   V8Platform();
-  allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  allocator_ = std::make_unique<BudgetedAllocator>(options_.max_buffer_mb << 20, [this](size_t requested, size_t in_use) {
+    StopForMemory("ArrayBuffer memory would reach " + std::to_string((in_use + requested) >> 20) + " MiB, over the " +
+                  std::to_string(options_.max_buffer_mb) + " MiB buffer budget (max_buffer_mb)");
+  });
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = allocator_.get();
   if (options_.max_heap_mb > 0) {
-    params.constraints.ConfigureDefaultsFromHeapSize(0, options_.max_heap_mb * 1024 * 1024);
+    params.constraints.ConfigureDefaultsFromHeapSize(0, options_.max_heap_mb << 20);
   }
   isolate_ = v8::Isolate::New(params);
   watchdog_ = std::thread([this] { WatchdogMain(); });
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate_->AddNearHeapLimitCallback(&IsolateHost::NearHeapLimit, this);
+  isolate_->SetOOMErrorHandler(&IsolateHost::FatalOutOfMemory);
   // Bundles are code we do not trust; they get exactly the globals below and nothing of Node's.
   {
     v8::Locker locker(isolate_);
@@ -78,6 +82,7 @@ IsolateHost::~IsolateHost() {
 }
 
 void IsolateHost::Arm(Clock::time_point deadline) {
+  memory_error_.clear();
   std::lock_guard lock(wd_mu_);
   const bool was_idle = !wd_armed_;
   wd_armed_ = true;
@@ -103,9 +108,11 @@ void IsolateHost::Disarm() {
 
 void IsolateHost::WatchdogMain() {
   std::unique_lock lock(wd_mu_);
+  Clock::time_point next_sample{};
   while (!wd_stop_) {
     if (!wd_armed_) {
       wd_cv_.wait(lock, [&] { return wd_stop_ || wd_armed_; });
+      next_sample = Clock::now() + kMemorySamplePeriod;  // calls shorter than a period cost nothing
       continue;
     }
     const auto now = Clock::now();
@@ -115,16 +122,89 @@ void IsolateHost::WatchdogMain() {
       isolate_->TerminateExecution();  // thread-safe by V8's contract
       continue;
     }
-    wd_cv_.wait_until(lock, std::min(wd_deadline_, now + std::chrono::milliseconds(50)));
+    auto wake = std::min(wd_deadline_, now + std::chrono::milliseconds(50));
+    if (options_.max_buffer_mb > 0) {
+      if (now >= next_sample) {
+        // Sample WebAssembly memory on the JS thread at its next interrupt check (thread-safe).
+        isolate_->RequestInterrupt(&IsolateHost::CheckMemory, this);
+        next_sample = now + kMemorySamplePeriod;
+      }
+      wake = std::min(wake, next_sample);
+    }
+    wd_cv_.wait_until(lock, wake);
   }
 }
 
-size_t IsolateHost::NearHeapLimit(void* data, size_t current_heap_limit, size_t /*initial*/) {
+void IsolateHost::StopForMemory(std::string why) {
+  if (memory_error_.empty()) memory_error_ = std::move(why);
+  broken_ = true;
+  isolate_->TerminateExecution();
+}
+
+size_t IsolateHost::NearHeapLimit(void* data, size_t current_heap_limit, size_t initial_heap_limit) {
   auto* self = static_cast<IsolateHost*>(data);
-  self->heap_limit_hit_ = true;
-  self->isolate_->TerminateExecution();
-  // Some headroom so the terminating JS can unwind instead of V8 aborting the process.
-  return current_heap_limit + current_heap_limit / 2;
+  self->StopForMemory("the JS heap reached its " + std::to_string(self->options_.max_heap_mb ? self->options_.max_heap_mb : initial_heap_limit >> 20) + " MiB limit (max_heap_mb)");
+  // V8 calls this when it cannot grow the heap for an allocation in flight; with no more room
+  // it aborts the process. Grant headroom once (enough for any single object), so the
+  // allocation completes and the terminated JS unwinds; never again, so the limit stays bounded.
+  if (!self->headroom_granted_) {
+    self->headroom_granted_ = true;
+    self->heap_limit_ = current_heap_limit + kHeapHeadroom;
+  }
+  return std::max(current_heap_limit, self->heap_limit_);
+}
+
+namespace {
+thread_local const IsolateHost* running_host = nullptr;  // the host whose Run this thread is in
+}  // namespace
+
+IsolateHost::Armed::Armed(IsolateHost& host, Clock::time_point deadline) : host_(host), outer_(running_host) {
+  host_.Arm(deadline);
+  running_host = &host_;
+}
+
+IsolateHost::Armed::~Armed() {
+  running_host = outer_;
+  host_.Disarm();
+}
+
+void IsolateHost::FatalOutOfMemory(const char* location, bool is_heap_oom) {
+  // The last resort, when V8 cannot go on: one builtin call kept allocating past the heap limit
+  // and its headroom without ever checking for termination. V8 aborts the process after this
+  // returns; say which bundle did it.
+  const std::string who = running_host ? running_host->options_.log_prefix : std::string("(unknown)");
+  std::fprintf(stderr,
+               "tfjs-run: fatal: bundle %s exhausted memory inside one builtin call (%s, %s), past the heap limit and "
+               "its %zu MiB headroom, where V8 cannot stop it; the process cannot continue\n",
+               who.c_str(), location ? location : "?", is_heap_oom ? "JS heap" : "process", kHeapHeadroom >> 20);
+  std::fflush(stderr);
+}
+
+void IsolateHost::CheckMemory(v8::Isolate* isolate, void* data) {
+  auto* self = static_cast<IsolateHost*>(data);
+  if (self->options_.max_buffer_mb == 0) return;
+  v8::HeapStatistics heap;
+  isolate->GetHeapStatistics(&heap);
+  // external_memory counts every ArrayBuffer's backing store, WebAssembly memories included.
+  const size_t budget = self->options_.max_buffer_mb << 20;
+  if (heap.external_memory() > budget) {
+    self->StopForMemory("ArrayBuffer and WebAssembly memory reached " + std::to_string(heap.external_memory() >> 20) +
+                        " MiB, over the " + std::to_string(self->options_.max_buffer_mb) +
+                        " MiB buffer budget (max_buffer_mb)");
+  }
+}
+
+size_t IsolateHost::buffer_bytes() const { return allocator_->in_use(); }
+
+bool IsolateHost::BufferFits(size_t bytes) {
+  if (allocator_->Fits(bytes)) return true;
+  broken_ = true;
+  return false;
+}
+
+size_t IsolateHost::MemoryBound() const {
+  if (options_.max_heap_mb == 0 || options_.max_buffer_mb == 0) return 0;
+  return (options_.max_heap_mb << 20) + kHeapHeadroom + (options_.max_buffer_mb << 20);
 }
 
 void IsolateHost::Log(LogLevel level, std::string_view text) const {
@@ -211,7 +291,7 @@ JsException IsolateHost::DescribeValue(JsScope& s, v8::Local<v8::Value> exceptio
 }
 
 JsException IsolateHost::Describe(JsScope& s, const v8::TryCatch& try_catch) const {
-  if (heap_limit_hit_) return {"the isolate ran out of heap (heap limit reached)", {}};
+  if (!memory_error_.empty()) return {memory_error_, {}};
   if (try_catch.HasTerminated()) return {"JavaScript execution was terminated (deadline exceeded)", {}};
   JsException out = DescribeValue(s, try_catch.Exception());
   v8::Local<v8::Message> message = try_catch.Message();

@@ -5,8 +5,16 @@
 // the deadline, then calls the lambda with a JsScope. There is no other way to get at the
 // isolate, so no scope can be forgotten and no JS runs without a deadline: JS still running at
 // the deadline (a loop, a promise chain, a getter, a thrown value's toString) is terminated.
-// An isolate whose JS was terminated (deadline or heap limit) is broken(): its JS state may be
-// half-updated, so its owner replaces it.
+// An isolate whose JS was terminated (deadline or memory budget) is broken(): its JS state may
+// be half-updated, so its owner replaces it.
+//
+// Memory: the JS heap is capped by V8's heap limit (max_heap_mb), ArrayBuffer memory by a
+// counting allocator (max_buffer_mb, memory_budget.h), and WebAssembly memories, which V8 does
+// not allocate through that allocator, are sampled by the watchdog every 10 ms while JS runs and
+// counted against the same budget. Going over either terminates the call. When the heap limit is
+// reached, V8 gets headroom once per isolate (kHeapHeadroom, enough for the largest single
+// object V8 can allocate) so that the allocation in flight completes instead of V8 aborting the
+// process; the limit is never raised again. See MemoryBound() for what this gives per isolate.
 #pragma once
 
 #include <v8.h>
@@ -23,6 +31,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "memory_budget.h"
 #include "tfjs_run/model.h"
 
 namespace tfjs_run::internal {
@@ -52,8 +61,17 @@ class IsolateHost {
   struct Options {
     LogSink log;
     std::string log_prefix;  // e.g. the bundle file name
-    size_t max_heap_mb = 0;
+    size_t max_heap_mb = 0;    // 0: V8's default
+    size_t max_buffer_mb = 0;  // ArrayBuffers + WebAssembly memories; 0: no limit
   };
+
+  // Heap headroom granted once, when the heap limit is first reached: the largest single
+  // object V8 allocates is a FixedArray or a two-byte string of 1 GiB, plus slack for unwinding.
+  static constexpr size_t kHeapHeadroom = size_t{1024 + 64} << 20;
+  static constexpr std::chrono::milliseconds kMemorySamplePeriod{10};
+  // The most an isolate's JS can hold, in bytes (0 if unbounded): heap limit + headroom + buffer
+  // budget + one sampling period of WebAssembly growth (bounded by V8's per-memory maximum).
+  size_t MemoryBound() const;
 
   explicit IsolateHost(Options options);
   ~IsolateHost();
@@ -74,8 +92,8 @@ class IsolateHost {
 
   // Inside Run: whether the watchdog terminated this Run's JS (its deadline passed).
   bool timed_out() const { return fired_.load(); }
-  // Whether JS was ever terminated in this isolate (deadline or heap limit): replace it.
-  bool broken() const { return broken_.load() || heap_limit_hit_.load(); }
+  // Whether JS was ever terminated in this isolate (deadline or memory budget): replace it.
+  bool broken() const { return broken_.load(); }
 
   // Runs platform tasks, microtasks and due timers until done() is true (returns true) or the
   // deadline passes (returns false). Call only inside Run().
@@ -90,7 +108,13 @@ class IsolateHost {
 
   void Log(LogLevel level, std::string_view text) const;
 
-  bool heap_limit_hit() const { return heap_limit_hit_.load(); }
+  // Inside or just after Run: why this Run's JS was stopped for memory ("" if it was not).
+  const std::string& memory_error() const { return memory_error_; }
+  // ArrayBuffer bytes held now (counted by the allocator).
+  size_t buffer_bytes() const;
+  // Whether the host may allocate `bytes` of ArrayBuffer memory for JS now. When not, the
+  // isolate is marked broken (its JS holds nearly the whole budget: replace it).
+  bool BufferFits(size_t bytes);
 
  private:
   static void NativeLog(const v8::FunctionCallbackInfo<v8::Value>& info);
@@ -98,17 +122,22 @@ class IsolateHost {
   static void NativeSetTimer(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void NativeClearTimer(const v8::FunctionCallbackInfo<v8::Value>& info);
   static size_t NearHeapLimit(void* data, size_t current_heap_limit, size_t initial_heap_limit);
+  static void CheckMemory(v8::Isolate* isolate, void* data);  // an interrupt, on the JS thread
+  static void FatalOutOfMemory(const char* location, bool is_heap_oom);
+  // Stops the running JS for memory: records why (first reason wins) and terminates it.
+  void StopForMemory(std::string why);
 
   // Arms the watchdog for one Run; on leaving, disarms it and cancels a termination it caused.
   class Armed {
    public:
-    Armed(IsolateHost& host, Clock::time_point deadline) : host_(host) { host_.Arm(deadline); }
-    ~Armed() { host_.Disarm(); }
+    Armed(IsolateHost& host, Clock::time_point deadline);
+    ~Armed();
     Armed(const Armed&) = delete;
     Armed& operator=(const Armed&) = delete;
 
    private:
     IsolateHost& host_;
+    const IsolateHost* outer_;
   };
   void Arm(Clock::time_point deadline);
   void Disarm();
@@ -117,14 +146,17 @@ class IsolateHost {
   bool FireDueTimers(JsScope& scope);
 
   Options options_;
-  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  std::unique_ptr<BudgetedAllocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> fire_timer_;
   Clock::time_point started_ = Clock::now();
   std::multimap<Clock::time_point, int64_t> timers_due_;
   std::unordered_map<int64_t, Clock::time_point> timers_;
-  std::atomic<bool> heap_limit_hit_{false};
+  // Touched only on the thread running the isolate's JS (the V8 callbacks run there too).
+  std::string memory_error_;  // reset by each Run
+  bool headroom_granted_ = false;
+  size_t heap_limit_ = 0;     // after the headroom, if granted
 
   // The watchdog: one thread per isolate, for its life. Arm/Disarm cost two uncontended mutex
   // operations per Run; the thread sleeps until the deadline (at most 50 ms at a time, so a

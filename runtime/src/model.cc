@@ -27,7 +27,7 @@ BundleSource BundleSource::FromFile(const std::string& path) {
 
 struct Model::Impl {
   explicit Impl(const ModelOptions& options, const std::string& origin)
-      : options(options), host(IsolateHost::Options{options.log, origin, options.max_heap_mb}), origin(origin) {}
+      : options(options), host(IsolateHost::Options{options.log, origin, options.max_heap_mb, options.max_buffer_mb}), origin(origin) {}
 
   ModelOptions options;
   IsolateHost host;
@@ -41,6 +41,12 @@ struct Model::Impl {
   v8::Global<v8::Function> predict_fn;  // v1: bundle.predict; legacy: global predict
 
   [[noreturn]] void Fail(ErrorKind kind, const std::string& message, const std::string& stack = {}) const {
+    if (!host.memory_error().empty() && kind != ErrorKind::kMemory) {
+      // Whatever failed after the memory budget stopped the JS failed because of that.
+      throw Error(ErrorKind::kMemory,
+                  std::string(loading ? "loading was terminated: " : "predict() was terminated: ") + host.memory_error(),
+                  {}, info.name.empty() ? origin : info.name, info.version);
+    }
     if (host.timed_out() && kind != ErrorKind::kLoadTimeout && kind != ErrorKind::kTimeout) {
       // Whatever failed after the watchdog fired (an empty field, a missing function) failed
       // because its JS was terminated: report the deadline, not a contract error.
@@ -133,8 +139,7 @@ v8::Local<v8::Value> Model::Impl::Settle(JsScope& s, v8::Local<v8::Value> value,
     const bool loading = kind == ErrorKind::kBundleLoad;
     Fail(loading ? ErrorKind::kLoadTimeout : ErrorKind::kTimeout,
          what + "did not settle within " +
-             std::to_string(loading ? options.load_timeout.count() : options.predict_timeout.count()) + " ms" +
-             (host.heap_limit_hit() ? " (heap limit reached)" : ""));
+             std::to_string(loading ? options.load_timeout.count() : options.predict_timeout.count()) + " ms");
   }
   if (promise->State() == v8::Promise::kRejected) {
     FailJs(kind, what + "rejected: ", host.DescribeValue(s, promise->Result()));
@@ -295,6 +300,12 @@ DenseMatrix Model::Impl::PredictV1(JsScope& s, const DenseMatrixView* parts, siz
   // typed-array access carries a detach check: tfjs's cpu kernels ran at ~0.6x (measured,
   // docs/benchmarks.md). A copy of one chunk (256 x cols floats by default) costs well under 1 us.
   const size_t values = rows * cols;
+  if (!host.BufferFits(values * sizeof(float))) {
+    // V8 aborts the process when an allocation through its API fails: check the budget first.
+    Fail(ErrorKind::kMemory, "the input (" + std::to_string(rows) + " rows) does not fit in the buffer budget: " +
+                                 std::to_string(host.buffer_bytes() >> 20) + " MiB of " +
+                                 std::to_string(options.max_buffer_mb) + " MiB are held by the bundle");
+  }
   std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(s.isolate, values * sizeof(float));
   float* out = static_cast<float*>(store->Data());
   for (size_t i = 0; i < count; ++i) {

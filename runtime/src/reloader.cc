@@ -87,6 +87,7 @@ std::string Reloader::Prepare(Worker& w, Job& j) {
     if (!j.code_cache || !staged->code_cache_accepted()) {
       j.code_cache = std::make_shared<std::vector<uint8_t>>(staged->CreateCodeCache());
     }
+    if (w.index == 0) j.info = staged->info();
     w.staged = std::move(staged);
     w.staged_version = version;
     w.staged_source = j.kept;
@@ -105,6 +106,7 @@ std::string Reloader::Handle(Worker& w, Worker::Control control) {
       return Prepare(w, *job_);
     case Worker::Control::kCommit: {
       auto old = std::move(w.model);
+      Worker::Previous replaced{std::move(old), w.version, std::move(w.source), std::move(w.code_cache)};
       w.model = std::move(w.staged);  // the swap: the next batch runs on the new version
       w.version = w.staged_version;
       w.source = std::move(w.staged_source);
@@ -117,7 +119,10 @@ std::string Reloader::Handle(Worker& w, Worker::Control control) {
         s.load_ms = w.model->load_ms();
         s.code_cache_accepted = w.model->code_cache_accepted();
       });
-      old.reset();  // dispose the old isolate on its own thread
+      // The replaced version stays loaded for the grace window, unless there is none or it is
+      // itself a version that was rolled back; otherwise it is disposed here, on its own thread.
+      w.previous = {};
+      if (grace_.enabled() && replaced.model && !replaced.model->broken()) w.previous = std::move(replaced);
       return {};
     }
     case Worker::Control::kAbort:
@@ -159,12 +164,12 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     std::lock_guard lock(record_.mu);
     const auto& bad = record_.bad_versions;
     if (!version.empty() && std::find(bad.begin(), bad.end(), version) != bad.end()) {
-      result.error = "version " + version + " is marked bad (it failed to load or warm up before)";
+      result.error = "version " + version + " is marked bad (it failed to load or warm up, or was rolled back, before)";
       return result;
     }
   }
   Job j{new_source, version, sample, options_.use_code_cache ? cache_.Load(new_source.code) : nullptr,
-        std::make_shared<const BundleSource>(new_source)};
+        std::make_shared<const BundleSource>(new_source), {}};
   const auto disk_cache = j.code_cache;
   job_ = &j;
   // Prepare on one worker at a time, so the others keep serving at full speed.
@@ -178,12 +183,34 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
       return fail("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
                   " failed on worker " + std::to_string(i) + ", nothing switched: " + error);
     }
-    if (i == 0 && version.empty()) version = j.version = workers_[0]->staged_version;
+    if (i == 0 && version.empty()) {
+      version = j.version = workers_[0]->staged_version;  // the bundle's own: is it known bad?
+      bool bad;
+      {
+        std::lock_guard lock(record_.mu);
+        bad = record_.IsBad(version);
+      }
+      if (bad) {
+        workers_[0]->Post(Worker::Control::kAbort);
+        job_ = nullptr;
+        result.version = version;
+        result.error = "version " + version + " is marked bad (it failed to load or warm up, or was rolled back, before)";
+        return result;
+      }
+    }
   }
   job_ = nullptr;
   result.version = version;
   // A cache made by this reload (none on disk, or V8 rejected it) is kept for the next start.
   if (options_.use_code_cache && j.code_cache && j.code_cache != disk_cache) cache_.Save(new_source.code, *j.code_cache);
+  {
+    BundleInfo serving;
+    {
+      std::lock_guard lock(record_.mu);
+      serving = record_.info;
+    }
+    grace_.Open(version, serving.version, serving);
+  }
   for (Worker* w : workers_) {
     w->Post(Worker::Control::kCommit);
     result.worker_switch_ms.push_back(w->Stats().last_switch_ms);
@@ -191,9 +218,11 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
   {
     std::lock_guard lock(record_.mu);
     ++record_.reloads_ok;
-    BundleInfo next = workers_[0]->model ? workers_[0]->model->info() : record_.info;
-    next.version = version;
-    record_.info = next;
+    if (!record_.window.rolled_back) {  // a worker may already have rolled it back
+      BundleInfo next = j.info;  // worker 0's staged model's, recorded on its thread
+      next.version = version;
+      record_.info = next;
+    }
   }
   result.ok = true;
   result.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();

@@ -4,6 +4,8 @@
 // batches (the others keep serving): load (at lower priority), warm up with one predict. Only
 // if every worker succeeded does it commit, each worker swapping its model with one pointer
 // swap on its thread; otherwise every staged model is aborted and the version is marked bad.
+// After the switch, each worker keeps the version it replaced for the grace window
+// (grace_window.h), and a failure of the new version in that window rolls the runtime back.
 #pragma once
 
 #include <cstdint>
@@ -13,19 +15,12 @@
 #include <vector>
 
 #include "code_cache_store.h"
+#include "grace_window.h"
+#include "version_record.h"
 #include "tfjs_run/runtime.h"
 #include "worker.h"
 
 namespace tfjs_run::internal {
-
-// What the runtime serves, and what reloads did. Read by many threads; lock `mu`.
-struct VersionRecord {
-  mutable std::mutex mu;
-  BundleInfo info;  // of the version served (worker 0's, with the version a reload named)
-  std::vector<std::string> bad_versions;  // failed to load or warm up; refused until another
-  uint64_t reloads_ok = 0, reloads_failed = 0;
-  std::string last_reload_error;
-};
 
 // The warm-up input: the given sample (from the manifest or a push), else the bundle's declared
 // sampleInput, else one row of zeros. Returns false if the bundle's width is unknown (legacy).
@@ -33,8 +28,8 @@ bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vect
 
 class Reloader {
  public:
-  Reloader(const RuntimeOptions& options, const CodeCacheStore& cache, VersionRecord& record)
-      : options_(options), cache_(cache), record_(record) {}
+  Reloader(const RuntimeOptions& options, const CodeCacheStore& cache, VersionRecord& record, GraceWindow& grace)
+      : options_(options), cache_(cache), record_(record), grace_(grace) {}
 
   // Set once, before any reload, after the workers exist.
   void SetWorkers(std::vector<Worker*> workers) { workers_ = std::move(workers); }
@@ -54,6 +49,7 @@ class Reloader {
     const std::vector<float>& sample;
     CodeCacheStore::Bytes code_cache;  // made by the first worker
     std::shared_ptr<const BundleSource> kept;  // one copy for the workers to recycle from
+    BundleInfo info;  // of worker 0's staged model
   };
 
   std::string Prepare(Worker& w, Job& job);
@@ -61,6 +57,7 @@ class Reloader {
   const RuntimeOptions& options_;
   const CodeCacheStore& cache_;
   VersionRecord& record_;
+  GraceWindow& grace_;
   std::vector<Worker*> workers_;
   std::mutex reload_mu_;  // one reload at a time
   Job* job_ = nullptr;    // the reload being prepared; read by workers during kPrepare

@@ -52,7 +52,8 @@ struct Runtime::Impl {
         queue(o.max_queue_rows, o.chunk_rows, [this](ErrorKind kind, std::string message) {
           return NamedError(kind, std::move(message));
         }),
-        reloader(options, cache, record) {}
+        grace(options, record),
+        reloader(options, cache, record, grace) {}
 
   Error NamedError(ErrorKind kind, std::string message) const {
     std::lock_guard lock(record.mu);
@@ -68,6 +69,7 @@ struct Runtime::Impl {
   internal::CodeCacheStore cache;
   internal::VersionRecord record;
   internal::RequestQueue queue;
+  internal::GraceWindow grace;
   internal::Reloader reloader;
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<VersionWatcher> watcher;
@@ -98,7 +100,7 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
   std::vector<Worker*> workers;
   for (size_t i = 0; i < n; ++i) {
     impl->workers.push_back(std::make_unique<Worker>(
-        i, pin ? cpus[i % cpus.size()] : -1, impl->options, impl->queue,
+        i, pin ? cpus[i % cpus.size()] : -1, impl->options, impl->queue, impl->grace,
         [raw](Worker& w, Worker::Control control) { return raw->reloader.Handle(w, control); }));
     workers.push_back(impl->workers.back().get());
   }
@@ -314,6 +316,8 @@ RuntimeStats Runtime::Stats() const {
     out.reloads_ok = impl_->record.reloads_ok;
     out.reloads_failed = impl_->record.reloads_failed;
     out.last_reload_error = impl_->record.last_reload_error;
+    out.rollbacks = impl_->record.rollbacks;
+    out.last_rollback = impl_->record.last_rollback;
   }
   if (impl_->watcher) {
     out.watch = impl_->watcher->Stats();

@@ -33,8 +33,9 @@ LatencyStats Percentiles(std::vector<float> v) {
   return out;
 }
 
-Worker::Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, ControlHandler on_control)
-    : index(index), cpu_(cpu), options_(options), queue_(queue), on_control_(std::move(on_control)) {
+Worker::Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, GraceWindow& grace,
+               ControlHandler on_control)
+    : index(index), cpu_(cpu), options_(options), queue_(queue), grace_(grace), on_control_(std::move(on_control)) {
   stats_.worker = index;
   stats_.cpu = cpu;
 }
@@ -126,8 +127,10 @@ void Worker::Main(const std::function<void(Worker&)>& load, std::promise<void>& 
       control_done_.set_value(on_control_(*this, control));
       continue;
     }
+    if (previous.source) TendGraceWindow();
     RunBatch(batch, parts, /*retry=*/true);
   }
+  previous = {};
   staged.reset();
   model.reset();  // the isolate is disposed on the thread that owns it
 }
@@ -145,6 +148,75 @@ bool Worker::Recycle() {
     std::fprintf(stderr, "[tfjs-run] worker %zu: replacing a broken isolate failed: %s\n", index, e.what());
     return false;
   }
+}
+
+void Worker::TendGraceWindow() {
+  switch (grace_.Check(version)) {
+    case GraceWindow::Verdict::kKeep:
+      return;
+    case GraceWindow::Verdict::kClose:
+      previous = {};  // its isolate is disposed here, on its own thread
+      return;
+    case GraceWindow::Verdict::kRollBack:
+      SwapBack();
+      return;
+  }
+}
+
+bool Worker::SwapBack() {
+  Previous back = std::move(previous);
+  previous = {};
+  if (!back.model || back.model->broken()) {
+    try {
+      ModelOptions model_options = options_.model;
+      model_options.code_cache = back.code_cache;
+      back.model = Model::Load(*back.source, model_options);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "[tfjs-run] worker %zu: loading version %s again to roll back failed: %s\n", index,
+                   back.version.c_str(), e.what());
+      return false;
+    }
+  }
+  model = std::move(back.model);  // the failing version's isolate is disposed here
+  version = std::move(back.version);
+  source = std::move(back.source);
+  code_cache = std::move(back.code_cache);
+  UpdateStats([&](WorkerStats& s) {
+    ++s.rollbacks;
+    s.version = version;
+    s.load_ms = model->load_ms();
+  });
+  return true;
+}
+
+void Worker::TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& output, std::exception_ptr& error) {
+  if (!previous.source) return;
+  std::string why;
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    // Bad input is bad on every version; only a failure of the model's code is the version's.
+    if (e.kind() != ErrorKind::kPredict && e.kind() != ErrorKind::kOutput && e.kind() != ErrorKind::kTimeout &&
+        e.kind() != ErrorKind::kMemory) {
+      return;
+    }
+    why = e.what();
+  } catch (...) {
+    return;
+  }
+  if (!previous.model || previous.model->broken()) return;
+  DenseMatrix answer;
+  try {
+    answer = previous.model->Predict(parts);
+  } catch (const std::exception&) {
+    return;  // it fails on both versions: the request's own fault; the new version stays
+  }
+  if (!grace_.RollBack(version, why)) return;  // the window closed meanwhile
+  std::fprintf(stderr, "[tfjs-run] worker %zu: version %s failed a request that version %s answered; rolling back: %s\n",
+               index, version.c_str(), previous.version.c_str(), why.c_str());
+  if (!SwapBack()) return;
+  output = std::move(answer);
+  error = nullptr;
 }
 
 void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts, bool retry) {
@@ -182,11 +254,13 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     }
     return;
   }
-  if (broke && retry) {
+  if (broke && retry && !previous.model) {
     std::vector<Task> again{batch.front()};
     RunBatch(again, parts, /*retry=*/false);  // on the fresh isolate, once
     return;
   }
+  if (error) TryPrevious(parts, output, error);  // in a grace window: the previous version's answer
+
   size_t at = 0;
   finished_.clear();
   for (Task& t : batch) {

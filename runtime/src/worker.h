@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "grace_window.h"
 #include "request_queue.h"
 #include "tfjs_run/model.h"
 #include "tfjs_run/runtime.h"
@@ -26,7 +27,8 @@ class Worker {
   // Runs on the worker's thread; returns "" or why it failed.
   using ControlHandler = std::function<std::string(Worker&, Control)>;
 
-  Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, ControlHandler on_control);
+  Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, GraceWindow& grace,
+         ControlHandler on_control);
   ~Worker();  // joins
 
   // Starts the thread: pins it, runs `load` (which must set `model`), fulfils `loaded` (with the
@@ -54,6 +56,14 @@ class Worker {
   // by loading them again.
   std::shared_ptr<const BundleSource> source, staged_source;
   std::shared_ptr<const std::vector<uint8_t>> code_cache, staged_code_cache;
+  // The version served before the last switch, kept for its grace window (grace_window.h). Its
+  // model may be gone (it broke) while its source is kept to load it again for a rollback.
+  struct Previous {
+    std::unique_ptr<Model> model;
+    std::string version;
+    std::shared_ptr<const BundleSource> source;
+    std::shared_ptr<const std::vector<uint8_t>> code_cache;
+  } previous;
 
  private:
   void Main(const std::function<void(Worker&)>& load, std::promise<void>& loaded);
@@ -66,10 +76,20 @@ class Worker {
   // Replaces a broken isolate with a fresh one of the same version. False if that load failed
   // (the old isolate then stays; its termination was cancelled, so it may still serve).
   bool Recycle();
+  // Before each batch while a previous version is held: drop it when the window has closed, or
+  // swap it back in when the runtime rolled back.
+  void TendGraceWindow();
+  // Swaps the previous version back in (loading it again if its model broke). False if that
+  // failed: the worker then goes on with the version it has.
+  bool SwapBack();
+  // The batch's one request failed on `model` with `error`: in a grace window, try the previous
+  // version. On success, rolls the runtime back, fills `output` and clears `error`.
+  void TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& output, std::exception_ptr& error);
 
   int cpu_;
   const RuntimeOptions& options_;
   RequestQueue& queue_;
+  GraceWindow& grace_;
   ControlHandler on_control_;
   std::thread thread_;
 

@@ -63,8 +63,16 @@ struct ModelOptions {
   std::chrono::milliseconds predict_timeout{60000};
   // Where console.* and runtime warnings go. Default: stderr, prefixed with the bundle name.
   LogSink log;
-  // V8 heap limit for this isolate, in MiB (0: V8's default).
-  size_t max_heap_mb = 0;
+  // The isolate's memory budget. JS past either limit has its call terminated with
+  // Error(kMemory); the isolate is then broken() (the Runtime replaces it). Neither limit is
+  // ever raised, so one isolate's JS holds at most max_heap_mb + 1088 MiB (V8's headroom for
+  // one last allocation, granted once) + max_buffer_mb (see docs/publishing.md).
+  // The JS heap, in MiB (0: V8's default, which depends on the machine's memory).
+  size_t max_heap_mb = 1024;
+  // ArrayBuffers (typed arrays, tensors on the cpu backend) and WebAssembly memories (the wasm
+  // backend's heap), in MiB (0: no limit). WebAssembly memory is sampled every 10 ms, so it may
+  // overshoot by what one call can touch in 10 ms.
+  size_t max_buffer_mb = 2048;
   // A V8 code cache for this bundle (from Model::CreateCodeCache, possibly in another isolate
   // or an earlier process). Skips most of the compile; V8 rejects a cache that does not match
   // the source or the V8 build, and the load then simply compiles.

@@ -61,6 +61,14 @@ struct RuntimeOptions {
   // priority), so the workers still serving keep their cores; restored after. 0: off. Applied
   // only where the process may restore it (root, or RLIMIT_NICE room).
   int reload_nice = 10;
+  // The grace window after a reload switches (docs/publishing.md): each worker keeps the
+  // previous version loaded until the window ends, whichever limit comes first: this long after
+  // the switch, or this many batches run on the new version (over all workers); 0 turns a limit
+  // off, both 0 turn the window off. A request the new version fails in the window and the
+  // previous one answers gets that answer, and the runtime rolls back to the previous version,
+  // marking the new one bad. Costs one more isolate per worker for the length of the window.
+  std::chrono::milliseconds rollback_window{60000};
+  uint64_t rollback_window_batches = 10000;
   // Whether workers share a V8 code cache (made by the first worker to load). Off: every
   // worker compiles the bundle itself (for measuring; there is no reason to turn it off).
   bool use_code_cache = true;
@@ -90,7 +98,8 @@ struct WorkerStats {
                              // batch; V8's background threads and the callers are not in it
   double load_ms = 0;
   bool code_cache_accepted = false;
-  uint64_t recycles = 0;     // isolates replaced after a call broke one (deadline, heap limit)
+  uint64_t recycles = 0;     // isolates replaced after a call broke one (deadline, memory budget)
+  uint64_t rollbacks = 0;    // times it swapped the previous version back in (grace window)
   LatencyStats latency;      // of the requests this worker finished (last 8192)
 };
 
@@ -126,6 +135,8 @@ struct RuntimeStats {
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;
   std::string last_reload_error;
+  uint64_t rollbacks = 0;       // switches undone in their grace window (RuntimeOptions::rollback_window)
+  std::string last_rollback;    // which version, to which, and the request's error
   WatchStats watch;
   size_t queue_rows = 0;        // rows waiting now
   size_t queue_requests = 0;

@@ -207,7 +207,7 @@ jobject NewReloadResult(JNIEnv* env, const ReloadResult& r) {
 
 jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& s) {
   // Layout: see io.tfjsrun.RuntimeStats(Object[]).
-  jobjectArray out = env->NewObjectArray(10, g.object, nullptr);
+  jobjectArray out = env->NewObjectArray(11, g.object, nullptr);
   if (out == nullptr) return nullptr;
   auto set = [&](jsize i, jobject o) {
     env->SetObjectArrayElement(out, i, o);
@@ -218,6 +218,7 @@ jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& s) {
                                  static_cast<double>(s.max_queue_rows_seen), static_cast<double>(s.rejected_overloaded),
                                  static_cast<double>(s.recomputed)};
   for (double v : LatencyValues(s.latency)) runtime.push_back(v);
+  runtime.push_back(static_cast<double>(s.rollbacks));
   set(0, NewDoubleArray(env, runtime));
   set(1, NewString(env, s.last_reload_error));
   jobjectArray workers = env->NewObjectArray(static_cast<jsize>(s.workers.size()), g.double_array, nullptr);
@@ -231,6 +232,7 @@ jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& s) {
                              w.last_switch_ms};
     for (double x : LatencyValues(w.latency)) v.push_back(x);
     v.push_back(static_cast<double>(w.recycles));
+    v.push_back(static_cast<double>(w.rollbacks));
     jdoubleArray a = NewDoubleArray(env, v);
     env->SetObjectArrayElement(workers, static_cast<jsize>(i), a);
     env->DeleteLocalRef(a);
@@ -253,6 +255,7 @@ jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& s) {
   set(7, NewDoubleArray(env, counts));
   set(8, NewStringArray(env, w.bad_versions));
   set(9, NewReloadResult(env, w.last_reload));
+  set(10, NewString(env, s.last_rollback));
   return out;
 }
 

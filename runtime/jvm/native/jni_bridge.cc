@@ -48,8 +48,8 @@ DenseMatrixView CopyRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
 
 RuntimeOptions ToRuntimeOptions(JNIEnv* env, jlongArray options, jstring code_cache_dir) {
   // Layout: see io.tfjsrun.RuntimeOptions#toNative.
-  jlong v[11] = {};
-  env->GetLongArrayRegion(options, 0, 11, v);
+  jlong v[14] = {};
+  env->GetLongArrayRegion(options, 0, 14, v);
   RuntimeOptions o;
   o.workers = static_cast<size_t>(v[0]);
   o.pinning = v[1] == 1 ? RuntimeOptions::Pinning::kAlways
@@ -64,6 +64,9 @@ RuntimeOptions ToRuntimeOptions(JNIEnv* env, jlongArray options, jstring code_ca
   o.use_code_cache = v[8] != 0;
   o.reload_nice = static_cast<int>(v[9]);
   o.model.predict_timeout = std::chrono::milliseconds(v[10]);
+  o.model.max_buffer_mb = static_cast<size_t>(v[11]);
+  o.rollback_window = std::chrono::milliseconds(v[12]);
+  o.rollback_window_batches = static_cast<uint64_t>(v[13]);
   o.code_cache_dir = ToString(env, code_cache_dir);
   return o;
 }

@@ -25,7 +25,10 @@ public final class RuntimeOptions implements Serializable {
   private int maxQueueRows = 65536;
   private long loadTimeoutMs = 30000;
   private long predictTimeoutMs = 60000;
-  private int maxHeapMb = 0;
+  private int maxHeapMb = 1024;
+  private int maxBufferMb = 2048;
+  private long rollbackWindowMs = 60000;
+  private long rollbackWindowBatches = 10000;
   private boolean useCodeCache = true;
   private int reloadNice = 10;
   private String codeCacheDir = "";
@@ -45,6 +48,9 @@ public final class RuntimeOptions implements Serializable {
     o.loadTimeoutMs = loadTimeoutMs;
     o.predictTimeoutMs = predictTimeoutMs;
     o.maxHeapMb = maxHeapMb;
+    o.maxBufferMb = maxBufferMb;
+    o.rollbackWindowMs = rollbackWindowMs;
+    o.rollbackWindowBatches = rollbackWindowBatches;
     o.useCodeCache = useCodeCache;
     o.reloadNice = reloadNice;
     o.codeCacheDir = codeCacheDir;
@@ -115,10 +121,37 @@ public final class RuntimeOptions implements Serializable {
     return o;
   }
 
-  /** V8 heap limit per isolate, in MiB (0: V8's default). */
+  /**
+   * JS heap limit per isolate, in MiB (0: V8's default; default 1024). JS past it is terminated:
+   * its requests fail with {@link TfjsException.Kind#MEMORY} and the isolate is replaced.
+   */
   public RuntimeOptions withMaxHeapMb(int mb) {
     RuntimeOptions o = copy();
-    o.maxHeapMb = check("maxHeapMb", mb, 0, 1 << 20);
+    o.maxHeapMb = mb == 0 ? 0 : check("maxHeapMb", mb, 16, 1 << 20);
+    return o;
+  }
+
+  /**
+   * Budget per isolate for ArrayBuffers and WebAssembly memory, in MiB (0: no limit; default
+   * 2048). Enforced like {@link #withMaxHeapMb}.
+   */
+  public RuntimeOptions withMaxBufferMb(int mb) {
+    RuntimeOptions o = copy();
+    o.maxBufferMb = check("maxBufferMb", mb, 0, 1 << 22);
+    return o;
+  }
+
+  /**
+   * The grace window after a reload switches: each worker keeps the previous version for this
+   * long, or until this many batches ran on the new version, whichever comes first (0 turns a
+   * limit off; both 0, no window). A request the new version fails in the window and the previous
+   * answers gets that answer, the runtime rolls back, and the new version is marked bad.
+   */
+  public RuntimeOptions withRollbackWindow(long ms, long batches) {
+    RuntimeOptions o = copy();
+    o.rollbackWindowMs = check("rollbackWindowMs", ms, 0, 86_400_000L);
+    o.rollbackWindowBatches = batches;
+    if (batches < 0) throw new IllegalArgumentException("rollbackWindowBatches must be >= 0, got " + batches);
     return o;
   }
 
@@ -161,7 +194,8 @@ public final class RuntimeOptions implements Serializable {
   /** Layout read by the native bridge (jni_bridge.cc ToRuntimeOptions). */
   long[] toNative() {
     return new long[] {threads, pinning.ordinal(), maxBatchRows, maxBatchDelayMicros, chunkRows, maxQueueRows,
-        loadTimeoutMs, maxHeapMb, useCodeCache ? 1 : 0, reloadNice, predictTimeoutMs};
+        loadTimeoutMs, maxHeapMb, useCodeCache ? 1 : 0, reloadNice, predictTimeoutMs, maxBufferMb, rollbackWindowMs,
+        rollbackWindowBatches};
   }
 
   @Override
@@ -179,6 +213,7 @@ public final class RuntimeOptions implements Serializable {
     return "RuntimeOptions[threads=" + threads + ", pinning=" + pinning + ", maxBatchRows=" + maxBatchRows
         + ", maxBatchDelayMicros=" + maxBatchDelayMicros + ", chunkRows=" + chunkRows + ", maxQueueRows="
         + maxQueueRows + ", loadTimeoutMs=" + loadTimeoutMs + ", predictTimeoutMs=" + predictTimeoutMs
-        + ", maxHeapMb=" + maxHeapMb + ", codeCache=" + useCodeCache + ", reloadNice=" + reloadNice + ", codeCacheDir=" + codeCacheDir + "]";
+        + ", maxHeapMb=" + maxHeapMb + ", maxBufferMb=" + maxBufferMb + ", rollbackWindowMs=" + rollbackWindowMs
+        + ", rollbackWindowBatches=" + rollbackWindowBatches + ", codeCache=" + useCodeCache + ", reloadNice=" + reloadNice + ", codeCacheDir=" + codeCacheDir + "]";
   }
 }

@@ -49,13 +49,15 @@ public final class RuntimeStats {
     public final boolean codeCacheAccepted;
     public final long switches;
     public final double lastSwitchMs;
-    /** Isolates replaced after a call broke one (deadline, heap limit). */
+    /** Isolates replaced after a call broke one (deadline, memory budget). */
     public final long recycles;
+    /** Times it swapped the previous version back in (a rollback in the grace window). */
+    public final long rollbacks;
     public final Latency latency;
 
     // Layout (native bridge, java_types.cc): worker, cpu, requests, rows, batches, failed_batches,
     // mean_batch_rows, busy_seconds, cpu_seconds, load_ms, code_cache_accepted, switches,
-    // last_switch_ms, latency p50, p90, p99, max, recycles.
+    // last_switch_ms, latency p50, p90, p99, max, recycles, rollbacks.
     WorkerStats(double[] v, String version) {
       this.worker = (int) v[0];
       this.version = version;
@@ -73,6 +75,7 @@ public final class RuntimeStats {
       this.lastSwitchMs = v[12];
       this.latency = new Latency(v, 13);
       this.recycles = (long) v[17];
+      this.rollbacks = (long) v[18];
     }
 
     @Override
@@ -128,6 +131,10 @@ public final class RuntimeStats {
   public final long reloadsOk;
   public final long reloadsFailed;
   public final String lastReloadError;
+  /** Switches undone in their grace window (RuntimeOptions#withRollbackWindow). */
+  public final long rollbacks;
+  /** Which version was rolled back, to which, and the error of the request that did it. */
+  public final String lastRollback;
   /** Rows waiting now. */
   public final long queueRows;
   public final long queueRequests;
@@ -141,11 +148,11 @@ public final class RuntimeStats {
 
   // Layout (native bridge, java_types.cc NewStatsArrays):
   // [0] double[]: reloads_ok, reloads_failed, queue_rows, queue_requests, max_queue_rows_seen,
-  //               rejected_overloaded, recomputed, latency p50, p90, p99, max
+  //               rejected_overloaded, recomputed, latency p50, p90, p99, max, rollbacks
   // [1] String last_reload_error  [2] double[][] per worker (see WorkerStats)  [3] String[] versions
   // [4] double[] watch: active, polls, unchanged, downloads, failures, last_manifest_ms, last_download_ms
   // [5] String[] watch: source, last_error  [6] String[] failure reasons  [7] double[] their counts
-  // [8] String[] bad versions  [9] ReloadResult the watcher's last reload
+  // [8] String[] bad versions  [9] ReloadResult the watcher's last reload  [10] String last_rollback
   RuntimeStats(Object[] a) {
     double[] r = (double[]) a[0];
     reloadsOk = (long) r[0];
@@ -156,7 +163,9 @@ public final class RuntimeStats {
     rejectedOverloaded = (long) r[5];
     recomputed = (long) r[6];
     latency = new Latency(r, 7);
+    rollbacks = (long) r[11];
     lastReloadError = (String) a[1];
+    lastRollback = (String) a[10];
     double[][] w = (double[][]) a[2];
     String[] versions = (String[]) a[3];
     List<WorkerStats> list = new ArrayList<>();
@@ -182,7 +191,7 @@ public final class RuntimeStats {
     for (WorkerStats w : workers) out.append("\n  ").append(w);
     out.append("\n  queue ").append(queueRows).append(" rows (max ").append(maxQueueRowsSeen).append("), overloaded ")
         .append(rejectedOverloaded).append(", reloads ").append(reloadsOk).append(" ok / ").append(reloadsFailed)
-        .append(" failed, ").append(latency).append("\n  ").append(watch).append("\n]");
+        .append(" failed, ").append(rollbacks).append(" rolled back, ").append(latency).append("\n  ").append(watch).append("\n]");
     return out.toString();
   }
 }

@@ -35,7 +35,12 @@ public class TfjsException extends RuntimeException {
     /** The runtime (or this handle to it) is closed. */
     SHUTDOWN,
     /** predict() ran past its deadline (RuntimeOptions#withPredictTimeoutMs) and was terminated. */
-    TIMEOUT;
+    TIMEOUT,
+    /**
+     * The bundle's JS went over the isolate's memory budget (RuntimeOptions#withMaxHeapMb,
+     * #withMaxBufferMb) and was terminated; the worker's isolate is replaced.
+     */
+    MEMORY;
 
     /** Whether this is a failure of the bundle's loading (as opposed to one call). */
     public boolean isLoadFailure() {

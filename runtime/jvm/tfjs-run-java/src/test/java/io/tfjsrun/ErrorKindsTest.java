@@ -107,6 +107,20 @@ class ErrorKindsTest {
   }
 
   @Test
+  void memoryPastTheBudgetIsMemoryTheRuntimeReplacesTheIsolateAndGoesOn() {
+    RuntimeOptions budget = RuntimeOptions.defaults().withThreads(1).withMaxHeapMb(64).withMaxBufferMb(128);
+    try (TfjsRuntime runtime = TfjsRuntime.open(Fixtures.sourceFile("tests/fixtures/hostile/memory-bombs.js"), budget)) {
+      for (float bomb : new float[] {22, 23, 24}) {
+        TfjsException e = assertThrows(TfjsException.class, () -> runtime.predict(new float[] {bomb, 0, 0}, 1));
+        assertEquals(TfjsException.Kind.MEMORY, e.kind(), e.getMessage());
+        assertEquals("memory-bombs", e.bundleName());
+        assertEquals(6f, runtime.predict(new float[] {1, 2, 3}, 1)[0], 0f);
+      }
+      assertTrue(runtime.stats().workers.get(0).recycles >= 3);
+    }
+  }
+
+  @Test
   void aWrongLengthResultIsOutput() {
     try (TfjsRuntime runtime = TfjsRuntime.open(Fixtures.sourceFile("tests/fixtures/bad/wrong-length.js"), ONE)) {
       TfjsException e = assertThrows(TfjsException.class, () -> runtime.predict(new float[] {1, 2}, 1));
