@@ -502,6 +502,26 @@ constexpr bool kSanitized = true;
 constexpr bool kSanitized = false;
 #endif
 
+TEST(ReloadTest, ShutdownAbortsADownloadInFlightInsteadOfWaitingForItsTimeout) {
+  TempDir dir;
+  Publish(dir.path, 1, Versioned(1));
+  FixtureServer server(dir.path);
+  WatchOptions watch;
+  watch.source = server.url();
+  watch.poll_interval = 50ms;
+  watch.total_timeout = 60s;
+  watch.log = [](LogLevel, std::string_view) {};
+  auto runtime = Runtime::Start(FetchPublishedBundle(watch).source, TwoWorkers());
+  runtime->Watch(watch);
+  WriteFile(dir.path + "/faults.json", R"({"ml-2.bundle.js": {"delay": 30}})");  // the server stalls
+  Publish(dir.path, 2, Versioned(2));
+  std::this_thread::sleep_for(1s);  // the watcher is now waiting for version 2's body
+  const auto start = std::chrono::steady_clock::now();
+  runtime->Shutdown();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 5.0) << "shutdown waited for the stalled download";
+}
+
 // The grace window (runtime/src/grace_window.h): a version that passes warm-up and then fails
 // real rows is rolled back, and the failing request gets the previous version's answer.
 std::vector<float> Row(float first) { return {first, 1, 1}; }

@@ -53,7 +53,12 @@ size_t ReadHeader(char* data, size_t size, size_t n, void* user) {
 
 bool IsHttp(const std::string& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; }
 
-FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag) {
+int AbortIfCancelled(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;  // non-zero aborts the transfer
+}
+
+FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag,
+                      const std::atomic<bool>* cancel) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   FetchResult result;
@@ -87,6 +92,12 @@ FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &ReadHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "tfjs-run");
+  if (cancel) {
+    // libcurl calls this about once a second even while a stalled transfer receives nothing.
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &AbortIfCancelled);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
   const CURLcode code = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
   curl_slist_free_all(headers);
@@ -96,7 +107,8 @@ FetchResult FetchHttp(const std::string& url, const WatchOptions& options, size_
       result.reason = "too-large";
       result.error = url + " is larger than the limit of " + std::to_string(max_bytes) + " bytes";
     } else {
-      result.reason = code == CURLE_OPERATION_TIMEDOUT ? "timeout"
+      result.reason = code == CURLE_ABORTED_BY_CALLBACK ? "cancelled"
+                      : code == CURLE_OPERATION_TIMEDOUT ? "timeout"
                       : code == CURLE_COULDNT_CONNECT  ? "connect"
                       : code == CURLE_PARTIAL_FILE     ? "truncated"
                       : code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CONNECT_ERROR ? "tls"
@@ -192,8 +204,9 @@ void DefaultLog(const WatchOptions& o, LogLevel level, const std::string& text) 
 
 }  // namespace
 
-FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag) {
-  return IsHttp(url) ? FetchHttp(url, options, max_bytes, etag) : FetchFile(url, max_bytes, etag);
+FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag,
+                  const std::atomic<bool>* cancel) {
+  return IsHttp(url) ? FetchHttp(url, options, max_bytes, etag, cancel) : FetchFile(url, max_bytes, etag);
 }
 
 std::string Sha256Hex(std::string_view data) {
@@ -260,7 +273,7 @@ Manifest ParseManifest(const std::string& text) {
 }
 
 bool FetchBundle(const WatchOptions& options, Manifest m, PublishedBundle& out, std::string& reason,
-                 std::string& error) {
+                 std::string& error, const std::atomic<bool>* cancel) {
   const std::string url = JoinUrl(options.source, m.bundle);
   const std::string what = "version " + m.version + " (" + url + ")";
   if (m.size > options.max_bundle_bytes) {
@@ -270,7 +283,7 @@ bool FetchBundle(const WatchOptions& options, Manifest m, PublishedBundle& out, 
     return false;
   }
   // At most the declared size: a server sending more is cut off, and the size check fails.
-  FetchResult b = Fetch(url, options, m.size, "");
+  FetchResult b = Fetch(url, options, m.size, "", cancel);
   if (!b.ok) {
     reason = b.reason == "too-large" ? "size-mismatch" : b.reason;
     error = what + ": " + (b.reason == "too-large" ? "the server sent more than the manifest's " +
@@ -328,6 +341,7 @@ void VersionWatcher::Stop() {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
+  cancel_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -356,7 +370,7 @@ bool VersionWatcher::PollOnce() {
   }
   const std::string manifest_url = JoinUrl(options_.source, "manifest.json");
   const auto t0 = std::chrono::steady_clock::now();
-  FetchResult mf = Fetch(manifest_url, options_, options_.max_manifest_bytes, manifest_etag_);
+  FetchResult mf = Fetch(manifest_url, options_, options_.max_manifest_bytes, manifest_etag_, &cancel_);
   const auto t1 = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
@@ -388,7 +402,7 @@ bool VersionWatcher::PollOnce() {
   }
   PublishedBundle published;
   std::string reason, error;
-  if (!FetchBundle(options_, std::move(m), published, reason, error)) {
+  if (!FetchBundle(options_, std::move(m), published, reason, error, &cancel_)) {
     Fail(reason, error);
     return false;
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -27,7 +28,10 @@ struct FetchResult {
 
 // GET over http(s) with libcurl (timeouts, size limit, TLS verification, If-None-Match),
 // or read from a local path / file:// URL (size limit, mtime as the ETag).
-FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag);
+// `cancel`, when set and true, aborts a transfer in flight (within about a second) with reason
+// "cancelled": how shutdown stops a stalled download without waiting for its timeout.
+FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t max_bytes, const std::string& etag,
+                  const std::atomic<bool>* cancel = nullptr);
 
 std::string Sha256Hex(std::string_view data);
 
@@ -44,7 +48,7 @@ Manifest ParseManifest(const std::string& text);
 // Downloads the bundle a manifest names and verifies its size and sha256. On failure returns
 // false with a short reason tag for stats and an error naming the version.
 bool FetchBundle(const WatchOptions& options, Manifest manifest, PublishedBundle& out, std::string& reason,
-                 std::string& error);
+                 std::string& error, const std::atomic<bool>* cancel = nullptr);
 
 // "<base>/<name>" for URLs and paths alike.
 std::string JoinUrl(const std::string& base, const std::string& name);
@@ -72,6 +76,7 @@ class VersionWatcher {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::atomic<bool> cancel_{false};  // set by Stop: aborts a download in flight
   WatchStats stats_;
   std::map<std::string, uint64_t> failures_by_reason_;
   std::string manifest_etag_;
