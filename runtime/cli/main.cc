@@ -2,8 +2,9 @@
 //
 //   tfjs-run ml.bundle.js < rows.csv > predictions.csv
 //
-// Exit codes: 0 every row predicted (or skipped with --on-error skip); 1 usage; 2 bad input
-// stopped the run; 3 the bundle failed to load or predict; 4 writing the output failed.
+// Exit codes: 0 every row predicted (or skipped / dropped with --on-error skip / drop); 1 usage;
+// 2 bad input (a malformed row, or one of the wrong width) stopped the run; 3 the bundle failed to
+// load or predict; 4 writing the output failed.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <functional>
 #include <future>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,10 @@ using tfjs_run::cli::RowReader;
 using Clock = std::chrono::steady_clock;
 
 enum ExitCode { kOk = 0, kUsage = 1, kBadInput = 2, kModelFailed = 3, kOutputFailed = 4 };
+
+// --on-error: stop; or report and write a NaN line in the row's place, so output line N still
+// answers input row N; or report and write nothing for it.
+enum class OnError { kFail, kSkip, kDrop };
 
 struct Counters {
   uint64_t read = 0, predicted = 0, rejected = 0;
@@ -80,9 +86,24 @@ std::string LineRange(const std::vector<uint64_t>& lines) {
 class BatchRunner {
  public:
   BatchRunner(tfjs_run::Runtime& runtime, tfjs_run::cli::RowWriter& writer, Counters& counters, size_t batch_size,
-              bool skip_errors, bool with_version, std::chrono::milliseconds retry_budget)
-      : runtime_(runtime), writer_(writer), counters_(counters), batch_size_(batch_size), skip_errors_(skip_errors),
-        with_version_(with_version), retry_budget_(retry_budget), max_in_flight_(2 * runtime.workers() + 2) {}
+              OnError on_error, bool with_version, std::chrono::milliseconds retry_budget)
+      : runtime_(runtime), writer_(writer), counters_(counters), batch_size_(batch_size),
+        skip_errors_(on_error != OnError::kFail), keep_places_(on_error == OnError::kSkip),
+        with_version_(with_version), retry_budget_(retry_budget), max_in_flight_(2 * runtime.workers() + 2) {
+    const int64_t cols = runtime.info().output_cols;
+    if (cols > 0) nan_row_.assign(static_cast<size_t>(cols), std::numeric_limits<float>::quiet_NaN());
+  }
+
+  // A row rejected before prediction (malformed, wrong width), reported by the caller: with
+  // --on-error skip it still gets its line in the output, in its place.
+  bool AddRejected() {
+    if (!keep_places_) return true;
+    const bool ok = Submit();  // the rows before it go first
+    Batch hole;
+    hole.rejected = true;
+    in_flight_.push_back(std::move(hole));
+    return ok;
+  }
 
   // Returns false once a prediction failed and errors are not skipped.
   bool Add(const std::vector<float>& row, uint64_t line) {
@@ -101,6 +122,7 @@ class BatchRunner {
 
  private:
   struct Batch {
+    bool rejected = false;  // a rejected row's place (AddRejected): written as a NaN line
     std::future<tfjs_run::Prediction> result;
     std::vector<float> values;  // kept to retry row by row with --on-error skip
     std::vector<uint64_t> lines;
@@ -125,7 +147,7 @@ class BatchRunner {
     lines_.clear();
     bool ok = true;
     while (!in_flight_.empty() &&
-           (in_flight_.size() > max_in_flight_ ||
+           (in_flight_.size() > max_in_flight_ || in_flight_.front().rejected ||
             in_flight_.front().result.wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
       ok = WriteFront() && ok;
     }
@@ -135,6 +157,10 @@ class BatchRunner {
   bool WriteFront() {
     Batch b = std::move(in_flight_.front());
     in_flight_.pop_front();
+    if (b.rejected) {
+      WritePlaceholder();
+      return true;
+    }
     if (failed_) {  // after a fatal error nothing more is written; count what is dropped
       try { b.result.get(); } catch (...) {}
       counters_.unprocessed += b.lines.size();
@@ -185,11 +211,21 @@ class BatchRunner {
   }
 
   void Reject(uint64_t line, const std::string& why) {
-    std::fprintf(stderr, "tfjs-run: skipped line %llu: %s\n", static_cast<unsigned long long>(line), why.c_str());
+    std::fprintf(stderr, "tfjs-run: %s line %llu: %s\n", keep_places_ ? "skipped" : "dropped",
+                 static_cast<unsigned long long>(line), why.c_str());
     ++counters_.rejected;
+    WritePlaceholder();  // bisection answers rows in order, so this is the row's place
+  }
+
+  // A NaN line as wide as the bundle's output (an empty line if that is not known yet).
+  void WritePlaceholder() {
+    if (!keep_places_) return;
+    static const std::string kNoVersion;
+    writer_.Write(nan_row_.data(), nan_row_.size(), with_version_ ? &kNoVersion : nullptr);
   }
 
   void Emit(const tfjs_run::Prediction& p) {
+    if (nan_row_.size() != p.output.cols()) nan_row_.assign(p.output.cols(), std::numeric_limits<float>::quiet_NaN());
     const std::string* version = with_version_ ? &p.bundle_version : nullptr;
     for (size_t r = 0; r < p.output.rows(); ++r) writer_.Write(p.output.row(r).data(), p.output.cols(), version);
     counters_.predicted += p.output.rows();
@@ -200,6 +236,8 @@ class BatchRunner {
   Counters& counters_;
   size_t batch_size_;
   bool skip_errors_;
+  bool keep_places_;
+  std::vector<float> nan_row_;
   bool with_version_;
   std::chrono::milliseconds retry_budget_;
   size_t max_in_flight_;
@@ -210,15 +248,22 @@ class BatchRunner {
   std::deque<Batch> in_flight_;
 };
 
+// Three significant figures at least: "238234", "512", "0.512", never "1" for 0.512.
+std::string Rate(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof text, rate >= 100 ? "%.0f" : "%.3g", rate);
+  return text;
+}
+
 void PrintSummary(const Counters& c, double wall_seconds, double predict_wall_seconds) {
   double rate = predict_wall_seconds > 0 ? static_cast<double>(c.predicted) / predict_wall_seconds : 0;
   std::string unprocessed =
       c.unprocessed ? ", not processed after the error " + std::to_string(c.unprocessed) : std::string();
   std::fprintf(stderr,
                "tfjs-run: summary: rows read %llu, predicted %llu, rejected %llu%s; "
-               "%.0f rows/s (%.3f s from first row to last result), %.3f s wall\n",
+               "%s rows/s (%.3f s from first row to last result), %.3f s wall\n",
                static_cast<unsigned long long>(c.read), static_cast<unsigned long long>(c.predicted),
-               static_cast<unsigned long long>(c.rejected), unprocessed.c_str(), rate, predict_wall_seconds,
+               static_cast<unsigned long long>(c.rejected), unprocessed.c_str(), Rate(rate).c_str(), predict_wall_seconds,
                wall_seconds);
 }
 
@@ -291,15 +336,16 @@ int main(int argc, char** argv) {
   options.add_options("Model")
     ("b,batch-size", "Rows per predict call", cxxopts::value<size_t>()->default_value("64"))
     ("t,threads", "Worker threads, one V8 isolate each (0: one per core this process may use; they are then pinned one per core)",
-        cxxopts::value<size_t>()->default_value("1"))
+        cxxopts::value<size_t>()->default_value("0"))
     ("max-batch-rows", "Most rows a worker puts in one predict call by joining queued batches (default: --batch-size)",
         cxxopts::value<size_t>()->default_value("0"))
     ("max-batch-delay", "Microseconds a worker waits for more rows before predicting a partial batch",
         cxxopts::value<int64_t>()->default_value("0"))
     ("code-cache", "Directory for the V8 code cache reused across runs, or 'none' "
         "(default: $XDG_CACHE_HOME/tfjs-run or ~/.cache/tfjs-run)", cxxopts::value<std::string>()->default_value(""))
-    ("on-error", "What a bad row or a failed prediction does: fail (stop, exit non-zero) or skip "
-        "(report it on stderr and go on)", cxxopts::value<std::string>()->default_value("fail"))
+    ("on-error", "What a bad row (malformed, or of the wrong width) or a failed prediction does: fail (stop, "
+        "exit 2 or 3), skip (report it on stderr and write a line of NaN in its place, so output line N answers "
+        "input row N), or drop (report it and write nothing for it)", cxxopts::value<std::string>()->default_value("fail"))
     ("skip-retry-seconds", "With --on-error skip, how long the rows of a failed batch may be retried (by "
      "bisection) to find the ones that fail; rows not answered by then are skipped", cxxopts::value<double>()->default_value("120"))
     ("load-timeout-ms", "Deadline for the bundle's load", cxxopts::value<int64_t>()->default_value("60000"))
@@ -333,7 +379,7 @@ int main(int argc, char** argv) {
   tfjs_run::cli::RowReaderOptions reader_options;
   tfjs_run::cli::OutputFormat output_format = tfjs_run::cli::OutputFormat::kCsv;
   size_t batch_size = 64;
-  bool skip_errors = false;
+  OnError on_error = OnError::kFail;
   try {
     args = options.parse(argc, argv);
     if (args.count("help")) {
@@ -359,9 +405,11 @@ int main(int argc, char** argv) {
     reader_options.columns = args["columns"].as<std::string>();
     batch_size = args["batch-size"].as<size_t>();
     if (batch_size == 0) throw cxxopts::exceptions::exception("--batch-size must be at least 1");
-    std::string on_error = args["on-error"].as<std::string>();
-    if (on_error != "fail" && on_error != "skip") throw cxxopts::exceptions::exception("--on-error must be fail or skip");
-    skip_errors = on_error == "skip";
+    std::string on_error_name = args["on-error"].as<std::string>();
+    if (on_error_name != "fail" && on_error_name != "skip" && on_error_name != "drop") {
+      throw cxxopts::exceptions::exception("--on-error must be fail, skip or drop");
+    }
+    on_error = on_error_name == "skip" ? OnError::kSkip : on_error_name == "drop" ? OnError::kDrop : OnError::kFail;
     for (const std::string name : {"load-timeout-ms", "predict-timeout-ms"}) {
       const int64_t ms = args[name].as<int64_t>();
       if (ms < 1 || ms > 86400000) throw cxxopts::exceptions::exception("--" + name + " must be in [1, 86400000]");
@@ -461,7 +509,7 @@ int main(int argc, char** argv) {
   tfjs_run::cli::RowWriter writer(stdout, output_format);
   InstallStopSignals();
   Counters counters;
-  BatchRunner runner(*runtime, writer, counters, batch_size, skip_errors, args.count("with-version") > 0,
+  BatchRunner runner(*runtime, writer, counters, batch_size, on_error, args.count("with-version") > 0,
                      std::chrono::milliseconds(static_cast<int64_t>(args["skip-retry-seconds"].as<double>() * 1000)));
   // Rows that trickle in on a pipe are answered now, not when a batch fills: when the input has
   // nothing more to read yet, predict what was read and flush (a failure surfaces at the next row).
@@ -470,6 +518,7 @@ int main(int argc, char** argv) {
     writer.Flush();
   };
   const bool quiet = args.count("quiet") > 0;
+  const int64_t input_cols = runtime->info().input_cols;  // -1: not declared (legacy bundles)
   int exit_code = kOk;
   std::vector<float> row;
   RowError error;
@@ -482,10 +531,22 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "tfjs-run: line 1 was taken as a header (no field of it is a number; --no-header reads it "
                            "as data)\n");
     }
+    if (status == RowReader::Status::kRow && input_cols >= 0 && row.size() != static_cast<size_t>(input_cols)) {
+      // The bundle cannot take it: bad input like a malformed row, with its line (not a
+      // prediction failure of the whole batch it would have joined).
+      status = RowReader::Status::kBadRow;
+      error = RowError{reader->line(), 0, "the row has " + std::to_string(row.size()) + " fields; the bundle '" +
+                                              runtime->info().name + "' takes " + std::to_string(input_cols)};
+    }
     if (status == RowReader::Status::kBadRow) {
       ++counters.rejected;
-      if (skip_errors) {
-        std::fprintf(stderr, "tfjs-run: skipped %s\n", error.ToString().c_str());
+      if (on_error != OnError::kFail) {
+        std::fprintf(stderr, "tfjs-run: %s %s\n", on_error == OnError::kSkip ? "skipped" : "dropped",
+                     error.ToString().c_str());
+        if (!runner.AddRejected()) {
+          exit_code = kModelFailed;
+          break;
+        }
         continue;
       }
       // Rows before the bad one still get their predictions.
