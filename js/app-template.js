@@ -22,7 +22,8 @@ export function preprocess(x, tf) {
   return x;
 }
 
-// y: the model's output tensor. Returns a tf.Tensor2D [rows, outputCols] (rank 1 is taken as one column).
+// y: the model's output tensor, or an array of them (in the model's output order) when it has several.
+// Returns a tensor (any rank: flattened per row) or an array of tensors (concatenated by columns).
 export function postprocess(y, tf) {
   return y;
 }

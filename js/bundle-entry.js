@@ -31,13 +31,46 @@ function columnsOf(shape, what) {
   return shape[1];
 }
 
+// How a flat row becomes the model's input: [rows, cols] is reshaped to [rows, ...reshapeTo]
+// (row-major, so an NHWC image is its H*W*C values in order). null: fed as [rows, cols].
+let reshapeTo = null;
+
+// The model's own input shape with the free dimensions --input-shape fixed (batch left null).
+function modelInputShape(shape) {
+  const fixed = artifacts.meta.inputShape;
+  const dims = shape.slice(1).map((d, i) => (d === null || d < 0) && fixed ? fixed[i] : d);
+  if (fixed && fixed.length !== dims.length) {
+    throw new Error(`--input-shape ${fixed.join(',')} has ${fixed.length} dimensions; the model input ` +
+                    `${JSON.stringify(shape)} has ${dims.length} besides the batch`);
+  }
+  if (dims.some((d) => d === null || d === undefined || !(d > 0))) {
+    throw new Error(`the model input ${JSON.stringify(shape)} has free dimensions; fix them when bundling ` +
+                    `(--input-shape ${shape.slice(1).map((d) => (d > 0 ? d : 'N')).join(',')})`);
+  }
+  return [null, ...dims];
+}
+
+// Each output (or each tensor postprocess returns) as [rows, columns]: any rank, flattened per row.
+function perRow(t) {
+  if (t.rank === 1) return t.reshape([t.shape[0], 1]);
+  return t.rank === 2 ? t : t.reshape([t.shape[0], -1]);
+}
+
+// The model's outputs as an array, in the model's output order.
+function outputsOf(y) {
+  if (Array.isArray(y)) return y;
+  if (y instanceof tf.Tensor) return [y];
+  return loader.outputNames(model).map((n) => y[n]);  // a graph model's named map
+}
+
 function forward(x) {
   let input = typeof app.preprocess === 'function' ? app.preprocess(x, tf) : x;
-  let y = model.predict(input);
-  if (Array.isArray(y)) y = y[0];
-  if (typeof app.postprocess === 'function') y = app.postprocess(y, tf);
-  if (y.rank === 1) y = y.reshape([y.shape[0], 1]);
-  return y;
+  if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([input.shape[0], ...reshapeTo]);
+  const ys = outputsOf(model.predict(input));
+  // Contract: postprocess gets the one output as a tensor, or every output as an array.
+  let y = typeof app.postprocess === 'function' ? app.postprocess(ys.length === 1 ? ys[0] : ys, tf) : ys;
+  const parts = (Array.isArray(y) ? y : [y]).map(perRow);
+  return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
 }
 
 const bundle = {
@@ -48,6 +81,10 @@ const bundle = {
   backend: backend.name,
   inputShape: null,
   outputShape: null,
+  // What the rows are to the model (shown by tfjs-run --info): its own input shape, and which
+  // output columns hold which of its outputs.
+  modelInputShape: null,
+  outputs: null,
   // Rows tfjs-run warms a new version up with before switching to it (hot reload).
   sampleInput: app.sampleInput || null,
 
@@ -56,11 +93,32 @@ const bundle = {
     model = await loader.load(tf, artifacts.topology, artifacts.weightSpecs, decodeBase64(artifacts.weightsBase64),
                               artifacts.extra);
     if (typeof app.init === 'function') await app.init(tf, model);
-    const inCols = app.inputCols || columnsOf(loader.inputShape(model), 'the model input');
+    const inputs = loader.inputs(model);
+    let inCols = app.inputCols;
+    if (!inCols) {
+      if (inputs.length !== 1) {
+        throw new Error(`the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); an app ` +
+                        'module must split each row between them (preprocess) and declare inputCols');
+      }
+      this.modelInputShape = modelInputShape(inputs[0].shape);
+      const dims = this.modelInputShape.slice(1);
+      inCols = dims.reduce((a, b) => a * b, 1);
+      if (dims.length !== 1) reshapeTo = dims;
+    }
     // Warm up once; that also tells the output width after post-processing.
-    const y = tf.tidy(() => forward(tf.zeros([1, inCols])));
-    const outCols = app.outputCols || columnsOf(y.shape, 'the output');
-    y.dispose();
+    const widths = tf.tidy(() => {
+      let input = tf.zeros([1, inCols]);
+      if (typeof app.preprocess === 'function') input = app.preprocess(input, tf);
+      if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([1, ...reshapeTo]);
+      const ys = outputsOf(model.predict(input));
+      const y = typeof app.postprocess === 'function' ? app.postprocess(ys.length === 1 ? ys[0] : ys, tf) : ys;
+      return (Array.isArray(y) ? y : [y]).map((t) => perRow(t).shape[1]);
+    });
+    const names = typeof app.postprocess !== 'function' ? loader.outputNames(model)
+      : widths.map((_, i) => (widths.length === 1 ? 'postprocess' : `postprocess[${i}]`));
+    let at = 0;
+    this.outputs = widths.map((w, i) => ({name: names[i] || `output_${i}`, columns: [at, (at += w)]}));
+    const outCols = app.outputCols || at;
     this.inputShape = [null, inCols];
     this.outputShape = [null, outCols];
   },

@@ -1,7 +1,4 @@
-// The default app module: no pre- or post-processing (the model's own input and output).
-export function preprocess(x, tf) {
-  return x;
-}
-export function postprocess(y, tf) {
-  return y;
-}
+// The default app module: no pre- or post-processing. Each row is the model's input flattened
+// row-major (bundle-entry.js reshapes it), and its outputs are flattened per row and
+// concatenated in the model's output order.
+export {};

@@ -2,7 +2,8 @@
 # Builds every bundle the tests use and the tfjs-in-Node reference outputs for them.
 #   tests/build-fixtures.sh OUT_DIR
 # Bundles: wine-{layers,graph}-{cpu,wasm}.bundle.js (wine model + wine app), legacy.bundle.js
-# (tf.js-on-flink shape, no app). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
+# (tf.js-on-flink shape, no app), and image, image-uint8, image-float16, free-dims, multi-out
+# (generated models of each shape the bundler takes without an app module). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
 # of N(0,1)-ish values for the app-less legacy bundle). References: ref-NAME.csv, computed by
 # tools/node-harness.js --model (tfjs 4.22 in Node loading the model files directly).
 set -euo pipefail
@@ -13,6 +14,14 @@ harness="$root/tools/node-harness.js"
 wine="$root/examples/wine"
 mkdir -p "$out"
 export NODE_NO_WARNINGS=1
+# tools/test.sh builds the fixtures once, then points the sanitizer builds here: copy them.
+if [ -n "${TFJS_RUN_FIXTURES_FROM:-}" ] && [ -f "$TFJS_RUN_FIXTURES_FROM/.complete" ] &&
+   [ "$(cd "$TFJS_RUN_FIXTURES_FROM" && pwd)" != "$(cd "$out" && pwd)" ]; then
+  cp -a "$TFJS_RUN_FIXTURES_FROM/." "$out/"
+  echo "build-fixtures: copied from $TFJS_RUN_FIXTURES_FROM" >&2
+  exit 0
+fi
+rm -f "$out/.complete"
 
 node "$root/tests/fixtures/make-graph-model.js" "$wine/model/model.json" "$out/graph-model"
 cut -d, -f2- "$wine/data/wine.data" > "$out/wine.csv"
@@ -35,6 +44,19 @@ build wine-graph-wasm "$out/graph-model/model.json" wasm --app "$wine/app.js" &
 wait
 build legacy "$wine/model/model.json" cpu --entry "$root/tests/fixtures/legacy/entry.js"
 
+# Real-model shapes with no app module (tests/fixtures/make-shaped-models.js): an NHWC image
+# model in a file not named model.json (built without --backend or --name: the defaults are
+# under test), its uint8- and float16-quantized twins, free dimensions fixed by --input-shape,
+# and three outputs concatenated.
+node "$root/tests/fixtures/make-shaped-models.js" "$out/shaped"
+node "$bundler" --model "$out/shaped/image/liveness.json" --version test-1 -o "$out/image.bundle.js" &
+build image-uint8 "$out/shaped/image-uint8" cpu &
+wait
+build image-float16 "$out/shaped/image-float16/model.json" wasm &
+build free-dims "$out/shaped/free-dims/model.json" wasm --input-shape 4,4,3 &
+wait
+build multi-out "$out/shaped/multi-out/model.json" cpu
+
 ref() {  # name model backend rows [app]
   local name=$1 model=$2 backend=$3 rows=$4 app=${5:-}
   node "$harness" --model "$model" --backend "$backend" ${app:+--app "$app"} --predict "$rows" > "$out/ref-$name.csv" 2>/dev/null
@@ -44,7 +66,15 @@ ref wine-layers-wasm "$wine/model/model.json" wasm "$out/wine.csv" "$wine/app.js
 ref wine-graph-cpu "$out/graph-model/model.json" cpu "$out/wine.csv" "$wine/app.js"
 ref wine-graph-wasm "$out/graph-model/model.json" wasm "$out/wine.csv" "$wine/app.js"
 ref legacy "$wine/model/model.json" cpu "$out/random.csv"
+ref image "$out/shaped/image/liveness.json" wasm "$out/shaped/image.csv"
+ref image-unquantized-cpu "$out/shaped/image/liveness.json" cpu "$out/shaped/image.csv"
+ref image-uint8 "$out/shaped/image-uint8/model.json" cpu "$out/shaped/image.csv"
+ref image-float16 "$out/shaped/image-float16/model.json" wasm "$out/shaped/image.csv"
+node "$harness" --model "$out/shaped/free-dims/model.json" --backend wasm --input-shape 4,4,3 \
+  --predict "$out/shaped/free-dims.csv" > "$out/ref-free-dims.csv" 2>/dev/null
+ref multi-out "$out/shaped/multi-out/model.json" cpu "$out/shaped/multi-out.csv"
 for f in "$out"/ref-*.csv; do
   [ "$(wc -l < "$f")" -gt 0 ] || { echo "build-fixtures: empty reference $f" >&2; exit 1; }
 done
+touch "$out/.complete"
 echo "build-fixtures: bundles and references in $out" >&2

@@ -88,5 +88,104 @@ class Stamping(unittest.TestCase):
             self.assertIn(info["sha256"], banner)
 
 
+FIX = os.environ.get("FIXTURES_OUT", "")
+SHAPED = os.path.join(FIX, "shaped")
+
+
+def rows_of(path):
+    with open(path) as f:
+        return [[float(v) for v in line.split(",")] for line in f if line.strip()]
+
+
+class RealModelShapesWithoutGlue(unittest.TestCase):
+    """Models of every shape the bundler takes run with no app module and match tfjs in Node
+    (tools/node-harness.js on the model files) within 1e-5. Bundles and references come from
+    tests/build-fixtures.sh."""
+
+    def predict(self, name, rows_file):
+        with open(os.path.join(SHAPED, rows_file)) as f:
+            p = subprocess.run([TFJS_RUN, os.path.join(FIX, f"{name}.bundle.js"), "--batch-size", "7"], stdin=f,
+                               capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [[float(v) for v in line.split(",")] for line in p.stdout.splitlines()]
+
+    def check(self, name, rows_file, ref=None):
+        got = self.predict(name, rows_file)
+        expected = rows_of(os.path.join(FIX, f"ref-{ref or name}.csv"))
+        self.assertEqual(len(got), len(expected))
+        self.assertEqual(len(got[0]), len(expected[0]))
+        worst = max(abs(a - b) for g, e in zip(got, expected) for a, b in zip(g, e))
+        self.assertLessEqual(worst, 1e-5, f"{name}: max abs diff {worst}")
+        return got
+
+    def info(self, name):
+        p = subprocess.run([TFJS_RUN, os.path.join(FIX, f"{name}.bundle.js"), "--info"], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def test_an_nhwc_image_model_takes_flat_rows_and_its_name_and_backend_are_the_defaults(self):
+        got = self.check("image", "image.csv")
+        info = self.info("image")
+        self.assertEqual(info["name"], "liveness")  # the model file's stem
+        self.assertEqual(info["backend"], "wasm")   # the default backend
+        self.assertEqual(info["input_cols"], 8 * 8 * 3)
+        self.assertEqual(info["model_input_shape"], [None, 8, 8, 3])
+        self.assertEqual(len(info["outputs"]), 1)
+        self.assertTrue(all(abs(sum(r) - 1) < 1e-5 for r in got), "softmax rows sum to 1")
+
+    def test_quantized_weights_uint8_and_float16_match_tfjs_and_are_really_quantized(self):
+        uint8 = self.check("image-uint8", "image.csv")
+        float16 = self.check("image-float16", "image.csv")
+        full = rows_of(os.path.join(FIX, "ref-image-unquantized-cpu.csv"))
+        for name, got in (("uint8", uint8), ("float16", float16)):
+            diff = max(abs(a - b) for g, e in zip(got, full) for a, b in zip(g, e))
+            self.assertGreater(diff, 1e-6, f"{name}: identical to the float32 model: weights not quantized?")
+
+    def test_free_dimensions_fixed_at_bundle_time(self):
+        self.check("free-dims", "free-dims.csv")
+        self.assertEqual(self.info("free-dims")["model_input_shape"], [None, 4, 4, 3])
+
+    def test_three_outputs_are_concatenated_in_model_order_and_listed(self):
+        got = self.check("multi-out", "multi-out.csv")
+        self.assertEqual(len(got[0]), 5 + 2 + 7)
+        self.assertEqual(self.info("multi-out")["outputs"], [
+            {"name": "head_0", "columns": [0, 5]}, {"name": "head_1", "columns": [5, 7]},
+            {"name": "head_2", "columns": [7, 14]}])
+
+
+class RefusesShapesItCannotServe(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.out = os.path.join(self.dir, "out.bundle.js")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def test_several_inputs_without_an_app_module_name_the_inputs(self):
+        p = bundle("--model", os.path.join(SHAPED, "multi-in"), "-o", self.out)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("has 2 inputs (left [null,3], right [null,4])", p.stderr)
+        self.assertIn("--app", p.stderr)
+        self.assertFalse(os.path.exists(self.out))
+
+    def test_free_dimensions_without_input_shape_say_how_to_fix_them(self):
+        p = bundle("--model", os.path.join(SHAPED, "free-dims", "model.json"), "-o", self.out)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("[null,null,null,3] has free dimensions; fix them with --input-shape N,N,3", p.stderr)
+        p = bundle("--model", os.path.join(SHAPED, "free-dims"), "--input-shape", "4,4", "-o", self.out)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--input-shape 4,4 has 2 dimensions", p.stderr)
+
+    def test_a_directory_without_model_json_is_named(self):
+        p = bundle("--model", SHAPED, "-o", self.out)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("is a directory without a model.json", p.stderr)
+
+    def test_help_states_the_default_backend(self):
+        p = bundle("--help")
+        self.assertIn("wasm (the default", p.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -27,6 +27,7 @@ const {values: args} = parseArgs({
     'batch-sizes': {type: 'string', default: '1,64,4096'}, seconds: {type: 'string', default: '2'},
     warmup: {type: 'string', default: '1'},
     'load-time': {type: 'boolean', default: false}, 'batch-size': {type: 'string', default: '64'},
+    'input-shape': {type: 'string'},
   },
 });
 
@@ -63,16 +64,24 @@ async function loadReference() {
     const source = fs.readFileSync(args.app, 'utf8');
     app = await import('data:text/javascript;base64,' + Buffer.from(source).toString('base64'));
   }
+  // A row is the model input flattened row-major (free dimensions from --input-shape); every
+  // output is flattened per row and they are concatenated in the model's output order.
+  const fixed = args['input-shape'] ? args['input-shape'].split(',').map(Number) : null;
+  const dims = model.inputs[0].shape.slice(1).map((d, i) => (d === null || d < 0 ? fixed[i] : d));
   return {
     backend: () => tf.getBackend(),
     predict(input, rows, cols) {
       const y = tf.tidy(() => {
         let x = tf.tensor2d(input, [rows, cols], 'float32');
         if (app.preprocess) x = app.preprocess(x, tf);
+        else if (dims.length !== 1) x = tf.reshape(x, [rows, ...dims]);
         let out = model.predict(x);
-        if (Array.isArray(out)) out = out[0];
-        if (app.postprocess) out = app.postprocess(out, tf);
-        return out;
+        let outs = Array.isArray(out) ? out : [out];
+        if (app.postprocess) {
+          out = app.postprocess(outs.length === 1 ? outs[0] : outs, tf);
+          outs = Array.isArray(out) ? out : [out];
+        }
+        return tf.concat(outs.map((t) => tf.reshape(t, [rows, -1])), 1);
       });
       const data = y.dataSync();
       y.dispose();

@@ -2,10 +2,10 @@
 # The wine example end to end, from a fresh machine:
 #   install what is missing -> build -> bundle examples/wine/model into ml.bundle.js
 #   -> tfjs-run ml.bundle.js < wine.data -> predictions and accuracy against the labels.
-# Usage: tools/run-wine-example.sh [--backend cpu|wasm]
+# Usage: tools/run-wine-example.sh [--backend wasm|cpu]   (wasm, the bundler's default)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-backend=cpu
+backend=wasm
 [ "${1:-}" = "--backend" ] && backend="${2:?--backend needs cpu or wasm}"
 "$root/tools/setup.sh"
 "$root/tools/build.sh" >/dev/null

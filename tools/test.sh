@@ -14,6 +14,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tools/build.sh"
 cd "${TFJS_RUN_BUILD_DIR:-$root/build}"
 ctest --output-on-failure -j"$(nproc)"
+# The bundles and references are JS and Node's output, the same for every C++ build: the
+# sanitizer runs copy them from this one instead of bundling again (tests/build-fixtures.sh).
+export TFJS_RUN_FIXTURES_FROM="$PWD/tests/fixtures"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp"
 for sanitize in ${TFJS_RUN_SANITIZE-address thread}; do

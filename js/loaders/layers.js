@@ -5,6 +5,12 @@ export async function load(tf, topology, weightSpecs, weightData, extra) {
   return loadLayersModel(tf.io.fromMemory({modelTopology: topology, weightSpecs, weightData, ...extra}));
 }
 
-export function inputShape(model) {
-  return model.inputs[0].shape;
+// [{name, shape}] of each input, batch dimension first.
+export function inputs(model) {
+  return model.inputs.map((t) => ({name: t.name, shape: t.shape}));
+}
+
+// The names of the outputs, in the order predict() returns them.
+export function outputNames(model) {
+  return model.outputNames;
 }

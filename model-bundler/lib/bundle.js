@@ -70,21 +70,93 @@ function runWebpack(config) {
   });
 }
 
-// options: {model, app, backend, output, name, version, minify, entry}
+// "8,8,3" -> [8, 8, 3]; throws a ModelError for anything but positive integers.
+function parseInputShape(text) {
+  const dims = String(text).split(',').map((d) => Number(d.trim()));
+  if (!dims.length || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new ModelError(`--input-shape must be positive integers separated by commas (e.g. 224,224,3), not '${text}'`);
+  }
+  return dims;
+}
+
+// Loads the model with tfjs in Node (cpu backend) to read its inputs and outputs as tfjs sees them.
+async function inspectModel(model) {
+  const requireTf = (m) => require(path.join(NODE_MODULES, m));
+  const tf = requireTf('@tensorflow/tfjs-core');
+  requireTf('@tensorflow/tfjs-backend-cpu');
+  const warn = console.warn;
+  console.warn = () => {};  // tfjs's "running in Node.js without tfjs-node" notice
+  try {
+    await tf.setBackend('cpu');
+    const {modelJson} = model;
+    const artifacts = {...modelJson, weightSpecs: model.weightSpecs,
+      weightData: model.weightData.buffer.slice(model.weightData.byteOffset, model.weightData.byteOffset + model.weightData.byteLength)};
+    delete artifacts.weightsManifest;
+    const loaded = model.format === 'graph'
+      ? await requireTf('@tensorflow/tfjs-converter').loadGraphModel(tf.io.fromMemory(artifacts))
+      : await requireTf('@tensorflow/tfjs-layers').loadLayersModel(tf.io.fromMemory(artifacts));
+    const inputs = loaded.inputs.map((t) => ({name: t.name, shape: t.shape}));
+    const outputs = model.format === 'graph' ? loaded.outputs.map((t) => t.name) : loaded.outputNames;
+    loaded.dispose();
+    return {inputs, outputs};
+  } finally {
+    console.warn = warn;
+  }
+}
+
+// Refuses what would otherwise fail at load or, worse, answer wrongly: several inputs with no app
+// module to split rows between them, free dimensions with no --input-shape.
+function checkShapes(info, options, modelPath) {
+  const {inputs} = info;
+  if (inputs.length > 1 && !options.app) {
+    throw new ModelError(`${modelPath} has ${inputs.length} inputs (${inputs.map((i) => `${i.name} ${JSON.stringify(i.shape)}`).join(', ')}); ` +
+                         'tfjs-run feeds each row as one vector of floats, so an app module must split it between them: ' +
+                         'write one from js/app-template.js (preprocess returns one tensor per input, inputCols declares the row width) ' +
+                         'and pass it with --app');
+  }
+  if (inputs.length !== 1 || options.app) return;
+  const dims = inputs[0].shape.slice(1);
+  const fixed = options.inputShape;
+  if (fixed) {
+    if (fixed.length !== dims.length) {
+      throw new ModelError(`--input-shape ${fixed.join(',')} has ${fixed.length} dimensions; the model input ` +
+                           `${inputs[0].name} ${JSON.stringify(inputs[0].shape)} has ${dims.length} besides the batch`);
+    }
+    dims.forEach((d, i) => {
+      if (d !== null && d > 0 && d !== fixed[i]) {
+        throw new ModelError(`--input-shape ${fixed.join(',')} contradicts the model input ${JSON.stringify(inputs[0].shape)} ` +
+                             `(dimension ${i + 1} is ${d})`);
+      }
+    });
+  } else if (dims.some((d) => d === null || !(d > 0))) {
+    throw new ModelError(`the model input ${inputs[0].name} ${JSON.stringify(inputs[0].shape)} has free dimensions; ` +
+                         `fix them with --input-shape ${dims.map((d) => (d > 0 ? d : 'N')).join(',')}`);
+  }
+}
+
+// options: {model, app, backend, output, name, version, minify, entry, inputShape}
 async function buildBundle(options) {
-  const backend = options.backend || 'cpu';
+  const backend = options.backend || 'wasm';
   if (!['cpu', 'wasm'].includes(backend)) throw new ModelError(`--backend must be cpu or wasm, not '${backend}'`);
-  const model = readModel(path.resolve(options.model));
+  const modelPath = resolveModelPath(options.model);
+  const model = readModel(modelPath);
   const appPath = options.app ? path.resolve(options.app) : path.join(JS_DIR, 'default-app.js');
   if (!fs.existsSync(appPath)) throw new ModelError(`app module not found: ${appPath}`);
   const appSource = fs.readFileSync(appPath);
+  const inputShape = options.inputShape ? parseInputShape(options.inputShape) : null;
+  const shapes = options.entry ? null : await inspectModel(model);
+  if (shapes) checkShapes(shapes, {...options, inputShape}, modelPath);
 
-  const modelDir = path.dirname(path.resolve(options.model));
-  const name = options.name || path.basename(modelDir);
-  const digest = sha256(`model-bundler ${BUNDLER_VERSION}\nbackend ${backend}\nminify ${options.minify !== false}\nentry ${options.entry ? fs.readFileSync(options.entry, "utf8") : "default"}\n`, fs.readFileSync(path.resolve(options.model)),
+  // The name: --name, else the model file's stem (liveness.json -> liveness), else for a
+  // model.json its directory's name.
+  const modelDir = path.dirname(modelPath);
+  const stem = path.basename(modelPath, '.json');
+  const name = options.name || (stem !== 'model' ? stem : path.basename(modelDir));
+  const digest = sha256(`model-bundler ${BUNDLER_VERSION}\nbackend ${backend}\nminify ${options.minify !== false}\nentry ${options.entry ? fs.readFileSync(options.entry, "utf8") : "default"}\ninput-shape ${inputShape ? inputShape.join(',') : ''}\n`, fs.readFileSync(modelPath),
                         model.weightData, appSource);
   const version = options.version || digest.slice(0, 12);
   const meta = {name, version, sha256: digest, backend, format: model.format, bundler: BUNDLER_VERSION};
+  if (inputShape) meta.inputShape = inputShape;
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-bundler-'));
   try {
@@ -115,6 +187,17 @@ async function buildBundle(options) {
   } finally {
     fs.rmSync(tmp, {recursive: true, force: true});
   }
+}
+
+// --model FILE, or a directory holding model.json.
+function resolveModelPath(model) {
+  const p = path.resolve(model);
+  if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
+    const inside = path.join(p, 'model.json');
+    if (!fs.existsSync(inside)) throw new ModelError(`${p} is a directory without a model.json; name the model file`);
+    return inside;
+  }
+  return p;
 }
 
 module.exports = {buildBundle, ModelError, readModel};

@@ -301,6 +301,18 @@ std::string BundleInfoJson(const tfjs_run::BundleInfo& info) {
       {"input_cols", info.input_cols},
       {"output_cols", info.output_cols},
   };
+  if (!info.model_input_shape.empty()) {
+    nlohmann::ordered_json shape = nlohmann::json::array();
+    for (int64_t d : info.model_input_shape) shape.push_back(d < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(d));
+    j["model_input_shape"] = shape;
+  }
+  if (!info.outputs.empty()) {
+    nlohmann::ordered_json outputs = nlohmann::json::array();
+    for (const auto& o : info.outputs) {
+      outputs.push_back({{"name", o.name}, {"columns", {o.first_col, o.first_col + o.cols}}});
+    }
+    j["outputs"] = outputs;
+  }
   return j.dump();
 }
 

@@ -75,6 +75,7 @@ struct Model::Impl {
   DenseMatrix PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols,
                         Clock::time_point deadline);
   void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
+  void ReadLayout(JsScope& s, v8::Local<v8::Object> bundle);
   DenseMatrix PredictLegacy(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
   DenseMatrix CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows);
 };
@@ -148,6 +149,13 @@ v8::Local<v8::Value> Model::Impl::Settle(JsScope& s, v8::Local<v8::Value> value,
 }
 
 namespace {
+// A JS number as an int64, or `otherwise` (null, a non-number, a non-integer, out of range).
+int64_t IntOr(v8::Local<v8::Value> v, int64_t otherwise) {
+  if (!v->IsNumber()) return otherwise;
+  const double x = v.As<v8::Number>()->Value();
+  return x >= 0 && x <= 1e15 && x == static_cast<double>(static_cast<int64_t>(x)) ? static_cast<int64_t>(x) : otherwise;
+}
+
 std::string StringField(JsScope& s, v8::Local<v8::Object> obj, std::string_view key) {
   v8::Local<v8::Value> v = s.Get(obj, key);
   return v->IsNullOrUndefined() ? std::string() : s.ToString(v);
@@ -167,6 +175,38 @@ std::pair<int64_t, int64_t> ShapeField(JsScope& s, v8::Local<v8::Object> obj, st
   return {dim(0), dim(1)};
 }
 }  // namespace
+
+// Optional, informational (tfjs-run --info): modelInputShape [null|n, ...] and outputs
+// [{name, columns: [from, to]}]. Anything malformed or oversized is ignored.
+void Model::Impl::ReadLayout(JsScope& s, v8::Local<v8::Object> b) {
+  constexpr uint32_t kMaxEntries = 64;
+  v8::Local<v8::Value> shape = s.Get(b, "modelInputShape");
+  if (shape->IsArray() && shape.As<v8::Array>()->Length() <= kMaxEntries) {
+    v8::Local<v8::Array> a = shape.As<v8::Array>();
+    for (uint32_t i = 0; i < a->Length(); ++i) {
+      v8::Local<v8::Value> d;
+      info.model_input_shape.push_back(a->Get(s.context, i).ToLocal(&d) ? IntOr(d, -1) : -1);
+    }
+  }
+  v8::Local<v8::Value> outputs = s.Get(b, "outputs");
+  if (!outputs->IsArray() || outputs.As<v8::Array>()->Length() > kMaxEntries) return;
+  v8::Local<v8::Array> a = outputs.As<v8::Array>();
+  for (uint32_t i = 0; i < a->Length(); ++i) {
+    v8::Local<v8::Value> o, columns, from, to;
+    if (!a->Get(s.context, i).ToLocal(&o) || !o->IsObject()) return;
+    columns = s.Get(o.As<v8::Object>(), "columns");
+    if (!columns->IsArray() || columns.As<v8::Array>()->Length() != 2 ||
+        !columns.As<v8::Array>()->Get(s.context, 0).ToLocal(&from) ||
+        !columns.As<v8::Array>()->Get(s.context, 1).ToLocal(&to)) {
+      return;
+    }
+    const int64_t first = IntOr(from, -1), end = IntOr(to, -1);
+    if (first < 0 || end <= first) return;
+    std::string name = s.ToString(s.Get(o.As<v8::Object>(), "name"));
+    if (name.size() > 256) name.resize(256);
+    info.outputs.push_back({std::move(name), first, end - first});
+  }
+}
 
 void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point deadline) {
   info.contract = BundleContract::kV1;
@@ -203,6 +243,7 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   info.output_cols = out_cols;
   info.max_rows = in_rows;
   ReadSampleInput(s, b);
+  ReadLayout(s, b);
   v8::Local<v8::Value> active = s.Get(b, "activeBackend");
   if (active->IsFunction()) {
     v8::Local<v8::Value> name;

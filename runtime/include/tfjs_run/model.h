@@ -47,6 +47,18 @@ struct BundleInfo {
   int64_t input_cols = -1;   // -1: any (legacy bundles declare no shape)
   int64_t output_cols = -1;  // -1: derived from each result (legacy)
   int64_t max_rows = -1;     // -1: any number of rows per call
+  // What a row is to the model, when the bundle says (model-bundler's bundles do): the model's
+  // own input shape, -1 for the batch; e.g. [-1, 32, 32, 3] for rows of 3072 values (NHWC,
+  // row-major). Empty if not declared.
+  std::vector<int64_t> model_input_shape;
+  // Which output columns hold which of the model's outputs (several are concatenated in the
+  // model's order). Empty if not declared.
+  struct OutputColumns {
+    std::string name;
+    int64_t first_col = 0;
+    int64_t cols = 0;
+  };
+  std::vector<OutputColumns> outputs;
   // Rows the bundle declares for warming it up (tfjsRunBundle.sampleInput), row-major, a
   // multiple of input_cols; empty if it declares none.
   std::vector<float> sample_input;
