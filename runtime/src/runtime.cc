@@ -122,7 +122,10 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
         std::vector<float> input;
         size_t rows = 0;
         if (internal::WarmUpInput(*w.model, {}, input, rows)) {
+          const auto warm_start = std::chrono::steady_clock::now();
           try { w.model->Predict({input.data(), rows, input.size() / rows}); } catch (const Error&) {}
+          w.start_warmup_ms =
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - warm_start).count();
         }
         // A warm-up past the predict deadline leaves a broken isolate: start from a fresh one.
         if (w.model->broken()) w.model = Model::Load(source, model_options);

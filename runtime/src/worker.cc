@@ -100,6 +100,7 @@ void Worker::Main(const std::function<void(Worker&)>& load, std::promise<void>& 
     load(*this);
     UpdateStats([&](WorkerStats& s) {
       s.load_ms = model->load_ms();
+      s.warmup_ms = start_warmup_ms;
       s.code_cache_accepted = model->code_cache_accepted();
       s.version = version;
     });

@@ -52,6 +52,7 @@ class Worker {
   std::unique_ptr<Model> model, staged;
   std::string version, staged_version;
   double staged_load_ms = 0, staged_warmup_ms = 0;
+  double start_warmup_ms = 0;  // set by the start-up load, if it warmed up
   // The bundle and code cache `model` (and `staged`) came from: a broken isolate is replaced
   // by loading them again.
   std::shared_ptr<const BundleSource> source, staged_source;

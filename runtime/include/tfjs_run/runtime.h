@@ -97,6 +97,7 @@ struct WorkerStats {
   double cpu_seconds = 0;    // CPU time of the worker's thread (user + system) as of its last
                              // batch; V8's background threads and the callers are not in it
   double load_ms = 0;
+  double warmup_ms = 0;      // the warm-up predict at start (the worker that makes the code cache)
   bool code_cache_accepted = false;
   uint64_t recycles = 0;     // isolates replaced after a call broke one (deadline, memory budget)
   uint64_t rollbacks = 0;    // times it swapped the previous version back in (grace window)
