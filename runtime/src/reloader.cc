@@ -41,6 +41,10 @@ class LowerPriorityWhileLoading {
   bool lowered_ = false;
 };
 
+std::string MarkedBad(const std::string& version) {
+  return "version " + version + " is marked bad (it failed to load or warm up, or was rolled back, before)";
+}
+
 }  // namespace
 
 bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows) {
@@ -164,7 +168,7 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     std::lock_guard lock(record_.mu);
     const auto& bad = record_.bad_versions;
     if (!version.empty() && std::find(bad.begin(), bad.end(), version) != bad.end()) {
-      result.error = "version " + version + " is marked bad (it failed to load or warm up, or was rolled back, before)";
+      result.error = MarkedBad(version);
       return result;
     }
   }
@@ -194,7 +198,7 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
         workers_[0]->Post(Worker::Control::kAbort);
         job_ = nullptr;
         result.version = version;
-        result.error = "version " + version + " is marked bad (it failed to load or warm up, or was rolled back, before)";
+        result.error = MarkedBad(version);
         return result;
       }
     }

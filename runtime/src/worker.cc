@@ -136,12 +136,17 @@ void Worker::Main(const std::function<void(Worker&)>& load, std::promise<void>& 
   model.reset();  // the isolate is disposed on the thread that owns it
 }
 
+std::unique_ptr<Model> Worker::LoadAgain(const BundleSource& from,
+                                         std::shared_ptr<const std::vector<uint8_t>> cache) const {
+  ModelOptions model_options = options_.model;
+  model_options.code_cache = std::move(cache);
+  return Model::Load(from, model_options);
+}
+
 bool Worker::Recycle() {
   if (!source) return false;
   try {
-    ModelOptions model_options = options_.model;
-    model_options.code_cache = code_cache;
-    std::unique_ptr<Model> fresh = Model::Load(*source, model_options);
+    std::unique_ptr<Model> fresh = LoadAgain(*source, code_cache);
     model = std::move(fresh);  // the broken isolate is disposed here, on its own thread
     UpdateStats([](WorkerStats& s) { ++s.recycles; });
     return true;
@@ -169,9 +174,7 @@ bool Worker::SwapBack() {
   previous = {};
   if (!back.model || back.model->broken()) {
     try {
-      ModelOptions model_options = options_.model;
-      model_options.code_cache = back.code_cache;
-      back.model = Model::Load(*back.source, model_options);
+      back.model = LoadAgain(*back.source, back.code_cache);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "[tfjs-run] worker %zu: loading version %s again to roll back failed: %s\n", index,
                    back.version.c_str(), e.what());

@@ -77,6 +77,8 @@ class Worker {
   // Replaces a broken isolate with a fresh one of the same version. False if that load failed
   // (the old isolate then stays; its termination was cancelled, so it may still serve).
   bool Recycle();
+  // A fresh isolate of a version this worker served, from its bundle and code cache.
+  std::unique_ptr<Model> LoadAgain(const BundleSource& from, std::shared_ptr<const std::vector<uint8_t>> cache) const;
   // Before each batch while a previous version is held: drop it when the window has closed, or
   // swap it back in when the runtime rolled back.
   void TendGraceWindow();
