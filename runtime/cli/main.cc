@@ -13,9 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <functional>
-#include <future>
 #include <iostream>
 #include <limits>
 #include <string>
@@ -24,6 +22,7 @@
 #include <cxxopts.hpp>
 #include <nlohmann/json.hpp>
 
+#include "pipeline.h"
 #include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
@@ -31,21 +30,14 @@ namespace {
 
 using tfjs_run::DenseMatrix;
 using tfjs_run::DenseMatrixView;
-using tfjs_run::cli::RowError;
-using tfjs_run::cli::RowReader;
+using tfjs_run::cli::OnError;
+using tfjs_run::cli::PipelineResult;
 using Clock = std::chrono::steady_clock;
 
 enum ExitCode { kOk = 0, kUsage = 1, kBadInput = 2, kModelFailed = 3, kOutputFailed = 4 };
 
 // --on-error: stop; or report and write a NaN line in the row's place, so output line N still
 // answers input row N; or report and write nothing for it.
-enum class OnError { kFail, kSkip, kDrop };
-
-struct Counters {
-  uint64_t read = 0, predicted = 0, rejected = 0;
-  uint64_t unprocessed = 0;  // read, but in flight behind a fatal error: neither written nor rejected
-};
-
 // SIGINT / SIGTERM: stop reading input, answer (or reject) every row already read, flush, print
 // the summary, and exit 128 + the signal. The handler makes stdin /dev/null, so the reader sees
 // end of input wherever it is (even blocked in read(2)); a second signal kills at once.
@@ -76,178 +68,6 @@ void PrintError(const std::exception& e) {
   }
 }
 
-std::string LineRange(const std::vector<uint64_t>& lines) {
-  if (lines.size() == 1) return "line " + std::to_string(lines.front());
-  return "lines " + std::to_string(lines.front()) + "-" + std::to_string(lines.back());
-}
-
-// Groups rows into batches and submits them to the runtime, keeping several in flight so
-// parsing overlaps prediction; writes results strictly in input order.
-class BatchRunner {
- public:
-  BatchRunner(tfjs_run::Runtime& runtime, tfjs_run::cli::RowWriter& writer, Counters& counters, size_t batch_size,
-              OnError on_error, bool with_version, std::chrono::milliseconds retry_budget)
-      : runtime_(runtime), writer_(writer), counters_(counters), batch_size_(batch_size),
-        skip_errors_(on_error != OnError::kFail), keep_places_(on_error == OnError::kSkip),
-        with_version_(with_version), retry_budget_(retry_budget), max_in_flight_(2 * runtime.workers() + 2) {
-    const int64_t cols = runtime.info().output_cols;
-    if (cols > 0) nan_row_.assign(static_cast<size_t>(cols), std::numeric_limits<float>::quiet_NaN());
-  }
-
-  // A row rejected before prediction (malformed, wrong width), reported by the caller: with
-  // --on-error skip it still gets its line in the output, in its place.
-  bool AddRejected() {
-    if (!keep_places_) return true;
-    const bool ok = Submit();  // the rows before it go first
-    Batch hole;
-    hole.rejected = true;
-    in_flight_.push_back(std::move(hole));
-    return ok;
-  }
-
-  // Returns false once a prediction failed and errors are not skipped.
-  bool Add(const std::vector<float>& row, uint64_t line) {
-    if (cols_ == 0) cols_ = row.size();
-    values_.insert(values_.end(), row.begin(), row.end());
-    lines_.push_back(line);
-    return lines_.size() < batch_size_ || Submit();
-  }
-
-  // Submits the partial batch and waits for everything in flight.
-  bool Finish() {
-    bool ok = Submit();
-    while (!in_flight_.empty()) ok = WriteFront() && ok;
-    return ok && !failed_;
-  }
-
- private:
-  struct Batch {
-    bool rejected = false;  // a rejected row's place (AddRejected): written as a NaN line
-    std::future<tfjs_run::Prediction> result;
-    std::vector<float> values;  // kept to retry row by row with --on-error skip
-    std::vector<uint64_t> lines;
-  };
-
-  bool Submit() {
-    if (!lines_.empty() && !failed_) {
-      Batch b;
-      b.values = std::move(values_);
-      b.lines = std::move(lines_);
-      try {
-        b.result = runtime_.SubmitVersioned(DenseMatrixView(b.values.data(), b.lines.size(), cols_));
-      } catch (const tfjs_run::Error&) {  // refused before queueing (shape): handled in order below
-        std::promise<tfjs_run::Prediction> refused;
-        refused.set_exception(std::current_exception());
-        b.result = refused.get_future();
-      }
-      in_flight_.push_back(std::move(b));
-    }
-    if (failed_) counters_.unprocessed += lines_.size();
-    values_.clear();
-    lines_.clear();
-    bool ok = true;
-    while (!in_flight_.empty() &&
-           (in_flight_.size() > max_in_flight_ || in_flight_.front().rejected ||
-            in_flight_.front().result.wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
-      ok = WriteFront() && ok;
-    }
-    return ok && !failed_;
-  }
-
-  bool WriteFront() {
-    Batch b = std::move(in_flight_.front());
-    in_flight_.pop_front();
-    if (b.rejected) {
-      WritePlaceholder();
-      return true;
-    }
-    if (failed_) {  // after a fatal error nothing more is written; count what is dropped
-      try { b.result.get(); } catch (...) {}
-      counters_.unprocessed += b.lines.size();
-      return false;
-    }
-    try {
-      tfjs_run::Prediction out = b.result.get();
-      Emit(out);
-      return true;
-    } catch (const tfjs_run::Error& e) {
-      if (!skip_errors_) {
-        std::fprintf(stderr, "tfjs-run: error: %s: %s\n", LineRange(b.lines).c_str(), e.what());
-        if (!e.js_stack().empty()) std::fprintf(stderr, "%s\n", e.js_stack().c_str());
-        counters_.rejected += b.lines.size();
-        failed_ = true;
-        return false;
-      }
-      // Find the rows that fail by bisection: halves that succeed are answered at once, so k bad
-      // rows among n cost about 2k·log2(n) calls, not n. Bounded in time: past the budget, rows not
-      // yet answered are rejected, each by its line.
-      const auto budget_end = Clock::now() + retry_budget_;
-      Bisect(b, 0, b.lines.size(), e, budget_end);
-      return true;
-    }
-  }
-
-  // Answers rows [from, to) of a failed batch (`error` is what the whole range failed with).
-  void Bisect(const Batch& b, size_t from, size_t to, const tfjs_run::Error& error, Clock::time_point budget_end) {
-    if (to - from == 1) {
-      Reject(b.lines[from], error.what());
-      return;
-    }
-    const size_t mid = from + (to - from) / 2;
-    for (auto [lo, hi] : {std::pair{from, mid}, std::pair{mid, to}}) {
-      if (Clock::now() >= budget_end) {
-        for (size_t r = lo; r < hi; ++r) {
-          Reject(b.lines[r], "not retried: the --skip-retry-seconds budget for its batch ran out (the batch failed "
-                             "with: " + std::string(error.what()) + ")");
-        }
-        continue;
-      }
-      try {
-        Emit(runtime_.PredictVersioned(DenseMatrixView(b.values.data() + lo * cols_, hi - lo, cols_)));
-      } catch (const tfjs_run::Error& half_error) {
-        Bisect(b, lo, hi, half_error, budget_end);
-      }
-    }
-  }
-
-  void Reject(uint64_t line, const std::string& why) {
-    std::fprintf(stderr, "tfjs-run: %s line %llu: %s\n", keep_places_ ? "skipped" : "dropped",
-                 static_cast<unsigned long long>(line), why.c_str());
-    ++counters_.rejected;
-    WritePlaceholder();  // bisection answers rows in order, so this is the row's place
-  }
-
-  // A NaN line as wide as the bundle's output (an empty line if that is not known yet).
-  void WritePlaceholder() {
-    if (!keep_places_) return;
-    static const std::string kNoVersion;
-    writer_.Write(nan_row_.data(), nan_row_.size(), with_version_ ? &kNoVersion : nullptr);
-  }
-
-  void Emit(const tfjs_run::Prediction& p) {
-    if (nan_row_.size() != p.output.cols()) nan_row_.assign(p.output.cols(), std::numeric_limits<float>::quiet_NaN());
-    const std::string* version = with_version_ ? &p.bundle_version : nullptr;
-    for (size_t r = 0; r < p.output.rows(); ++r) writer_.Write(p.output.row(r).data(), p.output.cols(), version);
-    counters_.predicted += p.output.rows();
-  }
-
-  tfjs_run::Runtime& runtime_;
-  tfjs_run::cli::RowWriter& writer_;
-  Counters& counters_;
-  size_t batch_size_;
-  bool skip_errors_;
-  bool keep_places_;
-  std::vector<float> nan_row_;
-  bool with_version_;
-  std::chrono::milliseconds retry_budget_;
-  size_t max_in_flight_;
-  bool failed_ = false;
-  size_t cols_ = 0;
-  std::vector<float> values_;
-  std::vector<uint64_t> lines_;
-  std::deque<Batch> in_flight_;
-};
-
 // Three significant figures at least: "238234", "512", "0.512", never "1" for 0.512.
 std::string Rate(double rate) {
   char text[32];
@@ -255,7 +75,7 @@ std::string Rate(double rate) {
   return text;
 }
 
-void PrintSummary(const Counters& c, double wall_seconds, double predict_wall_seconds) {
+void PrintSummary(const tfjs_run::cli::RowCounts& c, double wall_seconds, double predict_wall_seconds) {
   double rate = predict_wall_seconds > 0 ? static_cast<double>(c.predicted) / predict_wall_seconds : 0;
   std::string unprocessed =
       c.unprocessed ? ", not processed after the error " + std::to_string(c.unprocessed) : std::string();
@@ -516,83 +336,46 @@ int main(int argc, char** argv) {
     return kOk;
   }
 
-  std::unique_ptr<RowReader> reader;
-  std::function<void()> on_idle;  // set once the runner and writer exist
-  reader_options.before_blocking_read = [&on_idle] {
-    if (on_idle) on_idle();
-  };
+  tfjs_run::cli::PipelineOptions pipeline_options;
+  pipeline_options.batch_size = batch_size;
+  pipeline_options.on_error = on_error;
+  pipeline_options.with_version = args.count("with-version") > 0;
+  pipeline_options.retry_budget =
+      std::chrono::milliseconds(static_cast<int64_t>(args["skip-retry-seconds"].as<double>() * 1000));
+  pipeline_options.output_format = output_format;
+  tfjs_run::cli::Pipeline pipeline(*runtime, pipeline_options);
+  InstallStopSignals();
+  const bool quiet = args.count("quiet") > 0;
+  int exit_code = kOk;
+  PipelineResult result = PipelineResult::kOk;
   try {
-    reader = std::make_unique<RowReader>(stdin, reader_options);
-  } catch (const std::invalid_argument& e) {
+    result = pipeline.Run(stdin, reader_options, stdout);
+  } catch (const std::invalid_argument& e) {  // a --columns spec that cannot be read
     std::fprintf(stderr, "tfjs-run: %s\n", e.what());
     return kUsage;
   }
-  tfjs_run::cli::RowWriter writer(stdout, output_format);
-  InstallStopSignals();
-  Counters counters;
-  BatchRunner runner(*runtime, writer, counters, batch_size, on_error, args.count("with-version") > 0,
-                     std::chrono::milliseconds(static_cast<int64_t>(args["skip-retry-seconds"].as<double>() * 1000)));
-  // Rows that trickle in on a pipe are answered now, not when a batch fills: when the input has
-  // nothing more to read yet, predict what was read and flush (a failure surfaces at the next row).
-  on_idle = [&] {
-    runner.Finish();
-    writer.Flush();
-  };
-  const bool quiet = args.count("quiet") > 0;
-  const int64_t input_cols = runtime->info().input_cols;  // -1: not declared (legacy bundles)
-  int exit_code = kOk;
-  std::vector<float> row;
-  RowError error;
-  auto first_row_time = Clock::now();
-  for (;;) {
-    RowReader::Status status = reader->Next(row, error);
-    if (status == RowReader::Status::kEnd) break;
-    if (counters.read++ == 0) first_row_time = Clock::now();
-    if (counters.read == 1 && reader->header_guessed()) {
-      std::fprintf(stderr, "tfjs-run: line 1 was taken as a header (no field of it is a number; --no-header reads it "
-                           "as data)\n");
-    }
-    if (status == RowReader::Status::kRow && input_cols >= 0 && row.size() != static_cast<size_t>(input_cols)) {
-      // The bundle cannot take it: bad input like a malformed row, with its line (not a
-      // prediction failure of the whole batch it would have joined).
-      status = RowReader::Status::kBadRow;
-      error = RowError{reader->line(), 0, "the row has " + std::to_string(row.size()) + " fields; the bundle '" +
-                                              runtime->info().name + "' takes " + std::to_string(input_cols)};
-    }
-    if (status == RowReader::Status::kBadRow) {
-      ++counters.rejected;
-      if (on_error != OnError::kFail) {
-        std::fprintf(stderr, "tfjs-run: %s %s\n", on_error == OnError::kSkip ? "skipped" : "dropped",
-                     error.ToString().c_str());
-        if (!runner.AddRejected()) {
-          exit_code = kModelFailed;
-          break;
-        }
-        continue;
-      }
-      // Rows before the bad one still get their predictions.
-      if (!runner.Finish()) exit_code = kModelFailed;
-      std::fprintf(stderr, "tfjs-run: error: %s\n", error.ToString().c_str());
-      if (exit_code == kOk) exit_code = kBadInput;
+  switch (result) {
+    case PipelineResult::kOk: break;
+    case PipelineResult::kBadInput: exit_code = kBadInput; break;
+    case PipelineResult::kModelFailed: exit_code = kModelFailed; break;
+    case PipelineResult::kOutputFailed:
+      std::fprintf(stderr, "tfjs-run: error: writing the output failed\n");
+      exit_code = kOutputFailed;
       break;
-    }
-    if (!runner.Add(row, reader->line())) {
-      exit_code = kModelFailed;
-      break;
-    }
   }
-  if (!runner.Finish() && exit_code == kOk) exit_code = kModelFailed;
+  const tfjs_run::cli::RowCounts counters = pipeline.counts();
   if (g_stop_signal != 0) {
     std::fprintf(stderr, "tfjs-run: %s: stopped reading input after line %llu; every row read is accounted for\n",
-                 g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", static_cast<unsigned long long>(reader->line()));
+                 g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", static_cast<unsigned long long>(pipeline.last_line()));
   }
+  const auto first_row_time = pipeline.first_row_time();
   const double predict_wall = std::chrono::duration<double>(Clock::now() - first_row_time).count();
   if (exit_code == kOk && counters.read == 0) {
     std::fprintf(stderr, "tfjs-run: error: the input has no data rows%s\n",
-                 reader->line() == 0 ? " (it is empty)" : " (only a header or blank lines)");
+                 pipeline.last_line() == 0 ? " (it is empty)" : " (only a header or blank lines)");
     exit_code = kBadInput;
   }
-  if (!writer.Flush()) {
+  if (std::fflush(stdout) != 0 && exit_code != kOutputFailed) {
     std::fprintf(stderr, "tfjs-run: error: writing the output failed\n");
     exit_code = kOutputFailed;
   }

@@ -1,0 +1,119 @@
+#include "line_reader.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace tfjs_run::cli {
+
+namespace {
+constexpr size_t kReadChunk = 1 << 20;
+constexpr int kStopPollMs = 100;
+
+bool Blank(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+}  // namespace
+
+LineReader::LineReader(std::FILE* in, LineReaderOptions options)
+    : in_(in), options_(std::move(options)), buffer_(kReadChunk) {}
+
+bool LineReader::Next(Line& line) {
+  for (;;) {
+    std::string_view text;
+    bool overlong = false;
+    if (!ReadLine(text, overlong)) return false;
+    if (line_ == 1 && text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
+    if (!overlong && Blank(text)) continue;  // blank lines carry no row
+    line = Line{text, line_, overlong};
+    return true;
+  }
+}
+
+bool LineReader::ReadLine(std::string_view& line, bool& overlong) {
+  if (carry_used_) {
+    carry_.clear();
+    carry_used_ = false;
+  }
+  overlong = false;
+  for (;;) {
+    const char* start = buffer_.data() + begin_;
+    const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
+    if (nl) {
+      const size_t len = static_cast<size_t>(nl - start);
+      begin_ += len + 1;
+      ++line_;
+      if (overlong_ || carry_.size() + len > options_.max_line_bytes) {
+        overlong_ = false;
+        carry_.clear();
+        line = std::string_view();
+        overlong = true;
+        return true;
+      }
+      if (carry_.empty()) {
+        line = std::string_view(start, len);
+      } else {
+        carry_.append(start, len);
+        line = carry_;
+        carry_used_ = true;
+      }
+      return true;
+    }
+    // A line split across reads; past the limit, keep only the fact that it is too long.
+    if (!overlong_ && carry_.size() + (end_ - begin_) > options_.max_line_bytes) {
+      overlong_ = true;
+      std::string().swap(carry_);
+    }
+    if (!overlong_) carry_.append(start, end_ - begin_);
+    begin_ = end_ = 0;
+    if (eof_ || !Fill()) {
+      if (overlong_) {
+        overlong_ = false;
+        ++line_;
+        line = std::string_view();
+        overlong = true;
+        return true;
+      }
+      if (carry_.empty()) return false;
+      line = carry_;  // the last line, without a newline
+      carry_used_ = true;
+      ++line_;
+      return true;
+    }
+  }
+}
+
+bool LineReader::Fill() {
+  const int fd = fileno(in_);
+  // read(2), not fread: fread waits to fill the whole buffer, which would hold back rows that
+  // arrive slowly on a pipe (a stream that runs for days, or --watch).
+  pollfd ready{fd, POLLIN, 0};
+  if (::poll(&ready, 1, 0) == 0) {
+    if (options_.before_blocking_read) options_.before_blocking_read();
+    if (options_.stop_reading) {
+      for (;;) {
+        if (options_.stop_reading()) {
+          eof_ = true;
+          return false;
+        }
+        ready.revents = 0;
+        const int n = ::poll(&ready, 1, kStopPollMs);
+        if (n != 0 && !(n < 0 && errno == EINTR)) break;
+      }
+    }
+  }
+  ssize_t n;
+  do {
+    n = ::read(fd, buffer_.data(), buffer_.size());
+  } while (n < 0 && errno == EINTR);
+  end_ = n > 0 ? static_cast<size_t>(n) : 0;
+  if (n <= 0) eof_ = true;
+  return n > 0;
+}
+
+}  // namespace tfjs_run::cli

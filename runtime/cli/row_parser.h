@@ -1,0 +1,80 @@
+// How one input line becomes a row of features: numeric CSV or JSON lines, --columns, the header.
+// The first lines set the parser up, in order (Settle); after that Parse is const and may run on
+// many threads at once, each with its own copy or a shared const one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tfjs_run::cli {
+
+enum class InputFormat { kCsv, kJsonLines };
+enum class HeaderMode { kAuto, kYes, kNo };
+
+struct RowParserOptions {
+  InputFormat format = InputFormat::kCsv;
+  char delimiter = ',';
+  HeaderMode header = HeaderMode::kAuto;
+  // Which fields are features: comma-separated 0-based indices, inclusive ranges "1-13", or
+  // header names (CSV with a header, or JSON-lines object keys). Empty: every field.
+  std::string columns;
+};
+
+// Limits on what the parser accepts, so no input can exhaust memory or the stack.
+inline constexpr size_t kMaxColumnIndex = 1u << 20;  // --columns indices and ranges
+inline constexpr int kMaxJsonDepth = 64;            // JSON-lines nesting
+
+// Why a row was rejected. line is 1-based; column is the 1-based field index (0: whole row).
+struct RowError {
+  uint64_t line = 0;
+  size_t column = 0;
+  std::string message;
+  std::string ToString() const;
+};
+
+class RowParser {
+ public:
+  // Throws std::invalid_argument for a bad --columns spec.
+  explicit RowParser(RowParserOptions options);
+
+  enum class LineKind { kHeader, kData };
+  // Call with each non-blank line, in order, while !settled(): the first CSV line decides the
+  // header and the field count; the first well-formed JSON line decides the keys and the count.
+  LineKind Settle(std::string_view line, uint64_t line_no);
+  bool settled() const { return settled_; }
+
+  // Appends the line's features to `out`. A bad row leaves `out` as it was and fills `error`.
+  bool Parse(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const;
+
+  const std::vector<std::string>& header() const { return header_; }  // empty if none
+  bool header_guessed() const { return header_guessed_; }  // line 1 taken as a header by guessing
+  // Features per row, once settled, else 0.
+  size_t feature_count() const { return selected_.empty() ? expected_fields_ : selected_.size(); }
+
+ private:
+  void ResolveColumns(const std::vector<std::string>& names);
+  void CheckSelected();
+  bool ParseCsv(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const;
+  bool ParseCsvFast(std::string_view line, std::vector<float>& out) const;
+  bool ParseJson(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const;
+
+  RowParserOptions options_;
+  bool settled_ = false;
+  bool header_guessed_ = false;
+  bool names_ = false;            // --columns names fields: resolved when settling
+  std::vector<std::string> header_;
+  std::vector<std::string> json_keys_;
+  std::vector<size_t> selected_;  // field indices; empty = all
+  // Set when --columns cannot apply to this input (a name it lacks, an index past its fields):
+  // every row is then a bad row with this message, never read with the wrong columns.
+  std::string columns_error_;
+  size_t expected_fields_ = 0;    // fields per line, fixed when settling
+};
+
+// Parses one number the way the CSV reader does (surrounding spaces and a leading '+' allowed).
+std::optional<float> ParseFloat(std::string_view text);
+
+}  // namespace tfjs_run::cli
