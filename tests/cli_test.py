@@ -233,6 +233,75 @@ class BadInputTest(unittest.TestCase):
         self.assertIn("skipped line 40: not retried: the --skip-retry-seconds budget", p.stderr)
 
 
+class PipelineTest(unittest.TestCase):
+    """Parsing, prediction and formatting run on a pool in chunks (runtime/cli/pipeline.cc): the
+    output must still answer input row N on line N, over many chunks and workers, with errors in
+    any chunk, and memory must not grow with the input."""
+
+    BUNDLE = f"{FIX}/wine-layers-wasm.bundle.js"
+
+    def wine(self, copies):
+        rows = read(f"{FIX}/wine.csv").splitlines()
+        ref = parse_csv(read(f"{FIX}/ref-wine-layers-wasm.csv"))
+        return [r for _ in range(copies) for r in rows], [r for _ in range(copies) for r in ref]
+
+    def assert_close(self, got, expected):
+        self.assertEqual(len(got), len(expected))
+        for i, (g, e) in enumerate(zip(got, expected)):
+            if e is None:
+                self.assertTrue(all(v != v for v in g), f"row {i} should be a NaN line: {g}")
+                continue
+            self.assertEqual(len(g), len(e), f"row {i}")
+            self.assertLess(max(abs(a - b) for a, b in zip(g, e)), TOL, f"row {i}")
+
+    def test_many_chunks_on_two_workers_keep_input_order_and_match_node(self):
+        rows, ref = self.wine(40)  # 7120 rows: about 28 chunks of 256, in flight at once
+        for batch in ("7", "256", "1000"):
+            with self.subTest(batch=batch):
+                p = run([self.BUNDLE, "--threads", "2", "--batch-size", batch], "\n".join(rows) + "\n", check=0)
+                self.assert_close(parse_csv(p.stdout), ref)
+                self.assertEqual(summary(p.stderr), (len(rows), len(rows), 0))
+
+    def test_bad_rows_in_later_chunks_keep_their_places_and_name_their_lines(self):
+        rows, ref = self.wine(30)
+        bad = {0, 255, 256, 2999, 5339}  # chunk edges, the first and the last row
+        for i in bad:
+            rows[i] = "1,2,x" + ",1" * 10
+            ref[i] = None
+        p = run([self.BUNDLE, "--threads", "2", "--on-error", "skip"], "\n".join(rows) + "\n", check=0)
+        self.assert_close(parse_csv(p.stdout), ref)
+        for i in bad:
+            self.assertIn(f"skipped line {i + 1}, column 3: 'x' is not a number", p.stderr)
+        self.assertEqual(summary(p.stderr), (len(rows), len(rows) - len(bad), len(bad)))
+
+    def test_a_bad_row_deep_in_the_input_stops_after_every_row_before_it(self):
+        rows, ref = self.wine(30)
+        rows[4000] = "1,2"
+        p = run([self.BUNDLE, "--threads", "2", "--batch-size", "16"], "\n".join(rows) + "\n", check=2)
+        self.assertIn("error: line 4001: expected 13 fields, found 2", p.stderr)
+        self.assert_close(parse_csv(p.stdout), ref[:4000])
+        self.assertEqual(summary(p.stderr), (4001, 4000, 1))
+
+    @unittest.skipIf(os.environ.get("TFJS_RUN_SANITIZE"), "sanitizers add shadow memory and quarantine")
+    def test_memory_does_not_grow_with_the_input(self):
+        probe = f"{SRC}/tests/fixtures/probe.js"
+
+        def peak_rss_mib(n):
+            with tempfile.TemporaryFile("w+") as rows, open(os.devnull, "w") as sink:
+                rows.writelines(f"{20 + i % 89},1,2\n" for i in range(n))  # never whole in this process
+                rows.seek(0)
+                p = subprocess.Popen([TFJS_RUN, probe, "--threads", "2", "--batch-size", "256", "-q"], stdin=rows,
+                                     stdout=sink)
+                _, status, usage = os.wait4(p.pid, 0)
+                self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+                return usage.ru_maxrss / 1024
+
+        small, large = peak_rss_mib(20_000), peak_rss_mib(2_000_000)
+        # 2M rows are 12 MB of text, 24 MB of floats and about 30 MB of output: holding any of them
+        # whole would show. The window holds 6 chunks of 256 rows.
+        self.assertLess(large - small, 24, f"peak RSS {small:.0f} MiB for 20k rows, {large:.0f} MiB for 2M")
+
+
 class DeadlineTest(unittest.TestCase):
     """A predict that never returns (tests/fixtures/hostile/predict-loops.js loops on a row starting
     with 13) is terminated at --predict-timeout-ms: the process lives and accounts for every row."""
