@@ -255,7 +255,7 @@ class PipelineTest(unittest.TestCase):
             self.assertLess(max(abs(a - b) for a, b in zip(g, e)), TOL, f"row {i}")
 
     def test_many_chunks_on_two_workers_keep_input_order_and_match_node(self):
-        rows, ref = self.wine(40)  # 7120 rows: about 28 chunks of 256, in flight at once
+        rows, ref = self.wine(40)  # 7120 rows: 7 chunks of 1024 or more, in flight at once
         for batch in ("7", "256", "1000"):
             with self.subTest(batch=batch):
                 p = run([self.BUNDLE, "--threads", "2", "--batch-size", batch], "\n".join(rows) + "\n", check=0)
@@ -264,7 +264,7 @@ class PipelineTest(unittest.TestCase):
 
     def test_bad_rows_in_later_chunks_keep_their_places_and_name_their_lines(self):
         rows, ref = self.wine(30)
-        bad = {0, 255, 256, 2999, 5339}  # chunk edges, the first and the last row
+        bad = {0, 1023, 1024, 2999, 5339}  # chunk edges, the first and the last row
         for i in bad:
             rows[i] = "1,2,x" + ",1" * 10
             ref[i] = None

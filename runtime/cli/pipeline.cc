@@ -16,7 +16,7 @@ namespace tfjs_run::cli {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-constexpr size_t kChunkRowsMin = 256;      // rows a chunk gathers at least (several small batches)
+constexpr size_t kChunkRowsMin = 1024;     // rows a chunk gathers at least (several small batches)
 constexpr size_t kChunkBytes = 4u << 20;   // and at most this much text, whatever the row count
 constexpr size_t kMaxWindow = 64;
 constexpr uint64_t kNoStop = std::numeric_limits<uint64_t>::max();
