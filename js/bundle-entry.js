@@ -123,6 +123,24 @@ const bundle = {
     this.outputShape = [null, outCols];
   },
 
+  // For tfjs-run's native executor (runtime/src/native): the model exactly as bundled, when the
+  // bundle predicts with the model alone (no app pre- or post-processing, one input, one output).
+  // tfjs-run compiles it, checks the result against predict() on sample rows, and then runs
+  // predict natively without entering JS. null: this bundle runs in tfjs.
+  nativeArtifacts() {
+    const plain = typeof app.preprocess !== 'function' && typeof app.postprocess !== 'function' &&
+                  !app.inputCols && !app.outputCols && loader.inputs(model).length === 1 &&
+                  loader.outputNames(model).length === 1;
+    if (!plain) return null;
+    return {
+      format: artifacts.meta.format,
+      topology: JSON.stringify(artifacts.topology),
+      weightSpecs: JSON.stringify(artifacts.weightSpecs),
+      weightData: decodeBase64(artifacts.weightsBase64),
+      inputDims: this.modelInputShape.slice(1),
+    };
+  },
+
   activeBackend() {
     return tf.getBackend();
   },

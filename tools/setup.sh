@@ -20,7 +20,8 @@ apt_pkgs=(build-essential cmake pkg-config nlohmann-json3-dev libcurl4-openssl-d
           libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g python3
           openjdk-17-jdk-headless maven junit5 libmaven-compiler-plugin-java libsurefire-java
           libmaven-jar-plugin-java libmaven-resources-plugin-java libmaven-install-plugin-java
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev
+          libxnnpack-dev libpthreadpool-dev)  # the native executor's kernels (runtime/src/native)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -87,13 +87,14 @@ void PrintSummary(const tfjs_run::cli::RowCounts& c, double wall_seconds, double
                wall_seconds);
 }
 
-void PrintStats(const tfjs_run::RuntimeStats& s, double startup_ms) {
+void PrintStats(const tfjs_run::RuntimeStats& s, const tfjs_run::BundleInfo& info, double startup_ms) {
   // The fixed cost of a run, before the first row: every isolate loaded (worker 0 first; if it
   // had no code cache it warms up once and makes one, and the others load from it in parallel).
   double warmup_ms = 0;
   for (const auto& w : s.workers) warmup_ms += w.warmup_ms;
   std::fprintf(stderr, "tfjs-run: stats: start-up %.0f ms: %zu isolate(s) loaded (load ms per worker below), "
                "code-cache warm-up %.0f ms\n", startup_ms, s.workers.size(), warmup_ms);
+  std::fprintf(stderr, "tfjs-run: stats: model exec %s: %s\n", info.model_exec.c_str(), info.model_exec_note.c_str());
   std::fprintf(stderr, "tfjs-run: stats: %-6s %-4s %10s %10s %8s %10s %9s %9s %9s %9s %8s %7s %8s %s\n", "worker",
                "core", "requests", "rows", "batches", "mean batch", "p50 us", "p99 us", "busy s", "cpu s", "load ms",
                "cache", "recycled", "version");
@@ -126,6 +127,8 @@ std::string BundleInfoJson(const tfjs_run::BundleInfo& info) {
       {"backend", info.backend},
       {"input_cols", info.input_cols},
       {"output_cols", info.output_cols},
+      {"model_exec", info.model_exec},
+      {"model_exec_note", info.model_exec_note},
   };
   if (!info.model_input_shape.empty()) {
     nlohmann::ordered_json shape = nlohmann::json::array();
@@ -189,6 +192,9 @@ int main(int argc, char** argv) {
     ("load-timeout-ms", "Deadline for the bundle's load", cxxopts::value<int64_t>()->default_value("60000"))
     ("predict-timeout-ms", "Deadline for each predict call; past it the call is terminated, its rows fail "
      "with a timeout error, and the worker's isolate is replaced", cxxopts::value<int64_t>()->default_value("60000"))
+    ("model-exec", "Where the model's math runs: auto (natively when every layer of the bundle's model is "
+     "covered and it agrees with tfjs at load, else tfjs), native (or fail the load, saying why), tfjs. --info "
+     "shows which, and why", cxxopts::value<std::string>()->default_value("auto"))
     ("max-heap-mb", "Each isolate's JS heap limit, MiB (0: V8's default). JS past it is terminated, its rows "
      "fail with a memory error, and the isolate is replaced", cxxopts::value<size_t>()->default_value("1024"))
     ("max-buffer-mb", "Each isolate's budget for ArrayBuffers and WebAssembly memory, MiB (0: no limit); "
@@ -243,6 +249,10 @@ int main(int argc, char** argv) {
     reader_options.columns = args["columns"].as<std::string>();
     batch_size = args["batch-size"].as<size_t>();
     if (batch_size == 0) throw cxxopts::exceptions::exception("--batch-size must be at least 1");
+    const std::string exec = args["model-exec"].as<std::string>();
+    if (exec != "auto" && exec != "native" && exec != "tfjs") {
+      throw cxxopts::exceptions::exception("--model-exec must be auto, native or tfjs");
+    }
     std::string on_error_name = args["on-error"].as<std::string>();
     if (on_error_name != "fail" && on_error_name != "skip" && on_error_name != "drop") {
       throw cxxopts::exceptions::exception("--on-error must be fail, skip or drop");
@@ -291,6 +301,9 @@ int main(int argc, char** argv) {
     runtime_options.model.predict_timeout = std::chrono::milliseconds(args["predict-timeout-ms"].as<int64_t>());
     runtime_options.model.max_heap_mb = args["max-heap-mb"].as<size_t>();
     runtime_options.model.max_buffer_mb = args["max-buffer-mb"].as<size_t>();
+    const std::string exec = args["model-exec"].as<std::string>();
+    runtime_options.model.model_exec = exec == "native" ? tfjs_run::ModelExec::kNative
+                                       : exec == "tfjs" ? tfjs_run::ModelExec::kTfjs : tfjs_run::ModelExec::kAuto;
     runtime_options.rollback_window =
         std::chrono::milliseconds(static_cast<int64_t>(args["rollback-window"].as<double>() * 1000));
     runtime_options.rollback_window_batches = args["rollback-window-batches"].as<uint64_t>();
@@ -383,7 +396,7 @@ int main(int argc, char** argv) {
     PrintSummary(counters, std::chrono::duration<double>(Clock::now() - wall_start).count(),
                  counters.read ? predict_wall : 0);
   }
-  if (args.count("stats")) PrintStats(runtime->Stats(), startup_ms);
+  if (args.count("stats")) PrintStats(runtime->Stats(), runtime->info(), startup_ms);
   if (g_stop_signal != 0) exit_code = 128 + g_stop_signal;
   if (args.count("watch")) {
     const tfjs_run::RuntimeStats s = runtime->Stats();

@@ -6,7 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_limits.h"
+
 namespace tfjs_run::cli {
+
+using internal::JsonDepth;
 
 namespace {
 std::string_view Trim(std::string_view s) {
@@ -31,27 +35,6 @@ void SplitFields(std::string_view line, char delimiter, std::vector<std::string_
     if (d == std::string_view::npos) break;
     pos = d + 1;
   }
-}
-
-// The deepest nesting of arrays and objects in `text` (outside strings), without parsing it: a
-// line nested 100,000 levels deep must be refused before a recursive parser or printer sees it.
-int JsonDepth(std::string_view text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
 }
 
 // What a JSON value is, for an error message, without printing it (printing is recursive).

@@ -38,6 +38,12 @@ enum class BundleContract {
   kLegacy,  // tf.js-on-flink: global predict(rows) -> [flat] and isLoaded()
 };
 
+// Where a v1 bundle's model math runs. kAuto: natively when the bundle offers its model
+// (model-bundler's bundles without app pre/post-processing do), every layer in it is covered and
+// the native result agrees with tfjs on sample rows at load; otherwise in tfjs. kNative: natively
+// or the load fails, saying why. kTfjs: always in tfjs, inside the isolate.
+enum class ModelExec { kAuto, kNative, kTfjs };
+
 struct BundleInfo {
   BundleContract contract = BundleContract::kV1;
   std::string name;
@@ -62,6 +68,10 @@ struct BundleInfo {
   // Rows the bundle declares for warming it up (tfjsRunBundle.sampleInput), row-major, a
   // multiple of input_cols; empty if it declares none.
   std::vector<float> sample_input;
+  // "native" or "tfjs": where predict runs. The note says what runs natively ("dense_1 (Dense)
+  // -> ..."), or why it is tfjs (the first layer the executor does not cover, ...).
+  std::string model_exec = "tfjs";
+  std::string model_exec_note;
 };
 
 struct ModelOptions {
@@ -89,6 +99,8 @@ struct ModelOptions {
   // or an earlier process). Skips most of the compile; V8 rejects a cache that does not match
   // the source or the V8 build, and the load then simply compiles.
   std::shared_ptr<const std::vector<uint8_t>> code_cache;
+  // Native execution of the model (runtime/src/native): see ModelExec.
+  ModelExec model_exec = ModelExec::kAuto;
 };
 
 class Model {

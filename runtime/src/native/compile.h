@@ -1,0 +1,30 @@
+// The native executor's entry: a bundle's model, as model-bundler inlined it, to a Plan.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "native/plan.h"
+
+namespace tfjs_run::native {
+
+// What a bundle hands the executor (tfjsRunBundle.nativeArtifacts(), js/README.md). Untrusted:
+// Compile checks every field.
+struct ModelArtifacts {
+  std::string format;             // "layers" or "graph"
+  std::string topology_json;      // model.json's modelTopology
+  std::string weight_specs_json;  // its weightsManifest's weights, in order
+  std::string weight_data;        // the weights, concatenated
+  std::vector<int64_t> input_dims;  // the model's input without the batch (free dims fixed), if known
+};
+
+inline constexpr size_t kMaxTopologyBytes = 64u << 20;
+inline constexpr int kMaxTopologyDepth = 64;
+
+// Throws CompileError: unsupported (names the first layer or op the executor does not cover) or
+// invalid (what does not add up).
+std::unique_ptr<Plan> Compile(const ModelArtifacts& artifacts);
+
+}  // namespace tfjs_run::native

@@ -1,0 +1,45 @@
+// The steps a plan is made of, each a thin layer over the native kernel library (see kernels.cc
+// for which one and why). Shapes are checked by the callers (the loaders); here they are given.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "native/tensor.h"
+
+namespace tfjs_run::native {
+
+class Step;
+
+enum class Activation {
+  kLinear, kRelu, kRelu6, kLeakyRelu, kSigmoid, kTanh, kElu, kSelu, kSoftplus, kSoftsign, kSwish, kHardSigmoid,
+  kHardSwish, kMish, kGelu, kSoftmax,
+};
+
+struct ActivationSpec {
+  Activation kind = Activation::kLinear;
+  float alpha = 0;  // kLeakyRelu's slope; kElu's alpha (1 for the activation, the layer may differ)
+};
+
+// The activation named as in a Keras / tfjs-layers config ("relu", "hard_sigmoid", ...); throws
+// CompileError (unsupported) naming it otherwise.
+ActivationSpec ActivationByName(const std::string& name);
+
+// x·W + b, then the activation, for each of `positions` vectors of kernel.shape[0] values in a
+// row (a Dense layer on a rank > 2 input applies to the last axis). W is [in, out]; bias [out]
+// or empty. kSoftmax applies over the `out` values of each position.
+std::unique_ptr<Step> MakeDense(const std::string& name, const Tensor& kernel, const Tensor* bias,
+                                ActivationSpec activation, int64_t positions);
+
+// An activation over rows of `cols` values; kSoftmax over each run of `axis_size` values
+// (the last axis).
+std::unique_ptr<Step> MakeActivation(const std::string& name, ActivationSpec activation, int64_t cols,
+                                     int64_t axis_size);
+
+// x·scale[c] + shift[c] for channel c = index mod scale.size() (a batch norm on the last axis,
+// folded at load).
+std::unique_ptr<Step> MakeChannelAffine(const std::string& name, std::vector<float> scale, std::vector<float> shift,
+                                        int64_t cols);
+
+}  // namespace tfjs_run::native
