@@ -3,7 +3,8 @@
 #   tests/build-fixtures.sh OUT_DIR
 # Bundles: wine-{layers,graph}-{cpu,wasm}.bundle.js (wine model + wine app), legacy.bundle.js
 # (tf.js-on-flink shape, no app), and image, image-uint8, image-float16, free-dims, multi-out
-# (generated models of each shape the bundler takes without an app module). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
+# (generated models of each shape the bundler takes without an app module), wine-noapp (the
+# wine model alone, which runs natively), native/ (per-op models for the native executor). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
 # of N(0,1)-ish values for the app-less legacy bundle). References: ref-NAME.csv, computed by
 # tools/node-harness.js --model (tfjs 4.22 in Node loading the model files directly).
 set -euo pipefail
@@ -55,7 +56,12 @@ wait
 build image-float16 "$out/shaped/image-float16/model.json" wasm &
 build free-dims "$out/shaped/free-dims/model.json" wasm --input-shape 4,4,3 &
 wait
-build multi-out "$out/shaped/multi-out/model.json" cpu
+build multi-out "$out/shaped/multi-out/model.json" cpu &
+# The wine model with no app: its bundle offers the model to the native executor.
+build wine-noapp "$wine/model/model.json" wasm &
+wait
+# One small model per op of the native executor, with tfjs's outputs (tests/native_test.cc).
+node "$root/tests/fixtures/make-native-models.js" "$out/native"
 
 ref() {  # name model backend rows [app]
   local name=$1 model=$2 backend=$3 rows=$4 app=${5:-}
@@ -73,6 +79,7 @@ ref image-float16 "$out/shaped/image-float16/model.json" wasm "$out/shaped/image
 node "$harness" --model "$out/shaped/free-dims/model.json" --backend wasm --input-shape 4,4,3 \
   --predict "$out/shaped/free-dims.csv" > "$out/ref-free-dims.csv" 2>/dev/null
 ref multi-out "$out/shaped/multi-out/model.json" cpu "$out/shaped/multi-out.csv"
+ref wine-noapp "$wine/model/model.json" wasm "$out/random.csv"
 for f in "$out"/ref-*.csv; do
   [ "$(wc -l < "$f")" -gt 0 ] || { echo "build-fixtures: empty reference $f" >&2; exit 1; }
 done

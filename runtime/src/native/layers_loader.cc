@@ -139,7 +139,8 @@ std::unique_ptr<Plan> CompileLayers(const json& topology, const std::map<std::st
       plan->Add(MakeActivation(label, {Activation::kLeakyRelu, static_cast<float>(Number(c, "alpha", 0.3))}, cols,
                                dims.back()));
     } else if (cls == "ELU") {
-      plan->Add(MakeActivation(label, {Activation::kElu, static_cast<float>(Number(c, "alpha", 1.0))}, cols, dims.back()));
+      if (Number(c, "alpha", 1.0) != 1.0) Unsupported(Describe(l) + " with alpha other than 1 (tfjs refuses it too)");
+      plan->Add(MakeActivation(label, {Activation::kElu, 1.0f}, cols, dims.back()));
     } else if (cls == "Softmax") {
       const double axis = Number(c, "axis", -1);
       if (axis != -1 && axis != static_cast<double>(dims.size())) Unsupported(Describe(l) + " over axis " + std::to_string(axis));

@@ -1,0 +1,189 @@
+// The native executor (runtime/src/native): every op it covers against tfjs in Node, each on its
+// own model (tests/fixtures/make-native-models.js writes them with tfjs's outputs), in several
+// batch groupings; hostile topologies; and a bundle that runs natively through Model.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "native/compile.h"
+#include "row_io.h"
+#include "tfjs_run/tfjs_run.h"
+
+namespace tfjs_run::native {
+namespace {
+
+const std::string kFixtures = TFJS_RUN_FIXTURES_OUT;
+const std::string kNative = kFixtures + "/native";
+constexpr double kTolerance = 1e-5;  // absolute, or relative where values are large
+
+// The cases make-native-models.js writes (its cases.txt must say the same).
+const char* const kCases[] = {
+    "dense-linear", "dense-relu", "dense-relu6", "dense-sigmoid", "dense-tanh", "dense-softmax", "dense-elu",
+    "dense-selu", "dense-softplus", "dense-softsign", "dense-swish", "dense-hardSigmoid", "dense-mish", "dense-gelu",
+    "dense-no-bias", "dense-1-to-1", "dense-wide", "activation-layers", "batch-norm", "rank3-dense-flatten",
+    "functional-chain", "quantized-uint8", "quantized-uint16", "quantized-float16", "one-row", "large-values",
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << path;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+ModelArtifacts ArtifactsOf(const std::string& dir) {
+  const nlohmann::json model = nlohmann::json::parse(ReadFile(dir + "/model.json"));
+  return ModelArtifacts{"layers", model["modelTopology"].dump(), model["weightsManifest"][0]["weights"].dump(),
+                        ReadFile(dir + "/weights.bin"), {}};
+}
+
+std::vector<float> RunGrouped(Plan& plan, const DenseMatrix& rows, size_t group) {
+  std::vector<float> out(rows.rows() * static_cast<size_t>(plan.output_cols()));
+  for (size_t r = 0; r < rows.rows(); r += group) {
+    const size_t n = std::min(group, rows.rows() - r);
+    plan.Run(rows.data() + r * rows.cols(), n, out.data() + r * static_cast<size_t>(plan.output_cols()));
+  }
+  return out;
+}
+
+TEST(NativeParity, TheCaseListIsTheGeneratorsList) {
+  std::string expected;
+  for (const char* c : kCases) expected += std::string(c) + "\n";
+  EXPECT_EQ(ReadFile(kNative + "/cases.txt"), expected);
+}
+
+class NativeParity : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(NativeParity, EachOpAgreesWithTfjsAndNoRowDependsOnItsBatch) {
+  const std::string dir = kNative + "/" + GetParam();
+  std::unique_ptr<Plan> plan = Compile(ArtifactsOf(dir));
+  const DenseMatrix rows = cli::ReadCsvFile(dir + "/rows.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(dir + "/ref.csv");
+  ASSERT_EQ(plan->input_cols(), static_cast<int64_t>(rows.cols()));
+  ASSERT_EQ(plan->output_cols(), static_cast<int64_t>(ref.cols()));
+  ASSERT_EQ(rows.rows(), ref.rows());
+  const std::vector<float> all = RunGrouped(*plan, rows, rows.rows());
+  double worst = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const double e = ref.data()[i], g = all[i];
+    const double err = std::abs(e - g) / std::max(1.0, std::abs(e));
+    worst = std::max(worst, err);
+    ASSERT_LE(err, kTolerance) << "value " << i << " (row " << i / ref.cols() << "): native " << g << ", tfjs " << e;
+  }
+  RecordProperty("worst_error", std::to_string(worst));
+  // A row's result must not depend on the batch it came in: one by one, and in groups of 7.
+  for (size_t group : {size_t{1}, size_t{7}}) {
+    const std::vector<float> grouped = RunGrouped(*plan, rows, group);
+    for (size_t i = 0; i < all.size(); ++i) {
+      ASSERT_NEAR(grouped[i], all[i], 1e-6 * std::max(1.0f, std::abs(all[i]))) << "group " << group << ", value " << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, NativeParity, ::testing::ValuesIn(kCases), [](const auto& info) {
+  std::string name = info.param;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+});
+
+TEST(NativeCompile, AnUnsupportedLayerIsNamed) {
+  try {
+    Compile(ArtifactsOf(kNative + "/unsupported"));
+    FAIL() << "a conv model compiled";
+  } catch (const CompileError& e) {
+    EXPECT_TRUE(e.unsupported);
+    EXPECT_NE(std::string(e.what()).find("(Conv2D)"), std::string::npos) << e.what();
+  }
+}
+
+// Each mutation of a valid model must be a CompileError, never a crash or a huge allocation.
+TEST(NativeCompile, HostileTopologiesAndWeightsAreRefused) {
+  const ModelArtifacts good = ArtifactsOf(kNative + "/dense-wide");
+  ASSERT_NO_THROW(Compile(good));
+  auto refused = [&](ModelArtifacts a, const std::string& why, bool unsupported) {
+    try {
+      Compile(a);
+      ADD_FAILURE() << "compiled: " << why;
+    } catch (const CompileError& e) {
+      EXPECT_EQ(e.unsupported, unsupported) << why << ": " << e.what();
+    }
+  };
+  ModelArtifacts a = good;
+  a.weight_data.resize(a.weight_data.size() - 1);
+  refused(a, "weights one byte short", false);
+  a = good;
+  a.weight_data.clear();
+  refused(a, "no weight data", false);
+  auto edit = [&](const std::string& from, const std::string& to, bool in_specs = false) {
+    ModelArtifacts m = good;
+    std::string& text = in_specs ? m.weight_specs_json : m.topology_json;
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return m;
+  };
+  refused(edit("\"units\":257", "\"units\":258"), "units that disagree with the kernel", false);
+  refused(edit("\"units\":257", "\"units\":\"257\""), "units of the wrong type", false);
+  refused(edit("\"shape\":[31,257]", "\"shape\":[31,1000000000]", true), "a kernel far larger than the data", false);
+  refused(edit("\"shape\":[31,257]", "\"shape\":[31,-257]", true), "a negative dimension", false);
+  refused(edit("\"activation\":\"relu\"", "\"activation\":\"cube\""), "an unknown activation", true);
+  refused(edit("\"class_name\":\"Sequential\"", "\"class_name\":\"Mystery\""), "an unknown model class", true);
+  refused(edit("\"batch_input_shape\":[null,31]", "\"batch_input_shape\":[null,null]"), "a free input dimension", true);
+  a = good;
+  a.topology_json = std::string(100000, '[') + std::string(100000, ']');
+  refused(a, "JSON nested 100,000 deep", false);
+  a = good;
+  a.topology_json = "{not json";
+  refused(a, "not JSON", false);
+  a = good;
+  a.format = "graph";
+  refused(a, "a graph model", true);
+}
+
+TEST(NativeModel, ABundleWithoutAppRunsNativelyAndMatchesTfjsInNode) {
+  const BundleSource source = BundleSource::FromFile(kFixtures + "/wine-noapp.bundle.js");
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/random.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-wine-noapp.csv");
+  std::unique_ptr<Model> native = Model::Load(source);
+  EXPECT_EQ(native->info().model_exec, "native") << native->info().model_exec_note;
+  EXPECT_NE(native->info().model_exec_note.find("(Dense)"), std::string::npos);
+  ModelOptions tfjs_only;
+  tfjs_only.model_exec = ModelExec::kTfjs;
+  std::unique_ptr<Model> tfjs = Model::Load(source, tfjs_only);
+  EXPECT_EQ(tfjs->info().model_exec, "tfjs");
+  const DenseMatrix a = native->Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
+  const DenseMatrix b = tfjs->Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
+  ASSERT_EQ(a.rows(), ref.rows());
+  for (size_t i = 0; i < a.rows() * a.cols(); ++i) {
+    EXPECT_NEAR(a.data()[i], ref.data()[i], kTolerance) << i;
+    EXPECT_NEAR(b.data()[i], ref.data()[i], kTolerance) << i;
+  }
+}
+
+TEST(NativeModel, ABundleWithAnAppStaysInTfjsAndNativeOnlyRefusesItSayingWhy) {
+  const BundleSource source = BundleSource::FromFile(kFixtures + "/wine-layers-wasm.bundle.js");
+  std::unique_ptr<Model> model = Model::Load(source);
+  EXPECT_EQ(model->info().model_exec, "tfjs");
+  EXPECT_NE(model->info().model_exec_note.find("app module"), std::string::npos) << model->info().model_exec_note;
+  ModelOptions native_only;
+  native_only.model_exec = ModelExec::kNative;
+  try {
+    Model::Load(source, native_only);
+    FAIL() << "loaded with --model-exec native";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot run natively"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace tfjs_run::native
