@@ -4,7 +4,8 @@
 #   tools/fuzz.sh              the short run the test suite makes: a fixed seed and number of
 #                              inputs per target, so a pass is repeatable (about 3 minutes)
 #   tools/fuzz.sh --time S     explore for S seconds per target; new inputs go into the corpus
-# Targets: the CSV / JSON-lines reader, the manifest parser, the bundle contract's fields.
+# Targets: the CSV / JSON-lines reader, the manifest parser, the bundle contract's fields, the
+# native executor's compiler (model topologies, weight specs and weights).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${TFJS_RUN_FUZZ_BUILD_DIR:-$root/build-fuzz}"
@@ -14,7 +15,7 @@ flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr -fno-omit-
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DTFJS_RUN_FUZZ=ON -DTFJS_RUN_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
   >/dev/null
-targets=(row_reader manifest bundle_contract)
+targets=(row_reader manifest bundle_contract native_compile)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 work="$(mktemp -d)"
@@ -23,6 +24,7 @@ for t in "${targets[@]}"; do
   corpus="$root/tests/fuzz/corpus/$t"
   case "$t" in
     bundle_contract) runs=400; extra=(-detect_leaks=0 -timeout=10) ;;  # an isolate per input
+    native_compile) runs=100000; extra=(-timeout=5 -max_len=16384) ;;  # seeds are whole models
     *) runs=200000; extra=(-timeout=5) ;;
   esac
   if [ -n "$explore_seconds" ]; then

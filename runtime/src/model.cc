@@ -347,6 +347,10 @@ bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, Clock::time
     }
   }
   const size_t n = rows.size() / cols;
+  if (options.max_buffer_mb != 0 && compiled.ScratchFloats(n) * sizeof(float) > (options.max_buffer_mb << 20)) {
+    native::Invalid("the compiled model needs more scratch for " + std::to_string(n) + " rows than the " +
+                    std::to_string(options.max_buffer_mb) + " MiB buffer budget");
+  }
   if (info.max_rows >= 0 && static_cast<int64_t>(n) != info.max_rows) return true;  // a fixed batch: not probed
   const DenseMatrixView view(rows.data(), n, cols);
   DenseMatrix expected = PredictV1(s, &view, 1, n, cols, deadline);

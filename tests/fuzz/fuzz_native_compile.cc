@@ -1,0 +1,44 @@
+// libFuzzer target: the native executor's compiler (runtime/src/native) on arbitrary model
+// topologies, weight specs and weight bytes, as a hostile bundle's nativeArtifacts() could hand
+// it. Every input must compile or end in CompileError; a plan that compiles must run a few rows
+// without reading or writing out of bounds (ASan checks).
+// Input: [u16 topology length][topology][u16 specs length][specs][weight bytes...].
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "native/compile.h"
+
+namespace {
+bool Take(const uint8_t*& p, const uint8_t* end, std::string& out) {
+  if (end - p < 2) return false;
+  const size_t n = p[0] | (p[1] << 8);
+  p += 2;
+  if (static_cast<size_t>(end - p) < n) return false;
+  out.assign(reinterpret_cast<const char*>(p), n);
+  p += n;
+  return true;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace tfjs_run::native;
+  const uint8_t* p = data;
+  const uint8_t* end = data + size;
+  ModelArtifacts a;
+  a.format = "layers";
+  if (!Take(p, end, a.topology_json) || !Take(p, end, a.weight_specs_json)) return 0;
+  a.weight_data.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(end - p));
+  try {
+    std::unique_ptr<Plan> plan = Compile(a);
+    constexpr size_t kRows = 3;
+    if (plan->input_cols() <= 0 || plan->output_cols() <= 0) __builtin_trap();
+    // Run it when its buffers are small (the runtime bounds them by the buffer budget).
+    if (static_cast<size_t>(plan->input_cols()) * kRows > (1u << 20) || plan->ScratchFloats(kRows) > (1u << 22)) return 0;
+    std::vector<float> in(static_cast<size_t>(plan->input_cols()) * kRows, 0.5f);
+    std::vector<float> out(static_cast<size_t>(plan->output_cols()) * kRows);
+    plan->Run(in.data(), kRows, out.data());
+  } catch (const CompileError&) {
+  }
+  return 0;
+}
