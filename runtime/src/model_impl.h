@@ -1,0 +1,90 @@
+// Model::Impl, shared by model.cc (loading, JS predict) and model_native.cc (native execution
+// of the bundle's model). Private to the library.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "isolate_host.h"
+#include "native/plan.h"
+#include "tfjs_run/model.h"
+
+namespace tfjs_run {
+
+using internal::Clock;
+using internal::IsolateHost;
+using internal::JsException;
+using internal::JsScope;
+
+namespace internal {
+// A JS number as an int64, or `otherwise` (null, a non-number, a non-integer, out of range).
+inline int64_t IntOr(v8::Local<v8::Value> v, int64_t otherwise) {
+  if (!v->IsNumber()) return otherwise;
+  const double x = v.As<v8::Number>()->Value();
+  return x >= 0 && x <= 1e15 && x == static_cast<double>(static_cast<int64_t>(x)) ? static_cast<int64_t>(x) : otherwise;
+}
+}  // namespace internal
+
+struct Model::Impl {
+  explicit Impl(const ModelOptions& options, const std::string& origin)
+      : options(options), host(IsolateHost::Options{options.log, origin, options.max_heap_mb, options.max_buffer_mb}), origin(origin) {}
+
+  ModelOptions options;
+  IsolateHost host;
+  std::string origin;
+  bool loading = false;  // Load is running (a deadline then means kLoadTimeout)
+  BundleInfo info;
+  v8::Global<v8::UnboundScript> script;  // for CreateCodeCache
+  bool code_cache_accepted = false;
+  double load_ms = 0;
+  v8::Global<v8::Object> bundle;        // v1: globalThis.tfjsRunBundle
+  v8::Global<v8::Function> predict_fn;  // v1: bundle.predict; legacy: global predict
+  std::unique_ptr<native::Plan> plan;   // set when the model runs natively
+
+  [[noreturn]] void Fail(ErrorKind kind, const std::string& message, const std::string& stack = {}) const {
+    if (!host.memory_error().empty() && kind != ErrorKind::kMemory) {
+      // Whatever failed after the memory budget stopped the JS failed because of that.
+      throw Error(ErrorKind::kMemory,
+                  std::string(loading ? "loading was terminated: " : "predict() was terminated: ") + host.memory_error(),
+                  {}, info.name.empty() ? origin : info.name, info.version);
+    }
+    if (host.timed_out() && kind != ErrorKind::kLoadTimeout && kind != ErrorKind::kTimeout) {
+      // Whatever failed after the watchdog fired (an empty field, a missing function) failed
+      // because its JS was terminated: report the deadline, not a contract error.
+      throw Error(loading ? ErrorKind::kLoadTimeout : ErrorKind::kTimeout,
+                  std::string(loading ? "loading ran past the load deadline (" : "predict ran past its deadline (") +
+                      message + ")",
+                  stack, info.name.empty() ? origin : info.name, info.version);
+    }
+    throw Error(kind, message, stack, info.name.empty() ? origin : info.name, info.version);
+  }
+  [[noreturn]] void FailJs(ErrorKind kind, const std::string& what, const JsException& e) const {
+    Fail(kind, what + e.message, e.stack);
+  }
+  [[noreturn]] void FailTimeout() const {
+    Fail(ErrorKind::kTimeout, "predict() ran past its " + std::to_string(options.predict_timeout.count()) +
+                                  " ms deadline and was terminated");
+  }
+
+  void Load(const BundleSource& source);
+  void LoadV1(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
+  void LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Local<v8::Function> is_loaded,
+                  Clock::time_point deadline);
+  // Waits for `value` if it is a promise; returns its settled value or throws `kind`.
+  v8::Local<v8::Value> Settle(JsScope& s, v8::Local<v8::Value> value, ErrorKind kind, const std::string& what,
+                              Clock::time_point deadline);
+  DenseMatrix PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols,
+                        Clock::time_point deadline);
+  void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
+  void ReadLayout(JsScope& s, v8::Local<v8::Object> bundle);
+  // Compiles the bundle's model for native execution as options.model_exec asks (ModelExec).
+  void LoadNative(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
+  std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle);
+  // Whether `plan` answers like the bundle's predict() on sample rows; `why` says how not.
+  bool AgreesWithTfjs(JsScope& s, native::Plan& plan, Clock::time_point deadline, std::string& why);
+  DenseMatrix PredictNative(const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
+  DenseMatrix PredictLegacy(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
+  DenseMatrix CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows);
+};
+
+}  // namespace tfjs_run
