@@ -63,10 +63,19 @@ function outputsOf(y) {
   return loader.outputNames(model).map((n) => y[n]);  // a graph model's named map
 }
 
+// The model step: tfjs, or the native plan tfjs-run installed (bundle.runNative).
+function runModel(input) {
+  if (typeof bundle.runNative !== 'function') return outputsOf(model.predict(input));
+  const rows = input.shape[0];
+  const y = bundle.runNative(input.dataSync(), rows);
+  const dims = model.outputs[0].shape.slice(1);
+  return [tf.tensor(y, [rows, ...dims], 'float32')];
+}
+
 function forward(x) {
   let input = typeof app.preprocess === 'function' ? app.preprocess(x, tf) : x;
   if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([input.shape[0], ...reshapeTo]);
-  const ys = outputsOf(model.predict(input));
+  const ys = runModel(input);
   // Contract: postprocess gets the one output as a tensor, or every output as an array.
   let y = typeof app.postprocess === 'function' ? app.postprocess(ys.length === 1 ? ys[0] : ys, tf) : ys;
   const parts = (Array.isArray(y) ? y : [y]).map(perRow);
@@ -123,23 +132,28 @@ const bundle = {
     this.outputShape = [null, outCols];
   },
 
-  // For tfjs-run's native executor (runtime/src/native): the model exactly as bundled, when the
-  // bundle predicts with the model alone (no app pre- or post-processing, one input, one output).
-  // tfjs-run compiles it, checks the result against predict() on sample rows, and then runs
-  // predict natively without entering JS. null: this bundle runs in tfjs.
+  // For tfjs-run's native executor (runtime/src/native): the model exactly as bundled, when it
+  // has one input and one output. tfjs-run compiles it and checks it against predict() on sample
+  // rows at load. Then, without an app, predict runs natively without entering JS; with app pre-
+  // or post-processing (`wrapped`), tfjs-run installs runNative() and forward() calls it for the
+  // model step, keeping the app's steps in tfjs. null: this bundle runs in tfjs.
   nativeArtifacts() {
-    const plain = typeof app.preprocess !== 'function' && typeof app.postprocess !== 'function' &&
-                  !app.inputCols && !app.outputCols && loader.inputs(model).length === 1 &&
-                  loader.outputNames(model).length === 1;
-    if (!plain) return null;
+    if (app.inputCols || app.outputCols || !this.modelInputShape || loader.inputs(model).length !== 1 ||
+        loader.outputNames(model).length !== 1) {
+      return null;
+    }
     return {
       format: artifacts.meta.format,
       topology: JSON.stringify(artifacts.topology),
       weightSpecs: JSON.stringify(artifacts.weightSpecs),
       weightData: decodeBase64(artifacts.weightsBase64),
       inputDims: this.modelInputShape.slice(1),
+      wrapped: typeof app.preprocess === 'function' || typeof app.postprocess === 'function',
     };
   },
+  // (Float32Array of rows x the model's input values, rows) => Float32Array of the model's
+  // output: installed by tfjs-run when the model step runs natively inside predict().
+  runNative: null,
 
   activeBackend() {
     return tf.getBackend();

@@ -1,6 +1,7 @@
 // The native executor (runtime/src/native): every op it covers against tfjs in Node, each on its
 // own model (tests/fixtures/make-native-models.js writes them with tfjs's outputs), in several
-// batch groupings; hostile topologies; and a bundle that runs natively through Model.
+// batch groupings; hostile topologies; bundles that run natively through Model, with and without
+// app steps around the model.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -170,11 +171,33 @@ TEST(NativeModel, ABundleWithoutAppRunsNativelyAndMatchesTfjsInNode) {
   }
 }
 
-TEST(NativeModel, ABundleWithAnAppStaysInTfjsAndNativeOnlyRefusesItSayingWhy) {
+TEST(NativeModel, WithAnAppTheModelStepRunsNativelyBetweenTheAppsStepsInTfjs) {
   const BundleSource source = BundleSource::FromFile(kFixtures + "/wine-layers-wasm.bundle.js");
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/wine.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-wine-layers-wasm.csv");
+  ModelOptions native_only;
+  native_only.model_exec = ModelExec::kNative;
+  std::unique_ptr<Model> model = Model::Load(source, native_only);
+  EXPECT_EQ(model->info().model_exec, "native");
+  EXPECT_NE(model->info().model_exec_note.find("pre/post-processing in tfjs"), std::string::npos)
+      << model->info().model_exec_note;
+  for (size_t group : {size_t{1}, size_t{64}, rows.rows()}) {
+    for (size_t r = 0; r < rows.rows(); r += group) {
+      const size_t n = std::min(group, rows.rows() - r);
+      const DenseMatrix out = model->Predict(DenseMatrixView(rows.data() + r * rows.cols(), n, rows.cols()));
+      for (size_t i = 0; i < out.rows() * out.cols(); ++i) {
+        ASSERT_NEAR(out.data()[i], ref.data()[r * ref.cols() + i], kTolerance) << "group " << group << ", row " << r;
+      }
+    }
+  }
+}
+
+TEST(NativeModel, SeveralOutputsStayInTfjsAndNativeOnlyRefusesThemSayingWhy) {
+  const BundleSource source = BundleSource::FromFile(kFixtures + "/multi-out.bundle.js");
   std::unique_ptr<Model> model = Model::Load(source);
   EXPECT_EQ(model->info().model_exec, "tfjs");
-  EXPECT_NE(model->info().model_exec_note.find("app module"), std::string::npos) << model->info().model_exec_note;
+  EXPECT_NE(model->info().model_exec_note.find("several inputs or outputs"), std::string::npos)
+      << model->info().model_exec_note;
   ModelOptions native_only;
   native_only.model_exec = ModelExec::kNative;
   try {
@@ -182,6 +205,20 @@ TEST(NativeModel, ABundleWithAnAppStaysInTfjsAndNativeOnlyRefusesItSayingWhy) {
     FAIL() << "loaded with --model-exec native";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot run natively"), std::string::npos) << e.what();
+  }
+}
+
+// tests/fixtures/hostile/native-misuse.js calls runNative() with every wrong argument: each is a
+// JS error in the bundle, never a crash or a read out of bounds, and the right call still works.
+TEST(NativeModel, RunNativeChecksEverythingABundleHandsIt) {
+  std::unique_ptr<Model> model =
+      Model::Load(BundleSource::FromFile(std::string(TFJS_RUN_SOURCE_DIR) + "/tests/fixtures/hostile/native-misuse.js"));
+  ASSERT_EQ(model->info().model_exec, "native") << model->info().model_exec_note;
+  const float rows[] = {1, 2, -3, 0.5f, 0, 0};
+  const DenseMatrix out = model->Predict(DenseMatrixView(rows, 3, 2));
+  for (size_t r = 0; r < 3; ++r) {
+    EXPECT_FLOAT_EQ(out.at(r, 0), 2 * rows[2 * r] + 3 * rows[2 * r + 1] + 1) << r;
+    EXPECT_EQ(out.at(r, 1), 7) << "bad runNative calls refused";
   }
 }
 

@@ -418,7 +418,7 @@ DenseMatrix Model::Predict(const DenseMatrixView* parts, size_t count) {
                                        std::to_string(info.max_rows));
   }
   if (rows == 0) return DenseMatrix(0, info.output_cols > 0 ? static_cast<size_t>(info.output_cols) : 0);
-  if (impl_->plan) return impl_->PredictNative(parts, count, rows, cols);
+  if (impl_->native_direct) return impl_->PredictNative(parts, count, rows, cols);
   const Clock::time_point deadline = Clock::now() + impl_->options.predict_timeout;
   return impl_->host.Run(deadline, [&](JsScope& s) {
     return info.contract == BundleContract::kV1 ? impl_->PredictV1(s, parts, count, rows, cols, deadline)

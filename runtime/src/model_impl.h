@@ -40,6 +40,7 @@ struct Model::Impl {
   v8::Global<v8::Object> bundle;        // v1: globalThis.tfjsRunBundle
   v8::Global<v8::Function> predict_fn;  // v1: bundle.predict; legacy: global predict
   std::unique_ptr<native::Plan> plan;   // set when the model runs natively
+  bool native_direct = false;           // predict runs the plan alone (no app steps in JS)
 
   [[noreturn]] void Fail(ErrorKind kind, const std::string& message, const std::string& stack = {}) const {
     if (!host.memory_error().empty() && kind != ErrorKind::kMemory) {
@@ -79,9 +80,14 @@ struct Model::Impl {
   void ReadLayout(JsScope& s, v8::Local<v8::Object> bundle);
   // Compiles the bundle's model for native execution as options.model_exec asks (ModelExec).
   void LoadNative(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
-  std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle);
+  // `wrapped`: the app pre- or post-processes in JS around the model (runNative is used then).
+  std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle, bool& wrapped);
   // Whether `plan` answers like the bundle's predict() on sample rows; `why` says how not.
-  bool AgreesWithTfjs(JsScope& s, native::Plan& plan, Clock::time_point deadline, std::string& why);
+  bool AgreesWithTfjs(JsScope& s, native::Plan& plan, v8::Local<v8::Object> bundle, bool wrapped,
+                      Clock::time_point deadline, std::string& why);
+  // Installs bundle.runNative(x, rows), the plan as a JS function, for predict()'s model step.
+  void InstallRunNative(JsScope& s, v8::Local<v8::Object> bundle, bool installed);
+  static void RunNativeCallback(const v8::FunctionCallbackInfo<v8::Value>& args);
   DenseMatrix PredictNative(const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
   DenseMatrix PredictLegacy(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
   DenseMatrix CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows);
