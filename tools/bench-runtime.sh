@@ -22,7 +22,7 @@ for size in 256 1024; do
   for w in $(seq 1 "$cpus"); do runs[$w]=""; ups[$w]=""; cores[$w]=""; wcores[$w]=""; done
   for rep in $(seq "$reps"); do
     for w in $(seq 1 "$cpus"); do
-      out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$w" --callers 4 --rows "$size" --max-batch-rows 256 \
+      out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --model-exec tfjs --workers "$w" --callers 4 --rows "$size" --max-batch-rows 256 \
             --seconds "$seconds" --warmup "$warmup")
       r=$(echo "$out" | field rows_per_s)
       [ "$w" = 1 ] && one=$r
@@ -66,7 +66,7 @@ for callers in sync async; do
     if [ $mode = off ]; then args=(--max-batch-rows 1); else args=(--max-batch-rows 64); fi
     rr=(); p50=(); p99=(); mean=()
     for rep in $(seq "$reps"); do
-      out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$cpus" --rows 1 "${who[@]}" "${args[@]}" \
+      out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --model-exec tfjs --workers "$cpus" --rows 1 "${who[@]}" "${args[@]}" \
               --max-batch-delay 0 --seconds "$seconds")
       rr+=("$(echo "$out" | field rows_per_s)"); p50+=("$(echo "$out" | field p50_us)"); p99+=("$(echo "$out" | field p99_us)")
       mean+=("$(echo "$out" | field mean_batch_rows)")
@@ -81,7 +81,7 @@ printf '\nBatching on / off: %.1fx the rows/s with 16 synchronous callers, %.1fx
   "$(awk -v a="$rate_async_on" -v b="$rate_async_off" 'BEGIN { print a / b }')"
 # Does waiting for more rows help? Same 256-in-flight load, on, with a batching delay.
 for delay in 200 1000; do
-  out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$cpus" --rows 1 --callers 4 --in-flight 64 \
+  out=$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --model-exec tfjs --workers "$cpus" --rows 1 --callers 4 --in-flight 64 \
           --max-batch-rows 64 --max-batch-delay $delay --seconds "$seconds")
   printf 'With --max-batch-delay %s us: %.0f rows/s, p50 %.0f us, p99 %.0f us, mean %.1f rows per predict.\n' "$delay" \
     "$(echo "$out" | field rows_per_s)" "$(echo "$out" | field p50_us)" "$(echo "$out" | field p99_us)" \
@@ -96,7 +96,7 @@ echo "|---|---|"
 for k in 64 256 1024 4096; do
   rr=()
   for rep in $(seq "$reps"); do
-    rr+=("$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --workers "$cpus" --callers 1 --rows 4096 --chunk-rows $k \
+    rr+=("$("$rb" "$work/wasm.bundle.js" "$work/rows.csv" --model-exec tfjs --workers "$cpus" --callers 1 --rows 4096 --chunk-rows $k \
              --max-batch-rows $k --seconds "$seconds" | field rows_per_s)")
   done
   printf '| %s | %.0f |\n' "$k" "$(median "${rr[@]}")"

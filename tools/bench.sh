@@ -19,7 +19,7 @@ for backend in cpu wasm; do
   for batch in 1 64 4096; do
     ours_all=(); same_all=(); theirs_all=(); r18=(); r20=()
     for rep in $(seq "$reps"); do  # alternate the three runners; report medians
-      ours=$("$build/tools/bench/tfjs-run-bench" "$work/$backend.bundle.js" "$work/rows.csv" --batch-sizes "$batch" \
+      ours=$("$build/tools/bench/tfjs-run-bench" "$work/$backend.bundle.js" "$work/rows.csv" --batch-sizes "$batch" --model-exec tfjs \
                --seconds "$seconds" --loads 5)
       same=$("$node18" "$root/tools/node-harness.js" --bundle "$work/$backend.bundle.js" --bench "$work/rows.csv" \
                --batch-sizes "$batch" --seconds "$seconds")

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: see the comment at the top of runtime_bench.cc\n");
     return 1;
   }
-  std::string bundle = argv[1], rows_path = argv[2], cache_dir;
+  std::string bundle = argv[1], rows_path = argv[2], cache_dir, model_exec = "auto";
   size_t workers = 1, callers = 1, rows_per_request = 1, max_batch_rows = 64, chunk_rows = 256, startup = 0;
   long delay_us = 200;
   double seconds = 2, warmup = 3;
@@ -64,12 +64,15 @@ int main(int argc, char** argv) {
     else if (a == "--pin") pin = v;
     else if (a == "--code-cache") use_cache = v != "0";
     else if (a == "--in-flight") in_flight = std::stoul(v);
+    else if (a == "--model-exec") model_exec = v;
   }
   const tfjs_run::DenseMatrix table = tfjs_run::cli::ReadCsvFile(rows_path);
   const std::vector<float>& data = table.values();
   const size_t cols = table.cols(), nrows = table.rows();
   auto source = tfjs_run::BundleSource::FromFile(bundle);
   tfjs_run::RuntimeOptions options;
+  options.model.model_exec = model_exec == "native" ? tfjs_run::ModelExec::kNative
+                             : model_exec == "tfjs" ? tfjs_run::ModelExec::kTfjs : tfjs_run::ModelExec::kAuto;
   options.max_batch_rows = max_batch_rows;
   options.max_batch_delay = std::chrono::microseconds(delay_us);
   options.chunk_rows = chunk_rows;

@@ -18,18 +18,24 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds S] [--warmup S] [--loads N]\n");
+    std::fprintf(stderr, "usage: tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds S] [--warmup S] [--loads N] [--model-exec auto|native|tfjs]\n");
     return 1;
   }
   std::string bundle_path = argv[1], rows_path = argv[2], batches = "1,64,4096";
   double seconds = 2, warmup = 1;
   int loads = 5;
+  tfjs_run::ModelOptions options;
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--batch-sizes") batches = argv[i + 1];
     else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
     else if (a == "--loads") loads = std::stoi(argv[i + 1]);
     else if (a == "--warmup") warmup = std::stod(argv[i + 1]);
+    else if (a == "--model-exec") {
+      const std::string e = argv[i + 1];
+      options.model_exec = e == "native" ? tfjs_run::ModelExec::kNative
+                           : e == "tfjs" ? tfjs_run::ModelExec::kTfjs : tfjs_run::ModelExec::kAuto;
+    }
   }
   auto source = tfjs_run::BundleSource::FromFile(bundle_path);
   const tfjs_run::DenseMatrix rows = tfjs_run::cli::ReadCsvFile(rows_path);
@@ -39,7 +45,7 @@ int main(int argc, char** argv) {
   std::vector<double> load_ms;
   for (int i = 0; i < loads; ++i) {
     auto start = Clock::now();
-    auto m = tfjs_run::Model::Load(source);
+    auto m = tfjs_run::Model::Load(source, options);
     load_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   }
   std::vector<double> later(load_ms.begin() + (loads > 1 ? 1 : 0), load_ms.end());
@@ -47,7 +53,7 @@ int main(int argc, char** argv) {
   std::printf("{\"runner\":\"tfjs-run\",\"first_load_ms\":%.1f,\"median_load_ms\":%.1f}\n", load_ms[0],
               later[later.size() / 2]);
 
-  auto model = tfjs_run::Model::Load(source);
+  auto model = tfjs_run::Model::Load(source, options);
   std::stringstream ss(batches);
   std::string item;
   while (std::getline(ss, item, ',')) {
@@ -69,8 +75,9 @@ int main(int argc, char** argv) {
       ++calls;
     }
     double s = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("{\"runner\":\"tfjs-run\",\"backend\":\"%s\",\"batch\":%zu,\"rows_per_s\":%.1f,\"calls\":%zu}\n",
-                model->info().backend.c_str(), batch, done / s, calls);
+    std::printf("{\"runner\":\"tfjs-run\",\"backend\":\"%s\",\"exec\":\"%s\",\"batch\":%zu,\"rows_per_s\":%.1f,"
+                "\"us_per_call\":%.3f,\"calls\":%zu}\n",
+                model->info().backend.c_str(), model->info().model_exec.c_str(), batch, done / s, s * 1e6 / calls, calls);
     std::fflush(stdout);
   }
   return 0;
