@@ -63,7 +63,8 @@ bool InitJavaTypes(JNIEnv* env) {
   g.bundle_info = GlobalClass(env, "io/tfjsrun/BundleInfo");
   if (!g.prediction_init || !g.bundle_info) return false;
   g.bundle_info_init = env->GetMethodID(g.bundle_info, "<init>",
-      "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JJJ)V");
+      "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JJJLjava/lang/String;"
+      "Ljava/lang/String;)V");
   g.reload_result = GlobalClass(env, "io/tfjsrun/ReloadResult");
   if (!g.bundle_info_init || !g.reload_result) return false;
   g.reload_result_init = env->GetMethodID(g.reload_result, "<init>", "(ZLjava/lang/String;Ljava/lang/String;D[D[D[D)V");
@@ -183,10 +184,12 @@ jobject NewBundleInfo(JNIEnv* env, const BundleInfo& info) {
   jstring sha = NewString(env, info.sha256);
   jstring backend = NewString(env, info.backend);
   jstring contract = NewString(env, info.contract == BundleContract::kV1 ? "v1" : "legacy");
+  jstring exec = NewString(env, info.model_exec);
+  jstring note = NewString(env, info.model_exec_note);
   jobject out = env->NewObject(g.bundle_info, g.bundle_info_init, name, version, sha, backend, contract,
                                static_cast<jlong>(info.input_cols), static_cast<jlong>(info.output_cols),
-                               static_cast<jlong>(info.max_rows));
-  for (jobject o : {name, version, sha, backend, contract}) env->DeleteLocalRef(o);
+                               static_cast<jlong>(info.max_rows), exec, note);
+  for (jobject o : {name, version, sha, backend, contract, exec, note}) env->DeleteLocalRef(o);
   return out;
 }
 

@@ -48,8 +48,8 @@ DenseMatrixView CopyRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
 
 RuntimeOptions ToRuntimeOptions(JNIEnv* env, jlongArray options, jstring code_cache_dir) {
   // Layout: see io.tfjsrun.RuntimeOptions#toNative.
-  jlong v[14] = {};
-  env->GetLongArrayRegion(options, 0, 14, v);
+  jlong v[15] = {};
+  env->GetLongArrayRegion(options, 0, 15, v);
   RuntimeOptions o;
   o.workers = static_cast<size_t>(v[0]);
   o.pinning = v[1] == 1 ? RuntimeOptions::Pinning::kAlways
@@ -67,6 +67,7 @@ RuntimeOptions ToRuntimeOptions(JNIEnv* env, jlongArray options, jstring code_ca
   o.model.max_buffer_mb = static_cast<size_t>(v[11]);
   o.rollback_window = std::chrono::milliseconds(v[12]);
   o.rollback_window_batches = static_cast<uint64_t>(v[13]);
+  o.model.model_exec = v[14] == 1 ? ModelExec::kNative : v[14] == 2 ? ModelExec::kTfjs : ModelExec::kAuto;
   o.code_cache_dir = ToString(env, code_cache_dir);
   return o;
 }

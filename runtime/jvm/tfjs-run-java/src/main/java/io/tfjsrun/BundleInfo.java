@@ -10,9 +10,11 @@ public final class BundleInfo {
   private final long inputCols;
   private final long outputCols;
   private final long maxRows;
+  private final String modelExec;
+  private final String modelExecNote;
 
   BundleInfo(String name, String version, String sha256, String backend, String contract, long inputCols,
-      long outputCols, long maxRows) {
+      long outputCols, long maxRows, String modelExec, String modelExecNote) {
     this.name = name;
     this.version = version;
     this.sha256 = sha256;
@@ -21,6 +23,8 @@ public final class BundleInfo {
     this.inputCols = inputCols;
     this.outputCols = outputCols;
     this.maxRows = maxRows;
+    this.modelExec = modelExec;
+    this.modelExecNote = modelExecNote;
   }
 
   public String name() {
@@ -60,9 +64,19 @@ public final class BundleInfo {
     return maxRows;
   }
 
+  /** "native" or "tfjs": where the model's math runs (see RuntimeOptions#withModelExec). */
+  public String modelExec() {
+    return modelExec;
+  }
+
+  /** What runs natively, or why the model stays in tfjs. */
+  public String modelExecNote() {
+    return modelExecNote;
+  }
+
   @Override
   public String toString() {
     return "BundleInfo[" + name + " " + version + ", " + backend + ", " + inputCols + " -> " + outputCols + ", "
-        + contract + "]";
+        + contract + ", " + modelExec + "]";
   }
 }

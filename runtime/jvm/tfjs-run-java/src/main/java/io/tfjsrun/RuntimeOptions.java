@@ -17,6 +17,13 @@ public final class RuntimeOptions implements Serializable {
   /** Whether workers are pinned to cores. AUTO pins when every core gets a worker. */
   public enum Pinning { AUTO, ALWAYS, NEVER }
 
+  /**
+   * Where the model's math runs: AUTO, natively when every layer of the bundle's model is covered
+   * and it agrees with tfjs at load, else tfjs; NATIVE, natively or the open fails saying why;
+   * TFJS, always tfjs (docs/native.md). {@link BundleInfo#modelExec()} tells which runs.
+   */
+  public enum ModelExec { AUTO, NATIVE, TFJS }
+
   private int threads = 0;
   private Pinning pinning = Pinning.AUTO;
   private int maxBatchRows = 64;
@@ -32,6 +39,7 @@ public final class RuntimeOptions implements Serializable {
   private boolean useCodeCache = true;
   private int reloadNice = 10;
   private String codeCacheDir = "";
+  private ModelExec modelExec = ModelExec.AUTO;
 
   public static RuntimeOptions defaults() {
     return new RuntimeOptions();
@@ -54,6 +62,7 @@ public final class RuntimeOptions implements Serializable {
     o.useCodeCache = useCodeCache;
     o.reloadNice = reloadNice;
     o.codeCacheDir = codeCacheDir;
+    o.modelExec = modelExec;
     return o;
   }
 
@@ -168,6 +177,14 @@ public final class RuntimeOptions implements Serializable {
     return o;
   }
 
+  /** Native execution of the model (default AUTO); see {@link ModelExec}. */
+  public RuntimeOptions withModelExec(ModelExec exec) {
+    if (exec == null) throw new IllegalArgumentException("modelExec must not be null");
+    RuntimeOptions o = copy();
+    o.modelExec = exec;
+    return o;
+  }
+
   /** Niceness of a worker while it loads a new version (0: off). */
   public RuntimeOptions withReloadNice(int nice) {
     RuntimeOptions o = copy();
@@ -195,7 +212,7 @@ public final class RuntimeOptions implements Serializable {
   long[] toNative() {
     return new long[] {threads, pinning.ordinal(), maxBatchRows, maxBatchDelayMicros, chunkRows, maxQueueRows,
         loadTimeoutMs, maxHeapMb, useCodeCache ? 1 : 0, reloadNice, predictTimeoutMs, maxBufferMb, rollbackWindowMs,
-        rollbackWindowBatches};
+        rollbackWindowBatches, modelExec.ordinal()};
   }
 
   @Override
@@ -214,6 +231,6 @@ public final class RuntimeOptions implements Serializable {
         + ", maxBatchDelayMicros=" + maxBatchDelayMicros + ", chunkRows=" + chunkRows + ", maxQueueRows="
         + maxQueueRows + ", loadTimeoutMs=" + loadTimeoutMs + ", predictTimeoutMs=" + predictTimeoutMs
         + ", maxHeapMb=" + maxHeapMb + ", maxBufferMb=" + maxBufferMb + ", rollbackWindowMs=" + rollbackWindowMs
-        + ", rollbackWindowBatches=" + rollbackWindowBatches + ", codeCache=" + useCodeCache + ", reloadNice=" + reloadNice + ", codeCacheDir=" + codeCacheDir + "]";
+        + ", rollbackWindowBatches=" + rollbackWindowBatches + ", codeCache=" + useCodeCache + ", reloadNice=" + reloadNice + ", codeCacheDir=" + codeCacheDir + ", modelExec=" + modelExec + "]";
   }
 }

@@ -47,6 +47,26 @@ class ParityTest {
     }
   }
 
+  /** Native execution (docs/native.md) through Java: chosen by the option, told by BundleInfo. */
+  @org.junit.jupiter.api.Test
+  void nativeAndTfjsExecutionBothAgreeWithNode() throws Exception {
+    Path bundle = Fixtures.bundle("wine-noapp");
+    float[][] rows = Fixtures.readCsv(Fixtures.dir().resolve("random.csv"));
+    float[][] node = Fixtures.readCsv(Fixtures.dir().resolve("ref-wine-noapp.csv"));
+    for (RuntimeOptions.ModelExec exec : RuntimeOptions.ModelExec.values()) {
+      RuntimeOptions options = RuntimeOptions.defaults().withThreads(2).withModelExec(exec);
+      try (TfjsRuntime runtime = TfjsRuntime.open(bundle, options)) {
+        assertEquals(exec == RuntimeOptions.ModelExec.TFJS ? "tfjs" : "native", runtime.info().modelExec(),
+            runtime.info().modelExecNote());
+        float[][] out = runtime.predict(rows);
+        for (int r = 0; r < rows.length; r++) assertArrayEquals(node[r], out[r], 1e-5f, exec + " row " + r);
+      }
+    }
+    TfjsException e = org.junit.jupiter.api.Assertions.assertThrows(TfjsException.class, () -> TfjsRuntime.open(
+        Fixtures.bundle("multi-out"), RuntimeOptions.defaults().withThreads(1).withModelExec(RuntimeOptions.ModelExec.NATIVE)));
+    assertTrue(e.getMessage().contains("cannot run natively"), e.getMessage());
+  }
+
   @org.junit.jupiter.api.Test
   void legacyTfjsOnFlinkBundle() throws Exception {
     Path bundle = Fixtures.bundle("legacy");
