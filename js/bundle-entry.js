@@ -68,7 +68,9 @@ function runModel(input) {
   if (typeof bundle.runNative !== 'function') return outputsOf(model.predict(input));
   const rows = input.shape[0];
   const y = bundle.runNative(input.dataSync(), rows);
-  const dims = model.outputs[0].shape.slice(1);
+  // The model's own output shape where it is known (layers models), else [rows, columns].
+  const shape = model.outputs && model.outputs[0] && model.outputs[0].shape;
+  const dims = Array.isArray(shape) && shape.slice(1).every((d) => d > 0) ? shape.slice(1) : [y.length / rows];
   return [tf.tensor(y, [rows, ...dims], 'float32')];
 }
 

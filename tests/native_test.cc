@@ -42,8 +42,9 @@ std::string ReadFile(const std::string& path) {
 
 ModelArtifacts ArtifactsOf(const std::string& dir) {
   const nlohmann::json model = nlohmann::json::parse(ReadFile(dir + "/model.json"));
-  return ModelArtifacts{"layers", model["modelTopology"].dump(), model["weightsManifest"][0]["weights"].dump(),
-                        ReadFile(dir + "/weights.bin"), {}};
+  std::string data;
+  for (const auto& path : model["weightsManifest"][0]["paths"]) data += ReadFile(dir + "/" + path.get<std::string>());
+  return ModelArtifacts{"layers", model["modelTopology"].dump(), model["weightsManifest"][0]["weights"].dump(), data, {}};
 }
 
 std::vector<float> RunGrouped(Plan& plan, const DenseMatrix& rows, size_t group) {
@@ -147,8 +148,24 @@ TEST(NativeCompile, HostileTopologiesAndWeightsAreRefused) {
   a.topology_json = "{not json";
   refused(a, "not JSON", false);
   a = good;
-  a.format = "graph";
-  refused(a, "a graph model", true);
+  a.format = "graph";  // a layers topology is no graph
+  refused(a, "a layers topology said to be a graph", false);
+  a = good;
+  a.format = "onnx";
+  refused(a, "an unknown format", true);
+}
+
+// tests/fixtures/make-graph-model.js writes the wine model as a tfjs-converter graph (MatMul,
+// BiasAdd, Relu, Softmax): compiled from either format, the same function.
+TEST(NativeCompile, AGraphModelComputesWhatItsLayersTwinComputes) {
+  ModelArtifacts graph = ArtifactsOf(kFixtures + "/graph-model");
+  graph.format = "graph";
+  std::unique_ptr<Plan> g = Compile(graph), l = Compile(ArtifactsOf(std::string(TFJS_RUN_SOURCE_DIR) + "/examples/wine/model"));
+  EXPECT_NE(g->Describe().find("(MatMul)"), std::string::npos) << g->Describe();
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/random.csv");
+  const std::vector<float> a = RunGrouped(*g, rows, rows.rows()), b = RunGrouped(*l, rows, rows.rows());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-6) << i;
 }
 
 TEST(NativeModel, ABundleWithoutAppRunsNativelyAndMatchesTfjsInNode) {

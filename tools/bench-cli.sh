@@ -8,7 +8,9 @@
 #   3. The CLI's own CPU per row: an identity bundle (tools/bench/identity-bundle.js), --threads 1;
 #      the process's CPU minus its worker thread's (--stats), per row. With --baseline BIN, the
 #      same for another tfjs-run binary (an older build), alternately.
-#   tools/bench-cli.sh [--reps N] [--baseline BIN]     (default 3 reps: about 4 minutes)
+#   4. 2M rows, the model's math native (docs/native.md) against tfjs, default threads: the wine
+#      example (its app standardises in tfjs around the native model) and the model alone.
+#   tools/bench-cli.sh [--reps N] [--baseline BIN]     (default 3 reps: about 5 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 reps=3
@@ -30,6 +32,8 @@ wine="$root/examples/wine"
 export NODE_NO_WARNINGS=1
 node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$wine/app.js" --backend wasm \
   --name wine -o "$work/wine.bundle.js" 2>/dev/null
+node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --backend wasm \
+  --name wine-noapp -o "$work/wine-noapp.bundle.js" 2>/dev/null
 cut -d, -f2- "$wine/data/wine.data" > "$work/wine.csv"
 awk -v n=2000000 '{ row[NR] = $0 } END { for (i = 0; i < n; i++) print row[i % NR + 1] }' "$work/wine.csv" > "$work/2m.csv"
 head -200000 "$work/2m.csv" > "$work/200k.csv"
@@ -45,14 +49,14 @@ worker_cpu() { awk '/stats: [0-9]+ +-?[0-9]+ +[0-9]+/ { s += $(NF - 4) } END { p
 echo "machine: $(nproc) cores, $(uname -r), node $(node --version), $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps alternating pairs"
 
 echo
-echo "### CLI end to end, 2M wine rows (wasm, --batch-size 256): default threads against --threads 1"
+echo "### CLI end to end, 2M wine rows (wasm, --batch-size 256, --model-exec tfjs): default threads against --threads 1"
 echo
 echo "| command | wall s (median) | CPU s (median) | rows/s (median) | speed-up, pair by pair | each pair's speed-up |"
 echo "|---|---|---|---|---|---|"
 w1=(); c1=(); wn=(); cn=(); ups=()
 for rep in $(seq "$reps"); do
-  read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --threads 1 < "$work/2m.csv")
-  read -r b bc < <(timed "$work/o2" "$work/e2" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 < "$work/2m.csv")
+  read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --threads 1 --model-exec tfjs < "$work/2m.csv")
+  read -r b bc < <(timed "$work/o2" "$work/e2" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --model-exec tfjs < "$work/2m.csv")
   cmp -s "$work/o1" "$work/o2" || { echo "outputs differ between --threads 1 and the default" >&2; exit 1; }
   w1+=("$a"); c1+=("$ac"); wn+=("$b"); cn+=("$bc"); ups+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')")
 done
@@ -64,13 +68,14 @@ for which in 1 n; do
 done
 
 echo
-echo "### 200k wine rows: tfjs-run (default threads, wasm) against Node 20 + tfjs 4.22 wasm in chunks of 256"
+echo "### 200k wine rows: tfjs-run (default threads, wasm, --model-exec tfjs) against Node 20 + tfjs 4.22 wasm in chunks of 256"
 echo
 echo "| command | wall s (median) | CPU s (median) | tfjs-run faster, pair by pair (median) | each pair's ratio |"
 echo "|---|---|---|---|---|"
 wa=(); ca=(); wb=(); cb=(); ratios=()
 for rep in $(seq "$reps"); do
-  read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 < "$work/200k.csv")
+  read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --model-exec tfjs \
+                     < "$work/200k.csv")
   read -r b bc < <(timed "$work/o2" "$work/e2" node "$root/tools/node-harness.js" --model "$wine/model/model.json" \
                      --app "$wine/app.js" --backend wasm --predict "$work/200k.csv" --batch-size 256)
   [ "$(wc -l < "$work/o1")" = 200000 ] && [ "$(wc -l < "$work/o2")" = 200000 ] || { echo "a run lost rows" >&2; exit 1; }
@@ -103,4 +108,23 @@ for bin in "${bins[@]}"; do
   # shellcheck disable=SC2086
   printf '| %s | %.2f | %.2f | %.2f | %s |\n' "$([ "$bin" = "$cli" ] && echo "this build" || echo "$bin")" \
     "$(median ${bw[$bin]})" "$(median ${bc[$bin]})" "$(median ${bk[$bin]})" "$(median ${bk["$bin/ns"]})"
+done
+
+echo
+echo "### 2M wine rows, default threads, --batch-size 256: the model's math native against tfjs"
+echo
+echo "| bundle | native wall s (median) | tfjs wall s (median) | native faster, pair by pair (median) | each pair's ratio | native CPU s | tfjs CPU s |"
+echo "|---|---|---|---|---|---|---|"
+for name in wine wine-noapp; do
+  wa=(); ca=(); wb=(); cb=(); ratios=()
+  for rep in $(seq "$reps"); do
+    read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/$name.bundle.js" --no-header --batch-size 256 --model-exec native \
+                       < "$work/2m.csv")
+    read -r b bc < <(timed "$work/o2" "$work/e2" "$cli" "$work/$name.bundle.js" --no-header --batch-size 256 --model-exec tfjs \
+                       < "$work/2m.csv")
+    [ "$(wc -l < "$work/o1")" = 2000000 ] && [ "$(wc -l < "$work/o2")" = 2000000 ] || { echo "a run lost rows" >&2; exit 1; }
+    wa+=("$a"); ca+=("$ac"); wb+=("$b"); cb+=("$bc"); ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')")
+  done
+  printf '| %s | %.2f | %.2f | %s | %s | %.2f | %.2f |\n' "$name$([ "$name" = wine ] && echo " (app in tfjs around it)")" \
+    "$(median "${wa[@]}")" "$(median "${wb[@]}")" "$(median "${ratios[@]}")" "${ratios[*]}" "$(median "${ca[@]}")" "$(median "${cb[@]}")"
 done

@@ -133,6 +133,12 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
     InstallRunNative(s, b, false);
   } catch (const native::CompileError& e) {
     why = e.what();
+  } catch (const Error& e) {
+    // predict() failed with the native model step installed: unless the isolate is broken
+    // (a deadline, the memory budget), take it out again and stay in tfjs.
+    if (host.timed_out() || !host.memory_error().empty()) throw;
+    why = std::string("predict() failed with the native model step: ") + e.what();
+    InstallRunNative(s, b, false);
   }
   plan.reset();
   if (options.model_exec == ModelExec::kNative) {

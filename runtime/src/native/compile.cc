@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json_limits.h"
+#include "native/graph_loader.h"
 #include "native/layers_loader.h"
 #include "native/weights.h"
 
@@ -21,11 +22,12 @@ nlohmann::json ParseBounded(const std::string& text, const std::string& what) {
 }  // namespace
 
 std::unique_ptr<Plan> Compile(const ModelArtifacts& artifacts) {
-  if (artifacts.format != "layers") Unsupported("a " + artifacts.format + " model (the executor takes layers models)");
+  if (artifacts.format != "layers" && artifacts.format != "graph") Unsupported("a model of format '" + artifacts.format.substr(0, 32) + "'");
   try {
     const nlohmann::json topology = ParseBounded(artifacts.topology_json, "the model topology");
     const nlohmann::json specs = ParseBounded(artifacts.weight_specs_json, "the weight specs");
     const std::map<std::string, Tensor> weights = DecodeWeights(specs, artifacts.weight_data);
+    if (artifacts.format == "graph") return CompileGraph(topology, weights, artifacts.input_dims);
     return CompileLayers(topology, weights, artifacts.input_dims);
   } catch (const nlohmann::json::exception& e) {  // a field of the wrong type
     Invalid(std::string("the model topology has a field of the wrong type: ") + e.what());

@@ -20,32 +20,35 @@ std::string Plan::Describe() const {
   return out.empty() ? "identity" : out;
 }
 
-size_t Plan::ScratchFloats(size_t rows) const { return 2 * rows * static_cast<size_t>(widest_); }
+// XNNPACK may read up to XNN_EXTRA_BYTES (16) past the end of an operator's input. Every buffer a
+// step reads is the plan's own, with this much slack; the caller's buffers are only copied.
+constexpr size_t kSlackFloats = 16 / sizeof(float);
+
+size_t Plan::ScratchFloats(size_t rows) const {
+  return 3 * (rows * static_cast<size_t>(std::max(widest_, input_cols_)) + kSlackFloats);
+}
 
 void Plan::Run(const float* input, size_t rows, float* output) {
-  if (steps_.empty()) {
-    std::memcpy(output, input, rows * static_cast<size_t>(input_cols_) * sizeof(float));
-    return;
-  }
-  const float* in = input;
+  const size_t in_values = rows * static_cast<size_t>(input_cols_);
+  if (input_copy_.size() < in_values + kSlackFloats) input_copy_.resize(in_values + kSlackFloats);
+  std::memcpy(input_copy_.data(), input, in_values * sizeof(float));
+  float* in = input_copy_.data();
   int which = 0;
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    Step& step = *steps_[i];
+  for (const auto& step : steps_) {
     float* out;
-    if (i + 1 == steps_.size()) {
-      out = output;
-    } else if (step.in_place() && in != input) {
-      out = const_cast<float*>(in);
+    if (step->in_place() && in != input_copy_.data()) {
+      out = in;
     } else {
       std::vector<float>& buffer = scratch_[which];
       which ^= 1;
-      const size_t need = rows * static_cast<size_t>(step.out_cols);
+      const size_t need = rows * static_cast<size_t>(step->out_cols) + kSlackFloats;
       if (buffer.size() < need) buffer.resize(need);
       out = buffer.data();
     }
-    step.Run(in, out, rows);
+    step->Run(in, out, rows);
     in = out;
   }
+  std::memcpy(output, in, rows * static_cast<size_t>(output_cols()) * sizeof(float));
 }
 
 }  // namespace tfjs_run::native

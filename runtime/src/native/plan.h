@@ -35,10 +35,12 @@ class Plan {
   size_t steps() const { return steps_.size(); }
   // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)".
   std::string Describe() const;
-  // The floats of scratch a call with `rows` rows needs (two activations of the widest step).
+  // The floats of scratch a call with `rows` rows needs (a copy of the input and two
+  // activations of the widest step, each with XNNPACK's slack past its end).
   size_t ScratchFloats(size_t rows) const;
 
-  // Runs `rows` rows of input_cols() values into `output` (rows x output_cols()). Not
+  // Runs `rows` rows of input_cols() values into `output` (rows x output_cols()). The caller's
+  // buffers are only copied from and to: steps read the plan's own, padded buffers. Not
   // thread-safe: it reuses its scratch (one plan per worker).
   void Run(const float* input, size_t rows, float* output);
 
@@ -46,6 +48,7 @@ class Plan {
   int64_t input_cols_ = 0;
   int64_t widest_ = 0;
   std::vector<std::unique_ptr<Step>> steps_;
+  std::vector<float> input_copy_;
   std::vector<float> scratch_[2];
 };
 
