@@ -7,7 +7,8 @@
 #      model and the "seed MLP" (13 -> 60 sigmoid -> 3 softmax, tools/onnx/make-seed-mlp.py), both
 #      bundled without an app, so the bundle is the model alone, as the ONNX file is. Runners
 #      alternate per cell; medians of --reps.
-#   2. Batch-1 latency through the C++ Runtime (1 worker, 1 caller: queue, worker, model).
+#   2. Batch-1 latency through the C++ Runtime (1 worker, 1 caller: queue, worker, model; the
+#      Runtime's default max_batch_delay 0).
 #   tools/bench-native.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps: about 6 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -84,7 +85,7 @@ for name in wine seed-mlp; do
     p50=(); p99=(); rps=()
     for rep in $(seq "$reps"); do
       out=$("$build/tools/bench/tfjs-run-runtime-bench" "$work/$name.bundle.js" "$work/rows.csv" --model-exec "$exec" \
-              --workers 1 --callers 1 --rows 1 --seconds "$seconds" --warmup 1)
+              --workers 1 --callers 1 --rows 1 --max-batch-delay 0 --seconds "$seconds" --warmup 1)
       p50+=("$(echo "$out" | field p50_us)"); p99+=("$(echo "$out" | field p99_us)")
       rps+=("$(echo "$out" | field requests_per_s)")
     done
