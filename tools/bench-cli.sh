@@ -2,9 +2,11 @@
 # Benchmarks the CLI end to end on the wine model (examples/wine, wasm) and prints markdown tables
 # for docs/benchmarks.md. Each comparison runs its two commands alternately, A B A B, and takes
 # the ratio pair by pair; the tables show medians. Times are whole processes (/usr/bin/time).
-#   1. 2M rows, default --threads (one worker per core) against --threads 1.
-#   2. 200k rows, tfjs-run (default threads) against Node running the same job with tfjs 4.22 wasm
-#      in chunks of 256 (tools/node-harness.js --predict: the model files, read CSV, write CSV).
+#   1. 2M rows, default --threads (one worker per core) against --threads 1, with the model's math
+#      native (--model-exec auto, the default: docs/native.md) and in tfjs.
+#   2. 200k rows, tfjs-run (default threads; auto and tfjs) against Node running the same job with
+#      tfjs 4.22 wasm in chunks of 256 (tools/node-harness.js --predict: the model files, read CSV,
+#      write CSV).
 #   3. The CLI's own CPU per row: an identity bundle (tools/bench/identity-bundle.js), --threads 1;
 #      the process's CPU minus its worker thread's (--stats), per row. With --baseline BIN, the
 #      same for another tfjs-run binary (an older build), alternately.
@@ -49,41 +51,54 @@ worker_cpu() { awk '/stats: [0-9]+ +-?[0-9]+ +[0-9]+/ { s += $(NF - 4) } END { p
 echo "machine: $(nproc) cores, $(uname -r), node $(node --version), $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps alternating pairs"
 
 echo
-echo "### CLI end to end, 2M wine rows (wasm, --batch-size 256, --model-exec tfjs): default threads against --threads 1"
-echo
-echo "| command | wall s (median) | CPU s (median) | rows/s (median) | speed-up, pair by pair | each pair's speed-up |"
-echo "|---|---|---|---|---|---|"
-w1=(); c1=(); wn=(); cn=(); ups=()
-for rep in $(seq "$reps"); do
-  read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --threads 1 --model-exec tfjs < "$work/2m.csv")
-  read -r b bc < <(timed "$work/o2" "$work/e2" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --model-exec tfjs < "$work/2m.csv")
-  cmp -s "$work/o1" "$work/o2" || { echo "outputs differ between --threads 1 and the default" >&2; exit 1; }
-  w1+=("$a"); c1+=("$ac"); wn+=("$b"); cn+=("$bc"); ups+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')")
-done
-for which in 1 n; do
-  if [ "$which" = 1 ]; then w=("${w1[@]}"); c=("${c1[@]}"); name="--threads 1"; else w=("${wn[@]}"); c=("${cn[@]}"); name="default (--threads 0: $(nproc) workers)"; fi
-  m=$(median "${w[@]}")
-  printf '| %s | %.2f | %.2f | %.0f | %s | %s |\n' "$name" "$m" "$(median "${c[@]}")" "$(awk -v m="$m" 'BEGIN { print 2000000 / m }')" \
-    "$([ "$which" = n ] && median "${ups[@]}" || echo 1)" "$([ "$which" = n ] && echo "${ups[*]}" || echo)"
+for exec in auto tfjs; do
+  echo "### CLI end to end, 2M wine rows (wasm, --batch-size 256, --model-exec $exec): default threads against --threads 1"
+  echo
+  echo "| command | wall s (median) | CPU s (median) | rows/s (median) | speed-up, pair by pair | each pair's speed-up |"
+  echo "|---|---|---|---|---|---|"
+  w1=(); c1=(); wn=(); cn=(); ups=()
+  for rep in $(seq "$reps"); do
+    read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --threads 1 \
+                       --model-exec "$exec" < "$work/2m.csv")
+    read -r b bc < <(timed "$work/o2" "$work/e2" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 \
+                       --model-exec "$exec" < "$work/2m.csv")
+    cmp -s "$work/o1" "$work/o2" || { echo "outputs differ between --threads 1 and the default" >&2; exit 1; }
+    w1+=("$a"); c1+=("$ac"); wn+=("$b"); cn+=("$bc"); ups+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')")
+  done
+  for which in 1 n; do
+    if [ "$which" = 1 ]; then w=("${w1[@]}"); c=("${c1[@]}"); name="--threads 1"; else w=("${wn[@]}"); c=("${cn[@]}"); name="default (--threads 0: $(nproc) workers)"; fi
+    m=$(median "${w[@]}")
+    printf '| %s | %.2f | %.2f | %.0f | %s | %s |\n' "$name" "$m" "$(median "${c[@]}")" "$(awk -v m="$m" 'BEGIN { print 2000000 / m }')" \
+      "$([ "$which" = n ] && median "${ups[@]}" || echo 1)" "$([ "$which" = n ] && echo "${ups[*]}" || echo)"
+  done
+  echo
 done
 
-echo
-echo "### 200k wine rows: tfjs-run (default threads, wasm, --model-exec tfjs) against Node 20 + tfjs 4.22 wasm in chunks of 256"
+echo "### 200k wine rows: tfjs-run (default threads, wasm) against Node 20 + tfjs 4.22 wasm in chunks of 256"
 echo
 echo "| command | wall s (median) | CPU s (median) | tfjs-run faster, pair by pair (median) | each pair's ratio |"
 echo "|---|---|---|---|---|"
-wa=(); ca=(); wb=(); cb=(); ratios=()
+declare -A ew ec er
+nw=(); nc=()
 for rep in $(seq "$reps"); do
-  read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --model-exec tfjs \
-                     < "$work/200k.csv")
   read -r b bc < <(timed "$work/o2" "$work/e2" node "$root/tools/node-harness.js" --model "$wine/model/model.json" \
                      --app "$wine/app.js" --backend wasm --predict "$work/200k.csv" --batch-size 256)
-  [ "$(wc -l < "$work/o1")" = 200000 ] && [ "$(wc -l < "$work/o2")" = 200000 ] || { echo "a run lost rows" >&2; exit 1; }
-  wa+=("$a"); ca+=("$ac"); wb+=("$b"); cb+=("$bc"); ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')")
+  nw+=("$b"); nc+=("$bc")
+  for exec in auto tfjs; do
+    read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/wine.bundle.js" --no-header --batch-size 256 --model-exec "$exec" \
+                       < "$work/200k.csv")
+    [ "$(wc -l < "$work/o1")" = 200000 ] && [ "$(wc -l < "$work/o2")" = 200000 ] || { echo "a run lost rows" >&2; exit 1; }
+    ew[$exec]="${ew[$exec]:-} $a"; ec[$exec]="${ec[$exec]:-} $ac"
+    er[$exec]="${er[$exec]:-} $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')"
+  done
 done
-printf '| tfjs-run | %.2f | %.2f | %s | %s |\n' "$(median "${wa[@]}")" "$(median "${ca[@]}")" "$(median "${ratios[@]}")" "${ratios[*]}"
+for exec in auto tfjs; do
+  # shellcheck disable=SC2086
+  printf '| tfjs-run --model-exec %s | %.2f | %.2f | %s | %s |\n' "$exec" "$(median ${ew[$exec]})" "$(median ${ec[$exec]})" \
+    "$(median ${er[$exec]})" "${er[$exec]# }"
+done
 printf '| node tools/node-harness.js --model … --backend wasm --predict … --batch-size 256 | %.2f | %.2f | | |\n' \
-  "$(median "${wb[@]}")" "$(median "${cb[@]}")"
+  "$(median "${nw[@]}")" "$(median "${nc[@]}")"
 
 echo
 echo "### The CLI's own CPU per row (identity bundle, 2M rows, --threads 1, --batch-size 256)"
