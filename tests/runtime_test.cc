@@ -92,6 +92,38 @@ TEST(RuntimeTest, ConcurrentCallersGetBitExactSingleIsolateResults) {
   EXPECT_LE(workers_cpu, process_cpu);
 }
 
+// RuntimeOptions::spin (latency mode): workers and blocking callers poll before they sleep. The
+// answers are the same bits, control messages (a reload) still get through, and shutdown still
+// drains.
+TEST(RuntimeTest, LatencyModeSpinsButAnswersReloadsAndShutsDownAsUsual) {
+  size_t rows = 0, cols = 0;
+  std::vector<float> data = ReadCsvValues(kFixtures + "/random.csv", rows, cols);
+  const std::string bundle = kFixtures + "/wine-noapp.bundle.js";
+  auto single = Model::Load(BundleSource::FromFile(bundle));
+  const DenseMatrix expected = single->Predict({data.data(), rows, cols});
+  RuntimeOptions options = SmallRuntime(2);
+  options.spin = std::chrono::microseconds(200);
+  auto runtime = Runtime::Start(BundleSource::FromFile(bundle), options);
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t r = static_cast<size_t>(t); r < rows; r += 3) {
+        const DenseMatrix out = runtime->Predict({data.data() + r * cols, 1, cols});
+        if (!BitEqual(out.row(0).data(), expected.row(r).data(), expected.cols())) ++mismatches;
+      }
+    });
+  }
+  const ReloadResult reload = runtime->Reload(BundleSource::FromFile(bundle), "spin-2");
+  for (auto& th : threads) th.join();
+  EXPECT_TRUE(reload.ok) << reload.error;
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(runtime->info().version, "spin-2");
+  std::future<DenseMatrix> last = runtime->Submit({data.data(), rows, cols});
+  runtime.reset();  // shutdown with a request in flight and idle workers spinning
+  EXPECT_EQ(last.get().rows(), rows);
+}
+
 TEST(RuntimeTest, ABigRequestIsSplitIntoChunksAndComesBackInOrder) {
   size_t rows = 0, cols = 0;
   std::vector<float> data = ReadCsvValues(kFixtures + "/wine.csv", rows, cols);

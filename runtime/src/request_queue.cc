@@ -37,10 +37,19 @@ void RequestQueue::Push(std::shared_ptr<Request> request, bool block) {
 }
 
 RequestQueue::Taken RequestQueue::Take(std::vector<Task>& batch, size_t max_rows, std::chrono::microseconds delay,
-                                       const std::function<bool()>& interrupted) {
+                                       const std::function<bool()>& interrupted, std::chrono::microseconds spin) {
   size_t rows = 0;
   {
     std::unique_lock lock(mu_);
+    if (spin.count() > 0 && queue_.empty() && !stopping_) {
+      // Poll before sleeping; a control message waits at most `spin` for the wait below.
+      const auto until = Clock::now() + spin;
+      while (queue_.empty() && !stopping_ && Clock::now() < until) {
+        lock.unlock();
+        internal::CpuRelax();
+        lock.lock();
+      }
+    }
     // `interrupted` may consume what it reports (a worker's control message): call it once per
     // wake-up, and return as soon as it says yes.
     bool was_interrupted = false;

@@ -28,6 +28,16 @@ namespace tfjs_run::internal {
 
 using Clock = std::chrono::steady_clock;
 
+// A pause inside a polling loop: tells the CPU this is a spin (saves power, yields to the other
+// hyperthread), where the architecture has such an instruction.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 // One caller's request. Chunks of it may run on different workers.
 struct Request {
   std::vector<float> owned_input;  // Submit copies the caller's rows; Predict does not
@@ -73,9 +83,10 @@ class RequestQueue {
   // Waits until there is work, `interrupted()` (checked under the queue's lock, and returning
   // at once when it is true, so it may consume what it reports) is true, or the queue is
   // stopped and empty. On work, moves the oldest chunks that fit in max_rows (at least
-  // one) into `batch`, waiting up to `delay` for more.
+  // one) into `batch`, waiting up to `delay` for more. With `spin`, an empty queue is polled
+  // that long before the worker sleeps (RuntimeOptions::spin).
   Taken Take(std::vector<Task>& batch, size_t max_rows, std::chrono::microseconds delay,
-             const std::function<bool()>& interrupted);
+             const std::function<bool()>& interrupted, std::chrono::microseconds spin = {});
 
   // Records one chunk's result (`output` rows from `output_first_row`, or `error`) in its
   // request. Returns true when the request is complete: then exactly one caller, once, gets

@@ -246,11 +246,25 @@ void Runtime::Impl::StartWithCallback(DenseMatrixView input, Callback done, bool
   queue.Push(std::move(request), block);
 }
 
+namespace {
+// RuntimeOptions::spin: poll for the answer before sleeping on it.
+template <typename T>
+T GetSpinning(std::future<T> f, std::chrono::microseconds spin) {
+  if (spin.count() > 0) {
+    const auto until = internal::Clock::now() + spin;
+    while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready && internal::Clock::now() < until) {
+      internal::CpuRelax();
+    }
+  }
+  return f.get();
+}
+}  // namespace
+
 DenseMatrix Runtime::Predict(DenseMatrixView input) {
-  return impl_->Start<DenseMatrix>(input, /*copy=*/false, /*block=*/true).get();
+  return GetSpinning(impl_->Start<DenseMatrix>(input, /*copy=*/false, /*block=*/true), impl_->options.spin);
 }
 Prediction Runtime::PredictVersioned(DenseMatrixView input) {
-  return impl_->Start<Prediction>(input, /*copy=*/false, /*block=*/true).get();
+  return GetSpinning(impl_->Start<Prediction>(input, /*copy=*/false, /*block=*/true), impl_->options.spin);
 }
 std::future<DenseMatrix> Runtime::Submit(DenseMatrixView input) {
   return impl_->Start<DenseMatrix>(input, /*copy=*/true, /*block=*/true);

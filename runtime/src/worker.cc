@@ -122,7 +122,7 @@ void Worker::Main(const std::function<void(Worker&)>& load, std::promise<void>& 
   };
   for (;;) {
     batch.clear();
-    const RequestQueue::Taken taken = queue_.Take(batch, max_rows, options_.max_batch_delay, take_control);
+    const RequestQueue::Taken taken = queue_.Take(batch, max_rows, options_.max_batch_delay, take_control, options_.spin);
     if (taken == RequestQueue::Taken::kDrained) break;
     if (taken == RequestQueue::Taken::kInterrupted) {
       control_done_.set_value(on_control_(*this, control));

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   }
   std::string bundle = argv[1], rows_path = argv[2], cache_dir, model_exec = "auto";
   size_t workers = 1, callers = 1, rows_per_request = 1, max_batch_rows = 64, chunk_rows = 256, startup = 0;
-  long delay_us = 200;
+  long delay_us = 200, spin_us = 0;
   double seconds = 2, warmup = 3;
   std::string pin = "auto";
   bool use_cache = true;
@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
     else if (a == "--code-cache") use_cache = v != "0";
     else if (a == "--in-flight") in_flight = std::stoul(v);
     else if (a == "--model-exec") model_exec = v;
+    else if (a == "--spin") spin_us = std::stol(v);
   }
   const tfjs_run::DenseMatrix table = tfjs_run::cli::ReadCsvFile(rows_path);
   const std::vector<float>& data = table.values();
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   options.model.model_exec = model_exec == "native" ? tfjs_run::ModelExec::kNative
                              : model_exec == "tfjs" ? tfjs_run::ModelExec::kTfjs : tfjs_run::ModelExec::kAuto;
   options.max_batch_rows = max_batch_rows;
+  options.spin = std::chrono::microseconds(spin_us);
   options.max_batch_delay = std::chrono::microseconds(delay_us);
   options.chunk_rows = chunk_rows;
   options.pinning = pin == "always" ? tfjs_run::RuntimeOptions::Pinning::kAlways

@@ -48,6 +48,12 @@ struct RuntimeOptions {
   // while every worker is busy; a wait only idles a worker that could be predicting (measured
   // in docs/benchmarks.md: waiting 200-500 us lowered throughput with 16-256 callers).
   std::chrono::microseconds max_batch_delay{0};
+  // Latency mode (0: off). A worker that finds the queue empty polls it for this long before it
+  // sleeps, and a blocking Predict polls for its answer as long before it sleeps. A call then
+  // skips the two thread wake-ups (each a futex and a reschedule, ~20 us on a VM) that dominate
+  // a native model's batch-1 latency, at the cost of up to this much CPU per idle gap on each
+  // worker and caller. Worth it when the workers' cores are the runtime's own.
+  std::chrono::microseconds spin{0};
   // Requests with more rows are split into chunks of this many rows (0: never split).
   // Large wasm batches are slower per row than medium ones; see docs/benchmarks.md.
   size_t chunk_rows = 256;
