@@ -10,6 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "native/kernels.h"
 #include "native/plan.h"
 
 namespace tfjs_run::native {

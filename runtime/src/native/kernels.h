@@ -1,30 +1,19 @@
-// The steps a plan is made of, each a thin layer over the native kernel library (see kernels.cc
-// for which one and why). Shapes are checked by the callers (the loaders); here they are given.
+// The steps that work on a row's last axis: dense layers, activations, and per-channel affine
+// maps (a batch norm folded at load). Shapes are checked by the callers (the loaders); here they
+// are given.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "native/activation.h"
 #include "native/tensor.h"
 
 namespace tfjs_run::native {
 
 class Step;
-
-enum class Activation {
-  kLinear, kRelu, kRelu6, kLeakyRelu, kSigmoid, kTanh, kElu, kSelu, kSoftplus, kSoftsign, kSwish, kHardSigmoid,
-  kHardSwish, kMish, kGelu, kSoftmax,
-};
-
-struct ActivationSpec {
-  Activation kind = Activation::kLinear;
-  float alpha = 0;  // kLeakyRelu's slope; kElu's alpha (1 for the activation, the layer may differ)
-};
-
-// The activation named as in a Keras / tfjs-layers config ("relu", "hard_sigmoid", ...); throws
-// CompileError (unsupported) naming it otherwise.
-ActivationSpec ActivationByName(const std::string& name);
 
 // x·W + b, then the activation, for each of `positions` vectors of kernel.shape[0] values in a
 // row (a Dense layer on a rank > 2 input applies to the last axis). W is [in, out]; bias [out]

@@ -1,8 +1,14 @@
 #include "native/layers_loader.h"
 
 #include <cmath>
+#include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
+
+#include "native/kernels.h"
+#include "native/merge.h"
+#include "native/spatial.h"
 
 namespace tfjs_run::native {
 
@@ -12,13 +18,30 @@ using nlohmann::json;
 struct Layer {
   std::string class_name, name;
   const json* config;
+  std::vector<std::string> inputs;  // the layers it takes, in order
 };
 
 std::string Describe(const Layer& l) { return "layer '" + l.name + "' (" + l.class_name + ")"; }
 
-// The layers in the order they run: a Sequential model's list, or a functional model that is
-// one chain from its input to its output.
-std::vector<Layer> LayersInOrder(const json& topology) {
+struct Topology {
+  std::vector<Layer> layers;
+  std::string input, output;  // layer names; a Sequential model's input is ""
+  const json* input_config = nullptr;  // where the input shape is declared
+};
+
+std::string EndpointOf(const json& config, const char* key, const std::string& what) {
+  if (!config.contains(key)) Invalid("the functional model does not name its " + what);
+  const json& list = config[key];
+  if (!list.is_array() || list.empty() || !list[0].is_array() || list[0].empty() || !list[0][0].is_string()) {
+    Invalid("the functional model's " + what + " are malformed");
+  }
+  if (list.size() > 1) Unsupported("a model with several " + what);
+  return list[0][0].get<std::string>();
+}
+
+// The layers of a Sequential model (each takes the one before), or of a functional model (each
+// takes the layers its one inbound node names).
+Topology Read(const json& topology) {
   const json* root = &topology;
   if (root->is_object() && root->contains("model_config")) root = &(*root)["model_config"];
   if (!root->is_object() || !root->contains("config")) Invalid("the topology has no model config");
@@ -27,7 +50,9 @@ std::vector<Layer> LayersInOrder(const json& topology) {
   const json* list = config.is_array() ? &config : (config.is_object() && config.contains("layers")) ? &config["layers"] : nullptr;
   if (!list || !list->is_array()) Invalid("the topology has no layer list");
   if (list->size() > kMaxLayers) Invalid("the topology has more than " + std::to_string(kMaxLayers) + " layers");
-  std::vector<Layer> layers;
+  const bool sequential = cls == "Sequential";
+  if (!sequential && cls != "Model" && cls != "Functional") Unsupported("a " + cls.substr(0, 64) + " model");
+  Topology t;
   for (const json& l : *list) {
     if (!l.is_object() || !l.contains("class_name") || !l["class_name"].is_string() || !l.contains("config") ||
         !l["config"].is_object()) {
@@ -36,26 +61,46 @@ std::vector<Layer> LayersInOrder(const json& topology) {
     const json& c = l["config"];
     std::string name = c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>()
                        : l.contains("name") && l["name"].is_string() ? l["name"].get<std::string>() : std::string();
-    layers.push_back({l["class_name"].get<std::string>(), name, &c});
-  }
-  if (cls == "Sequential") return layers;
-  if (cls != "Model" && cls != "Functional") Unsupported("a " + cls + " model");
-  // A chain: every layer after the first takes exactly the one before it.
-  for (size_t i = 0; i < list->size(); ++i) {
-    const json& l = (*list)[i];
-    const json nodes = l.value("inbound_nodes", json::array());
-    if (i == 0) {
-      if (!nodes.empty()) Unsupported("a functional model whose first layer has inputs");
-      continue;
+    Layer layer{l["class_name"].get<std::string>(), name, &c, {}};
+    if (sequential) {
+      if (!t.layers.empty()) layer.inputs.push_back(t.layers.back().name);
+      else layer.inputs.push_back("");
+    } else {
+      const json nodes = l.value("inbound_nodes", json::array());
+      if (!nodes.is_array()) Invalid(Describe(layer) + " has malformed inbound nodes");
+      if (nodes.size() > 1) Unsupported(Describe(layer) + ", a layer applied more than once");
+      if (nodes.size() == 1) {
+        if (!nodes[0].is_array()) Unsupported(Describe(layer) + "'s inbound node, in a format other than tfjs-layers'");
+        for (const json& in : nodes[0]) {
+          if (!in.is_array() || in.size() < 3 || !in[0].is_string() || !in[1].is_number_integer() ||
+              !in[2].is_number_integer()) {
+            Invalid(Describe(layer) + " has a malformed inbound node");
+          }
+          if (in[1].get<int64_t>() != 0 || in[2].get<int64_t>() != 0) {
+            Unsupported(Describe(layer) + " taking a second output or application of a layer");
+          }
+          layer.inputs.push_back(in[0].get<std::string>());
+        }
+        if (layer.inputs.empty()) Invalid(Describe(layer) + " has an empty inbound node");
+      }
     }
-    const bool one = nodes.is_array() && nodes.size() == 1 && nodes[0].is_array() && nodes[0].size() == 1 &&
-                     nodes[0][0].is_array() && !nodes[0][0].empty() && nodes[0][0][0].is_string();
-    if (!one) Unsupported("a functional model with branches (" + Describe(layers[i]) + " does not take one input)");
-    if (nodes[0][0][0].get<std::string>() != layers[i - 1].name) {
-      Unsupported("a functional model whose layers are not one chain in order (" + Describe(layers[i]) + ")");
-    }
+    t.layers.push_back(std::move(layer));
   }
-  return layers;
+  if (t.layers.empty()) Invalid("the model has no layers");
+  if (sequential) {
+    t.output = t.layers.back().name;
+    t.input_config = t.layers.front().config;
+    return t;
+  }
+  if (!config.is_object()) Invalid("the functional model's config is not an object");
+  t.input = EndpointOf(config, "input_layers", "inputs");
+  t.output = EndpointOf(config, "output_layers", "outputs");
+  for (const Layer& l : t.layers) {
+    if (l.inputs.empty() && l.name != t.input) Unsupported("a model with several inputs ('" + l.name.substr(0, 64) + "')");
+    if (l.name == t.input) t.input_config = l.config;
+  }
+  if (!t.input_config) Invalid("the model's input layer '" + t.input.substr(0, 64) + "' is not among its layers");
+  return t;
 }
 
 const Tensor* FindWeight(const std::map<std::string, Tensor>& weights, const std::string& layer, const std::string& what) {
@@ -93,100 +138,410 @@ double Number(const json& c, const char* key, double otherwise) {
   if (!c[key].is_number()) Invalid(std::string("'") + key + "' is not a number");
   return c[key].get<double>();
 }
+
+int64_t Integer(const json& c, const char* key, int64_t otherwise, const Layer& l) {
+  if (!c.contains(key) || c[key].is_null()) return otherwise;
+  if (!c[key].is_number_integer()) Invalid(Describe(l) + ": '" + key + "' is not an integer");
+  return c[key].get<int64_t>();
+}
+
+// A Keras pair: an integer for both, or [a, b]; `otherwise` when absent or null.
+std::pair<int64_t, int64_t> Pair(const json& c, const char* key, std::pair<int64_t, int64_t> otherwise, const Layer& l) {
+  if (!c.contains(key) || c[key].is_null()) return otherwise;
+  const json& v = c[key];
+  if (v.is_number_integer()) return {v.get<int64_t>(), v.get<int64_t>()};
+  if (v.is_array() && v.size() == 1 && v[0].is_number_integer()) return {v[0].get<int64_t>(), v[0].get<int64_t>()};
+  if (v.is_array() && v.size() == 2 && v[0].is_number_integer() && v[1].is_number_integer()) {
+    return {v[0].get<int64_t>(), v[1].get<int64_t>()};
+  }
+  Invalid(Describe(l) + ": '" + key + "' is not an integer or a pair of them");
+}
+
+void ChannelsLast(const json& c, const Layer& l) {
+  const std::string format = c.value("data_format", std::string("channels_last"));
+  if (format != "channels_last") Unsupported(Describe(l) + " with data_format " + format.substr(0, 32));
+}
+
+bool SamePadding(const json& c, const Layer& l) {
+  const std::string padding = c.value("padding", std::string("valid"));
+  if (padding != "same" && padding != "valid") Unsupported(Describe(l) + " with padding '" + padding.substr(0, 32) + "'");
+  return padding == "same";
+}
+
+// A value of the plan and the shape of one of its rows.
+struct Value {
+  Plan::Value id = 0;
+  std::vector<int64_t> dims;
+};
+
+Image ImageOf(const Value& v, const Layer& l) {
+  if (v.dims.size() != 3) Unsupported(Describe(l) + " on an input of rank " + std::to_string(v.dims.size() + 1));
+  return Image{v.dims[0], v.dims[1], v.dims[2]};
+}
+
+// The window of a convolution or pooling layer: size from `size_key`, strides (pooling: the
+// pool size when absent), dilation, padding.
+Window WindowOf(const json& c, const Layer& l, const char* size_key, bool pooling) {
+  ChannelsLast(c, l);
+  Window w;
+  std::tie(w.kh, w.kw) = Pair(c, size_key, pooling ? std::pair<int64_t, int64_t>{2, 2} : std::pair<int64_t, int64_t>{0, 0}, l);
+  std::tie(w.sh, w.sw) = Pair(c, "strides", pooling ? std::pair{w.kh, w.kw} : std::pair<int64_t, int64_t>{1, 1}, l);
+  std::tie(w.dh, w.dw) = Pair(c, "dilation_rate", {1, 1}, l);
+  w.same = SamePadding(c, l);
+  return w;
+}
+
+ActivationSpec ActivationOf(const json& c) { return ActivationByName(c.value("activation", std::string("linear"))); }
+
+const Tensor* BiasOf(const std::map<std::string, Tensor>& weights, const json& c, const Layer& l, int64_t n) {
+  return c.value("use_bias", true) ? &NeedWeight(weights, l, "bias", {n}) : nullptr;
+}
+
+// The activation an activation layer (Activation, ReLU, LeakyReLU, ELU, Softmax on the last
+// axis) applies, on an input of `rank` dimensions after the batch; nullopt for other layers.
+std::optional<ActivationSpec> ActivationLayer(const Layer& l, size_t rank) {
+  const json& c = *l.config;
+  const std::string& cls = l.class_name;
+  if (cls == "Activation") return ActivationOf(c);
+  if (cls == "ReLU") {
+    if (Number(c, "negative_slope", 0) != 0 || Number(c, "threshold", 0) != 0) {
+      Unsupported(Describe(l) + " with a negative slope or threshold");
+    }
+    const double max = Number(c, "max_value", -1);
+    if (max >= 0 && max != 6) Unsupported(Describe(l) + " with max_value " + std::to_string(max));
+    return ActivationSpec{max < 0 ? Activation::kRelu : Activation::kRelu6};
+  }
+  if (cls == "LeakyReLU") return ActivationSpec{Activation::kLeakyRelu, static_cast<float>(Number(c, "alpha", 0.3))};
+  if (cls == "ELU") {
+    if (Number(c, "alpha", 1.0) != 1.0) Unsupported(Describe(l) + " with alpha other than 1 (tfjs refuses it too)");
+    return ActivationSpec{Activation::kElu, 1.0f};
+  }
+  if (cls == "Softmax") {
+    const double axis = Number(c, "axis", -1);
+    if (axis != -1 && axis != static_cast<double>(rank)) Unsupported(Describe(l) + " over axis " + std::to_string(axis));
+    return ActivationSpec{Activation::kSoftmax};
+  }
+  return std::nullopt;
+}
+
+// A batch norm on the last axis of `ch` channels as x·scale + shift.
+std::pair<std::vector<float>, std::vector<float>> BatchNormAffine(const std::map<std::string, Tensor>& weights,
+                                                                  const Layer& l, size_t rank, int64_t ch) {
+  const json& c = *l.config;
+  const double axis = Number(c, "axis", -1);
+  if (axis != -1 && axis != static_cast<double>(rank)) Unsupported(Describe(l) + " over axis " + std::to_string(axis));
+  const double eps = Number(c, "epsilon", 1e-3);
+  const Tensor& mean = NeedWeight(weights, l, "moving_mean", {ch});
+  const Tensor& var = NeedWeight(weights, l, "moving_variance", {ch});
+  const Tensor* gamma = c.value("scale", true) ? &NeedWeight(weights, l, "gamma", {ch}) : nullptr;
+  const Tensor* beta = c.value("center", true) ? &NeedWeight(weights, l, "beta", {ch}) : nullptr;
+  std::vector<float> scale(static_cast<size_t>(ch)), shift(static_cast<size_t>(ch));
+  for (size_t i = 0; i < scale.size(); ++i) {
+    const float s = (gamma ? gamma->values[i] : 1.0f) / std::sqrt(var.values[i] + static_cast<float>(eps));
+    scale[i] = s;
+    shift[i] = (beta ? beta->values[i] : 0.0f) - mean.values[i] * s;
+  }
+  return {std::move(scale), std::move(shift)};
+}
+
+// What a convolution or dense layer absorbs from the layers after it: a batch norm folded into
+// its weights and bias, then an activation fused into its output (each only when the layer
+// before is its only input's only consumer, and not the model's output).
+struct Tail {
+  const Layer* norm = nullptr;
+  const Layer* activation = nullptr;
+};
+
+// The layer's weights with `tail`'s batch norm folded in: kernel values scaled per output
+// channel (the last axis of every kernel layout here), the bias scaled and shifted.
+struct Folded {
+  Tensor kernel, bias;
+  bool has_bias = false;
+  ActivationSpec act;
+};
+Folded Fold(const std::map<std::string, Tensor>& weights, const Tail& tail, const Tensor& kernel, const Tensor* bias,
+            ActivationSpec act, int64_t out_channels, size_t rank) {
+  Folded f{kernel, bias ? *bias : Tensor{}, bias != nullptr, act};
+  if (tail.norm) {
+    if (act.kind != Activation::kLinear) Invalid("a batch norm is folded into a layer with an activation");
+    const auto [scale, shift] = BatchNormAffine(weights, *tail.norm, rank, out_channels);
+    const size_t n = static_cast<size_t>(out_channels);
+    for (size_t i = 0; i < f.kernel.values.size(); ++i) f.kernel.values[i] *= scale[i % n];
+    if (!f.has_bias) f.bias = Tensor{{out_channels}, std::vector<float>(n, 0.0f)};
+    for (size_t i = 0; i < n; ++i) f.bias.values[i] = f.bias.values[i] * scale[i] + shift[i];
+    f.has_bias = true;
+  }
+  if (tail.activation) f.act = *ActivationLayer(*tail.activation, rank);
+  return f;
+}
+
+// One layer on its inputs: the steps it adds to the plan, and the value it makes.
+Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& ins,
+                   const std::map<std::string, Tensor>& weights, const Tail& tail) {
+  const json& c = *l.config;
+  const std::string& cls = l.class_name;
+  std::string label = l.name + " (" + cls;
+  for (const Layer* t : {tail.norm, tail.activation}) {
+    if (t) label += " + " + t->class_name;
+  }
+  label += ")";
+  const Value& x = *ins[0];
+  const int64_t cols = Elements(x.dims, Describe(l) + "'s input");
+  auto one = [&](std::unique_ptr<Step> step, std::vector<int64_t> dims) {
+    return Value{plan.Add(std::move(step), {x.id}), std::move(dims)};
+  };
+  if (ins.size() > 1 && cls != "Add" && cls != "Multiply" && cls != "Average" &&
+      cls != "Maximum" && cls != "Minimum" && cls != "Concatenate") {
+    Unsupported(Describe(l) + " taking several inputs");
+  }
+  if (cls == "InputLayer" || cls == "Dropout" || cls == "SpatialDropout1D" || cls == "SpatialDropout2D" ||
+      cls == "GaussianNoise" || cls == "GaussianDropout" || cls == "AlphaDropout") {
+    return x;  // inference: identity
+  }
+  if (cls == "Dense") {
+    if (!c.contains("units") || !c["units"].is_number_integer()) Invalid(Describe(l) + " has no units");
+    const int64_t units = c["units"].get<int64_t>();
+    const int64_t in = x.dims.back();
+    const Tensor& kernel = NeedWeight(weights, l, "kernel", {in, units});
+    std::vector<int64_t> dims = x.dims;
+    dims.back() = units;
+    const Folded f = Fold(weights, tail, kernel, BiasOf(weights, c, l, units), ActivationOf(c), units, dims.size());
+    return one(MakeDense(label, f.kernel, f.has_bias ? &f.bias : nullptr, f.act, cols / in), dims);
+  }
+  if (const std::optional<ActivationSpec> act = ActivationLayer(l, x.dims.size())) {
+    return one(MakeActivation(label, *act, cols, x.dims.back()), x.dims);
+  }
+  if (cls == "Flatten") return Value{x.id, {cols}};  // row-major: the values stay where they are
+  if (cls == "Reshape") {
+    if (!c.contains("target_shape") || !c["target_shape"].is_array()) Invalid(Describe(l) + " has no target_shape");
+    std::vector<int64_t> target;
+    int64_t known = 1, free_at = -1;
+    for (const json& d : c["target_shape"]) {
+      if (!d.is_number_integer()) Invalid(Describe(l) + " has a target_shape that is not integers");
+      const int64_t v = d.get<int64_t>();
+      if (v == -1 && free_at < 0) {
+        free_at = static_cast<int64_t>(target.size());
+        target.push_back(1);
+      } else {
+        if (v <= 0) Invalid(Describe(l) + " has a dimension " + std::to_string(v));
+        known *= v;
+        target.push_back(v);
+        if (known > cols) break;
+      }
+    }
+    if (free_at >= 0 && known > 0 && cols % known == 0) target[static_cast<size_t>(free_at)] = cols / known;
+    if (Elements(target, Describe(l)) != cols) Invalid(Describe(l) + " does not keep the number of values");
+    return Value{x.id, target};
+  }
+  if (cls == "BatchNormalization") {
+    auto [scale, shift] = BatchNormAffine(weights, l, x.dims.size(), x.dims.back());
+    return one(MakeChannelAffine(label, std::move(scale), std::move(shift), cols), x.dims);
+  }
+  if (cls == "Conv2D" || cls == "Conv1D") {
+    if (Integer(c, "groups", 1, l) != 1) Unsupported(Describe(l) + " with groups");
+    const int64_t filters = Integer(c, "filters", 0, l);
+    Value v = x;
+    Window w;
+    if (cls == "Conv1D") {  // a conv over a row of width `steps`
+      if (x.dims.size() != 2) Unsupported(Describe(l) + " on an input of rank " + std::to_string(x.dims.size() + 1));
+      if (c.value("padding", std::string()) == "causal") Unsupported(Describe(l) + " with causal padding");
+      v.dims = {1, x.dims[0], x.dims[1]};
+      w = WindowOf(c, l, "kernel_size", false);
+      w.kh = w.sh = w.dh = 1;
+    } else {
+      w = WindowOf(c, l, "kernel_size", false);
+    }
+    const Image in = ImageOf(v, l);
+    const Tensor& kernel = NeedWeight(weights, l, "kernel",
+                                      cls == "Conv1D" ? std::vector<int64_t>{w.kw, in.c, filters}
+                                                      : std::vector<int64_t>{w.kh, w.kw, in.c, filters});
+    Tensor hwio{{w.kh, w.kw, in.c, filters}, kernel.values};
+    const Geometry g = GeometryOf(in, w, Describe(l));
+    const Folded f = Fold(weights, tail, hwio, BiasOf(weights, c, l, filters), ActivationOf(c), filters, x.dims.size());
+    auto step = MakeConv2D(label, in, w, f.kernel, f.has_bias ? &f.bias : nullptr, f.act);
+    return one(std::move(step), cls == "Conv1D" ? std::vector<int64_t>{g.ow, filters}
+                                                : std::vector<int64_t>{g.oh, g.ow, filters});
+  }
+  if (cls == "DepthwiseConv2D" || cls == "SeparableConv2D") {
+    const Image in = ImageOf(x, l);
+    const Window w = WindowOf(c, l, "kernel_size", false);
+    const int64_t m = Integer(c, "depth_multiplier", 1, l);
+    const Tensor& kernel = NeedWeight(weights, l, "depthwise_kernel", {w.kh, w.kw, in.c, m});
+    const Geometry g = GeometryOf(in, w, Describe(l));
+    if (cls == "DepthwiseConv2D") {
+      const Folded f = Fold(weights, tail, kernel, BiasOf(weights, c, l, in.c * m), ActivationOf(c), in.c * m, 3);
+      return one(MakeDepthwiseConv2D(label, in, w, f.kernel, f.has_bias ? &f.bias : nullptr, f.act),
+                 {g.oh, g.ow, in.c * m});
+    }
+    const int64_t filters = Integer(c, "filters", 0, l);
+    const Tensor& pointwise = NeedWeight(weights, l, "pointwise_kernel", {1, 1, in.c * m, filters});
+    const Value depthwise = one(MakeDepthwiseConv2D(label + " depthwise", in, w, kernel, nullptr, {}),
+                                {g.oh, g.ow, in.c * m});
+    const Folded f = Fold(weights, tail, pointwise, BiasOf(weights, c, l, filters), ActivationOf(c), filters, 3);
+    return Value{plan.Add(MakeConv2D(label + " pointwise", Image{g.oh, g.ow, in.c * m}, Window{}, f.kernel,
+                                     f.has_bias ? &f.bias : nullptr, f.act),
+                          {depthwise.id}),
+                 {g.oh, g.ow, filters}};
+  }
+  if (cls == "MaxPooling2D" || cls == "AveragePooling2D") {
+    const Image in = ImageOf(x, l);
+    const Window w = WindowOf(c, l, "pool_size", true);
+    const Geometry g = GeometryOf(in, w, Describe(l));
+    return one(MakePool2D(label, cls == "MaxPooling2D" ? Pool::kMax : Pool::kAverage, in, w), {g.oh, g.ow, in.c});
+  }
+  if (cls == "GlobalAveragePooling2D" || cls == "GlobalMaxPooling2D" || cls == "GlobalAveragePooling1D" ||
+      cls == "GlobalMaxPooling1D") {
+    ChannelsLast(c, l);
+    if (c.value("keepdims", false)) Unsupported(Describe(l) + " with keepdims");
+    const size_t rank = cls.back() == 'D' && cls[cls.size() - 2] == '2' ? 3 : 2;
+    if (x.dims.size() != rank) Unsupported(Describe(l) + " on an input of rank " + std::to_string(x.dims.size() + 1));
+    const Pool kind = cls.find("Max") != std::string::npos ? Pool::kMax : Pool::kAverage;
+    return one(MakeGlobalPool(label, kind, cols / x.dims.back(), x.dims.back()), {x.dims.back()});
+  }
+  if (cls == "ZeroPadding2D") {
+    ChannelsLast(c, l);
+    const Image in = ImageOf(x, l);
+    int64_t top = 1, bottom = 1, left = 1, right = 1;
+    if (c.contains("padding") && c["padding"].is_array() && c["padding"].size() == 2 && c["padding"][0].is_array()) {
+      const json& p = c["padding"];
+      for (const json& side : p) {
+        if (!side.is_array() || side.size() != 2 || !side[0].is_number_integer() || !side[1].is_number_integer()) {
+          Invalid(Describe(l) + " has a malformed padding");
+        }
+      }
+      top = p[0][0].get<int64_t>(), bottom = p[0][1].get<int64_t>();
+      left = p[1][0].get<int64_t>(), right = p[1][1].get<int64_t>();
+    } else {
+      std::tie(top, left) = Pair(c, "padding", {1, 1}, l);
+      bottom = top, right = left;
+    }
+    auto step = MakeZeroPad2D(label, in, top, bottom, left, right);
+    return one(std::move(step), {in.h + top + bottom, in.w + left + right, in.c});
+  }
+  if (cls == "UpSampling2D") {
+    ChannelsLast(c, l);
+    const std::string mode = c.value("interpolation", std::string("nearest"));
+    if (mode != "nearest") Unsupported(Describe(l) + " with " + mode.substr(0, 32) + " interpolation");
+    const Image in = ImageOf(x, l);
+    const auto [sh, sw] = Pair(c, "size", {2, 2}, l);
+    auto step = MakeUpSampleNearest(label, in, sh, sw);
+    return one(std::move(step), {in.h * sh, in.w * sw, in.c});
+  }
+  if (cls == "Concatenate") {
+    const double axis = Number(c, "axis", -1);
+    if (axis != -1 && axis != static_cast<double>(x.dims.size())) Unsupported(Describe(l) + " over axis " + std::to_string(axis));
+    std::vector<int64_t> widths;
+    std::vector<Plan::Value> ids;
+    for (const Value* in : ins) {
+      if (in->dims.size() != x.dims.size() || !std::equal(x.dims.begin(), x.dims.end() - 1, in->dims.begin())) {
+        Invalid(Describe(l) + ": its inputs differ in more than the last axis");
+      }
+      widths.push_back(in->dims.back());
+      ids.push_back(in->id);
+    }
+    auto step = MakeConcat(label, widths, cols / x.dims.back());
+    std::vector<int64_t> dims = x.dims;
+    dims.back() = step->out_cols / (cols / x.dims.back());
+    return Value{plan.Add(std::move(step), ids), dims};
+  }
+  static const std::pair<const char*, Merge> kMerges[] = {
+      {"Add", Merge::kAdd},         {"Multiply", Merge::kMultiply},
+      {"Average", Merge::kAverage}, {"Maximum", Merge::kMaximum},   {"Minimum", Merge::kMinimum},
+  };
+  for (const auto& [name, op] : kMerges) {
+    if (cls != name) continue;
+    std::vector<Plan::Value> ids;
+    for (const Value* in : ins) {
+      if (in->dims != x.dims) Unsupported(Describe(l) + " broadcasting inputs of different shapes");
+      ids.push_back(in->id);
+    }
+    return Value{plan.Add(MakeMerge(label, op, ins.size(), cols), ids), x.dims};
+  }
+  Unsupported(Describe(l));
+}
 }  // namespace
 
 std::unique_ptr<Plan> CompileLayers(const json& topology, const std::map<std::string, Tensor>& weights,
                                     std::vector<int64_t> dims) {
-  std::vector<Layer> layers = LayersInOrder(topology);
-  if (layers.empty()) Invalid("the model has no layers");
+  const Topology t = Read(topology);
   if (dims.empty()) {
-    const json& c = *layers.front().config;
-    if (c.contains("batch_input_shape")) dims = DimsOf(c["batch_input_shape"], Describe(layers.front()) + "'s input");
-    else if (c.contains("batch_shape")) dims = DimsOf(c["batch_shape"], Describe(layers.front()) + "'s input");
+    const json& c = *t.input_config;
+    const std::string what = "the model's input";
+    if (c.contains("batch_input_shape")) dims = DimsOf(c["batch_input_shape"], what);
+    else if (c.contains("batch_shape")) dims = DimsOf(c["batch_shape"], what);
     else Invalid("the model's input shape is not declared");
   }
   auto plan = std::make_unique<Plan>();
   plan->set_input_cols(Elements(dims, "the model input"));
-  for (const Layer& l : layers) {
-    const json& c = *l.config;
-    const std::string& cls = l.class_name;
-    const std::string label = l.name + " (" + cls + ")";
-    const int64_t cols = Elements(dims, Describe(l) + "'s input");
-    if (cls == "InputLayer" || cls == "Dropout" || cls == "SpatialDropout1D" || cls == "SpatialDropout2D" ||
-        cls == "GaussianNoise" || cls == "GaussianDropout" || cls == "AlphaDropout") {
-      continue;  // inference: identity
-    }
-    if (cls == "Dense") {
-      if (!c.contains("units") || !c["units"].is_number_integer()) Invalid(Describe(l) + " has no units");
-      const int64_t units = c["units"].get<int64_t>();
-      const int64_t in = dims.back();
-      const Tensor& kernel = NeedWeight(weights, l, "kernel", {in, units});
-      const Tensor* bias = c.value("use_bias", true) ? &NeedWeight(weights, l, "bias", {units}) : nullptr;
-      const ActivationSpec act = ActivationByName(c.value("activation", std::string("linear")));
-      plan->Add(MakeDense(label, kernel, bias, act, cols / in));
-      dims.back() = units;
-    } else if (cls == "Activation") {
-      plan->Add(MakeActivation(label, ActivationByName(c.value("activation", std::string())), cols, dims.back()));
-    } else if (cls == "ReLU") {
-      if (Number(c, "negative_slope", 0) != 0 || Number(c, "threshold", 0) != 0) {
-        Unsupported(Describe(l) + " with a negative slope or threshold");
-      }
-      const double max = Number(c, "max_value", -1);
-      ActivationSpec act{max < 0 ? Activation::kRelu : Activation::kRelu6};
-      if (max >= 0 && max != 6) Unsupported(Describe(l) + " with max_value " + std::to_string(max));
-      plan->Add(MakeActivation(label, act, cols, dims.back()));
-    } else if (cls == "LeakyReLU") {
-      plan->Add(MakeActivation(label, {Activation::kLeakyRelu, static_cast<float>(Number(c, "alpha", 0.3))}, cols,
-                               dims.back()));
-    } else if (cls == "ELU") {
-      if (Number(c, "alpha", 1.0) != 1.0) Unsupported(Describe(l) + " with alpha other than 1 (tfjs refuses it too)");
-      plan->Add(MakeActivation(label, {Activation::kElu, 1.0f}, cols, dims.back()));
-    } else if (cls == "Softmax") {
-      const double axis = Number(c, "axis", -1);
-      if (axis != -1 && axis != static_cast<double>(dims.size())) Unsupported(Describe(l) + " over axis " + std::to_string(axis));
-      plan->Add(MakeActivation(label, {Activation::kSoftmax}, cols, dims.back()));
-    } else if (cls == "Flatten") {
-      dims = {cols};  // row-major: the values stay where they are
-    } else if (cls == "Reshape") {
-      if (!c.contains("target_shape") || !c["target_shape"].is_array()) Invalid(Describe(l) + " has no target_shape");
-      std::vector<int64_t> target;
-      int64_t known = 1, free_at = -1;
-      for (const json& d : c["target_shape"]) {
-        if (!d.is_number_integer()) Invalid(Describe(l) + " has a target_shape that is not integers");
-        const int64_t v = d.get<int64_t>();
-        if (v == -1 && free_at < 0) {
-          free_at = static_cast<int64_t>(target.size());
-          target.push_back(1);
-        } else {
-          if (v <= 0) Invalid(Describe(l) + " has a dimension " + std::to_string(v));
-          known *= v;
-          target.push_back(v);
-          if (known > cols) break;
-        }
-      }
-      if (free_at >= 0 && known > 0 && cols % known == 0) target[static_cast<size_t>(free_at)] = cols / known;
-      if (Elements(target, Describe(l)) != cols) Invalid(Describe(l) + " does not keep the number of values");
-      dims = target;
-    } else if (cls == "BatchNormalization") {
-      const double axis = Number(c, "axis", -1);
-      if (axis != -1 && axis != static_cast<double>(dims.size())) Unsupported(Describe(l) + " over axis " + std::to_string(axis));
-      const int64_t ch = dims.back();
-      const double eps = Number(c, "epsilon", 1e-3);
-      const Tensor& mean = NeedWeight(weights, l, "moving_mean", {ch});
-      const Tensor& var = NeedWeight(weights, l, "moving_variance", {ch});
-      const Tensor* gamma = c.value("scale", true) ? &NeedWeight(weights, l, "gamma", {ch}) : nullptr;
-      const Tensor* beta = c.value("center", true) ? &NeedWeight(weights, l, "beta", {ch}) : nullptr;
-      std::vector<float> scale(static_cast<size_t>(ch)), shift(static_cast<size_t>(ch));
-      for (size_t i = 0; i < scale.size(); ++i) {
-        const float s = (gamma ? gamma->values[i] : 1.0f) / std::sqrt(var.values[i] + static_cast<float>(eps));
-        scale[i] = s;
-        shift[i] = (beta ? beta->values[i] : 0.0f) - mean.values[i] * s;
-      }
-      plan->Add(MakeChannelAffine(label, std::move(scale), std::move(shift), cols));
-    } else {
-      Unsupported(Describe(l));
-    }
+  std::map<std::string, Value> made;
+  made[t.input] = Value{0, dims};
+  std::map<std::string, std::vector<const Layer*>> consumers;
+  for (const Layer& l : t.layers) {
+    for (const std::string& in : l.inputs) consumers[in].push_back(&l);
   }
+  // The layer after `l` when it is l's only consumer, takes only l, and l is not the output.
+  auto only_next = [&](const Layer& l) -> const Layer* {
+    auto it = consumers.find(l.name);
+    if (l.name == t.output || it == consumers.end() || it->second.size() != 1) return nullptr;
+    const Layer* next = it->second.front();
+    return next->inputs.size() == 1 ? next : nullptr;
+  };
+  auto tail_of = [&](const Layer& l) {
+    Tail tail;
+    static const std::set<std::string> kFolding = {"Conv2D", "Conv1D", "DepthwiseConv2D", "SeparableConv2D", "Dense"};
+    if (!kFolding.count(l.class_name)) return tail;
+    const bool linear = l.config->value("activation", std::string("linear")) == "linear";
+    const Layer* next = only_next(l);
+    if (linear && next && next->class_name == "BatchNormalization") {
+      const double axis = Number(*next->config, "axis", -1);
+      if (axis == -1 || axis == (l.class_name == "Dense" ? -2 : l.class_name == "Conv1D" ? 2 : 3)) {
+        tail.norm = next;
+        next = only_next(*next);
+      }
+    } else if (!linear) {
+      return tail;
+    }
+    if (next && ActivationLayer(*next, 1).has_value() && next->class_name != "Softmax") tail.activation = next;
+    return tail;
+  };
+  std::set<std::string> absorbed;
+  // In order of their inputs: each pass compiles the layers whose inputs are made.
+  std::vector<const Layer*> pending;
+  for (const Layer& l : t.layers) {
+    if (!(l.name == t.input && l.inputs.empty())) pending.push_back(&l);
+  }
+  while (!pending.empty()) {
+    std::vector<const Layer*> later;
+    for (const Layer* l : pending) {
+      std::vector<const Value*> ins;
+      for (const std::string& name : l->inputs) {
+        auto it = made.find(name);
+        if (it == made.end()) break;
+        ins.push_back(&it->second);
+      }
+      if (ins.size() < l->inputs.size()) {
+        later.push_back(l);
+        continue;
+      }
+      if (absorbed.count(l->name)) continue;
+      if (made.count(l->name)) Invalid("two layers are named '" + l->name.substr(0, 64) + "'");
+      const Tail tail = tail_of(*l);
+      const Value v = made[l->name] = CompileLayer(*plan, *l, ins, weights, tail);
+      for (const Layer* t : {tail.norm, tail.activation}) {
+        if (!t) continue;
+        if (made.count(t->name)) Invalid("two layers are named '" + t->name.substr(0, 64) + "'");
+        made[t->name] = v;
+        absorbed.insert(t->name);
+      }
+    }
+    if (later.size() == pending.size()) {
+      Invalid(Describe(*later.front()) + " takes a layer that is not in the model, or the layers form a cycle");
+    }
+    pending.swap(later);
+  }
+  auto out = made.find(t.output);
+  if (out == made.end()) Invalid("the model's output layer '" + t.output.substr(0, 64) + "' is not among its layers");
+  plan->set_output(out->second.id);
   return plan;
 }
 

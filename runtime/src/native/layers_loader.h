@@ -1,5 +1,6 @@
-// Keras-style layers models (tfjs-layers' model.json topology) to a Plan: Sequential models and
-// functional models that are a chain of layers.
+// Keras-style layers models (tfjs-layers' model.json topology) to a Plan: Sequential models, and
+// functional models whose layers form a graph from one input to one output (branches, residual
+// adds, concatenations).
 #pragma once
 
 #include <map>

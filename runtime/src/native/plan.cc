@@ -5,50 +5,139 @@
 
 namespace tfjs_run::native {
 
-void Plan::Add(std::unique_ptr<Step> step) {
-  if (step->in_cols != output_cols()) {
-    Invalid(step->name + " takes " + std::to_string(step->in_cols) + " values per row but is given " +
-            std::to_string(output_cols()));
-  }
-  widest_ = std::max({widest_, step->in_cols, step->out_cols});
-  steps_.push_back(std::move(step));
-}
-
-std::string Plan::Describe() const {
-  std::string out;
-  for (const auto& s : steps_) out += (out.empty() ? "" : " -> ") + s->name;
-  return out.empty() ? "identity" : out;
-}
-
+namespace {
 // XNNPACK may read up to XNN_EXTRA_BYTES (16) past the end of an operator's input. Every buffer a
 // step reads is the plan's own, with this much slack; the caller's buffers are only copied.
 constexpr size_t kSlackFloats = 16 / sizeof(float);
+}  // namespace
+
+int64_t Plan::cols(Value v) const {
+  return v == 0 ? input_cols_ : steps_[static_cast<size_t>(v) - 1].step->out_cols;
+}
+
+Plan::Value Plan::Add(std::unique_ptr<Step> step, const std::vector<Value>& inputs) {
+  if (inputs.empty() || inputs.size() != step->in_cols.size()) Invalid(step->name + " is given the wrong number of inputs");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i] < 0 || inputs[i] > last()) Invalid(step->name + " takes a value that is not made before it");
+    if (step->in_cols[i] != cols(inputs[i])) {
+      Invalid(step->name + " takes " + std::to_string(step->in_cols[i]) + " values per row but is given " +
+              std::to_string(cols(inputs[i])));
+    }
+  }
+  steps_.push_back({std::move(step), inputs});
+  allocated_ = false;
+  return last();
+}
+
+void Plan::set_output(Value v) {
+  if (v < 0 || v > last()) Invalid("the model's output is not a value of the plan");
+  output_ = v;
+  allocated_ = false;
+}
+
+std::string Plan::Describe() const {
+  constexpr size_t kHead = 4, kTail = 2;
+  std::string out;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    if (steps_.size() > kHead + kTail + 1 && i >= kHead && i + kTail < steps_.size()) {
+      if (i == kHead) out += " -> ...";
+      continue;
+    }
+    out += (out.empty() ? "" : " -> ") + steps_[i].step->name;
+  }
+  if (steps_.size() > kHead + kTail + 1) out = std::to_string(steps_.size()) + " steps: " + out;
+  return out.empty() ? "identity" : out;
+}
+
+void Plan::Allocate() {
+  const size_t values = steps_.size() + 1;
+  std::vector<size_t> last_use(values, 0);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    for (Value v : steps_[i].inputs) last_use[static_cast<size_t>(v)] = i + 1;
+  }
+  last_use[static_cast<size_t>(output())] = values;  // read after the last step
+  slot_of_.assign(values, -1);
+  slot_cols_.clear();
+  std::vector<int> free_slots;
+  auto take = [&](int64_t width) {
+    int slot;
+    if (free_slots.empty()) {
+      slot = static_cast<int>(slot_cols_.size());
+      slot_cols_.push_back(0);
+    } else {  // the free buffer closest to the width wanted
+      auto best = std::min_element(free_slots.begin(), free_slots.end(), [&](int a, int b) {
+        const int64_t da = std::abs(slot_cols_[static_cast<size_t>(a)] - width);
+        const int64_t db = std::abs(slot_cols_[static_cast<size_t>(b)] - width);
+        return da < db;
+      });
+      slot = *best;
+      free_slots.erase(best);
+    }
+    slot_cols_[static_cast<size_t>(slot)] = std::max(slot_cols_[static_cast<size_t>(slot)], width);
+    return slot;
+  };
+  slot_of_[0] = take(input_cols_);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Node& n = steps_[i];
+    const size_t v = i + 1;
+    const size_t first = static_cast<size_t>(n.inputs[0]);
+    const bool first_dies = last_use[first] == v &&
+                            std::count(n.inputs.begin(), n.inputs.end(), n.inputs[0]) == 1;
+    if (n.step->in_place() && first_dies) {
+      slot_of_[v] = slot_of_[first];
+    } else {
+      slot_of_[v] = take(n.step->out_cols);
+    }
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const size_t in = static_cast<size_t>(n.inputs[k]);
+      const bool seen = std::find(n.inputs.begin(), n.inputs.begin() + static_cast<long>(k), n.inputs[k]) !=
+                        n.inputs.begin() + static_cast<long>(k);
+      if (last_use[in] == v && !seen && slot_of_[in] != slot_of_[v]) free_slots.push_back(slot_of_[in]);
+    }
+    if (last_use[v] == 0) free_slots.push_back(slot_of_[v]);  // nothing reads it
+  }
+  buffers_.resize(slot_cols_.size());
+  allocated_ = true;
+}
+
+size_t Plan::PassRows() const {
+  size_t per_row = 0;
+  for (int64_t c : slot_cols_) per_row += static_cast<size_t>(c);
+  return std::max<size_t>(1, kPassFloats / std::max<size_t>(per_row, 1));
+}
 
 size_t Plan::ScratchFloats(size_t rows) const {
-  return 3 * (rows * static_cast<size_t>(std::max(widest_, input_cols_)) + kSlackFloats);
+  if (!allocated_) const_cast<Plan*>(this)->Allocate();
+  const size_t pass = std::min(rows, PassRows());
+  size_t total = 0;
+  for (int64_t c : slot_cols_) total += pass * static_cast<size_t>(c) + kSlackFloats;
+  return total;
 }
 
 void Plan::Run(const float* input, size_t rows, float* output) {
-  const size_t in_values = rows * static_cast<size_t>(input_cols_);
-  if (input_copy_.size() < in_values + kSlackFloats) input_copy_.resize(in_values + kSlackFloats);
-  std::memcpy(input_copy_.data(), input, in_values * sizeof(float));
-  float* in = input_copy_.data();
-  int which = 0;
-  for (const auto& step : steps_) {
-    float* out;
-    if (step->in_place() && in != input_copy_.data()) {
-      out = in;
-    } else {
-      std::vector<float>& buffer = scratch_[which];
-      which ^= 1;
-      const size_t need = rows * static_cast<size_t>(step->out_cols) + kSlackFloats;
-      if (buffer.size() < need) buffer.resize(need);
-      out = buffer.data();
-    }
-    step->Run(in, out, rows);
-    in = out;
+  if (!allocated_) Allocate();
+  const size_t pass = PassRows();
+  const size_t in_cols = static_cast<size_t>(input_cols_), out_cols = static_cast<size_t>(output_cols());
+  for (size_t r = 0; r < rows; r += pass) {
+    const size_t n = std::min(pass, rows - r);
+    RunPass(input + r * in_cols, n, output + r * out_cols);
   }
-  std::memcpy(output, in, rows * static_cast<size_t>(output_cols()) * sizeof(float));
+}
+
+void Plan::RunPass(const float* input, size_t rows, float* result) {
+  for (size_t s = 0; s < buffers_.size(); ++s) {
+    const size_t need = rows * static_cast<size_t>(slot_cols_[s]) + kSlackFloats;
+    if (buffers_[s].size() < need) buffers_[s].resize(need);
+  }
+  auto at = [&](Value v) { return buffers_[static_cast<size_t>(slot_of_[static_cast<size_t>(v)])].data(); };
+  std::memcpy(at(0), input, rows * static_cast<size_t>(input_cols_) * sizeof(float));
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Node& n = steps_[i];
+    ins_.clear();
+    for (Value v : n.inputs) ins_.push_back(at(v));
+    n.step->Run(ins_.data(), at(static_cast<Value>(i + 1)), rows);
+  }
+  std::memcpy(result, at(output()), rows * static_cast<size_t>(output_cols()) * sizeof(float));
 }
 
 }  // namespace tfjs_run::native

@@ -1,6 +1,11 @@
 // A compiled model: the steps that take a batch of flat input rows to flat output rows, run
-// natively on the calling thread. Built from a bundle's model (layers_loader.h) when every layer
-// in it is covered; otherwise the model stays in tfjs.
+// natively on the calling thread. Built from a bundle's model (layers_loader.h, graph_loader.h)
+// when every layer or op in it is covered; otherwise the model stays in tfjs.
+//
+// The steps form a graph: each takes one or more earlier values (the input, or another step's
+// output) and makes one value. Values are rows of a fixed width; their buffers are reused once
+// no later step reads them, and a large model runs a call in passes of a few rows so that its
+// scratch stays bounded whatever the batch.
 #pragma once
 
 #include <cstdint>
@@ -8,36 +13,48 @@
 #include <string>
 #include <vector>
 
-#include "native/kernels.h"
 #include "native/tensor.h"
 
 namespace tfjs_run::native {
 
-// One step on a batch: `rows` rows of in_cols values in, rows of out_cols values out.
+// One step on a batch: `rows` rows of in_cols[i] values from each input, rows of out_cols
+// values out.
 class Step {
  public:
   virtual ~Step() = default;
-  virtual void Run(const float* in, float* out, size_t rows) = 0;
-  // Whether Run may be given the same buffer as in and out.
+  virtual void Run(const float* const* in, float* out, size_t rows) = 0;
+  // Whether Run may be given in[0]'s buffer as out.
   virtual bool in_place() const { return false; }
-  int64_t in_cols = 0, out_cols = 0;
+  std::vector<int64_t> in_cols;
+  int64_t out_cols = 0;
   std::string name;  // for errors and --info: the layer or op it came from
 };
 
 class Plan {
  public:
-  // Appends a step; its in_cols must equal the previous step's out_cols.
-  void Add(std::unique_ptr<Step> step);
+  using Value = int;  // 0 is the input; step i makes value i + 1
+
+  void set_input_cols(int64_t cols) { input_cols_ = cols; }
+  // Appends a step on `inputs`; its in_cols must match their widths. The plan's output is the
+  // last step's value unless set_output says otherwise.
+  Value Add(std::unique_ptr<Step> step, const std::vector<Value>& inputs);
+  // Appends a step on the last value (a chain).
+  Value Add(std::unique_ptr<Step> step) { return Add(std::move(step), {last()}); }
+  Value last() const { return static_cast<Value>(steps_.size()); }
+  int64_t cols(Value v) const;
+  void set_output(Value v);
 
   int64_t input_cols() const { return input_cols_; }
-  int64_t output_cols() const { return steps_.empty() ? input_cols_ : steps_.back()->out_cols; }
-  void set_input_cols(int64_t cols) { input_cols_ = cols; }
+  int64_t output_cols() const { return cols(output()); }
   size_t steps() const { return steps_.size(); }
-  // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)".
+  // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)", shortened past a few steps.
   std::string Describe() const;
-  // The floats of scratch a call with `rows` rows needs (a copy of the input and two
-  // activations of the widest step, each with XNNPACK's slack past its end).
+  // The floats of scratch a call with `rows` rows needs: the buffers of the values alive at once,
+  // for one pass, each with XNNPACK's slack past its end.
   size_t ScratchFloats(size_t rows) const;
+  // The rows one pass runs: all of a call's up to a scratch of kPassFloats.
+  size_t PassRows() const;
+  static constexpr size_t kPassFloats = size_t{16} << 20;
 
   // Runs `rows` rows of input_cols() values into `output` (rows x output_cols()). The caller's
   // buffers are only copied from and to: steps read the plan's own, padded buffers. Not
@@ -45,11 +62,23 @@ class Plan {
   void Run(const float* input, size_t rows, float* output);
 
  private:
+  struct Node {
+    std::unique_ptr<Step> step;
+    std::vector<Value> inputs;
+  };
+  Value output() const { return output_ < 0 ? last() : output_; }
+  // Assigns each value a buffer, reusing those no later step reads.
+  void Allocate();
+  void RunPass(const float* input, size_t rows, float* result);
+
   int64_t input_cols_ = 0;
-  int64_t widest_ = 0;
-  std::vector<std::unique_ptr<Step>> steps_;
-  std::vector<float> input_copy_;
-  std::vector<float> scratch_[2];
+  Value output_ = -1;
+  std::vector<Node> steps_;
+  bool allocated_ = false;
+  std::vector<int> slot_of_;         // per value
+  std::vector<int64_t> slot_cols_;   // per buffer: the widest value it holds
+  std::vector<std::vector<float>> buffers_;
+  std::vector<const float*> ins_;
 };
 
 }  // namespace tfjs_run::native

@@ -1,0 +1,113 @@
+#include "native/activation.h"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "native/tensor.h"
+
+namespace tfjs_run::native {
+
+ActivationSpec ActivationByName(const std::string& name) {
+  static const std::pair<const char*, Activation> kNames[] = {
+      {"linear", Activation::kLinear},       {"relu", Activation::kRelu},
+      {"relu6", Activation::kRelu6},         {"sigmoid", Activation::kSigmoid},
+      {"tanh", Activation::kTanh},           {"elu", Activation::kElu},
+      {"selu", Activation::kSelu},           {"softplus", Activation::kSoftplus},
+      {"softsign", Activation::kSoftsign},   {"swish", Activation::kSwish},
+      {"hard_sigmoid", Activation::kHardSigmoid}, {"hardSigmoid", Activation::kHardSigmoid},
+      {"mish", Activation::kMish},           {"gelu", Activation::kGelu},
+      {"softmax", Activation::kSoftmax},
+  };
+  for (const auto& [n, kind] : kNames) {
+    if (name == n) return ActivationSpec{kind, kind == Activation::kElu ? 1.0f : 0.0f};
+  }
+  Unsupported("the activation '" + name.substr(0, 64) + "'");
+}
+
+FusedClamp ClampOf(ActivationSpec act) {
+  if (act.kind == Activation::kRelu) return {0.0f, INFINITY, true};
+  if (act.kind == Activation::kRelu6) return {0.0f, 6.0f, true};
+  return {-INFINITY, INFINITY, act.kind == Activation::kLinear};
+}
+
+Elementwise::Elementwise(const std::string& name, ActivationSpec act, int64_t channels)
+    : act_(act), name_(name), channels_(static_cast<size_t>(channels)) {
+  xnn::InitializeOnce();
+  xnn_operator_t op = nullptr;
+  const size_t c = static_cast<size_t>(channels);
+  xnn_status status = xnn_status_success;
+  switch (act.kind) {
+    case Activation::kRelu: status = xnn_create_clamp_nc_f32(c, c, c, 0.0f, INFINITY, 0, &op); break;
+    case Activation::kRelu6: status = xnn_create_clamp_nc_f32(c, c, c, 0.0f, 6.0f, 0, &op); break;
+    case Activation::kSigmoid: status = xnn_create_sigmoid_nc_f32(c, c, c, 0, &op); break;
+    case Activation::kSoftmax: status = xnn_create_softmax_nc_f32(c, c, c, 0, &op); break;
+    case Activation::kElu: status = xnn_create_elu_nc_f32(c, c, c, act.alpha, 0, &op); break;
+    case Activation::kLeakyRelu: status = xnn_create_leaky_relu_nc_f32(c, c, c, act.alpha, 0, &op); break;
+    case Activation::kHardSwish: status = xnn_create_hardswish_nc_f32(c, c, c, 0, &op); break;
+    default: return;  // a loop
+  }
+  op_ = xnn::Created(status, &op, name);
+}
+
+void Elementwise::Run(const float* in, float* out, size_t count) {
+  if (op_) {
+    xnn_status status;
+    switch (act_.kind) {
+      case Activation::kRelu:
+      case Activation::kRelu6: status = xnn_setup_clamp_nc_f32(op_.get(), count, in, out, nullptr); break;
+      case Activation::kSigmoid: status = xnn_setup_sigmoid_nc_f32(op_.get(), count, in, out, nullptr); break;
+      case Activation::kSoftmax: status = xnn_setup_softmax_nc_f32(op_.get(), count, in, out, nullptr); break;
+      case Activation::kElu: status = xnn_setup_elu_nc_f32(op_.get(), count, in, out, nullptr); break;
+      case Activation::kLeakyRelu: status = xnn_setup_leaky_relu_nc_f32(op_.get(), count, in, out, nullptr); break;
+      default: status = xnn_setup_hardswish_nc_f32(op_.get(), count, in, out, nullptr); break;
+    }
+    xnn::Check(status, name_);
+    xnn::Run(op_.get(), name_);
+    return;
+  }
+  Loop(in, out, count * channels_);
+}
+
+void Elementwise::Loop(const float* in, float* out, size_t n) const {
+  switch (act_.kind) {
+    case Activation::kLinear:
+      if (in != out) std::memcpy(out, in, n * sizeof(float));
+      break;
+    case Activation::kTanh:
+      for (size_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
+      break;
+    case Activation::kSelu:  // tfjs: SELU_SCALE, SELU_SCALEALPHA
+      for (size_t i = 0; i < n; ++i) {
+        out[i] = in[i] > 0 ? 1.0507009873554805f * in[i] : 1.7580993408473768f * (std::exp(in[i]) - 1.0f);
+      }
+      break;
+    case Activation::kSoftplus:  // tfjs's stable softplus
+      for (size_t i = 0; i < n; ++i) {
+        const float x = in[i];
+        constexpr float kThreshold = -13.942385152878742f;  // log(float32 epsilon) + 2
+        out[i] = x > -kThreshold ? x : x < kThreshold ? std::exp(x) : std::log1p(std::exp(x));
+      }
+      break;
+    case Activation::kSoftsign:
+      for (size_t i = 0; i < n; ++i) out[i] = in[i] / (1.0f + std::fabs(in[i]));
+      break;
+    case Activation::kSwish:
+      for (size_t i = 0; i < n; ++i) out[i] = in[i] / (1.0f + std::exp(-in[i]));
+      break;
+    case Activation::kHardSigmoid:  // tfjs-layers: clip(0.2 x + 0.5, 0, 1)
+      for (size_t i = 0; i < n; ++i) out[i] = std::fmin(1.0f, std::fmax(0.0f, 0.2f * in[i] + 0.5f));
+      break;
+    case Activation::kMish:
+      for (size_t i = 0; i < n; ++i) out[i] = in[i] * std::tanh(std::log1p(std::exp(in[i])));
+      break;
+    case Activation::kGelu:
+      for (size_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * 0.7071067811865476f));
+      break;
+    default:
+      throw std::logic_error("no loop for this activation");
+  }
+}
+
+}  // namespace tfjs_run::native

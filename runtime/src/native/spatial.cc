@@ -1,0 +1,275 @@
+#include "native/spatial.h"
+
+#include <xnnpack.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "native/plan.h"
+#include "native/xnn.h"
+
+namespace tfjs_run::native {
+
+namespace {
+constexpr int64_t kMaxWindow = 1 << 12;  // a kernel, stride, dilation or padding
+
+uint32_t U32(int64_t v) { return static_cast<uint32_t>(v); }
+
+class ConvStep : public Step {
+ public:
+  ConvStep(const std::string& step_name, const Image& in, const Geometry& g, int64_t out_c, ActivationSpec act)
+      : in_(in), out_c_(out_c) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = g.oh * g.ow * out_c;
+    if (!ClampOf(act).whole) after_ = std::make_unique<Elementwise>(name, act, out_c);
+    pixels_ = static_cast<size_t>(g.oh * g.ow);
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    xnn::Check(xnn_setup_convolution2d_nhwc_f32(op.get(), rows, static_cast<size_t>(in_.h), static_cast<size_t>(in_.w),
+                                                in[0], out, nullptr),
+               name);
+    xnn::Run(op.get(), name);
+    if (after_) after_->Run(out, out, rows * pixels_);
+  }
+  xnn::Operator op;
+
+ private:
+  Image in_;
+  int64_t out_c_;
+  size_t pixels_ = 0;
+  std::unique_ptr<Elementwise> after_;
+};
+
+std::unique_ptr<Step> Conv(const std::string& name, const Image& in, const Window& win, const float* kernel,
+                           const Tensor* bias, int64_t groups, int64_t group_in, int64_t group_out, uint32_t flags,
+                           ActivationSpec act) {
+  xnn::InitializeOnce();
+  const Geometry g = GeometryOf(in, win, name);
+  const int64_t out_c = groups * group_out;
+  if (bias && bias->shape != std::vector<int64_t>{out_c}) Invalid(name + ": the bias does not match the filters");
+  Elements({g.oh, g.ow, out_c}, name + "'s output");
+  auto step = std::make_unique<ConvStep>(name, in, g, out_c, act);
+  const FusedClamp clamp = ClampOf(act);
+  xnn_operator_t op = nullptr;
+  const xnn_status status = xnn_create_convolution2d_nhwc_f32(
+      U32(g.top), U32(g.right), U32(g.bottom), U32(g.left), U32(win.kh), U32(win.kw), U32(win.sh), U32(win.sw),
+      U32(win.dh), U32(win.dw), U32(groups), static_cast<size_t>(group_in), static_cast<size_t>(group_out),
+      static_cast<size_t>(in.c), static_cast<size_t>(out_c), kernel, bias ? bias->values.data() : nullptr, clamp.lo,
+      clamp.hi, flags, &op);
+  step->op = xnn::Created(status, &op, name);
+  return step;
+}
+
+class PoolStep : public Step {
+ public:
+  PoolStep(const std::string& step_name, Pool kind, const Image& in, const Geometry& g) : kind_(kind), in_(in) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = g.oh * g.ow * in.c;
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t h = static_cast<size_t>(in_.h), w = static_cast<size_t>(in_.w);
+    xnn::Check(kind_ == Pool::kMax ? xnn_setup_max_pooling2d_nhwc_f32(op.get(), rows, h, w, in[0], out, nullptr)
+                                   : xnn_setup_average_pooling2d_nhwc_f32(op.get(), rows, h, w, in[0], out, nullptr),
+               name);
+    xnn::Run(op.get(), name);
+  }
+  xnn::Operator op;
+
+ private:
+  Pool kind_;
+  Image in_;
+};
+
+class GlobalPoolStep : public Step {
+ public:
+  GlobalPoolStep(const std::string& step_name, Pool kind, int64_t positions, int64_t channels)
+      : kind_(kind), positions_(static_cast<size_t>(positions)), channels_(static_cast<size_t>(channels)) {
+    name = step_name;
+    in_cols = {positions * channels};
+    out_cols = channels;
+    if (kind == Pool::kAverage) {
+      xnn::InitializeOnce();
+      xnn_operator_t op = nullptr;
+      op_ = xnn::Created(xnn_create_global_average_pooling_nwc_f32(channels_, channels_, channels_, -INFINITY,
+                                                                   INFINITY, 0, &op), &op, name);
+    }
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    if (op_) {
+      xnn::Check(xnn_setup_global_average_pooling_nwc_f32(op_.get(), rows, positions_, in[0], out, nullptr), name);
+      xnn::Run(op_.get(), name);
+      return;
+    }
+    for (size_t r = 0; r < rows; ++r) {  // max: XNNPACK has no global max pooling
+      const float* x = in[0] + r * positions_ * channels_;
+      float* y = out + r * channels_;
+      std::memcpy(y, x, channels_ * sizeof(float));
+      for (size_t p = 1; p < positions_; ++p) {
+        for (size_t c = 0; c < channels_; ++c) y[c] = std::max(y[c], x[p * channels_ + c]);
+      }
+    }
+  }
+
+ private:
+  Pool kind_;
+  size_t positions_, channels_;
+  xnn::Operator op_;
+};
+
+class ZeroPadStep : public Step {
+ public:
+  ZeroPadStep(const std::string& step_name, const Image& in, int64_t top, int64_t bottom, int64_t left, int64_t right)
+      : shape_{0, static_cast<size_t>(in.h), static_cast<size_t>(in.w), static_cast<size_t>(in.c)},
+        pre_{0, static_cast<size_t>(top), static_cast<size_t>(left), 0},
+        post_{0, static_cast<size_t>(bottom), static_cast<size_t>(right), 0} {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = (in.h + top + bottom) * (in.w + left + right) * in.c;
+    xnn::InitializeOnce();
+    const float zero = 0;
+    xnn_operator_t op = nullptr;
+    op_ = xnn::Created(xnn_create_constant_pad_nd_x32(&zero, 0, &op), &op, name);
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    shape_[0] = rows;
+    xnn::Check(xnn_setup_constant_pad_nd_x32(op_.get(), 4, shape_, pre_, post_, in[0], out, nullptr), name);
+    xnn::Run(op_.get(), name);
+  }
+
+ private:
+  size_t shape_[4], pre_[4], post_[4];
+  xnn::Operator op_;
+};
+
+// A loop: XNNPACK's resize is bilinear only.
+class UpSampleStep : public Step {
+ public:
+  UpSampleStep(const std::string& step_name, const Image& in, int64_t sh, int64_t sw)
+      : in_(in), sh_(static_cast<size_t>(sh)), sw_(static_cast<size_t>(sw)) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = in.values() * sh * sw;
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t h = static_cast<size_t>(in_.h), w = static_cast<size_t>(in_.w), c = static_cast<size_t>(in_.c);
+    const size_t out_w = w * sw_;
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = in[0] + r * h * w * c;
+      float* y = out + r * h * sh_ * out_w * c;
+      for (size_t i = 0; i < h; ++i) {
+        float* line = y + i * sh_ * out_w * c;
+        for (size_t j = 0; j < w; ++j) {
+          for (size_t k = 0; k < sw_; ++k) std::memcpy(line + (j * sw_ + k) * c, x + (i * w + j) * c, c * sizeof(float));
+        }
+        for (size_t k = 1; k < sh_; ++k) std::memcpy(line + k * out_w * c, line, out_w * c * sizeof(float));
+      }
+    }
+  }
+
+ private:
+  Image in_;
+  size_t sh_, sw_;
+};
+
+void CheckImage(const Image& in, const std::string& what) { Elements({in.h, in.w, in.c}, what + "'s input"); }
+}  // namespace
+
+Geometry GeometryOf(const Image& in, const Window& win, const std::string& what) {
+  CheckImage(in, what);
+  for (int64_t v : {win.kh, win.kw, win.sh, win.sw, win.dh, win.dw}) {
+    if (v < 1 || v > kMaxWindow) Invalid(what + " has a window size, stride or dilation out of range");
+  }
+  auto axis = [&](int64_t size, int64_t k, int64_t s, int64_t d, int64_t& out, int64_t& before, int64_t& after) {
+    const int64_t span = (k - 1) * d + 1;
+    if (win.same) {
+      out = (size + s - 1) / s;
+      const int64_t total = std::max<int64_t>((out - 1) * s + span - size, 0);
+      before = total / 2;
+      after = total - before;
+    } else {
+      if (span > size) Invalid(what + ": the window is larger than its input with valid padding");
+      out = (size - span) / s + 1;
+      before = after = 0;
+    }
+  };
+  Geometry g{};
+  axis(in.h, win.kh, win.sh, win.dh, g.oh, g.top, g.bottom);
+  axis(in.w, win.kw, win.sw, win.dw, g.ow, g.left, g.right);
+  return g;
+}
+
+std::unique_ptr<Step> MakeConv2D(const std::string& name, const Image& in, const Window& win, const Tensor& kernel,
+                                 const Tensor* bias, ActivationSpec act) {
+  CheckImage(in, name);
+  if (kernel.shape.size() != 4 || kernel.shape[0] != win.kh || kernel.shape[1] != win.kw || kernel.shape[2] != in.c) {
+    Invalid(name + ": the kernel does not match the window and input channels");
+  }
+  const size_t kh = static_cast<size_t>(win.kh), kw = static_cast<size_t>(win.kw);
+  const size_t ci = static_cast<size_t>(in.c), co = static_cast<size_t>(kernel.shape[3]);
+  std::vector<float> ohwi(kernel.values.size());  // XNNPACK's layout: [out][kh][kw][in]
+  for (size_t y = 0; y < kh; ++y) {
+    for (size_t x = 0; x < kw; ++x) {
+      for (size_t i = 0; i < ci; ++i) {
+        for (size_t o = 0; o < co; ++o) ohwi[((o * kh + y) * kw + x) * ci + i] = kernel.values[((y * kw + x) * ci + i) * co + o];
+      }
+    }
+  }
+  return Conv(name, in, win, ohwi.data(), bias, 1, in.c, kernel.shape[3], 0, act);
+}
+
+std::unique_ptr<Step> MakeDepthwiseConv2D(const std::string& name, const Image& in, const Window& win,
+                                          const Tensor& kernel, const Tensor* bias, ActivationSpec act) {
+  CheckImage(in, name);
+  if (kernel.shape.size() != 4 || kernel.shape[0] != win.kh || kernel.shape[1] != win.kw || kernel.shape[2] != in.c) {
+    Invalid(name + ": the depthwise kernel does not match the window and input channels");
+  }
+  // [kh][kw][c][m] is XNNPACK's depthwise layout [kh][kw][c·m] as it stands.
+  return Conv(name, in, win, kernel.values.data(), bias, in.c, 1, kernel.shape[3], XNN_FLAG_DEPTHWISE_CONVOLUTION,
+              act);
+}
+
+std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image& in, const Window& win) {
+  xnn::InitializeOnce();
+  const Geometry g = GeometryOf(in, win, name);
+  auto step = std::make_unique<PoolStep>(name, kind, in, g);
+  const size_t c = static_cast<size_t>(in.c);
+  xnn_operator_t op = nullptr;
+  const xnn_status status =
+      kind == Pool::kMax
+          ? xnn_create_max_pooling2d_nhwc_f32(U32(g.top), U32(g.right), U32(g.bottom), U32(g.left), U32(win.kh),
+                                              U32(win.kw), U32(win.sh), U32(win.sw), U32(win.dh), U32(win.dw), c, c, c,
+                                              -INFINITY, INFINITY, 0, &op)
+          : xnn_create_average_pooling2d_nhwc_f32(U32(g.top), U32(g.right), U32(g.bottom), U32(g.left), U32(win.kh),
+                                                  U32(win.kw), U32(win.sh), U32(win.sw), c, c, c, -INFINITY, INFINITY,
+                                                  0, &op);
+  step->op = xnn::Created(status, &op, name);
+  return step;
+}
+
+std::unique_ptr<Step> MakeGlobalPool(const std::string& name, Pool kind, int64_t positions, int64_t channels) {
+  Elements({positions, channels}, name + "'s input");
+  return std::make_unique<GlobalPoolStep>(name, kind, positions, channels);
+}
+
+std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
+                                    int64_t left, int64_t right) {
+  CheckImage(in, name);
+  for (int64_t p : {top, bottom, left, right}) {
+    if (p < 0 || p > kMaxWindow) Invalid(name + " has a padding out of range");
+  }
+  Elements({in.h + top + bottom, in.w + left + right, in.c}, name + "'s output");
+  return std::make_unique<ZeroPadStep>(name, in, top, bottom, left, right);
+}
+
+std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw) {
+  CheckImage(in, name);
+  if (sh < 1 || sw < 1 || sh > kMaxWindow || sw > kMaxWindow) Invalid(name + " has a size out of range");
+  Elements({in.h * sh, in.w * sw, in.c}, name + "'s output");
+  return std::make_unique<UpSampleStep>(name, in, sh, sw);
+}
+
+}  // namespace tfjs_run::native

@@ -1,0 +1,57 @@
+// The steps over a row that is an NHWC image (height, width, channels, row-major): 2-D
+// convolutions (dense and depthwise, with their bias and activation fused), max and average
+// pooling, global pooling, zero padding and nearest-neighbour upsampling. Shapes are checked by
+// the loaders; Geometry is where a window's output size and TensorFlow's padding are worked out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "native/activation.h"
+#include "native/tensor.h"
+
+namespace tfjs_run::native {
+
+class Step;
+
+struct Image {
+  int64_t h = 0, w = 0, c = 0;
+  int64_t values() const { return h * w * c; }
+};
+
+// A sliding window: its size, strides and dilations, with "same" or "valid" padding.
+struct Window {
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  bool same = false;
+};
+
+struct Geometry {
+  int64_t oh, ow, top, bottom, left, right;
+};
+// The output size of `win` on `in` and TensorFlow's padding for it (same: out = ceil(in/stride),
+// the padding split with the extra row or column after); Invalid() naming `what` if the window
+// does not fit or a size is out of range.
+Geometry GeometryOf(const Image& in, const Window& win, const std::string& what);
+
+// A convolution with kernel [kh, kw, in.c, out] (TensorFlow's HWIO), bias [out] or null.
+std::unique_ptr<Step> MakeConv2D(const std::string& name, const Image& in, const Window& win, const Tensor& kernel,
+                                 const Tensor* bias, ActivationSpec act);
+// A depthwise convolution with kernel [kh, kw, in.c, multiplier]: output channel c·m + k is
+// input channel c under filter k. Bias [in.c · multiplier] or null.
+std::unique_ptr<Step> MakeDepthwiseConv2D(const std::string& name, const Image& in, const Window& win,
+                                          const Tensor& kernel, const Tensor* bias, ActivationSpec act);
+
+enum class Pool { kMax, kAverage };
+// Pooling over `win`; average pooling counts only the values inside the image, as TensorFlow
+// does with same padding.
+std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image& in, const Window& win);
+// Pooling over all `positions` of each of `channels` channels: a row of `channels` values.
+std::unique_ptr<Step> MakeGlobalPool(const std::string& name, Pool kind, int64_t positions, int64_t channels);
+// Zeros around the image: `top` rows above, `left` columns before, and so on.
+std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
+                                    int64_t left, int64_t right);
+// Each pixel repeated sh times down and sw times across.
+std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw);
+
+}  // namespace tfjs_run::native
