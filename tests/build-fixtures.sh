@@ -62,6 +62,7 @@ build wine-noapp "$wine/model/model.json" wasm &
 wait
 # One small model per op of the native executor, with tfjs's outputs (tests/native_test.cc).
 node "$root/tests/fixtures/make-native-models.js" "$out/native"
+node "$root/tests/fixtures/make-native-graphs.js" "$out/native-graphs"
 
 ref() {  # name model backend rows [app]
   local name=$1 model=$2 backend=$3 rows=$4 app=${5:-}

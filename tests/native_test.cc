@@ -34,6 +34,15 @@ const char* const kCases[] = {
     "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-and-upsample", "merges",
     "mobilenet-block", "superres-block",
 };
+// The graph models make-native-graphs.js writes, in tfjs-converter's format.
+const char* const kGraphCases[] = {"graph-conv-ops", "graph-fused-ops", "graph-shapes"};
+
+std::vector<std::string> AllCases() {
+  std::vector<std::string> dirs;
+  for (const char* c : kCases) dirs.push_back(std::string("native/") + c);
+  for (const char* c : kGraphCases) dirs.push_back(std::string("native-graphs/") + c);
+  return dirs;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -47,7 +56,8 @@ ModelArtifacts ArtifactsOf(const std::string& dir) {
   const nlohmann::json model = nlohmann::json::parse(ReadFile(dir + "/model.json"));
   std::string data;
   for (const auto& path : model["weightsManifest"][0]["paths"]) data += ReadFile(dir + "/" + path.get<std::string>());
-  return ModelArtifacts{"layers", model["modelTopology"].dump(), model["weightsManifest"][0]["weights"].dump(), data, {}};
+  const std::string format = model.value("format", std::string()) == "graph-model" ? "graph" : "layers";
+  return ModelArtifacts{format, model["modelTopology"].dump(), model["weightsManifest"][0]["weights"].dump(), data, {}};
 }
 
 std::vector<float> RunGrouped(Plan& plan, const DenseMatrix& rows, size_t group) {
@@ -63,12 +73,15 @@ TEST(NativeParity, TheCaseListIsTheGeneratorsList) {
   std::string expected;
   for (const char* c : kCases) expected += std::string(c) + "\n";
   EXPECT_EQ(ReadFile(kNative + "/cases.txt"), expected);
+  expected.clear();
+  for (const char* c : kGraphCases) expected += std::string(c) + "\n";
+  EXPECT_EQ(ReadFile(kFixtures + "/native-graphs/cases.txt"), expected);
 }
 
-class NativeParity : public ::testing::TestWithParam<const char*> {};
+class NativeParity : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(NativeParity, EachOpAgreesWithTfjsAndNoRowDependsOnItsBatch) {
-  const std::string dir = kNative + "/" + GetParam();
+  const std::string dir = kFixtures + "/" + GetParam();
   std::unique_ptr<Plan> plan = Compile(ArtifactsOf(dir));
   const DenseMatrix rows = cli::ReadCsvFile(dir + "/rows.csv");
   const DenseMatrix ref = cli::ReadCsvFile(dir + "/ref.csv");
@@ -93,8 +106,8 @@ TEST_P(NativeParity, EachOpAgreesWithTfjsAndNoRowDependsOnItsBatch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, NativeParity, ::testing::ValuesIn(kCases), [](const auto& info) {
-  std::string name = info.param;
+INSTANTIATE_TEST_SUITE_P(Ops, NativeParity, ::testing::ValuesIn(AllCases()), [](const auto& info) {
+  std::string name = info.param.substr(info.param.find('/') + 1);
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
@@ -164,7 +177,7 @@ TEST(NativeCompile, AGraphModelComputesWhatItsLayersTwinComputes) {
   ModelArtifacts graph = ArtifactsOf(kFixtures + "/graph-model");
   graph.format = "graph";
   std::unique_ptr<Plan> g = Compile(graph), l = Compile(ArtifactsOf(std::string(TFJS_RUN_SOURCE_DIR) + "/examples/wine/model"));
-  EXPECT_NE(g->Describe().find("(MatMul)"), std::string::npos) << g->Describe();
+  EXPECT_NE(g->Describe().find("(MatMul + BiasAdd + Relu)"), std::string::npos) << g->Describe();
   const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/random.csv");
   const std::vector<float> a = RunGrouped(*g, rows, rows.rows()), b = RunGrouped(*l, rows, rows.rows());
   ASSERT_EQ(a.size(), b.size());

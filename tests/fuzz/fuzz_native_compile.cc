@@ -2,7 +2,8 @@
 // topologies, weight specs and weight bytes, as a hostile bundle's nativeArtifacts() could hand
 // it. Every input must compile or end in CompileError; a plan that compiles must run a few rows
 // without reading or writing out of bounds (ASan checks).
-// Input: [u16 topology length][topology][u16 specs length][specs][weight bytes...].
+// Input: [u16 topology length][topology][u16 specs length][specs][weight bytes...]; a topology
+// that begins {"node": is compiled as a graph, any other as a layers model.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,8 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* p = data;
   const uint8_t* end = data + size;
   ModelArtifacts a;
-  a.format = "layers";
   if (!Take(p, end, a.topology_json) || !Take(p, end, a.weight_specs_json)) return 0;
+  // A topology with a node list is a tfjs-converter graph; anything else is tried as layers.
+  a.format = a.topology_json.rfind("{\"node\":", 0) == 0 ? "graph" : "layers";
   a.weight_data.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(end - p));
   try {
     std::unique_ptr<Plan> plan = Compile(a);

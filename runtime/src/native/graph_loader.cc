@@ -2,7 +2,13 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
+
+#include "native/merge.h"
+#include "native/spatial.h"
 
 namespace tfjs_run::native {
 
@@ -79,14 +85,469 @@ bool ActivationOf(const std::string& op, ActivationSpec& act) {
 
 bool Passes(const std::string& op) { return op == "Identity" || op == "StopGradient" || op == "Snapshot"; }
 
-// A dense step being assembled: MatMul, then maybe a bias, then maybe an activation.
-struct PendingDense {
-  bool open = false;
-  std::string name;
-  Tensor kernel;  // [in, out]
-  const Tensor* bias = nullptr;
-  ActivationSpec act;
+std::vector<int64_t> IntListAttr(const Node& n, const char* key) {
+  std::vector<int64_t> out;
+  const json* a = Attr(n, key);
+  if (!a || !a->is_object() || !a->contains("list")) return out;
+  const json& list = (*a)["list"];
+  if (!list.is_object() || !list.contains("i")) return out;
+  if (!list["i"].is_array() || list["i"].size() > 8) Invalid(Describe(n) + ": attribute " + key + " is malformed");
+  for (const json& v : list["i"]) {
+    // GraphDef JSON writes 64-bit integers as strings.
+    if (v.is_number_integer()) out.push_back(v.get<int64_t>());
+    else if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() < 12) {
+      out.push_back(std::strtoll(v.get<std::string>().c_str(), nullptr, 10));
+    } else Invalid(Describe(n) + ": attribute " + key + " is malformed");
+  }
+  return out;
+}
+
+int64_t IntAttr(const Node& n, const char* key, int64_t otherwise) {
+  const json* a = Attr(n, key);
+  if (!a || !a->is_object() || !a->contains("i")) return otherwise;
+  const json& v = (*a)["i"];
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() < 12) {
+    return std::strtoll(v.get<std::string>().c_str(), nullptr, 10);
+  }
+  Invalid(Describe(n) + ": attribute " + key + " is malformed");
+}
+
+std::string StringAttr(const Node& n, const char* key, const std::string& otherwise) {
+  const json* a = Attr(n, key);
+  if (!a || !a->is_object() || !a->contains("s")) return otherwise;
+  if (!(*a)["s"].is_string()) Invalid(Describe(n) + ": attribute " + key + " is malformed");
+  return Base64((*a)["s"].get<std::string>());
+}
+
+struct Value {
+  Plan::Value id = 0;
+  std::vector<int64_t> dims;  // one row's shape (the batch dimension dropped)
 };
+
+class GraphCompiler {
+ public:
+  GraphCompiler(std::vector<Node> nodes, std::map<std::string, size_t> by_name,
+                const std::map<std::string, Tensor>& weights)
+      : nodes_(std::move(nodes)), by_name_(std::move(by_name)), weights_(weights) {}
+
+  std::unique_ptr<Plan> Compile(std::vector<int64_t> dims);
+
+ private:
+  const Node& At(const std::string& name) const { return nodes_[by_name_.at(name)]; }
+  bool IsConst(const std::string& name) const {
+    auto it = by_name_.find(name);
+    return it != by_name_.end() && nodes_[it->second].op == "Const";
+  }
+  const Tensor& Constant(const Node& at, const std::string& name) const {
+    if (!IsConst(name)) Unsupported(Describe(at) + " with an input that is not a constant");
+    auto w = weights_.find(name);
+    if (w == weights_.end()) Invalid(Describe(at) + ": no weight for the constant '" + name + "'");
+    return w->second;
+  }
+  std::vector<int64_t> Ints(const Node& at, const std::string& name) const {
+    std::vector<int64_t> out;
+    for (float v : Constant(at, name).values) out.push_back(static_cast<int64_t>(v));
+    return out;
+  }
+  const Value& In(const Node& n, size_t i) const {
+    if (i >= n.inputs.size()) Invalid(Describe(n) + " has too few inputs");
+    auto it = values_.find(n.inputs[i]);
+    if (it == values_.end()) Unsupported(Describe(n) + " taking '" + n.inputs[i] + "', which is not computed from the input");
+    return it->second;
+  }
+  Value Add(std::unique_ptr<Step> step, const Value& in, std::vector<int64_t> dims) {
+    return Value{plan_->Add(std::move(step), {in.id}), std::move(dims)};
+  }
+  // The node after `n` if it is n's only consumer and n is not the output.
+  const Node* OnlyNext(const Node& n) const {
+    auto it = consumers_.find(n.name);
+    if (n.name == output_ || it == consumers_.end() || it->second.size() != 1) return nullptr;
+    return &nodes_[it->second.front()];
+  }
+  // A bias add (BiasAdd, or Add/AddV2 of a constant vector) and then an activation after a
+  // MatMul or convolution, absorbed into it.
+  struct Tail {
+    const Node* bias = nullptr;
+    const Node* activation = nullptr;
+    ActivationSpec act;
+  };
+  Tail TailOf(const Node& n) const;
+  Value CompileNode(const Node& n, const Tail& tail);
+  Value Window2D(const Node& n, const Tail& tail);
+  Value Binary(const Node& n);
+  std::vector<size_t> Order(size_t input) const;
+
+  std::vector<Node> nodes_;
+  std::map<std::string, size_t> by_name_;
+  const std::map<std::string, Tensor>& weights_;
+  std::map<std::string, std::vector<size_t>> consumers_;
+  std::map<std::string, Value> values_;
+  std::string output_;
+  std::unique_ptr<Plan> plan_;
+};
+
+bool IsBiasAdd(const std::string& op) { return op == "BiasAdd" || op == "Add" || op == "AddV2"; }
+
+GraphCompiler::Tail GraphCompiler::TailOf(const Node& n) const {
+  Tail tail;
+  if (n.op != "MatMul" && n.op != "Conv2D" && n.op != "DepthwiseConv2dNative") return tail;
+  const Node* next = OnlyNext(n);
+  if (next && IsBiasAdd(next->op) && next->inputs.size() == 2 && next->inputs[0] == n.name && IsConst(next->inputs[1])) {
+    tail.bias = next;
+    next = OnlyNext(*next);
+  }
+  if (next && next->inputs.size() == 1 && ActivationOf(next->op, tail.act) && tail.act.kind != Activation::kSoftmax) {
+    if (tail.act.kind == Activation::kLeakyRelu) tail.act.alpha = FloatAttr(*next, "alpha", 0.2f);
+    tail.activation = next;
+  } else {
+    tail.act = {};
+  }
+  return tail;
+}
+
+// The nodes computed from the input, each after its inputs (an iterative depth-first search
+// from the output, so a deep graph cannot exhaust the stack); Invalid on a cycle.
+std::vector<size_t> GraphCompiler::Order(size_t input) const {
+  std::vector<size_t> order;
+  std::vector<uint8_t> state(nodes_.size(), 0);  // 0 new, 1 open, 2 done
+  std::vector<std::pair<size_t, size_t>> stack{{by_name_.at(output_), 0}};
+  state[stack.back().first] = 1;
+  while (!stack.empty()) {
+    auto& [i, next] = stack.back();
+    const Node& n = nodes_[i];
+    if (i != input && n.op != "Const" && next < n.inputs.size()) {
+      const std::string& in = n.inputs[next++];
+      auto it = by_name_.find(in);
+      if (it == by_name_.end()) Invalid(Describe(n) + " takes '" + in + "', which is not in the graph");
+      if (state[it->second] == 1) Invalid("the graph has a cycle through " + Describe(n));
+      if (state[it->second] == 0) {
+        state[it->second] = 1;
+        stack.push_back({it->second, 0});
+      }
+      continue;
+    }
+    state[i] = 2;
+    if (n.op != "Const") order.push_back(i);
+    stack.pop_back();
+  }
+  return order;
+}
+
+std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
+  size_t input = nodes_.size();
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (n.op == "Placeholder") {
+      if (input != nodes_.size()) Unsupported("a graph with several inputs");
+      input = i;
+    } else if (n.op != "Const" && n.op != "NoOp") {
+      for (const std::string& in : n.inputs) {
+        if (!by_name_.count(in)) Invalid(Describe(n) + " takes '" + in + "', which is not in the graph");
+        consumers_[in].push_back(i);
+      }
+    }
+  }
+  if (input == nodes_.size()) Invalid("the graph has no Placeholder input");
+  for (const Node& n : nodes_) {
+    if (n.op == "Const" || n.op == "NoOp" || n.op == "Placeholder" || consumers_.count(n.name)) continue;
+    if (!output_.empty()) Unsupported("a graph with several outputs ('" + output_ + "', '" + n.name + "')");
+    output_ = n.name;
+  }
+  if (output_.empty()) Invalid("the graph has no output");
+  if (dims.empty()) {
+    const json* shape = Attr(nodes_[input], "shape");
+    const json* dim = shape && shape->is_object() && shape->contains("shape") && (*shape)["shape"].is_object() &&
+                              (*shape)["shape"].contains("dim") ? &(*shape)["shape"]["dim"] : nullptr;
+    if (!dim || !dim->is_array() || dim->empty()) Invalid("the graph input's shape is not declared");
+    for (size_t i = 1; i < dim->size(); ++i) {
+      const json& d = (*dim)[i];
+      const int64_t size = d.is_object() && d.contains("size") && d["size"].is_string()
+                               ? std::strtoll(d["size"].get<std::string>().c_str(), nullptr, 10) : -1;
+      if (size <= 0) Unsupported("the graph input has a free dimension (fix it with model-bundler --input-shape)");
+      dims.push_back(size);
+    }
+  }
+  plan_ = std::make_unique<Plan>();
+  plan_->set_input_cols(Elements(dims, "the graph input"));
+  values_[nodes_[input].name] = Value{0, dims};
+  for (size_t i : Order(input)) {
+    const Node& n = nodes_[i];
+    if (values_.count(n.name)) continue;  // the input, or absorbed into the node before it
+    const Tail tail = TailOf(n);
+    const Value v = values_[n.name] = CompileNode(n, tail);
+    for (const Node* t : {tail.bias, tail.activation}) {
+      if (t) values_[t->name] = v;
+    }
+  }
+  if (!values_.count(output_)) Invalid("the graph's output '" + output_ + "' is not computed from its input");
+  plan_->set_output(values_[output_].id);
+  return std::move(plan_);
+}
+
+Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
+  if (Passes(n.op)) return In(n, 0);
+  const Value& x = In(n, 0);
+  const int64_t cols = Elements(x.dims, Describe(n) + "'s input");
+  std::string label = n.name + " (" + n.op;
+  for (const Node* t : {tail.bias, tail.activation}) {
+    if (t) label += " + " + t->op;
+  }
+  label += ")";
+  ActivationSpec act;
+  if (n.op == "MatMul" || n.op == "_FusedMatMul") {
+    if (n.inputs.size() < 2) Invalid(Describe(n) + " has fewer than 2 inputs");
+    if (BoolAttr(n, "transpose_a")) Unsupported(Describe(n) + " with transpose_a");
+    const Tensor& w = Constant(n, n.inputs[1]);
+    if (w.shape.size() != 2) Invalid(Describe(n) + ": the weight is not a matrix");
+    Tensor kernel = w;
+    if (BoolAttr(n, "transpose_b")) {  // stored [out, in]: make it [in, out]
+      const size_t rows = static_cast<size_t>(w.shape[0]), wcols = static_cast<size_t>(w.shape[1]);
+      kernel.shape = {w.shape[1], w.shape[0]};
+      for (size_t r = 0; r < rows; ++r) {
+        for (size_t c = 0; c < wcols; ++c) kernel.values[c * rows + r] = w.values[r * wcols + c];
+      }
+    }
+    if (kernel.shape[0] != x.dims.back()) Invalid(Describe(n) + ": the weight does not match its input");
+    const Tensor* bias = tail.bias ? &Constant(*tail.bias, tail.bias->inputs[1]) : nullptr;
+    ActivationSpec fused_act = tail.act;
+    if (n.op == "_FusedMatMul") {
+      const std::vector<std::string> fused = StringListAttr(n, "fused_ops");
+      size_t k = 0;
+      if (k < fused.size() && fused[k] == "BiasAdd") {
+        if (n.inputs.size() < 3) Invalid(Describe(n) + " fuses a bias but has no bias input");
+        bias = &Constant(n, n.inputs[2]);
+        ++k;
+      }
+      if (k < fused.size() && ActivationOf(fused[k], act) && act.kind != Activation::kSoftmax) {
+        if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "leakyrelu_alpha", 0.2f);
+        fused_act = act;
+        ++k;
+      }
+      if (k != fused.size()) Unsupported(Describe(n) + " fusing " + (k < fused.size() ? fused[k] : std::string("?")));
+    }
+    if (bias && bias->shape != std::vector<int64_t>{kernel.shape[1]}) Invalid(Describe(n) + ": the bias does not match its MatMul");
+    std::vector<int64_t> dims = x.dims;
+    dims.back() = kernel.shape[1];
+    return Add(MakeDense(label, kernel, bias, fused_act, cols / x.dims.back()), x, dims);
+  }
+  if (n.op == "Conv2D" || n.op == "_FusedConv2D" || n.op == "DepthwiseConv2dNative" ||
+      n.op == "FusedDepthwiseConv2dNative" || n.op == "MaxPool" || n.op == "AvgPool") {
+    return Window2D(n, tail);
+  }
+  if (ActivationOf(n.op, act)) {
+    if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "alpha", 0.2f);
+    return Add(MakeActivation(label, act, cols, x.dims.back()), x, x.dims);
+  }
+  if (n.op == "BiasAdd" || n.op == "Add" || n.op == "AddV2" || n.op == "Mul") return Binary(n);
+  if (n.op == "FusedBatchNorm" || n.op == "FusedBatchNormV3") {
+    if (n.inputs.size() < 5) Invalid(Describe(n) + " has fewer than 5 inputs");
+    if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
+    const int64_t ch = x.dims.back();
+    const float eps = FloatAttr(n, "epsilon", 1e-3f);
+    const Tensor &gamma = Constant(n, n.inputs[1]), &beta = Constant(n, n.inputs[2]);
+    const Tensor &mean = Constant(n, n.inputs[3]), &var = Constant(n, n.inputs[4]);
+    for (const Tensor* t : {&gamma, &beta, &mean, &var}) {
+      if (t->shape != std::vector<int64_t>{ch}) Invalid(Describe(n) + ": a statistic does not match the channels");
+    }
+    std::vector<float> scale(static_cast<size_t>(ch)), shift(static_cast<size_t>(ch));
+    for (size_t i = 0; i < scale.size(); ++i) {
+      scale[i] = gamma.values[i] / std::sqrt(var.values[i] + eps);
+      shift[i] = beta.values[i] - mean.values[i] * scale[i];
+    }
+    return Add(MakeChannelAffine(label, std::move(scale), std::move(shift), cols), x, x.dims);
+  }
+  if (n.op == "Reshape") {
+    std::vector<int64_t> target = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
+    if (target.empty()) Invalid(Describe(n) + " has an empty shape");
+    target.erase(target.begin());  // the batch
+    int64_t known = 1, free_at = -1;
+    for (size_t i = 0; i < target.size(); ++i) {
+      if (target[i] == -1 && free_at < 0) free_at = static_cast<int64_t>(i);
+      else if (target[i] <= 0 || target[i] > kMaxElements || (known *= target[i]) > kMaxElements) {
+        Invalid(Describe(n) + " has a dimension out of range");
+      }
+    }
+    if (free_at >= 0) {
+      if (cols % known != 0) Invalid(Describe(n) + " does not keep the number of values");
+      target[static_cast<size_t>(free_at)] = cols / known;
+    }
+    if (target.empty()) target = {1};
+    if (Elements(target, Describe(n)) != cols) Invalid(Describe(n) + " does not keep the number of values");
+    return Value{x.id, target};
+  }
+  if (n.op == "Squeeze") {
+    std::vector<int64_t> axes = IntListAttr(n, "squeeze_dims"), dims;
+    for (size_t i = 0; i < x.dims.size(); ++i) {
+      const int64_t axis = static_cast<int64_t>(i) + 1, from_end = axis - static_cast<int64_t>(x.dims.size()) - 1;
+      const bool named = axes.empty() ? x.dims[i] == 1
+                                      : std::count(axes.begin(), axes.end(), axis) + std::count(axes.begin(), axes.end(), from_end) > 0;
+      if (named && x.dims[i] != 1) Invalid(Describe(n) + " squeezes a dimension that is not 1");
+      if (!named) dims.push_back(x.dims[i]);
+    }
+    if (dims.empty()) dims = {1};
+    return Value{x.id, dims};
+  }
+  if (n.op == "ExpandDims") {
+    int64_t axis = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string()).at(0);
+    const int64_t rank = static_cast<int64_t>(x.dims.size()) + 1;
+    if (axis < 0) axis += rank + 1;
+    if (axis < 1 || axis > rank) Unsupported(Describe(n) + " on the batch axis");
+    std::vector<int64_t> dims = x.dims;
+    dims.insert(dims.begin() + (axis - 1), 1);
+    return Value{x.id, dims};
+  }
+  if (n.op == "Mean" || n.op == "Max") {
+    std::vector<int64_t> axes = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
+    for (int64_t& a : axes) {
+      if (a < 0) a += static_cast<int64_t>(x.dims.size()) + 1;
+    }
+    std::sort(axes.begin(), axes.end());
+    // Over every axis but the batch and the last: global pooling.
+    std::vector<int64_t> spatial;
+    for (int64_t a = 1; a < static_cast<int64_t>(x.dims.size()); ++a) spatial.push_back(a);
+    if (axes != spatial || spatial.empty()) Unsupported(Describe(n) + " over axes other than all but the last");
+    std::vector<int64_t> dims = BoolAttr(n, "keep_dims") ? std::vector<int64_t>(x.dims.size(), 1) : std::vector<int64_t>{};
+    if (dims.empty()) dims = {x.dims.back()};
+    else dims.back() = x.dims.back();
+    return Add(MakeGlobalPool(label, n.op == "Max" ? Pool::kMax : Pool::kAverage, cols / x.dims.back(), x.dims.back()),
+               x, dims);
+  }
+  if (n.op == "ConcatV2") {
+    if (n.inputs.size() < 2) Invalid(Describe(n) + " has no axis");
+    int64_t axis = Ints(n, n.inputs.back()).at(0);
+    if (axis != -1 && axis != static_cast<int64_t>(x.dims.size())) Unsupported(Describe(n) + " over an axis other than the last");
+    std::vector<int64_t> widths;
+    std::vector<Plan::Value> ids;
+    for (size_t i = 0; i + 1 < n.inputs.size(); ++i) {
+      const Value& v = In(n, i);
+      if (v.dims.size() != x.dims.size() || !std::equal(x.dims.begin(), x.dims.end() - 1, v.dims.begin())) {
+        Invalid(Describe(n) + ": its inputs differ in more than the last axis");
+      }
+      widths.push_back(v.dims.back());
+      ids.push_back(v.id);
+    }
+    auto step = MakeConcat(label, widths, cols / x.dims.back());
+    std::vector<int64_t> dims = x.dims;
+    dims.back() = step->out_cols / (cols / x.dims.back());
+    return Value{plan_->Add(std::move(step), ids), dims};
+  }
+  if (n.op == "Pad" || n.op == "PadV2") {
+    if (n.op == "PadV2" && (n.inputs.size() < 3 || Constant(n, n.inputs[2]).values != std::vector<float>{0.0f})) {
+      Unsupported(Describe(n) + " with a value other than 0");
+    }
+    const std::vector<int64_t> p = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
+    if (x.dims.size() != 3 || p.size() != 8 || p[0] || p[1] || p[6] || p[7]) {
+      Unsupported(Describe(n) + " other than around the height and width of an image");
+    }
+    const Image in{x.dims[0], x.dims[1], x.dims[2]};
+    auto step = MakeZeroPad2D(label, in, p[2], p[3], p[4], p[5]);
+    return Add(std::move(step), x, {in.h + p[2] + p[3], in.w + p[4] + p[5], in.c});
+  }
+  if (n.op == "ResizeNearestNeighbor") {
+    if (BoolAttr(n, "align_corners")) Unsupported(Describe(n) + " with align_corners");
+    const std::vector<int64_t> size = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
+    if (x.dims.size() != 3 || size.size() != 2 || size[0] % x.dims[0] != 0 || size[1] % x.dims[1] != 0) {
+      Unsupported(Describe(n) + " by a factor that is not a whole number");
+    }
+    const Image in{x.dims[0], x.dims[1], x.dims[2]};
+    auto step = MakeUpSampleNearest(label, in, size[0] / in.h, size[1] / in.w);
+    return Add(std::move(step), x, {size[0], size[1], in.c});
+  }
+  Unsupported(Describe(n));
+}
+
+// Elementwise with a constant (a per-channel scale or shift: x·s + b) or two computed values of
+// the same shape (a residual add, a gate).
+Value GraphCompiler::Binary(const Node& n) {
+  if (n.inputs.size() != 2) Invalid(Describe(n) + " does not take two inputs");
+  const bool add = n.op != "Mul";
+  const std::string label = n.name + " (" + n.op + ")";
+  for (size_t k = 0; k < 2; ++k) {
+    if (!IsConst(n.inputs[k])) continue;
+    if (n.op == "BiasAdd" && k == 0) Unsupported(Describe(n) + " of a constant");
+    const Value& x = In(n, 1 - k);
+    const Tensor& c = Constant(n, n.inputs[k]);
+    const int64_t ch = x.dims.back(), cols = Elements(x.dims, Describe(n));
+    const int64_t count = static_cast<int64_t>(c.values.size());
+    if (count != 1 && count != ch) Unsupported(Describe(n) + " broadcasting other than per channel");
+    for (size_t d = 0; d + 1 < c.shape.size(); ++d) {
+      if (c.shape[d] != 1) Unsupported(Describe(n) + " broadcasting other than per channel");
+    }
+    std::vector<float> v(static_cast<size_t>(ch));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = c.values[count == 1 ? 0 : i];
+    std::vector<float> other(static_cast<size_t>(ch), add ? 1.0f : 0.0f);
+    auto step = add ? MakeChannelAffine(label, std::move(other), std::move(v), cols)
+                    : MakeChannelAffine(label, std::move(v), std::move(other), cols);
+    return Add(std::move(step), x, x.dims);
+  }
+  const Value &a = In(n, 0), &b = In(n, 1);
+  if (a.dims != b.dims) Unsupported(Describe(n) + " broadcasting values of different shapes");
+  return Value{plan_->Add(MakeMerge(label, add ? Merge::kAdd : Merge::kMultiply, 2, Elements(a.dims, Describe(n))),
+                          {a.id, b.id}),
+               a.dims};
+}
+
+// Convolutions (dense and depthwise, fused with a bias and an activation) and pooling.
+Value GraphCompiler::Window2D(const Node& n, const Tail& tail) {
+  const Value& x = In(n, 0);
+  if (x.dims.size() != 3) Unsupported(Describe(n) + " on an input of rank " + std::to_string(x.dims.size() + 1));
+  if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
+  const Image in{x.dims[0], x.dims[1], x.dims[2]};
+  const std::string padding = StringAttr(n, "padding", "VALID");
+  if (padding != "SAME" && padding != "VALID") Unsupported(Describe(n) + " with padding " + padding.substr(0, 16));
+  auto pair = [&](const char* key) {
+    std::vector<int64_t> v = IntListAttr(n, key);
+    if (v.empty()) return std::pair<int64_t, int64_t>{1, 1};
+    if (v.size() != 4 || v[0] != 1 || v[3] != 1) Unsupported(Describe(n) + " with " + key + " on the batch or channels");
+    return std::pair<int64_t, int64_t>{v[1], v[2]};
+  };
+  Window w;
+  w.same = padding == "SAME";
+  std::tie(w.sh, w.sw) = pair("strides");
+  std::string label = n.name + " (" + n.op;
+  for (const Node* t : {tail.bias, tail.activation}) {
+    if (t) label += " + " + t->op;
+  }
+  label += ")";
+  if (n.op == "MaxPool" || n.op == "AvgPool") {
+    std::tie(w.kh, w.kw) = pair("ksize");
+    const Geometry g = GeometryOf(in, w, Describe(n));
+    return Add(MakePool2D(label, n.op == "MaxPool" ? Pool::kMax : Pool::kAverage, in, w), x, {g.oh, g.ow, in.c});
+  }
+  std::tie(w.dh, w.dw) = pair("dilations");
+  if (n.inputs.size() < 2) Invalid(Describe(n) + " has no filter");
+  const Tensor& filter = Constant(n, n.inputs[1]);
+  if (filter.shape.size() != 4) Invalid(Describe(n) + ": the filter is not rank 4");
+  w.kh = filter.shape[0], w.kw = filter.shape[1];
+  const bool depthwise = n.op == "DepthwiseConv2dNative" || n.op == "FusedDepthwiseConv2dNative";
+  const int64_t out_c = depthwise ? in.c * filter.shape[3] : filter.shape[3];
+  const Tensor* bias = tail.bias ? &Constant(*tail.bias, tail.bias->inputs[1]) : nullptr;
+  ActivationSpec act = tail.act;
+  if (n.op == "_FusedConv2D" || n.op == "FusedDepthwiseConv2dNative") {
+    const std::vector<std::string> fused = StringListAttr(n, "fused_ops");
+    size_t k = 0;
+    if (k < fused.size() && fused[k] == "BiasAdd") {
+      if (n.inputs.size() < 3) Invalid(Describe(n) + " fuses a bias but has no bias input");
+      bias = &Constant(n, n.inputs[2]);
+      ++k;
+    }
+    ActivationSpec fused_act;
+    if (k < fused.size() && ActivationOf(fused[k], fused_act) && fused_act.kind != Activation::kSoftmax) {
+      if (fused_act.kind == Activation::kLeakyRelu) fused_act.alpha = FloatAttr(n, "leakyrelu_alpha", 0.2f);
+      act = fused_act;
+      ++k;
+    }
+    if (k != fused.size()) Unsupported(Describe(n) + " fusing " + (k < fused.size() ? fused[k] : std::string("?")));
+  }
+  if (bias && static_cast<int64_t>(bias->values.size()) != out_c) Invalid(Describe(n) + ": the bias does not match the filters");
+  Tensor flat_bias;
+  if (bias) flat_bias = Tensor{{out_c}, bias->values};
+  const Geometry g = GeometryOf(in, w, Describe(n));
+  auto step = depthwise ? MakeDepthwiseConv2D(label, in, w, filter, bias ? &flat_bias : nullptr, act)
+                        : MakeConv2D(label, in, w, filter, bias ? &flat_bias : nullptr, act);
+  return Add(std::move(step), x, {g.oh, g.ow, out_c});
+}
 }  // namespace
 
 std::unique_ptr<Plan> CompileGraph(const json& topology, const std::map<std::string, Tensor>& weights,
@@ -119,120 +580,7 @@ std::unique_ptr<Plan> CompileGraph(const json& topology, const std::map<std::str
     if (!by_name.emplace(n.name, nodes.size()).second) Invalid("two graph nodes are named '" + n.name + "'");
     nodes.push_back(std::move(n));
   }
-  // The one input, and who consumes each node.
-  size_t input = nodes.size();
-  std::map<std::string, std::vector<size_t>> consumers;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const Node& n = nodes[i];
-    if (n.op == "Placeholder") {
-      if (input != nodes.size()) Unsupported("a graph with several inputs");
-      input = i;
-    } else if (n.op != "Const" && n.op != "NoOp") {
-      for (const std::string& in : n.inputs) {
-        if (!by_name.count(in)) Invalid(Describe(n) + " takes '" + in + "', which is not in the graph");
-        consumers[in].push_back(i);
-      }
-    }
-  }
-  if (input == nodes.size()) Invalid("the graph has no Placeholder input");
-  if (dims.empty()) {
-    const json* shape = Attr(nodes[input], "shape");
-    const json* dim = shape && shape->is_object() && shape->contains("shape") && (*shape)["shape"].is_object() &&
-                              (*shape)["shape"].contains("dim") ? &(*shape)["shape"]["dim"] : nullptr;
-    if (!dim || !dim->is_array() || dim->empty()) Invalid("the graph input's shape is not declared");
-    for (size_t i = 1; i < dim->size(); ++i) {
-      const json& d = (*dim)[i];
-      const int64_t size = d.is_object() && d.contains("size") && d["size"].is_string()
-                               ? std::strtoll(d["size"].get<std::string>().c_str(), nullptr, 10) : -1;
-      if (size <= 0) Unsupported("the graph input has a free dimension (fix it with model-bundler --input-shape)");
-      dims.push_back(size);
-    }
-  }
-  auto plan = std::make_unique<Plan>();
-  plan->set_input_cols(Elements(dims, "the graph input"));
-  auto constant = [&](const Node& at, const std::string& name) -> const Tensor& {
-    auto it = by_name.find(name);
-    if (it == by_name.end() || nodes[it->second].op != "Const") Unsupported(Describe(at) + " with an input that is not a constant");
-    auto w = weights.find(name);
-    if (w == weights.end()) Invalid(Describe(at) + ": no weight for the constant '" + name + "'");
-    return w->second;
-  };
-  PendingDense dense;
-  auto flush = [&] {
-    if (!dense.open) return;
-    const int64_t cols = Elements(dims, dense.name + "'s input");
-    plan->Add(MakeDense(dense.name + " (MatMul)", dense.kernel, dense.bias, dense.act, cols / dims.back()));
-    dims.back() = dense.kernel.shape[1];
-    dense = PendingDense{};
-  };
-  auto start_dense = [&](const Node& n) {
-    if (n.inputs.size() < 2) Invalid(Describe(n) + " has fewer than 2 inputs");
-    if (BoolAttr(n, "transpose_a")) Unsupported(Describe(n) + " with transpose_a");
-    const Tensor& w = constant(n, n.inputs[1]);
-    if (w.shape.size() != 2) Invalid(Describe(n) + ": the weight is not a matrix");
-    Tensor kernel = w;
-    if (BoolAttr(n, "transpose_b")) {  // stored [out, in]: make it [in, out]
-      const size_t rows = static_cast<size_t>(w.shape[0]), cols = static_cast<size_t>(w.shape[1]);
-      kernel.shape = {w.shape[1], w.shape[0]};
-      for (size_t r = 0; r < rows; ++r) {
-        for (size_t c = 0; c < cols; ++c) kernel.values[c * rows + r] = w.values[r * cols + c];
-      }
-    }
-    if (kernel.shape[0] != dims.back()) Invalid(Describe(n) + ": the weight does not match its input");
-    dense = PendingDense{true, n.name, std::move(kernel), nullptr, {}};
-  };
-  std::string current = nodes[input].name;
-  for (size_t steps = 0;; ++steps) {
-    if (steps > nodes.size()) Invalid("the graph has a cycle");
-    auto next = consumers.find(current);
-    if (next == consumers.end() || next->second.empty()) break;  // the output
-    if (next->second.size() > 1) Unsupported("a graph that branches ('" + current + "' feeds several nodes)");
-    const Node& n = nodes[next->second.front()];
-    if (n.inputs.empty() || n.inputs[0] != current) Unsupported(Describe(n) + " takes the chain as its second input");
-    ActivationSpec act;
-    if (n.op == "MatMul") {
-      flush();
-      start_dense(n);
-    } else if (n.op == "_FusedMatMul") {
-      flush();
-      start_dense(n);
-      const std::vector<std::string> fused = StringListAttr(n, "fused_ops");
-      size_t k = 0;
-      if (k < fused.size() && fused[k] == "BiasAdd") {
-        if (n.inputs.size() < 3) Invalid(Describe(n) + " fuses a bias but has no bias input");
-        dense.bias = &constant(n, n.inputs[2]);
-        ++k;
-      }
-      if (k < fused.size() && ActivationOf(fused[k], act) && act.kind != Activation::kSoftmax) {
-        if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "leakyrelu_alpha", 0.2f);
-        dense.act = act;
-        ++k;
-      }
-      if (k != fused.size()) Unsupported(Describe(n) + " fusing " + (k < fused.size() ? fused[k] : std::string("?")));
-    } else if (n.op == "BiasAdd" || n.op == "Add" || n.op == "AddV2") {
-      if (!dense.open || dense.bias || dense.act.kind != Activation::kLinear || n.inputs.size() != 2) {
-        Unsupported(Describe(n) + " other than a bias after a MatMul");
-      }
-      dense.bias = &constant(n, n.inputs[1]);
-    } else if (ActivationOf(n.op, act)) {
-      if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "alpha", 0.2f);
-      if (dense.open && dense.act.kind == Activation::kLinear) {
-        dense.act = act;
-      } else {
-        flush();
-        const int64_t cols = Elements(dims, Describe(n) + "'s input");
-        plan->Add(MakeActivation(n.name + " (" + n.op + ")", act, cols, dims.back()));
-      }
-    } else if (!Passes(n.op)) {
-      Unsupported(Describe(n));
-    }
-    if (dense.open && dense.bias && dense.bias->shape != std::vector<int64_t>{dense.kernel.shape[1]}) {
-      Invalid(Describe(n) + ": the bias does not match its MatMul");
-    }
-    current = n.name;
-  }
-  flush();
-  return plan;
+  return GraphCompiler(std::move(nodes), std::move(by_name), weights).Compile(std::move(dims));
 }
 
 }  // namespace tfjs_run::native
