@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "native/merge.h"
+#include "native/resample.h"
 #include "native/spatial.h"
 
 namespace tfjs_run::native {
@@ -147,7 +148,14 @@ class GraphCompiler {
   }
   std::vector<int64_t> Ints(const Node& at, const std::string& name) const {
     std::vector<int64_t> out;
-    for (float v : Constant(at, name).values) out.push_back(static_cast<int64_t>(v));
+    const Tensor& t = Constant(at, name);
+    if (t.values.size() > 16) Invalid(Describe(at) + ": the constant '" + name + "' is too long for a shape or axes");
+    for (float v : t.values) {
+      // Shapes, axes and paddings: whole numbers a float converts to exactly (NaN, infinities
+      // and fractions are refused before the conversion).
+      if (!(std::fabs(v) <= 1e9f) || v != std::trunc(v)) Invalid(Describe(at) + ": the constant '" + name + "' is not integers");
+      out.push_back(static_cast<int64_t>(v));
+    }
     return out;
   }
   const Value& In(const Node& n, size_t i) const {
@@ -287,6 +295,9 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
 
 Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
   if (Passes(n.op)) return In(n, 0);
+  if (n.op == "BiasAdd" || n.op == "Add" || n.op == "AddV2" || n.op == "Mul" || n.op == "Sub" || n.op == "RealDiv") {
+    return Binary(n);
+  }
   const Value& x = In(n, 0);
   const int64_t cols = Elements(x.dims, Describe(n) + "'s input");
   std::string label = n.name + " (" + n.op;
@@ -339,7 +350,6 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
     if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "alpha", 0.2f);
     return Add(MakeActivation(label, act, cols, x.dims.back()), x, x.dims);
   }
-  if (n.op == "BiasAdd" || n.op == "Add" || n.op == "AddV2" || n.op == "Mul") return Binary(n);
   if (n.op == "FusedBatchNorm" || n.op == "FusedBatchNormV3") {
     if (n.inputs.size() < 5) Invalid(Describe(n) + " has fewer than 5 inputs");
     if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
@@ -454,6 +464,21 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
     auto step = MakeUpSampleNearest(label, in, size[0] / in.h, size[1] / in.w);
     return Add(std::move(step), x, {size[0], size[1], in.c});
   }
+  if (n.op == "ResizeBilinear") {
+    const std::vector<int64_t> size = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
+    if (x.dims.size() != 3 || size.size() != 2) Unsupported(Describe(n) + " of other than an image");
+    const Image in{x.dims[0], x.dims[1], x.dims[2]};
+    auto step = MakeResizeBilinear(label, in, size[0], size[1], BoolAttr(n, "align_corners"), BoolAttr(n, "half_pixel_centers"));
+    return Add(std::move(step), x, {size[0], size[1], in.c});
+  }
+  if (n.op == "DepthToSpace") {
+    if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
+    if (x.dims.size() != 3) Unsupported(Describe(n) + " of other than an image");
+    const int64_t b = IntAttr(n, "block_size", 0);
+    const Image in{x.dims[0], x.dims[1], x.dims[2]};
+    auto step = MakeDepthToSpace(label, in, b);
+    return Add(std::move(step), x, {in.h * b, in.w * b, in.c / (b * b)});
+  }
   Unsupported(Describe(n));
 }
 
@@ -461,11 +486,10 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
 // the same shape (a residual add, a gate).
 Value GraphCompiler::Binary(const Node& n) {
   if (n.inputs.size() != 2) Invalid(Describe(n) + " does not take two inputs");
-  const bool add = n.op != "Mul";
   const std::string label = n.name + " (" + n.op + ")";
   for (size_t k = 0; k < 2; ++k) {
     if (!IsConst(n.inputs[k])) continue;
-    if (n.op == "BiasAdd" && k == 0) Unsupported(Describe(n) + " of a constant");
+    if ((n.op == "BiasAdd" || n.op == "RealDiv") && k == 0) Unsupported(Describe(n) + " of a constant by a value");
     const Value& x = In(n, 1 - k);
     const Tensor& c = Constant(n, n.inputs[k]);
     const int64_t ch = x.dims.back(), cols = Elements(x.dims, Describe(n));
@@ -474,18 +498,23 @@ Value GraphCompiler::Binary(const Node& n) {
     for (size_t d = 0; d + 1 < c.shape.size(); ++d) {
       if (c.shape[d] != 1) Unsupported(Describe(n) + " broadcasting other than per channel");
     }
-    std::vector<float> v(static_cast<size_t>(ch));
-    for (size_t i = 0; i < v.size(); ++i) v[i] = c.values[count == 1 ? 0 : i];
-    std::vector<float> other(static_cast<size_t>(ch), add ? 1.0f : 0.0f);
-    auto step = add ? MakeChannelAffine(label, std::move(other), std::move(v), cols)
-                    : MakeChannelAffine(label, std::move(v), std::move(other), cols);
-    return Add(std::move(step), x, x.dims);
+    // x·scale + shift per channel.
+    std::vector<float> scale(static_cast<size_t>(ch), 1.0f), shift(static_cast<size_t>(ch), 0.0f);
+    for (size_t i = 0; i < scale.size(); ++i) {
+      const float v = c.values[count == 1 ? 0 : i];
+      if (n.op == "Mul") scale[i] = v;
+      else if (n.op == "RealDiv") scale[i] = 1.0f / v;
+      else if (n.op == "Sub" && k == 1) shift[i] = -v;
+      else if (n.op == "Sub") scale[i] = -1.0f, shift[i] = v;
+      else shift[i] = v;
+    }
+    return Add(MakeChannelAffine(label, std::move(scale), std::move(shift), cols), x, x.dims);
   }
+  if (n.op == "BiasAdd" || n.op == "RealDiv") Unsupported(Describe(n) + " of two computed values");
   const Value &a = In(n, 0), &b = In(n, 1);
   if (a.dims != b.dims) Unsupported(Describe(n) + " broadcasting values of different shapes");
-  return Value{plan_->Add(MakeMerge(label, add ? Merge::kAdd : Merge::kMultiply, 2, Elements(a.dims, Describe(n))),
-                          {a.id, b.id}),
-               a.dims};
+  const Merge op = n.op == "Mul" ? Merge::kMultiply : n.op == "Sub" ? Merge::kSubtract : Merge::kAdd;
+  return Value{plan_->Add(MakeMerge(label, op, 2, Elements(a.dims, Describe(n))), {a.id, b.id}), a.dims};
 }
 
 // Convolutions (dense and depthwise, fused with a bias and an activation) and pooling.

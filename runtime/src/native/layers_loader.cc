@@ -1,5 +1,6 @@
 #include "native/layers_loader.h"
 
+#include <array>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include "native/kernels.h"
 #include "native/merge.h"
+#include "native/resample.h"
 #include "native/spatial.h"
 
 namespace tfjs_run::native {
@@ -155,6 +157,22 @@ std::pair<int64_t, int64_t> Pair(const json& c, const char* key, std::pair<int64
     return {v[0].get<int64_t>(), v[1].get<int64_t>()};
   }
   Invalid(Describe(l) + ": '" + key + "' is not an integer or a pair of them");
+}
+
+// A Keras 2-D padding or cropping: an integer for all four sides, [vertical, horizontal], or
+// [[top, bottom], [left, right]]; 1 on each side when absent.
+std::array<int64_t, 4> Sides(const json& c, const char* key, const Layer& l) {
+  if (c.contains(key) && c[key].is_array() && c[key].size() == 2 && c[key][0].is_array()) {
+    const json& p = c[key];
+    for (const json& side : p) {
+      if (!side.is_array() || side.size() != 2 || !side[0].is_number_integer() || !side[1].is_number_integer()) {
+        Invalid(Describe(l) + " has a malformed " + key);
+      }
+    }
+    return {p[0][0].get<int64_t>(), p[0][1].get<int64_t>(), p[1][0].get<int64_t>(), p[1][1].get<int64_t>()};
+  }
+  const auto [v, h] = Pair(c, key, {1, 1}, l);
+  return {v, v, h, h};
 }
 
 void ChannelsLast(const json& c, const Layer& l) {
@@ -401,31 +419,37 @@ Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& 
   if (cls == "ZeroPadding2D") {
     ChannelsLast(c, l);
     const Image in = ImageOf(x, l);
-    int64_t top = 1, bottom = 1, left = 1, right = 1;
-    if (c.contains("padding") && c["padding"].is_array() && c["padding"].size() == 2 && c["padding"][0].is_array()) {
-      const json& p = c["padding"];
-      for (const json& side : p) {
-        if (!side.is_array() || side.size() != 2 || !side[0].is_number_integer() || !side[1].is_number_integer()) {
-          Invalid(Describe(l) + " has a malformed padding");
-        }
-      }
-      top = p[0][0].get<int64_t>(), bottom = p[0][1].get<int64_t>();
-      left = p[1][0].get<int64_t>(), right = p[1][1].get<int64_t>();
-    } else {
-      std::tie(top, left) = Pair(c, "padding", {1, 1}, l);
-      bottom = top, right = left;
-    }
+    const auto [top, bottom, left, right] = Sides(c, "padding", l);
     auto step = MakeZeroPad2D(label, in, top, bottom, left, right);
     return one(std::move(step), {in.h + top + bottom, in.w + left + right, in.c});
   }
   if (cls == "UpSampling2D") {
     ChannelsLast(c, l);
     const std::string mode = c.value("interpolation", std::string("nearest"));
-    if (mode != "nearest") Unsupported(Describe(l) + " with " + mode.substr(0, 32) + " interpolation");
+    if (mode != "nearest" && mode != "bilinear") Unsupported(Describe(l) + " with " + mode.substr(0, 32) + " interpolation");
     const Image in = ImageOf(x, l);
     const auto [sh, sw] = Pair(c, "size", {2, 2}, l);
-    auto step = MakeUpSampleNearest(label, in, sh, sw);
+    // tfjs-layers resizes bilinearly without align_corners or half-pixel centres.
+    auto step = mode == "nearest" ? MakeUpSampleNearest(label, in, sh, sw)
+                                  : MakeResizeBilinear(label, in, in.h * sh, in.w * sw, false, false);
     return one(std::move(step), {in.h * sh, in.w * sw, in.c});
+  }
+  if (cls == "Cropping2D") {
+    ChannelsLast(c, l);
+    const Image in = ImageOf(x, l);
+    const auto [top, bottom, left, right] = Sides(c, "cropping", l);
+    auto step = MakeCrop2D(label, in, top, bottom, left, right);
+    return one(std::move(step), {in.h - top - bottom, in.w - left - right, in.c});
+  }
+  if (cls == "Conv2DTranspose") {
+    const Image in = ImageOf(x, l);
+    const Window w = WindowOf(c, l, "kernel_size", false);
+    if (c.contains("output_padding") && !c["output_padding"].is_null()) Unsupported(Describe(l) + " with output_padding");
+    const int64_t filters = Integer(c, "filters", 0, l);
+    const Tensor& kernel = NeedWeight(weights, l, "kernel", {w.kh, w.kw, filters, in.c});
+    const Image out = TransposedOutput(in, w, filters);
+    return one(MakeConv2DTranspose(label, in, w, kernel, BiasOf(weights, c, l, filters), ActivationOf(c)),
+               {out.h, out.w, out.c});
   }
   if (cls == "Concatenate") {
     const double axis = Number(c, "axis", -1);

@@ -25,6 +25,7 @@ class MergeStep : public Step {
       case Merge::kAdd:
       case Merge::kAverage: status = xnn_create_add_nd_f32(-INFINITY, INFINITY, 0, &x); break;
       case Merge::kMultiply: status = xnn_create_multiply_nd_f32(-INFINITY, INFINITY, 0, &x); break;
+      case Merge::kSubtract: status = xnn_create_subtract_nd_f32(-INFINITY, INFINITY, 0, &x); break;
       case Merge::kMaximum: status = xnn_create_maximum_nd_f32(0, &x); break;
       default: status = xnn_create_minimum_nd_f32(0, &x); break;
     }
@@ -45,6 +46,7 @@ class MergeStep : public Step {
         case Merge::kAdd:
         case Merge::kAverage: status = xnn_setup_add_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
         case Merge::kMultiply: status = xnn_setup_multiply_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
+        case Merge::kSubtract: status = xnn_setup_subtract_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
         case Merge::kMaximum: status = xnn_setup_maximum_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
         default: status = xnn_setup_minimum_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
       }
@@ -71,17 +73,15 @@ class ConcatStep : public Step {
     name = step_name;
     int64_t total = 0;
     for (int64_t w : widths) total += w;
+    size_t at = 0;
     for (int64_t w : widths) {
       in_cols.push_back(w * positions);
       xnn_operator_t op = nullptr;
       copies_.push_back(xnn::Created(
-          xnn_create_copy_nc_x32(static_cast<size_t>(w), static_cast<size_t>(w), static_cast<size_t>(total), 0, &op), &op, name));
-      offsets_.push_back(static_cast<size_t>(total));
-    }
-    size_t at = 0;
-    for (size_t i = 0; i < widths.size(); ++i) {
-      offsets_[i] = at;
-      at += static_cast<size_t>(widths[i]);
+          xnn_create_copy_nc_x32(static_cast<size_t>(w), static_cast<size_t>(w), static_cast<size_t>(total), 0, &op),
+          &op, name));
+      offsets_.push_back(at);  // where its values start in each output run
+      at += static_cast<size_t>(w);
     }
     out_cols = total * positions;
   }
@@ -101,6 +101,7 @@ class ConcatStep : public Step {
 
 std::unique_ptr<Step> MakeMerge(const std::string& name, Merge op, size_t inputs, int64_t cols) {
   if (inputs < 2 || inputs > kMaxInputs) Invalid(name + " merges " + std::to_string(inputs) + " inputs");
+  if (op == Merge::kSubtract && inputs != 2) Invalid(name + " subtracts other than two inputs");
   Elements({cols}, name + "'s input");
   return std::make_unique<MergeStep>(name, op, inputs, cols);
 }

@@ -13,10 +13,10 @@ namespace tfjs_run::native {
 
 class Step;
 
-enum class Merge { kAdd, kMultiply, kAverage, kMaximum, kMinimum };
+enum class Merge { kAdd, kMultiply, kSubtract, kAverage, kMaximum, kMinimum };
 
-// `op` over `inputs` values of `cols` each, left to right (kAverage: their sum times 1/inputs,
-// as tfjs computes it).
+// `op` over `inputs` values of `cols` each, left to right (kSubtract takes two; kAverage: their
+// sum times 1/inputs, as tfjs computes it).
 std::unique_ptr<Step> MakeMerge(const std::string& name, Merge op, size_t inputs, int64_t cols);
 
 // Rows of `positions` runs, each the runs of widths[0], widths[1], ... of the inputs side by side.

@@ -63,6 +63,33 @@ std::unique_ptr<Step> Conv(const std::string& name, const Image& in, const Windo
   return step;
 }
 
+class DeconvStep : public Step {
+ public:
+  DeconvStep(const std::string& step_name, const Image& in, const Image& out, int64_t adjust_h, int64_t adjust_w,
+             ActivationSpec act)
+      : in_(in), adjust_h_(U32(adjust_h)), adjust_w_(U32(adjust_w)) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = out.values();
+    pixels_ = static_cast<size_t>(out.h * out.w);
+    if (!ClampOf(act).whole) after_ = std::make_unique<Elementwise>(name, act, out.c);
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    xnn::Check(xnn_setup_deconvolution2d_nhwc_f32(op.get(), rows, static_cast<size_t>(in_.h), static_cast<size_t>(in_.w),
+                                                  adjust_h_, adjust_w_, in[0], out, nullptr),
+               name);
+    xnn::Run(op.get(), name);
+    if (after_) after_->Run(out, out, rows * pixels_);
+  }
+  xnn::Operator op;
+
+ private:
+  Image in_;
+  uint32_t adjust_h_, adjust_w_;
+  size_t pixels_ = 0;
+  std::unique_ptr<Elementwise> after_;
+};
+
 class PoolStep : public Step {
  public:
   PoolStep(const std::string& step_name, Pool kind, const Image& in, const Geometry& g) : kind_(kind), in_(in) {
@@ -87,7 +114,7 @@ class PoolStep : public Step {
 class GlobalPoolStep : public Step {
  public:
   GlobalPoolStep(const std::string& step_name, Pool kind, int64_t positions, int64_t channels)
-      : kind_(kind), positions_(static_cast<size_t>(positions)), channels_(static_cast<size_t>(channels)) {
+      : positions_(static_cast<size_t>(positions)), channels_(static_cast<size_t>(channels)) {
     name = step_name;
     in_cols = {positions * channels};
     out_cols = channels;
@@ -115,68 +142,13 @@ class GlobalPoolStep : public Step {
   }
 
  private:
-  Pool kind_;
   size_t positions_, channels_;
   xnn::Operator op_;
 };
 
-class ZeroPadStep : public Step {
- public:
-  ZeroPadStep(const std::string& step_name, const Image& in, int64_t top, int64_t bottom, int64_t left, int64_t right)
-      : shape_{0, static_cast<size_t>(in.h), static_cast<size_t>(in.w), static_cast<size_t>(in.c)},
-        pre_{0, static_cast<size_t>(top), static_cast<size_t>(left), 0},
-        post_{0, static_cast<size_t>(bottom), static_cast<size_t>(right), 0} {
-    name = step_name;
-    in_cols = {in.values()};
-    out_cols = (in.h + top + bottom) * (in.w + left + right) * in.c;
-    xnn::InitializeOnce();
-    const float zero = 0;
-    xnn_operator_t op = nullptr;
-    op_ = xnn::Created(xnn_create_constant_pad_nd_x32(&zero, 0, &op), &op, name);
-  }
-  void Run(const float* const* in, float* out, size_t rows) override {
-    shape_[0] = rows;
-    xnn::Check(xnn_setup_constant_pad_nd_x32(op_.get(), 4, shape_, pre_, post_, in[0], out, nullptr), name);
-    xnn::Run(op_.get(), name);
-  }
-
- private:
-  size_t shape_[4], pre_[4], post_[4];
-  xnn::Operator op_;
-};
-
-// A loop: XNNPACK's resize is bilinear only.
-class UpSampleStep : public Step {
- public:
-  UpSampleStep(const std::string& step_name, const Image& in, int64_t sh, int64_t sw)
-      : in_(in), sh_(static_cast<size_t>(sh)), sw_(static_cast<size_t>(sw)) {
-    name = step_name;
-    in_cols = {in.values()};
-    out_cols = in.values() * sh * sw;
-  }
-  void Run(const float* const* in, float* out, size_t rows) override {
-    const size_t h = static_cast<size_t>(in_.h), w = static_cast<size_t>(in_.w), c = static_cast<size_t>(in_.c);
-    const size_t out_w = w * sw_;
-    for (size_t r = 0; r < rows; ++r) {
-      const float* x = in[0] + r * h * w * c;
-      float* y = out + r * h * sh_ * out_w * c;
-      for (size_t i = 0; i < h; ++i) {
-        float* line = y + i * sh_ * out_w * c;
-        for (size_t j = 0; j < w; ++j) {
-          for (size_t k = 0; k < sw_; ++k) std::memcpy(line + (j * sw_ + k) * c, x + (i * w + j) * c, c * sizeof(float));
-        }
-        for (size_t k = 1; k < sh_; ++k) std::memcpy(line + k * out_w * c, line, out_w * c * sizeof(float));
-      }
-    }
-  }
-
- private:
-  Image in_;
-  size_t sh_, sw_;
-};
+}  // namespace
 
 void CheckImage(const Image& in, const std::string& what) { Elements({in.h, in.w, in.c}, what + "'s input"); }
-}  // namespace
 
 Geometry GeometryOf(const Image& in, const Window& win, const std::string& what) {
   CheckImage(in, what);
@@ -232,6 +204,62 @@ std::unique_ptr<Step> MakeDepthwiseConv2D(const std::string& name, const Image& 
               act);
 }
 
+Image TransposedOutput(const Image& in, const Window& win, int64_t out_channels) {
+  auto axis = [&](int64_t size, int64_t k, int64_t s) { return win.same ? size * s : size * s + std::max<int64_t>(k - s, 0); };
+  return Image{axis(in.h, win.kh, win.sh), axis(in.w, win.kw, win.sw), out_channels};
+}
+
+std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& in, const Window& win,
+                                          const Tensor& kernel, const Tensor* bias, ActivationSpec act) {
+  xnn::InitializeOnce();
+  CheckImage(in, name);
+  for (int64_t v : {win.kh, win.kw, win.sh, win.sw}) {
+    if (v < 1 || v > kMaxWindow) Invalid(name + " has a window size or stride out of range");
+  }
+  if (win.dh != 1 || win.dw != 1) Unsupported(name + " with dilation");
+  if (kernel.shape.size() != 4 || kernel.shape[0] != win.kh || kernel.shape[1] != win.kw || kernel.shape[3] != in.c) {
+    Invalid(name + ": the kernel does not match the window and input channels");
+  }
+  const int64_t out_c = kernel.shape[2];
+  if (bias && bias->shape != std::vector<int64_t>{out_c}) Invalid(name + ": the bias does not match the filters");
+  const Image out = TransposedOutput(in, win, out_c);
+  Elements({out.h, out.w, out.c}, name + "'s output");
+  // XNNPACK computes the full (in - 1)·stride + k and crops `padding` from it, or adds
+  // `adjustment` (< stride) rows of bias alone when the output is larger; TensorFlow's padding
+  // of the equivalent forward convolution puts the odd one after.
+  int64_t pad[4] = {0, 0, 0, 0}, adjust[2] = {0, 0};
+  const int64_t full[2] = {(in.h - 1) * win.sh + win.kh, (in.w - 1) * win.sw + win.kw};
+  const int64_t want[2] = {out.h, out.w}, stride[2] = {win.sh, win.sw};
+  for (int a = 0; a < 2; ++a) {
+    const int64_t total = full[a] - want[a];
+    if (total >= 0) {
+      pad[2 * a] = total / 2;
+      pad[2 * a + 1] = total - total / 2;
+    } else {
+      adjust[a] = -total;
+      if (adjust[a] >= stride[a]) Invalid(name + ": the output size cannot be reached");
+    }
+  }
+  const size_t kh = static_cast<size_t>(win.kh), kw = static_cast<size_t>(win.kw);
+  const size_t co = static_cast<size_t>(out_c), ci = static_cast<size_t>(in.c);
+  std::vector<float> ohwi(kernel.values.size());  // Keras [kh][kw][out][in] to XNNPACK's [out][kh][kw][in]
+  for (size_t y = 0; y < kh; ++y) {
+    for (size_t x = 0; x < kw; ++x) {
+      for (size_t o = 0; o < co; ++o) {
+        for (size_t i = 0; i < ci; ++i) ohwi[((o * kh + y) * kw + x) * ci + i] = kernel.values[((y * kw + x) * co + o) * ci + i];
+      }
+    }
+  }
+  auto step = std::make_unique<DeconvStep>(name, in, out, adjust[0], adjust[1], act);
+  const FusedClamp clamp = ClampOf(act);
+  xnn_operator_t op = nullptr;
+  const xnn_status status = xnn_create_deconvolution2d_nhwc_f32(
+      U32(pad[0]), U32(pad[3]), U32(pad[1]), U32(pad[2]), U32(win.kh), U32(win.kw), U32(win.sh), U32(win.sw), 1, 1, 1, ci,
+      co, ci, co, ohwi.data(), bias ? bias->values.data() : nullptr, clamp.lo, clamp.hi, 0, &op);
+  step->op = xnn::Created(status, &op, name);
+  return step;
+}
+
 std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image& in, const Window& win) {
   xnn::InitializeOnce();
   const Geometry g = GeometryOf(in, win, name);
@@ -253,23 +281,6 @@ std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image
 std::unique_ptr<Step> MakeGlobalPool(const std::string& name, Pool kind, int64_t positions, int64_t channels) {
   Elements({positions, channels}, name + "'s input");
   return std::make_unique<GlobalPoolStep>(name, kind, positions, channels);
-}
-
-std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
-                                    int64_t left, int64_t right) {
-  CheckImage(in, name);
-  for (int64_t p : {top, bottom, left, right}) {
-    if (p < 0 || p > kMaxWindow) Invalid(name + " has a padding out of range");
-  }
-  Elements({in.h + top + bottom, in.w + left + right, in.c}, name + "'s output");
-  return std::make_unique<ZeroPadStep>(name, in, top, bottom, left, right);
-}
-
-std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw) {
-  CheckImage(in, name);
-  if (sh < 1 || sw < 1 || sh > kMaxWindow || sw > kMaxWindow) Invalid(name + " has a size out of range");
-  Elements({in.h * sh, in.w * sw, in.c}, name + "'s output");
-  return std::make_unique<UpSampleStep>(name, in, sh, sw);
 }
 
 }  // namespace tfjs_run::native

@@ -1,7 +1,8 @@
-// The steps over a row that is an NHWC image (height, width, channels, row-major): 2-D
-// convolutions (dense and depthwise, with their bias and activation fused), max and average
-// pooling, global pooling, zero padding and nearest-neighbour upsampling. Shapes are checked by
-// the loaders; Geometry is where a window's output size and TensorFlow's padding are worked out.
+// The windowed steps over a row that is an NHWC image (height, width, channels, row-major): 2-D
+// convolutions (dense, depthwise and transposed, with their bias and activation fused), max and
+// average pooling, global pooling. Shapes are checked by the loaders; GeometryOf is where a
+// window's output size and TensorFlow's padding are worked out. Resizing and rearranging an
+// image is resample.h.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,8 @@ struct Image {
   int64_t h = 0, w = 0, c = 0;
   int64_t values() const { return h * w * c; }
 };
+// Invalid() naming `what` unless the image's dimensions are positive and its size in bounds.
+void CheckImage(const Image& in, const std::string& what);
 
 // A sliding window: its size, strides and dilations, with "same" or "valid" padding.
 struct Window {
@@ -42,16 +45,17 @@ std::unique_ptr<Step> MakeConv2D(const std::string& name, const Image& in, const
 std::unique_ptr<Step> MakeDepthwiseConv2D(const std::string& name, const Image& in, const Window& win,
                                           const Tensor& kernel, const Tensor* bias, ActivationSpec act);
 
+// A transposed convolution (Keras Conv2DTranspose) with kernel [kh, kw, out, in.c] and bias
+// [out] or null; win.same: out = in·stride, else in·stride + max(k - stride, 0). No dilation.
+std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& in, const Window& win,
+                                          const Tensor& kernel, const Tensor* bias, ActivationSpec act);
+// Its output size.
+Image TransposedOutput(const Image& in, const Window& win, int64_t out_channels);
+
 enum class Pool { kMax, kAverage };
 // Pooling over `win`; average pooling counts only the values inside the image, as TensorFlow
 // does with same padding.
 std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image& in, const Window& win);
 // Pooling over all `positions` of each of `channels` channels: a row of `channels` values.
 std::unique_ptr<Step> MakeGlobalPool(const std::string& name, Pool kind, int64_t positions, int64_t channels);
-// Zeros around the image: `top` rows above, `left` columns before, and so on.
-std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
-                                    int64_t left, int64_t right);
-// Each pixel repeated sh times down and sw times across.
-std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw);
-
 }  // namespace tfjs_run::native

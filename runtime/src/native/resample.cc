@@ -1,0 +1,191 @@
+#include "native/resample.h"
+
+#include <xnnpack.h>
+
+#include <cstring>
+
+#include "native/plan.h"
+#include "native/xnn.h"
+
+namespace tfjs_run::native {
+
+namespace {
+constexpr int64_t kMaxWindow = 1 << 12;  // a padding or cropping
+
+class ZeroPadStep : public Step {
+ public:
+  ZeroPadStep(const std::string& step_name, const Image& in, int64_t top, int64_t bottom, int64_t left, int64_t right)
+      : shape_{0, static_cast<size_t>(in.h), static_cast<size_t>(in.w), static_cast<size_t>(in.c)},
+        pre_{0, static_cast<size_t>(top), static_cast<size_t>(left), 0},
+        post_{0, static_cast<size_t>(bottom), static_cast<size_t>(right), 0} {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = (in.h + top + bottom) * (in.w + left + right) * in.c;
+    xnn::InitializeOnce();
+    const float zero = 0;
+    xnn_operator_t op = nullptr;
+    op_ = xnn::Created(xnn_create_constant_pad_nd_x32(&zero, 0, &op), &op, name);
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    shape_[0] = rows;
+    xnn::Check(xnn_setup_constant_pad_nd_x32(op_.get(), 4, shape_, pre_, post_, in[0], out, nullptr), name);
+    xnn::Run(op_.get(), name);
+  }
+
+ private:
+  size_t shape_[4], pre_[4], post_[4];
+  xnn::Operator op_;
+};
+
+// A loop: XNNPACK's resize is bilinear only.
+class UpSampleStep : public Step {
+ public:
+  UpSampleStep(const std::string& step_name, const Image& in, int64_t sh, int64_t sw)
+      : in_(in), sh_(static_cast<size_t>(sh)), sw_(static_cast<size_t>(sw)) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = in.values() * sh * sw;
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t h = static_cast<size_t>(in_.h), w = static_cast<size_t>(in_.w), c = static_cast<size_t>(in_.c);
+    const size_t out_w = w * sw_;
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = in[0] + r * h * w * c;
+      float* y = out + r * h * sh_ * out_w * c;
+      for (size_t i = 0; i < h; ++i) {
+        float* line = y + i * sh_ * out_w * c;
+        for (size_t j = 0; j < w; ++j) {
+          for (size_t k = 0; k < sw_; ++k) std::memcpy(line + (j * sw_ + k) * c, x + (i * w + j) * c, c * sizeof(float));
+        }
+        for (size_t k = 1; k < sh_; ++k) std::memcpy(line + k * out_w * c, line, out_w * c * sizeof(float));
+      }
+    }
+  }
+
+ private:
+  Image in_;
+  size_t sh_, sw_;
+};
+
+
+class CropStep : public Step {
+ public:
+  CropStep(const std::string& step_name, const Image& in, int64_t top, int64_t left, const Image& out)
+      : in_(in), out_(out), top_(static_cast<size_t>(top)), left_(static_cast<size_t>(left)) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = out.values();
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t c = static_cast<size_t>(in_.c), iw = static_cast<size_t>(in_.w), ih = static_cast<size_t>(in_.h);
+    const size_t ow = static_cast<size_t>(out_.w), oh = static_cast<size_t>(out_.h);
+    for (size_t r = 0; r < rows; ++r) {
+      for (size_t y = 0; y < oh; ++y) {
+        std::memcpy(out + ((r * oh + y) * ow) * c, in[0] + ((r * ih + y + top_) * iw + left_) * c, ow * c * sizeof(float));
+      }
+    }
+  }
+
+ private:
+  Image in_, out_;
+  size_t top_, left_;
+};
+
+class ResizeBilinearStep : public Step {
+ public:
+  ResizeBilinearStep(const std::string& step_name, const Image& in, const Image& out) : in_(in), out_(out) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = out.values();
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    xnn::Check(xnn_setup_resize_bilinear2d_nhwc_f32(op.get(), rows, static_cast<size_t>(in_.h), static_cast<size_t>(in_.w),
+                                                    static_cast<size_t>(out_.h), static_cast<size_t>(out_.w), in[0], out,
+                                                    nullptr),
+               name);
+    xnn::Run(op.get(), name);
+  }
+  xnn::Operator op;
+
+ private:
+  Image in_, out_;
+};
+
+class DepthToSpaceStep : public Step {
+ public:
+  DepthToSpaceStep(const std::string& step_name, const Image& in) : in_(in) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = in.values();
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    xnn::Check(xnn_setup_depth_to_space_nhwc_x32(op.get(), rows, static_cast<size_t>(in_.h), static_cast<size_t>(in_.w),
+                                                 in[0], out, nullptr),
+               name);
+    xnn::Run(op.get(), name);
+  }
+  xnn::Operator op;
+
+ private:
+  Image in_;
+};
+}  // namespace
+
+std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
+                                    int64_t left, int64_t right) {
+  CheckImage(in, name);
+  for (int64_t p : {top, bottom, left, right}) {
+    if (p < 0 || p > kMaxWindow) Invalid(name + " has a padding out of range");
+  }
+  Elements({in.h + top + bottom, in.w + left + right, in.c}, name + "'s output");
+  return std::make_unique<ZeroPadStep>(name, in, top, bottom, left, right);
+}
+
+std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw) {
+  CheckImage(in, name);
+  if (sh < 1 || sw < 1 || sh > kMaxWindow || sw > kMaxWindow) Invalid(name + " has a size out of range");
+  Elements({in.h * sh, in.w * sw, in.c}, name + "'s output");
+  return std::make_unique<UpSampleStep>(name, in, sh, sw);
+}
+
+
+std::unique_ptr<Step> MakeCrop2D(const std::string& name, const Image& in, int64_t top, int64_t bottom, int64_t left,
+                                 int64_t right) {
+  CheckImage(in, name);
+  for (int64_t p : {top, bottom, left, right}) {
+    if (p < 0 || p > kMaxWindow) Invalid(name + " has a cropping out of range");
+  }
+  if (top + bottom >= in.h || left + right >= in.w) Invalid(name + " crops the whole image");
+  return std::make_unique<CropStep>(name, in, top, left, Image{in.h - top - bottom, in.w - left - right, in.c});
+}
+
+std::unique_ptr<Step> MakeResizeBilinear(const std::string& name, const Image& in, int64_t oh, int64_t ow,
+                                         bool align_corners, bool half_pixel_centers) {
+  xnn::InitializeOnce();
+  CheckImage(in, name);
+  const Image out{oh, ow, in.c};
+  CheckImage(out, name + "'s output");
+  if (align_corners && half_pixel_centers) Invalid(name + " asks for both align_corners and half_pixel_centers");
+  auto step = std::make_unique<ResizeBilinearStep>(name, in, out);
+  const size_t c = static_cast<size_t>(in.c);
+  // XNNPACK's default is half-pixel centres; its legacy mode is TensorFlow's original mapping.
+  const uint32_t flags = align_corners ? XNN_FLAG_ALIGN_CORNERS : half_pixel_centers ? 0 : XNN_FLAG_TENSORFLOW_LEGACY_MODE;
+  xnn_operator_t op = nullptr;
+  step->op = xnn::Created(xnn_create_resize_bilinear2d_nhwc_f32(c, c, c, flags, &op), &op, name);
+  return step;
+}
+
+std::unique_ptr<Step> MakeDepthToSpace(const std::string& name, const Image& in, int64_t block) {
+  xnn::InitializeOnce();
+  CheckImage(in, name);
+  if (block < 2 || block > 64 || in.c % (block * block) != 0) Invalid(name + ": the block size does not divide the channels");
+  CheckImage(Image{in.h * block, in.w * block, in.c / (block * block)}, name + "'s output");
+  auto step = std::make_unique<DepthToSpaceStep>(name, in);
+  const size_t oc = static_cast<size_t>(in.c / (block * block));
+  xnn_operator_t op = nullptr;
+  step->op = xnn::Created(
+      xnn_create_depth_to_space_nhwc_x32(oc, static_cast<size_t>(in.c), oc, static_cast<uint32_t>(block), 0, &op), &op, name);
+  return step;
+}
+
+}  // namespace tfjs_run::native

@@ -1,0 +1,32 @@
+// The steps that resize or rearrange an NHWC image row without weights: zero padding, cropping,
+// nearest and bilinear resizing, and depth to space.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "native/spatial.h"
+
+namespace tfjs_run::native {
+
+class Step;
+
+// Zeros around the image: `top` rows above, `left` columns before, and so on.
+std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
+                                    int64_t left, int64_t right);
+// The image without `top` rows above, `left` columns before, and so on.
+std::unique_ptr<Step> MakeCrop2D(const std::string& name, const Image& in, int64_t top, int64_t bottom, int64_t left,
+                                 int64_t right);
+// Each pixel repeated sh times down and sw times across (TensorFlow's nearest neighbour resize
+// by whole factors, without align_corners).
+std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw);
+// TensorFlow's bilinear resize to oh x ow: with align_corners, or half_pixel_centers, or
+// neither (the legacy mapping tfjs-layers' UpSampling2D uses).
+std::unique_ptr<Step> MakeResizeBilinear(const std::string& name, const Image& in, int64_t oh, int64_t ow,
+                                         bool align_corners, bool half_pixel_centers);
+// TensorFlow's DepthToSpace (NHWC): each pixel's channels become a block x block patch of
+// in.c / block² channels.
+std::unique_ptr<Step> MakeDepthToSpace(const std::string& name, const Image& in, int64_t block);
+
+}  // namespace tfjs_run::native
