@@ -171,6 +171,22 @@ TEST(NativeCompile, HostileTopologiesAndWeightsAreRefused) {
   refused(a, "an unknown format", true);
 }
 
+// A small kernel on a huge image: the weights are tiny, but XNNPACK's indirection buffer (a
+// pointer per output pixel and tap) is not; it must count in the scratch the buffer budget
+// checks, and a pass must shrink to one row.
+TEST(NativeCompile, AKernelsOwnMemoryCountsTowardsTheScratch) {
+  ModelArtifacts a = ArtifactsOf(kNative + "/conv2d-valid");
+  const std::string from = "\"batch_input_shape\":[null,9,7,3]";
+  const size_t at = a.topology_json.find(from);
+  ASSERT_NE(at, std::string::npos);
+  a.topology_json.replace(at, from.size(), "\"batch_input_shape\":[null,2048,2048,3]");
+  std::unique_ptr<Plan> plan = Compile(a);
+  const size_t pixels = 2046 * 2046, indirection = pixels * 9 * sizeof(void*) / sizeof(float);
+  EXPECT_GE(plan->ScratchFloats(1), 2048 * 2048 * 3 + pixels * 5 + indirection);
+  EXPECT_EQ(plan->PassRows(), 1u);
+  EXPECT_EQ(plan->ScratchFloats(1000), plan->ScratchFloats(1));
+}
+
 // tests/fixtures/make-graph-model.js writes the wine model as a tfjs-converter graph (MatMul,
 // BiasAdd, Relu, Softmax): compiled from either format, the same function.
 TEST(NativeCompile, AGraphModelComputesWhatItsLayersTwinComputes) {

@@ -100,18 +100,19 @@ void Plan::Allocate() {
   allocated_ = true;
 }
 
-size_t Plan::PassRows() const {
+size_t Plan::PerRowFloats() const {
   size_t per_row = 0;
   for (int64_t c : slot_cols_) per_row += static_cast<size_t>(c);
-  return std::max<size_t>(1, kPassFloats / std::max<size_t>(per_row, 1));
+  for (const Node& n : steps_) per_row += static_cast<size_t>(n.step->extra_floats);
+  return std::max<size_t>(per_row, 1);
 }
+
+size_t Plan::PassRows() const { return std::max<size_t>(1, kPassFloats / PerRowFloats()); }
 
 size_t Plan::ScratchFloats(size_t rows) const {
   if (!allocated_) const_cast<Plan*>(this)->Allocate();
   const size_t pass = std::min(rows, PassRows());
-  size_t total = 0;
-  for (int64_t c : slot_cols_) total += pass * static_cast<size_t>(c) + kSlackFloats;
-  return total;
+  return pass * PerRowFloats() + slot_cols_.size() * kSlackFloats;
 }
 
 void Plan::Run(const float* input, size_t rows, float* output) {

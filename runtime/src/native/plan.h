@@ -28,6 +28,10 @@ class Step {
   std::vector<int64_t> in_cols;
   int64_t out_cols = 0;
   std::string name;  // for errors and --info: the layer or op it came from
+  // Memory the kernel allocates per row on top of the plan's buffers, in floats (XNNPACK's
+  // indirection buffer for a convolution or pooling: a pointer per output pixel and kernel
+  // tap). It counts towards a pass's scratch, and so towards the buffer budget.
+  int64_t extra_floats = 0;
 };
 
 class Plan {
@@ -49,8 +53,8 @@ class Plan {
   size_t steps() const { return steps_.size(); }
   // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)", shortened past a few steps.
   std::string Describe() const;
-  // The floats of scratch a call with `rows` rows needs: the buffers of the values alive at once,
-  // for one pass, each with XNNPACK's slack past its end.
+  // The floats of scratch a call with `rows` rows needs: the buffers of the values alive at once
+  // and the kernels' own memory (Step::extra_floats), for one pass, with XNNPACK's slack.
   size_t ScratchFloats(size_t rows) const;
   // The rows one pass runs: all of a call's up to a scratch of kPassFloats.
   size_t PassRows() const;
@@ -67,6 +71,8 @@ class Plan {
     std::vector<Value> inputs;
   };
   Value output() const { return output_ < 0 ? last() : output_; }
+  // The floats one row needs: its values in every buffer, and the kernels' own memory.
+  size_t PerRowFloats() const;
   // Assigns each value a buffer, reusing those no later step reads.
   void Allocate();
   void RunPass(const float* input, size_t rows, float* result);

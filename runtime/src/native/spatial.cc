@@ -15,6 +15,14 @@ namespace tfjs_run::native {
 namespace {
 constexpr int64_t kMaxWindow = 1 << 12;  // a kernel, stride, dilation or padding
 
+// The floats' worth of pointers XNNPACK's indirection buffer takes per row; Invalid() past
+// kMaxElements (a hostile window on a large image).
+int64_t IndirectionFloats(int64_t pixels, const Window& win) {
+  const int64_t taps = win.kh * win.kw;
+  if (pixels <= 0 || taps <= 0 || pixels > kMaxElements / taps) Invalid("a window's indirection buffer is out of range");
+  return pixels * taps * static_cast<int64_t>(sizeof(void*) / sizeof(float));
+}
+
 uint32_t U32(int64_t v) { return static_cast<uint32_t>(v); }
 
 class ConvStep : public Step {
@@ -27,6 +35,8 @@ class ConvStep : public Step {
     if (!ClampOf(act).whole) after_ = std::make_unique<Elementwise>(name, act, out_c);
     pixels_ = static_cast<size_t>(g.oh * g.ow);
   }
+  // XNNPACK's indirection buffer: a pointer per output pixel and kernel tap, per row.
+  void CountIndirection(const Window& win) { extra_floats = IndirectionFloats(static_cast<int64_t>(pixels_), win); }
   void Run(const float* const* in, float* out, size_t rows) override {
     xnn::Check(xnn_setup_convolution2d_nhwc_f32(op.get(), rows, static_cast<size_t>(in_.h), static_cast<size_t>(in_.w),
                                                 in[0], out, nullptr),
@@ -52,6 +62,7 @@ std::unique_ptr<Step> Conv(const std::string& name, const Image& in, const Windo
   if (bias && bias->shape != std::vector<int64_t>{out_c}) Invalid(name + ": the bias does not match the filters");
   Elements({g.oh, g.ow, out_c}, name + "'s output");
   auto step = std::make_unique<ConvStep>(name, in, g, out_c, act);
+  step->CountIndirection(win);
   const FusedClamp clamp = ClampOf(act);
   xnn_operator_t op = nullptr;
   const xnn_status status = xnn_create_convolution2d_nhwc_f32(
@@ -251,6 +262,7 @@ std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& 
     }
   }
   auto step = std::make_unique<DeconvStep>(name, in, out, adjust[0], adjust[1], act);
+  step->extra_floats = IndirectionFloats(out.h * out.w, win);
   const FusedClamp clamp = ClampOf(act);
   xnn_operator_t op = nullptr;
   const xnn_status status = xnn_create_deconvolution2d_nhwc_f32(
@@ -264,6 +276,7 @@ std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image
   xnn::InitializeOnce();
   const Geometry g = GeometryOf(in, win, name);
   auto step = std::make_unique<PoolStep>(name, kind, in, g);
+  step->extra_floats = IndirectionFloats(g.oh * g.ow, win);
   const size_t c = static_cast<size_t>(in.c);
   xnn_operator_t op = nullptr;
   const xnn_status status =
