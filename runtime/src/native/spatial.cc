@@ -28,7 +28,7 @@ uint32_t U32(int64_t v) { return static_cast<uint32_t>(v); }
 class ConvStep : public Step {
  public:
   ConvStep(const std::string& step_name, const Image& in, const Geometry& g, int64_t out_c, ActivationSpec act)
-      : in_(in), out_c_(out_c) {
+      : in_(in) {
     name = step_name;
     in_cols = {in.values()};
     out_cols = g.oh * g.ow * out_c;
@@ -48,7 +48,6 @@ class ConvStep : public Step {
 
  private:
   Image in_;
-  int64_t out_c_;
   size_t pixels_ = 0;
   std::unique_ptr<Elementwise> after_;
 };
