@@ -32,10 +32,11 @@ const char* const kCases[] = {
     "functional-chain", "quantized-uint8", "quantized-uint16", "quantized-float16", "one-row", "large-values",
     "conv2d-valid", "conv2d-same-stride2", "conv2d-dilated", "conv2d-large-channels", "conv1d", "depthwise-same",
     "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-and-upsample", "merges",
-    "conv2d-transpose", "bilinear-and-crop", "mobilenet-block", "superres-block",
+    "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block",
 };
 // The graph models make-native-graphs.js writes, in tfjs-converter's format.
-const char* const kGraphCases[] = {"graph-conv-ops", "graph-fused-ops", "graph-shapes", "graph-resample"};
+const char* const kGraphCases[] = {"graph-conv-ops", "graph-fused-ops", "graph-shapes", "graph-resample",
+                                   "graph-transpose-sum"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;

@@ -407,7 +407,25 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
     dims.insert(dims.begin() + (axis - 1), 1);
     return Value{x.id, dims};
   }
-  if (n.op == "Mean" || n.op == "Max") {
+  if (n.op == "Cast") {
+    const json* to = Attr(n, "DstT");
+    if (!to || !to->is_object() || to->value("type", std::string()) != "DT_FLOAT") Unsupported(Describe(n) + " to other than float32");
+    return x;
+  }
+  if (n.op == "Transpose") {
+    std::vector<int64_t> perm = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
+    if (perm.empty() || perm[0] != 0) Unsupported(Describe(n) + " moving the batch axis");
+    perm.erase(perm.begin());
+    std::vector<int64_t> dims;
+    for (int64_t& p : perm) {
+      --p;
+      if (p < 0 || p >= static_cast<int64_t>(x.dims.size())) Invalid(Describe(n) + " has a permutation that is not one");
+      dims.push_back(x.dims[static_cast<size_t>(p)]);
+    }
+    auto step = MakeTranspose(label, x.dims, perm);
+    return Add(std::move(step), x, dims);
+  }
+  if (n.op == "Mean" || n.op == "Max" || n.op == "Sum") {
     std::vector<int64_t> axes = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
     for (int64_t& a : axes) {
       if (a < 0) a += static_cast<int64_t>(x.dims.size()) + 1;
@@ -420,7 +438,8 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
     std::vector<int64_t> dims = BoolAttr(n, "keep_dims") ? std::vector<int64_t>(x.dims.size(), 1) : std::vector<int64_t>{};
     if (dims.empty()) dims = {x.dims.back()};
     else dims.back() = x.dims.back();
-    return Add(MakeGlobalPool(label, n.op == "Max" ? Pool::kMax : Pool::kAverage, cols / x.dims.back(), x.dims.back()),
+    const Pool kind = n.op == "Max" ? Pool::kMax : n.op == "Sum" ? Pool::kSum : Pool::kAverage;
+    return Add(MakeGlobalPool(label, kind, cols / x.dims.back(), x.dims.back()),
                x, dims);
   }
   if (n.op == "ConcatV2") {

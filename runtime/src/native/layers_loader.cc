@@ -434,6 +434,20 @@ Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& 
                                   : MakeResizeBilinear(label, in, in.h * sh, in.w * sw, false, false);
     return one(std::move(step), {in.h * sh, in.w * sw, in.c});
   }
+  if (cls == "Permute") {
+    if (!c.contains("dims") || !c["dims"].is_array() || c["dims"].size() != x.dims.size()) {
+      Invalid(Describe(l) + " has no permutation of its input's axes");
+    }
+    std::vector<int64_t> perm, dims;
+    for (const json& d : c["dims"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > static_cast<int64_t>(x.dims.size())) {
+        Invalid(Describe(l) + " has a malformed permutation");
+      }
+      perm.push_back(d.get<int64_t>() - 1);  // Keras counts the axes after the batch from 1
+      dims.push_back(x.dims[static_cast<size_t>(perm.back())]);
+    }
+    return one(MakeTranspose(label, x.dims, perm), dims);
+  }
   if (cls == "Cropping2D") {
     ChannelsLast(c, l);
     const Image in = ImageOf(x, l);

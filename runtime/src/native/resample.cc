@@ -2,6 +2,7 @@
 
 #include <xnnpack.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "native/plan.h"
@@ -129,6 +130,46 @@ class DepthToSpaceStep : public Step {
  private:
   Image in_;
 };
+// A loop: this XNNPACK has no transpose. Walks the output in order, stepping through the
+// input by the permuted strides.
+class TransposeStep : public Step {
+ public:
+  TransposeStep(const std::string& step_name, const std::vector<int64_t>& dims, const std::vector<int64_t>& perm) {
+    name = step_name;
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    in_cols = {n};
+    out_cols = n;
+    std::vector<size_t> in_stride(dims.size(), 1);
+    for (size_t i = dims.size(); i-- > 1;) in_stride[i - 1] = in_stride[i] * static_cast<size_t>(dims[i]);
+    for (int64_t p : perm) {
+      out_dims_.push_back(static_cast<size_t>(dims[static_cast<size_t>(p)]));
+      stride_.push_back(in_stride[static_cast<size_t>(p)]);
+    }
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t n = static_cast<size_t>(out_cols), rank = out_dims_.size();
+    std::vector<size_t> index(rank, 0);
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = in[0] + r * n;
+      float* y = out + r * n;
+      std::fill(index.begin(), index.end(), 0);
+      size_t from = 0;
+      for (size_t i = 0; i < n; ++i) {
+        y[i] = x[from];
+        for (size_t a = rank; a-- > 0;) {  // the next output index, odometer-wise
+          from += stride_[a];
+          if (++index[a] < out_dims_[a]) break;
+          from -= stride_[a] * out_dims_[a];
+          index[a] = 0;
+        }
+      }
+    }
+  }
+
+ private:
+  std::vector<size_t> out_dims_, stride_;
+};
 }  // namespace
 
 std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
@@ -188,4 +229,15 @@ std::unique_ptr<Step> MakeDepthToSpace(const std::string& name, const Image& in,
   return step;
 }
 
+std::unique_ptr<Step> MakeTranspose(const std::string& name, const std::vector<int64_t>& dims,
+                                    const std::vector<int64_t>& perm) {
+  Elements(dims, name + "'s input");
+  std::vector<int64_t> seen = perm;
+  std::sort(seen.begin(), seen.end());
+  if (seen.size() != dims.size()) Invalid(name + " has a permutation of the wrong rank");
+  for (size_t i = 0; i < seen.size(); ++i) {
+    if (seen[i] != static_cast<int64_t>(i)) Invalid(name + " has a permutation that is not one");
+  }
+  return std::make_unique<TransposeStep>(name, dims, perm);
+}
 }  // namespace tfjs_run::native

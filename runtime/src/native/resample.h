@@ -1,10 +1,11 @@
 // The steps that resize or rearrange an NHWC image row without weights: zero padding, cropping,
-// nearest and bilinear resizing, and depth to space.
+// nearest and bilinear resizing, depth to space, and transposing the axes of any row.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "native/spatial.h"
 
@@ -28,5 +29,9 @@ std::unique_ptr<Step> MakeResizeBilinear(const std::string& name, const Image& i
 // TensorFlow's DepthToSpace (NHWC): each pixel's channels become a block x block patch of
 // in.c / block² channels.
 std::unique_ptr<Step> MakeDepthToSpace(const std::string& name, const Image& in, int64_t block);
+
+// A row of shape `dims` with its axes permuted: output axis i is input axis perm[i].
+std::unique_ptr<Step> MakeTranspose(const std::string& name, const std::vector<int64_t>& dims,
+                                    const std::vector<int64_t>& perm);
 
 }  // namespace tfjs_run::native

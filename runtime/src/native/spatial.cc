@@ -124,7 +124,7 @@ class PoolStep : public Step {
 class GlobalPoolStep : public Step {
  public:
   GlobalPoolStep(const std::string& step_name, Pool kind, int64_t positions, int64_t channels)
-      : positions_(static_cast<size_t>(positions)), channels_(static_cast<size_t>(channels)) {
+      : sum_(kind == Pool::kSum), positions_(static_cast<size_t>(positions)), channels_(static_cast<size_t>(channels)) {
     name = step_name;
     in_cols = {positions * channels};
     out_cols = channels;
@@ -141,17 +141,22 @@ class GlobalPoolStep : public Step {
       xnn::Run(op_.get(), name);
       return;
     }
-    for (size_t r = 0; r < rows; ++r) {  // max: XNNPACK has no global max pooling
+    for (size_t r = 0; r < rows; ++r) {  // max and sum: XNNPACK has neither globally
       const float* x = in[0] + r * positions_ * channels_;
       float* y = out + r * channels_;
       std::memcpy(y, x, channels_ * sizeof(float));
       for (size_t p = 1; p < positions_; ++p) {
-        for (size_t c = 0; c < channels_; ++c) y[c] = std::max(y[c], x[p * channels_ + c]);
+        if (sum_) {
+          for (size_t c = 0; c < channels_; ++c) y[c] += x[p * channels_ + c];
+        } else {
+          for (size_t c = 0; c < channels_; ++c) y[c] = std::max(y[c], x[p * channels_ + c]);
+        }
       }
     }
   }
 
  private:
+  bool sum_;
   size_t positions_, channels_;
   xnn::Operator op_;
 };
@@ -273,6 +278,7 @@ std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& 
 
 std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image& in, const Window& win) {
   xnn::InitializeOnce();
+  if (kind == Pool::kSum) Invalid(name + ": a sum over a window is not a pooling the executor has");
   const Geometry g = GeometryOf(in, win, name);
   auto step = std::make_unique<PoolStep>(name, kind, in, g);
   step->extra_floats = IndirectionFloats(g.oh * g.ow, win);

@@ -52,7 +52,7 @@ std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& 
 // Its output size.
 Image TransposedOutput(const Image& in, const Window& win, int64_t out_channels);
 
-enum class Pool { kMax, kAverage };
+enum class Pool { kMax, kAverage, kSum };  // kSum: global pooling only
 // Pooling over `win`; average pooling counts only the values inside the image, as TensorFlow
 // does with same padding.
 std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image& in, const Window& win);
