@@ -529,10 +529,13 @@ Value GraphCompiler::Binary(const Node& n) {
     }
     return Add(MakeChannelAffine(label, std::move(scale), std::move(shift), cols), x, x.dims);
   }
-  if (n.op == "BiasAdd" || n.op == "RealDiv") Unsupported(Describe(n) + " of two computed values");
+  if (n.op == "BiasAdd") Unsupported(Describe(n) + " of two computed values");
   const Value &a = In(n, 0), &b = In(n, 1);
   if (a.dims != b.dims) Unsupported(Describe(n) + " broadcasting values of different shapes");
-  const Merge op = n.op == "Mul" ? Merge::kMultiply : n.op == "Sub" ? Merge::kSubtract : Merge::kAdd;
+  const Merge op = n.op == "Mul"       ? Merge::kMultiply
+                   : n.op == "Sub"     ? Merge::kSubtract
+                   : n.op == "RealDiv" ? Merge::kDivide
+                                       : Merge::kAdd;
   return Value{plan_->Add(MakeMerge(label, op, 2, Elements(a.dims, Describe(n))), {a.id, b.id}), a.dims};
 }
 

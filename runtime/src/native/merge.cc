@@ -26,6 +26,7 @@ class MergeStep : public Step {
       case Merge::kAverage: status = xnn_create_add_nd_f32(-INFINITY, INFINITY, 0, &x); break;
       case Merge::kMultiply: status = xnn_create_multiply_nd_f32(-INFINITY, INFINITY, 0, &x); break;
       case Merge::kSubtract: status = xnn_create_subtract_nd_f32(-INFINITY, INFINITY, 0, &x); break;
+      case Merge::kDivide: status = xnn_create_divide_nd_f32(-INFINITY, INFINITY, 0, &x); break;
       case Merge::kMaximum: status = xnn_create_maximum_nd_f32(0, &x); break;
       default: status = xnn_create_minimum_nd_f32(0, &x); break;
     }
@@ -47,6 +48,7 @@ class MergeStep : public Step {
         case Merge::kAverage: status = xnn_setup_add_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
         case Merge::kMultiply: status = xnn_setup_multiply_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
         case Merge::kSubtract: status = xnn_setup_subtract_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
+        case Merge::kDivide: status = xnn_setup_divide_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
         case Merge::kMaximum: status = xnn_setup_maximum_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
         default: status = xnn_setup_minimum_nd_f32(binary_.get(), 1, n, 1, n, acc, in[i], out, nullptr); break;
       }
@@ -101,7 +103,7 @@ class ConcatStep : public Step {
 
 std::unique_ptr<Step> MakeMerge(const std::string& name, Merge op, size_t inputs, int64_t cols) {
   if (inputs < 2 || inputs > kMaxInputs) Invalid(name + " merges " + std::to_string(inputs) + " inputs");
-  if (op == Merge::kSubtract && inputs != 2) Invalid(name + " subtracts other than two inputs");
+  if ((op == Merge::kSubtract || op == Merge::kDivide) && inputs != 2) Invalid(name + " takes other than two inputs");
   Elements({cols}, name + "'s input");
   return std::make_unique<MergeStep>(name, op, inputs, cols);
 }

@@ -13,9 +13,9 @@ namespace tfjs_run::native {
 
 class Step;
 
-enum class Merge { kAdd, kMultiply, kSubtract, kAverage, kMaximum, kMinimum };
+enum class Merge { kAdd, kMultiply, kSubtract, kDivide, kAverage, kMaximum, kMinimum };
 
-// `op` over `inputs` values of `cols` each, left to right (kSubtract takes two; kAverage: their
+// `op` over `inputs` values of `cols` each, left to right (kSubtract and kDivide take two; kAverage: their
 // sum times 1/inputs, as tfjs computes it).
 std::unique_ptr<Step> MakeMerge(const std::string& name, Merge op, size_t inputs, int64_t cols);
 
