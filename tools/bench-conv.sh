@@ -7,30 +7,14 @@
 # backend in the isolate), and Node 20 running the bundle (tools/node-harness.js, wasm). Runners
 # alternate per cell; medians of --reps.
 #   tools/bench-conv.sh [--seconds S] [--reps N]     (defaults 3 s, 3 reps: about 6 minutes)
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-seconds=3
-reps=3
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --seconds) seconds="$2"; shift 2 ;;
-    --reps) reps="$2"; shift 2 ;;
-    *) echo "usage: $(basename "$0") [--seconds S] [--reps N]" >&2; exit 1 ;;
-  esac
-done
-"$root/tools/setup.sh" >/dev/null 2>&1
-"$root/tools/build.sh" >/dev/null
-build="${TFJS_RUN_BUILD_DIR:-$root/build}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-export NODE_NO_WARNINGS=1
+default_seconds=3
+# shellcheck source=tools/bench-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 node "$root/tools/bench/conv/make-conv-models.js" "$work" >/dev/null 2>&1
 models=(mobilenet_v2 rdn_x2)
 for m in "${models[@]}"; do
   node "$root/model-bundler/bin/model-bundler.js" --model "$work/$m" --backend wasm -o "$work/$m.bundle.js" 2>/dev/null
 done
-field() { sed "s/.*\"$1\":\\([0-9.]*\\).*/\\1/"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "machine: $(nproc) cores, $(uname -r), node $(node --version), $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps"
 echo
 echo "| model | batch | native rows/s | tfjs-run, tfjs wasm rows/s | Node 20, tfjs wasm rows/s | native / tfjs-run wasm | native / Node wasm | steps (native) |"
