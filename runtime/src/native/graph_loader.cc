@@ -86,6 +86,15 @@ bool ActivationOf(const std::string& op, ActivationSpec& act) {
 
 bool Passes(const std::string& op) { return op == "Identity" || op == "StopGradient" || op == "Snapshot"; }
 
+// An integer attribute value: GraphDef JSON writes 64-bit integers as strings.
+int64_t IntOf(const json& v, const Node& n, const char* key) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() < 12) {
+    return std::strtoll(v.get<std::string>().c_str(), nullptr, 10);
+  }
+  Invalid(Describe(n) + ": attribute " + key + " is malformed");
+}
+
 std::vector<int64_t> IntListAttr(const Node& n, const char* key) {
   std::vector<int64_t> out;
   const json* a = Attr(n, key);
@@ -93,25 +102,14 @@ std::vector<int64_t> IntListAttr(const Node& n, const char* key) {
   const json& list = (*a)["list"];
   if (!list.is_object() || !list.contains("i")) return out;
   if (!list["i"].is_array() || list["i"].size() > 8) Invalid(Describe(n) + ": attribute " + key + " is malformed");
-  for (const json& v : list["i"]) {
-    // GraphDef JSON writes 64-bit integers as strings.
-    if (v.is_number_integer()) out.push_back(v.get<int64_t>());
-    else if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() < 12) {
-      out.push_back(std::strtoll(v.get<std::string>().c_str(), nullptr, 10));
-    } else Invalid(Describe(n) + ": attribute " + key + " is malformed");
-  }
+  for (const json& v : list["i"]) out.push_back(IntOf(v, n, key));
   return out;
 }
 
 int64_t IntAttr(const Node& n, const char* key, int64_t otherwise) {
   const json* a = Attr(n, key);
   if (!a || !a->is_object() || !a->contains("i")) return otherwise;
-  const json& v = (*a)["i"];
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>().size() < 12) {
-    return std::strtoll(v.get<std::string>().c_str(), nullptr, 10);
-  }
-  Invalid(Describe(n) + ": attribute " + key + " is malformed");
+  return IntOf((*a)["i"], n, key);
 }
 
 std::string StringAttr(const Node& n, const char* key, const std::string& otherwise) {
@@ -181,8 +179,11 @@ class GraphCompiler {
     ActivationSpec act;
   };
   Tail TailOf(const Node& n) const;
+  // What a converter-fused op (_FusedMatMul, _FusedConv2D, FusedDepthwiseConv2dNative) fuses:
+  // its fused_ops, a BiasAdd (its third input) and then an activation, into `bias` and `act`.
+  void Fused(const Node& n, const Tensor*& bias, ActivationSpec& act) const;
   Value CompileNode(const Node& n, const Tail& tail);
-  Value Window2D(const Node& n, const Tail& tail);
+  Value Window2D(const Node& n, const Tail& tail, const std::string& label);
   Value Binary(const Node& n);
   std::vector<size_t> Order(size_t input) const;
 
@@ -212,6 +213,23 @@ GraphCompiler::Tail GraphCompiler::TailOf(const Node& n) const {
     tail.act = {};
   }
   return tail;
+}
+
+void GraphCompiler::Fused(const Node& n, const Tensor*& bias, ActivationSpec& act) const {
+  const std::vector<std::string> fused = StringListAttr(n, "fused_ops");
+  size_t k = 0;
+  if (k < fused.size() && fused[k] == "BiasAdd") {
+    if (n.inputs.size() < 3) Invalid(Describe(n) + " fuses a bias but has no bias input");
+    bias = &Constant(n, n.inputs[2]);
+    ++k;
+  }
+  ActivationSpec fused_act;
+  if (k < fused.size() && ActivationOf(fused[k], fused_act) && fused_act.kind != Activation::kSoftmax) {
+    if (fused_act.kind == Activation::kLeakyRelu) fused_act.alpha = FloatAttr(n, "leakyrelu_alpha", 0.2f);
+    act = fused_act;
+    ++k;
+  }
+  if (k != fused.size()) Unsupported(Describe(n) + " fusing " + (k < fused.size() ? fused[k] : std::string("?")));
 }
 
 // The nodes computed from the input, each after its inputs (an iterative depth-first search
@@ -322,21 +340,7 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
     if (kernel.shape[0] != x.dims.back()) Invalid(Describe(n) + ": the weight does not match its input");
     const Tensor* bias = tail.bias ? &Constant(*tail.bias, tail.bias->inputs[1]) : nullptr;
     ActivationSpec fused_act = tail.act;
-    if (n.op == "_FusedMatMul") {
-      const std::vector<std::string> fused = StringListAttr(n, "fused_ops");
-      size_t k = 0;
-      if (k < fused.size() && fused[k] == "BiasAdd") {
-        if (n.inputs.size() < 3) Invalid(Describe(n) + " fuses a bias but has no bias input");
-        bias = &Constant(n, n.inputs[2]);
-        ++k;
-      }
-      if (k < fused.size() && ActivationOf(fused[k], act) && act.kind != Activation::kSoftmax) {
-        if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "leakyrelu_alpha", 0.2f);
-        fused_act = act;
-        ++k;
-      }
-      if (k != fused.size()) Unsupported(Describe(n) + " fusing " + (k < fused.size() ? fused[k] : std::string("?")));
-    }
+    if (n.op == "_FusedMatMul") Fused(n, bias, fused_act);
     if (bias && bias->shape != std::vector<int64_t>{kernel.shape[1]}) Invalid(Describe(n) + ": the bias does not match its MatMul");
     std::vector<int64_t> dims = x.dims;
     dims.back() = kernel.shape[1];
@@ -344,7 +348,7 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
   }
   if (n.op == "Conv2D" || n.op == "_FusedConv2D" || n.op == "DepthwiseConv2dNative" ||
       n.op == "FusedDepthwiseConv2dNative" || n.op == "MaxPool" || n.op == "AvgPool") {
-    return Window2D(n, tail);
+    return Window2D(n, tail, label);
   }
   if (ActivationOf(n.op, act)) {
     if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "alpha", 0.2f);
@@ -360,31 +364,14 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
     for (const Tensor* t : {&gamma, &beta, &mean, &var}) {
       if (t->shape != std::vector<int64_t>{ch}) Invalid(Describe(n) + ": a statistic does not match the channels");
     }
-    std::vector<float> scale(static_cast<size_t>(ch)), shift(static_cast<size_t>(ch));
-    for (size_t i = 0; i < scale.size(); ++i) {
-      scale[i] = gamma.values[i] / std::sqrt(var.values[i] + eps);
-      shift[i] = beta.values[i] - mean.values[i] * scale[i];
-    }
-    return Add(MakeChannelAffine(label, std::move(scale), std::move(shift), cols), x, x.dims);
+    ChannelScale norm = BatchNormScale(&gamma, &beta, mean, var, eps);
+    return Add(MakeChannelAffine(label, std::move(norm.scale), std::move(norm.shift), cols), x, x.dims);
   }
   if (n.op == "Reshape") {
     std::vector<int64_t> target = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
     if (target.empty()) Invalid(Describe(n) + " has an empty shape");
     target.erase(target.begin());  // the batch
-    int64_t known = 1, free_at = -1;
-    for (size_t i = 0; i < target.size(); ++i) {
-      if (target[i] == -1 && free_at < 0) free_at = static_cast<int64_t>(i);
-      else if (target[i] <= 0 || target[i] > kMaxElements || (known *= target[i]) > kMaxElements) {
-        Invalid(Describe(n) + " has a dimension out of range");
-      }
-    }
-    if (free_at >= 0) {
-      if (cols % known != 0) Invalid(Describe(n) + " does not keep the number of values");
-      target[static_cast<size_t>(free_at)] = cols / known;
-    }
-    if (target.empty()) target = {1};
-    if (Elements(target, Describe(n)) != cols) Invalid(Describe(n) + " does not keep the number of values");
-    return Value{x.id, target};
+    return Value{x.id, Reshaped(std::move(target), cols, Describe(n))};
   }
   if (n.op == "Squeeze") {
     std::vector<int64_t> axes = IntListAttr(n, "squeeze_dims"), dims;
@@ -540,7 +527,7 @@ Value GraphCompiler::Binary(const Node& n) {
 }
 
 // Convolutions (dense and depthwise, fused with a bias and an activation) and pooling.
-Value GraphCompiler::Window2D(const Node& n, const Tail& tail) {
+Value GraphCompiler::Window2D(const Node& n, const Tail& tail, const std::string& label) {
   const Value& x = In(n, 0);
   if (x.dims.size() != 3) Unsupported(Describe(n) + " on an input of rank " + std::to_string(x.dims.size() + 1));
   if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
@@ -556,11 +543,6 @@ Value GraphCompiler::Window2D(const Node& n, const Tail& tail) {
   Window w;
   w.same = padding == "SAME";
   std::tie(w.sh, w.sw) = pair("strides");
-  std::string label = n.name + " (" + n.op;
-  for (const Node* t : {tail.bias, tail.activation}) {
-    if (t) label += " + " + t->op;
-  }
-  label += ")";
   if (n.op == "MaxPool" || n.op == "AvgPool") {
     std::tie(w.kh, w.kw) = pair("ksize");
     const Geometry g = GeometryOf(in, w, Describe(n));
@@ -575,22 +557,7 @@ Value GraphCompiler::Window2D(const Node& n, const Tail& tail) {
   const int64_t out_c = depthwise ? in.c * filter.shape[3] : filter.shape[3];
   const Tensor* bias = tail.bias ? &Constant(*tail.bias, tail.bias->inputs[1]) : nullptr;
   ActivationSpec act = tail.act;
-  if (n.op == "_FusedConv2D" || n.op == "FusedDepthwiseConv2dNative") {
-    const std::vector<std::string> fused = StringListAttr(n, "fused_ops");
-    size_t k = 0;
-    if (k < fused.size() && fused[k] == "BiasAdd") {
-      if (n.inputs.size() < 3) Invalid(Describe(n) + " fuses a bias but has no bias input");
-      bias = &Constant(n, n.inputs[2]);
-      ++k;
-    }
-    ActivationSpec fused_act;
-    if (k < fused.size() && ActivationOf(fused[k], fused_act) && fused_act.kind != Activation::kSoftmax) {
-      if (fused_act.kind == Activation::kLeakyRelu) fused_act.alpha = FloatAttr(n, "leakyrelu_alpha", 0.2f);
-      act = fused_act;
-      ++k;
-    }
-    if (k != fused.size()) Unsupported(Describe(n) + " fusing " + (k < fused.size() ? fused[k] : std::string("?")));
-  }
+  if (n.op == "_FusedConv2D" || n.op == "FusedDepthwiseConv2dNative") Fused(n, bias, act);
   if (bias && static_cast<int64_t>(bias->values.size()) != out_c) Invalid(Describe(n) + ": the bias does not match the filters");
   Tensor flat_bias;
   if (bias) flat_bias = Tensor{{out_c}, bias->values};

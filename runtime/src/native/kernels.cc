@@ -2,6 +2,8 @@
 
 #include <xnnpack.h>
 
+#include <cmath>
+
 #include "native/plan.h"
 #include "native/xnn.h"
 
@@ -89,6 +91,15 @@ std::unique_ptr<Step> MakeActivation(const std::string& name, ActivationSpec act
                                      int64_t axis_size) {
   if (axis_size <= 0 || cols % axis_size != 0) Invalid(name + ": the last axis does not divide the row");
   return std::make_unique<ActivationStep>(name, activation, cols, axis_size);
+}
+
+ChannelScale BatchNormScale(const Tensor* gamma, const Tensor* beta, const Tensor& mean, const Tensor& var, float eps) {
+  ChannelScale c{std::vector<float>(mean.values.size()), std::vector<float>(mean.values.size())};
+  for (size_t i = 0; i < c.scale.size(); ++i) {
+    c.scale[i] = (gamma ? gamma->values[i] : 1.0f) / std::sqrt(var.values[i] + eps);
+    c.shift[i] = (beta ? beta->values[i] : 0.0f) - mean.values[i] * c.scale[i];
+  }
+  return c;
 }
 
 std::unique_ptr<Step> MakeChannelAffine(const std::string& name, std::vector<float> scale, std::vector<float> shift,

@@ -26,6 +26,14 @@ std::unique_ptr<Step> MakeDense(const std::string& name, const Tensor& kernel, c
 std::unique_ptr<Step> MakeActivation(const std::string& name, ActivationSpec activation, int64_t cols,
                                      int64_t axis_size);
 
+// An inference batch norm as x·scale + shift per channel: scale = gamma / sqrt(var + eps),
+// shift = beta - mean·scale (gamma 1 and beta 0 when null). The statistics must have one value
+// per channel (checked by the loaders).
+struct ChannelScale {
+  std::vector<float> scale, shift;
+};
+ChannelScale BatchNormScale(const Tensor* gamma, const Tensor* beta, const Tensor& mean, const Tensor& var, float eps);
+
 // x·scale[c] + shift[c] for channel c = index mod scale.size() (a batch norm on the last axis,
 // folded at load).
 std::unique_ptr<Step> MakeChannelAffine(const std::string& name, std::vector<float> scale, std::vector<float> shift,

@@ -243,8 +243,7 @@ std::optional<ActivationSpec> ActivationLayer(const Layer& l, size_t rank) {
 }
 
 // A batch norm on the last axis of `ch` channels as x·scale + shift.
-std::pair<std::vector<float>, std::vector<float>> BatchNormAffine(const std::map<std::string, Tensor>& weights,
-                                                                  const Layer& l, size_t rank, int64_t ch) {
+ChannelScale BatchNormAffine(const std::map<std::string, Tensor>& weights, const Layer& l, size_t rank, int64_t ch) {
   const json& c = *l.config;
   const double axis = Number(c, "axis", -1);
   if (axis != -1 && axis != static_cast<double>(rank)) Unsupported(Describe(l) + " over axis " + std::to_string(axis));
@@ -253,13 +252,7 @@ std::pair<std::vector<float>, std::vector<float>> BatchNormAffine(const std::map
   const Tensor& var = NeedWeight(weights, l, "moving_variance", {ch});
   const Tensor* gamma = c.value("scale", true) ? &NeedWeight(weights, l, "gamma", {ch}) : nullptr;
   const Tensor* beta = c.value("center", true) ? &NeedWeight(weights, l, "beta", {ch}) : nullptr;
-  std::vector<float> scale(static_cast<size_t>(ch)), shift(static_cast<size_t>(ch));
-  for (size_t i = 0; i < scale.size(); ++i) {
-    const float s = (gamma ? gamma->values[i] : 1.0f) / std::sqrt(var.values[i] + static_cast<float>(eps));
-    scale[i] = s;
-    shift[i] = (beta ? beta->values[i] : 0.0f) - mean.values[i] * s;
-  }
-  return {std::move(scale), std::move(shift)};
+  return BatchNormScale(gamma, beta, mean, var, static_cast<float>(eps));
 }
 
 // What a convolution or dense layer absorbs from the layers after it: a batch norm folded into
@@ -282,7 +275,8 @@ Folded Fold(const std::map<std::string, Tensor>& weights, const Tail& tail, cons
   Folded f{kernel, bias ? *bias : Tensor{}, bias != nullptr, act};
   if (tail.norm) {
     if (act.kind != Activation::kLinear) Invalid("a batch norm is folded into a layer with an activation");
-    const auto [scale, shift] = BatchNormAffine(weights, *tail.norm, rank, out_channels);
+    const ChannelScale norm = BatchNormAffine(weights, *tail.norm, rank, out_channels);
+    const std::vector<float>&scale = norm.scale, &shift = norm.shift;
     const size_t n = static_cast<size_t>(out_channels);
     for (size_t i = 0; i < f.kernel.values.size(); ++i) f.kernel.values[i] *= scale[i % n];
     if (!f.has_bias) f.bias = Tensor{{out_channels}, std::vector<float>(n, 0.0f)};
@@ -333,27 +327,17 @@ Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& 
   if (cls == "Reshape") {
     if (!c.contains("target_shape") || !c["target_shape"].is_array()) Invalid(Describe(l) + " has no target_shape");
     std::vector<int64_t> target;
-    int64_t known = 1, free_at = -1;
     for (const json& d : c["target_shape"]) {
-      if (!d.is_number_integer()) Invalid(Describe(l) + " has a target_shape that is not integers");
-      const int64_t v = d.get<int64_t>();
-      if (v == -1 && free_at < 0) {
-        free_at = static_cast<int64_t>(target.size());
-        target.push_back(1);
-      } else {
-        if (v <= 0) Invalid(Describe(l) + " has a dimension " + std::to_string(v));
-        known *= v;
-        target.push_back(v);
-        if (known > cols) break;
+      if (!d.is_number_integer() || target.size() >= static_cast<size_t>(kMaxRank)) {
+        Invalid(Describe(l) + " has a target_shape that is not a shape");
       }
+      target.push_back(d.get<int64_t>());
     }
-    if (free_at >= 0 && known > 0 && cols % known == 0) target[static_cast<size_t>(free_at)] = cols / known;
-    if (Elements(target, Describe(l)) != cols) Invalid(Describe(l) + " does not keep the number of values");
-    return Value{x.id, target};
+    return Value{x.id, Reshaped(std::move(target), cols, Describe(l))};
   }
   if (cls == "BatchNormalization") {
-    auto [scale, shift] = BatchNormAffine(weights, l, x.dims.size(), x.dims.back());
-    return one(MakeChannelAffine(label, std::move(scale), std::move(shift), cols), x.dims);
+    ChannelScale norm = BatchNormAffine(weights, l, x.dims.size(), x.dims.back());
+    return one(MakeChannelAffine(label, std::move(norm.scale), std::move(norm.shift), cols), x.dims);
   }
   if (cls == "Conv2D" || cls == "Conv1D") {
     if (Integer(c, "groups", 1, l) != 1) Unsupported(Describe(l) + " with groups");

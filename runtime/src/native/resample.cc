@@ -146,22 +146,22 @@ class TransposeStep : public Step {
       out_dims_.push_back(static_cast<size_t>(dims[static_cast<size_t>(p)]));
       stride_.push_back(in_stride[static_cast<size_t>(p)]);
     }
+    index_.resize(out_dims_.size());
   }
   void Run(const float* const* in, float* out, size_t rows) override {
     const size_t n = static_cast<size_t>(out_cols), rank = out_dims_.size();
-    std::vector<size_t> index(rank, 0);
     for (size_t r = 0; r < rows; ++r) {
       const float* x = in[0] + r * n;
       float* y = out + r * n;
-      std::fill(index.begin(), index.end(), 0);
+      std::fill(index_.begin(), index_.end(), 0);
       size_t from = 0;
       for (size_t i = 0; i < n; ++i) {
         y[i] = x[from];
         for (size_t a = rank; a-- > 0;) {  // the next output index, odometer-wise
           from += stride_[a];
-          if (++index[a] < out_dims_[a]) break;
+          if (++index_[a] < out_dims_[a]) break;
           from -= stride_[a] * out_dims_[a];
-          index[a] = 0;
+          index_[a] = 0;
         }
       }
     }
@@ -169,6 +169,7 @@ class TransposeStep : public Step {
 
  private:
   std::vector<size_t> out_dims_, stride_;
+  std::vector<size_t> index_;  // the output position, reused by every call
 };
 }  // namespace
 

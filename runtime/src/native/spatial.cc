@@ -25,21 +25,25 @@ int64_t IndirectionFloats(int64_t pixels, const Window& win) {
 
 uint32_t U32(int64_t v) { return static_cast<uint32_t>(v); }
 
+// A convolution, or a transposed one (XNNPACK's deconvolution, with `adjust` rows and columns
+// past the full output), with its activation after it when the kernel's clamp cannot do it.
 class ConvStep : public Step {
  public:
-  ConvStep(const std::string& step_name, const Image& in, const Geometry& g, int64_t out_c, ActivationSpec act)
-      : in_(in) {
+  ConvStep(const std::string& step_name, const Image& in, const Image& out, const Window& win, ActivationSpec act,
+           bool transposed = false, int64_t adjust_h = 0, int64_t adjust_w = 0)
+      : in_(in), pixels_(static_cast<size_t>(out.h * out.w)), transposed_(transposed), adjust_h_(U32(adjust_h)),
+        adjust_w_(U32(adjust_w)) {
     name = step_name;
     in_cols = {in.values()};
-    out_cols = g.oh * g.ow * out_c;
-    if (!ClampOf(act).whole) after_ = std::make_unique<Elementwise>(name, act, out_c);
-    pixels_ = static_cast<size_t>(g.oh * g.ow);
+    out_cols = out.values();
+    extra_floats = IndirectionFloats(out.h * out.w, win);
+    if (!ClampOf(act).whole) after_ = std::make_unique<Elementwise>(name, act, out.c);
   }
-  // XNNPACK's indirection buffer: a pointer per output pixel and kernel tap, per row.
-  void CountIndirection(const Window& win) { extra_floats = IndirectionFloats(static_cast<int64_t>(pixels_), win); }
   void Run(const float* const* in, float* out, size_t rows) override {
-    xnn::Check(xnn_setup_convolution2d_nhwc_f32(op.get(), rows, static_cast<size_t>(in_.h), static_cast<size_t>(in_.w),
-                                                in[0], out, nullptr),
+    const size_t h = static_cast<size_t>(in_.h), w = static_cast<size_t>(in_.w);
+    xnn::Check(transposed_ ? xnn_setup_deconvolution2d_nhwc_f32(op.get(), rows, h, w, adjust_h_, adjust_w_, in[0], out,
+                                                                nullptr)
+                           : xnn_setup_convolution2d_nhwc_f32(op.get(), rows, h, w, in[0], out, nullptr),
                name);
     xnn::Run(op.get(), name);
     if (after_) after_->Run(out, out, rows * pixels_);
@@ -48,7 +52,9 @@ class ConvStep : public Step {
 
  private:
   Image in_;
-  size_t pixels_ = 0;
+  size_t pixels_;
+  bool transposed_;
+  uint32_t adjust_h_, adjust_w_;
   std::unique_ptr<Elementwise> after_;
 };
 
@@ -60,8 +66,7 @@ std::unique_ptr<Step> Conv(const std::string& name, const Image& in, const Windo
   const int64_t out_c = groups * group_out;
   if (bias && bias->shape != std::vector<int64_t>{out_c}) Invalid(name + ": the bias does not match the filters");
   Elements({g.oh, g.ow, out_c}, name + "'s output");
-  auto step = std::make_unique<ConvStep>(name, in, g, out_c, act);
-  step->CountIndirection(win);
+  auto step = std::make_unique<ConvStep>(name, in, Image{g.oh, g.ow, out_c}, win, act);
   const FusedClamp clamp = ClampOf(act);
   xnn_operator_t op = nullptr;
   const xnn_status status = xnn_create_convolution2d_nhwc_f32(
@@ -72,33 +77,6 @@ std::unique_ptr<Step> Conv(const std::string& name, const Image& in, const Windo
   step->op = xnn::Created(status, &op, name);
   return step;
 }
-
-class DeconvStep : public Step {
- public:
-  DeconvStep(const std::string& step_name, const Image& in, const Image& out, int64_t adjust_h, int64_t adjust_w,
-             ActivationSpec act)
-      : in_(in), adjust_h_(U32(adjust_h)), adjust_w_(U32(adjust_w)) {
-    name = step_name;
-    in_cols = {in.values()};
-    out_cols = out.values();
-    pixels_ = static_cast<size_t>(out.h * out.w);
-    if (!ClampOf(act).whole) after_ = std::make_unique<Elementwise>(name, act, out.c);
-  }
-  void Run(const float* const* in, float* out, size_t rows) override {
-    xnn::Check(xnn_setup_deconvolution2d_nhwc_f32(op.get(), rows, static_cast<size_t>(in_.h), static_cast<size_t>(in_.w),
-                                                  adjust_h_, adjust_w_, in[0], out, nullptr),
-               name);
-    xnn::Run(op.get(), name);
-    if (after_) after_->Run(out, out, rows * pixels_);
-  }
-  xnn::Operator op;
-
- private:
-  Image in_;
-  uint32_t adjust_h_, adjust_w_;
-  size_t pixels_ = 0;
-  std::unique_ptr<Elementwise> after_;
-};
 
 class PoolStep : public Step {
  public:
@@ -265,8 +243,7 @@ std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& 
       }
     }
   }
-  auto step = std::make_unique<DeconvStep>(name, in, out, adjust[0], adjust[1], act);
-  step->extra_floats = IndirectionFloats(out.h * out.w, win);
+  auto step = std::make_unique<ConvStep>(name, in, out, win, act, true, adjust[0], adjust[1]);
   const FusedClamp clamp = ClampOf(act);
   xnn_operator_t op = nullptr;
   const xnn_status status = xnn_create_deconvolution2d_nhwc_f32(

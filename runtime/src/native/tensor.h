@@ -36,6 +36,28 @@ inline int64_t Elements(const std::vector<int64_t>& shape, const std::string& wh
   return n;
 }
 
+// `target` made concrete for a row of `cols` values: one -1 takes the rest; an empty target is
+// [1]. Invalid() naming `what` unless every other dimension is positive and the result keeps
+// exactly `cols` values (a Reshape layer or op).
+inline std::vector<int64_t> Reshaped(std::vector<int64_t> target, int64_t cols, const std::string& what) {
+  int64_t known = 1;
+  size_t free_at = target.size();
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == -1 && free_at == target.size()) {
+      free_at = i;
+    } else if (target[i] <= 0 || target[i] > kMaxElements || (known *= target[i]) > kMaxElements) {
+      Invalid(what + " has a dimension out of range");
+    }
+  }
+  if (free_at < target.size()) {
+    if (cols % known != 0) Invalid(what + " does not keep the number of values");
+    target[free_at] = cols / known;
+  }
+  if (target.empty()) target = {1};
+  if (Elements(target, what) != cols) Invalid(what + " does not keep the number of values");
+  return target;
+}
+
 struct Tensor {
   std::vector<int64_t> shape;
   std::vector<float> values;
