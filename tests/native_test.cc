@@ -4,6 +4,7 @@
 // app steps around the model.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -14,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "native/compile.h"
+#include "native/spatial.h"
+#include "native/xnn.h"
 #include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
@@ -35,8 +38,9 @@ const char* const kCases[] = {
     "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block",
 };
 // The graph models make-native-graphs.js writes, in tfjs-converter's format.
-const char* const kGraphCases[] = {"graph-conv-ops", "graph-fused-ops", "graph-shapes", "graph-resample",
-                                   "graph-transpose-sum"};
+const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
+                                   "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
+                                   "graph-rank1-elementwise"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;
@@ -269,6 +273,225 @@ TEST(NativeModel, RunNativeChecksEverythingABundleHandsIt) {
   for (size_t r = 0; r < 3; ++r) {
     EXPECT_FLOAT_EQ(out.at(r, 0), 2 * rows[2 * r] + 3 * rows[2 * r + 1] + 1) << r;
     EXPECT_EQ(out.at(r, 1), 7) << "bad runNative calls refused";
+  }
+}
+
+// The smallest graph model-bundler makes, x[-1] * 2, has no axis besides the batch: it compiles
+// and gives 2, 4, 6 for 1, 2, 3 (tfjs's answer in its ref.csv too, NativeParity).
+TEST(NativeCompile, AGraphOnRowsWithNoAxisBesidesTheBatchRunsElementwise) {
+  std::unique_ptr<Plan> plan = Compile(ArtifactsOf(kFixtures + "/native-graphs/graph-rank1-times-two"));
+  ASSERT_EQ(plan->input_cols(), 1);
+  const float in[] = {1, 2, 3};
+  float out[3] = {};
+  plan->Run(in, 3, out);
+  EXPECT_EQ(out[0], 2);
+  EXPECT_EQ(out[1], 4);
+  EXPECT_EQ(out[2], 6);
+}
+
+// A graph whose input is [-1], and one op on it that reads an axis: declined by name, never a
+// read of an empty shape.
+ModelArtifacts Rank1Graph(const nlohmann::json& op, const std::vector<std::pair<std::string, std::vector<int64_t>>>& consts) {
+  nlohmann::json nodes = nlohmann::json::array();
+  nodes.push_back({{"name", "x"}, {"op", "Placeholder"},
+                   {"attr", {{"shape", {{"shape", {{"dim", {{{"size", "-1"}}}}}}}}}}});
+  nlohmann::json specs = nlohmann::json::array();
+  std::string data;
+  for (const auto& [name, shape] : consts) {
+    nodes.push_back({{"name", name}, {"op", "Const"}});
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    specs.push_back({{"name", name}, {"shape", shape}, {"dtype", "float32"}});
+    const std::vector<float> values(static_cast<size_t>(n), 1.0f);
+    data.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  }
+  nodes.push_back(op);
+  return ModelArtifacts{"graph", nlohmann::json{{"node", nodes}}.dump(), specs.dump(), data, {}};
+}
+
+TEST(NativeCompile, OpsThatReadAnAxisAreDeclinedOnRowsWithNoAxisBesidesTheBatch) {
+  auto declined = [](const ModelArtifacts& a, const std::string& what) {
+    try {
+      Compile(a);
+      ADD_FAILURE() << "compiled: " << what;
+    } catch (const CompileError& e) {
+      EXPECT_TRUE(e.unsupported) << what << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find("no axis besides the batch"), std::string::npos) << what << ": " << e.what();
+    }
+  };
+  using nlohmann::json;
+  declined(Rank1Graph({{"name", "y"}, {"op", "MatMul"}, {"input", {"x", "w"}}}, {{"w", {1, 3}}}), "MatMul");
+  declined(Rank1Graph({{"name", "y"}, {"op", "Softmax"}, {"input", {"x"}}}, {}), "Softmax (over the batch)");
+  declined(Rank1Graph({{"name", "y"}, {"op", "Mean"}, {"input", {"x", "a"}}}, {{"a", {1}}}), "Mean");
+  declined(Rank1Graph({{"name", "y"}, {"op", "ConcatV2"}, {"input", {"x", "x", "a"}}}, {{"a", {1}}}), "ConcatV2");
+  declined(Rank1Graph({{"name", "y"}, {"op", "Squeeze"}, {"input", {"x"}}}, {}), "Squeeze");
+  // Elementwise with a constant that broadcasts the row along more axes than it has.
+  for (const char* op : {"Mul", "AddV2"}) {
+    try {
+      Compile(Rank1Graph({{"name", "y"}, {"op", op}, {"input", {"x", "c"}}}, {{"c", {3}}}));
+      ADD_FAILURE() << op << " by a constant of 3 values compiled";
+    } catch (const CompileError& e) {
+      EXPECT_TRUE(e.unsupported) << e.what();
+    }
+    try {
+      Compile(Rank1Graph({{"name", "y"}, {"op", op}, {"input", {"x", "c"}}}, {{"c", {1, 1}}}));
+      ADD_FAILURE() << op << " by a constant of shape [1, 1] compiled";
+    } catch (const CompileError& e) {
+      EXPECT_TRUE(e.unsupported) << e.what();
+    }
+  }
+  // Layers models: tfjs-layers cannot predict them at all; each is declined at its input.
+  for (const char* dir : {"dense-1-to-1", "activation-layers", "mobilenet-block"}) {
+    ModelArtifacts a = ArtifactsOf(kNative + "/" + dir);
+    const size_t at = a.topology_json.find("\"batch_input_shape\":[null,");
+    ASSERT_NE(at, std::string::npos) << dir;
+    const size_t end = a.topology_json.find(']', at);
+    a.topology_json.replace(at, end + 1 - at, "\"batch_input_shape\":[null]");
+    try {
+      Compile(a);
+      ADD_FAILURE() << dir << " on [null] compiled";
+    } catch (const CompileError& e) {
+      EXPECT_TRUE(e.unsupported) << dir << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find("no axis besides the batch"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Keras pooling layers have no dilation: tfjs-layers ignores a dilation_rate in their config, and
+// so does the plan (it once sized the output with the dilated window and XNNPACK's average
+// pooling wrote past it). The result still agrees with tfjs's.
+TEST(NativeCompile, APoolingLayersDilationRateIsIgnoredAsTfjsIgnoresIt) {
+  const std::string dir = kNative + "/pooling";
+  ModelArtifacts a = ArtifactsOf(dir);
+  size_t edits = 0;
+  for (size_t at = 0; (at = a.topology_json.find("\"pool_size\"", at)) != std::string::npos; at += 30, ++edits) {
+    a.topology_json.insert(at, "\"dilation_rate\":[2,2],");
+  }
+  ASSERT_EQ(edits, 3u);
+  std::unique_ptr<Plan> plan = Compile(a);
+  const DenseMatrix rows = cli::ReadCsvFile(dir + "/rows.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(dir + "/ref.csv");
+  const std::vector<float> got = RunGrouped(*plan, rows, rows.rows());
+  ASSERT_EQ(got.size(), ref.rows() * ref.cols());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], ref.data()[i], kTolerance) << i;
+  // Asked for directly (a graph's AvgPool cannot say it), average pooling with dilation is declined.
+  Window w;
+  w.kh = w.kw = 2;
+  w.dh = w.dw = 2;
+  try {
+    MakePool2D("avg", Pool::kAverage, Image{8, 8, 3}, w);
+    FAIL() << "a dilated average pooling was made";
+  } catch (const CompileError& e) {
+    EXPECT_TRUE(e.unsupported) << e.what();
+  }
+}
+
+// A kernel's failure is a RunError naming its step (model_native.cc makes it an Error), never
+// another exception type; a stop check stops a call between steps.
+TEST(NativePlan, KernelFailuresAndStopsAreRunErrorsNamingTheStep) {
+  try {
+    xnn::Check(xnn_status_invalid_parameter, "dense_1 (Dense)");
+    FAIL() << "no error";
+  } catch (const RunError& e) {
+    EXPECT_FALSE(e.stopped);
+    EXPECT_NE(std::string(e.what()).find("dense_1 (Dense)"), std::string::npos) << e.what();
+  }
+  std::unique_ptr<Plan> plan = Compile(ArtifactsOf(kNative + "/dense-wide"));
+  std::vector<float> in(static_cast<size_t>(plan->input_cols()) * 1000, 0.5f), out(3000);
+  int checks = 0;
+  try {
+    plan->Run(in.data(), 1000, out.data(), [&] { return ++checks > 3; });
+    FAIL() << "not stopped";
+  } catch (const RunError& e) {
+    EXPECT_TRUE(e.stopped);
+    EXPECT_NE(std::string(e.what()).find("(Dense"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(checks, 4);
+}
+
+// XNNPACK's resize buffers (per output pixel) count in the scratch before they are allocated.
+TEST(NativePlan, ResizeBuffersCountInTheScratch) {
+  std::unique_ptr<Plan> plan = Compile(ArtifactsOf(kFixtures + "/native-graphs/graph-resample"));
+  // Its two resizes write 7x9 and 5x6 pixels, each with 4 pointers
+  // and 2 weights per pixel.
+  const size_t per_pixel = 4 * sizeof(void*) / sizeof(float) + 2;
+  EXPECT_GE(plan->ScratchFloats(1), (7 * 9 + 5 * 6) * per_pixel + 5 * 4 * 8);
+}
+
+std::string ReadHostile(const std::string& name) {
+  return ReadFile(std::string(TFJS_RUN_SOURCE_DIR) + "/tests/fixtures/hostile/" + name);
+}
+
+// tests/fixtures/hostile/native-slow-stack.js: four 2048x2048 Dense layers, seconds of native
+// work per call. Past the predict deadline the call fails with kTimeout within 2x the deadline,
+// whether tfjs-run runs the plan (direct) or the bundle's predict calls runNative (wrapped); the
+// model still answers a small call afterwards.
+TEST(NativeModel, ThePredictDeadlineStopsNativeWork) {
+  for (bool wrapped : {false, true}) {
+    SCOPED_TRACE(wrapped ? "wrapped" : "direct");
+    BundleSource source{ReadHostile("native-slow-stack.js"), "native-slow-stack.js"};
+    if (!wrapped) source.code.replace(source.code.find("WRAPPED = true"), 14, "WRAPPED = false");
+    ModelOptions options;
+    options.model_exec = ModelExec::kNative;
+    options.predict_timeout = std::chrono::milliseconds(400);
+    std::unique_ptr<Model> model = Model::Load(source, options);
+    ASSERT_EQ(model->info().model_exec, "native") << model->info().model_exec_note;
+    const size_t rows = 4096, cols = 2048;
+    std::vector<float> in(rows * cols, 0.25f);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      model->Predict(DenseMatrixView(in.data(), rows, cols));
+      ADD_FAILURE() << "a call of 4096 rows finished within 400 ms";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kTimeout) << e.what();
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    EXPECT_LT(took.count(), 800) << "ms";
+    RecordProperty(wrapped ? "wrapped_ms" : "direct_ms", std::to_string(took.count()));
+    if (!wrapped) {  // the wrapped isolate was terminated: the runtime replaces it
+      const DenseMatrix out = model->Predict(DenseMatrixView(in.data(), 2, cols));
+      for (size_t i = 0; i < 2 * cols; ++i) ASSERT_EQ(out.data()[i], 0.25f) << i;
+    }
+  }
+}
+
+// tests/fixtures/hostile/native-slow-getter.js: a nativeArtifacts() field whose getter never
+// returns fails the load with kLoadTimeout at the load deadline.
+TEST(NativeModel, ANativeArtifactsGetterPastTheLoadDeadlineFailsTheLoad) {
+  ModelOptions options;
+  options.load_timeout = std::chrono::milliseconds(500);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Model::Load(BundleSource{ReadHostile("native-slow-getter.js"), "native-slow-getter.js"}, options);
+    FAIL() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kLoadTimeout) << e.what();
+    EXPECT_NE(std::string(e.what()).find("topology"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count(), 1000);
+}
+
+// tests/fixtures/hostile/native-agrees-on-sample-only.js: the plan agrees with predict() on the
+// declared (positive) sample rows only. The load-time check's generated rows catch it: the plan
+// is declined, the worst difference named, and the bundle's own predict() answers.
+TEST(NativeModel, TheLoadTimeCheckTriesMoreThanTheSampleRows) {
+  const BundleSource source{ReadHostile("native-agrees-on-sample-only.js"), "native-agrees-on-sample-only.js"};
+  std::unique_ptr<Model> model = Model::Load(source);
+  EXPECT_EQ(model->info().model_exec, "tfjs");
+  const std::string& note = model->info().model_exec_note;
+  EXPECT_NE(note.find("generated row"), std::string::npos) << note;
+  EXPECT_NE(note.find("column"), std::string::npos) << note;
+  const float row[] = {-1, -2, -3};
+  const DenseMatrix out = model->Predict(DenseMatrixView(row, 1, 3));
+  EXPECT_FLOAT_EQ(out.at(0, 0), 0.1f - 1 - 4 - 1.5f);  // the bundle's answer, not the relu'd one
+  ModelOptions native_only;
+  native_only.model_exec = ModelExec::kNative;
+  try {
+    Model::Load(source, native_only);
+    FAIL() << "loaded natively";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kContract);
+    EXPECT_NE(std::string(e.what()).find("against tfjs's"), std::string::npos) << e.what();
   }
 }
 

@@ -82,7 +82,17 @@ struct Model::Impl {
   void LoadNative(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
   // `wrapped`: the app pre- or post-processes in JS around the model (runNative is used then).
   std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle, bool& wrapped);
-  // Whether `plan` answers like the bundle's predict() on sample rows; `why` says how not.
+  // A field of nativeArtifacts()'s object (its getter is bundle JS): kLoadTimeout past the
+  // deadline. BoundedString: a string field of bounded size, false if it is none.
+  v8::Local<v8::Value> ArtifactField(JsScope& s, v8::Local<v8::Object> obj, std::string_view key);
+  bool BoundedString(JsScope& s, v8::Local<v8::Object> obj, std::string_view key, std::string& out);
+  // Runs the plan; every native failure becomes an Error naming `what`: kTimeout (kLoadTimeout
+  // while loading) when `stop` stopped it, kMemory when its scratch could not be allocated,
+  // kPredict when a kernel failed.
+  void RunPlan(native::Plan& plan, const float* input, size_t rows, float* output,
+               const native::Plan::StopCheck& stop, const std::string& what);
+  // Whether `plan` answers like the bundle's predict() on the sample rows and on generated rows
+  // of varied magnitude and sign (zeros among them); `why` names the worst difference if not.
   bool AgreesWithTfjs(JsScope& s, native::Plan& plan, v8::Local<v8::Object> bundle, bool wrapped,
                       Clock::time_point deadline, std::string& why);
   // Installs bundle.runNative(x, rows), the plan as a JS function, for predict()'s model step.

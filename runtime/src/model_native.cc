@@ -12,18 +12,78 @@ using internal::IntOr;
 
 namespace {
 constexpr size_t kMaxArtifactString = native::kMaxTopologyBytes;
-constexpr size_t kSelfCheckRows = 7;  // sample rows, or rows of a fixed pattern
+constexpr size_t kCheckRows = 7;  // generated rows per magnitude, in the load-time check
+// The magnitudes of the generated rows: small, ordinary and large values of both signs around
+// the row of zeros, so that a plan that is right only near one input is caught.
+constexpr float kCheckScales[] = {0.01f, 1.0f, 10.0f, 1000.0f};
+constexpr size_t kCheckScratchFloats = size_t{64} << 20;  // the check's cost bound, per model
 constexpr double kSelfCheckTolerance = 1e-4;
+
+// Rows for the load-time check: the declared sample rows, a row of zeros, then kCheckRows rows
+// of a fixed pattern in [-1, 1] (with zeros in it) at each of kCheckScales. Fewer generated rows
+// when a row is large, so that the check's scratch stays under kCheckScratchFloats.
+std::vector<float> CheckRows(const std::vector<float>& sample, size_t cols, const native::Plan& plan) {
+  std::vector<float> rows = sample;
+  const size_t per_row = std::max<size_t>(1, plan.ScratchFloats(1));
+  const size_t room = std::max<size_t>(1, kCheckScratchFloats / per_row);
+  const size_t per_scale = std::min(kCheckRows, room / std::size(kCheckScales));
+  rows.resize(rows.size() + cols, 0.0f);  // zeros
+  uint32_t x = 12345;
+  for (float scale : kCheckScales) {
+    for (size_t r = 0; r < per_scale; ++r) {
+      for (size_t c = 0; c < cols; ++c) {
+        x = x * 1664525u + 1013904223u;
+        const float unit = static_cast<float>(x >> 8) / static_cast<float>(1 << 23) - 1.0f;
+        rows.push_back((x >> 4) % 5 == 0 ? 0.0f : unit * scale);
+      }
+    }
+  }
+  return rows;
+}
+
+// The worst disagreement of `got` with `expected`, relative to kSelfCheckTolerance (over 1: the
+// plan is wrong), and where it is.
+struct Difference {
+  double excess = 0;
+  size_t row = 0, col = 0;
+  double got = 0, expected = 0;
+};
+Difference WorstDifference(const DenseMatrix& got, const DenseMatrix& expected) {
+  Difference worst;
+  for (size_t r = 0; r < got.rows(); ++r) {
+    for (size_t c = 0; c < got.cols(); ++c) {
+      const double e = expected.at(r, c), g = got.at(r, c);
+      const double excess = std::abs(e - g) / (kSelfCheckTolerance * (1 + std::abs(e)));
+      const bool nan = std::isnan(e) != std::isnan(g);
+      if (nan || excess > worst.excess || (std::isnan(excess) && !std::isnan(e))) {
+        worst = Difference{nan || std::isnan(excess) ? INFINITY : excess, r, c, g, e};
+        if (nan) return worst;
+      }
+    }
+  }
+  return worst;
+}
+}  // namespace
+
+// A field of the bundle's artifacts object: a getter runs bundle JS, so each read is checked
+// against the load deadline before its result is looked at.
+v8::Local<v8::Value> Model::Impl::ArtifactField(JsScope& s, v8::Local<v8::Object> obj, std::string_view key) {
+  v8::Local<v8::Value> v = s.Get(obj, key);
+  if (host.timed_out()) {
+    Fail(ErrorKind::kLoadTimeout, "reading nativeArtifacts()." + std::string(key) + " ran past the load deadline");
+  }
+  return v;
+}
 
 // A string field of at most kMaxArtifactString UTF-8 bytes; false if absent, another type or
 // longer.
-bool BoundedString(JsScope& s, v8::Local<v8::Object> obj, std::string_view key, std::string& out) {
-  v8::Local<v8::Value> v = s.Get(obj, key);
+bool Model::Impl::BoundedString(JsScope& s, v8::Local<v8::Object> obj, std::string_view key, std::string& out) {
+  v8::Local<v8::Value> v = ArtifactField(s, obj, key);
   if (!v->IsString() || static_cast<size_t>(v.As<v8::String>()->Length()) > kMaxArtifactString) return false;
   out = s.ToString(v);
+  if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading nativeArtifacts()." + std::string(key) + " ran past the load deadline");
   return out.size() <= kMaxArtifactString;
 }
-}  // namespace
 
 std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v8::Object> b, bool& wrapped) {
   v8::Local<v8::Value> fn = s.Get(b, "nativeArtifacts");
@@ -49,20 +109,21 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
     native::Invalid("nativeArtifacts() lacks format, topology or weightSpecs as strings of at most " +
                     std::to_string(kMaxArtifactString >> 20) + " MiB");
   }
-  v8::Local<v8::Value> data = s.Get(o, "weightData");
+  v8::Local<v8::Value> data = ArtifactField(s, o, "weightData");
   if (!data->IsArrayBuffer()) native::Invalid("nativeArtifacts().weightData is not an ArrayBuffer");
   std::shared_ptr<v8::BackingStore> store = data.As<v8::ArrayBuffer>()->GetBackingStore();
   artifacts.weight_data.assign(static_cast<const char*>(store->Data()), store->ByteLength());
-  v8::Local<v8::Value> dims = s.Get(o, "inputDims");
+  v8::Local<v8::Value> dims = ArtifactField(s, o, "inputDims");
   if (dims->IsArray() && dims.As<v8::Array>()->Length() <= native::kMaxRank) {
     for (uint32_t i = 0; i < dims.As<v8::Array>()->Length(); ++i) {
       v8::Local<v8::Value> d;
       const int64_t n = dims.As<v8::Array>()->Get(s.context, i).ToLocal(&d) ? IntOr(d, -1) : -1;
+      if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading nativeArtifacts().inputDims ran past the load deadline");
       if (n <= 0) native::Invalid("nativeArtifacts().inputDims is not a list of positive integers");
       artifacts.input_dims.push_back(n);
     }
   }
-  wrapped = s.Get(o, "wrapped")->IsTrue();
+  wrapped = ArtifactField(s, o, "wrapped")->IsTrue();
   if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading nativeArtifacts() ran past the load deadline");
   std::unique_ptr<native::Plan> compiled = native::Compile(artifacts);
   // Wrapped, the app's steps change the widths: runNative checks what it is given instead.
@@ -77,21 +138,16 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
 bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v8::Object> b, bool wrapped,
                                  Clock::time_point deadline, std::string& why) {
   const size_t cols = static_cast<size_t>(info.input_cols);
-  std::vector<float> rows = info.sample_input;
-  if (rows.empty()) {  // a fixed pattern in [-1, 1], and a row of zeros
-    uint32_t x = 12345;
-    rows.resize(kSelfCheckRows * cols);
-    for (size_t i = 0; i + cols < rows.size(); ++i) {
-      x = x * 1664525u + 1013904223u;
-      rows[i] = static_cast<float>(x >> 8) / static_cast<float>(1 << 23) - 1.0f;
-    }
+  std::vector<float> rows = CheckRows(info.sample_input, cols, compiled);
+  if (info.max_rows >= 0) {  // a fixed batch: only the sample rows, if they are that batch
+    rows = info.sample_input;
+    if (rows.size() != static_cast<size_t>(info.max_rows) * cols) return true;
   }
   const size_t n = rows.size() / cols;
   if (options.max_buffer_mb != 0 && compiled.ScratchFloats(n) * sizeof(float) > (options.max_buffer_mb << 20)) {
     native::Invalid("the compiled model needs more scratch for " + std::to_string(n) + " rows than the " +
                     std::to_string(options.max_buffer_mb) + " MiB buffer budget");
   }
-  if (info.max_rows >= 0 && static_cast<int64_t>(n) != info.max_rows) return true;  // a fixed batch: not probed
   const DenseMatrixView view(rows.data(), n, cols);
   DenseMatrix expected = PredictV1(s, &view, 1, n, cols, deadline);
   DenseMatrix got(n, static_cast<size_t>(info.output_cols));
@@ -99,19 +155,32 @@ bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v
     InstallRunNative(s, b, true);
     got = PredictV1(s, &view, 1, n, cols, deadline);
   } else {
-    compiled.Run(rows.data(), n, got.data());
+    RunPlan(compiled, rows.data(), n, got.data(), [&] { return Clock::now() > deadline; }, "the load-time check");
   }
-  for (size_t r = 0; r < n; ++r) {
-    for (size_t c = 0; c < got.cols(); ++c) {
-      const double e = expected.at(r, c), g = got.at(r, c);
-      if (!(std::abs(e - g) <= kSelfCheckTolerance * (1 + std::abs(e)))) {
-        why = "the native result differs from tfjs's at load (row " + std::to_string(r) + ", column " +
-              std::to_string(c) + ": " + std::to_string(g) + " against " + std::to_string(e) + ")";
-        return false;
-      }
+  const Difference worst = WorstDifference(got, expected);
+  if (worst.excess <= 1) return true;
+  const size_t sample_rows = info.sample_input.size() / cols;
+  why = "the native result differs from tfjs's at load on " +
+        std::string(worst.row < sample_rows ? "sample row " + std::to_string(worst.row)
+                                            : "generated row " + std::to_string(worst.row - sample_rows)) +
+        " of " + std::to_string(n) + ", column " + std::to_string(worst.col) + ": " + std::to_string(worst.got) +
+        " against tfjs's " + std::to_string(worst.expected);
+  return false;
+}
+
+void Model::Impl::RunPlan(native::Plan& compiled, const float* input, size_t rows, float* output,
+                          const native::Plan::StopCheck& stop, const std::string& what) {
+  try {
+    compiled.Run(input, rows, output, stop);
+  } catch (const native::RunError& e) {
+    if (e.stopped) {
+      Fail(loading ? ErrorKind::kLoadTimeout : ErrorKind::kTimeout,
+           what + " ran past its deadline in the native model (" + e.what() + ")");
     }
+    Fail(ErrorKind::kPredict, what + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    Fail(ErrorKind::kMemory, what + ": the native model's scratch of " + std::to_string(rows) + " rows could not be allocated");
   }
-  return true;
 }
 
 void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_point deadline) {
@@ -179,9 +248,13 @@ void Model::Impl::RunNativeCallback(const v8::FunctionCallbackInfo<v8::Value>& a
   const float* in = reinterpret_cast<const float*>(static_cast<const char*>(in_store->Data()) + x->ByteOffset());
   std::unique_ptr<v8::BackingStore> out_store = v8::ArrayBuffer::NewBackingStore(isolate, out_bytes);
   try {
-    plan->Run(in, n, static_cast<float*>(out_store->Data()));
-  } catch (const std::exception& e) {
+    // The watchdog terminates the bundle's JS at the deadline, but not this native call: it
+    // stops between steps when the watchdog has fired, and predict() then fails with kTimeout.
+    plan->Run(in, n, static_cast<float*>(out_store->Data()), [impl] { return impl->host.timed_out(); });
+  } catch (const native::RunError& e) {
     return fail(e.what());
+  } catch (const std::bad_alloc&) {
+    return fail("runNative: the native model's scratch could not be allocated");
   }
   v8::Local<v8::ArrayBuffer> out = v8::ArrayBuffer::New(isolate, std::move(out_store));
   args.GetReturnValue().Set(v8::Float32Array::New(out, 0, n * static_cast<size_t>(plan->output_cols())));
@@ -217,7 +290,8 @@ DenseMatrix Model::Impl::PredictNative(const DenseMatrixView* parts, size_t coun
     input = joined.data();
   }
   DenseMatrix out(rows, static_cast<size_t>(info.output_cols));
-  plan->Run(input, rows, out.data());
+  const Clock::time_point deadline = Clock::now() + options.predict_timeout;
+  RunPlan(*plan, input, rows, out.data(), [deadline] { return Clock::now() > deadline; }, "predict()");
   return out;
 }
 

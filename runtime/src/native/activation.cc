@@ -106,7 +106,7 @@ void Elementwise::Loop(const float* in, float* out, size_t n) const {
       for (size_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * 0.7071067811865476f));
       break;
     default:
-      throw std::logic_error("no loop for this activation");
+      throw RunError(name_ + ": no loop for its activation", false);
   }
 }
 

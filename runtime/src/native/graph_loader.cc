@@ -162,7 +162,13 @@ class GraphCompiler {
     if (it == values_.end()) Unsupported(Describe(n) + " taking '" + n.inputs[i] + "', which is not computed from the input");
     return it->second;
   }
+  // The step on `in`, once its output size agrees with the shape given its value: the sizes a
+  // kernel writes and the shapes later ops read come from the same formula, or nothing runs.
   Value Add(std::unique_ptr<Step> step, const Value& in, std::vector<int64_t> dims) {
+    if (Elements(dims, step->name + "'s output") != step->out_cols) {
+      Invalid(step->name + ": its kernel writes " + std::to_string(step->out_cols) + " values per row, not the " +
+              std::to_string(Elements(dims, step->name)) + " of its output shape");
+    }
     return Value{plan_->Add(std::move(step), {in.id}), std::move(dims)};
   }
   // The node after `n` if it is n's only consumer and n is not the output.
@@ -317,13 +323,16 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
     return Binary(n);
   }
   const Value& x = In(n, 0);
-  const int64_t cols = Elements(x.dims, Describe(n) + "'s input");
+  // Shapes are checked here, once, before the op's code reads an axis of them.
+  ActivationSpec act;
+  const bool elementwise = n.op == "Reshape" || n.op == "ExpandDims" || n.op == "Cast" ||
+                           (ActivationOf(n.op, act) && act.kind != Activation::kSoftmax);
+  const int64_t cols = CheckRow(x.dims, elementwise, Describe(n));
   std::string label = n.name + " (" + n.op;
   for (const Node* t : {tail.bias, tail.activation}) {
     if (t) label += " + " + t->op;
   }
   label += ")";
-  ActivationSpec act;
   if (n.op == "MatMul" || n.op == "_FusedMatMul") {
     if (n.inputs.size() < 2) Invalid(Describe(n) + " has fewer than 2 inputs");
     if (BoolAttr(n, "transpose_a")) Unsupported(Describe(n) + " with transpose_a");
@@ -352,7 +361,7 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
   }
   if (ActivationOf(n.op, act)) {
     if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "alpha", 0.2f);
-    return Add(MakeActivation(label, act, cols, x.dims.back()), x, x.dims);
+    return Add(MakeActivation(label, act, cols, LastAxis(x.dims)), x, x.dims);
   }
   if (n.op == "FusedBatchNorm" || n.op == "FusedBatchNormV3") {
     if (n.inputs.size() < 5) Invalid(Describe(n) + " has fewer than 5 inputs");
@@ -498,9 +507,11 @@ Value GraphCompiler::Binary(const Node& n) {
     if ((n.op == "BiasAdd" || n.op == "RealDiv") && k == 0) Unsupported(Describe(n) + " of a constant by a value");
     const Value& x = In(n, 1 - k);
     const Tensor& c = Constant(n, n.inputs[k]);
-    const int64_t ch = x.dims.back(), cols = Elements(x.dims, Describe(n));
+    const int64_t cols = CheckRow(x.dims, true, Describe(n)), ch = LastAxis(x.dims);
     const int64_t count = static_cast<int64_t>(c.values.size());
     if (count != 1 && count != ch) Unsupported(Describe(n) + " broadcasting other than per channel");
+    // A constant of higher rank than the value would add axes to it (and move its batch).
+    if (c.shape.size() > x.dims.size() + 1) Unsupported(Describe(n) + " with a constant of higher rank than its input");
     for (size_t d = 0; d + 1 < c.shape.size(); ++d) {
       if (c.shape[d] != 1) Unsupported(Describe(n) + " broadcasting other than per channel");
     }
@@ -518,6 +529,7 @@ Value GraphCompiler::Binary(const Node& n) {
   }
   if (n.op == "BiasAdd") Unsupported(Describe(n) + " of two computed values");
   const Value &a = In(n, 0), &b = In(n, 1);
+  CheckRow(a.dims, true, Describe(n));
   if (a.dims != b.dims) Unsupported(Describe(n) + " broadcasting values of different shapes");
   const Merge op = n.op == "Mul"       ? Merge::kMultiply
                    : n.op == "Sub"     ? Merge::kSubtract

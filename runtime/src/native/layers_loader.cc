@@ -204,7 +204,9 @@ Window WindowOf(const json& c, const Layer& l, const char* size_key, bool poolin
   Window w;
   std::tie(w.kh, w.kw) = Pair(c, size_key, pooling ? std::pair<int64_t, int64_t>{2, 2} : std::pair<int64_t, int64_t>{0, 0}, l);
   std::tie(w.sh, w.sw) = Pair(c, "strides", pooling ? std::pair{w.kh, w.kw} : std::pair<int64_t, int64_t>{1, 1}, l);
-  std::tie(w.dh, w.dw) = Pair(c, "dilation_rate", {1, 1}, l);
+  // Keras pooling layers have no dilation: tfjs-layers ignores a dilation_rate in their config,
+  // and so does the executor (XNNPACK's average pooling has none either).
+  if (!pooling) std::tie(w.dh, w.dw) = Pair(c, "dilation_rate", {1, 1}, l);
   w.same = SamePadding(c, l);
   return w;
 }
@@ -287,6 +289,26 @@ Folded Fold(const std::map<std::string, Tensor>& weights, const Tail& tail, cons
   return f;
 }
 
+// Whether a layer works value by value (identity, activations but softmax, merges, reshapes),
+// and so may take a row of rank 0 (CheckRow).
+bool IsElementwise(const Layer& l) {
+  static const std::set<std::string> kElementwise = {
+      "InputLayer", "Dropout", "GaussianNoise", "GaussianDropout", "AlphaDropout", "Activation", "ReLU", "LeakyReLU",
+      "ELU", "Add", "Multiply", "Average", "Maximum", "Minimum", "Reshape"};
+  if (l.class_name == "Activation") return l.config->value("activation", std::string("linear")) != "softmax";
+  return kElementwise.count(l.class_name) > 0;
+}
+
+// The step, once its output size agrees with the shape the loader gives its value: the sizes a
+// kernel writes and the shapes later layers read come from the same formula, or nothing runs.
+std::unique_ptr<Step> Sized(std::unique_ptr<Step> step, const std::vector<int64_t>& dims, const Layer& l) {
+  if (Elements(dims, Describe(l) + "'s output") != step->out_cols) {
+    Invalid(Describe(l) + ": its kernel writes " + std::to_string(step->out_cols) + " values per row, not the " +
+            std::to_string(Elements(dims, Describe(l))) + " of its output shape");
+  }
+  return step;
+}
+
 // One layer on its inputs: the steps it adds to the plan, and the value it makes.
 Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& ins,
                    const std::map<std::string, Tensor>& weights, const Tail& tail) {
@@ -298,9 +320,12 @@ Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& 
   }
   label += ")";
   const Value& x = *ins[0];
+  // Shapes are checked here, once, before the layer's code reads an axis of them.
+  const bool elementwise = IsElementwise(l);
+  for (const Value* in : ins) CheckRow(in->dims, elementwise, Describe(l));
   const int64_t cols = Elements(x.dims, Describe(l) + "'s input");
   auto one = [&](std::unique_ptr<Step> step, std::vector<int64_t> dims) {
-    return Value{plan.Add(std::move(step), {x.id}), std::move(dims)};
+    return Value{plan.Add(Sized(std::move(step), dims, l), {x.id}), std::move(dims)};
   };
   if (ins.size() > 1 && cls != "Add" && cls != "Multiply" && cls != "Average" &&
       cls != "Maximum" && cls != "Minimum" && cls != "Concatenate") {
@@ -321,7 +346,7 @@ Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& 
     return one(MakeDense(label, f.kernel, f.has_bias ? &f.bias : nullptr, f.act, cols / in), dims);
   }
   if (const std::optional<ActivationSpec> act = ActivationLayer(l, x.dims.size())) {
-    return one(MakeActivation(label, *act, cols, x.dims.back()), x.dims);
+    return one(MakeActivation(label, *act, cols, LastAxis(x.dims)), x.dims);
   }
   if (cls == "Flatten") return Value{x.id, {cols}};  // row-major: the values stay where they are
   if (cls == "Reshape") {
@@ -493,6 +518,9 @@ std::unique_ptr<Plan> CompileLayers(const json& topology, const std::map<std::st
     else if (c.contains("batch_shape")) dims = DimsOf(c["batch_shape"], what);
     else Invalid("the model's input shape is not declared");
   }
+  // tfjs-layers' predict expands a rank-1 input to [batch, 1] and then refuses it as not the
+  // model's shape: such a model has no answer to agree with.
+  if (dims.empty()) Unsupported("a layers model whose input has no axis besides the batch (tfjs-layers' predict refuses it too)");
   auto plan = std::make_unique<Plan>();
   plan->set_input_cols(Elements(dims, "the model input"));
   std::map<std::string, Value> made;

@@ -107,25 +107,35 @@ size_t Plan::PerRowFloats() const {
   return std::max<size_t>(per_row, 1);
 }
 
-size_t Plan::PassRows() const { return std::max<size_t>(1, kPassFloats / PerRowFloats()); }
+size_t Plan::FixedFloats() const {
+  size_t fixed = 0;
+  for (const Node& n : steps_) fixed += static_cast<size_t>(n.step->fixed_floats);
+  return fixed;
+}
+
+size_t Plan::PassRows() const {
+  const size_t fixed = FixedFloats();
+  const size_t room = fixed < kPassFloats ? kPassFloats - fixed : 0;
+  return std::clamp<size_t>(room / PerRowFloats(), 1, kPassRows);
+}
 
 size_t Plan::ScratchFloats(size_t rows) const {
   if (!allocated_) const_cast<Plan*>(this)->Allocate();
   const size_t pass = std::min(rows, PassRows());
-  return pass * PerRowFloats() + slot_cols_.size() * kSlackFloats;
+  return pass * PerRowFloats() + FixedFloats() + slot_cols_.size() * kSlackFloats;
 }
 
-void Plan::Run(const float* input, size_t rows, float* output) {
+void Plan::Run(const float* input, size_t rows, float* output, const StopCheck& stop) {
   if (!allocated_) Allocate();
   const size_t pass = PassRows();
   const size_t in_cols = static_cast<size_t>(input_cols_), out_cols = static_cast<size_t>(output_cols());
   for (size_t r = 0; r < rows; r += pass) {
     const size_t n = std::min(pass, rows - r);
-    RunPass(input + r * in_cols, n, output + r * out_cols);
+    RunPass(input + r * in_cols, n, output + r * out_cols, stop);
   }
 }
 
-void Plan::RunPass(const float* input, size_t rows, float* result) {
+void Plan::RunPass(const float* input, size_t rows, float* result, const StopCheck& stop) {
   for (size_t s = 0; s < buffers_.size(); ++s) {
     const size_t need = rows * static_cast<size_t>(slot_cols_[s]) + kSlackFloats;
     if (buffers_[s].size() < need) buffers_[s].resize(need);
@@ -134,6 +144,7 @@ void Plan::RunPass(const float* input, size_t rows, float* result) {
   std::memcpy(at(0), input, rows * static_cast<size_t>(input_cols_) * sizeof(float));
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Node& n = steps_[i];
+    if (stop && stop()) throw RunError("stopped before step " + std::to_string(i + 1) + ", " + n.step->name, true);
     ins_.clear();
     for (Value v : n.inputs) ins_.push_back(at(v));
     n.step->Run(ins_.data(), at(static_cast<Value>(i + 1)), rows);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ class Step {
   // indirection buffer for a convolution or pooling: a pointer per output pixel and kernel
   // tap). It counts towards a pass's scratch, and so towards the buffer budget.
   int64_t extra_floats = 0;
+  // Memory the kernel allocates once whatever the rows, in floats (XNNPACK's resize buffers: a
+  // pointer quad and two weights per output pixel). Counted in every pass's scratch as well.
+  int64_t fixed_floats = 0;
 };
 
 class Plan {
@@ -56,14 +60,19 @@ class Plan {
   // The floats of scratch a call with `rows` rows needs: the buffers of the values alive at once
   // and the kernels' own memory (Step::extra_floats), for one pass, with XNNPACK's slack.
   size_t ScratchFloats(size_t rows) const;
-  // The rows one pass runs: all of a call's up to a scratch of kPassFloats.
+  // The rows one pass runs: all of a call's up to a scratch of kPassFloats, and at most
+  // kPassRows, so that a step's work between two stop checks stays short.
   size_t PassRows() const;
   static constexpr size_t kPassFloats = size_t{16} << 20;
+  static constexpr size_t kPassRows = 256;
 
+  // Called before each step of each pass; true stops the call (a deadline passed).
+  using StopCheck = std::function<bool()>;
   // Runs `rows` rows of input_cols() values into `output` (rows x output_cols()). The caller's
-  // buffers are only copied from and to: steps read the plan's own, padded buffers. Not
-  // thread-safe: it reuses its scratch (one plan per worker).
-  void Run(const float* input, size_t rows, float* output);
+  // buffers are only copied from and to: steps read the plan's own, padded buffers. Throws
+  // RunError (native/tensor.h): a kernel failed, or `stop` said to stop (naming the step it
+  // stopped before). Not thread-safe: it reuses its scratch (one plan per worker).
+  void Run(const float* input, size_t rows, float* output, const StopCheck& stop = {});
 
  private:
   struct Node {
@@ -73,9 +82,11 @@ class Plan {
   Value output() const { return output_ < 0 ? last() : output_; }
   // The floats one row needs: its values in every buffer, and the kernels' own memory.
   size_t PerRowFloats() const;
+  // The floats the kernels allocate once per call, whatever its rows (Step::fixed_floats).
+  size_t FixedFloats() const;
   // Assigns each value a buffer, reusing those no later step reads.
   void Allocate();
-  void RunPass(const float* input, size_t rows, float* result);
+  void RunPass(const float* input, size_t rows, float* result, const StopCheck& stop);
 
   int64_t input_cols_ = 0;
   Value output_ = -1;

@@ -98,6 +98,8 @@ class ResizeBilinearStep : public Step {
     name = step_name;
     in_cols = {in.values()};
     out_cols = out.values();
+    // XNNPACK's setup allocates, per output pixel, four input pointers and two weights.
+    fixed_floats = out.h * out.w * static_cast<int64_t>(4 * sizeof(void*) / sizeof(float) + 2);
   }
   void Run(const float* const* in, float* out, size_t rows) override {
     xnn::Check(xnn_setup_resize_bilinear2d_nhwc_f32(op.get(), rows, static_cast<size_t>(in_.h), static_cast<size_t>(in_.w),

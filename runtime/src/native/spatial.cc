@@ -256,6 +256,8 @@ std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& 
 std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image& in, const Window& win) {
   xnn::InitializeOnce();
   if (kind == Pool::kSum) Invalid(name + ": a sum over a window is not a pooling the executor has");
+  // XNNPACK's average pooling has no dilation: declined, never sized with a window it ignores.
+  if (kind == Pool::kAverage && (win.dh != 1 || win.dw != 1)) Unsupported(name + ": average pooling with dilation");
   const Geometry g = GeometryOf(in, win, name);
   auto step = std::make_unique<PoolStep>(name, kind, in, g);
   step->extra_floats = IndirectionFloats(g.oh * g.ow, win);

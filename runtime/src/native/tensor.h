@@ -20,6 +20,14 @@ struct CompileError : std::runtime_error {
 [[noreturn]] inline void Unsupported(const std::string& what) { throw CompileError(what, true); }
 [[noreturn]] inline void Invalid(const std::string& what) { throw CompileError(what, false); }
 
+// Why a compiled plan could not finish a call: a kernel failed (its message names the step), or
+// the caller's stop check (Plan::Run) asked it to stop between steps, as when a deadline passes.
+// The runtime turns it into a tfjs_run::Error (model_native.cc); nothing else leaves native/.
+struct RunError : std::runtime_error {
+  RunError(const std::string& what, bool stopped) : std::runtime_error(what), stopped(stopped) {}
+  bool stopped;
+};
+
 // Bounds on what a bundle may ask the executor to allocate, whatever its topology says.
 inline constexpr int64_t kMaxElements = int64_t{1} << 28;  // one tensor, or one row's activation
 inline constexpr int64_t kMaxRank = 8;
@@ -57,6 +65,20 @@ inline std::vector<int64_t> Reshaped(std::vector<int64_t> target, int64_t cols, 
   if (Elements(target, what) != cols) Invalid(what + " does not keep the number of values");
   return target;
 }
+
+// A row's shape as the loaders check it, once, before any op reads it: its rank is at most
+// kMaxRank, every dimension is positive, and it has Elements(). A row of rank 0 (the model's
+// input has no axis besides the batch, [null]) is one value; only elementwise ops take it, as
+// every other op reads its last axis. Returns the row's number of values.
+inline int64_t CheckRow(const std::vector<int64_t>& dims, bool elementwise, const std::string& what) {
+  if (dims.empty() && !elementwise) {
+    Unsupported(what + " on an input with no axis besides the batch (rank 1); only elementwise ops take it");
+  }
+  return Elements(dims, what + "'s input");
+}
+
+// The last axis of a row checked by CheckRow: its channels, or 1 for a row of rank 0.
+inline int64_t LastAxis(const std::vector<int64_t>& dims) { return dims.empty() ? 1 : dims.back(); }
 
 struct Tensor {
   std::vector<int64_t> shape;

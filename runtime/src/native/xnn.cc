@@ -1,7 +1,6 @@
 #include "native/xnn.h"
 
 #include <mutex>
-#include <stdexcept>
 
 #include "native/tensor.h"
 
@@ -16,8 +15,8 @@ void InitializeOnce() {
 
 void Check(xnn_status status, const std::string& step) {
   if (status != xnn_status_success) {
-    throw std::runtime_error("the native kernel of " + step + " failed (XNNPACK status " +
-                             std::to_string(static_cast<int>(status)) + ")");
+    throw RunError("the native kernel of " + step + " failed (XNNPACK status " +
+                       std::to_string(static_cast<int>(status)) + ")", false);
   }
 }
 

@@ -21,7 +21,7 @@ struct OperatorDeleter {
 };
 using Operator = std::unique_ptr<xnn_operator, OperatorDeleter>;
 
-// A setup or run status: a runtime_error naming the step unless it succeeded.
+// A setup or run status: a RunError (native/tensor.h) naming the step unless it succeeded.
 void Check(xnn_status status, const std::string& step);
 // A create call's status and the operator it wrote to *op (read only after the call: pass
 // `&op`, never `op`, so the order arguments are evaluated in cannot matter); Unsupported()
