@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "native/compile.h"
+#include "native/plan.h"
 #include "native/spatial.h"
 #include "native/xnn.h"
 #include "row_io.h"
@@ -416,6 +417,24 @@ TEST(NativePlan, ResizeBuffersCountInTheScratch) {
   // and 2 weights per pixel.
   const size_t per_pixel = 4 * sizeof(void*) / sizeof(float) + 2;
   EXPECT_GE(plan->ScratchFloats(1), (7 * 9 + 5 * 6) * per_pixel + 5 * 4 * 8);
+}
+
+// The mean of many values is their mean: float accumulation over 2^24 positions (XNNPACK's
+// global average pooling) gave 2.56 for values that are all 3, behind a large resize. Sums too.
+TEST(NativePlan, GlobalPoolingOverManyPositionsIsAccurate) {
+  const int64_t positions = int64_t{1} << 24;
+  std::vector<float> in(static_cast<size_t>(positions) * 2);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = i % 2 == 0 ? 3.0f : (i % 4 == 1 ? 0.1f : 0.3f);
+  for (Pool kind : {Pool::kAverage, Pool::kSum, Pool::kMax}) {
+    std::unique_ptr<Step> step = MakeGlobalPool("pool", kind, positions, 2);
+    float out[2] = {};
+    const float* ins[] = {in.data()};
+    step->Run(ins, out, 1);
+    const double n = static_cast<double>(positions);
+    const double want0 = kind == Pool::kSum ? 3 * n : 3, want1 = kind == Pool::kSum ? 0.2 * n : kind == Pool::kMax ? 0.3 : 0.2;
+    EXPECT_NEAR(out[0], want0, 1e-6 * want0) << static_cast<int>(kind);
+    EXPECT_NEAR(out[1], want1, 1e-6 * want1) << static_cast<int>(kind);
+  }
 }
 
 std::string ReadHostile(const std::string& name) {

@@ -99,44 +99,42 @@ class PoolStep : public Step {
   Image in_;
 };
 
+// A loop rather than XNNPACK's global average pooling, which sums in float32: over millions of
+// positions (behind a large resize) its mean of values that are all 3 came out as 2.56. Sums
+// and means accumulate in double here, as tfjs's cpu backend sums in JS numbers.
 class GlobalPoolStep : public Step {
  public:
   GlobalPoolStep(const std::string& step_name, Pool kind, int64_t positions, int64_t channels)
-      : sum_(kind == Pool::kSum), positions_(static_cast<size_t>(positions)), channels_(static_cast<size_t>(channels)) {
+      : kind_(kind), positions_(static_cast<size_t>(positions)), channels_(static_cast<size_t>(channels)),
+        acc_(channels_) {
     name = step_name;
     in_cols = {positions * channels};
     out_cols = channels;
-    if (kind == Pool::kAverage) {
-      xnn::InitializeOnce();
-      xnn_operator_t op = nullptr;
-      op_ = xnn::Created(xnn_create_global_average_pooling_nwc_f32(channels_, channels_, channels_, -INFINITY,
-                                                                   INFINITY, 0, &op), &op, name);
-    }
   }
   void Run(const float* const* in, float* out, size_t rows) override {
-    if (op_) {
-      xnn::Check(xnn_setup_global_average_pooling_nwc_f32(op_.get(), rows, positions_, in[0], out, nullptr), name);
-      xnn::Run(op_.get(), name);
-      return;
-    }
-    for (size_t r = 0; r < rows; ++r) {  // max and sum: XNNPACK has neither globally
+    for (size_t r = 0; r < rows; ++r) {
       const float* x = in[0] + r * positions_ * channels_;
       float* y = out + r * channels_;
-      std::memcpy(y, x, channels_ * sizeof(float));
-      for (size_t p = 1; p < positions_; ++p) {
-        if (sum_) {
-          for (size_t c = 0; c < channels_; ++c) y[c] += x[p * channels_ + c];
-        } else {
+      if (kind_ == Pool::kMax) {
+        std::memcpy(y, x, channels_ * sizeof(float));
+        for (size_t p = 1; p < positions_; ++p) {
           for (size_t c = 0; c < channels_; ++c) y[c] = std::max(y[c], x[p * channels_ + c]);
         }
+        continue;
       }
+      std::fill(acc_.begin(), acc_.end(), 0.0);
+      for (size_t p = 0; p < positions_; ++p) {
+        for (size_t c = 0; c < channels_; ++c) acc_[c] += x[p * channels_ + c];
+      }
+      const double scale = kind_ == Pool::kAverage ? 1.0 / static_cast<double>(positions_) : 1.0;
+      for (size_t c = 0; c < channels_; ++c) y[c] = static_cast<float>(acc_[c] * scale);
     }
   }
 
  private:
-  bool sum_;
+  Pool kind_;
   size_t positions_, channels_;
-  xnn::Operator op_;
+  std::vector<double> acc_;  // per channel, reused by every call
 };
 
 }  // namespace
