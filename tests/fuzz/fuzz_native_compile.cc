@@ -2,8 +2,12 @@
 // topologies, weight specs and weight bytes, as a hostile bundle's nativeArtifacts() could hand
 // it. Every input must compile or end in CompileError; a plan that compiles must run a few rows
 // without reading or writing out of bounds (ASan checks).
-// Input: [u16 topology length][topology][u16 specs length][specs][weight bytes...]; a topology
-// that begins {"node": is compiled as a graph, any other as a layers model.
+// Input: [u8 rank][rank - 1 bytes: input dims][u16 topology length][topology][u16 specs length]
+// [specs][weight bytes...]. A rank of 2 to 5 (mod 6) gives the input's dimensions besides the
+// batch as nativeArtifacts().inputDims would (each 0 to 255, so also invalid ones); 0 or 1 uses
+// the shape the topology declares (the rank-1 seeds declare [null] or [-1]). The loaders' shape
+// handling is fuzzed this way for inputs of rank 1 to 5. A topology that begins {"node": is
+// compiled as a graph, any other as a layers model.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* p = data;
   const uint8_t* end = data + size;
   ModelArtifacts a;
+  if (p == end) return 0;
+  const size_t rank = *p++ % 6;
+  for (size_t i = 1; rank >= 2 && i < rank; ++i) {
+    if (p == end) return 0;
+    a.input_dims.push_back(*p++);
+  }
   if (!Take(p, end, a.topology_json) || !Take(p, end, a.weight_specs_json)) return 0;
   // A topology with a node list is a tfjs-converter graph; anything else is tried as layers.
   a.format = a.topology_json.rfind("{\"node\":", 0) == 0 ? "graph" : "layers";
