@@ -63,6 +63,8 @@ wait
 # One small model per op of the native executor, with tfjs's outputs (tests/native_test.cc).
 node "$root/tests/fixtures/make-native-models.js" "$out/native"
 node "$root/tests/fixtures/make-native-graphs.js" "$out/native-graphs"
+# model-bundler's smallest graph, x[-1] * 2: one value per row (tests/native_test.cc).
+build rank1-times-two "$out/native-graphs/graph-rank1-times-two/model.json" cpu
 
 ref() {  # name model backend rows [app]
   local name=$1 model=$2 backend=$3 rows=$4 app=${5:-}

@@ -437,6 +437,24 @@ TEST(NativePlan, GlobalPoolingOverManyPositionsIsAccurate) {
   }
 }
 
+// The same model as model-bundler bundles it (tests/build-fixtures.sh): under the default
+// --model-exec auto it loads, runs natively and answers 2, 4, 6 for 1, 2, 3; in tfjs too.
+TEST(NativeModel, ABundledGraphOnRowsWithNoAxisBesidesTheBatchAnswersLikeTfjs) {
+  const BundleSource source = BundleSource::FromFile(kFixtures + "/rank1-times-two.bundle.js");
+  for (ModelExec exec : {ModelExec::kAuto, ModelExec::kTfjs}) {
+    ModelOptions options;
+    options.model_exec = exec;
+    std::unique_ptr<Model> model = Model::Load(source, options);
+    EXPECT_EQ(model->info().model_exec, exec == ModelExec::kAuto ? "native" : "tfjs") << model->info().model_exec_note;
+    const float rows[] = {1, 2, 3};
+    const DenseMatrix out = model->Predict(DenseMatrixView(rows, 3, 1));
+    ASSERT_EQ(out.cols(), 1u);
+    EXPECT_EQ(out.at(0, 0), 2);
+    EXPECT_EQ(out.at(1, 0), 4);
+    EXPECT_EQ(out.at(2, 0), 6);
+  }
+}
+
 std::string ReadHostile(const std::string& name) {
   return ReadFile(std::string(TFJS_RUN_SOURCE_DIR) + "/tests/fixtures/hostile/" + name);
 }
