@@ -1,7 +1,10 @@
 // Native execution of a bundle's model (runtime/src/native): reading what the bundle offers,
 // compiling it, checking it against tfjs at load, and predicting with it.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <new>
 
 #include "model_impl.h"
 #include "native/compile.h"
@@ -41,24 +44,31 @@ std::vector<float> CheckRows(const std::vector<float>& sample, size_t cols, cons
   return rows;
 }
 
-// The worst disagreement of `got` with `expected`, relative to kSelfCheckTolerance (over 1: the
-// plan is wrong), and where it is.
+// How far a native value `g` is from tfjs's `e`, in units of the tolerance (over 1: too far).
+// The tolerance grows with the value and with the row's largest input (`scale`): float32 sums
+// in another order differ by about the size of their terms, and the terms grow with the input.
+double Excess(double e, double g, double scale) {
+  if (std::isnan(e) || std::isnan(g)) return std::isnan(e) && std::isnan(g) ? 0 : INFINITY;
+  if (e == g) return 0;  // equal infinities too
+  if (std::isinf(e) || std::isinf(g)) return INFINITY;
+  return std::abs(e - g) / (kSelfCheckTolerance * (1 + std::abs(e) + scale));
+}
+
+// The worst disagreement of `got` with `expected` on `rows` of `cols` inputs, and where it is.
 struct Difference {
   double excess = 0;
   size_t row = 0, col = 0;
   double got = 0, expected = 0;
 };
-Difference WorstDifference(const DenseMatrix& got, const DenseMatrix& expected) {
+Difference WorstDifference(const DenseMatrix& got, const DenseMatrix& expected, const std::vector<float>& rows,
+                           size_t cols) {
   Difference worst;
   for (size_t r = 0; r < got.rows(); ++r) {
+    double scale = 0;
+    for (size_t c = 0; c < cols; ++c) scale = std::max(scale, std::abs(static_cast<double>(rows[r * cols + c])));
     for (size_t c = 0; c < got.cols(); ++c) {
-      const double e = expected.at(r, c), g = got.at(r, c);
-      const double excess = std::abs(e - g) / (kSelfCheckTolerance * (1 + std::abs(e)));
-      const bool nan = std::isnan(e) != std::isnan(g);
-      if (nan || excess > worst.excess || (std::isnan(excess) && !std::isnan(e))) {
-        worst = Difference{nan || std::isnan(excess) ? INFINITY : excess, r, c, g, e};
-        if (nan) return worst;
-      }
+      const double excess = Excess(expected.at(r, c), got.at(r, c), scale);
+      if (excess > worst.excess) worst = Difference{excess, r, c, got.at(r, c), expected.at(r, c)};
     }
   }
   return worst;
@@ -157,7 +167,7 @@ bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v
   } else {
     RunPlan(compiled, rows.data(), n, got.data(), [&] { return Clock::now() > deadline; }, "the load-time check");
   }
-  const Difference worst = WorstDifference(got, expected);
+  const Difference worst = WorstDifference(got, expected, rows, cols);
   if (worst.excess <= 1) return true;
   const size_t sample_rows = info.sample_input.size() / cols;
   why = "the native result differs from tfjs's at load on " +
@@ -205,7 +215,7 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
   } catch (const Error& e) {
     // predict() failed with the native model step installed: unless the isolate is broken
     // (a deadline, the memory budget), take it out again and stay in tfjs.
-    if (host.timed_out() || !host.memory_error().empty()) throw;
+    if (host.timed_out() || !host.memory_error().empty() || e.kind() == ErrorKind::kLoadTimeout) throw;
     why = std::string("predict() failed with the native model step: ") + e.what();
     InstallRunNative(s, b, false);
   }
