@@ -259,6 +259,8 @@ std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image
   const Geometry g = GeometryOf(in, win, name);
   auto step = std::make_unique<PoolStep>(name, kind, in, g);
   step->extra_floats = IndirectionFloats(g.oh * g.ow, win);
+  // Average pooling with padding also keeps a divisor per output pixel.
+  if (kind == Pool::kAverage) step->fixed_floats = g.oh * g.ow;
   const size_t c = static_cast<size_t>(in.c);
   xnn_operator_t op = nullptr;
   const xnn_status status =
