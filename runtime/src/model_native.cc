@@ -24,11 +24,14 @@ constexpr double kSelfCheckTolerance = 1e-4;
 
 // Rows for the load-time check: the declared sample rows, a row of zeros, then kCheckRows rows
 // of a fixed pattern in [-1, 1] (with zeros in it) at each of kCheckScales. Fewer generated rows
-// when a row is large, so that the check's scratch stays under kCheckScratchFloats.
-std::vector<float> CheckRows(const std::vector<float>& sample, size_t cols, const native::Plan& plan) {
+// when a row is large, so that the check's scratch stays under kCheckScratchFloats and the
+// buffer budget (`budget_floats`, 0: none).
+std::vector<float> CheckRows(const std::vector<float>& sample, size_t cols, const native::Plan& plan,
+                             size_t budget_floats) {
   std::vector<float> rows = sample;
   const size_t per_row = std::max<size_t>(1, plan.ScratchFloats(1));
-  const size_t room = std::max<size_t>(1, kCheckScratchFloats / per_row);
+  const size_t bound = budget_floats == 0 ? kCheckScratchFloats : std::min(kCheckScratchFloats, budget_floats);
+  const size_t room = bound / per_row > sample.size() / cols + 1 ? bound / per_row - sample.size() / cols - 1 : 0;
   const size_t per_scale = std::min(kCheckRows, room / std::size(kCheckScales));
   rows.resize(rows.size() + cols, 0.0f);  // zeros
   uint32_t x = 12345;
@@ -148,7 +151,7 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
 bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v8::Object> b, bool wrapped,
                                  Clock::time_point deadline, std::string& why) {
   const size_t cols = static_cast<size_t>(info.input_cols);
-  std::vector<float> rows = CheckRows(info.sample_input, cols, compiled);
+  std::vector<float> rows = CheckRows(info.sample_input, cols, compiled, (options.max_buffer_mb << 20) / sizeof(float));
   if (info.max_rows >= 0) {  // a fixed batch: only the sample rows, if they are that batch
     rows = info.sample_input;
     if (rows.size() != static_cast<size_t>(info.max_rows) * cols) return true;
