@@ -152,9 +152,14 @@ bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v
                                  Clock::time_point deadline, std::string& why) {
   const size_t cols = static_cast<size_t>(info.input_cols);
   std::vector<float> rows = CheckRows(info.sample_input, cols, compiled, (options.max_buffer_mb << 20) / sizeof(float));
-  if (info.max_rows >= 0) {  // a fixed batch: only the sample rows, if they are that batch
-    rows = info.sample_input;
-    if (rows.size() != static_cast<size_t>(info.max_rows) * cols) return true;
+  if (info.max_rows >= 0) {  // a fixed batch: the first rows of that many, if there are enough
+    const size_t batch = static_cast<size_t>(info.max_rows) * cols;
+    if (rows.size() < batch) {
+      why = "the bundle's fixed batch of " + std::to_string(info.max_rows) + " rows is more than the " +
+            std::to_string(rows.size() / cols) + " rows the load-time check can try";
+      return false;
+    }
+    rows.resize(batch);
   }
   const size_t n = rows.size() / cols;
   if (options.max_buffer_mb != 0 && compiled.ScratchFloats(n) * sizeof(float) > (options.max_buffer_mb << 20)) {
