@@ -226,6 +226,9 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
     if (host.timed_out() || !host.memory_error().empty() || e.kind() == ErrorKind::kLoadTimeout) throw;
     why = std::string("predict() failed with the native model step: ") + e.what();
     InstallRunNative(s, b, false);
+  } catch (const std::bad_alloc&) {  // a topology's tensors within bounds, but not in this memory
+    why = "compiling the native model ran out of memory";
+    InstallRunNative(s, b, false);
   }
   plan.reset();
   if (options.model_exec == ModelExec::kNative) {
