@@ -17,8 +17,8 @@ bool InitJavaTypes(JNIEnv* env);
 void ReleaseJavaTypes(JNIEnv* env);
 
 // Throws the C++ exception `error` into Java as an io.tfjsrun.TfjsException (kind, message, JS
-// stack, bundle name and version), or an IllegalStateException for anything not a
-// tfjs_run::Error.
+// stack, bundle name and version). An exception that is not a tfjs_run::Error is one of kind
+// MEMORY (std::bad_alloc) or INTERNAL (anything else), with its message.
 void ThrowJava(JNIEnv* env, std::exception_ptr error);
 // The same exception as an object, for failing a future on a worker thread.
 jthrowable NewJavaException(JNIEnv* env, std::exception_ptr error);

@@ -57,8 +57,15 @@ public final class TfjsRuntime implements AutoCloseable {
     return open(code, bundle.toString(), options);
   }
 
-  /** Opens (or shares) a bundle given as its bytes; {@code origin} names it in errors and JS stacks. */
+  /**
+   * Opens (or shares) a bundle given as its bytes; {@code origin} names it in errors and JS stacks.
+   * A null bundle, or one longer than the runtime's limit (V8's longest string, 2^29 - 24 bytes),
+   * is {@link TfjsException.Kind#BUNDLE_READ}.
+   */
   public static TfjsRuntime open(byte[] bundle, String origin, RuntimeOptions options) {
+    if (bundle == null) {
+      throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "the bundle '" + origin + "' is null", "", "", "");
+    }
     String key = "bundle:" + sha256(bundle) + "|" + options;
     long[] nativeOptions = options.toNative();
     String cacheDir = options.codeCacheDir();
@@ -163,13 +170,19 @@ public final class TfjsRuntime implements AutoCloseable {
    * Hot reload: loads {@code bundle} on each worker's own thread, one at a time while the others
    * serve, warms each up, and switches all of them or none. A version that fails is remembered as
    * bad. No request fails or is lost. {@code version} "" takes the bundle's declared version.
-   * Affects every handle sharing this runtime.
+   * Affects every handle sharing this runtime. A null bundle, or one longer than the runtime's
+   * limit (V8's longest string, 2^29 - 24 bytes), throws {@link TfjsException.Kind#BUNDLE_READ}
+   * before anything is loaded.
    */
   public ReloadResult reload(byte[] bundle, String version) {
     return reload(bundle, "reload", version, null);
   }
 
-  /** As {@link #reload(byte[], String)}, warming up on {@code sampleRows} (row-major) if given. */
+  /**
+   * As {@link #reload(byte[], String)}, warming up on {@code sampleRows} (row-major) if given. A
+   * sample that is not whole rows of the bundle's width is refused: the result is not ok and says
+   * why, and nothing is loaded.
+   */
   public ReloadResult reload(byte[] bundle, String origin, String version, float[] sampleRows) {
     return call(h -> NativeRuntime.reload(h, bundle, origin, version == null ? "" : version, sampleRows));
   }
