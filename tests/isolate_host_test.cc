@@ -146,6 +146,13 @@ TEST_F(IsolateHostTest, StrOfATextLongerThanV8sLongestStringThrowsInsteadOfAbort
   EXPECT_EQ(Eval(host_, "'still ' + 'serving'"), "still serving");
 }
 
+// A delay the host cannot represent (Infinity, 1e300) fires after 1 ms, as in Node, instead of
+// overflowing the host's clock arithmetic.
+TEST_F(IsolateHostTest, AnUnrepresentableTimerDelayFiresAfterOneMillisecondAsInNode) {
+  EXPECT_EQ(Eval(host_, "new Promise((resolve) => setTimeout(() => setTimeout(() => resolve('fired'), 1e300), Infinity))"),
+            "fired");
+}
+
 TEST_F(IsolateHostTest, AnUncaughtErrorInATimerIsLoggedAndOthersStillRun) {
   EXPECT_EQ(Eval(host_, R"(new Promise((resolve) => {
       setTimeout(() => { throw new Error('timer exploded'); }, 1);

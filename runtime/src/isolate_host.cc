@@ -2,6 +2,7 @@
 
 #include <libplatform/libplatform.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -243,6 +244,8 @@ void IsolateHost::NativeSetTimer(const v8::FunctionCallbackInfo<v8::Value>& info
   auto context = info.GetIsolate()->GetCurrentContext();
   int64_t id = info[0]->IntegerValue(context).FromMaybe(0);
   double ms = info[1]->NumberValue(context).FromMaybe(0);
+  // Like Node, a delay past 2^31 - 1 ms (or infinite) is 1 ms; the cast below is then defined.
+  if (!(ms <= 2147483647.0)) ms = std::isnan(ms) ? 0 : 1;
   auto due = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, ms) * 1000));
   self->timers_[id] = due;
   self->timers_due_.emplace(due, id);
