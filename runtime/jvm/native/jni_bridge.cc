@@ -14,6 +14,7 @@
 //    never a crash.
 #include <jni.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -296,6 +297,15 @@ jobjectArray Stats(JNIEnv* env, jclass, jlong handle) {
   return Guarded<jobjectArray>(env, nullptr, [&] { return NewStatsArrays(env, AsRuntime(handle)->Stats()); });
 }
 
+// The runtime's one limit on a bundle's size (BundleSource::kMaxBytes), for a file Java has not
+// read yet: throws BUNDLE_READ, naming `origin` and its size, if `bytes` is over it.
+void CheckBundleSize(JNIEnv* env, jclass, jlong bytes, jstring origin) {
+  Guarded<int>(env, 0, [&] {
+    BundleSource::CheckSize(static_cast<size_t>(std::max<jlong>(bytes, 0)), ToString(env, origin));
+    return 0;
+  });
+}
+
 jlong LiveCallbacks(JNIEnv*, jclass) { return g_live_callbacks.load(); }
 
 // For the JNI-cost benchmark: what Predict does on the Java side of the runtime call, without
@@ -345,6 +355,7 @@ const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("info", "(J)Lio/tfjsrun/BundleInfo;", Info),
     TFJS_NATIVE("stats", "(J)[Ljava/lang/Object;", Stats),
     TFJS_NATIVE("workers", "(J)I", Workers),
+    TFJS_NATIVE("checkBundleSize", "(JLjava/lang/String;)V", CheckBundleSize),
     TFJS_NATIVE("liveCallbacks", "()J", LiveCallbacks),
     TFJS_NATIVE("benchPredict", "(J[FIIJ)J", BenchPredict),
     TFJS_NATIVE("benchRoundTrip", "([FIII)[F", BenchRoundTrip),

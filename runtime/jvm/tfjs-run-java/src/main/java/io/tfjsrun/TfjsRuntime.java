@@ -47,14 +47,9 @@ public final class TfjsRuntime implements AutoCloseable {
     return open(bundle, RuntimeOptions.defaults());
   }
 
+  /** Opens (or shares) the bundle at {@code bundle}; one over the runtime's size limit is refused unread. */
   public static TfjsRuntime open(Path bundle, RuntimeOptions options) {
-    byte[] code;
-    try {
-      code = Files.readAllBytes(bundle);
-    } catch (IOException e) {
-      throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "cannot read " + bundle + ": " + e, "", "", "");
-    }
-    return open(code, bundle.toString(), options);
+    return open(readBundle(bundle), bundle.toString(), options);
   }
 
   /**
@@ -187,13 +182,13 @@ public final class TfjsRuntime implements AutoCloseable {
     return call(h -> NativeRuntime.reload(h, bundle, origin, version == null ? "" : version, sampleRows));
   }
 
+  /** As {@link #reload(byte[], String)}; a file that cannot be read, or is too long, is a result that is not ok. */
   public ReloadResult reload(Path bundle, String version) {
     byte[] code;
     try {
-      code = Files.readAllBytes(bundle);
-    } catch (IOException e) {
-      return new ReloadResult(false, version, "cannot read " + bundle + ": " + e, 0, new double[0], new double[0],
-          new double[0]);
+      code = readBundle(bundle);
+    } catch (TfjsException e) {
+      return new ReloadResult(false, version, e.getMessage(), 0, new double[0], new double[0], new double[0]);
     }
     return reload(code, bundle.toString(), version, null);
   }
@@ -272,6 +267,17 @@ public final class TfjsRuntime implements AutoCloseable {
           + (shared.inputCols > 0 ? " (the bundle expects " + shared.inputCols + " columns)" : ""), "", shared.name, "");
     }
     return rowMajor.length / rows;
+  }
+
+  /** A bundle file's bytes, refused by its size before it is read (BUNDLE_READ). */
+  private static byte[] readBundle(Path bundle) {
+    try {
+      NativeLibraryLoader.ensureLoaded();
+      NativeRuntime.checkBundleSize(Files.size(bundle), bundle.toString());
+      return Files.readAllBytes(bundle);
+    } catch (IOException e) {
+      throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "cannot read " + bundle + ": " + e, "", "", "");
+    }
   }
 
   private void checkMatrix(DenseMatrix input) {

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Calls that used to crash the JVM (a null bundle, arrays shorter than the rows they claim, a
@@ -35,6 +37,24 @@ class HostileCallsTest {
           kindOf(() -> runtime.reload((byte[]) null, "pushed.js", "3", new float[] {1, 2, 3})));
       assertEquals(6f, runtime.predict(new float[] {1, 2, 3}, 1)[0], 0f);
       assertEquals("1.0.0", runtime.info().version());
+    }
+  }
+
+  @Test
+  void aBundleFileOverTheSizeLimitIsRefusedUnread(@TempDir Path dir) throws Exception {
+    // Sparse, so it costs no disk; reading it would need 512 MiB, this JVM's whole heap.
+    Path huge = dir.resolve("huge.bundle.js");
+    try (RandomAccessFile file = new RandomAccessFile(huge.toFile(), "rw")) {
+      file.setLength((1L << 29) - 23);  // V8's longest string, 2^29 - 24, plus one byte
+    }
+    TfjsException e = assertThrows(TfjsException.class, () -> TfjsRuntime.open(huge, ONE));
+    assertEquals(TfjsException.Kind.BUNDLE_READ, e.kind(), e.getMessage());
+    assertTrue(e.getMessage().contains(huge.toString()) && e.getMessage().contains("536870889 bytes"), e.getMessage());
+    try (TfjsRuntime runtime = TfjsRuntime.open(PROBE, ONE)) {
+      ReloadResult r = runtime.reload(huge, "2");
+      assertFalse(r.ok());
+      assertTrue(r.error().contains("536870889 bytes"), r.error());
+      assertEquals(6f, runtime.predict(new float[] {1, 2, 3}, 1)[0], 0f);
     }
   }
 
