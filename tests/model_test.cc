@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -431,6 +432,25 @@ TEST(HostileBundleTest, AWatchedBundleOverTheLimitIsRefusedWhateverMaxBundleByte
         << e.message();
   }
   std::filesystem::remove_all(dir);
+}
+
+// tests/fixtures/hostile/shape-claims.js declares columns of Infinity, 1e300 or 1e9: a contract
+// error at load, before the host casts the number (undefined behaviour) or allocates a row of it.
+TEST(HostileBundleTest, ADeclaredWidthTheHostCannotHoldIsAContractError) {
+  std::ifstream in(kHostile + "shape-claims.js");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ModelOptions options;
+  options.max_buffer_mb = 64;
+  for (const std::string claim : {"Infinity", "1e300", "1e9", "-1", "2.5"}) {
+    try {
+      Model::Load({"globalThis.claim = " + claim + ";\n" + text, "shape-claims.js"}, options);
+      FAIL() << claim << " columns loaded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kContract) << claim << ": " << e.what();
+    }
+  }
+  auto model = Model::Load({"globalThis.claim = 16777216;\n" + text, "shape-claims.js"}, options);  // 64 MiB rows
+  EXPECT_EQ(model->info().input_cols, 16777216);
 }
 
 // A pushed warm-up sample that is not whole rows of the bundle's width is refused, naming both;

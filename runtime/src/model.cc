@@ -126,9 +126,8 @@ std::pair<int64_t, int64_t> ShapeField(JsScope& s, v8::Local<v8::Object> obj, st
   v8::Local<v8::Array> a = v.As<v8::Array>();
   auto dim = [&](uint32_t i) -> int64_t {
     v8::Local<v8::Value> d;
-    if (i >= a->Length() || !a->Get(s.context, i).ToLocal(&d) || !d->IsNumber()) return -1;
-    double x = d.As<v8::Number>()->Value();
-    return x >= 0 ? static_cast<int64_t>(x) : -1;
+    if (i >= a->Length() || !a->Get(s.context, i).ToLocal(&d)) return -1;
+    return IntOr(d, -1);  // never a cast of Infinity or 1e300
   };
   return {dim(0), dim(1)};
 }
@@ -196,6 +195,15 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   auto [out_rows, out_cols] = ShapeField(s, b, "outputShape");
   if (in_cols <= 0 || out_cols <= 0) {
     Fail(ErrorKind::kContract, "after load(), tfjsRunBundle.inputShape and outputShape must be [rows|null, cols] with cols > 0");
+  }
+  // One row must fit in a typed array and the buffer budget: the host allocates rows of these
+  // widths (a warm-up row, results) on the bundle's word.
+  const size_t budget = options.max_buffer_mb << 20;
+  const size_t max_cols = budget ? budget / sizeof(float) : v8::TypedArray::kMaxLength;
+  if (static_cast<size_t>(std::max(in_cols, out_cols)) > max_cols) {
+    Fail(ErrorKind::kContract, "tfjsRunBundle.inputShape and outputShape declare " + std::to_string(in_cols) + " and " +
+                                   std::to_string(out_cols) + " columns; one row of more than " +
+                                   std::to_string(max_cols) + " does not fit in the buffer budget (max_buffer_mb)");
   }
   info.input_cols = in_cols;
   info.output_cols = out_cols;
