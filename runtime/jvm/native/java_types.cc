@@ -1,5 +1,6 @@
 #include "java_types.h"
 
+#include <limits>
 #include <vector>
 
 namespace tfjs_run::jni {
@@ -123,6 +124,9 @@ std::string ToString(JNIEnv* env, jstring s) {
 }
 
 jfloatArray NewFloatArray(JNIEnv* env, const float* data, size_t n) {
+  if (n > static_cast<size_t>(std::numeric_limits<jsize>::max())) {
+    throw Error(ErrorKind::kMemory, "a result of " + std::to_string(n) + " values does not fit in a Java array");
+  }
   jfloatArray a = env->NewFloatArray(static_cast<jsize>(n));
   if (a != nullptr && n > 0) env->SetFloatArrayRegion(a, 0, static_cast<jsize>(n), data);
   return a;
@@ -265,12 +269,13 @@ jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& s) {
   return out;
 }
 
-void CallSinkOk(JNIEnv* env, jobject sink, const Prediction& p, jstring version) {
+bool CallSinkOk(JNIEnv* env, jobject sink, const Prediction& p, jstring version) {
   jfloatArray values = NewFloatArray(env, p.output.data(), p.output.size());
-  if (values == nullptr) return;
+  if (values == nullptr) return false;
   env->CallVoidMethod(sink, g.sink_ok, values, static_cast<jint>(p.output.rows()), static_cast<jint>(p.output.cols()),
                       version, static_cast<jint>(p.worker));
   env->DeleteLocalRef(values);
+  return true;
 }
 
 void CallSinkFail(JNIEnv* env, jobject sink, jthrowable error) { env->CallVoidMethod(sink, g.sink_fail, error); }

@@ -190,14 +190,23 @@ void Complete(const std::shared_ptr<GlobalRef>& sink, Prediction result, std::ex
     env->ExceptionClear();
     return;
   }
-  if (error) {
-    jthrowable ex = NewJavaException(env, error);
-    if (ex != nullptr) CallSinkFail(env, sink->get(), ex);
-  } else {
-    CallSinkOk(env, sink->get(), result, VersionString(env, result.bundle_version));
+  // The future always completes: a result that cannot become a Java array fails it instead.
+  bool delivered = false;
+  if (!error) {
+    try {
+      delivered = CallSinkOk(env, sink->get(), result, VersionString(env, result.bundle_version));
+    } catch (...) {
+      error = std::current_exception();
+    }
   }
-  // The sink is the bridge's own class and does not throw; anything pending (e.g. an
-  // OutOfMemoryError while making the array) must not leak into the next callback.
+  if (!delivered) {
+    jthrowable pending = env->ExceptionOccurred();  // e.g. an OutOfMemoryError making the array
+    env->ExceptionClear();
+    jthrowable ex = error ? NewJavaException(env, error) : pending;
+    if (ex != nullptr) CallSinkFail(env, sink->get(), ex);
+  }
+  // The sink is the bridge's own class and does not throw; anything still pending must not leak
+  // into the next callback.
   if (env->ExceptionCheck()) {
     env->ExceptionDescribe();
     env->ExceptionClear();

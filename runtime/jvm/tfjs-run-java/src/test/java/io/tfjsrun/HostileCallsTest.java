@@ -2,12 +2,17 @@ package io.tfjsrun;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,6 +127,21 @@ class HostileCallsTest {
       assertEquals(TfjsException.Kind.SHUTDOWN, kindOf(call));
     }
     NativeRuntime.shutdown(0);  // nothing to shut down
+  }
+
+  @Test
+  void anAsyncResultTooBigForTheJavaHeapFailsItsFutureInsteadOfLeavingItPending(@TempDir Path dir) throws Exception {
+    // 3 rows x 50M columns: 600 MB, more than this JVM's 512 MiB heap (the isolate's budget allows it).
+    Path wide = Fixtures.writeTemp(dir, "wide-output.js", ("globalThis.tfjsRunBundle = {name: 'wide-output', version: '1',"
+        + " inputShape: [null, 1], outputShape: [null, 50000000], load() {},"
+        + " predict(x, rows) { return new Float32Array(rows * 50000000); }};").getBytes(StandardCharsets.UTF_8));
+    try (TfjsRuntime runtime = TfjsRuntime.open(wide, ONE)) {
+      CompletableFuture<Prediction> f = runtime.submitVersioned(new float[3], 3);
+      ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(60, TimeUnit.SECONDS));
+      assertInstanceOf(OutOfMemoryError.class, e.getCause());
+      assertEquals(50000000, runtime.predict(new float[1], 1).length);  // still serving
+      assertEquals(0, NativeRuntime.liveCallbacks());  // a worker drops its last batch when it takes the next
+    }
   }
 
   @Test
