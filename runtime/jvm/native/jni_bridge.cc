@@ -34,7 +34,7 @@ Runtime* AsRuntime(jlong handle) {
   return reinterpret_cast<Runtime*>(handle);
 }
 
-// The values of one of the bridge's own number arrays (options), which must hold `n`.
+// The first N values of one of the bridge's own number arrays (options), which must hold them.
 template <size_t N>
 void ReadLongs(JNIEnv* env, jlongArray array, jlong (&out)[N], const char* what) {
   if (array == nullptr || env->GetArrayLength(array) < static_cast<jsize>(N)) {
