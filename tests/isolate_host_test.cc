@@ -128,6 +128,31 @@ TEST_F(IsolateHostTest, WebAssemblyWithSimdIsAvailable) {
             "true");
 }
 
+// A text longer than V8's longest string used to abort the process (ToLocalChecked on an empty
+// MaybeLocal); Str throws an Error instead, and the isolate goes on.
+TEST_F(IsolateHostTest, StrOfATextLongerThanV8sLongestStringThrowsInsteadOfAborting) {
+  const std::string too_long(static_cast<size_t>(v8::String::kMaxLength) + 1, 'x');
+  const std::string what = host_.Run(Clock::now() + std::chrono::seconds(30), [&](JsScope& s) -> std::string {
+    try {
+      s.Str(too_long);
+      return "made a string";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kBundleRead);
+      return e.message();
+    }
+  });
+  EXPECT_NE(what.find(std::to_string(too_long.size()) + " bytes does not fit in a V8 string"), std::string::npos)
+      << what;
+  EXPECT_EQ(Eval(host_, "'still ' + 'serving'"), "still serving");
+}
+
+// A delay the host cannot represent (Infinity, 1e300) fires after 1 ms, as in Node, instead of
+// overflowing the host's clock arithmetic.
+TEST_F(IsolateHostTest, AnUnrepresentableTimerDelayFiresAfterOneMillisecondAsInNode) {
+  EXPECT_EQ(Eval(host_, "new Promise((resolve) => setTimeout(() => setTimeout(() => resolve('fired'), 1e300), Infinity))"),
+            "fired");
+}
+
 TEST_F(IsolateHostTest, AnUncaughtErrorInATimerIsLoggedAndOthersStillRun) {
   EXPECT_EQ(Eval(host_, R"(new Promise((resolve) => {
       setTimeout(() => { throw new Error('timer exploded'); }, 1);

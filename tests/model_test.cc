@@ -1,9 +1,13 @@
 // The public Model API: parity with tfjs in Node, both contracts, and every way a bundle can fail.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -263,6 +267,203 @@ TEST(ModelTest, ManyModelsLoadAndUnloadWithoutInterference) {
     EXPECT_FLOAT_EQ(a->Predict({row.data(), 1, 3}).at(0, 1), 6);  // a kept its first input
     EXPECT_FLOAT_EQ(b->Predict({row.data(), 1, 3}).at(0, 1), -1);  // b's isolate is its own
   }
+}
+
+
+// --- The host against hostile bundles and callers: a clear error, never an abort or a crash.
+
+const std::string kHostile = kSource + "/tests/fixtures/hostile/";
+
+// tests/fixtures/hostile/legacy-array-setter-throws.js puts throwing setters on
+// Array.prototype[0..2]. The host used to fill the row arrays by assignment, which ran them and
+// aborted the process (Fatal error in v8::FromJust). Rows must reach predict() intact, and no
+// setter may run.
+TEST(HostileBundleTest, LegacyRowArraysAreBuiltWithoutRunningTheBundlesSetters) {
+  auto model = LoadFixture(kHostile + "legacy-array-setter-throws.js");
+  std::vector<float> rows = {1, 2, 3, 4, 5, 6};
+  DenseMatrix out = model->Predict({rows.data(), 2, 3});
+  ASSERT_EQ(out.rows(), 2u);
+  ASSERT_EQ(out.cols(), 1u);
+  EXPECT_FLOAT_EQ(out.at(0, 0), 321);  // 1 + 10 * 2 + 100 * 3, without the 1000 a setter adds
+  EXPECT_FLOAT_EQ(out.at(1, 0), 654);
+}
+
+// A legacy row array longer than V8 can build (or the JS heap can hold) is refused before any
+// JS array is made.
+TEST(HostileBundleTest, LegacyInputTooBigForJsArraysIsRefusedBeforeAnyIsMade) {
+  ModelOptions options;
+  options.max_heap_mb = 64;
+  auto model = LoadFixture(kHostile + "legacy-array-setter-throws.js", options);
+  const size_t cols = 3, rows = (size_t{64} << 20) / 3 / 8;  // 64 MiB of JS numbers at least
+  std::vector<float> input(rows * cols, 1.0f);
+  try {
+    model->Predict({input.data(), rows, cols});
+    FAIL() << "expected a memory error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kMemory) << e.what();
+    EXPECT_NE(e.message().find(std::to_string(rows) + " rows"), std::string::npos) << e.message();
+  }
+  EXPECT_FALSE(model->broken());
+  std::vector<float> row = {1, 1, 1};
+  EXPECT_FLOAT_EQ(model->Predict({row.data(), 1, 3}).at(0, 0), 111);
+}
+
+// tests/fixtures/hostile/legacy-sparse-result.js answers with a sparse array of length 6e8. The
+// host used to allocate 6e8 floats (2.3 GB) before reading element 0. Its length is now checked
+// first: against rows x the output width once that is known, against the buffer budget before.
+TEST(HostileBundleTest, ALegacyResultsLengthIsCheckedBeforeAnyHostAllocation) {
+  ModelOptions options;
+  options.max_buffer_mb = 64;
+  auto model = LoadFixture(kHostile + "legacy-sparse-result.js", options);
+  auto expect_output_error = [&](std::vector<float> row, const std::string& part) {
+    try {
+      model->Predict({row.data(), 1, 2});
+      FAIL() << "expected an output error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kOutput) << e.what();
+      EXPECT_NE(e.message().find(part), std::string::npos) << e.message();
+    }
+  };
+  // The width is not known yet: 6e8 floats are over the 64 MiB budget, sparse or not.
+  expect_output_error({0, 0}, "600000000 values for 1 rows");
+  expect_output_error({2, 0}, "over the 64 MiB buffer budget");
+  // An honest answer fixes the width at 1; then 6e8 values for one row is the wrong length.
+  std::vector<float> honest = {1, 5};
+  EXPECT_FLOAT_EQ(model->Predict({honest.data(), 1, 2}).at(0, 0), 6);
+  expect_output_error({0, 0}, "returned 600000000 values for 1 rows; expected rows x 1 = 1");
+  std::vector<float> good = {1, 7};
+  EXPECT_FLOAT_EQ(model->Predict({good.data(), 1, 2}).at(0, 0), 8);
+}
+
+// The process's peak RSS in MiB since the last ResetPeakRss (VmHWM in /proc/self/status).
+size_t PeakRssMb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoul(line.substr(6)) >> 10;
+  }
+  return 0;
+}
+void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+// Without a buffer budget the host reads what the result holds, and allocates as it reads: the
+// sparse array fails at its first element without 2.3 GB being allocated.
+TEST(HostileBundleTest, WithoutABufferBudgetASparseLegacyResultFailsAtItsFirstHole) {
+  ModelOptions options;
+  options.max_buffer_mb = 0;
+  auto model = LoadFixture(kHostile + "legacy-sparse-result.js", options);
+  std::vector<float> row = {0, 0};
+  ResetPeakRss();
+  const size_t before = PeakRssMb();
+  try {
+    model->Predict({row.data(), 1, 2});
+    FAIL() << "expected an output error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kOutput) << e.what();
+    EXPECT_NE(e.message().find("element 0 is not a number"), std::string::npos) << e.message();
+  }
+  EXPECT_LT(PeakRssMb(), before + 256) << "the host allocated for the claimed length before reading it";
+}
+
+// A bundle longer than V8's longest string used to abort the process (ToLocalChecked on an
+// empty MaybeLocal). It is refused before V8 sees it, with its origin and size, however it comes.
+TEST(HostileBundleTest, ABundleLongerThanV8sLongestStringIsRefusedBeforeV8SeesIt) {
+  const size_t too_long = BundleSource::kMaxBytes + 1;
+  {
+    BundleSource huge{std::string(too_long, ' '), "huge.bundle.js"};
+    try {
+      Model::Load(huge);
+      FAIL() << "a bundle over the limit loaded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kBundleRead) << e.what();
+      EXPECT_NE(e.message().find("huge.bundle.js"), std::string::npos) << e.message();
+      EXPECT_NE(e.message().find(std::to_string(too_long) + " bytes"), std::string::npos) << e.message();
+      EXPECT_NE(e.message().find(std::to_string(BundleSource::kMaxBytes)), std::string::npos) << e.message();
+    }
+    // Pushed to a running runtime: refused, the runtime keeps serving, the version is not bad.
+    auto runtime = Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"));
+    ReloadResult r = runtime->Reload(huge, "2");
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("huge.bundle.js"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find(std::to_string(too_long) + " bytes"), std::string::npos) << r.error;
+    std::vector<float> row = {1, 2, 3};
+    EXPECT_FLOAT_EQ(runtime->Predict({row.data(), 1, 3}).at(0, 0), 6);
+  }
+  // A file is refused by its size, before it is read (this one is sparse: reading it would
+  // take seconds and 512 MiB).
+  char pattern[] = "/tmp/tfjs-run-huge-XXXXXX";
+  const int fd = ::mkstemp(pattern);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(too_long)), 0);
+  ::close(fd);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    BundleSource::FromFile(pattern);
+    FAIL() << "a file over the limit was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBundleRead) << e.what();
+    EXPECT_NE(e.message().find(pattern), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find(std::to_string(too_long) + " bytes"), std::string::npos) << e.message();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+  ::unlink(pattern);
+}
+
+// A watched source whose manifest declares a bundle over the limit is refused by its declared
+// size, before any download, even when max_bundle_bytes is raised past the limit.
+TEST(HostileBundleTest, AWatchedBundleOverTheLimitIsRefusedWhateverMaxBundleBytesSays) {
+  char pattern[] = "/tmp/tfjs-run-watch-XXXXXX";
+  const std::string dir = ::mkdtemp(pattern);
+  {
+    std::ofstream manifest(dir + "/manifest.json");
+    manifest << R"({"version": "2", "bundle": "huge.js", "sha256": ")" << std::string(64, 'a') << R"(", "size": )"
+             << BundleSource::kMaxBytes + 1 << "}";
+  }
+  WatchOptions watch;
+  watch.source = dir;
+  watch.max_bundle_bytes = size_t{1} << 30;
+  try {
+    FetchPublishedBundle(watch);
+    FAIL() << "fetched a bundle over the limit";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBundleRead) << e.what();
+    EXPECT_NE(e.message().find("exceeds the limit of " + std::to_string(BundleSource::kMaxBytes) + " bytes"),
+              std::string::npos)
+        << e.message();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// tests/fixtures/hostile/shape-claims.js declares columns of Infinity, 1e300 or 1e9: a contract
+// error at load, before the host casts the number (undefined behaviour) or allocates a row of it.
+TEST(HostileBundleTest, ADeclaredWidthTheHostCannotHoldIsAContractError) {
+  std::ifstream in(kHostile + "shape-claims.js");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ModelOptions options;
+  options.max_buffer_mb = 64;
+  for (const std::string claim : {"Infinity", "1e300", "1e9", "-1", "2.5"}) {
+    try {
+      Model::Load({"globalThis.claim = " + claim + ";\n" + text, "shape-claims.js"}, options);
+      FAIL() << claim << " columns loaded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kContract) << claim << ": " << e.what();
+    }
+  }
+  auto model = Model::Load({"globalThis.claim = 16777216;\n" + text, "shape-claims.js"}, options);  // 64 MiB rows
+  EXPECT_EQ(model->info().input_cols, 16777216);
+}
+
+// A pushed warm-up sample that is not whole rows of the bundle's width is refused, naming both;
+// it used to be ignored silently (the reload warmed up on something else and said ok).
+TEST(HostileBundleTest, AReloadWhoseSampleIsNotWholeRowsIsRefused) {
+  auto runtime = Runtime::Start(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"));
+  ReloadResult r = runtime->Reload(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"), "2", {1, 2, 3, 4});
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("4 values"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("3 columns"), std::string::npos) << r.error;
+  // Not marked bad: the same version with a good sample switches.
+  ReloadResult good = runtime->Reload(BundleSource::FromFile(kSource + "/tests/fixtures/probe.js"), "2", {1, 2, 3});
+  EXPECT_TRUE(good.ok) << good.error;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ const char* ErrorKindName(ErrorKind kind) {
     case ErrorKind::kShutdown: return "shutdown";
     case ErrorKind::kTimeout: return "timeout";
     case ErrorKind::kMemory: return "memory";
+    case ErrorKind::kInternal: return "internal";
   }
   return "unknown";
 }

@@ -2,6 +2,7 @@
 
 #include <libplatform/libplatform.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -14,8 +15,15 @@
 namespace tfjs_run::internal {
 
 v8::Local<v8::String> JsScope::Str(std::string_view s) const {
-  return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal, static_cast<int>(s.size()))
-      .ToLocalChecked();
+  // Checked before the cast to int, which would wrap (and -1 means "up to a NUL").
+  v8::Local<v8::String> out;
+  if (s.size() > static_cast<size_t>(v8::String::kMaxLength) ||
+      !v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal, static_cast<int>(s.size())).ToLocal(&out)) {
+    throw Error(ErrorKind::kBundleRead, "a text of " + std::to_string(s.size()) +
+                                            " bytes does not fit in a V8 string (at most " +
+                                            std::to_string(v8::String::kMaxLength) + " characters)");
+  }
+  return out;
 }
 
 std::string JsScope::ToString(v8::Local<v8::Value> v) const {
@@ -236,6 +244,8 @@ void IsolateHost::NativeSetTimer(const v8::FunctionCallbackInfo<v8::Value>& info
   auto context = info.GetIsolate()->GetCurrentContext();
   int64_t id = info[0]->IntegerValue(context).FromMaybe(0);
   double ms = info[1]->NumberValue(context).FromMaybe(0);
+  // Like Node, a delay past 2^31 - 1 ms (or infinite) is 1 ms; the cast below is then defined.
+  if (!(ms <= 2147483647.0)) ms = std::isnan(ms) ? 0 : 1;
   auto due = Clock::now() + std::chrono::microseconds(static_cast<int64_t>(std::max(0.0, ms) * 1000));
   self->timers_[id] = due;
   self->timers_due_.emplace(due, id);
@@ -252,8 +262,11 @@ void IsolateHost::InstallPolyfills() {
     v8::Local<v8::Object> host = v8::Object::New(s.isolate);
     v8::Local<v8::External> self = v8::External::New(s.isolate, this);
     auto add = [&](const char* name, v8::FunctionCallback cb) {
-      v8::Local<v8::Function> fn = v8::Function::New(s.context, cb, self).ToLocalChecked();
-      host->Set(s.context, s.Str(name), fn).Check();
+      v8::Local<v8::Function> fn;
+      if (!v8::Function::New(s.context, cb, self).ToLocal(&fn) ||
+          !host->CreateDataProperty(s.context, s.Str(name), fn).FromMaybe(false)) {
+        throw Error(ErrorKind::kBundleLoad, std::string("installing polyfills failed: cannot add host.") + name);
+      }
     };
     add("log", &IsolateHost::NativeLog);
     add("now", &IsolateHost::NativeNow);
@@ -274,6 +287,7 @@ void IsolateHost::InstallPolyfills() {
       throw Error(ErrorKind::kBundleLoad, "installing polyfills failed: " + e.message, e.stack);
     }
     v8::Local<v8::Value> fire = s.Get(api.As<v8::Object>(), "fireTimer");
+    if (!fire->IsFunction()) throw Error(ErrorKind::kBundleLoad, "installing polyfills failed: no fireTimer()");
     fire_timer_.Reset(s.isolate, fire.As<v8::Function>());
   });
 }

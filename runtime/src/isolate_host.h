@@ -45,6 +45,8 @@ struct JsScope {
   v8::Local<v8::Context> context;
   IsolateHost& host;
 
+  // `s` (UTF-8) as a JS string. Throws Error(kBundleRead) if V8 cannot hold it (longer than V8's
+  // longest string); never aborts.
   v8::Local<v8::String> Str(std::string_view s) const;
   std::string ToString(v8::Local<v8::Value> v) const;
   v8::Local<v8::Value> Get(v8::Local<v8::Object> obj, std::string_view key) const;

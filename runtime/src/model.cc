@@ -1,11 +1,13 @@
 // Model: loads a bundle into an IsolateHost, detects its contract, and runs predict.
 #include "tfjs_run/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <fstream>
-#include <sstream>
+#include <limits>
 
 #include "model_impl.h"
 #include "version_name.h"
@@ -14,13 +16,31 @@ namespace tfjs_run {
 
 using internal::IntOr;
 
+// V8 makes at most one character of one UTF-8 byte, so a bundle of kMaxBytes always fits.
+static_assert(BundleSource::kMaxBytes <= static_cast<size_t>(v8::String::kMaxLength));
+
+void BundleSource::CheckSize(size_t bytes, const std::string& origin) {
+  if (bytes <= kMaxBytes) return;
+  throw Error(ErrorKind::kBundleRead, "bundle '" + origin + "' is " + std::to_string(bytes) +
+                                          " bytes; the longest bundle tfjs-run loads is " + std::to_string(kMaxBytes) +
+                                          " bytes (V8's longest string)");
+}
+
 BundleSource BundleSource::FromFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::kBundleRead, "cannot open bundle file '" + path + "': " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
+  // A regular file is refused by its size, unread; anything else (a pipe) as it is read.
+  std::error_code size_error;
+  const auto size = std::filesystem::file_size(path, size_error);
+  if (!size_error) CheckSize(size, path);
+  std::string code;
+  std::vector<char> chunk(1 << 16);
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+    code.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    CheckSize(code.size(), path);
+  }
   if (in.bad()) throw Error(ErrorKind::kBundleRead, "cannot read bundle file '" + path + "'");
-  return BundleSource{text.str(), path};
+  return BundleSource{std::move(code), path};
 }
 
 
@@ -34,7 +54,7 @@ void Model::Impl::Load(const BundleSource& source) {
     v8::ScriptOrigin script_origin(s.isolate, s.Str(origin));
     const auto& cache = options.code_cache;
     // Source takes ownership of the CachedData struct, which only points at our bytes.
-    auto* cached = cache && !cache->empty()
+    auto* cached = cache && !cache->empty() && cache->size() <= static_cast<size_t>(std::numeric_limits<int>::max())
                        ? new v8::ScriptCompiler::CachedData(cache->data(), static_cast<int>(cache->size()),
                                                             v8::ScriptCompiler::CachedData::BufferNotOwned)
                        : nullptr;
@@ -106,9 +126,8 @@ std::pair<int64_t, int64_t> ShapeField(JsScope& s, v8::Local<v8::Object> obj, st
   v8::Local<v8::Array> a = v.As<v8::Array>();
   auto dim = [&](uint32_t i) -> int64_t {
     v8::Local<v8::Value> d;
-    if (i >= a->Length() || !a->Get(s.context, i).ToLocal(&d) || !d->IsNumber()) return -1;
-    double x = d.As<v8::Number>()->Value();
-    return x >= 0 ? static_cast<int64_t>(x) : -1;
+    if (i >= a->Length() || !a->Get(s.context, i).ToLocal(&d)) return -1;
+    return IntOr(d, -1);  // never a cast of Infinity or 1e300
   };
   return {dim(0), dim(1)};
 }
@@ -176,6 +195,15 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   auto [out_rows, out_cols] = ShapeField(s, b, "outputShape");
   if (in_cols <= 0 || out_cols <= 0) {
     Fail(ErrorKind::kContract, "after load(), tfjsRunBundle.inputShape and outputShape must be [rows|null, cols] with cols > 0");
+  }
+  // One row must fit in a typed array and the buffer budget: the host allocates rows of these
+  // widths (a warm-up row, results) on the bundle's word.
+  const size_t budget = options.max_buffer_mb << 20;
+  const size_t max_cols = budget ? budget / sizeof(float) : v8::TypedArray::kMaxLength;
+  if (static_cast<size_t>(std::max(in_cols, out_cols)) > max_cols) {
+    Fail(ErrorKind::kContract, "tfjsRunBundle.inputShape and outputShape declare " + std::to_string(in_cols) + " and " +
+                                   std::to_string(out_cols) + " columns; one row of more than " +
+                                   std::to_string(max_cols) + " does not fit in the buffer budget (max_buffer_mb)");
   }
   info.input_cols = in_cols;
   info.output_cols = out_cols;
@@ -310,21 +338,86 @@ DenseMatrix Model::Impl::PredictV1(JsScope& s, const DenseMatrixView* parts, siz
   return CopyOutput(s, result, rows);
 }
 
+namespace {
+// What the host's row arrays cost in the JS heap, at most: a heap number and its element slot
+// per value (no pointer compression in this V8), an array object per row.
+constexpr size_t kJsBytesPerValue = 24;
+constexpr size_t kJsBytesPerRow = 64;
+// The longest array the host builds: well under V8's longest (2^27 - 3 elements here), past
+// which V8 aborts the process instead of failing.
+constexpr size_t kMaxJsArrayLength = size_t{1} << 26;
+// Room reserved up front for a legacy result: past it, the values grow as they are read, so an
+// unbudgeted claim of a huge length costs only what the bundle really returned.
+constexpr size_t kLegacyReserveValues = size_t{1} << 20;
+}  // namespace
+
+v8::Local<v8::Array> Model::Impl::LegacyRows(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows,
+                                             size_t cols) {
+  v8::HeapStatistics heap;
+  s.isolate->GetHeapStatistics(&heap);
+  const size_t js_bytes = rows * (cols * kJsBytesPerValue + kJsBytesPerRow);
+  if (rows > kMaxJsArrayLength || cols > kMaxJsArrayLength || js_bytes > heap.heap_size_limit() / 2) {
+    Fail(ErrorKind::kMemory, "the input (" + std::to_string(rows) + " rows x " + std::to_string(cols) +
+                                 " columns) is too big for tf.js-on-flink's row arrays: they would take " +
+                                 std::to_string(js_bytes >> 20) + " MiB, over half the JS heap's " +
+                                 std::to_string(heap.heap_size_limit() >> 20) + " MiB limit");
+  }
+  // Array::New(elements) defines the elements: no setter a bundle put on Array.prototype runs,
+  // and nothing can fail half-way.
+  std::vector<v8::Local<v8::Value>> list(rows), row(cols);
+  size_t at = 0;
+  for (size_t i = 0; i < count; ++i) {
+    for (size_t r = 0; r < parts[i].rows(); ++r) {
+      v8::EscapableHandleScope row_scope(s.isolate);
+      for (size_t c = 0; c < cols; ++c) row[c] = v8::Number::New(s.isolate, parts[i].at(r, c));
+      list[at++] = row_scope.Escape(v8::Array::New(s.isolate, row.data(), cols));
+    }
+  }
+  return v8::Array::New(s.isolate, list.data(), rows);
+}
+
+std::vector<float> Model::Impl::LegacyValues(JsScope& s, v8::Local<v8::Value> result, size_t rows) {
+  v8::Local<v8::Value> flat;
+  if (!result->IsArray() || result.As<v8::Array>()->Length() < 1 ||
+      !result.As<v8::Array>()->Get(s.context, 0).ToLocal(&flat)) {
+    Fail(ErrorKind::kOutput, "a tf.js-on-flink predict() must return [flatArray]");
+  }
+  if (!flat->IsArray() && !flat->IsTypedArray()) {
+    Fail(ErrorKind::kOutput, "a tf.js-on-flink predict() must return [flatArray]; element 0 is not an array");
+  }
+  // The length is only the bundle's claim (a sparse array of length 6e8 costs JS nothing): check
+  // it against rows x the width once known, before that against the buffer budget, before the
+  // host allocates for it.
+  const size_t n = flat->IsArray() ? flat.As<v8::Array>()->Length() : flat.As<v8::TypedArray>()->Length();
+  const std::string returned = "predict() returned " + std::to_string(n) + " values for " + std::to_string(rows) + " rows";
+  if (info.output_cols > 0 && n != rows * static_cast<size_t>(info.output_cols)) {
+    Fail(ErrorKind::kOutput, returned + "; expected rows x " + std::to_string(info.output_cols) + " = " +
+                                 std::to_string(rows * static_cast<size_t>(info.output_cols)));
+  }
+  if (n == 0 || n % rows != 0) Fail(ErrorKind::kOutput, returned + ", not a multiple of the rows");
+  if (n > std::numeric_limits<uint32_t>::max()) Fail(ErrorKind::kOutput, returned + ", more than an array holds");
+  const size_t budget = options.max_buffer_mb << 20;
+  if (budget != 0 && n > budget / sizeof(float)) {
+    Fail(ErrorKind::kOutput, returned + ", over the " + std::to_string(options.max_buffer_mb) +
+                                 " MiB buffer budget (max_buffer_mb)");
+  }
+  std::vector<float> values;
+  values.reserve(std::min(n, kLegacyReserveValues));
+  v8::Local<v8::Object> arr = flat.As<v8::Object>();
+  for (size_t i = 0; i < n; ++i) {
+    v8::Local<v8::Value> v;
+    if (!arr->Get(s.context, static_cast<uint32_t>(i)).ToLocal(&v) || !v->IsNumber()) {
+      Fail(ErrorKind::kOutput, "predict() result element " + std::to_string(i) + " is not a number");
+    }
+    values.push_back(static_cast<float>(v.As<v8::Number>()->Value()));
+  }
+  return values;
+}
+
 DenseMatrix Model::Impl::PredictLegacy(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows,
                                        size_t cols) {
   // tf.js-on-flink's contract: predict(rows: number[][]) returns [flatArray].
-  v8::Local<v8::Array> list = v8::Array::New(s.isolate, static_cast<int>(rows));
-  uint32_t at = 0;
-  for (size_t i = 0; i < count; ++i) {
-    for (size_t r = 0; r < parts[i].rows(); ++r) {
-      v8::Local<v8::Array> row = v8::Array::New(s.isolate, static_cast<int>(cols));
-      for (size_t c = 0; c < cols; ++c) {
-        row->Set(s.context, static_cast<uint32_t>(c), v8::Number::New(s.isolate, parts[i].at(r, c))).Check();
-      }
-      list->Set(s.context, at++, row).Check();
-    }
-  }
-  v8::Local<v8::Value> argv[] = {list};
+  v8::Local<v8::Value> argv[] = {LegacyRows(s, parts, count, rows, cols)};
   v8::TryCatch try_catch(s.isolate);
   v8::Local<v8::Value> result;
   if (!predict_fn.Get(s.isolate)->Call(s.context, s.context->Global(), 1, argv).ToLocal(&result)) {
@@ -333,36 +426,9 @@ DenseMatrix Model::Impl::PredictLegacy(JsScope& s, const DenseMatrixView* parts,
   }
   s.isolate->PerformMicrotaskCheckpoint();
   if (host.timed_out()) FailTimeout();
-  v8::Local<v8::Value> flat;
-  if (!result->IsArray() || result.As<v8::Array>()->Length() < 1 ||
-      !result.As<v8::Array>()->Get(s.context, 0).ToLocal(&flat)) {
-    Fail(ErrorKind::kOutput, "a tf.js-on-flink predict() must return [flatArray]");
-  }
-  std::vector<float> values;
-  if (flat->IsTypedArray() || flat->IsArray()) {
-    v8::Local<v8::Object> arr = flat.As<v8::Object>();
-    uint32_t n = flat->IsArray() ? flat.As<v8::Array>()->Length() : static_cast<uint32_t>(flat.As<v8::TypedArray>()->Length());
-    values.resize(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      v8::Local<v8::Value> v;
-      if (!arr->Get(s.context, i).ToLocal(&v) || !v->IsNumber()) {
-        Fail(ErrorKind::kOutput, "predict() result element " + std::to_string(i) + " is not a number");
-      }
-      values[i] = static_cast<float>(v.As<v8::Number>()->Value());
-    }
-  } else {
-    Fail(ErrorKind::kOutput, "a tf.js-on-flink predict() must return [flatArray]; element 0 is not an array");
-  }
-  if (rows == 0 || values.size() % rows != 0 || values.empty()) {
-    Fail(ErrorKind::kOutput, "predict() returned " + std::to_string(values.size()) + " values, not a multiple of " +
-                                 std::to_string(rows) + " rows");
-  }
+  std::vector<float> values = LegacyValues(s, result, rows);
   const int64_t out_cols = static_cast<int64_t>(values.size() / rows);
   if (info.output_cols < 0) info.output_cols = out_cols;
-  if (out_cols != info.output_cols) {
-    Fail(ErrorKind::kOutput, "predict() returned " + std::to_string(out_cols) +
-                                 " values per row, earlier calls returned " + std::to_string(info.output_cols));
-  }
   return DenseMatrix(rows, static_cast<size_t>(out_cols), std::move(values));
 }
 
@@ -371,8 +437,10 @@ Model::~Model() = default;
 
 std::unique_ptr<Model> Model::Load(const BundleSource& source, const ModelOptions& options) {
   const auto start = Clock::now();
-  auto impl = std::make_unique<Impl>(options, source.origin.empty() ? std::string("<bundle>") : source.origin);
-  impl->Load(source);
+  const std::string origin = source.origin.empty() ? std::string("<bundle>") : source.origin;
+  BundleSource::CheckSize(source.code.size(), origin);  // before V8 sees it
+  auto impl = std::make_unique<Impl>(options, origin);
+  impl->OneErrorType("loading", [&] { impl->Load(source); });
   impl->loading = false;
   impl->load_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
@@ -398,31 +466,34 @@ DenseMatrix Model::Predict(DenseMatrixView input) { return Predict(&input, 1); }
 DenseMatrix Model::Predict(const std::vector<DenseMatrixView>& parts) { return Predict(parts.data(), parts.size()); }
 
 DenseMatrix Model::Predict(const DenseMatrixView* parts, size_t count) {
-  const BundleInfo& info = impl_->info;
+  return impl_->OneErrorType("predict", [&] { return impl_->Predict(parts, count); });
+}
+
+DenseMatrix Model::Impl::Predict(const DenseMatrixView* parts, size_t count) {
   size_t rows = 0;
   const size_t cols = count > 0 ? parts[0].cols() : 0;
   for (size_t i = 0; i < count; ++i) {
     if (info.input_cols >= 0 && static_cast<int64_t>(parts[i].cols()) != info.input_cols) {
-      impl_->Fail(ErrorKind::kShape, "input has " + std::to_string(parts[i].cols()) + " columns; the bundle expects " +
-                                         std::to_string(info.input_cols));
+      Fail(ErrorKind::kShape, "input has " + std::to_string(parts[i].cols()) + " columns; the bundle expects " +
+                                  std::to_string(info.input_cols));
     }
     if (parts[i].cols() != cols) {
-      impl_->Fail(ErrorKind::kShape, "inputs of one call have " + std::to_string(cols) + " and " +
-                                         std::to_string(parts[i].cols()) + " columns");
+      Fail(ErrorKind::kShape, "inputs of one call have " + std::to_string(cols) + " and " +
+                                  std::to_string(parts[i].cols()) + " columns");
     }
-    if (parts[i].rows() > 0 && parts[i].data() == nullptr) impl_->Fail(ErrorKind::kShape, "input data is null");
+    if (parts[i].rows() > 0 && parts[i].data() == nullptr) Fail(ErrorKind::kShape, "input data is null");
     rows += parts[i].rows();
   }
   if (info.max_rows >= 0 && static_cast<int64_t>(rows) != info.max_rows) {
-    impl_->Fail(ErrorKind::kShape, "input has " + std::to_string(rows) + " rows; the bundle's inputShape fixes " +
-                                       std::to_string(info.max_rows));
+    Fail(ErrorKind::kShape, "input has " + std::to_string(rows) + " rows; the bundle's inputShape fixes " +
+                                std::to_string(info.max_rows));
   }
   if (rows == 0) return DenseMatrix(0, info.output_cols > 0 ? static_cast<size_t>(info.output_cols) : 0);
-  if (impl_->native_direct) return impl_->PredictNative(parts, count, rows, cols);
-  const Clock::time_point deadline = Clock::now() + impl_->options.predict_timeout;
-  return impl_->host.Run(deadline, [&](JsScope& s) {
-    return info.contract == BundleContract::kV1 ? impl_->PredictV1(s, parts, count, rows, cols, deadline)
-                                                : impl_->PredictLegacy(s, parts, count, rows, cols);
+  if (native_direct) return PredictNative(parts, count, rows, cols);
+  const Clock::time_point deadline = Clock::now() + options.predict_timeout;
+  return host.Run(deadline, [&](JsScope& s) {
+    return info.contract == BundleContract::kV1 ? PredictV1(s, parts, count, rows, cols, deadline)
+                                                : PredictLegacy(s, parts, count, rows, cols);
   });
 }
 

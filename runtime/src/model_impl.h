@@ -3,7 +3,9 @@
 #pragma once
 
 #include <memory>
+#include <new>
 #include <string>
+#include <vector>
 
 #include "isolate_host.h"
 #include "native/plan.h"
@@ -62,6 +64,23 @@ struct Model::Impl {
   [[noreturn]] void FailJs(ErrorKind kind, const std::string& what, const JsException& e) const {
     Fail(kind, what + e.message, e.stack);
   }
+  // Runs `body`, making anything it throws other than an Error into one (the runtime throws one
+  // type): std::bad_alloc is kMemory; any other exception, from a library or a bug, kInternal,
+  // with `doing` ("loading", "predict") and its message.
+  template <typename F>
+  decltype(auto) OneErrorType(const char* doing, F&& body) const {
+    try {
+      return body();
+    } catch (const Error&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      Fail(ErrorKind::kMemory, std::string(doing) + " ran out of host memory");
+    } catch (const std::exception& e) {
+      Fail(ErrorKind::kInternal, std::string(doing) + " failed inside the runtime: " + e.what());
+    } catch (...) {
+      Fail(ErrorKind::kInternal, std::string(doing) + " failed inside the runtime with an exception of unknown type");
+    }
+  }
   [[noreturn]] void FailTimeout() const {
     Fail(ErrorKind::kTimeout, "predict() ran past its " + std::to_string(options.predict_timeout.count()) +
                                   " ms deadline and was terminated");
@@ -99,7 +118,13 @@ struct Model::Impl {
   void InstallRunNative(JsScope& s, v8::Local<v8::Object> bundle, bool installed);
   static void RunNativeCallback(const v8::FunctionCallbackInfo<v8::Value>& args);
   DenseMatrix PredictNative(const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
+  // Model::Predict's work: checks the input's shape, then runs the plan or the bundle's predict.
+  DenseMatrix Predict(const DenseMatrixView* parts, size_t count);
   DenseMatrix PredictLegacy(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
+  // tf.js-on-flink's input: one plain array of numbers per row, built so that no bundle code runs.
+  v8::Local<v8::Array> LegacyRows(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols);
+  // tf.js-on-flink's output, [flat]: flat's values, its claimed length checked before any allocation.
+  std::vector<float> LegacyValues(JsScope& s, v8::Local<v8::Value> result, size_t rows);
   DenseMatrix CopyOutput(JsScope& s, v8::Local<v8::Value> result, size_t rows);
 };
 

@@ -45,6 +45,22 @@ std::string MarkedBad(const std::string& version) {
   return "version " + version + " is marked bad (it failed to load or warm up, or was rolled back, before)";
 }
 
+// Why a reload cannot even start ("" if it can): a bundle over the size limit, or a warm-up
+// sample that is not whole rows of the serving version's width (a new version of another width
+// is refused anyway).
+std::string RefusedInput(const BundleSource& source, const std::vector<float>& sample, int64_t cols) {
+  try {
+    BundleSource::CheckSize(source.code.size(), source.origin);
+  } catch (const Error& e) {
+    return e.message();
+  }
+  if (!sample.empty() && cols > 0 && sample.size() % static_cast<size_t>(cols) != 0) {
+    return "the warm-up sample has " + std::to_string(sample.size()) + " values, not whole rows of the bundle's " +
+           std::to_string(cols) + " columns";
+  }
+  return {};
+}
+
 }  // namespace
 
 bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows) {
@@ -155,14 +171,26 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     if (!version.empty() && std::find(bad.begin(), bad.end(), version) == bad.end()) bad.push_back(version);
     return result;
   };
-  if (!version.empty() && !IsValidVersionName(version)) {
-    result.version.clear();
-    result.error = "version " + QuoteVersionName(version) + " refused: a version name is 1-128 characters of [A-Za-z0-9._-]";
-    version.clear();
+  // Refused before any worker loads anything: a failed reload, but the version is not marked bad.
+  auto refuse = [&](std::string why) {
+    result.error = std::move(why);
     std::lock_guard lock(record_.mu);
     ++record_.reloads_failed;
     record_.last_reload_error = result.error;
     return result;
+  };
+  if (!version.empty() && !IsValidVersionName(version)) {
+    result.version.clear();
+    return refuse("version " + QuoteVersionName(version) + " refused: a version name is 1-128 characters of [A-Za-z0-9._-]");
+  }
+  int64_t cols;
+  {
+    std::lock_guard lock(record_.mu);
+    cols = record_.info.input_cols;
+  }
+  if (std::string why = RefusedInput(new_source, sample, cols); !why.empty()) {
+    return refuse("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
+                  " refused: " + why);
   }
   {
     std::lock_guard lock(record_.mu);

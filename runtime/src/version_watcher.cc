@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <strings.h>
@@ -276,10 +277,12 @@ bool FetchBundle(const WatchOptions& options, Manifest m, PublishedBundle& out, 
                  std::string& error, const std::atomic<bool>* cancel) {
   const std::string url = JoinUrl(options.source, m.bundle);
   const std::string what = "version " + m.version + " (" + url + ")";
-  if (m.size > options.max_bundle_bytes) {
+  // max_bundle_bytes may lower the runtime's one limit on a bundle's size, never raise it.
+  const size_t limit = std::min(options.max_bundle_bytes, BundleSource::kMaxBytes);
+  if (m.size > limit) {
     reason = "too-large";
-    error = what + ": declared size " + std::to_string(m.size) + " exceeds the limit of " +
-            std::to_string(options.max_bundle_bytes) + " bytes";
+    error = what + ": declared size " + std::to_string(m.size) + " exceeds the limit of " + std::to_string(limit) +
+            " bytes";
     return false;
   }
   // At most the declared size: a server sending more is cut off, and the size check fails.

@@ -19,7 +19,9 @@ enum class ErrorKind {
   kOverloaded,      // Runtime::TrySubmit: the queue is full
   kShutdown,        // the Runtime is shutting down and takes no new requests
   kTimeout,         // predict() ran past its deadline and was terminated (ModelOptions::predict_timeout)
-  kMemory,          // JS went over the isolate's memory budget and was terminated (ModelOptions::max_heap_mb, max_buffer_mb)
+  kMemory,          // JS went over the isolate's memory budget and was terminated (ModelOptions::max_heap_mb, max_buffer_mb),
+                    // or the host could not allocate for a call
+  kInternal,        // the runtime itself failed (a library's error it did not expect, a bug); the message says where
 };
 
 const char* ErrorKindName(ErrorKind kind);

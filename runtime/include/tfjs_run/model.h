@@ -29,8 +29,17 @@ struct BundleSource {
   std::string code;
   std::string origin;  // e.g. the file path
 
-  // Throws Error(kBundleRead) if the file cannot be read.
+  // The longest bundle the runtime loads, in bytes: V8's longest string (2^29 - 24 characters;
+  // UTF-8 never gives more characters than bytes). Every way in is held to it before V8 sees the
+  // text: FromFile (by the file's size, before reading it), Model::Load (so Runtime::Start,
+  // Runtime::Reload and the JVM's bytes) and a watched manifest's declared size, whatever
+  // WatchOptions::max_bundle_bytes says.
+  static constexpr size_t kMaxBytes = (size_t{1} << 29) - 24;
+
+  // Throws Error(kBundleRead) if the file cannot be read, or is longer than kMaxBytes.
   static BundleSource FromFile(const std::string& path);
+  // Throws Error(kBundleRead), naming `origin` and `bytes`, if `bytes` is over kMaxBytes.
+  static void CheckSize(size_t bytes, const std::string& origin);
 };
 
 enum class BundleContract {

@@ -168,7 +168,7 @@ struct WatchOptions {
   std::chrono::milliseconds poll_interval{5000};
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds total_timeout{30000};  // per request
-  size_t max_bundle_bytes = 256u << 20;
+  size_t max_bundle_bytes = 256u << 20;  // never more than BundleSource::kMaxBytes, whatever this says
   size_t max_manifest_bytes = 1u << 20;
   bool verify_tls = true;
   std::string ca_file;  // extra CA bundle for TLS (e.g. a test's self-signed certificate)

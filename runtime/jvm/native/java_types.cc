@@ -1,5 +1,6 @@
 #include "java_types.h"
 
+#include <limits>
 #include <vector>
 
 namespace tfjs_run::jni {
@@ -8,7 +9,6 @@ namespace {
 struct JavaTypes {
   jclass tfjs_exception = nullptr;
   jmethodID tfjs_exception_init = nullptr;
-  jclass illegal_state = nullptr;
   jclass prediction = nullptr;
   jmethodID prediction_init = nullptr;
   jclass bundle_info = nullptr;
@@ -56,9 +56,8 @@ bool InitJavaTypes(JNIEnv* env) {
   if (!g.tfjs_exception) return false;
   g.tfjs_exception_init = env->GetMethodID(g.tfjs_exception, "<init>",
       "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
-  g.illegal_state = GlobalClass(env, "java/lang/IllegalStateException");
   g.prediction = GlobalClass(env, "io/tfjsrun/Prediction");
-  if (!g.tfjs_exception_init || !g.illegal_state || !g.prediction) return false;
+  if (!g.tfjs_exception_init || !g.prediction) return false;
   g.prediction_init = env->GetMethodID(g.prediction, "<init>", "([FIILjava/lang/String;I)V");
   g.bundle_info = GlobalClass(env, "io/tfjsrun/BundleInfo");
   if (!g.prediction_init || !g.bundle_info) return false;
@@ -80,7 +79,7 @@ bool InitJavaTypes(JNIEnv* env) {
 }
 
 void ReleaseJavaTypes(JNIEnv* env) {
-  for (jclass c : {g.tfjs_exception, g.illegal_state, g.prediction, g.bundle_info, g.reload_result, g.string,
+  for (jclass c : {g.tfjs_exception, g.prediction, g.bundle_info, g.reload_result, g.string,
                    g.object, g.double_array}) {
     if (c) env->DeleteGlobalRef(c);
   }
@@ -125,39 +124,47 @@ std::string ToString(JNIEnv* env, jstring s) {
 }
 
 jfloatArray NewFloatArray(JNIEnv* env, const float* data, size_t n) {
+  if (n > static_cast<size_t>(std::numeric_limits<jsize>::max())) {
+    throw Error(ErrorKind::kMemory, "a result of " + std::to_string(n) + " values does not fit in a Java array");
+  }
   jfloatArray a = env->NewFloatArray(static_cast<jsize>(n));
   if (a != nullptr && n > 0) env->SetFloatArrayRegion(a, 0, static_cast<jsize>(n), data);
   return a;
 }
 
-jthrowable NewJavaException(JNIEnv* env, std::exception_ptr error) {
+namespace {
+
+// Any exception as the runtime's one error type: an Error as it is, std::bad_alloc as kMemory,
+// anything else (a library's exception, a bug) as kInternal with what it says.
+Error AsError(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {
-    jstring message = NewString(env, e.message());
-    jstring stack = NewString(env, e.js_stack());
-    jstring name = NewString(env, e.bundle_name());
-    jstring version = NewString(env, e.bundle_version());
-    auto ex = static_cast<jthrowable>(env->NewObject(g.tfjs_exception, g.tfjs_exception_init,
-                                                     static_cast<jint>(e.kind()), message, stack, name, version));
-    env->DeleteLocalRef(message);
-    env->DeleteLocalRef(stack);
-    env->DeleteLocalRef(name);
-    env->DeleteLocalRef(version);
-    return ex;
+    return e;
+  } catch (const std::bad_alloc&) {
+    return Error(ErrorKind::kMemory, "the native runtime ran out of memory");
   } catch (const std::exception& e) {
-    jmethodID init = env->GetMethodID(g.illegal_state, "<init>", "(Ljava/lang/String;)V");
-    jstring message = NewString(env, std::string("tfjs-run native error: ") + e.what());
-    auto ex = static_cast<jthrowable>(env->NewObject(g.illegal_state, init, message));
-    env->DeleteLocalRef(message);
-    return ex;
+    return Error(ErrorKind::kInternal, std::string("tfjs-run native error: ") + e.what());
   } catch (...) {
-    jmethodID init = env->GetMethodID(g.illegal_state, "<init>", "(Ljava/lang/String;)V");
-    jstring message = NewString(env, "tfjs-run native error of unknown type");
-    auto ex = static_cast<jthrowable>(env->NewObject(g.illegal_state, init, message));
-    env->DeleteLocalRef(message);
-    return ex;
+    return Error(ErrorKind::kInternal, "tfjs-run native error of unknown type");
   }
+}
+
+}  // namespace
+
+jthrowable NewJavaException(JNIEnv* env, std::exception_ptr error) {
+  const Error e = AsError(error);
+  jstring message = NewString(env, e.message());
+  jstring stack = NewString(env, e.js_stack());
+  jstring name = NewString(env, e.bundle_name());
+  jstring version = NewString(env, e.bundle_version());
+  auto ex = static_cast<jthrowable>(env->NewObject(g.tfjs_exception, g.tfjs_exception_init,
+                                                   static_cast<jint>(e.kind()), message, stack, name, version));
+  env->DeleteLocalRef(message);
+  env->DeleteLocalRef(stack);
+  env->DeleteLocalRef(name);
+  env->DeleteLocalRef(version);
+  return ex;
 }
 
 void ThrowJava(JNIEnv* env, std::exception_ptr error) {
@@ -262,12 +269,13 @@ jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& s) {
   return out;
 }
 
-void CallSinkOk(JNIEnv* env, jobject sink, const Prediction& p, jstring version) {
+bool CallSinkOk(JNIEnv* env, jobject sink, const Prediction& p, jstring version) {
   jfloatArray values = NewFloatArray(env, p.output.data(), p.output.size());
-  if (values == nullptr) return;
+  if (values == nullptr) return false;
   env->CallVoidMethod(sink, g.sink_ok, values, static_cast<jint>(p.output.rows()), static_cast<jint>(p.output.cols()),
                       version, static_cast<jint>(p.worker));
   env->DeleteLocalRef(values);
+  return true;
 }
 
 void CallSinkFail(JNIEnv* env, jobject sink, jthrowable error) { env->CallVoidMethod(sink, g.sink_fail, error); }

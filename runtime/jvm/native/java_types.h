@@ -17,14 +17,15 @@ bool InitJavaTypes(JNIEnv* env);
 void ReleaseJavaTypes(JNIEnv* env);
 
 // Throws the C++ exception `error` into Java as an io.tfjsrun.TfjsException (kind, message, JS
-// stack, bundle name and version), or an IllegalStateException for anything not a
-// tfjs_run::Error.
+// stack, bundle name and version). An exception that is not a tfjs_run::Error is one of kind
+// MEMORY (std::bad_alloc) or INTERNAL (anything else), with its message.
 void ThrowJava(JNIEnv* env, std::exception_ptr error);
 // The same exception as an object, for failing a future on a worker thread.
 jthrowable NewJavaException(JNIEnv* env, std::exception_ptr error);
 
 jstring NewString(JNIEnv* env, const std::string& s);
 std::string ToString(JNIEnv* env, jstring s);
+// Throws Error(kMemory) if `n` values do not fit in a Java array.
 jfloatArray NewFloatArray(JNIEnv* env, const float* data, size_t n);
 
 jobject NewPrediction(JNIEnv* env, const Prediction& p, jstring version);
@@ -33,8 +34,10 @@ jobject NewReloadResult(JNIEnv* env, const ReloadResult& r);
 // Stats as arrays that io.tfjsrun.RuntimeStats reads (the layout is documented there).
 jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& stats);
 
-// io.tfjsrun.ResultSink.ok(float[], int, int, String, int) and fail(Throwable).
-void CallSinkOk(JNIEnv* env, jobject sink, const Prediction& p, jstring version);
+// io.tfjsrun.ResultSink.ok(float[], int, int, String, int) and fail(Throwable). CallSinkOk is
+// false, with the Java exception pending, if the JVM could not make the result array; it throws
+// Error(kMemory) for a result longer than a Java array (as NewFloatArray does).
+bool CallSinkOk(JNIEnv* env, jobject sink, const Prediction& p, jstring version);
 void CallSinkFail(JNIEnv* env, jobject sink, jthrowable error);
 
 }  // namespace tfjs_run::jni

@@ -8,8 +8,13 @@
 //    of futures keeps a constant local reference table.
 //  - Every C++ exception becomes a Java exception before returning to Java; nothing unwinds
 //    through a JNI frame.
+//  - Every native method checks what Java handed it (nulls, lengths, a live handle) before it
+//    touches an array: a bad argument is a TfjsException (SHAPE for rows, BUNDLE_READ for a
+//    bundle, INTERNAL for the bridge's own arrays, which only a jar/library mismatch gets wrong),
+//    never a crash.
 #include <jni.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -23,7 +28,21 @@
 namespace tfjs_run::jni {
 namespace {
 
-Runtime* AsRuntime(jlong handle) { return reinterpret_cast<Runtime*>(handle); }
+// SharedRuntime hands out only live handles; 0 is the one dead handle the bridge can recognise.
+Runtime* AsRuntime(jlong handle) {
+  if (handle == 0) throw Error(ErrorKind::kShutdown, "the runtime is shut down (no native runtime)");
+  return reinterpret_cast<Runtime*>(handle);
+}
+
+// The first N values of one of the bridge's own number arrays (options), which must hold them.
+template <size_t N>
+void ReadLongs(JNIEnv* env, jlongArray array, jlong (&out)[N], const char* what) {
+  if (array == nullptr || env->GetArrayLength(array) < static_cast<jsize>(N)) {
+    throw Error(ErrorKind::kInternal, std::string(what) + " must hold " + std::to_string(N) +
+                                          " numbers: the jar and the native library do not match");
+  }
+  env->GetLongArrayRegion(array, 0, static_cast<jsize>(N), out);
+}
 
 // Runs `body`, turning any C++ exception into a pending Java exception (and `fallback`).
 template <typename T, typename Body>
@@ -36,8 +55,22 @@ T Guarded(JNIEnv* env, T fallback, Body&& body) {
   }
 }
 
-// The caller's rows, copied out of the Java array into this thread's buffer.
+// Throws Error(kShape) unless `data` holds exactly rows x cols values.
+void CheckRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
+  if (data == nullptr) throw Error(ErrorKind::kShape, "input is null");
+  if (rows < 0 || cols < 0) {
+    throw Error(ErrorKind::kShape, "negative shape " + std::to_string(rows) + " x " + std::to_string(cols));
+  }
+  const jsize length = env->GetArrayLength(data);
+  if (static_cast<int64_t>(rows) * cols != length) {
+    throw Error(ErrorKind::kShape, std::to_string(length) + " values are not " + std::to_string(rows) + " rows x " +
+                                       std::to_string(cols) + " columns");
+  }
+}
+
+// The caller's rows, checked, copied out of the Java array into this thread's buffer.
 DenseMatrixView CopyRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
+  CheckRows(env, data, rows, cols);
   thread_local std::vector<float> buffer;
   const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(cols);
   if (buffer.capacity() > (16u << 20) && n < buffer.capacity() / 4) std::vector<float>().swap(buffer);
@@ -49,7 +82,7 @@ DenseMatrixView CopyRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
 RuntimeOptions ToRuntimeOptions(JNIEnv* env, jlongArray options, jstring code_cache_dir) {
   // Layout: see io.tfjsrun.RuntimeOptions#toNative.
   jlong v[15] = {};
-  env->GetLongArrayRegion(options, 0, 15, v);
+  ReadLongs(env, options, v, "the runtime options");
   RuntimeOptions o;
   o.workers = static_cast<size_t>(v[0]);
   o.pinning = v[1] == 1 ? RuntimeOptions::Pinning::kAlways
@@ -75,6 +108,9 @@ RuntimeOptions ToRuntimeOptions(JNIEnv* env, jlongArray options, jstring code_ca
 WatchOptions ToWatchOptions(JNIEnv* env, jobjectArray strings, jlongArray nums) {
   // Layout: see io.tfjsrun.WatchOptions#toNativeStrings / #toNativeNumbers.
   WatchOptions w;
+  if (strings == nullptr || env->GetArrayLength(strings) < 2) {
+    throw Error(ErrorKind::kInternal, "the watch options must hold 2 strings: the jar and the native library do not match");
+  }
   auto str = [&](jsize i) {
     auto s = static_cast<jstring>(env->GetObjectArrayElement(strings, i));
     std::string out = ToString(env, s);
@@ -84,7 +120,7 @@ WatchOptions ToWatchOptions(JNIEnv* env, jobjectArray strings, jlongArray nums) 
   w.source = str(0);
   w.ca_file = str(1);
   jlong v[7] = {};
-  env->GetLongArrayRegion(nums, 0, 7, v);
+  ReadLongs(env, nums, v, "the watch options");
   w.poll_interval = std::chrono::milliseconds(v[0]);
   w.connect_timeout = std::chrono::milliseconds(v[1]);
   w.total_timeout = std::chrono::milliseconds(v[2]);
@@ -95,12 +131,15 @@ WatchOptions ToWatchOptions(JNIEnv* env, jobjectArray strings, jlongArray nums) 
   return w;
 }
 
+// The bundle's bytes, refused before they are copied if null or over the runtime's size limit.
 BundleSource ToBundleSource(JNIEnv* env, jbyteArray code, jstring origin) {
   BundleSource source;
+  source.origin = ToString(env, origin);
+  if (code == nullptr) throw Error(ErrorKind::kBundleRead, "the bundle '" + source.origin + "' is null");
   const jsize n = env->GetArrayLength(code);
+  BundleSource::CheckSize(static_cast<size_t>(n), source.origin);
   source.code.resize(static_cast<size_t>(n));
   env->GetByteArrayRegion(code, 0, n, reinterpret_cast<jbyte*>(source.code.data()));
-  source.origin = ToString(env, origin);
   return source;
 }
 
@@ -151,14 +190,23 @@ void Complete(const std::shared_ptr<GlobalRef>& sink, Prediction result, std::ex
     env->ExceptionClear();
     return;
   }
-  if (error) {
-    jthrowable ex = NewJavaException(env, error);
-    if (ex != nullptr) CallSinkFail(env, sink->get(), ex);
-  } else {
-    CallSinkOk(env, sink->get(), result, VersionString(env, result.bundle_version));
+  // The future always completes: a result that cannot become a Java array fails it instead.
+  bool delivered = false;
+  if (!error) {
+    try {
+      delivered = CallSinkOk(env, sink->get(), result, VersionString(env, result.bundle_version));
+    } catch (...) {
+      error = std::current_exception();
+    }
   }
-  // The sink is the bridge's own class and does not throw; anything pending (e.g. an
-  // OutOfMemoryError while making the array) must not leak into the next callback.
+  if (!delivered) {
+    jthrowable pending = env->ExceptionOccurred();  // e.g. an OutOfMemoryError making the array
+    env->ExceptionClear();
+    jthrowable ex = error ? NewJavaException(env, error) : pending;
+    if (ex != nullptr) CallSinkFail(env, sink->get(), ex);
+  }
+  // The sink is the bridge's own class and does not throw; anything still pending must not leak
+  // into the next callback.
   if (env->ExceptionCheck()) {
     env->ExceptionDescribe();
     env->ExceptionClear();
@@ -187,6 +235,7 @@ jlong StartWatching(JNIEnv* env, jclass, jobjectArray watch_strings, jlongArray 
 
 void Shutdown(JNIEnv* env, jclass, jlong handle) {
   Guarded<int>(env, 0, [&] {
+    if (handle == 0) return 0;  // nothing to shut down
     std::unique_ptr<Runtime> runtime(AsRuntime(handle));
     runtime->Shutdown();  // drains: every accepted request completes (its callback runs) first
     return 0;
@@ -213,13 +262,16 @@ jobject PredictVersioned(JNIEnv* env, jclass, jlong handle, jfloatArray data, ji
 void Submit(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint cols, jobject sink_object,
             jboolean try_only) {
   Guarded<int>(env, 0, [&] {
+    if (sink_object == nullptr) throw Error(ErrorKind::kInternal, "submit needs a result sink");
+    Runtime* runtime = AsRuntime(handle);
+    CheckRows(env, data, rows, cols);
     auto sink = std::make_shared<GlobalRef>(env, sink_object);
     auto done = [sink](Prediction result, std::exception_ptr error) { Complete(sink, std::move(result), error); };
     // Submit copies the rows into the request, so the thread buffer is free again on return.
     if (try_only) {
-      AsRuntime(handle)->TrySubmit(CopyRows(env, data, rows, cols), std::move(done));
+      runtime->TrySubmit(CopyRows(env, data, rows, cols), std::move(done));
     } else {
-      AsRuntime(handle)->Submit(CopyRows(env, data, rows, cols), std::move(done));
+      runtime->Submit(CopyRows(env, data, rows, cols), std::move(done));
     }
     return 0;
   });
@@ -227,12 +279,14 @@ void Submit(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint
 
 jobject Reload(JNIEnv* env, jclass, jlong handle, jbyteArray code, jstring origin, jstring version, jfloatArray sample) {
   return Guarded<jobject>(env, nullptr, [&] {
-    std::vector<float> rows;
+    Runtime* runtime = AsRuntime(handle);
+    BundleSource source = ToBundleSource(env, code, origin);
+    std::vector<float> rows;  // none: the bundle's own sample (the runtime refuses one of the wrong width)
     if (sample != nullptr) {
       rows.resize(static_cast<size_t>(env->GetArrayLength(sample)));
       env->GetFloatArrayRegion(sample, 0, static_cast<jsize>(rows.size()), rows.data());
     }
-    ReloadResult r = AsRuntime(handle)->Reload(ToBundleSource(env, code, origin), ToString(env, version), rows);
+    ReloadResult r = runtime->Reload(source, ToString(env, version), rows);
     return NewReloadResult(env, r);
   });
 }
@@ -252,6 +306,15 @@ jobjectArray Stats(JNIEnv* env, jclass, jlong handle) {
   return Guarded<jobjectArray>(env, nullptr, [&] { return NewStatsArrays(env, AsRuntime(handle)->Stats()); });
 }
 
+// The runtime's one limit on a bundle's size (BundleSource::kMaxBytes), for a file Java has not
+// read yet: throws BUNDLE_READ, naming `origin` and its size, if `bytes` is over it.
+void CheckBundleSize(JNIEnv* env, jclass, jlong bytes, jstring origin) {
+  Guarded<int>(env, 0, [&] {
+    BundleSource::CheckSize(static_cast<size_t>(std::max<jlong>(bytes, 0)), ToString(env, origin));
+    return 0;
+  });
+}
+
 jlong LiveCallbacks(JNIEnv*, jclass) { return g_live_callbacks.load(); }
 
 // For the JNI-cost benchmark: what Predict does on the Java side of the runtime call, without
@@ -259,8 +322,9 @@ jlong LiveCallbacks(JNIEnv*, jclass) { return g_live_callbacks.load(); }
 jfloatArray BenchRoundTrip(JNIEnv* env, jclass, jfloatArray data, jint rows, jint cols, jint out_cols) {
   return Guarded<jfloatArray>(env, nullptr, [&] {
     DenseMatrixView in = CopyRows(env, data, rows, cols);
+    if (out_cols < 0) throw Error(ErrorKind::kShape, "negative output width " + std::to_string(out_cols));
     DenseMatrix out(in.rows(), static_cast<size_t>(out_cols));
-    out.data()[0] = in.data()[0];
+    if (in.size() > 0 && out.size() > 0) out.data()[0] = in.data()[0];
     return NewFloatArray(env, out.data(), out.size());
   });
 }
@@ -269,11 +333,13 @@ jfloatArray BenchRoundTrip(JNIEnv* env, jclass, jfloatArray data, jint rows, jin
 // from C++ on this thread, as a C++ embedder makes them, on the same runtime. Returns nanoseconds.
 jlong BenchPredict(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint cols, jlong calls) {
   return Guarded<jlong>(env, 0, [&] {
+    Runtime* runtime = AsRuntime(handle);
+    CheckRows(env, data, rows, cols);
     std::vector<float> input(static_cast<size_t>(rows) * static_cast<size_t>(cols));
     env->GetFloatArrayRegion(data, 0, static_cast<jsize>(input.size()), input.data());
     const DenseMatrixView view(input.data(), static_cast<size_t>(rows), static_cast<size_t>(cols));
     const auto start = std::chrono::steady_clock::now();
-    for (jlong i = 0; i < calls; ++i) AsRuntime(handle)->Predict(view);
+    for (jlong i = 0; i < calls; ++i) runtime->Predict(view);
     return static_cast<jlong>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   });
@@ -298,6 +364,7 @@ const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("info", "(J)Lio/tfjsrun/BundleInfo;", Info),
     TFJS_NATIVE("stats", "(J)[Ljava/lang/Object;", Stats),
     TFJS_NATIVE("workers", "(J)I", Workers),
+    TFJS_NATIVE("checkBundleSize", "(JLjava/lang/String;)V", CheckBundleSize),
     TFJS_NATIVE("liveCallbacks", "()J", LiveCallbacks),
     TFJS_NATIVE("benchPredict", "(J[FIIJ)J", BenchPredict),
     TFJS_NATIVE("benchRoundTrip", "([FIII)[F", BenchRoundTrip),

@@ -31,6 +31,12 @@ final class NativeRuntime {
 
   static native int workers(long handle);
 
+  /**
+   * Throws {@link TfjsException.Kind#BUNDLE_READ}, naming {@code origin} and its size, if a bundle
+   * of {@code bytes} is over the runtime's one size limit (V8's longest string).
+   */
+  static native void checkBundleSize(long bytes, String origin);
+
   /** Async callbacks whose Java sink is still referenced (in flight, or leaked). */
   static native long liveCallbacks();
 

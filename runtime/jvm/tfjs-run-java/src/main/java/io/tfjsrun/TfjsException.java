@@ -38,9 +38,12 @@ public class TfjsException extends RuntimeException {
     TIMEOUT,
     /**
      * The bundle's JS went over the isolate's memory budget (RuntimeOptions#withMaxHeapMb,
-     * #withMaxBufferMb) and was terminated; the worker's isolate is replaced.
+     * #withMaxBufferMb) and was terminated; the worker's isolate is replaced. Also: the native
+     * runtime could not allocate for a call.
      */
-    MEMORY;
+    MEMORY,
+    /** The runtime itself failed (a library's error it did not expect, a bug); the message says where. */
+    INTERNAL;
 
     /** Whether this is a failure of the bundle's loading (as opposed to one call). */
     public boolean isLoadFailure() {
@@ -75,7 +78,7 @@ public class TfjsException extends RuntimeException {
 
   /** Made by the native bridge: {@code kind} is the ordinal of the C++ ErrorKind. */
   TfjsException(int kind, String message, String jsStack, String bundleName, String bundleVersion) {
-    this(kind >= 0 && kind < Kind.values().length ? Kind.values()[kind] : Kind.PREDICT, message, jsStack,
+    this(kind >= 0 && kind < Kind.values().length ? Kind.values()[kind] : Kind.INTERNAL, message, jsStack,
         bundleName, bundleVersion);
   }
 

@@ -47,18 +47,20 @@ public final class TfjsRuntime implements AutoCloseable {
     return open(bundle, RuntimeOptions.defaults());
   }
 
+  /** Opens (or shares) the bundle at {@code bundle}; one over the runtime's size limit is refused unread. */
   public static TfjsRuntime open(Path bundle, RuntimeOptions options) {
-    byte[] code;
-    try {
-      code = Files.readAllBytes(bundle);
-    } catch (IOException e) {
-      throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "cannot read " + bundle + ": " + e, "", "", "");
-    }
-    return open(code, bundle.toString(), options);
+    return open(readBundle(bundle), bundle.toString(), options);
   }
 
-  /** Opens (or shares) a bundle given as its bytes; {@code origin} names it in errors and JS stacks. */
+  /**
+   * Opens (or shares) a bundle given as its bytes; {@code origin} names it in errors and JS stacks.
+   * A null bundle, or one longer than the runtime's limit (V8's longest string, 2^29 - 24 bytes),
+   * is {@link TfjsException.Kind#BUNDLE_READ}.
+   */
   public static TfjsRuntime open(byte[] bundle, String origin, RuntimeOptions options) {
+    if (bundle == null) {
+      throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "the bundle '" + origin + "' is null", "", "", "");
+    }
     String key = "bundle:" + sha256(bundle) + "|" + options;
     long[] nativeOptions = options.toNative();
     String cacheDir = options.codeCacheDir();
@@ -163,24 +165,30 @@ public final class TfjsRuntime implements AutoCloseable {
    * Hot reload: loads {@code bundle} on each worker's own thread, one at a time while the others
    * serve, warms each up, and switches all of them or none. A version that fails is remembered as
    * bad. No request fails or is lost. {@code version} "" takes the bundle's declared version.
-   * Affects every handle sharing this runtime.
+   * Affects every handle sharing this runtime. A null bundle, or one longer than the runtime's
+   * limit (V8's longest string, 2^29 - 24 bytes), throws {@link TfjsException.Kind#BUNDLE_READ}
+   * before anything is loaded.
    */
   public ReloadResult reload(byte[] bundle, String version) {
     return reload(bundle, "reload", version, null);
   }
 
-  /** As {@link #reload(byte[], String)}, warming up on {@code sampleRows} (row-major) if given. */
+  /**
+   * As {@link #reload(byte[], String)}, warming up on {@code sampleRows} (row-major) if given. A
+   * sample that is not whole rows of the bundle's width is refused: the result is not ok and says
+   * why, and nothing is loaded.
+   */
   public ReloadResult reload(byte[] bundle, String origin, String version, float[] sampleRows) {
     return call(h -> NativeRuntime.reload(h, bundle, origin, version == null ? "" : version, sampleRows));
   }
 
+  /** As {@link #reload(byte[], String)}; a file that cannot be read, or is too long, is a result that is not ok. */
   public ReloadResult reload(Path bundle, String version) {
     byte[] code;
     try {
-      code = Files.readAllBytes(bundle);
-    } catch (IOException e) {
-      return new ReloadResult(false, version, "cannot read " + bundle + ": " + e, 0, new double[0], new double[0],
-          new double[0]);
+      code = readBundle(bundle);
+    } catch (TfjsException e) {
+      return new ReloadResult(false, version, e.getMessage(), 0, new double[0], new double[0], new double[0]);
     }
     return reload(code, bundle.toString(), version, null);
   }
@@ -259,6 +267,17 @@ public final class TfjsRuntime implements AutoCloseable {
           + (shared.inputCols > 0 ? " (the bundle expects " + shared.inputCols + " columns)" : ""), "", shared.name, "");
     }
     return rowMajor.length / rows;
+  }
+
+  /** A bundle file's bytes, refused by its size before it is read (BUNDLE_READ). */
+  private static byte[] readBundle(Path bundle) {
+    try {
+      NativeLibraryLoader.ensureLoaded();
+      NativeRuntime.checkBundleSize(Files.size(bundle), bundle.toString());
+      return Files.readAllBytes(bundle);
+    } catch (IOException e) {
+      throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "cannot read " + bundle + ": " + e, "", "", "");
+    }
   }
 
   private void checkMatrix(DenseMatrix input) {

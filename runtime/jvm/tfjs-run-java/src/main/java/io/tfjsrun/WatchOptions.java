@@ -65,6 +65,7 @@ public final class WatchOptions implements Serializable {
     return o;
   }
 
+  /** The largest bundle a watch downloads; never more than the runtime's limit (V8's longest string, 2^29 - 24). */
   public WatchOptions withMaxBundleBytes(long bytes) {
     WatchOptions o = copy();
     o.maxBundleBytes = check("maxBundleBytes", bytes, 1, 1L << 34);
