@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 
 namespace tfjs_run::internal {
 namespace {
@@ -45,13 +46,21 @@ std::string MarkedBad(const std::string& version) {
   return "version " + version + " is marked bad (it failed to load or warm up, or was rolled back, before)";
 }
 
+std::string Number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", v);
+  return text;
+}
+
+constexpr const char* kStopped = "reloads are stopped: the runtime is stopping";
+
 }  // namespace
 
 bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows) {
   const int64_t cols = model.info().input_cols;
   if (cols <= 0) return false;
   const std::vector<float>& declared = model.info().sample_input;
-  if (!sample.empty() && sample.size() % static_cast<size_t>(cols) == 0) {
+  if (!sample.empty()) {
     out = sample;
     rows = sample.size() / static_cast<size_t>(cols);
   } else if (!declared.empty()) {
@@ -64,12 +73,76 @@ bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vect
   return model.info().max_rows < 0 || static_cast<size_t>(model.info().max_rows) == rows;
 }
 
+std::string CheckFits(const ReloadCheck& check, const BundleInfo& info) {
+  const int64_t cols = info.input_cols;
+  if (!check.sample.empty() && cols > 0 && check.sample.size() % static_cast<size_t>(cols) != 0) {
+    return "the sample input has " + std::to_string(check.sample.size()) + " values, which are not rows of the " +
+           std::to_string(cols) + " columns the bundle takes";
+  }
+  if (check.expected.empty()) return {};
+  if (check.sample.empty()) return "expected answers were given without the sample rows they answer";
+  if (cols <= 0 || info.output_cols <= 0) {
+    return "its answers cannot be checked: the bundle declares no input and output widths";
+  }
+  const size_t rows = check.sample.size() / static_cast<size_t>(cols);
+  if (check.expected.size() != rows * static_cast<size_t>(info.output_cols)) {
+    return "the expected output has " + std::to_string(check.expected.size()) + " values; the bundle answers " +
+           std::to_string(rows) + " sample rows with " + std::to_string(info.output_cols) + " columns each (" +
+           std::to_string(rows * static_cast<size_t>(info.output_cols)) + " values)";
+  }
+  if (!(check.tolerance >= 0) || !std::isfinite(check.tolerance)) {
+    return "the tolerance " + Number(check.tolerance) + " is not a finite number >= 0";
+  }
+  return {};
+}
+
+std::string CompareAnswers(const DenseMatrix& got, const ReloadCheck& check) {
+  if (check.expected.empty()) return {};
+  if (got.size() != check.expected.size()) {
+    return "its warm-up gave " + std::to_string(got.size()) + " values; " + std::to_string(check.expected.size()) +
+           " were expected";
+  }
+  size_t off = 0, first = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double g = got.values()[i], e = check.expected[i];
+    if (!(std::fabs(g - e) <= check.tolerance * (1 + std::fabs(e)))) {  // NaN never agrees
+      if (off++ == 0) first = i;
+    }
+  }
+  if (off == 0) return {};
+  const size_t cols = got.cols() ? got.cols() : 1;
+  return "its warm-up answers disagree with the expected output on " + std::to_string(off) + " of " +
+         std::to_string(got.size()) + " values (|got - expected| <= " + Number(check.tolerance) +
+         " * (1 + |expected|)); the first: sample row " + std::to_string(first / cols) + ", column " +
+         std::to_string(first % cols) + ": got " + Number(got.values()[first]) + ", expected " +
+         Number(check.expected[first]);
+}
+
+std::string Reloader::WarmUp(Model& staged, const Job& j, const std::string& version) {
+  if (std::string why = CheckFits(j.check, staged.info()); !why.empty()) return "version " + version + ": " + why;
+  std::vector<float> input;
+  size_t rows = 0;
+  if (!WarmUpInput(staged, j.check.sample, input, rows)) {
+    return j.check.expected.empty() ? std::string()
+                                    : "version " + version + ": its answers cannot be checked: the bundle fixes the "
+                                                             "rows of a call, and the sample has " +
+                                          std::to_string(rows) + " rows";
+  }
+  DenseMatrix out = staged.Predict({input.data(), rows, input.size() / rows});
+  for (float v : out.values()) {
+    if (std::isnan(v)) return "version " + version + ": the warm-up predict returned NaN";
+  }
+  if (std::string why = CompareAnswers(out, j.check); !why.empty()) return "version " + version + ": " + why;
+  return {};
+}
+
 std::string Reloader::Prepare(Worker& w, Job& j) {
   // Loading competes for CPU with the workers still serving: yield to them while it runs.
   LowerPriorityWhileLoading lower(options_.reload_nice);
   try {
     ModelOptions model_options = options_.model;
     model_options.code_cache = j.code_cache;
+    model_options.cancel = j.cancel;
     auto staged = Model::Load(j.source, model_options);
     const std::string version = j.version.empty() ? staged->info().version : j.version;
     if (w.model && w.model->info().input_cols != staged->info().input_cols) {
@@ -79,14 +152,7 @@ std::string Reloader::Prepare(Worker& w, Job& j) {
     }
     w.staged_load_ms = staged->load_ms();
     const auto warm_start = Clock::now();
-    std::vector<float> input;
-    size_t rows = 0;
-    if (WarmUpInput(*staged, j.sample, input, rows)) {
-      DenseMatrix out = staged->Predict({input.data(), rows, input.size() / rows});
-      for (float v : out.values()) {
-        if (std::isnan(v)) return "version " + version + ": the warm-up predict returned NaN";
-      }
-    }
+    if (std::string why = WarmUp(*staged, j, version); !why.empty()) return why;
     w.staged_warmup_ms = std::chrono::duration<double, std::milli>(Clock::now() - warm_start).count();
     if (!j.code_cache || !staged->code_cache_accepted()) {
       j.code_cache = std::make_shared<std::vector<uint8_t>>(staged->CreateCodeCache());
@@ -140,7 +206,26 @@ std::string Reloader::Handle(Worker& w, Worker::Control control) {
   return {};
 }
 
-ReloadResult Reloader::Reload(const BundleSource& new_source, std::string version, const std::vector<float>& sample) {
+bool Reloader::BeginPreparing(const Job& j) {
+  std::lock_guard lock(stop_mu_);
+  if (stopped_) return false;
+  preparing_ = j.cancel;
+  return true;
+}
+
+bool Reloader::EndPreparing() {
+  std::lock_guard lock(stop_mu_);
+  preparing_.reset();
+  return !stopped_;
+}
+
+void Reloader::Stop() {
+  std::lock_guard lock(stop_mu_);
+  stopped_ = true;
+  if (preparing_) *preparing_ = true;
+}
+
+ReloadResult Reloader::Reload(const BundleSource& new_source, std::string version, const ReloadCheck& check) {
   std::lock_guard reload_lock(reload_mu_);
   const auto start = Clock::now();
   ReloadResult result;
@@ -153,6 +238,18 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     record_.last_reload_error = result.error;
     auto& bad = record_.bad_versions;
     if (!version.empty() && std::find(bad.begin(), bad.end(), version) == bad.end()) bad.push_back(version);
+    return result;
+  };
+  // Not the version's fault: nothing is marked bad.
+  auto abandoned = [&](size_t prepared) {
+    for (size_t k = 0; k < prepared; ++k) workers_[k]->Post(Worker::Control::kAbort);
+    job_ = nullptr;
+    result.ok = false;
+    result.error = "reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
+                   " abandoned, nothing switched: " + kStopped;
+    std::lock_guard lock(record_.mu);
+    ++record_.reloads_failed;
+    record_.last_reload_error = result.error;
     return result;
   };
   if (!version.empty() && !IsValidVersionName(version)) {
@@ -172,8 +269,9 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
       return result;
     }
   }
-  Job j{new_source, version, sample, options_.use_code_cache ? cache_.Load(new_source.code) : nullptr,
+  Job j{new_source, version, check, options_.use_code_cache ? cache_.Load(new_source.code) : nullptr,
         std::make_shared<const BundleSource>(new_source), {}};
+  if (!BeginPreparing(j)) return abandoned(0);
   const auto disk_cache = j.code_cache;
   job_ = &j;
   // Prepare on one worker at a time, so the others keep serving at full speed.
@@ -181,7 +279,12 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     std::string error = workers_[i]->Post(Worker::Control::kPrepare);
     result.worker_load_ms.push_back(workers_[i]->staged_load_ms);  // written before the post returned
     result.worker_warmup_ms.push_back(workers_[i]->staged_warmup_ms);
+    if (*j.cancel) {
+      EndPreparing();
+      return abandoned(error.empty() ? i + 1 : i);
+    }
     if (!error.empty()) {
+      EndPreparing();
       for (size_t k = 0; k < i; ++k) workers_[k]->Post(Worker::Control::kAbort);
       job_ = nullptr;
       return fail("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
@@ -195,6 +298,7 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
         bad = record_.IsBad(version);
       }
       if (bad) {
+        EndPreparing();
         workers_[0]->Post(Worker::Control::kAbort);
         job_ = nullptr;
         result.version = version;
@@ -203,6 +307,8 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
       }
     }
   }
+  // From here the staged models may serve: their cancel token must never be set.
+  if (!EndPreparing()) return abandoned(workers_.size());
   job_ = nullptr;
   result.version = version;
   // A cache made by this reload (none on disk, or V8 rejected it) is kept for the next start.

@@ -9,6 +9,7 @@
 
 #include <sched.h>
 
+#include <cmath>
 #include <thread>
 #include <type_traits>
 
@@ -170,7 +171,14 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Runtime::~Runtime() { Shutdown(); }
 
+void Runtime::StopReloading() {
+  impl_->reloader.Stop();  // first: the watcher may be waiting in a reload's slow load
+  std::lock_guard shutdown_lock(impl_->shutdown_mu);
+  if (impl_->watcher) impl_->watcher->Stop();
+}
+
 void Runtime::Shutdown() {
+  impl_->reloader.Stop();  // before the lock: a Watch or StopReloading holding it may wait on a reload
   std::lock_guard shutdown_lock(impl_->shutdown_mu);
   if (impl_->stopped) return;
   if (impl_->watcher) impl_->watcher->Stop();  // no reload starts after this
@@ -283,17 +291,40 @@ void Runtime::TrySubmit(DenseMatrixView input, Callback done) {
 }
 
 ReloadResult Runtime::Reload(const BundleSource& source, const std::string& version, const std::vector<float>& sample) {
-  return impl_->reloader.Reload(source, version, sample);
+  return impl_->reloader.Reload(source, version, ReloadCheck{sample, {}, ReloadCheck::kDefaultTolerance});
+}
+
+ReloadResult Runtime::Reload(const BundleSource& source, const std::string& version, const ReloadCheck& check) {
+  return impl_->reloader.Reload(source, version, check);
 }
 
 ReloadResult Runtime::ReloadFromFile(const std::string& path, const std::string& version) {
   try {
-    return impl_->reloader.Reload(BundleSource::FromFile(path), version, {});
+    return impl_->reloader.Reload(BundleSource::FromFile(path), version, ReloadCheck{});
   } catch (const Error& e) {
     ReloadResult r;
     r.version = version;
     r.error = e.what();
     return r;
+  }
+}
+
+void Runtime::Verify(const ReloadCheck& check) {
+  const BundleInfo serving = info();
+  if (std::string why = internal::CheckFits(check, serving); !why.empty()) {
+    throw Error(ErrorKind::kShape, "version " + serving.version + ": " + why, {}, serving.name, serving.version);
+  }
+  if (check.sample.empty() || serving.input_cols <= 0) return;
+  const size_t cols = static_cast<size_t>(serving.input_cols);
+  Prediction p = PredictVersioned({check.sample.data(), check.sample.size() / cols, cols});
+  for (float v : p.output.values()) {
+    if (std::isnan(v)) {
+      throw Error(ErrorKind::kOutput, "version " + p.bundle_version + ": the sample's answers hold NaN", {},
+                  serving.name, p.bundle_version);
+    }
+  }
+  if (std::string why = internal::CompareAnswers(p.output, check); !why.empty()) {
+    throw Error(ErrorKind::kOutput, "version " + p.bundle_version + ": " + why, {}, serving.name, p.bundle_version);
   }
 }
 
@@ -305,7 +336,7 @@ void Runtime::Watch(const WatchOptions& options) {
   impl_->watcher = std::make_unique<VersionWatcher>(
       options,
       [impl](const PublishedBundle& published) {
-        return impl->reloader.Reload(published.source, published.version, published.sample_input);
+        return impl->reloader.Reload(published.source, published.version, published.check());
       },
       [impl] {
         std::lock_guard lock(impl->record.mu);
