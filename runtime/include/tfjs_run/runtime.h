@@ -244,7 +244,8 @@ class Runtime {
 
   // Hot reload. Loads `source` on each worker's own thread, one worker at a time between
   // batches (the others keep serving), warms each up with one predict (on `sample`, else the
-  // bundle's sampleInput, else a zero row), and only if every worker succeeded switches them
+  // bundle's sampleInput, else a zero row; a sample not of the input width fails the reload),
+  // and only if every worker succeeded switches them
   // all, each with one pointer swap on its thread; the old isolates are then disposed. If any
   // worker fails, none switches, and the version is marked bad: Reload refuses it again until
   // a different version is given. `version` "" takes the bundle's own declared version.
