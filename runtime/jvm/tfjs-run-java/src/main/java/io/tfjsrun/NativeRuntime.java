@@ -21,7 +21,8 @@ final class NativeRuntime {
   /** Queues a copy of the rows; {@code sink} is called once, on a worker thread. */
   static native void submit(long handle, float[] data, int rows, int cols, ResultSink sink, boolean tryOnly);
 
-  static native ReloadResult reload(long handle, byte[] code, String origin, String version, float[] sample);
+  static native ReloadResult reload(long handle, byte[] code, String origin, String version, float[] sample,
+      float[] expected, double tolerance);
 
   static native void watch(long handle, String[] watch, long[] watchNumbers);
 
