@@ -185,6 +185,13 @@ jlong StartWatching(JNIEnv* env, jclass, jobjectArray watch_strings, jlongArray 
   });
 }
 
+void StopReloading(JNIEnv* env, jclass, jlong handle) {
+  Guarded<int>(env, 0, [&] {
+    AsRuntime(handle)->StopReloading();  // returns at once; a reload in progress returns soon after
+    return 0;
+  });
+}
+
 void Shutdown(JNIEnv* env, jclass, jlong handle) {
   Guarded<int>(env, 0, [&] {
     std::unique_ptr<Runtime> runtime(AsRuntime(handle));
@@ -297,6 +304,7 @@ const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("start", "([BLjava/lang/String;[JLjava/lang/String;)J", Start),
     TFJS_NATIVE("startWatching", "([Ljava/lang/String;[J[JLjava/lang/String;)J", StartWatching),
     TFJS_NATIVE("shutdown", "(J)V", Shutdown),
+    TFJS_NATIVE("stopReloading", "(J)V", StopReloading),
     TFJS_NATIVE("predict", "(J[FII)[F", Predict),
     TFJS_NATIVE("predictVersioned", "(J[FII)Lio/tfjsrun/Prediction;", PredictVersioned),
     TFJS_NATIVE("submit", "(J[FIILio/tfjsrun/ResultSink;Z)V", Submit),

@@ -14,6 +14,9 @@ final class NativeRuntime {
   /** Stops intake, finishes every accepted request (their sinks are called), frees the runtime. */
   static native void shutdown(long handle);
 
+  /** Abandons a reload in progress (its loading isolate is terminated) and refuses new ones. */
+  static native void stopReloading(long handle);
+
   static native float[] predict(long handle, float[] data, int rows, int cols);
 
   static native Prediction predictVersioned(long handle, float[] data, int rows, int cols);

@@ -155,6 +155,31 @@ class ReloadWatchTest {
   }
 
   @Test
+  void closingDuringASlowReloadReturnsWithin2sAndAnswersTheRequestsInFlight() throws Exception {
+    // Version 2's load() busy-loops for 30 s under a 120 s load deadline; close() abandons it.
+    TfjsRuntime runtime = TfjsRuntime.open(Fixtures.versionedBundle(1, "ok"), "v1", TWO.withLoadTimeoutMs(120000));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<ReloadResult> reload = pool.submit(() -> runtime.reload(Fixtures.versionedBundle(2, "loads-slowly"), "2"));
+      Thread.sleep(1000);  // the load is looping
+      assertFalse(reload.isDone(), "version 2 finished loading: the test checked nothing");
+      CompletableFuture<Prediction> inFlight = runtime.submitVersioned(ROW, 1);
+      long start = System.nanoTime();
+      runtime.close();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      assertTrue(seconds < 2.0, "close() took " + seconds + " s");
+      ReloadResult r = reload.get(5, TimeUnit.SECONDS);
+      assertFalse(r.ok(), r.toString());
+      assertTrue(r.error().contains("abandoned, nothing switched"), r.error());
+      Prediction p = inFlight.get(5, TimeUnit.SECONDS);
+      assertEquals("v1", p.version());
+      assertEquals(6001f, p.values()[0], 0f);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void watchingADirectoryFollowsPublishedVersionsUnderLoad(@TempDir Path dir) throws Exception {
     Path published = dir.resolve("published");
     publish(dir, 1, published);
