@@ -873,6 +873,7 @@ TEST_P(AbandonTest, ShutdownDuringASlowLoadReturnsWithin2sAndAnswersEveryRequest
     ReloadResult later = runtime->Reload(Source(Versioned(3)));
     EXPECT_FALSE(later.ok);
     EXPECT_NE(later.error.find("reloads are stopped"), std::string::npos) << later.error;
+    EXPECT_THROW(runtime->Watch({.source = "/nonexistent"}), Error);
   }
 }
 

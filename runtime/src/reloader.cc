@@ -1,5 +1,6 @@
 #include "reloader.h"
 
+#include "answer_check.h"
 #include "version_name.h"
 
 #include <sys/resource.h>
@@ -9,7 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 
 namespace tfjs_run::internal {
 namespace {
@@ -46,12 +46,6 @@ std::string MarkedBad(const std::string& version) {
   return "version " + version + " is marked bad (it failed to load or warm up, or was rolled back, before)";
 }
 
-std::string Number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.9g", v);
-  return text;
-}
-
 constexpr const char* kStopped = "reloads are stopped: the runtime is stopping";
 
 }  // namespace
@@ -73,51 +67,6 @@ bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vect
   return model.info().max_rows < 0 || static_cast<size_t>(model.info().max_rows) == rows;
 }
 
-std::string CheckFits(const ReloadCheck& check, const BundleInfo& info) {
-  const int64_t cols = info.input_cols;
-  if (!check.sample.empty() && cols > 0 && check.sample.size() % static_cast<size_t>(cols) != 0) {
-    return "the sample input has " + std::to_string(check.sample.size()) + " values, which are not rows of the " +
-           std::to_string(cols) + " columns the bundle takes";
-  }
-  if (check.expected.empty()) return {};
-  if (check.sample.empty()) return "expected answers were given without the sample rows they answer";
-  if (cols <= 0 || info.output_cols <= 0) {
-    return "its answers cannot be checked: the bundle declares no input and output widths";
-  }
-  const size_t rows = check.sample.size() / static_cast<size_t>(cols);
-  if (check.expected.size() != rows * static_cast<size_t>(info.output_cols)) {
-    return "the expected output has " + std::to_string(check.expected.size()) + " values; the bundle answers " +
-           std::to_string(rows) + " sample rows with " + std::to_string(info.output_cols) + " columns each (" +
-           std::to_string(rows * static_cast<size_t>(info.output_cols)) + " values)";
-  }
-  if (!(check.tolerance >= 0) || !std::isfinite(check.tolerance)) {
-    return "the tolerance " + Number(check.tolerance) + " is not a finite number >= 0";
-  }
-  return {};
-}
-
-std::string CompareAnswers(const DenseMatrix& got, const ReloadCheck& check) {
-  if (check.expected.empty()) return {};
-  if (got.size() != check.expected.size()) {
-    return "its warm-up gave " + std::to_string(got.size()) + " values; " + std::to_string(check.expected.size()) +
-           " were expected";
-  }
-  size_t off = 0, first = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double g = got.values()[i], e = check.expected[i];
-    if (!(std::fabs(g - e) <= check.tolerance * (1 + std::fabs(e)))) {  // NaN never agrees
-      if (off++ == 0) first = i;
-    }
-  }
-  if (off == 0) return {};
-  const size_t cols = got.cols() ? got.cols() : 1;
-  return "its warm-up answers disagree with the expected output on " + std::to_string(off) + " of " +
-         std::to_string(got.size()) + " values (|got - expected| <= " + Number(check.tolerance) +
-         " * (1 + |expected|)); the first: sample row " + std::to_string(first / cols) + ", column " +
-         std::to_string(first % cols) + ": got " + Number(got.values()[first]) + ", expected " +
-         Number(check.expected[first]);
-}
-
 std::string Reloader::WarmUp(Model& staged, const Job& j, const std::string& version) {
   if (std::string why = CheckFits(j.check, staged.info()); !why.empty()) return "version " + version + ": " + why;
   std::vector<float> input;
@@ -129,10 +78,7 @@ std::string Reloader::WarmUp(Model& staged, const Job& j, const std::string& ver
                                           std::to_string(rows) + " rows";
   }
   DenseMatrix out = staged.Predict({input.data(), rows, input.size() / rows});
-  for (float v : out.values()) {
-    if (std::isnan(v)) return "version " + version + ": the warm-up predict returned NaN";
-  }
-  if (std::string why = CompareAnswers(out, j.check); !why.empty()) return "version " + version + ": " + why;
+  if (std::string why = CheckAnswers(out, j.check); !why.empty()) return "version " + version + ": " + why;
   return {};
 }
 
@@ -217,6 +163,11 @@ bool Reloader::EndPreparing() {
   std::lock_guard lock(stop_mu_);
   preparing_.reset();
   return !stopped_;
+}
+
+bool Reloader::stopped() {
+  std::lock_guard lock(stop_mu_);
+  return stopped_;
 }
 
 void Reloader::Stop() {

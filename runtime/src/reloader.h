@@ -4,8 +4,7 @@
 // batches (the others keep serving): load (at lower priority), warm up with one predict. Only
 // if every worker succeeded does it commit, each worker swapping its model with one pointer
 // swap on its thread; otherwise every staged model is aborted and the version is marked bad.
-// The warm-up's answers must agree with the expected ones when the caller gives them
-// (ReloadCheck). After the switch, each worker keeps the version it replaced for the grace
+// The warm-up's answers must pass the caller's ReloadCheck (answer_check.h). After the switch, each worker keeps the version it replaced for the grace
 // window (grace_window.h), and a failure of the new version in that window rolls the runtime
 // back. Stop() abandons a reload in progress by terminating the isolates it is loading.
 #pragma once
@@ -30,14 +29,6 @@ namespace tfjs_run::internal {
 // bundle's width is unknown (legacy).
 bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows);
 
-// Why `check` cannot be run on a bundle that declares `info` ("" if it can): a sample that is
-// not rows of the input width, expected answers that are not one row of the output width per
-// sample row, or expected answers for a bundle whose width is unknown.
-std::string CheckFits(const ReloadCheck& check, const BundleInfo& info);
-// The warm-up answers `got` (to check.sample) against check.expected: "" if every value is within
-// the tolerance, else how many are not and the first of them (row, column, got, expected).
-std::string CompareAnswers(const DenseMatrix& got, const ReloadCheck& check);
-
 class Reloader {
  public:
   Reloader(const RuntimeOptions& options, const CodeCacheStore& cache, VersionRecord& record, GraceWindow& grace)
@@ -55,6 +46,7 @@ class Reloader {
   // Abandons the reload in progress (its loading isolates are terminated) and refuses new ones.
   // Returns at once; the abandoned Reload returns soon after, with nothing switched.
   void Stop();
+  bool stopped();
 
  private:
   // Lives on the reloading thread's stack for the length of one Reload; workers read it only

@@ -2,6 +2,7 @@
 //   RequestQueue (request_queue.h)     the bounded batching queue and how requests complete
 //   Worker (worker.h)                  one thread, one isolate, serving batches
 //   Reloader (reloader.h)              the hot-reload protocol and the version record
+//   answer_check.h                     what a new version must answer (ReloadCheck)
 //   CodeCacheStore (code_cache_store.h) V8 code caches on disk
 //   VersionWatcher (version_watcher.h) polling a file server for new versions
 // This file starts them in order, routes the API's calls, and merges their stats.
@@ -9,10 +10,10 @@
 
 #include <sched.h>
 
-#include <cmath>
 #include <thread>
 #include <type_traits>
 
+#include "answer_check.h"
 #include "code_cache_store.h"
 #include "reloader.h"
 #include "request_queue.h"
@@ -317,13 +318,7 @@ void Runtime::Verify(const ReloadCheck& check) {
   if (check.sample.empty() || serving.input_cols <= 0) return;
   const size_t cols = static_cast<size_t>(serving.input_cols);
   Prediction p = PredictVersioned({check.sample.data(), check.sample.size() / cols, cols});
-  for (float v : p.output.values()) {
-    if (std::isnan(v)) {
-      throw Error(ErrorKind::kOutput, "version " + p.bundle_version + ": the sample's answers hold NaN", {},
-                  serving.name, p.bundle_version);
-    }
-  }
-  if (std::string why = internal::CompareAnswers(p.output, check); !why.empty()) {
+  if (std::string why = internal::CheckAnswers(p.output, check); !why.empty()) {
     throw Error(ErrorKind::kOutput, "version " + p.bundle_version + ": " + why, {}, serving.name, p.bundle_version);
   }
 }
@@ -331,6 +326,7 @@ void Runtime::Verify(const ReloadCheck& check) {
 void Runtime::Watch(const WatchOptions& options) {
   std::lock_guard lock(impl_->shutdown_mu);
   if (impl_->stopped) throw Error(ErrorKind::kShutdown, "the runtime is shut down");
+  if (impl_->reloader.stopped()) throw Error(ErrorKind::kShutdown, "reloads are stopped (StopReloading)");
   if (impl_->watcher) throw Error(ErrorKind::kContract, "this runtime already watches " + impl_->watcher->source());
   Impl* impl = impl_.get();
   impl_->watcher = std::make_unique<VersionWatcher>(

@@ -264,7 +264,8 @@ class Runtime {
 
   // Abandons a reload in progress and refuses new ones: the isolates it is loading are
   // terminated (within about 50 ms, even in a loop in the bundle's load()), nothing switches,
-  // the version is not marked bad, and Reload returns an error saying so. Stops Watch. Serving
+  // the version is not marked bad, and Reload returns an error saying so. Stops Watch (a later
+  // Watch throws kShutdown). Serving
   // goes on with the current version. Shutdown does this first; a process that wants the rows
   // queued behind a slow load answered at once (the CLI on SIGTERM) calls it earlier.
   void StopReloading();
