@@ -877,6 +877,31 @@ TEST_P(AbandonTest, ShutdownDuringASlowLoadReturnsWithin2sAndAnswersEveryRequest
   }
 }
 
+// The mechanism under it: ModelOptions::cancel terminates a load in a busy loop, like a deadline.
+TEST(CancelTest, ModelOptionsCancelStopsALoadInALoopWithAShutdownError) {
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  ModelOptions o;
+  o.load_timeout = 120s;
+  o.cancel = cancel;
+  o.log = [](LogLevel, std::string_view) {};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(300ms);
+    *cancel = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Model::Load(Source(Versioned(2, "loads-slowly")), o);
+    ADD_FAILURE() << "the load was not cancelled";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kShutdown) << e.what();
+    EXPECT_NE(e.message().find("loading was abandoned by its owner"), std::string::npos) << e.what();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  canceller.join();
+  EXPECT_GT(seconds, 0.25);
+  EXPECT_LT(seconds, 1.0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Ways, AbandonTest, ::testing::Values(0, 1, 2), [](const auto& info) {
   return std::string(info.param == 0 ? "Shutdown" : info.param == 1 ? "Destructor" : "StopReloadingWithOneWorker");
 });

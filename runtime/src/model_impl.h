@@ -45,8 +45,8 @@ struct Model::Impl {
   [[noreturn]] void Fail(ErrorKind kind, const std::string& message, const std::string& stack = {}) const {
     if (host.cancelled()) {
       // Whatever failed after the owner abandoned the work failed because its JS was stopped.
-      throw Error(ErrorKind::kShutdown, std::string(loading ? "loading" : "predict()") + " was abandoned by its owner (" +
-                                            message + ")",
+      throw Error(ErrorKind::kShutdown,
+                  std::string(loading ? "loading" : "predict()") + " was abandoned by its owner (ModelOptions::cancel)",
                   {}, info.name.empty() ? origin : info.name, info.version);
     }
     if (!host.memory_error().empty() && kind != ErrorKind::kMemory) {
