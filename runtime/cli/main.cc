@@ -44,7 +44,9 @@ enum ExitCode { kOk = 0, kUsage = 1, kBadInput = 2, kModelFailed = 3, kOutputFai
 // SIGINT / SIGTERM: stop reading input, answer (or reject) every row already read, flush, print
 // the summary, and exit 128 + the signal. The handler makes stdin /dev/null, so the reader sees
 // end of input wherever it is (even blocked in read(2)); a second signal kills at once.
-volatile std::sig_atomic_t g_stop_signal = 0;
+// Lock-free, so the handler may set it, and atomic, so another thread may read it.
+std::atomic<int> g_stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void OnStopSignal(int sig) {
   g_stop_signal = sig;
