@@ -4,9 +4,10 @@
 // batches (the others keep serving): load (at lower priority), warm up with one predict. Only
 // if every worker succeeded does it commit, each worker swapping its model with one pointer
 // swap on its thread; otherwise every staged model is aborted and the version is marked bad.
-// The warm-up's answers must pass the caller's ReloadCheck (answer_check.h). After the switch, each worker keeps the version it replaced for the grace
-// window (grace_window.h), and a failure of the new version in that window rolls the runtime
-// back. Stop() abandons a reload in progress by terminating the isolates it is loading.
+// The warm-up's answers must pass the caller's ReloadCheck (answer_check.h). After the switch,
+// each worker keeps the version it replaced for the grace window (grace_window.h), and a
+// failure of the new version in that window rolls the runtime back. Stop() abandons a reload in
+// progress by terminating the isolates it is loading.
 #pragma once
 
 #include <atomic>
@@ -46,7 +47,7 @@ class Reloader {
   // Abandons the reload in progress (its loading isolates are terminated) and refuses new ones.
   // Returns at once; the abandoned Reload returns soon after, with nothing switched.
   void Stop();
-  bool stopped();
+  bool stopped();  // whether Stop was called
 
  private:
   // Lives on the reloading thread's stack for the length of one Reload; workers read it only
