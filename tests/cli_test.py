@@ -585,6 +585,55 @@ class WatchTest(unittest.TestCase):
         self.assertRegex(err, r"serving version 1; .* 1 rolled back: version 2 rolled back to 1: .*fails on 7")
         self.assertEqual(summary(err)[1:], (len(lines), 0))
 
+    def test_sigterm_during_a_slow_reload_exits_within_2s_with_every_row_answered(self):
+        # Version 2's load() busy-loops for 30 s, under a 120 s load deadline. SIGTERM abandons
+        # that load (its isolate is terminated), answers every row read (with one worker, the
+        # rows queued behind the load too) and exits within 2 s.
+        import threading
+        for threads in ("1", "2"):
+            with self.subTest(threads=threads):
+                self.publish(1)
+                p = subprocess.Popen([TFJS_RUN, "--watch", self.pub, "--poll-interval", "0.05", "--with-version",
+                                      "--threads", threads, "--batch-size", "1", "--no-header",
+                                      "--load-timeout-ms", "120000"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, bufsize=1)
+                err = []
+                reader = threading.Thread(target=lambda: err.extend(p.stderr))
+                reader.start()
+                for i in range(10):
+                    p.stdin.write(f"{i},1,1\n")
+                    p.stdin.flush()
+                    self.assertEqual(p.stdout.readline().strip(), f"{(i + 2) * 1000 + 1},1,1")
+                self.publish(2, "loads-slowly")
+                deadline = time.monotonic() + 30
+                while not any("loading slowly" in line for line in err) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                self.assertTrue(any("loading slowly" in line for line in err), "version 2 never started loading")
+                for i in range(10, 20):  # with one worker, these wait behind the load
+                    p.stdin.write(f"{i},1,1\n")
+                p.stdin.flush()
+                time.sleep(0.3)
+                start = time.monotonic()
+                p.send_signal(signal.SIGTERM)
+                rest = p.stdout.read()  # stderr is the reader thread's
+                p.wait(timeout=60)
+                seconds = time.monotonic() - start
+                p.stdin.close()
+                reader.join()
+                text = "".join(err)
+                self.assertLess(seconds, 2.0, text)
+                self.assertEqual(p.returncode, 128 + signal.SIGTERM, text)
+                # Every row read is answered by version 1, in order (the reader stops taking rows when
+                # the chunks in flight are at their bound, so not all 20 need have been read).
+                read_rows = int(re.search(r"SIGTERM: stopped reading input after line (\d+)", text).group(1))
+                self.assertGreater(read_rows, 10, "no row was waiting when the signal came: the test checked nothing")
+                self.assertEqual(rest.splitlines(), [f"{(i + 2) * 1000 + 1},1,1" for i in range(10, read_rows)], text)
+                self.assertEqual(summary(text), (read_rows, read_rows, 0))
+                self.assertIn("serving version 1", text)
+                self.tearDown()
+                self.setUp()
+
     def test_a_broken_publish_is_reported_and_the_run_goes_on(self):
         import select
         import time
@@ -613,6 +662,101 @@ class WatchTest(unittest.TestCase):
         self.assertTrue(all(line.endswith(",1") for line in out.decode().splitlines()))
         self.assertIn("version 2", err)
         self.assertRegex(err, r"watch: serving version 1; .* [1-9]\d* failures")
+
+
+def wine_check_files(directory, ref="ref-wine-layers-cpu.csv"):
+    """The user's own validation, as publish-bundle.sh --sample / --expect take it: wine rows of
+    each class (the app-less model answers about [1, 0, 0] to every raw row, right for class 1
+    only) and tfjs's answers to them."""
+    rows = read(f"{FIX}/wine.csv").splitlines()
+    answers = read(f"{FIX}/{ref}").splitlines()
+    picked = [0, 60, 130, 61, 131]
+    sample, expect = os.path.join(directory, "sample.csv"), os.path.join(directory, "expect.json")
+    with open(sample, "w") as f:
+        f.write("\n".join(rows[i] for i in picked) + "\n")
+    with open(expect, "w") as f:
+        json.dump([[float(v) for v in answers[i].split(",")] for i in picked], f)
+    return sample, expect
+
+
+class PublishTest(unittest.TestCase):
+    """tools/publish-bundle.sh refuses what would make a bad manifest, and the runtime refuses a
+    version whose answers disagree with the published expected ones."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.pub = os.path.join(self.dir, "published")
+        self.sample, self.expect = wine_check_files(self.dir)
+
+    def tearDown(self):
+        import shutil
+        shutil.rmtree(self.dir)
+
+    def publish(self, bundle, version, *args, check=0):
+        p = subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", *args, f"{FIX}/{bundle}.bundle.js", self.pub,
+                            str(version)], capture_output=True, text=True, env={**os.environ, "TFJS_RUN": TFJS_RUN})
+        self.assertEqual(p.returncode, check, p.stderr)
+        return p
+
+    def test_bad_samples_and_expectations_are_refused_and_nothing_is_published(self):
+        bad_json = os.path.join(self.dir, "bad.json")
+        with open(bad_json, "w") as f:
+            f.write("[[1, 2,")
+        cases = [
+            (["--sample", bad_json], "the sample is not valid JSON"),
+            (["--sample", self.expect], "the sample's rows have 3 values; the bundle (version 1) takes 13"),
+            (["--sample", self.sample, "--expect", self.sample], "--expect rows have 13 values; the bundle (version 1) answers 3"),
+            (["--expect", self.expect], "--expect needs the sample rows"),
+            (["--sample", self.sample, "--expect", self.expect, "--tolerance", "nan"], "--tolerance"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                p = self.publish("wine-layers-cpu", 1, *args, check=1)
+                self.assertIn(message, p.stderr)
+                self.assertFalse(os.path.exists(os.path.join(self.pub, "manifest.json")))
+        p = subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", f"{FIX}/wine-layers-cpu.bundle.js", self.pub, "1",
+                            "[[1,2,3,4,5,6,7,8,9,10,11,12,1e400]]"], capture_output=True, text=True,
+                           env={**os.environ, "TFJS_RUN": TFJS_RUN})
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("row 0, column 12", p.stderr)
+        self.publish("wine-layers-cpu", 1, "--sample", self.sample, "--expect", self.expect, "--tolerance", "1e-5")
+        with open(os.path.join(self.pub, "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(len(manifest["sample_input"]), 5)
+        self.assertEqual(len(manifest["expected_output"]), 5)
+        self.assertEqual(manifest["tolerance"], 1e-5)
+
+    def test_a_watched_version_with_wrong_answers_is_refused_and_never_serves(self):
+        self.publish("wine-layers-cpu", 1, "--sample", self.sample, "--expect", self.expect)
+        p = subprocess.Popen([TFJS_RUN, "--watch", self.pub, "--poll-interval", "0.05", "--with-version"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             bufsize=1)
+        rows = read(f"{FIX}/wine.csv").splitlines()
+        p.stdin.write(rows[0] + "\n")
+        p.stdin.flush()
+        p.stdout.readline()
+        self.publish("wine-noapp", 2, "--sample", self.sample, "--expect", self.expect)
+        time.sleep(3)  # many polls: version 2 is downloaded, warmed up and refused
+        p.stdin.write("\n".join(rows[1:]) + "\n")
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertRegex(err, r"version 2: its warm-up answers disagree with the expected output on \d+ of 15 values")
+        self.assertRegex(err, r"the first: sample row \d, column \d: got [-0-9.e]+, expected [-0-9.e]+")
+        self.assertIn("serving version 1", err)
+        expected = parse_csv(read(f"{FIX}/ref-wine-layers-cpu.csv"))
+        lines = out.splitlines()
+        self.assertEqual(len(lines), len(rows) - 1)
+        for i, line in enumerate(lines):
+            *values, version = line.split(",")
+            self.assertEqual(version, "1", f"row {i + 1}")
+            for a, b in zip(map(float, values), expected[i + 1]):
+                self.assertLess(abs(a - b), TOL, f"row {i + 1}")
+
+    def test_a_first_version_with_wrong_answers_never_serves(self):
+        self.publish("wine-noapp", 1, "--sample", self.sample, "--expect", self.expect)
+        p = run(["--watch", self.pub], read(f"{FIX}/wine.csv"), check=3)
+        self.assertIn("version 1: its warm-up answers disagree with the expected output", p.stderr)
+        self.assertEqual(p.stdout, "")
 
 
 if __name__ == "__main__":

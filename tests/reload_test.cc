@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <future>
 #include <cstdio>
 #include <filesystem>
@@ -16,7 +17,9 @@
 #include <sstream>
 #include <thread>
 
+#include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
+#include "version_watcher.h"
 
 namespace tfjs_run {
 namespace {
@@ -24,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 const std::string kSource = TFJS_RUN_SOURCE_DIR;
+const std::string kFixtures = TFJS_RUN_FIXTURES_OUT;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -62,11 +66,13 @@ struct TempDir {
   std::string path;
 };
 
-// Publishes with the project's own publishing tool.
-void Publish(const std::string& dir, int number, const std::string& text) {
+// Publishes with the project's own publishing tool (`load_check` false: without loading the
+// bundle first, for one that does not load).
+void Publish(const std::string& dir, int number, const std::string& text, bool load_check = true) {
   const std::string file = dir + "/.staging-" + std::to_string(number) + ".js";
   WriteFile(file, text);
-  const std::string cmd = "bash " + kSource + "/tools/publish-bundle.sh " + file + " " + dir + " " +
+  const std::string cmd = "TFJS_RUN=" TFJS_RUN_BINARY " bash " + kSource + "/tools/publish-bundle.sh " +
+                          (load_check ? "" : "--no-load-check ") + file + " " + dir + " " +
                           std::to_string(number) + " '[[1,2,3]]' 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   fs::remove(file);
@@ -402,7 +408,7 @@ TEST_P(FaultTest, KeepsServingV1ThenTakesAGoodV3) {
     text[text.size() / 2] = text[text.size() / 2] == 'x' ? 'y' : 'x';  // same size, other bytes
     WriteFile(dir.path + "/ml-2.bundle.js", text);
   } else if (fault == "throws-on-load") {
-    Publish(dir.path, 2, Versioned(2, "load-throws"));
+    Publish(dir.path, 2, Versioned(2, "load-throws"), /*load_check=*/false);
   } else if (fault == "warm-up-throws") {
     Publish(dir.path, 2, Versioned(2, "warmup-throws"));
   } else if (fault == "http-404") {
@@ -624,6 +630,282 @@ TEST(GraceWindowTest, UnderLoadARollbackLosesNoRequest) {
 
 // Each version holds 8 MB of ballast in its isolate: if old isolates were kept, 190 of them
 // would add about 1.5 GB.
+// Expected answers (docs/publishing.md, "Checking answers"). The wine model without its app
+// takes the same 13 columns as the app bundle but skips the app's scaling, so it answers every
+// raw wine row wrongly; only a check of the answers tells.
+struct WineRows {
+  DenseMatrix input = cli::ReadCsvFile(kFixtures + "/wine.csv");
+  DenseMatrix ref_cpu = cli::ReadCsvFile(kFixtures + "/ref-wine-layers-cpu.csv");
+  DenseMatrix ref_wasm = cli::ReadCsvFile(kFixtures + "/ref-wine-layers-wasm.csv");
+  // Rows of each class (wine.csv has 59 of class 1, then 71 of class 2, then 48 of class 3):
+  // the app-less model answers about [1, 0, 0] to every raw row, right for class 1 only.
+  static constexpr size_t kRows[] = {0, 60, 130, 61, 131};
+  // The user's own validation: the first `n` of kRows and the answers tfjs gives them.
+  ReloadCheck Check(size_t n, const DenseMatrix& ref) const {
+    ReloadCheck c;
+    for (size_t i = 0; i < n; ++i) {
+      c.sample.insert(c.sample.end(), input.row(kRows[i]).begin(), input.row(kRows[i]).end());
+      c.expected.insert(c.expected.end(), ref.row(kRows[i]).begin(), ref.row(kRows[i]).end());
+    }
+    return c;
+  }
+};
+
+// Every row of wine.csv, answered by `version`, within 1e-5 of tfjs in Node.
+void ExpectServesLike(Runtime& runtime, const WineRows& wine, const DenseMatrix& ref, const std::string& version) {
+  Prediction p = runtime.PredictVersioned(wine.input);
+  EXPECT_EQ(p.bundle_version, version);
+  ASSERT_EQ(p.output.rows(), ref.rows());
+  ASSERT_EQ(p.output.cols(), ref.cols());
+  double worst = 0;
+  for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::fabs(double(p.output.data()[i]) - ref.data()[i]));
+  EXPECT_LT(worst, 1e-5) << "version " << version;
+}
+
+std::string Bundle(const std::string& name) { return kFixtures + "/" + name + ".bundle.js"; }
+
+TEST(ExpectedOutputTest, AVersionThatAnswersWronglyIsRefusedNamedAndNeverServed) {
+  const WineRows wine;
+  auto runtime = Runtime::Start(BundleSource::FromFile(Bundle("wine-layers-cpu")), TwoWorkers());
+  ASSERT_TRUE(runtime->Reload(BundleSource::FromFile(Bundle("wine-layers-cpu")), "app-1").ok);
+  ExpectServesLike(*runtime, wine, wine.ref_cpu, "app-1");
+
+  ReloadResult r = runtime->Reload(BundleSource::FromFile(Bundle("wine-noapp")), "noapp-2", wine.Check(5, wine.ref_cpu));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("version noapp-2: its warm-up answers disagree with the expected output on"),
+            std::string::npos) << r.error;
+  EXPECT_TRUE(std::regex_search(r.error, std::regex("the first: sample row \\d+, column \\d: got [-0-9.e]+, "
+                                                    "expected [-0-9.e]+")))
+      << r.error;
+  EXPECT_TRUE(AllWorkersOn(*runtime, "app-1"));
+  ExpectServesLike(*runtime, wine, wine.ref_cpu, "app-1");
+  EXPECT_FALSE(runtime->Reload(BundleSource::FromFile(Bundle("wine-noapp")), "noapp-2").ok) << "not marked bad";
+
+  // A right version with the same check passes and serves: the wasm build of the app bundle,
+  // checked against the cpu build's answers within the default tolerance.
+  ReloadResult good = runtime->Reload(BundleSource::FromFile(Bundle("wine-layers-wasm")), "wasm-3",
+                                      wine.Check(5, wine.ref_cpu));
+  ASSERT_TRUE(good.ok) << good.error;
+  ExpectServesLike(*runtime, wine, wine.ref_wasm, "wasm-3");
+
+  // The tolerance: an expected first value 5e-4 off (about 1.0) is outside 1e-4 * (1 + 1) and
+  // inside 1e-3 * (1 + 1).
+  ReloadCheck off = wine.Check(5, wine.ref_wasm);
+  off.expected[0] += 5e-4f;
+  ReloadResult strict = runtime->Reload(BundleSource::FromFile(Bundle("wine-layers-cpu")), "cpu-4", off);
+  EXPECT_FALSE(strict.ok);
+  EXPECT_NE(strict.error.find("on 1 of 15 values (|got - expected| <= 0.0001 * (1 + |expected|)); the first: "
+                              "sample row 0, column 0"), std::string::npos) << strict.error;
+  ExpectServesLike(*runtime, wine, wine.ref_wasm, "wasm-3");
+  off.tolerance = 1e-3;
+  ReloadResult loose = runtime->Reload(BundleSource::FromFile(Bundle("wine-layers-cpu")), "cpu-5", off);
+  EXPECT_TRUE(loose.ok) << loose.error;
+  ExpectServesLike(*runtime, wine, wine.ref_cpu, "cpu-5");
+}
+
+TEST(ExpectedOutputTest, SamplesAndExpectationsOfTheWrongWidthAreErrorsNamingTheVersion) {
+  const WineRows wine;
+  auto runtime = Runtime::Start(BundleSource::FromFile(Bundle("wine-layers-cpu")), TwoWorkers());
+  struct Case { std::string version; ReloadCheck check; std::string expect; };
+  ReloadCheck wide_expect = wine.Check(2, wine.ref_cpu);
+  wide_expect.expected.push_back(0.5f);
+  ReloadCheck no_sample;
+  no_sample.expected = {1, 0, 0};
+  const std::vector<Case> cases = {
+      {"w1", ReloadCheck{{1, 2, 3}, {}, 1e-4}, "version w1: the sample input has 3 values, which are not rows of the 13 columns"},
+      {"w2", wide_expect, "version w2: the expected output has 7 values; the bundle answers 2 sample rows with 3 columns"},
+      {"w3", no_sample, "version w3: expected answers were given without the sample rows"},
+  };
+  for (const Case& c : cases) {
+    ReloadResult r = runtime->Reload(BundleSource::FromFile(Bundle("wine-layers-wasm")), c.version, c.check);
+    EXPECT_FALSE(r.ok) << c.version;
+    EXPECT_NE(r.error.find(c.expect), std::string::npos) << r.error;
+  }
+  ExpectServesLike(*runtime, wine, wine.ref_cpu, runtime->info().version);
+  // Runtime::Verify checks the version serving now the same way.
+  EXPECT_NO_THROW(runtime->Verify(wine.Check(5, wine.ref_cpu)));
+  ReloadCheck wrong = wine.Check(3, wine.ref_cpu);
+  wrong.expected[4] += 0.5f;
+  try {
+    runtime->Verify(wrong);
+    ADD_FAILURE() << "Verify passed wrong answers";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kOutput);
+    EXPECT_NE(e.message().find("disagree with the expected output on 1 of 9 values"), std::string::npos) << e.what();
+    EXPECT_NE(e.message().find("sample row 1, column 1"), std::string::npos) << e.what();
+  }
+}
+
+// Through --watch: a published version whose manifest's expected answers disagree is refused and
+// counted, and never serves; the next version that agrees is taken.
+TEST(ExpectedOutputTest, AWatchedVersionWithWrongAnswersIsRefusedAndTheNextGoodOneTaken) {
+  const WineRows wine;
+  TempDir dir;
+  const std::string sample = dir.path + "/sample.csv", expect = dir.path + "/expect.json";
+  {
+    std::ofstream s(sample), e(expect);
+    s.precision(9);
+    e.precision(9);
+    for (size_t r = 0; r < 4; ++r) {
+      for (size_t c = 0; c < wine.input.cols(); ++c) s << (c ? "," : "") << wine.input.at(WineRows::kRows[r], c);
+      s << "\n";
+    }
+    e << "[";
+    for (size_t r = 0; r < 4; ++r) {
+      e << (r ? ",[" : "[");
+      for (size_t c = 0; c < wine.ref_cpu.cols(); ++c) e << (c ? "," : "") << wine.ref_cpu.at(WineRows::kRows[r], c);
+      e << "]";
+    }
+    e << "]";
+  }
+  auto publish = [&](const std::string& bundle, const std::string& version) {
+    const std::string cmd = "TFJS_RUN=" TFJS_RUN_BINARY " bash " + kSource + "/tools/publish-bundle.sh --sample " +
+                            sample + " --expect " + expect + " " + Bundle(bundle) + " " + dir.path + "/pub " + version +
+                            " 2>/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  };
+  publish("wine-layers-cpu", "1");
+  WatchOptions watch;
+  watch.source = dir.path + "/pub";
+  watch.poll_interval = 50ms;
+  watch.log = [](LogLevel, std::string_view) {};
+  auto runtime = Runtime::Start(FetchPublishedBundle(watch).source, TwoWorkers());
+  ASSERT_TRUE(runtime->Reload(BundleSource::FromFile(Bundle("wine-layers-cpu")), "1").ok);
+  runtime->Watch(watch);
+  publish("wine-noapp", "2");
+  ASSERT_TRUE(WaitFor([&] { return !runtime->Stats().watch.last_reload.error.empty(); }, 30s));
+  const RuntimeStats stats = runtime->Stats();
+  EXPECT_NE(stats.watch.last_reload.error.find("version 2: its warm-up answers disagree"), std::string::npos)
+      << stats.watch.last_reload.error;
+  EXPECT_EQ(stats.watch.bad_versions, std::vector<std::string>{"2"});
+  ExpectServesLike(*runtime, wine, wine.ref_cpu, "1");
+  publish("wine-layers-wasm", "3");
+  ASSERT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "3"); }, 30s)) << runtime->Stats().watch.last_error;
+  ExpectServesLike(*runtime, wine, wine.ref_wasm, "3");
+  EXPECT_EQ(runtime->Stats().reloads_ok, 2u);  // the rename to "1" and version 3
+}
+
+// The manifest's sample and expected answers are untrusted input: bounded, finite float32
+// numbers, one width per field, one expected row per sample row.
+TEST(ManifestTest, ExpectedOutputAndToleranceAreReadAndCheckedAsUntrustedInput) {
+  const std::string head = R"({"version": "9", "bundle": "ml-9.bundle.js", "sha256": ")" + std::string(64, '0') +
+                           R"(", "size": 99)";
+  Manifest m = ParseManifest(head + R"(, "sample_input": [[1, 2, 3], [4, 5, 6]],
+      "expected_output": [[0.5, 0.25], [1e-7, -3]], "tolerance": 0.001})");
+  EXPECT_EQ(m.sample_rows, 2u);
+  EXPECT_EQ(m.sample_input, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(m.expected_output, (std::vector<float>{0.5f, 0.25f, 1e-7f, -3}));
+  EXPECT_DOUBLE_EQ(m.tolerance, 0.001);
+  EXPECT_DOUBLE_EQ(ParseManifest(head + R"(, "sample_input": [[1]], "expected_output": [[2]]})").tolerance,
+                   ReloadCheck::kDefaultTolerance);
+  const std::string many_rows = "[" + [] {
+    std::string rows;
+    for (size_t i = 0; i <= Manifest::kMaxSampleRows; ++i) rows += (i ? ",[1]" : "[1]");
+    return rows;
+  }() + "]";
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {R"(, "expected_output": [[1]]})", "'expected_output' needs the 'sample_input' rows"},
+      {R"(, "sample_input": [[1], [2]], "expected_output": [[1]]})", "'expected_output' has 1 rows for 2 rows"},
+      {R"(, "sample_input": [[1, 2], [3]]})", "'sample_input' rows must be non-empty arrays of one length (row 1)"},
+      {R"(, "sample_input": [[1]], "expected_output": [[1, 2], [3]]})", "'expected_output' rows must be"},
+      {R"(, "sample_input": [[1e39]]})", "'sample_input' row 0, column 0 is not a finite float32 number"},
+      {R"(, "sample_input": [[1]], "expected_output": [[-1e300]]})", "'expected_output' row 0, column 0 is not a finite"},
+      {R"(, "sample_input": [[1]], "expected_output": [["1"]]})", "is not a finite float32 number"},
+      {R"(, "sample_input": [[1]], "expected_output": [[1]], "tolerance": 2})", "'tolerance' must be a number in [0, 1]"},
+      {R"(, "sample_input": [[1]], "expected_output": [[1]], "tolerance": "0.1"})", "'tolerance' must be a number"},
+      {R"(, "sample_input": [[1]], "tolerance": 0.1})", "'tolerance' needs 'expected_output'"},
+      {R"(, "sample_input": )" + many_rows + "}", "has 4097 rows; at most 4096"},
+      {R"(, "sample_input": [[[[[[[[[[1]]]]]]]]]]})", "nested deeper than 8 levels"},
+  };
+  for (const auto& [tail, message] : bad) {
+    try {
+      ParseManifest(head + tail);
+      ADD_FAILURE() << "accepted: " << tail.substr(0, 80);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kBundleRead);
+      EXPECT_NE(e.message().find(message), std::string::npos) << e.message();
+    }
+  }
+}
+
+// Shutdown during a reload whose load() busy-loops for 30 s (under a 120 s load deadline): the
+// loading isolate is terminated, every accepted request is answered by the version serving, and
+// Shutdown (or the destructor) returns within 2 s. The abandoned version is not marked bad.
+class AbandonTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(AbandonTest, ShutdownDuringASlowLoadReturnsWithin2sAndAnswersEveryRequest) {
+  const int mode = GetParam();  // 0: Shutdown, 1: destructor, 2: StopReloading with one worker
+  RuntimeOptions o = TwoWorkers();
+  if (mode == 2) o.workers = 1;
+  o.model.load_timeout = 120s;
+  std::atomic<bool> loading{false};
+  o.model.log = [&](LogLevel, std::string_view text) {
+    if (text.find("loading slowly") != std::string_view::npos) loading = true;
+  };
+  auto runtime = Runtime::Start(Source(Versioned(1)), o);
+  ReloadResult reload;
+  std::thread reloader([&] { reload = runtime->Reload(Source(Versioned(2, "loads-slowly")), "2"); });
+  ASSERT_TRUE(WaitFor([&] { return loading.load(); }, 10s));
+  std::vector<float> rows = {1, 2, 3, 4, 5, 6};
+  std::future<Prediction> answer = runtime->SubmitVersioned({rows.data(), 2, 3});
+  std::this_thread::sleep_for(100ms);
+  const auto start = std::chrono::steady_clock::now();
+  if (mode == 0) runtime->Shutdown();
+  if (mode == 1) runtime.reset();
+  if (mode == 2) runtime->StopReloading();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  reloader.join();
+  EXPECT_LT(seconds, 2.0);
+  std::printf("returned in %.3f s\n", seconds);
+  ASSERT_EQ(answer.wait_for(2s), std::future_status::ready);
+  Prediction p = answer.get();
+  EXPECT_EQ(p.bundle_version, "1");
+  EXPECT_FLOAT_EQ(p.output.at(0, 0), 6001);
+  EXPECT_FLOAT_EQ(p.output.at(1, 0), 15001);
+  EXPECT_FALSE(reload.ok);
+  EXPECT_NE(reload.error.find("reload to version 2 abandoned, nothing switched: reloads are stopped"),
+            std::string::npos) << reload.error;
+  if (mode == 2) {
+    // It goes on serving version 1, refuses new reloads, and did not mark version 2 bad.
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(waited, 2.0) << "the request queued behind the load waited for it";
+    EXPECT_EQ(runtime->PredictVersioned({rows.data(), 2, 3}).bundle_version, "1");
+    ReloadResult later = runtime->Reload(Source(Versioned(3)));
+    EXPECT_FALSE(later.ok);
+    EXPECT_NE(later.error.find("reloads are stopped"), std::string::npos) << later.error;
+    EXPECT_THROW(runtime->Watch({.source = "/nonexistent"}), Error);
+  }
+}
+
+// The mechanism under it: ModelOptions::cancel terminates a load in a busy loop, like a deadline.
+TEST(CancelTest, ModelOptionsCancelStopsALoadInALoopWithAShutdownError) {
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  ModelOptions o;
+  o.load_timeout = 120s;
+  o.cancel = cancel;
+  o.log = [](LogLevel, std::string_view) {};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(300ms);
+    *cancel = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Model::Load(Source(Versioned(2, "loads-slowly")), o);
+    ADD_FAILURE() << "the load was not cancelled";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kShutdown) << e.what();
+    EXPECT_NE(e.message().find("loading was abandoned by its owner"), std::string::npos) << e.what();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  canceller.join();
+  EXPECT_GT(seconds, 0.25);
+  EXPECT_LT(seconds, 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ways, AbandonTest, ::testing::Values(0, 1, 2), [](const auto& info) {
+  return std::string(info.param == 0 ? "Shutdown" : info.param == 1 ? "Destructor" : "StopReloadingWithOneWorker");
+});
+
 TEST(ReloadTest, RssAfter200ReloadsStaysWithin64MBOfRssAfter10) {
   if (kSanitized) GTEST_SKIP() << "sanitizer allocators hold freed memory; RSS says nothing here";
   RuntimeOptions o;

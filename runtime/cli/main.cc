@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -16,7 +17,9 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <cxxopts.hpp>
@@ -41,7 +44,9 @@ enum ExitCode { kOk = 0, kUsage = 1, kBadInput = 2, kModelFailed = 3, kOutputFai
 // SIGINT / SIGTERM: stop reading input, answer (or reject) every row already read, flush, print
 // the summary, and exit 128 + the signal. The handler makes stdin /dev/null, so the reader sees
 // end of input wherever it is (even blocked in read(2)); a second signal kills at once.
-volatile std::sig_atomic_t g_stop_signal = 0;
+// Lock-free, so the handler may set it, and atomic, so another thread may read it.
+std::atomic<int> g_stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void OnStopSignal(int sig) {
   g_stop_signal = sig;
@@ -60,6 +65,25 @@ void InstallStopSignals() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
+
+// With --watch: abandons a reload in progress as soon as SIGINT or SIGTERM arrives, so a worker
+// busy loading a new version goes back to answering the rows already read, and exit is prompt.
+class StopReloadsOnSignal {
+ public:
+  explicit StopReloadsOnSignal(tfjs_run::Runtime& runtime)
+      : thread_([this, &runtime] {
+          while (!done_ && g_stop_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          if (g_stop_signal != 0) runtime.StopReloading();
+        }) {}
+  ~StopReloadsOnSignal() {
+    done_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 void PrintError(const std::exception& e) {
   std::fprintf(stderr, "tfjs-run: error: %s\n", e.what());
@@ -324,13 +348,14 @@ int main(int argc, char** argv) {
     }
     tfjs_run::BundleSource source;
     std::string first_version;
-    std::vector<float> sample;
+    tfjs_run::ReloadCheck first_check;  // the manifest's sample and expected answers
     if (args.count("bundle")) {
       source = tfjs_run::BundleSource::FromFile(args["bundle"].as<std::string>());
     } else {
       tfjs_run::PublishedBundle published = tfjs_run::FetchPublishedBundle(watch);
       source = std::move(published.source);
       first_version = published.version;
+      first_check = published.check();
     }
     const auto start = Clock::now();
     runtime = tfjs_run::Runtime::Start(source, runtime_options);
@@ -339,6 +364,8 @@ int main(int argc, char** argv) {
       // Served under the manifest's version name, so --with-version and the poller agree.
       runtime->Reload(source, first_version);
     }
+    // No reload checked the first version: check it here, before it answers a row.
+    if (!first_check.sample.empty()) runtime->Verify(first_check);
     if (args.count("watch")) runtime->Watch(watch);
   } catch (const std::exception& e) {
     PrintError(e);
@@ -358,6 +385,8 @@ int main(int argc, char** argv) {
   pipeline_options.output_format = output_format;
   tfjs_run::cli::Pipeline pipeline(*runtime, pipeline_options);
   InstallStopSignals();
+  std::optional<StopReloadsOnSignal> stop_reloads;
+  if (args.count("watch")) stop_reloads.emplace(*runtime);
   const bool quiet = args.count("quiet") > 0;
   int exit_code = kOk;
   PipelineResult result = PipelineResult::kOk;

@@ -124,7 +124,7 @@ void IsolateHost::WatchdogMain() {
       continue;
     }
     const auto now = Clock::now();
-    if (now >= wd_deadline_) {
+    if (now >= wd_deadline_ || cancelled()) {
       fired_ = true;
       wd_armed_ = false;
       isolate_->TerminateExecution();  // thread-safe by V8's contract
@@ -348,7 +348,7 @@ bool IsolateHost::PumpUntil(JsScope& s, const std::function<bool()>& done, Clock
     s.isolate->PerformMicrotaskCheckpoint();
     worked |= FireDueTimers(s);
     if (done()) return true;
-    if (s.isolate->IsExecutionTerminating()) return false;
+    if (s.isolate->IsExecutionTerminating() || cancelled()) return false;
     auto now = Clock::now();
     if (now >= deadline) return false;
     if (!worked) {

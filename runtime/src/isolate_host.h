@@ -65,6 +65,8 @@ class IsolateHost {
     std::string log_prefix;  // e.g. the bundle file name
     size_t max_heap_mb = 0;    // 0: V8's default
     size_t max_buffer_mb = 0;  // ArrayBuffers + WebAssembly memories; 0: no limit
+    // Set to true by another thread: the watchdog terminates the running JS like a deadline.
+    std::shared_ptr<const std::atomic<bool>> cancel;
   };
 
   // Heap headroom granted once, when the heap limit is first reached: the largest single
@@ -96,6 +98,8 @@ class IsolateHost {
   bool timed_out() const { return fired_.load(); }
   // Whether JS was ever terminated in this isolate (deadline or memory budget): replace it.
   bool broken() const { return broken_.load(); }
+  // Whether the owner abandoned this isolate's work (Options::cancel): its JS is terminated.
+  bool cancelled() const { return options_.cancel && options_.cancel->load(); }
 
   // Runs platform tasks, microtasks and due timers until done() is true (returns true) or the
   // deadline passes (returns false). Call only inside Run().

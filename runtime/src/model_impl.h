@@ -29,7 +29,7 @@ inline int64_t IntOr(v8::Local<v8::Value> v, int64_t otherwise) {
 
 struct Model::Impl {
   explicit Impl(const ModelOptions& options, const std::string& origin)
-      : options(options), host(IsolateHost::Options{options.log, origin, options.max_heap_mb, options.max_buffer_mb}), origin(origin) {}
+      : options(options), host(IsolateHost::Options{options.log, origin, options.max_heap_mb, options.max_buffer_mb, options.cancel}), origin(origin) {}
 
   ModelOptions options;
   IsolateHost host;
@@ -45,6 +45,12 @@ struct Model::Impl {
   bool native_direct = false;           // predict runs the plan alone (no app steps in JS)
 
   [[noreturn]] void Fail(ErrorKind kind, const std::string& message, const std::string& stack = {}) const {
+    if (host.cancelled()) {
+      // Whatever failed after the owner abandoned the work failed because its JS was stopped.
+      throw Error(ErrorKind::kShutdown,
+                  std::string(loading ? "loading" : "predict()") + " was abandoned by its owner (ModelOptions::cancel)",
+                  {}, info.name.empty() ? origin : info.name, info.version);
+    }
     if (!host.memory_error().empty() && kind != ErrorKind::kMemory) {
       // Whatever failed after the memory budget stopped the JS failed because of that.
       throw Error(ErrorKind::kMemory,

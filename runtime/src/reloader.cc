@@ -1,5 +1,6 @@
 #include "reloader.h"
 
+#include "answer_check.h"
 #include "version_name.h"
 
 #include <sys/resource.h>
@@ -61,13 +62,15 @@ std::string RefusedInput(const BundleSource& source, const std::vector<float>& s
   return {};
 }
 
+constexpr const char* kStopped = "reloads are stopped: the runtime is stopping";
+
 }  // namespace
 
 bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows) {
   const int64_t cols = model.info().input_cols;
   if (cols <= 0) return false;
   const std::vector<float>& declared = model.info().sample_input;
-  if (!sample.empty() && sample.size() % static_cast<size_t>(cols) == 0) {
+  if (!sample.empty()) {
     out = sample;
     rows = sample.size() / static_cast<size_t>(cols);
   } else if (!declared.empty()) {
@@ -80,12 +83,28 @@ bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vect
   return model.info().max_rows < 0 || static_cast<size_t>(model.info().max_rows) == rows;
 }
 
+std::string Reloader::WarmUp(Model& staged, const Job& j, const std::string& version) {
+  if (std::string why = CheckFits(j.check, staged.info()); !why.empty()) return "version " + version + ": " + why;
+  std::vector<float> input;
+  size_t rows = 0;
+  if (!WarmUpInput(staged, j.check.sample, input, rows)) {
+    return j.check.expected.empty() ? std::string()
+                                    : "version " + version + ": its answers cannot be checked: the bundle fixes the "
+                                                             "rows of a call, and the sample has " +
+                                          std::to_string(rows) + " rows";
+  }
+  DenseMatrix out = staged.Predict({input.data(), rows, input.size() / rows});
+  if (std::string why = CheckAnswers(out, j.check); !why.empty()) return "version " + version + ": " + why;
+  return {};
+}
+
 std::string Reloader::Prepare(Worker& w, Job& j) {
   // Loading competes for CPU with the workers still serving: yield to them while it runs.
   LowerPriorityWhileLoading lower(options_.reload_nice);
   try {
     ModelOptions model_options = options_.model;
     model_options.code_cache = j.code_cache;
+    model_options.cancel = j.cancel;
     auto staged = Model::Load(j.source, model_options);
     const std::string version = j.version.empty() ? staged->info().version : j.version;
     if (w.model && w.model->info().input_cols != staged->info().input_cols) {
@@ -95,14 +114,7 @@ std::string Reloader::Prepare(Worker& w, Job& j) {
     }
     w.staged_load_ms = staged->load_ms();
     const auto warm_start = Clock::now();
-    std::vector<float> input;
-    size_t rows = 0;
-    if (WarmUpInput(*staged, j.sample, input, rows)) {
-      DenseMatrix out = staged->Predict({input.data(), rows, input.size() / rows});
-      for (float v : out.values()) {
-        if (std::isnan(v)) return "version " + version + ": the warm-up predict returned NaN";
-      }
-    }
+    if (std::string why = WarmUp(*staged, j, version); !why.empty()) return why;
     w.staged_warmup_ms = std::chrono::duration<double, std::milli>(Clock::now() - warm_start).count();
     if (!j.code_cache || !staged->code_cache_accepted()) {
       j.code_cache = std::make_shared<std::vector<uint8_t>>(staged->CreateCodeCache());
@@ -156,7 +168,31 @@ std::string Reloader::Handle(Worker& w, Worker::Control control) {
   return {};
 }
 
-ReloadResult Reloader::Reload(const BundleSource& new_source, std::string version, const std::vector<float>& sample) {
+bool Reloader::BeginPreparing(const Job& j) {
+  std::lock_guard lock(stop_mu_);
+  if (stopped_) return false;
+  preparing_ = j.cancel;
+  return true;
+}
+
+bool Reloader::EndPreparing() {
+  std::lock_guard lock(stop_mu_);
+  preparing_.reset();
+  return !stopped_;
+}
+
+bool Reloader::stopped() {
+  std::lock_guard lock(stop_mu_);
+  return stopped_;
+}
+
+void Reloader::Stop() {
+  std::lock_guard lock(stop_mu_);
+  stopped_ = true;
+  if (preparing_) *preparing_ = true;
+}
+
+ReloadResult Reloader::Reload(const BundleSource& new_source, std::string version, const ReloadCheck& check) {
   std::lock_guard reload_lock(reload_mu_);
   const auto start = Clock::now();
   ReloadResult result;
@@ -169,6 +205,18 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     record_.last_reload_error = result.error;
     auto& bad = record_.bad_versions;
     if (!version.empty() && std::find(bad.begin(), bad.end(), version) == bad.end()) bad.push_back(version);
+    return result;
+  };
+  // Not the version's fault: nothing is marked bad.
+  auto abandoned = [&](size_t prepared) {
+    for (size_t k = 0; k < prepared; ++k) workers_[k]->Post(Worker::Control::kAbort);
+    job_ = nullptr;
+    result.ok = false;
+    result.error = "reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
+                   " abandoned, nothing switched: " + kStopped;
+    std::lock_guard lock(record_.mu);
+    ++record_.reloads_failed;
+    record_.last_reload_error = result.error;
     return result;
   };
   // Refused before any worker loads anything: a failed reload, but the version is not marked bad.
@@ -188,7 +236,7 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     std::lock_guard lock(record_.mu);
     cols = record_.info.input_cols;
   }
-  if (std::string why = RefusedInput(new_source, sample, cols); !why.empty()) {
+  if (std::string why = RefusedInput(new_source, check.sample, cols); !why.empty()) {
     return refuse("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
                   " refused: " + why);
   }
@@ -200,8 +248,9 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
       return result;
     }
   }
-  Job j{new_source, version, sample, options_.use_code_cache ? cache_.Load(new_source.code) : nullptr,
+  Job j{new_source, version, check, options_.use_code_cache ? cache_.Load(new_source.code) : nullptr,
         std::make_shared<const BundleSource>(new_source), {}};
+  if (!BeginPreparing(j)) return abandoned(0);
   const auto disk_cache = j.code_cache;
   job_ = &j;
   // Prepare on one worker at a time, so the others keep serving at full speed.
@@ -209,7 +258,12 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
     std::string error = workers_[i]->Post(Worker::Control::kPrepare);
     result.worker_load_ms.push_back(workers_[i]->staged_load_ms);  // written before the post returned
     result.worker_warmup_ms.push_back(workers_[i]->staged_warmup_ms);
+    if (*j.cancel) {
+      EndPreparing();
+      return abandoned(error.empty() ? i + 1 : i);
+    }
     if (!error.empty()) {
+      EndPreparing();
       for (size_t k = 0; k < i; ++k) workers_[k]->Post(Worker::Control::kAbort);
       job_ = nullptr;
       return fail("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
@@ -223,6 +277,7 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
         bad = record_.IsBad(version);
       }
       if (bad) {
+        EndPreparing();
         workers_[0]->Post(Worker::Control::kAbort);
         job_ = nullptr;
         result.version = version;
@@ -231,6 +286,8 @@ ReloadResult Reloader::Reload(const BundleSource& new_source, std::string versio
       }
     }
   }
+  // From here the staged models may serve: their cancel token must never be set.
+  if (!EndPreparing()) return abandoned(workers_.size());
   job_ = nullptr;
   result.version = version;
   // A cache made by this reload (none on disk, or V8 rejected it) is kept for the next start.

@@ -4,10 +4,13 @@
 // batches (the others keep serving): load (at lower priority), warm up with one predict. Only
 // if every worker succeeded does it commit, each worker swapping its model with one pointer
 // swap on its thread; otherwise every staged model is aborted and the version is marked bad.
-// After the switch, each worker keeps the version it replaced for the grace window
-// (grace_window.h), and a failure of the new version in that window rolls the runtime back.
+// The warm-up's answers must pass the caller's ReloadCheck (answer_check.h). After the switch,
+// each worker keeps the version it replaced for the grace window (grace_window.h), and a
+// failure of the new version in that window rolls the runtime back. Stop() abandons a reload in
+// progress by terminating the isolates it is loading.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -22,8 +25,9 @@
 
 namespace tfjs_run::internal {
 
-// The warm-up input: the given sample (from the manifest or a push), else the bundle's declared
-// sampleInput, else one row of zeros. Returns false if the bundle's width is unknown (legacy).
+// The warm-up input: the given sample (from the manifest or a push; CheckFits has checked its
+// width), else the bundle's declared sampleInput, else one row of zeros. Returns false if the
+// bundle's width is unknown (legacy).
 bool WarmUpInput(const Model& model, const std::vector<float>& sample, std::vector<float>& out, size_t& rows);
 
 class Reloader {
@@ -38,7 +42,12 @@ class Reloader {
   std::string Handle(Worker& w, Worker::Control control);
 
   // Serialised: one reload at a time. `version` "" takes the bundle's declared version.
-  ReloadResult Reload(const BundleSource& source, std::string version, const std::vector<float>& sample);
+  ReloadResult Reload(const BundleSource& source, std::string version, const ReloadCheck& check);
+
+  // Abandons the reload in progress (its loading isolates are terminated) and refuses new ones.
+  // Returns at once; the abandoned Reload returns soon after, with nothing switched.
+  void Stop();
+  bool stopped();  // whether Stop was called
 
  private:
   // Lives on the reloading thread's stack for the length of one Reload; workers read it only
@@ -46,13 +55,21 @@ class Reloader {
   struct Job {
     const BundleSource& source;
     std::string version;
-    const std::vector<float>& sample;
+    const ReloadCheck& check;
     CodeCacheStore::Bytes code_cache;  // made by the first worker
     std::shared_ptr<const BundleSource> kept;  // one copy for the workers to recycle from
     BundleInfo info;  // of worker 0's staged model
+    // Set by Stop while the job prepares: terminates the staged isolates' JS (ModelOptions::cancel).
+    std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
   };
 
   std::string Prepare(Worker& w, Job& job);
+  // The staged model's warm-up: "" or why the version may not serve.
+  std::string WarmUp(Model& staged, const Job& job, const std::string& version);
+  // Registers the job's cancel token for Stop; false if reloads are stopped.
+  bool BeginPreparing(const Job& job);
+  // Unregisters it; false if Stop came meanwhile (the reload is then abandoned).
+  bool EndPreparing();
 
   const RuntimeOptions& options_;
   const CodeCacheStore& cache_;
@@ -61,6 +78,11 @@ class Reloader {
   std::vector<Worker*> workers_;
   std::mutex reload_mu_;  // one reload at a time
   Job* job_ = nullptr;    // the reload being prepared; read by workers during kPrepare
+  // Stop's state. Only a job that is still preparing is ever cancelled: the token stays with the
+  // staged models, so it must never be set once they may serve.
+  std::mutex stop_mu_;
+  bool stopped_ = false;                        // guarded by stop_mu_
+  std::shared_ptr<std::atomic<bool>> preparing_;  // guarded by stop_mu_
 };
 
 }  // namespace tfjs_run::internal

@@ -2,6 +2,7 @@
 //   RequestQueue (request_queue.h)     the bounded batching queue and how requests complete
 //   Worker (worker.h)                  one thread, one isolate, serving batches
 //   Reloader (reloader.h)              the hot-reload protocol and the version record
+//   answer_check.h                     what a new version must answer (ReloadCheck)
 //   CodeCacheStore (code_cache_store.h) V8 code caches on disk
 //   VersionWatcher (version_watcher.h) polling a file server for new versions
 // This file starts them in order, routes the API's calls, and merges their stats.
@@ -12,6 +13,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "answer_check.h"
 #include "code_cache_store.h"
 #include "reloader.h"
 #include "request_queue.h"
@@ -170,7 +172,14 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Runtime::~Runtime() { Shutdown(); }
 
+void Runtime::StopReloading() {
+  impl_->reloader.Stop();  // first: the watcher may be waiting in a reload's slow load
+  std::lock_guard shutdown_lock(impl_->shutdown_mu);
+  if (impl_->watcher) impl_->watcher->Stop();
+}
+
 void Runtime::Shutdown() {
+  impl_->reloader.Stop();  // before the lock: a Watch or StopReloading holding it may wait on a reload
   std::lock_guard shutdown_lock(impl_->shutdown_mu);
   if (impl_->stopped) return;
   if (impl_->watcher) impl_->watcher->Stop();  // no reload starts after this
@@ -283,12 +292,16 @@ void Runtime::TrySubmit(DenseMatrixView input, Callback done) {
 }
 
 ReloadResult Runtime::Reload(const BundleSource& source, const std::string& version, const std::vector<float>& sample) {
-  return impl_->reloader.Reload(source, version, sample);
+  return impl_->reloader.Reload(source, version, ReloadCheck{sample, {}, ReloadCheck::kDefaultTolerance});
+}
+
+ReloadResult Runtime::Reload(const BundleSource& source, const std::string& version, const ReloadCheck& check) {
+  return impl_->reloader.Reload(source, version, check);
 }
 
 ReloadResult Runtime::ReloadFromFile(const std::string& path, const std::string& version) {
   try {
-    return impl_->reloader.Reload(BundleSource::FromFile(path), version, {});
+    return impl_->reloader.Reload(BundleSource::FromFile(path), version, ReloadCheck{});
   } catch (const Error& e) {
     ReloadResult r;
     r.version = version;
@@ -297,15 +310,29 @@ ReloadResult Runtime::ReloadFromFile(const std::string& path, const std::string&
   }
 }
 
+void Runtime::Verify(const ReloadCheck& check) {
+  const BundleInfo serving = info();
+  if (std::string why = internal::CheckFits(check, serving); !why.empty()) {
+    throw Error(ErrorKind::kShape, "version " + serving.version + ": " + why, {}, serving.name, serving.version);
+  }
+  if (check.sample.empty() || serving.input_cols <= 0) return;
+  const size_t cols = static_cast<size_t>(serving.input_cols);
+  Prediction p = PredictVersioned({check.sample.data(), check.sample.size() / cols, cols});
+  if (std::string why = internal::CheckAnswers(p.output, check); !why.empty()) {
+    throw Error(ErrorKind::kOutput, "version " + p.bundle_version + ": " + why, {}, serving.name, p.bundle_version);
+  }
+}
+
 void Runtime::Watch(const WatchOptions& options) {
   std::lock_guard lock(impl_->shutdown_mu);
   if (impl_->stopped) throw Error(ErrorKind::kShutdown, "the runtime is shut down");
+  if (impl_->reloader.stopped()) throw Error(ErrorKind::kShutdown, "reloads are stopped (StopReloading)");
   if (impl_->watcher) throw Error(ErrorKind::kContract, "this runtime already watches " + impl_->watcher->source());
   Impl* impl = impl_.get();
   impl_->watcher = std::make_unique<VersionWatcher>(
       options,
       [impl](const PublishedBundle& published) {
-        return impl->reloader.Reload(published.source, published.version, published.sample_input);
+        return impl->reloader.Reload(published.source, published.version, published.check());
       },
       [impl] {
         std::lock_guard lock(impl->record.mu);

@@ -1,5 +1,6 @@
 #include "version_watcher.h"
 
+#include "json_limits.h"
 #include "version_name.h"
 
 #include <fcntl.h>
@@ -10,8 +11,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <strings.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -228,8 +231,42 @@ std::string JoinUrl(const std::string& base, const std::string& name) {
   return base + "/" + name;
 }
 
+namespace {
+// An array of 1-kMaxSampleRows rows of one width, each value a finite float32, appended to
+// `out` row-major. Returns the number of rows.
+size_t Rows(const nlohmann::json& rows, const std::string& key, std::vector<float>& out) {
+  auto bad = [&](const std::string& why) { return Error(ErrorKind::kBundleRead, "malformed manifest: '" + key + "' " + why); };
+  if (!rows.is_array() || rows.empty()) throw bad("must be a non-empty array of rows");
+  if (rows.size() > Manifest::kMaxSampleRows) {
+    throw bad("has " + std::to_string(rows.size()) + " rows; at most " + std::to_string(Manifest::kMaxSampleRows));
+  }
+  size_t cols = 0;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    if (!row.is_array() || row.empty() || (cols && row.size() != cols)) {
+      throw bad("rows must be non-empty arrays of one length (row " + std::to_string(r) + ")");
+    }
+    cols = row.size();
+    if (out.size() + cols > Manifest::kMaxSampleValues) {
+      throw bad("holds more than " + std::to_string(Manifest::kMaxSampleValues) + " values");
+    }
+    for (size_t c = 0; c < cols; ++c) {
+      const auto& v = row[c];
+      const double x = v.is_number() ? v.get<double>() : 0;
+      if (!v.is_number() || !std::isfinite(x) || std::fabs(x) > std::numeric_limits<float>::max()) {
+        throw bad("row " + std::to_string(r) + ", column " + std::to_string(c) + " is not a finite float32 number");
+      }
+      out.push_back(static_cast<float>(x));
+    }
+  }
+  return rows.size();
+}
+}  // namespace
+
 Manifest ParseManifest(const std::string& text) {
   auto bad = [](const std::string& why) { return Error(ErrorKind::kBundleRead, "malformed manifest: " + why); };
+  // Measured before parsing: nothing past rows of numbers belongs in a manifest.
+  if (internal::JsonDepth(text) > 8) throw bad("nested deeper than 8 levels");
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw bad("not a JSON object");
   Manifest m;
@@ -256,19 +293,22 @@ Manifest ParseManifest(const std::string& text) {
     throw bad("'size' must be a positive integer");
   }
   m.size = j["size"].get<size_t>();
-  if (j.contains("sample_input")) {
-    const auto& rows = j["sample_input"];
-    if (!rows.is_array() || rows.empty()) throw bad("'sample_input' must be a non-empty array of rows");
-    size_t cols = 0;
-    for (const auto& row : rows) {
-      if (!row.is_array() || row.empty() || (cols && row.size() != cols)) throw bad("'sample_input' rows must be equal-length arrays");
-      cols = row.size();
-      for (const auto& v : row) {
-        if (!v.is_number()) throw bad("'sample_input' holds a non-number");
-        m.sample_input.push_back(v.get<float>());
-      }
+  if (j.contains("sample_input")) m.sample_rows = Rows(j["sample_input"], "sample_input", m.sample_input);
+  if (j.contains("expected_output")) {
+    if (!m.sample_rows) throw bad("'expected_output' needs the 'sample_input' rows it answers");
+    const size_t rows = Rows(j["expected_output"], "expected_output", m.expected_output);
+    if (rows != m.sample_rows) {
+      throw bad("'expected_output' has " + std::to_string(rows) + " rows for " + std::to_string(m.sample_rows) +
+                " rows of 'sample_input'");
     }
-    m.sample_rows = rows.size();
+  }
+  if (j.contains("tolerance")) {
+    const auto& t = j["tolerance"];
+    if (!m.expected_output.size()) throw bad("'tolerance' needs 'expected_output'");
+    if (!t.is_number() || !(t.get<double>() >= 0 && t.get<double>() <= 1)) {
+      throw bad("'tolerance' must be a number in [0, 1]");
+    }
+    m.tolerance = t.get<double>();
   }
   return m;
 }
@@ -311,6 +351,8 @@ bool FetchBundle(const WatchOptions& options, Manifest m, PublishedBundle& out, 
   out.sha256 = sha;
   out.sample_input = std::move(m.sample_input);
   out.sample_rows = m.sample_rows;
+  out.expected_output = std::move(m.expected_output);
+  out.tolerance = m.tolerance;
   return true;
 }
 

@@ -35,14 +35,22 @@ FetchResult Fetch(const std::string& url, const WatchOptions& options, size_t ma
 
 std::string Sha256Hex(std::string_view data);
 
-// The manifest of a published layout: {"version", "bundle", "sha256", "size"[, "sample_input"]}.
+// The manifest of a published layout: {"version", "bundle", "sha256", "size"[, "sample_input"
+// [, "expected_output"[, "tolerance"]]]} (docs/publishing.md).
 struct Manifest {
+  static constexpr size_t kMaxSampleRows = 4096;
+  static constexpr size_t kMaxSampleValues = 1 << 20;  // per field
   std::string version, bundle, sha256;
   size_t size = 0;
   std::vector<float> sample_input;
   size_t sample_rows = 0;
+  std::vector<float> expected_output;  // sample_rows rows, if given
+  double tolerance = ReloadCheck::kDefaultTolerance;
 };
-// Throws Error(kBundleRead) with a message naming what is wrong.
+// Throws Error(kBundleRead) with a message naming what is wrong. The manifest is untrusted: row
+// counts and sizes are bounded, every number must be a finite float32, and the rows of
+// sample_input and expected_output must each be of one width, with one expected row per sample
+// row.
 Manifest ParseManifest(const std::string& text);
 
 // Downloads the bundle a manifest names and verifies its size and sha256. On failure returns

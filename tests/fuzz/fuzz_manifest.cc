@@ -1,6 +1,9 @@
 // libFuzzer target: the published-version manifest parser (docs/publishing.md) on arbitrary
 // text, as a file server that is down, hostile or returning garbage would serve it. Every input
-// is a Manifest with a valid version name and a bundle name without a path, or Error(kBundleRead).
+// is a Manifest with a valid version name and a bundle name without a path, bounded samples of
+// finite float32 values with one expected row per sample row, and a tolerance in [0, 1]; or
+// Error(kBundleRead).
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -15,6 +18,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!tfjs_run::internal::IsValidVersionName(m.version)) __builtin_trap();
     if (m.bundle.empty() || m.bundle.find('/') != std::string::npos) __builtin_trap();
     if (m.sha256.size() != 64 || m.size == 0) __builtin_trap();
+    if (m.sample_rows > tfjs_run::Manifest::kMaxSampleRows) __builtin_trap();
+    if (m.sample_input.size() > tfjs_run::Manifest::kMaxSampleValues) __builtin_trap();
+    if (m.expected_output.size() > tfjs_run::Manifest::kMaxSampleValues) __builtin_trap();
+    if (m.sample_rows ? m.sample_input.size() % m.sample_rows != 0 : !m.sample_input.empty()) __builtin_trap();
+    if (!m.expected_output.empty() && (!m.sample_rows || m.expected_output.size() % m.sample_rows != 0)) __builtin_trap();
+    for (float v : m.sample_input) if (!std::isfinite(v)) __builtin_trap();
+    for (float v : m.expected_output) if (!std::isfinite(v)) __builtin_trap();
+    if (!(m.tolerance >= 0 && m.tolerance <= 1)) __builtin_trap();
   } catch (const tfjs_run::Error& e) {
     if (e.kind() != tfjs_run::ErrorKind::kBundleRead) __builtin_trap();
   }

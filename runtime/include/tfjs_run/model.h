@@ -8,6 +8,7 @@
 // No V8 type appears in this header.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -110,6 +111,10 @@ struct ModelOptions {
   std::shared_ptr<const std::vector<uint8_t>> code_cache;
   // Native execution of the model (runtime/src/native): see ModelExec.
   ModelExec model_exec = ModelExec::kAuto;
+  // Set to true from any thread to abandon this model's JS: a Load in progress, or a predict,
+  // is terminated within about 50 ms and throws Error(kShutdown). How the Runtime abandons a
+  // slow reload at shutdown; a model whose work was abandoned should be discarded.
+  std::shared_ptr<const std::atomic<bool>> cancel;
 };
 
 class Model {

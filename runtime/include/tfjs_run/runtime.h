@@ -178,6 +178,22 @@ struct WatchOptions {
   LogSink log;
 };
 
+// What a new version must answer before it may serve (docs/publishing.md, "Checking answers").
+// Each worker's warm-up predicts `sample`; with `expected` given, every answer must agree with
+// it: |got - expected| <= tolerance * (1 + |expected|), so the tolerance is relative for large
+// values and absolute near zero. A version that disagrees (or answers NaN) is refused, named
+// with the row, column and both values, and never serves.
+struct ReloadCheck {
+  static constexpr double kDefaultTolerance = 1e-4;
+  // Rows, row-major, a multiple of the bundle's input width (else the reload fails, naming the
+  // version). Empty: the bundle's declared sampleInput, else a row of zeros.
+  std::vector<float> sample;
+  // The answers to `sample`, row-major: one row of the bundle's output width per sample row
+  // (e.g. from the user's own validation of the model). Empty: any answer but NaN passes.
+  std::vector<float> expected;
+  double tolerance = kDefaultTolerance;
+};
+
 // A published bundle, fetched and verified (size and sha256 against its manifest).
 struct PublishedBundle {
   BundleSource source;
@@ -185,6 +201,9 @@ struct PublishedBundle {
   std::string sha256;
   std::vector<float> sample_input;  // from the manifest; may be empty
   size_t sample_rows = 0;
+  std::vector<float> expected_output;  // the manifest's answers to sample_input; may be empty
+  double tolerance = ReloadCheck::kDefaultTolerance;
+  ReloadCheck check() const { return {sample_input, expected_output, tolerance}; }
 };
 
 // Fetches the manifest and the bundle it names once. Throws Error(kBundleRead) naming the
@@ -225,22 +244,40 @@ class Runtime {
 
   // Hot reload. Loads `source` on each worker's own thread, one worker at a time between
   // batches (the others keep serving), warms each up with one predict (on `sample`, else the
-  // bundle's sampleInput, else a zero row), and only if every worker succeeded switches them
+  // bundle's sampleInput, else a zero row; a sample not of the input width fails the reload),
+  // and only if every worker succeeded switches them
   // all, each with one pointer swap on its thread; the old isolates are then disposed. If any
   // worker fails, none switches, and the version is marked bad: Reload refuses it again until
   // a different version is given. `version` "" takes the bundle's own declared version.
   // Reloads are serialised. Refuses a bundle whose input width differs from the current one.
   ReloadResult Reload(const BundleSource& source, const std::string& version = "",
                       const std::vector<float>& sample = {});
+  // The same, with the answers the warm-up must give (see ReloadCheck).
+  ReloadResult Reload(const BundleSource& source, const std::string& version, const ReloadCheck& check);
   ReloadResult ReloadFromFile(const std::string& path, const std::string& version = "");
+
+  // Predicts `check.sample` on the version serving now and compares the answers as a reload
+  // does. Throws Error(kOutput) naming the version, row and column of the first disagreement
+  // (kShape if the sample is not rows of the input width). How the CLI checks the first version
+  // it takes from a manifest, which no reload has checked.
+  void Verify(const ReloadCheck& check);
+
+  // Abandons a reload in progress and refuses new ones: the isolates it is loading are
+  // terminated (within about 50 ms, even in a loop in the bundle's load()), nothing switches,
+  // the version is not marked bad, and Reload returns an error saying so. Stops Watch (a later
+  // Watch throws kShutdown). Serving
+  // goes on with the current version. Shutdown does this first; a process that wants the rows
+  // queued behind a slow load answered at once (the CLI on SIGTERM) calls it earlier.
+  void StopReloading();
 
   // Starts a poller thread that follows `options.source` and reloads when its manifest names a
   // new version (see WatchOptions). Failures keep the current version serving, are counted in
   // Stats().watch, and are retried with backoff. One watch per runtime; Shutdown stops it.
   void Watch(const WatchOptions& options);
 
-  // Stops intake (new calls throw kShutdown), finishes every accepted request, then disposes
-  // the isolates. Idempotent; blocks until done.
+  // Abandons a reload in progress (StopReloading), stops intake (new calls throw kShutdown),
+  // finishes every accepted request, then disposes the isolates. Idempotent; blocks until done,
+  // which a slow load in a reload does not delay.
   void Shutdown();
 
   // What the current version declares (a copy: a reload may change it).

@@ -233,6 +233,13 @@ jlong StartWatching(JNIEnv* env, jclass, jobjectArray watch_strings, jlongArray 
   });
 }
 
+void StopReloading(JNIEnv* env, jclass, jlong handle) {
+  Guarded<int>(env, 0, [&] {
+    AsRuntime(handle)->StopReloading();  // returns at once; a reload in progress returns soon after
+    return 0;
+  });
+}
+
 void Shutdown(JNIEnv* env, jclass, jlong handle) {
   Guarded<int>(env, 0, [&] {
     if (handle == 0) return 0;  // nothing to shut down
@@ -277,16 +284,21 @@ void Submit(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint
   });
 }
 
-jobject Reload(JNIEnv* env, jclass, jlong handle, jbyteArray code, jstring origin, jstring version, jfloatArray sample) {
+// A Java float[] (null: empty).
+std::vector<float> ToFloats(JNIEnv* env, jfloatArray array) {
+  std::vector<float> values;
+  if (array != nullptr) {
+    values.resize(static_cast<size_t>(env->GetArrayLength(array)));
+    env->GetFloatArrayRegion(array, 0, static_cast<jsize>(values.size()), values.data());
+  }
+  return values;
+}
+
+jobject Reload(JNIEnv* env, jclass, jlong handle, jbyteArray code, jstring origin, jstring version, jfloatArray sample,
+               jfloatArray expected, jdouble tolerance) {
   return Guarded<jobject>(env, nullptr, [&] {
-    Runtime* runtime = AsRuntime(handle);
-    BundleSource source = ToBundleSource(env, code, origin);
-    std::vector<float> rows;  // none: the bundle's own sample (the runtime refuses one of the wrong width)
-    if (sample != nullptr) {
-      rows.resize(static_cast<size_t>(env->GetArrayLength(sample)));
-      env->GetFloatArrayRegion(sample, 0, static_cast<jsize>(rows.size()), rows.data());
-    }
-    ReloadResult r = runtime->Reload(source, ToString(env, version), rows);
+    const ReloadCheck check{ToFloats(env, sample), ToFloats(env, expected), tolerance};
+    ReloadResult r = AsRuntime(handle)->Reload(ToBundleSource(env, code, origin), ToString(env, version), check);
     return NewReloadResult(env, r);
   });
 }
@@ -356,10 +368,11 @@ const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("start", "([BLjava/lang/String;[JLjava/lang/String;)J", Start),
     TFJS_NATIVE("startWatching", "([Ljava/lang/String;[J[JLjava/lang/String;)J", StartWatching),
     TFJS_NATIVE("shutdown", "(J)V", Shutdown),
+    TFJS_NATIVE("stopReloading", "(J)V", StopReloading),
     TFJS_NATIVE("predict", "(J[FII)[F", Predict),
     TFJS_NATIVE("predictVersioned", "(J[FII)Lio/tfjsrun/Prediction;", PredictVersioned),
     TFJS_NATIVE("submit", "(J[FIILio/tfjsrun/ResultSink;Z)V", Submit),
-    TFJS_NATIVE("reload", "(J[BLjava/lang/String;Ljava/lang/String;[F)Lio/tfjsrun/ReloadResult;", Reload),
+    TFJS_NATIVE("reload", "(J[BLjava/lang/String;Ljava/lang/String;[F[FD)Lio/tfjsrun/ReloadResult;", Reload),
     TFJS_NATIVE("watch", "(J[Ljava/lang/String;[J)V", Watch),
     TFJS_NATIVE("info", "(J)Lio/tfjsrun/BundleInfo;", Info),
     TFJS_NATIVE("stats", "(J)[Ljava/lang/Object;", Stats),

@@ -14,6 +14,9 @@ final class NativeRuntime {
   /** Stops intake, finishes every accepted request (their sinks are called), frees the runtime. */
   static native void shutdown(long handle);
 
+  /** Abandons a reload in progress (its loading isolate is terminated) and refuses new ones. */
+  static native void stopReloading(long handle);
+
   static native float[] predict(long handle, float[] data, int rows, int cols);
 
   static native Prediction predictVersioned(long handle, float[] data, int rows, int cols);
@@ -21,7 +24,8 @@ final class NativeRuntime {
   /** Queues a copy of the rows; {@code sink} is called once, on a worker thread. */
   static native void submit(long handle, float[] data, int rows, int cols, ResultSink sink, boolean tryOnly);
 
-  static native ReloadResult reload(long handle, byte[] code, String origin, String version, float[] sample);
+  static native ReloadResult reload(long handle, byte[] code, String origin, String version, float[] sample,
+      float[] expected, double tolerance);
 
   static native void watch(long handle, String[] watch, long[] watchNumbers);
 

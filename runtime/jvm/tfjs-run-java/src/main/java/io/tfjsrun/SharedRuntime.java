@@ -84,6 +84,14 @@ final class SharedRuntime {
   }
 
   private void shutdownNative() {
+    // A reload in progress holds the read side until its load ends, which a slow load() can
+    // make as long as the load deadline: abandon it first, so the write side comes at once.
+    lock.readLock().lock();
+    try {
+      if (handle != 0) NativeRuntime.stopReloading(handle);
+    } finally {
+      lock.readLock().unlock();
+    }
     lock.writeLock().lock();
     try {
       long h = handle;

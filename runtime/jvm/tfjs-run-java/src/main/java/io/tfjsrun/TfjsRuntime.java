@@ -179,7 +179,23 @@ public final class TfjsRuntime implements AutoCloseable {
    * why, and nothing is loaded.
    */
   public ReloadResult reload(byte[] bundle, String origin, String version, float[] sampleRows) {
-    return call(h -> NativeRuntime.reload(h, bundle, origin, version == null ? "" : version, sampleRows));
+    return reload(bundle, origin, version, sampleRows, null, DEFAULT_TOLERANCE);
+  }
+
+  /** The default tolerance of {@link #reload(byte[], String, String, float[], float[], double)}. */
+  public static final double DEFAULT_TOLERANCE = 1e-4;
+
+  /**
+   * As {@link #reload(byte[], String, String, float[])}, and the warm-up's answers to {@code
+   * sampleRows} must be {@code expectedRows} (row-major, one row of the output width per sample
+   * row, e.g. from your own validation of the model): {@code |got - expected| <= tolerance * (1 +
+   * |expected|)}. A version that disagrees is refused, its error naming the row, column and both
+   * values, and never serves (docs/publishing.md, "Checking answers").
+   */
+  public ReloadResult reload(byte[] bundle, String origin, String version, float[] sampleRows, float[] expectedRows,
+      double tolerance) {
+    return call(h -> NativeRuntime.reload(h, bundle, origin, version == null ? "" : version, sampleRows, expectedRows,
+        tolerance));
   }
 
   /** As {@link #reload(byte[], String)}; a file that cannot be read, or is too long, is a result that is not ok. */

@@ -110,6 +110,75 @@ class ReloadWatchTest {
     }
   }
 
+  /** Rows of {@code table} at {@code picked}, row-major. */
+  private static float[] rowsAt(float[][] table, int... picked) {
+    float[][] rows = new float[picked.length][];
+    for (int i = 0; i < picked.length; i++) rows[i] = table[picked[i]];
+    return Fixtures.flatten(rows);
+  }
+
+  private static void assertServesLike(TfjsRuntime runtime, float[][] wine, String ref, String version) throws Exception {
+    float[] expected = Fixtures.flatten(Fixtures.readCsv(Fixtures.dir().resolve(ref)));
+    Prediction p = runtime.predictVersioned(Fixtures.flatten(wine), wine.length);
+    assertEquals(version, p.version());
+    assertEquals(expected.length, p.values().length);
+    for (int i = 0; i < expected.length; i++) assertEquals(expected[i], p.values()[i], 1e-5, "value " + i);
+  }
+
+  @Test
+  void aPushedVersionWhoseAnswersDisagreeIsRefusedNamedAndNeverServes() throws Exception {
+    // The wine model without its app takes the same 13 columns and answers about [1, 0, 0] to
+    // every raw row: right for class 1 (rows 0-58) only. The sample has a row of each class.
+    float[][] wine = Fixtures.wineRows();
+    float[][] ref = Fixtures.readCsv(Fixtures.dir().resolve("ref-wine-layers-cpu.csv"));
+    float[] sample = rowsAt(wine, 0, 60, 130);
+    float[] expected = rowsAt(ref, 0, 60, 130);
+    RuntimeOptions options = TWO.withReloadNice(3);  // a runtime of this test's own
+    try (TfjsRuntime runtime = TfjsRuntime.open(Fixtures.bundle("wine-layers-cpu"), options)) {
+      String serving = runtime.info().version();
+      ReloadResult wrong = runtime.reload(Files.readAllBytes(Fixtures.bundle("wine-noapp")), "noapp", "noapp-2", sample,
+          expected, TfjsRuntime.DEFAULT_TOLERANCE);
+      assertFalse(wrong.ok(), wrong.toString());
+      assertTrue(wrong.error().contains("version noapp-2: its warm-up answers disagree with the expected output"),
+          wrong.error());
+      ReloadResult wrongWidth = runtime.reload(Files.readAllBytes(Fixtures.bundle("wine-layers-wasm")), "wasm", "w-3",
+          new float[] {1, 2, 3, 4, 5}, null, TfjsRuntime.DEFAULT_TOLERANCE);
+      assertFalse(wrongWidth.ok(), wrongWidth.toString());
+      assertTrue(wrongWidth.error().contains("version w-3: the sample input has 5 values, which are not rows of the 13"),
+          wrongWidth.error());
+      assertServesLike(runtime, wine, "ref-wine-layers-cpu.csv", serving);
+      ReloadResult good = runtime.reload(Files.readAllBytes(Fixtures.bundle("wine-layers-wasm")), "wasm", "wasm-4",
+          sample, expected, TfjsRuntime.DEFAULT_TOLERANCE);
+      assertTrue(good.ok(), good.toString());
+      assertServesLike(runtime, wine, "ref-wine-layers-wasm.csv", "wasm-4");
+    }
+  }
+
+  @Test
+  void closingDuringASlowReloadReturnsWithin2sAndAnswersTheRequestsInFlight() throws Exception {
+    // Version 2's load() busy-loops for 30 s under a 120 s load deadline; close() abandons it.
+    TfjsRuntime runtime = TfjsRuntime.open(Fixtures.versionedBundle(1, "ok"), "v1", TWO.withLoadTimeoutMs(120000));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<ReloadResult> reload = pool.submit(() -> runtime.reload(Fixtures.versionedBundle(2, "loads-slowly"), "2"));
+      Thread.sleep(1000);  // the load is looping
+      assertFalse(reload.isDone(), "version 2 finished loading: the test checked nothing");
+      CompletableFuture<Prediction> inFlight = runtime.submitVersioned(ROW, 1);
+      long start = System.nanoTime();
+      runtime.close();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      assertTrue(seconds < 2.0, "close() took " + seconds + " s");
+      ReloadResult r = reload.get(5, TimeUnit.SECONDS);
+      assertFalse(r.ok(), r.toString());
+      assertTrue(r.error().contains("abandoned, nothing switched"), r.error());
+      Prediction p = inFlight.get(5, TimeUnit.SECONDS);
+      assertEquals("v1", p.version());
+      assertEquals(6001f, p.values()[0], 0f);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void watchingADirectoryFollowsPublishedVersionsUnderLoad(@TempDir Path dir) throws Exception {
     Path published = dir.resolve("published");
