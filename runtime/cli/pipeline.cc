@@ -152,13 +152,9 @@ class Pipeline::Impl {
       std::fprintf(stderr, "tfjs-run: line 1 was taken as a header (no field of it is a number; --no-header "
                            "reads it as data)\n");
     }
-    const std::vector<std::string>& ignored = parser.ignored_columns();
-    if (!ignored.empty()) {
-      std::string names;
-      for (size_t i = 0; i < ignored.size() && i < 8; ++i) names += (i ? ", '" : "'") + ignored[i] + "'";
-      if (ignored.size() > 8) names += ", ... (" + std::to_string(ignored.size()) + " in all)";
+    if (!parser.ignored_columns().empty()) {
       std::fprintf(stderr, "tfjs-run: warning: the header's column(s) %s are not features of the bundle: ignored\n",
-                   names.c_str());
+                   parser.ignored_columns().c_str());
     }
   }
 

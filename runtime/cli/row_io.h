@@ -47,7 +47,6 @@ class RowReader {
   uint64_t line() const { return line_; }                   // line of the row last returned
   const std::vector<std::string>& header() const { return parser_.header(); }  // empty if none
   bool header_guessed() const { return parser_.header_guessed(); }
-  size_t feature_count() const { return parser_.feature_count(); }
 
  private:
   LineReader lines_;

@@ -198,10 +198,12 @@ void RowParser::MatchFeatureNames() {
     }
     selected_.push_back(static_cast<size_t>(it - header_.begin()));
   }
+  std::vector<std::string> ignored;
   for (const std::string& column : header_) {
     const auto& names = options_.feature_names;
-    if (std::find(names.begin(), names.end(), column) == names.end()) ignored_columns_.push_back(column);
+    if (std::find(names.begin(), names.end(), column) == names.end()) ignored.push_back(column);
   }
+  ignored_columns_ = JoinQuoted(ignored, 8);
 }
 
 void RowParser::CheckSelected() {

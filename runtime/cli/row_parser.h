@@ -67,11 +67,10 @@ class RowParser {
              std::string* ignored = nullptr) const;
 
   const std::vector<std::string>& header() const { return header_; }  // empty if none
-  // Header columns that are not feature names, when the header was matched to them: ignored.
-  const std::vector<std::string>& ignored_columns() const { return ignored_columns_; }
+  // Header columns that are not feature names, when the header was matched to them (they are
+  // ignored), quoted for a message ("'id', 'note'"); empty if none.
+  const std::string& ignored_columns() const { return ignored_columns_; }
   bool header_guessed() const { return header_guessed_; }  // line 1 taken as a header by guessing
-  // Features per row, once settled, else 0.
-  size_t feature_count() const { return selected_.empty() ? expected_fields_ : selected_.size(); }
 
  private:
   void ResolveColumns(const std::vector<std::string>& names);
@@ -87,7 +86,7 @@ class RowParser {
   bool header_guessed_ = false;
   bool names_ = false;            // --columns names fields: resolved when settling
   std::vector<std::string> header_;
-  std::vector<std::string> ignored_columns_;
+  std::string ignored_columns_;
   // The keys JSON objects are read by, in the model's order: the --columns names, else the
   // feature names. Empty: objects are refused.
   std::vector<std::string> keys_;
