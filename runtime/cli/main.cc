@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
         "jsonl (one JSON array of numbers, or object, per line). A bundle's feature names (--info) are matched to "
         "a CSV header's columns and JSON objects' keys by name; without them, JSON objects need --columns",
         cxxopts::value<std::string>()->default_value("csv"))
-    ("header", "The first CSV line is a header (default: detected: a header if any field is not a number)")
+    ("header", "The first CSV line is a header (default: detected: a header if no field of it is a number)")
     ("no-header", "The first CSV line is data")
     ("d,delimiter", "CSV field delimiter, one character (\\t for tab)", cxxopts::value<std::string>()->default_value(","))
     ("c,columns", "Feature columns: 0-based indices, inclusive ranges and/or header names or JSON keys, "
