@@ -79,7 +79,7 @@ void PrintSummary(const tfjs_run::cli::RowCounts& c, double wall_seconds, double
   double rate = predict_wall_seconds > 0 ? static_cast<double>(c.predicted) / predict_wall_seconds : 0;
   std::string unprocessed =
       c.unprocessed ? ", not processed after the error " + std::to_string(c.unprocessed) : std::string();
-  if (c.blank) unprocessed += ", blank lines " + std::to_string(c.blank) + " (answered by blank lines)";
+  if (c.blank) unprocessed += ", blank lines " + std::to_string(c.blank);
   std::fprintf(stderr,
                "tfjs-run: summary: rows read %llu, predicted %llu, rejected %llu%s; "
                "%s rows/s (%.3f s from first row to last result), %.3f s wall\n",

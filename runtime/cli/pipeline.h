@@ -37,7 +37,7 @@ struct PipelineOptions {
 struct RowCounts {
   uint64_t read = 0, predicted = 0, rejected = 0;
   uint64_t unprocessed = 0;  // read, but behind a fatal error: neither written nor rejected
-  uint64_t blank = 0;        // blank lines, each answered by a blank line (not counted in read)
+  uint64_t blank = 0;        // blank lines read, each answered by a blank line; not in `read`
 };
 
 enum class PipelineResult { kOk, kBadInput, kModelFailed, kOutputFailed };
