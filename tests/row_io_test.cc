@@ -356,9 +356,14 @@ TEST(RowReaderTest, NumbersOutsideFloat32sRangeAreBadRowsEvenWhenNonFiniteIsAllo
     EXPECT_EQ(r.errors[0].ToString(), "line 1, column 1: '1e39' is outside float32's range (about +-3.4e38)");
     EXPECT_EQ(r.errors[1].ToString(), "line 2, column 1: '-1e400' is outside float32's range (about +-3.4e38)");
   }
+  // Numbers, even past float32, make line 1 data: a bad row, not a header that eats it.
+  Read r = ReadAll("1e39,1e40\n1,2\n");
+  EXPECT_TRUE(r.header.empty());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 1u);
   RowReaderOptions json;
   json.format = InputFormat::kJsonLines;
-  Read r = ReadAll("[1e39, 1]\n[1, 2]\n", json);
+  r = ReadAll("[1e39, 1]\n[1, 2]\n", json);
   EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2}}));
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].line, 1u);

@@ -226,7 +226,12 @@ RowParser::LineKind RowParser::Settle(std::string_view line, uint64_t /*line_no*
     if (options_.header == HeaderMode::kAuto) {
       // A header only when no field of line 1 is a number: a typo in one field of a data row
       // must be a bad row, not silently eat the row as a header.
-      is_header = std::none_of(fields.begin(), fields.end(), [](std::string_view f) { return ParseFloat(f).has_value(); });
+      // A number past float32's range is still a number here: such a row is a bad row, not a header.
+      is_header = std::none_of(fields.begin(), fields.end(), [](std::string_view f) {
+        float value = 0;
+        const NumberStatus status = ReadNumber(f, /*allow_nonfinite=*/true, value);
+        return status == NumberStatus::kOk || status == NumberStatus::kOutOfRange;
+      });
       header_guessed_ = is_header;
     }
     expected_fields_ = fields.size();
