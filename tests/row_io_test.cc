@@ -363,9 +363,10 @@ TEST(RowReaderTest, NumbersOutsideFloat32sRangeAreBadRowsEvenWhenNonFiniteIsAllo
   EXPECT_EQ(r.errors[0].line, 1u);
   RowReaderOptions json;
   json.format = InputFormat::kJsonLines;
-  r = ReadAll("[1e39, 1]\n[1, 2]\n", json);
+  r = ReadAll("[1e39, 1]\n[1, 2]\n[1e400, 1]\n", json);
   EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2}}));
-  ASSERT_EQ(r.errors.size(), 1u);
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[1].ToString(), "line 3: a number outside float32's range (about +-3.4e38)");
   EXPECT_EQ(r.errors[0].line, 1u);
   EXPECT_EQ(r.errors[0].column, 1u);
   EXPECT_NE(r.errors[0].message.find("outside float32's range"), std::string::npos) << r.errors[0].ToString();

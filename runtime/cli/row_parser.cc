@@ -84,6 +84,18 @@ std::string NumberMessage(NumberStatus status, std::string_view text) {
   }
 }
 
+// Why a line (nested no deeper than kMaxJsonDepth) is not JSON: nlohmann refuses numbers past
+// double's range (1e400) as overflow, which is a number outside float32's range to the user.
+std::string JsonProblem(std::string_view line) {
+  try {
+    [[maybe_unused]] const auto doc = nlohmann::ordered_json::parse(line.begin(), line.end());
+  } catch (const nlohmann::json::out_of_range& e) {
+    if (e.id == 406) return "a number outside float32's range (about +-3.4e38)";
+  } catch (const std::exception&) {
+  }
+  return "not valid JSON";
+}
+
 // The names of a --columns spec that are not indices or ranges, in order.
 std::vector<std::string> ColumnNames(std::string_view spec) {
   std::vector<std::string> names;
@@ -347,7 +359,7 @@ bool RowParser::ParseJson(std::string_view line, uint64_t line_no, std::vector<f
   }
   const ordered_json doc = ordered_json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
-    error = {line_no, 0, "not valid JSON"};
+    error = {line_no, 0, JsonProblem(line)};
     return false;
   }
   std::vector<const ordered_json*> picked;
