@@ -98,6 +98,9 @@ const bundle = {
   outputs: null,
   // Rows tfjs-run warms a new version up with before switching to it (hot reload).
   sampleInput: app.sampleInput || null,
+  // The name of each input column (model-bundler --feature-names): tfjs-run matches CSV headers
+  // and JSON object keys to them.
+  featureNames: artifacts.meta.featureNames || null,
 
   async load() {
     await backend.setup(tf);

@@ -32,6 +32,16 @@ class RefusesBrokenModels(unittest.TestCase):
         self.assertIn(part, p.stderr)
         self.assertFalse(os.path.exists(self.out))
 
+    def test_bad_feature_names(self):
+        for names, part in (("a,b", "--feature-names gives 2 names; the model input"),
+                            ("a,,c", "each name must be 1-256 bytes of printable text"),
+                            ("a,b,a,d,e,f,g,h,i,j,k,l,m", "--feature-names names 'a' twice")):
+            with self.subTest(names=names):
+                p = bundle("--model", self.model, "--feature-names", names, "-o", self.out)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(part, p.stderr)
+                self.assertFalse(os.path.exists(self.out))
+
     def test_missing_model_json(self):
         os.remove(self.model)
         self.expect_refused("model file not found")

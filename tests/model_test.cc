@@ -234,6 +234,45 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// A v1 bundle of 2 input columns declaring `names` (a JS expression) as its featureNames.
+BundleSource NamedBundle(const std::string& names) {
+  return BundleSource{"globalThis.tfjsRunBundle = {contract: 1, name: 'named', inputShape: [null, 2],\n"
+                      "  outputShape: [null, 1], featureNames: " + names + ",\n"
+                      "  load() {}, predict(x, rows) { return new Float32Array(rows); }};",
+                      "named.js"};
+}
+
+TEST(ModelTest, FeatureNamesAreReadIntoTheInfo) {
+  auto model = Model::Load(NamedBundle("['alcohol', 'ash']"));
+  EXPECT_EQ(model->info().feature_names, (std::vector<std::string>{"alcohol", "ash"}));
+  EXPECT_TRUE(Model::Load(NamedBundle("null"))->info().feature_names.empty());
+}
+
+// Names decide which column is which feature: names a bundle got wrong fail its load.
+TEST(ModelTest, FeatureNamesAreValidatedAsUntrusted) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"'alcohol,ash'", "featureNames must be an array of strings"},
+      {"['a']", "featureNames has 1 names; the input has 2 columns"},
+      {"['a', 'a']", "featureNames names 'a' twice"},
+      {"['a', 5]", "featureNames[1] is not a string"},
+      {"['a', '']", "featureNames[1] must be 1-256 bytes long"},
+      {"['a', 'x'.repeat(257)]", "featureNames[1] must be 1-256 bytes long"},
+      {"['a', 'b\\nc']", "featureNames[1] holds a control character"},
+      {"['a', 'b\\u0000']", "featureNames[1] holds a control character"},
+      {"Object.defineProperty(['a', 'b'], 0, {get() { throw new Error('no'); }})",
+       "featureNames[0] could not be read (its getter threw)"},
+  };
+  for (const auto& [names, message] : cases) {
+    try {
+      Model::Load(NamedBundle(names));
+      ADD_FAILURE() << names << " loaded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kContract) << names;
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << names << ": " << e.what();
+    }
+  }
+}
+
 TEST(ModelTest, APredictThatReturnsTheWrongLengthIsAnOutputError) {
   auto model = LoadFixture(kSource + "/tests/fixtures/bad/wrong-length.js");
   std::vector<float> rows = {1, 2, 3, 4};

@@ -336,6 +336,27 @@ TEST(ReloadTest, AReloadThatChangesTheInputWidthIsRefused) {
   EXPECT_NE(r.error.find("change of input width"), std::string::npos) << r.error;
 }
 
+TEST(ReloadTest, AReloadThatRenamesOrReordersTheFeaturesIsRefused) {
+  auto named = [](int v, const std::string& names) {
+    return std::regex_replace(Versioned(v), std::regex("inputShape: \\[null, 3\\],"),
+                              "inputShape: [null, 3], featureNames: " + names + ",");
+  };
+  auto runtime = Runtime::Start(Source(named(1, "['a', 'b', 'c']")), TwoWorkers());
+  ASSERT_EQ(runtime->info().feature_names, (std::vector<std::string>{"a", "b", "c"}));
+  ReloadResult r = runtime->Reload(Source(named(2, "['b', 'a', 'c']")));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("names its features otherwise than the running version"), std::string::npos) << r.error;
+  r = runtime->Reload(Source(Versioned(3)));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("declares no feature names"), std::string::npos) << r.error;
+  r = runtime->Reload(Source(named(4, "['a', 'b', 'c']")));
+  EXPECT_TRUE(r.ok) << r.error;
+  // Names where there were none: rows were positional, and stay so.
+  auto unnamed = Runtime::Start(Source(Versioned(1)), TwoWorkers());
+  r = unnamed->Reload(Source(named(2, "['a', 'b', 'c']")));
+  EXPECT_TRUE(r.ok) << r.error;
+}
+
 // Publish v2 on a real HTTP server while requests flow: every worker moves to v2 in time, no
 // request fails, each answer is all-v1 or all-v2, and no worker answers v1 after v2.
 TEST(ReloadTest, UnderLoadAPublishedVersionReachesEveryWorkerWithoutAFailedRequest) {

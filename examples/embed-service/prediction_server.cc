@@ -74,7 +74,9 @@ bool ParseRow(const std::string& line, std::vector<float>& out) {
   while (p < end) {
     float v;
     auto [next, ec] = std::from_chars(p, end, v);
-    if (ec != std::errc()) return false;
+    // NaN and infinity get plausible-looking answers from a model, not an error: refuse them, as
+    // the CLI does (1e39, past float32, is already refused: from_chars says out of range).
+    if (ec != std::errc() || !std::isfinite(v)) return false;
     out.push_back(v);
     p = next;
     if (p < end && *p != ',') return false;
@@ -103,7 +105,7 @@ void ServeConnection(int fd, tfjs_run::Runtime& runtime) {
   while (reader.Next(line)) {
     std::string reply;
     if (!ParseRow(line, row)) {
-      reply = "error: not a CSV row of numbers\n";
+      reply = "error: not a CSV row of finite numbers\n";
     } else {
       try {
         tfjs_run::DenseMatrix out = runtime.Predict({row.data(), 1, row.size()});

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// model-bundler --model DIR[/model.json] [--app app.js] [--backend wasm|cpu] [--input-shape H,W,C] -o ml.bundle.js
+// model-bundler --model DIR[/model.json] [--app app.js] [--backend wasm|cpu] [--input-shape H,W,C]
+//               [--feature-names a,b,...] -o ml.bundle.js
 'use strict';
 const {parseArgs} = require('util');
 const {buildBundle, ModelError} = require('../lib/bundle');
 
 const USAGE = `usage: model-bundler --model DIR[/model.json] [--app app.js] [--backend wasm|cpu]
-                     [--input-shape H,W,C] [--name NAME] [--version VERSION] [--no-minify]
-                     [--entry FILE] -o ml.bundle.js
+                     [--input-shape H,W,C] [--feature-names a,b,...] [--name NAME]
+                     [--version VERSION] [--no-minify] [--entry FILE] -o ml.bundle.js
 
 Builds one self-contained bundle for tfjs-run: tfjs 4.22, the model (topology and every weight
 shard inlined; layers or graph model), and the app module's pre/post-processing (default:
@@ -17,6 +18,9 @@ of its inputs (default version: the first 12 hex digits of that sha256).
 --backend   wasm (the default: 3-23x faster than cpu on every model measured) or cpu.
 --name      default: the model file's stem (liveness.json -> liveness), or for model.json its
             directory's name.
+--feature-names  the name of each input column, in order, comma-separated (one per column,
+            distinct). tfjs-run then matches a CSV header's columns and JSON object keys to them
+            by name, so rows whose columns or keys come in another order still mean the same.
 
 Models need no code: each input row is the model input flattened row-major (an image input
 [-1,H,W,C] takes H*W*C values per row, NHWC), outputs of any rank are flattened per row, and a
@@ -38,7 +42,7 @@ async function main() {
     args = parseArgs({
       options: {
         model: {type: 'string'}, app: {type: 'string'}, backend: {type: 'string', default: 'wasm'},
-        'input-shape': {type: 'string'},
+        'input-shape': {type: 'string'}, 'feature-names': {type: 'string'},
         output: {type: 'string', short: 'o'}, name: {type: 'string'}, version: {type: 'string'},
         'no-minify': {type: 'boolean', default: false}, entry: {type: 'string'}, help: {type: 'boolean', short: 'h'},
       },
@@ -51,7 +55,7 @@ async function main() {
   if (!args.model || !args.output) { console.error(`model-bundler: --model and -o are required\n${USAGE}`); return 1; }
   const started = Date.now();
   try {
-    const {output, meta} = await buildBundle({...args, inputShape: args['input-shape'], minify: !args['no-minify']});
+    const {output, meta} = await buildBundle({...args, inputShape: args['input-shape'], featureNames: args['feature-names'], minify: !args['no-minify']});
     console.error(`model-bundler: wrote ${output} (${meta.name} ${meta.version}, ${meta.format} model, ` +
                   `${meta.backend} backend, sha256 ${meta.sha256.slice(0, 12)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;

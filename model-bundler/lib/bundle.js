@@ -79,6 +79,19 @@ function parseInputShape(text) {
   return dims;
 }
 
+// "alcohol,malic_acid" -> ['alcohol', 'malic_acid']: each name 1-256 bytes, printable, distinct.
+function parseFeatureNames(text) {
+  const names = String(text).split(',').map((n) => n.trim());
+  for (const n of names) {
+    if (!n || Buffer.byteLength(n) > 256 || /[\x00-\x1f\x7f]/.test(n)) {
+      throw new ModelError(`--feature-names: each name must be 1-256 bytes of printable text, not ${JSON.stringify(n)}`);
+    }
+  }
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new ModelError(`--feature-names names '${twice}' twice`);
+  return names;
+}
+
 // Loads the model with tfjs in Node (cpu backend) to read its inputs and outputs as tfjs sees them.
 async function inspectModel(model) {
   const requireTf = (m) => require(path.join(NODE_MODULES, m));
@@ -117,6 +130,12 @@ function checkShapes(info, options, modelPath) {
   if (inputs.length !== 1 || options.app) return;
   const dims = inputs[0].shape.slice(1);
   const fixed = options.inputShape;
+  const names = options.featureNames;
+  const width = (fixed || dims).reduce((a, b) => a * b, 1);
+  if (names && width > 0 && names.length !== width) {
+    throw new ModelError(`--feature-names gives ${names.length} names; the model input ${inputs[0].name} ` +
+                         `${JSON.stringify(inputs[0].shape)} takes ${width} columns`);
+  }
   if (fixed) {
     if (fixed.length !== dims.length) {
       throw new ModelError(`--input-shape ${fixed.join(',')} has ${fixed.length} dimensions; the model input ` +
@@ -134,7 +153,7 @@ function checkShapes(info, options, modelPath) {
   }
 }
 
-// options: {model, app, backend, output, name, version, minify, entry, inputShape}
+// options: {model, app, backend, output, name, version, minify, entry, inputShape, featureNames}
 async function buildBundle(options) {
   const backend = options.backend || 'wasm';
   if (!['cpu', 'wasm'].includes(backend)) throw new ModelError(`--backend must be cpu or wasm, not '${backend}'`);
@@ -144,19 +163,21 @@ async function buildBundle(options) {
   if (!fs.existsSync(appPath)) throw new ModelError(`app module not found: ${appPath}`);
   const appSource = fs.readFileSync(appPath);
   const inputShape = options.inputShape ? parseInputShape(options.inputShape) : null;
+  const featureNames = options.featureNames ? parseFeatureNames(options.featureNames) : null;
   const shapes = options.entry ? null : await inspectModel(model);
-  if (shapes) checkShapes(shapes, {...options, inputShape}, modelPath);
+  if (shapes) checkShapes(shapes, {...options, inputShape, featureNames}, modelPath);
 
   // The name: --name, else the model file's stem (liveness.json -> liveness), else for a
   // model.json its directory's name.
   const modelDir = path.dirname(modelPath);
   const stem = path.basename(modelPath, '.json');
   const name = options.name || (stem !== 'model' ? stem : path.basename(modelDir));
-  const digest = sha256(`model-bundler ${BUNDLER_VERSION}\nbackend ${backend}\nminify ${options.minify !== false}\nentry ${options.entry ? fs.readFileSync(options.entry, "utf8") : "default"}\ninput-shape ${inputShape ? inputShape.join(',') : ''}\n`, fs.readFileSync(modelPath),
+  const digest = sha256(`model-bundler ${BUNDLER_VERSION}\nbackend ${backend}\nminify ${options.minify !== false}\nentry ${options.entry ? fs.readFileSync(options.entry, "utf8") : "default"}\ninput-shape ${inputShape ? inputShape.join(',') : ''}\n${featureNames ? `feature-names ${JSON.stringify(featureNames)}\n` : ''}`, fs.readFileSync(modelPath),
                         model.weightData, appSource);
   const version = options.version || digest.slice(0, 12);
   const meta = {name, version, sha256: digest, backend, format: model.format, bundler: BUNDLER_VERSION};
   if (inputShape) meta.inputShape = inputShape;
+  if (featureNames) meta.featureNames = featureNames;
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'model-bundler-'));
   try {
@@ -180,7 +201,7 @@ async function buildBundle(options) {
       },
       performance: {hints: false},
       plugins: [new (require('webpack').BannerPlugin)({
-        banner: `tfjs-run bundle ${JSON.stringify(meta)}`,
+        banner: `tfjs-run bundle ${JSON.stringify({...meta, featureNames: undefined})}`,  // names may hold "*/"
       })],
     });
     return {output, meta};

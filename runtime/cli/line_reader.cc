@@ -21,18 +21,65 @@ bool Blank(std::string_view s) {
 }  // namespace
 
 LineReader::LineReader(std::FILE* in, LineReaderOptions options)
-    : in_(in), options_(std::move(options)), buffer_(kReadChunk) {}
+    : in_(in), options_(std::move(options)), buffer_(kReadChunk) {
+  if (options_.csv_delimiter != 0) quotes_.emplace(options_.csv_delimiter);
+}
 
 bool LineReader::Next(Line& line) {
+  std::string_view text;
+  bool overlong = false;
+  if (!ReadLine(text, overlong)) return false;
+  if (line_ == 1 && text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
+  line = Line{text, line_, overlong};
+  line.blank = !overlong && Blank(text);
+  // An overlong line's text is gone, and with it its quotes: it ends its record.
+  if (!quotes_ || overlong || line.blank || !MayHoldQuote(text)) return true;  // a record starts outside quotes
+  quotes_->ScanLine(text);
+  return !quotes_->in_quotes() || ReadRecordRest(line);
+}
+
+bool LineReader::MayHoldQuote(std::string_view text) {
+  const char* base = buffer_.data();
+  if (text.data() < base || text.data() + text.size() > base + end_) return true;  // joined in carry_
+  const size_t from = static_cast<size_t>(text.data() - base);
+  if (next_quote_ == std::string::npos || next_quote_ < from) {
+    const void* q = std::memchr(base + from, '"', end_ - from);
+    next_quote_ = q ? static_cast<size_t>(static_cast<const char*>(q) - base) : end_;
+  }
+  return next_quote_ < from + text.size();
+}
+
+// A quoted field holds a newline: the record goes on until the quote closes, the input ends, or
+// it grows past max_line_bytes (then it ends there, so one stray quote costs one bad row, not the
+// rest of the input).
+bool LineReader::ReadRecordRest(Line& line) {
+  record_.assign(line.text);  // line.text points into buffers the next read reuses
   for (;;) {
     std::string_view text;
     bool overlong = false;
-    if (!ReadLine(text, overlong)) return false;
-    if (line_ == 1 && text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
-    if (!overlong && Blank(text)) continue;  // blank lines carry no row
-    line = Line{text, line_, overlong};
-    return true;
+    if (!ReadLine(text, overlong)) {
+      line.open_quote = true;
+      break;
+    }
+    if (overlong || record_.size() + 1 + text.size() > options_.max_line_bytes) {
+      quotes_->Reset();
+      line.overlong = true;
+      line.open_quote = true;
+      line.text = std::string_view();
+      return true;
+    }
+    record_ += '\n';
+    record_.append(text);
+    quotes_->ScanLine(text);
+    if (!quotes_->in_quotes()) break;
   }
+  line.text = record_;
+  return true;
+}
+
+std::string OverlongMessage(size_t max_line_bytes, bool open_quote) {
+  return "line longer than " + std::to_string(max_line_bytes) + " bytes (--max-line-bytes)" +
+         (open_quote ? ": a quoted field opened on it does not close (a stray quote?)" : "");
 }
 
 bool LineReader::ReadLine(std::string_view& line, bool& overlong) {
@@ -112,6 +159,7 @@ bool LineReader::Fill() {
     n = ::read(fd, buffer_.data(), buffer_.size());
   } while (n < 0 && errno == EINTR);
   end_ = n > 0 ? static_cast<size_t>(n) : 0;
+  next_quote_ = std::string::npos;
   if (n <= 0) eof_ = true;
   return n > 0;
 }

@@ -1,18 +1,25 @@
-// Splits the CLI's input into lines: read(2) over a large buffer, never a huge allocation.
+// Splits the CLI's input into records: read(2) over a large buffer, never a huge allocation. A
+// record is one line, or for CSV several when a quoted field holds newlines (csv_record.h).
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "csv_record.h"
+
 namespace tfjs_run::cli {
 
 struct LineReaderOptions {
-  // A longer line comes back as `overlong` (the reader skips to the next newline).
+  // A longer record comes back as `overlong` (the reader skips to its end).
   size_t max_line_bytes = 16u << 20;
+  // CSV: a newline inside a quoted field (RFC 4180) does not end the record. 0: every newline
+  // ends one (JSON lines).
+  char csv_delimiter = 0;
   // Called before a read that would block (a pipe or terminal with nothing more to read yet), so
   // what was read can be answered while the input is idle.
   std::function<void()> before_blocking_read;
@@ -24,23 +31,27 @@ class LineReader {
  public:
   struct Line {
     std::string_view text;  // valid until the next call; empty when overlong
-    uint64_t number = 0;    // 1-based
+    uint64_t number = 0;    // 1-based, of the record's first line
     bool overlong = false;
+    bool blank = false;     // only spaces, tabs or a carriage return: carries no row
+    bool open_quote = false;  // overlong, or ended by the input, inside a quoted field
   };
 
   // Reads from `in` (not owned).
   LineReader(std::FILE* in, LineReaderOptions options);
 
-  // The next line that is not blank (spaces, tabs, a carriage return). A UTF-8 byte order mark
-  // on line 1 is dropped. False at the end of input.
+  // The next record, blank ones too (each input line has its answer, a blank one a blank line).
+  // A UTF-8 byte order mark on line 1 is dropped. False at the end of input.
   bool Next(Line& line);
 
   uint64_t line() const { return line_; }  // number of the last line read (blank ones too)
   size_t max_line_bytes() const { return options_.max_line_bytes; }
 
  private:
-  bool ReadLine(std::string_view& line, bool& overlong);
+  bool ReadLine(std::string_view& line, bool& overlong);  // one physical line
+  bool ReadRecordRest(Line& line);  // the lines of a record after its first, inside quotes
   bool Fill();  // one read(2); false at the end of input
+  bool MayHoldQuote(std::string_view text);  // false: `text` surely holds no '"'
 
   std::FILE* in_;
   LineReaderOptions options_;
@@ -51,6 +62,14 @@ class LineReader {
   bool carry_used_ = false;  // the last line pointed into carry_; clear it before the next read
   bool overlong_ = false;    // the line being read is past max_line_bytes: skip to its end
   uint64_t line_ = 0;
+  std::optional<CsvQuoteState> quotes_;  // CSV only
+  // Where the next '"' in the buffer is (end_ if none), found once per stretch of lines rather
+  // than once per line; npos: not known since the last read.
+  size_t next_quote_ = std::string::npos;
+  std::string record_;  // a record of several lines, joined
 };
+
+// The error for an overlong record, naming --max-line-bytes (and the quote, if one never closed).
+std::string OverlongMessage(size_t max_line_bytes, bool open_quote);
 
 }  // namespace tfjs_run::cli

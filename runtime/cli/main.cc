@@ -103,6 +103,7 @@ void PrintSummary(const tfjs_run::cli::RowCounts& c, double wall_seconds, double
   double rate = predict_wall_seconds > 0 ? static_cast<double>(c.predicted) / predict_wall_seconds : 0;
   std::string unprocessed =
       c.unprocessed ? ", not processed after the error " + std::to_string(c.unprocessed) : std::string();
+  if (c.blank) unprocessed += ", blank lines " + std::to_string(c.blank);
   std::fprintf(stderr,
                "tfjs-run: summary: rows read %llu, predicted %llu, rejected %llu%s; "
                "%s rows/s (%.3f s from first row to last result), %.3f s wall\n",
@@ -154,6 +155,7 @@ std::string BundleInfoJson(const tfjs_run::BundleInfo& info) {
       {"model_exec", info.model_exec},
       {"model_exec_note", info.model_exec_note},
   };
+  if (!info.feature_names.empty()) j["feature_names"] = info.feature_names;
   if (!info.model_input_shape.empty()) {
     nlohmann::ordered_json shape = nlohmann::json::array();
     for (int64_t d : info.model_input_shape) shape.push_back(d < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(d));
@@ -175,20 +177,26 @@ int main(int argc, char** argv) {
   const auto wall_start = Clock::now();
   cxxopts::Options options("tfjs-run",
                            "Runs a tfjs model bundle (ml.bundle.js) over rows from stdin and writes one prediction\n"
-                           "row per input row to stdout, in input order. A summary goes to stderr.\n\n"
+                           "row per input row to stdout, in input order (a blank line for a blank line). A summary\n"
+                           "goes to stderr.\n\n"
                            "  tfjs-run ml.bundle.js < rows.csv > predictions.csv\n"
                            "  tfjs-run ml.bundle.js --columns 1-13 --batch-size 64 < wine.csv\n\n"
                            "Exit codes: 0 ok; 1 usage; 2 bad input row; 3 bundle load/predict failure; 4 output error.\n");
   options.positional_help("BUNDLE").show_positional_help();
   // clang-format off
   options.add_options("Input")
-    ("input-format", "Input format: csv or jsonl (one JSON array of numbers, or object, per line)",
+    ("input-format", "Input format: csv (RFC 4180: quoted fields may hold the delimiter, \"\" and newlines) or "
+        "jsonl (one JSON array of numbers, or object, per line). A bundle's feature names (--info) are matched to "
+        "a CSV header's columns and JSON objects' keys by name; without them, JSON objects need --columns",
         cxxopts::value<std::string>()->default_value("csv"))
-    ("header", "The first CSV line is a header (default: detected: a header if any field is not a number)")
+    ("header", "The first CSV line is a header (default: detected: a header if no field of it is a number)")
     ("no-header", "The first CSV line is data")
     ("d,delimiter", "CSV field delimiter, one character (\\t for tab)", cxxopts::value<std::string>()->default_value(","))
-    ("c,columns", "Feature columns: 0-based indices, inclusive ranges and/or header names, comma-separated, "
-        "e.g. 1-13 or 'alcohol,ash'. Default: all columns", cxxopts::value<std::string>()->default_value(""))
+    ("c,columns", "Feature columns: 0-based indices, inclusive ranges and/or header names or JSON keys, "
+        "comma-separated, in the model's order, e.g. 1-13 or 'alcohol,ash'. Default: the bundle's feature names "
+        "when the input has names, else all columns", cxxopts::value<std::string>()->default_value(""))
+    ("allow-nonfinite", "Pass NaN and infinity on to the model (default: a bad row). A number outside float32's "
+        "range is a bad row either way")
     ("max-line-bytes", "A longer input line is a bad row", cxxopts::value<size_t>()->default_value("16777216"));
   options.add_options("Output")
     ("output-format", "Output format: csv or jsonl", cxxopts::value<std::string>()->default_value("csv"))
@@ -271,6 +279,7 @@ int main(int argc, char** argv) {
     if (delim.size() != 1) throw cxxopts::exceptions::exception("--delimiter must be one character");
     reader_options.delimiter = delim[0];
     reader_options.columns = args["columns"].as<std::string>();
+    reader_options.allow_nonfinite = args.count("allow-nonfinite") > 0;
     batch_size = args["batch-size"].as<size_t>();
     if (batch_size == 0) throw cxxopts::exceptions::exception("--batch-size must be at least 1");
     const std::string exec = args["model-exec"].as<std::string>();

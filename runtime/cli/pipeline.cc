@@ -20,6 +20,9 @@ constexpr size_t kChunkRowsMin = 1024;     // rows a chunk gathers at least (sev
 constexpr size_t kChunkBytes = 4u << 20;   // and at most this much text, whatever the row count
 constexpr size_t kMaxWindow = 64;
 constexpr uint64_t kNoStop = std::numeric_limits<uint64_t>::max();
+// A chunk's slots: a parsed row's index, or one of these.
+constexpr int64_t kRejected = -1;
+constexpr int64_t kBlank = -2;
 
 std::string LineRange(uint64_t first, uint64_t last) {
   if (first == last) return "line " + std::to_string(first);
@@ -31,8 +34,6 @@ std::string ErrorText(const std::exception& e) {
   if (auto* te = dynamic_cast<const Error*>(&e); te && !te->js_stack().empty()) text += "\n" + te->js_stack();
   return text;
 }
-
-RowParserOptions ParserOptions(const RowReaderOptions& o) { return {o.format, o.delimiter, o.header, o.columns}; }
 }  // namespace
 
 // A run of input lines, and what became of them.
@@ -41,11 +42,14 @@ struct Chunk {
     size_t offset, length;
     uint64_t number;
     bool overlong;
+    bool open_quote;  // overlong inside a quoted field
+    bool blank;       // answered by a blank line
   };
   uint64_t seq = 0;
   std::shared_ptr<const RowParser> parser;
   std::string text;
   std::vector<Line> lines;
+  size_t blank_lines = 0;
 
   // Filled by the pool thread that processes it.
   bool skipped = false;   // behind a fatal error found in an earlier chunk: not processed
@@ -66,11 +70,14 @@ class Pipeline::Impl {
   }
 
   PipelineResult Run(std::FILE* in, const RowReaderOptions& reader_options, std::FILE* out) {
-    RowParser parser(ParserOptions(reader_options));  // throws for a bad --columns, before any thread
+    RowParserOptions parser_options = ParserOptions(reader_options);
+    if (parser_options.feature_names.empty()) parser_options.feature_names = info_.feature_names;
+    RowParser parser(parser_options);  // throws for a bad --columns, before any thread
     out_ = out;
     max_line_bytes_ = reader_options.max_line_bytes;
     LineReaderOptions line_options;
     line_options.max_line_bytes = reader_options.max_line_bytes;
+    line_options.csv_delimiter = reader_options.format == InputFormat::kCsv ? reader_options.delimiter : 0;
     line_options.before_blocking_read = [this] {
       if (!current_->lines.empty()) Dispatch();
     };
@@ -83,19 +90,18 @@ class Pipeline::Impl {
     LineReader::Line line;
     while (stop_seq_.load() == kNoStop && lines.Next(line)) {
       last_line_ = line.number;
-      if (!line.overlong && !parser.settled()) {
+      if (!line.overlong && !line.blank && !parser.settled()) {
         const RowParser::LineKind kind = parser.Settle(line.text, line.number);
-        if (parser.settled()) {
-          snapshot_ = std::make_shared<const RowParser>(parser);
-          if (parser.header_guessed()) {
-            std::fprintf(stderr, "tfjs-run: line 1 was taken as a header (no field of it is a number; --no-header "
-                                 "reads it as data)\n");
-          }
-        }
+        if (parser.settled()) Settled(parser);
         if (kind == RowParser::LineKind::kHeader) continue;
       }
-      if (rows_seen_++ == 0) first_row_time_ = Clock::now();
-      current_->lines.push_back({current_->text.size(), line.text.size(), line.number, line.overlong});
+      if (line.blank) {
+        ++current_->blank_lines;
+      } else if (rows_seen_++ == 0) {
+        first_row_time_ = Clock::now();
+      }
+      current_->lines.push_back(
+          {current_->text.size(), line.text.size(), line.number, line.overlong, line.open_quote, line.blank});
       current_->text.append(line.text);
       if (current_->lines.size() >= chunk_rows_ || current_->text.size() >= kChunkBytes) Dispatch();
     }
@@ -138,6 +144,19 @@ class Pipeline::Impl {
     const std::string* version = nullptr;
     bool rejected = false;
   };
+
+  // The parser is set up: later chunks use it; what it decided about the header is said once.
+  void Settled(const RowParser& parser) {
+    snapshot_ = std::make_shared<const RowParser>(parser);
+    if (parser.header_guessed()) {
+      std::fprintf(stderr, "tfjs-run: line 1 was taken as a header (no field of it is a number; --no-header "
+                           "reads it as data)\n");
+    }
+    if (!parser.ignored_columns().empty()) {
+      std::fprintf(stderr, "tfjs-run: warning: the header's column(s) %s are not features of the bundle: ignored\n",
+                   parser.ignored_columns().c_str());
+    }
+  }
 
   // Hands the current chunk to the pool, waiting while the window is full.
   void Dispatch() {
@@ -182,17 +201,31 @@ class Pipeline::Impl {
     std::vector<float> values;
     values.reserve(c.lines.size() * static_cast<size_t>(std::max<int64_t>(1, info_.input_cols)));
     std::vector<uint64_t> row_lines;  // the line of each parsed row
-    std::vector<int64_t> slots;       // per line taken: its parsed row, or -1 (rejected)
+    std::vector<int64_t> slots;       // per line taken: its parsed row, kRejected or kBlank
     RowError error;
+    std::string ignored_keys;
     for (const Chunk::Line& line : c.lines) {
+      if (line.blank) {
+        ++c.counts.blank;
+        slots.push_back(kBlank);
+        continue;
+      }
       ++c.counts.read;
       const size_t before = values.size();
       bool ok;
       if (line.overlong) {
-        error = {line.number, 0, "line longer than " + std::to_string(max_line_bytes_) + " bytes (--max-line-bytes)"};
+        error = {line.number, 0, OverlongMessage(max_line_bytes_, line.open_quote)};
         ok = false;
       } else {
-        ok = c.parser->Parse(std::string_view(c.text).substr(line.offset, line.length), line.number, values, error);
+        ok = c.parser->Parse(std::string_view(c.text).substr(line.offset, line.length), line.number, values, error,
+                             warned_ignored_keys_.load(std::memory_order_relaxed) ? nullptr : &ignored_keys);
+        if (!ignored_keys.empty()) {
+          if (!warned_ignored_keys_.exchange(true)) {
+            c.messages += "tfjs-run: warning: line " + std::to_string(line.number) + ": ignored key(s) " +
+                          ignored_keys + ", not features of the bundle (said once; later lines are not checked)\n";
+          }
+          ignored_keys.clear();
+        }
       }
       if (ok && info_.input_cols >= 0 && values.size() - before != static_cast<size_t>(info_.input_cols)) {
         // The bundle cannot take it: bad input like a malformed row, with its line (not a
@@ -211,7 +244,7 @@ class Pipeline::Impl {
           break;  // rows after it are not read: the run stops at this line
         }
         c.messages += std::string("tfjs-run: ") + verb + " " + error.ToString() + "\n";
-        slots.push_back(-1);
+        slots.push_back(kRejected);
         continue;
       }
       slots.push_back(static_cast<int64_t>(row_lines.size()));
@@ -269,6 +302,10 @@ class Pipeline::Impl {
     const bool keep_places = o_.on_error == OnError::kSkip;
     c.out.reserve(slots.size() * (nan_row.size() * 12 + 2));
     for (int64_t slot : slots) {
+      if (slot == kBlank) {
+        c.out += '\n';
+        continue;
+      }
       const Answer* a = slot >= 0 ? &answers[static_cast<size_t>(slot)] : nullptr;
       if (a && a->row) {
         AppendRow(c.out, o_.output_format, o_.output_delimiter, a->row, a->cols, o_.with_version ? a->version : nullptr);
@@ -354,12 +391,13 @@ class Pipeline::Impl {
       // Behind a fatal error: after a failed prediction, its rows were read and are not processed;
       // after bad input, the run stopped at that line and they count as not read.
       if (result_ == PipelineResult::kModelFailed || !stopped_) {
-        counts_.read += c.lines.size();
-        counts_.unprocessed += c.lines.size();
+        counts_.read += c.lines.size() - c.blank_lines;
+        counts_.unprocessed += c.lines.size() - c.blank_lines;
       }
       return false;
     }
     counts_.read += c.counts.read;
+    counts_.blank += c.counts.blank;
     counts_.predicted += c.counts.predicted;
     counts_.rejected += c.counts.rejected;
     counts_.unprocessed += c.counts.unprocessed;
@@ -400,6 +438,7 @@ class Pipeline::Impl {
   uint64_t next_dispatch_ = 0;
   bool closing_ = false;
   std::atomic<uint64_t> stop_seq_{kNoStop};  // the first chunk known to end the run
+  std::atomic<bool> warned_ignored_keys_{false};
   std::vector<std::thread> threads_;
 
   // Writing, in order.

@@ -37,6 +37,7 @@ struct PipelineOptions {
 struct RowCounts {
   uint64_t read = 0, predicted = 0, rejected = 0;
   uint64_t unprocessed = 0;  // read, but behind a fatal error: neither written nor rejected
+  uint64_t blank = 0;        // blank lines read, each answered by a blank line; not in `read`
 };
 
 enum class PipelineResult { kOk, kBadInput, kModelFailed, kOutputFailed };
@@ -48,7 +49,9 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Reads `in` to its end (or to the first fatal error) and writes one line per row to `out`.
+  // Reads `in` to its end (or to the first fatal error) and writes one line per record to `out`
+  // (a blank line for a blank one; none for a header, or a bad row with --on-error drop). The
+  // parser matches names to the bundle's feature names unless `reader_options` gives its own.
   // Errors and skipped rows are reported on stderr, each naming its line. Call once.
   PipelineResult Run(std::FILE* in, const RowReaderOptions& reader_options, std::FILE* out);
 

@@ -13,9 +13,18 @@
 namespace tfjs_run::cli {
 
 namespace {
-RowParserOptions ParserOptions(const RowReaderOptions& o) { return {o.format, o.delimiter, o.header, o.columns}; }
-LineReaderOptions LineOptions(const RowReaderOptions& o) { return {o.max_line_bytes, o.before_blocking_read, {}}; }
+LineReaderOptions LineOptions(const RowReaderOptions& o) {
+  LineReaderOptions options;
+  options.max_line_bytes = o.max_line_bytes;
+  options.csv_delimiter = o.format == InputFormat::kCsv ? o.delimiter : 0;
+  options.before_blocking_read = o.before_blocking_read;
+  return options;
+}
 }  // namespace
+
+RowParserOptions ParserOptions(const RowReaderOptions& o) {
+  return {o.format, o.delimiter, o.header, o.columns, o.feature_names, o.allow_nonfinite};
+}
 
 RowReader::RowReader(std::FILE* in, RowReaderOptions options)
     : lines_(in, LineOptions(options)), parser_(ParserOptions(options)) {}
@@ -24,9 +33,10 @@ RowReader::Status RowReader::Next(std::vector<float>& values, RowError& error) {
   LineReader::Line line;
   for (;;) {
     if (!lines_.Next(line)) return Status::kEnd;
+    if (line.blank) continue;
     line_ = line.number;
     if (line.overlong) {
-      error = {line_, 0, "line longer than " + std::to_string(lines_.max_line_bytes()) + " bytes (--max-line-bytes)"};
+      error = {line_, 0, OverlongMessage(lines_.max_line_bytes(), line.open_quote)};
       return Status::kBadRow;
     }
     if (!parser_.settled() && parser_.Settle(line.text, line_) == RowParser::LineKind::kHeader) continue;

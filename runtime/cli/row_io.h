@@ -22,9 +22,14 @@ struct RowReaderOptions {
   char delimiter = ',';
   HeaderMode header = HeaderMode::kAuto;
   std::string columns;  // see RowParserOptions
+  std::vector<std::string> feature_names;  // see RowParserOptions; the CLI takes the bundle's
+  bool allow_nonfinite = false;            // see RowParserOptions
   size_t max_line_bytes = 16u << 20;  // see LineReaderOptions
   std::function<void()> before_blocking_read;
 };
+
+// The parser's part of the reader's options.
+RowParserOptions ParserOptions(const RowReaderOptions& options);
 
 // Reads rows one at a time on one thread: a LineReader and a RowParser together. (The CLI uses
 // the two apart, so that parsing runs in parallel: see pipeline.h.)
@@ -35,14 +40,13 @@ class RowReader {
   // Reads from `in` (not owned). Throws std::invalid_argument for a bad --columns spec.
   RowReader(std::FILE* in, RowReaderOptions options);
 
-  // Reads the next data row into `values` (its feature columns, in order).
-  // kBadRow fills `error`; reading can go on with the next line.
+  // Reads the next data row into `values` (its feature columns, in order); blank lines are passed
+  // over. kBadRow fills `error`; reading can go on with the next line.
   Status Next(std::vector<float>& values, RowError& error);
 
   uint64_t line() const { return line_; }                   // line of the row last returned
   const std::vector<std::string>& header() const { return parser_.header(); }  // empty if none
   bool header_guessed() const { return parser_.header_guessed(); }
-  size_t feature_count() const { return parser_.feature_count(); }
 
  private:
   LineReader lines_;

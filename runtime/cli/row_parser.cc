@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "csv_record.h"
 #include "json_limits.h"
 
 namespace tfjs_run::cli {
@@ -26,17 +28,6 @@ std::string Quote(std::string_view s) {
   return out + "'";
 }
 
-void SplitFields(std::string_view line, char delimiter, std::vector<std::string_view>& fields) {
-  fields.clear();
-  size_t pos = 0;
-  for (;;) {
-    const size_t d = line.find(delimiter, pos);
-    fields.push_back(line.substr(pos, d == std::string_view::npos ? std::string_view::npos : d - pos));
-    if (d == std::string_view::npos) break;
-    pos = d + 1;
-  }
-}
-
 // What a JSON value is, for an error message, without printing it (printing is recursive).
 std::string Describe(const nlohmann::ordered_json& v) {
   if (v.is_array()) return "an array";
@@ -45,6 +36,82 @@ std::string Describe(const nlohmann::ordered_json& v) {
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   if (v.is_null()) return "null";
   return "a value";
+}
+
+enum class NumberStatus { kOk, kEmpty, kNotANumber, kOutOfRange, kNonFinite };
+
+// A double as a float32 feature: out of range when it rounds to infinity (1e39), or is already
+// infinite (JSON's 1e400).
+NumberStatus ToFloat(double d, bool allow_nonfinite, float& value) {
+  if (std::isnan(d)) {
+    value = static_cast<float>(d);
+    return allow_nonfinite ? NumberStatus::kOk : NumberStatus::kNonFinite;
+  }
+  value = static_cast<float>(d);
+  return std::isfinite(value) ? NumberStatus::kOk : NumberStatus::kOutOfRange;
+}
+
+// One field's number. NaN and infinity written as such ("nan", "inf", "-Infinity") are kNonFinite
+// unless allowed; a finite number too large for float32 is kOutOfRange whatever is allowed.
+NumberStatus ReadNumber(std::string_view text, bool allow_nonfinite, float& value) {
+  text = Trim(text);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return NumberStatus::kEmpty;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars rejects values that overflow or underflow float (and leaves `value` as it was):
+    // read it wider to tell which. Underflow is a zero or a subnormal, as tfjs would read it.
+    long double wide = 0;
+    auto [p2, ec2] = std::from_chars(text.data(), end, wide);
+    if (p2 != end) return NumberStatus::kNotANumber;
+    if (ec2 != std::errc() || std::fabs(wide) >= 1) return NumberStatus::kOutOfRange;
+    value = static_cast<float>(wide);
+    return NumberStatus::kOk;
+  }
+  if (ec != std::errc() || ptr != end) return NumberStatus::kNotANumber;
+  if (!std::isfinite(value) && !allow_nonfinite) return NumberStatus::kNonFinite;
+  return NumberStatus::kOk;
+}
+
+std::string NumberMessage(NumberStatus status, std::string_view text) {
+  switch (status) {
+    case NumberStatus::kEmpty: return "empty field";
+    case NumberStatus::kOutOfRange: return Quote(Trim(text)) + " is outside float32's range (about +-3.4e38)";
+    case NumberStatus::kNonFinite:
+      return Quote(Trim(text)) + " is not a finite number (--allow-nonfinite passes NaN and infinity on)";
+    default: return Quote(Trim(text)) + " is not a number";
+  }
+}
+
+// Why a line (nested no deeper than kMaxJsonDepth) is not JSON: nlohmann refuses numbers past
+// double's range (1e400) as overflow, which is a number outside float32's range to the user.
+std::string JsonProblem(std::string_view line) {
+  try {
+    [[maybe_unused]] const auto doc = nlohmann::ordered_json::parse(line.begin(), line.end());
+  } catch (const nlohmann::json::out_of_range& e) {
+    if (e.id == 406) return "a number outside float32's range (about +-3.4e38)";
+  } catch (const std::exception&) {
+  }
+  return "not valid JSON";
+}
+
+// The names of a --columns spec that are not indices or ranges, in order.
+std::vector<std::string> ColumnNames(std::string_view spec) {
+  std::vector<std::string> names;
+  while (!spec.empty()) {
+    const size_t comma = spec.find(',');
+    names.emplace_back(Trim(spec.substr(0, comma)));
+    spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
+  }
+  return names;
+}
+
+std::string JoinQuoted(const std::vector<std::string>& names, size_t most) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < most; ++i) out += (i ? ", " : "") + Quote(names[i]);
+  if (names.size() > most) out += ", ... (" + std::to_string(names.size()) + " in all)";
+  return out;
 }
 }  // namespace
 
@@ -55,20 +122,8 @@ std::string RowError::ToString() const {
 }
 
 std::optional<float> ParseFloat(std::string_view text) {
-  text = Trim(text);
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') text = Trim(text.substr(1, text.size() - 2));
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty()) return std::nullopt;
   float value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec == std::errc::result_out_of_range) {
-    // from_chars rejects values that overflow or underflow float; be exact about which.
-    double d = 0;
-    auto [p2, ec2] = std::from_chars(text.data(), text.data() + text.size(), d);
-    if (ec2 != std::errc() || p2 != text.data() + text.size()) return std::nullopt;
-    return static_cast<float>(d);
-  }
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  if (ReadNumber(text, /*allow_nonfinite=*/true, value) != NumberStatus::kOk) return std::nullopt;
   return value;
 }
 
@@ -103,7 +158,18 @@ RowParser::RowParser(RowParserOptions options) : options_(std::move(options)) {
       names_ = true;
     }
   }
-  if (names_) selected_.clear();  // resolved against the header (or JSON keys) when settling
+  if (!names_) {
+    keys_ = options_.feature_names;
+    return;
+  }
+  selected_.clear();  // resolved against the header when settling
+  keys_ = ColumnNames(options_.columns);
+  // Names in another order than the model's would feed it shuffled features: refuse them.
+  const auto& declared = options_.feature_names;
+  if (!declared.empty() && keys_ != declared) {
+    throw std::invalid_argument("--columns lists " + JoinQuoted(keys_, 8) + "; the bundle declares its features as " +
+                                JoinQuoted(declared, 8) + ": list them in that order, or leave --columns out");
+  }
 }
 
 void RowParser::ResolveColumns(const std::vector<std::string>& names) {
@@ -129,6 +195,29 @@ void RowParser::ResolveColumns(const std::vector<std::string>& names) {
   }
 }
 
+// A header, and feature names without --columns: each feature is the column of its name.
+void RowParser::MatchFeatureNames() {
+  for (const std::string& name : options_.feature_names) {
+    auto it = std::find(header_.begin(), header_.end(), name);
+    if (it == header_.end()) {
+      columns_error_ = "the header has no column " + Quote(name) + ", a feature of the bundle";
+    } else if (std::find(it + 1, header_.end(), name) != header_.end()) {
+      columns_error_ = "the header names " + Quote(name) + " twice";
+    }
+    if (!columns_error_.empty()) {
+      selected_.clear();
+      return;
+    }
+    selected_.push_back(static_cast<size_t>(it - header_.begin()));
+  }
+  std::vector<std::string> ignored;
+  for (const std::string& column : header_) {
+    const auto& names = options_.feature_names;
+    if (std::find(names.begin(), names.end(), column) == names.end()) ignored.push_back(column);
+  }
+  ignored_columns_ = JoinQuoted(ignored, 8);
+}
+
 void RowParser::CheckSelected() {
   for (size_t i : selected_) {
     if (columns_error_.empty() && i >= expected_fields_) {
@@ -141,54 +230,59 @@ void RowParser::CheckSelected() {
 RowParser::LineKind RowParser::Settle(std::string_view line, uint64_t /*line_no*/) {
   if (options_.format == InputFormat::kCsv) {
     std::vector<std::string_view> fields;
-    SplitFields(line, options_.delimiter, fields);
+    std::string scratch;
+    CsvSplitError split_error;
+    // A record that cannot be split settles nothing: it is a bad row, and the next one settles.
+    if (!SplitCsvRecord(line, options_.delimiter, fields, scratch, split_error)) return LineKind::kData;
     bool is_header = options_.header == HeaderMode::kYes;
     if (options_.header == HeaderMode::kAuto) {
       // A header only when no field of line 1 is a number: a typo in one field of a data row
       // must be a bad row, not silently eat the row as a header.
-      is_header = std::none_of(fields.begin(), fields.end(), [](std::string_view f) { return ParseFloat(f).has_value(); });
+      // A number past float32's range is still a number here: such a row is a bad row, not a header.
+      is_header = std::none_of(fields.begin(), fields.end(), [](std::string_view f) {
+        float value = 0;
+        const NumberStatus status = ReadNumber(f, /*allow_nonfinite=*/true, value);
+        return status == NumberStatus::kOk || status == NumberStatus::kOutOfRange;
+      });
       header_guessed_ = is_header;
     }
     expected_fields_ = fields.size();
     if (is_header) {
-      for (auto f : fields) {
-        std::string_view name = Trim(f);
-        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
-        header_.emplace_back(name);
-      }
+      for (auto f : fields) header_.emplace_back(Trim(f));
     }
-    if (names_) ResolveColumns(header_);
+    if (names_) {
+      ResolveColumns(header_);
+    } else if (is_header && selected_.empty() && !options_.feature_names.empty()) {
+      MatchFeatureNames();
+    }
     CheckSelected();
     settled_ = true;
     // A header line that --columns cannot apply to is reported as a bad row, like those after it.
     return is_header && columns_error_.empty() ? LineKind::kHeader : LineKind::kData;
   }
-  // JSON lines: the first line that is an array or an object settles the keys and the count;
-  // malformed lines before it are bad rows and settle nothing.
+  // JSON lines: the first well-formed line settles; if it is an array, it sets the count of the
+  // arrays after it (objects are read by keys_). Malformed lines before it are bad rows.
   if (JsonDepth(line) > kMaxJsonDepth) return LineKind::kData;
   const auto doc = nlohmann::ordered_json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !(doc.is_array() || doc.is_object())) return LineKind::kData;
-  if (doc.is_object()) {
-    for (auto it = doc.begin(); it != doc.end(); ++it) json_keys_.push_back(it.key());
-  }
-  if (names_) ResolveColumns(json_keys_);
-  expected_fields_ = !selected_.empty() ? selected_.size() : doc.is_object() ? json_keys_.size() : doc.size();
+  if (doc.is_array()) expected_fields_ = !selected_.empty() ? selected_.size() : doc.size();
   settled_ = true;
   return LineKind::kData;
 }
 
-bool RowParser::Parse(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const {
+bool RowParser::Parse(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error,
+                      std::string* ignored) const {
   if (!columns_error_.empty()) {
     error = {line_no, 0, columns_error_};
     return false;
   }
-  if (options_.format == InputFormat::kJsonLines) return ParseJson(line, line_no, out, error);
+  if (options_.format == InputFormat::kJsonLines) return ParseJson(line, line_no, out, error, ignored);
   return ParseCsvFast(line, out) || ParseCsv(line, line_no, out, error);
 }
 
-// The common case in one pass with no allocation: plain numbers between delimiters. Anything
-// else (spaces, quotes, '+', a bad field, the wrong count) goes to ParseCsv for its exact reading
-// or its error.
+// The common case in one pass with no allocation: plain finite numbers between delimiters.
+// Anything else (spaces, quotes, '+', NaN, a bad field, the wrong count) goes to ParseCsv for its
+// exact reading or its error.
 bool RowParser::ParseCsvFast(std::string_view line, std::vector<float>& out) const {
   const char* p = line.data();
   const char* end = p + line.size();
@@ -201,7 +295,7 @@ bool RowParser::ParseCsvFast(std::string_view line, std::vector<float>& out) con
   for (;;) {
     float v;
     auto [q, ec] = std::from_chars(p, end, v);
-    if (ec != std::errc() || n == expected_fields_) break;
+    if (ec != std::errc() || n == expected_fields_ || (!std::isfinite(v) && !options_.allow_nonfinite)) break;
     target.push_back(v);
     ++n;
     if (q == end) {
@@ -220,7 +314,12 @@ bool RowParser::ParseCsvFast(std::string_view line, std::vector<float>& out) con
 
 bool RowParser::ParseCsv(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const {
   thread_local std::vector<std::string_view> fields;
-  SplitFields(line, options_.delimiter, fields);
+  thread_local std::string scratch;
+  CsvSplitError split_error;
+  if (!SplitCsvRecord(line, options_.delimiter, fields, scratch, split_error)) {
+    error = {line_no, split_error.field, split_error.message};
+    return false;
+  }
   if (fields.size() != expected_fields_) {
     error = {line_no, 0, "expected " + std::to_string(expected_fields_) + " fields, found " + std::to_string(fields.size()) +
                              (fields.size() < expected_fields_ ? " (short row)" : " (long row)")};
@@ -232,13 +331,13 @@ bool RowParser::ParseCsv(std::string_view line, uint64_t line_no, std::vector<fl
       error = {line_no, i + 1, "no field " + std::to_string(i)};
       return false;
     }
-    std::optional<float> v = ParseFloat(fields[i]);
-    if (!v) {
-      error = {line_no, i + 1,
-               Trim(fields[i]).empty() ? std::string("empty field") : Quote(Trim(fields[i])) + " is not a number"};
+    float value = 0;
+    const NumberStatus status = ReadNumber(fields[i], options_.allow_nonfinite, value);
+    if (status != NumberStatus::kOk) {
+      error = {line_no, i + 1, NumberMessage(status, fields[i])};
       return false;
     }
-    out.push_back(*v);
+    out.push_back(value);
     return true;
   };
   bool ok = true;
@@ -251,7 +350,8 @@ bool RowParser::ParseCsv(std::string_view line, uint64_t line_no, std::vector<fl
   return ok;
 }
 
-bool RowParser::ParseJson(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const {
+bool RowParser::ParseJson(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error,
+                          std::string* ignored) const {
   using nlohmann::ordered_json;
   if (JsonDepth(line) > kMaxJsonDepth) {
     error = {line_no, 0, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
@@ -259,11 +359,15 @@ bool RowParser::ParseJson(std::string_view line, uint64_t line_no, std::vector<f
   }
   const ordered_json doc = ordered_json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
-    error = {line_no, 0, "not valid JSON"};
+    error = {line_no, 0, JsonProblem(line)};
     return false;
   }
   std::vector<const ordered_json*> picked;
   if (doc.is_array()) {
+    if (names_) {
+      error = {line_no, 0, "--columns names keys, but this line is a JSON array, which has none"};
+      return false;
+    }
     if (selected_.empty()) {
       for (const auto& v : doc) picked.push_back(&v);
     } else {
@@ -275,62 +379,49 @@ bool RowParser::ParseJson(std::string_view line, uint64_t line_no, std::vector<f
         picked.push_back(&doc[i]);
       }
     }
-  } else if (doc.is_object()) {
-    // Objects are read by key, never by their order on the line: the keys are the --columns
-    // names, or the keys of the first object (in its order), and every line must have them.
-    if (json_keys_.empty()) {
-      error = {line_no, 0, "a JSON object, but the first row was an array: use one form throughout"};
+    if (expected_fields_ != 0 && picked.size() != expected_fields_) {
+      error = {line_no, 0, "expected " + std::to_string(expected_fields_) + " values, found " + std::to_string(picked.size())};
       return false;
     }
-    auto need = [&](size_t i) -> const ordered_json* {
-      if (i >= json_keys_.size()) {
-        error = {line_no, i + 1, "no key for column " + std::to_string(i) + " (the first object has " +
-                                     std::to_string(json_keys_.size()) + " keys)"};
-        return nullptr;
-      }
-      auto it = doc.find(json_keys_[i]);
+  } else if (doc.is_object()) {
+    // Objects are read by key, never by their order on the line (a JSON library may sort keys).
+    if (keys_.empty()) {
+      error = {line_no, 0, "a JSON object, but the bundle declares no feature names to match its keys: build it with "
+                           "model-bundler --feature-names, or list the keys in the model's order with --columns"};
+      return false;
+    }
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      auto it = doc.find(keys_[i]);
       if (it == doc.end()) {
-        error = {line_no, i + 1, "missing key " + Quote(json_keys_[i])};
-        return nullptr;
+        error = {line_no, i + 1, "missing key " + Quote(keys_[i])};
+        return false;
       }
-      return &it.value();
-    };
-    if (selected_.empty()) {
-      for (size_t i = 0; i < json_keys_.size(); ++i) {
-        const ordered_json* v = need(i);
-        if (!v) return false;
-        picked.push_back(v);
+      picked.push_back(&it.value());
+    }
+    if (ignored && ignored->empty() && doc.size() > keys_.size()) {
+      std::vector<std::string> extra;
+      for (auto it = doc.begin(); it != doc.end(); ++it) {
+        if (std::find(keys_.begin(), keys_.end(), it.key()) == keys_.end()) extra.push_back(it.key());
       }
-      if (doc.size() != json_keys_.size()) {
-        for (auto it = doc.begin(); it != doc.end(); ++it) {
-          if (std::find(json_keys_.begin(), json_keys_.end(), it.key()) == json_keys_.end()) {
-            error = {line_no, 0, "unexpected key " + Quote(it.key()) + " (not in the first object; --columns picks keys)"};
-            return false;
-          }
-        }
-      }
-    } else {
-      for (size_t i : selected_) {
-        const ordered_json* v = need(i);
-        if (!v) return false;
-        picked.push_back(v);
-      }
+      *ignored = JoinQuoted(extra, 8);
     }
   } else {
     error = {line_no, 0, "a JSON line must be an array of numbers or an object"};
     return false;
   }
-  if (expected_fields_ != 0 && picked.size() != expected_fields_) {
-    error = {line_no, 0, "expected " + std::to_string(expected_fields_) + " values, found " + std::to_string(picked.size())};
-    return false;
-  }
+  const size_t start = out.size();
   for (size_t i = 0; i < picked.size(); ++i) {
-    if (!picked[i]->is_number()) {
-      error = {line_no, i + 1, Describe(*picked[i]) + " is not a number"};
+    float value = 0;
+    NumberStatus status = picked[i]->is_number() ? ToFloat(picked[i]->get<double>(), options_.allow_nonfinite, value)
+                                                 : NumberStatus::kNotANumber;
+    if (status != NumberStatus::kOk) {
+      error = {line_no, i + 1, status == NumberStatus::kNotANumber ? Describe(*picked[i]) + " is not a number"
+                                                                   : NumberMessage(status, picked[i]->dump())};
+      out.resize(start);
       return false;
     }
+    out.push_back(value);
   }
-  for (const ordered_json* v : picked) out.push_back(v->get<float>());
   return true;
 }
 

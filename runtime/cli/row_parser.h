@@ -1,6 +1,13 @@
-// How one input line becomes a row of features: numeric CSV or JSON lines, --columns, the header.
-// The first lines set the parser up, in order (Settle); after that Parse is const and may run on
-// many threads at once, each with its own copy or a shared const one.
+// How one input record becomes a row of features: numeric CSV (RFC 4180 quoting) or JSON lines,
+// --columns, the header, and the bundle's feature names. The first records set the parser up, in
+// order (Settle); after that Parse is const and may run on many threads at once, each with its
+// own copy or a shared const one.
+//
+// What a record means is never guessed from its order: when the bundle declares feature names,
+// a CSV header and JSON objects are matched to them by name (a missing one is a bad row, an extra
+// one is ignored); without them, JSON objects are refused unless --columns lists their keys in the
+// model's order. NaN and infinity are bad rows unless allowed, and a number outside float32's
+// range always is.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +26,14 @@ struct RowParserOptions {
   char delimiter = ',';
   HeaderMode header = HeaderMode::kAuto;
   // Which fields are features: comma-separated 0-based indices, inclusive ranges "1-13", or
-  // header names (CSV with a header, or JSON-lines object keys). Empty: every field.
+  // header names (CSV with a header, or JSON-lines object keys). Empty: every field, or with
+  // feature names and a header, the header's columns of those names.
   std::string columns;
+  // The bundle's feature names (BundleInfo::feature_names), in the model's order; empty if it
+  // declares none.
+  std::vector<std::string> feature_names;
+  // NaN and infinity pass as features; otherwise they are bad rows.
+  bool allow_nonfinite = false;
 };
 
 // Limits on what the parser accepts, so no input can exhaust memory or the stack.
@@ -37,36 +50,46 @@ struct RowError {
 
 class RowParser {
  public:
-  // Throws std::invalid_argument for a bad --columns spec.
+  // Throws std::invalid_argument for a bad --columns spec, or one whose names contradict the
+  // declared feature names.
   explicit RowParser(RowParserOptions options);
 
   enum class LineKind { kHeader, kData };
-  // Call with each non-blank line, in order, while !settled(): the first CSV line decides the
-  // header and the field count; the first well-formed JSON line decides the keys and the count.
+  // Call with each non-blank record, in order, while !settled(): the first CSV record decides
+  // the header and the field count; the first JSON array decides the count.
   LineKind Settle(std::string_view line, uint64_t line_no);
   bool settled() const { return settled_; }
 
-  // Appends the line's features to `out`. A bad row leaves `out` as it was and fills `error`.
-  bool Parse(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const;
+  // Appends the record's features to `out`. A bad row leaves `out` as it was and fills `error`.
+  // `ignored`, if given and empty, receives the keys of a JSON object that are not features (they
+  // are ignored; the caller warns once).
+  bool Parse(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error,
+             std::string* ignored = nullptr) const;
 
   const std::vector<std::string>& header() const { return header_; }  // empty if none
+  // Header columns that are not feature names, when the header was matched to them (they are
+  // ignored), quoted for a message ("'id', 'note'"); empty if none.
+  const std::string& ignored_columns() const { return ignored_columns_; }
   bool header_guessed() const { return header_guessed_; }  // line 1 taken as a header by guessing
-  // Features per row, once settled, else 0.
-  size_t feature_count() const { return selected_.empty() ? expected_fields_ : selected_.size(); }
 
  private:
   void ResolveColumns(const std::vector<std::string>& names);
+  void MatchFeatureNames();
   void CheckSelected();
   bool ParseCsv(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const;
   bool ParseCsvFast(std::string_view line, std::vector<float>& out) const;
-  bool ParseJson(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error) const;
+  bool ParseJson(std::string_view line, uint64_t line_no, std::vector<float>& out, RowError& error,
+                 std::string* ignored) const;
 
   RowParserOptions options_;
   bool settled_ = false;
   bool header_guessed_ = false;
   bool names_ = false;            // --columns names fields: resolved when settling
   std::vector<std::string> header_;
-  std::vector<std::string> json_keys_;
+  std::string ignored_columns_;
+  // The keys JSON objects are read by, in the model's order: the --columns names, else the
+  // feature names. Empty: objects are refused.
+  std::vector<std::string> keys_;
   std::vector<size_t> selected_;  // field indices; empty = all
   // Set when --columns cannot apply to this input (a name it lacks, an index past its fields):
   // every row is then a bad row with this message, never read with the wrong columns.
@@ -74,7 +97,8 @@ class RowParser {
   size_t expected_fields_ = 0;    // fields per line, fixed when settling
 };
 
-// Parses one number the way the CSV reader does (surrounding spaces and a leading '+' allowed).
+// Parses one number the way the CSV reader does (surrounding spaces and a leading '+' allowed;
+// NaN and infinity too). Empty for text that is not a number, or one outside float32's range.
 std::optional<float> ParseFloat(std::string_view text);
 
 }  // namespace tfjs_run::cli

@@ -8,6 +8,8 @@
 #include <functional>
 #include <fstream>
 #include <limits>
+#include <sstream>
+#include <unordered_set>
 
 #include "model_impl.h"
 #include "version_name.h"
@@ -165,6 +167,43 @@ void Model::Impl::ReadLayout(JsScope& s, v8::Local<v8::Object> b) {
   }
 }
 
+// Optional: featureNames, one string per input column. Unlike the informational fields, names
+// that are malformed fail the load: rows matched by wrong names would get wrong answers. They are
+// printed in messages and matched against headers, so each is bounded and has no control
+// characters, and they are distinct (a header could not tell two apart).
+void Model::Impl::ReadFeatureNames(JsScope& s, v8::Local<v8::Object> b) {
+  constexpr int kMaxNameBytes = 256;
+  v8::Local<v8::Value> names = s.Get(b, "featureNames");
+  if (names->IsNullOrUndefined()) return;
+  auto bad = [&](const std::string& why) { Fail(ErrorKind::kContract, "tfjsRunBundle.featureNames" + why); };
+  if (!names->IsArray()) bad(" must be an array of strings");
+  v8::Local<v8::Array> list = names.As<v8::Array>();
+  if (list->Length() != static_cast<uint64_t>(info.input_cols)) {
+    bad(" has " + std::to_string(list->Length()) + " names; the input has " + std::to_string(info.input_cols) +
+        " columns");
+  }
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < list->Length(); ++i) {
+    const std::string at = "[" + std::to_string(i) + "]";
+    v8::Local<v8::Value> v;
+    if (!list->Get(s.context, i).ToLocal(&v)) {
+      if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading tfjsRunBundle.featureNames ran past the load deadline");
+      bad(at + " could not be read (its getter threw)");
+    }
+    if (!v->IsString()) bad(at + " is not a string");
+    const int bytes = v.As<v8::String>()->Utf8Length(s.isolate);
+    if (bytes < 1 || bytes > kMaxNameBytes) bad(at + " must be 1-" + std::to_string(kMaxNameBytes) + " bytes long");
+    std::string name = s.ToString(v);
+    for (unsigned char c : name) {
+      if (c < 0x20 || c == 0x7f) bad(at + " holds a control character");
+    }
+    if (!seen.insert(name).second) bad(" names '" + name + "' twice");
+    out.push_back(std::move(name));
+  }
+  info.feature_names = std::move(out);
+}
+
 void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point deadline) {
   info.contract = BundleContract::kV1;
   info.name = StringField(s, b, "name");
@@ -209,6 +248,7 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   info.output_cols = out_cols;
   info.max_rows = in_rows;
   ReadSampleInput(s, b);
+  ReadFeatureNames(s, b);
   ReadLayout(s, b);
   v8::Local<v8::Value> active = s.Get(b, "activeBackend");
   if (active->IsFunction()) {

@@ -103,6 +103,7 @@ struct Model::Impl {
                         Clock::time_point deadline);
   void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadLayout(JsScope& s, v8::Local<v8::Object> bundle);
+  void ReadFeatureNames(JsScope& s, v8::Local<v8::Object> bundle);
   // Compiles the bundle's model for native execution as options.model_exec asks (ModelExec).
   void LoadNative(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
   // `wrapped`: the app pre- or post-processes in JS around the model (runNative is used then).

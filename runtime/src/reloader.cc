@@ -112,6 +112,13 @@ std::string Reloader::Prepare(Worker& w, Job& j) {
              " columns, the running version " + std::to_string(w.model->info().input_cols) +
              ": a change of input width needs a new runtime";
     }
+    // Callers (the CLI's header and JSON-key matching) put columns in the running version's
+    // named order: a version that names them otherwise would get shuffled features.
+    const auto& names = staged->info().feature_names;
+    if (w.model && !w.model->info().feature_names.empty() && names != w.model->info().feature_names) {
+      return "version " + version + (names.empty() ? " declares no feature names" : " names its features otherwise") +
+             " than the running version: a change of features needs a new runtime";
+    }
     w.staged_load_ms = staged->load_ms();
     const auto warm_start = Clock::now();
     if (std::string why = WarmUp(*staged, j, version); !why.empty()) return why;

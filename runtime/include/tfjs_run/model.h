@@ -67,6 +67,11 @@ struct BundleInfo {
   // own input shape, -1 for the batch; e.g. [-1, 32, 32, 3] for rows of 3072 values (NHWC,
   // row-major). Empty if not declared.
   std::vector<int64_t> model_input_shape;
+  // The name of each input column, in order (tfjsRunBundle.featureNames; model-bundler
+  // --feature-names): the CLI matches CSV headers and JSON object keys to them. Validated at load
+  // (one per input column, distinct, each 1-256 bytes without control characters). Empty if the
+  // bundle declares none.
+  std::vector<std::string> feature_names;
   // Which output columns hold which of the model's outputs (several are concatenated in the
   // model's order). Empty if not declared.
   struct OutputColumns {

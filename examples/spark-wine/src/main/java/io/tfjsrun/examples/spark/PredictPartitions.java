@@ -1,5 +1,6 @@
 package io.tfjsrun.examples.spark;
 
+import io.tfjsrun.FeatureText;
 import io.tfjsrun.RuntimeOptions;
 import io.tfjsrun.TfjsRuntime;
 import java.nio.file.Path;
@@ -83,10 +84,10 @@ public class PredictPartitions implements MapPartitionsFunction<String, String> 
                 continue;
               }
               try {
-                row[f++] = Float.parseFloat(fields[i].trim());
-              } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("partition line " + lineNumber + ", column " + (i + 1) + ": '"
-                    + fields[i].trim() + "' is not a number", e);
+                row[f++] = FeatureText.parse(fields[i]);
+              } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("partition line " + lineNumber + ", column " + (i + 1) + ": "
+                    + e.getMessage(), e);
               }
             }
             if (cols < 0) cols = row.length;

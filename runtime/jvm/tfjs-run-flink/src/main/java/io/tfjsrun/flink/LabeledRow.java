@@ -1,5 +1,6 @@
 package io.tfjsrun.flink;
 
+import io.tfjsrun.FeatureText;
 import java.io.Serializable;
 import java.util.Arrays;
 
@@ -20,7 +21,8 @@ public final class LabeledRow implements Serializable {
 
   /**
    * One CSV line: the label in column {@code labelColumn}, every other column a feature.
-   * Throws IllegalArgumentException naming the column and the text when a field is not a number.
+   * Throws IllegalArgumentException naming the column and the text when a field is not a finite
+   * float32 (not a number, NaN, infinity, or past float32's range: see {@link FeatureText}).
    */
   public static LabeledRow parseCsv(String line, int labelColumn) {
     String[] fields = line.split(",", -1);
@@ -36,10 +38,9 @@ public final class LabeledRow implements Serializable {
         continue;
       }
       try {
-        features[f++] = Float.parseFloat(fields[i].trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("column " + (i + 1) + ": '" + abbreviate(fields[i].trim())
-            + "' is not a number, in: " + abbreviate(line), e);
+        features[f++] = FeatureText.parse(fields[i]);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("column " + (i + 1) + ": " + e.getMessage() + ", in: " + abbreviate(line), e);
       }
     }
     return new LabeledRow(label, features);
