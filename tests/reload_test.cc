@@ -733,7 +733,7 @@ TEST(ExpectedOutputTest, SamplesAndExpectationsOfTheWrongWidthAreErrorsNamingThe
   ReloadCheck no_sample;
   no_sample.expected = {1, 0, 0};
   const std::vector<Case> cases = {
-      {"w1", ReloadCheck{{1, 2, 3}, {}, 1e-4}, "version w1: the sample input has 3 values, which are not rows of the 13 columns"},
+      {"w1", ReloadCheck{{1, 2, 3}, {}, 1e-4}, "version w1 refused: the warm-up sample has 3 values, not whole rows of the bundle's 13 columns"},
       {"w2", wide_expect, "version w2: the expected output has 7 values; the bundle answers 2 sample rows with 3 columns"},
       {"w3", no_sample, "version w3: expected answers were given without the sample rows"},
   };
