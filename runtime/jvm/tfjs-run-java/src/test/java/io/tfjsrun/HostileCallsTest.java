@@ -108,8 +108,8 @@ class HostileCallsTest {
       }
       assertEquals(0, NativeRuntime.benchRoundTrip(new float[0], 0, 3, 2).length);
       assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.submit(h, row, 1, 3, null, false)));
-      assertEquals(TfjsException.Kind.BUNDLE_READ, kindOf(() -> NativeRuntime.reload(h, null, "o.js", "2", null)));
-      assertFalse(NativeRuntime.reload(h, probe, null, null, new float[4]).ok());
+      assertEquals(TfjsException.Kind.BUNDLE_READ, kindOf(() -> NativeRuntime.reload(h, null, "o.js", "2", null, null, 1e-4)));
+      assertFalse(NativeRuntime.reload(h, probe, null, null, new float[4], null, 1e-4).ok());
       assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.watch(h, null, null)));
       assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.watch(h, new String[] {"/x"}, new long[7])));
       // Still serving, and no failed call left a callback reference behind.
@@ -123,7 +123,7 @@ class HostileCallsTest {
         () -> NativeRuntime.info(0),
         () -> NativeRuntime.stats(0),
         () -> NativeRuntime.workers(0),
-        () -> NativeRuntime.reload(0, probe, "o.js", "2", null)}) {
+        () -> NativeRuntime.reload(0, probe, "o.js", "2", null, null, 1e-4)}) {
       assertEquals(TfjsException.Kind.SHUTDOWN, kindOf(call));
     }
     NativeRuntime.shutdown(0);  // nothing to shut down

@@ -144,7 +144,7 @@ class ReloadWatchTest {
       ReloadResult wrongWidth = runtime.reload(Files.readAllBytes(Fixtures.bundle("wine-layers-wasm")), "wasm", "w-3",
           new float[] {1, 2, 3, 4, 5}, null, TfjsRuntime.DEFAULT_TOLERANCE);
       assertFalse(wrongWidth.ok(), wrongWidth.toString());
-      assertTrue(wrongWidth.error().contains("version w-3: the sample input has 5 values, which are not rows of the 13"),
+      assertTrue(wrongWidth.error().contains("version w-3 refused: the warm-up sample has 5 values, not whole rows of the bundle's 13"),
           wrongWidth.error());
       assertServesLike(runtime, wine, "ref-wine-layers-cpu.csv", serving);
       ReloadResult good = runtime.reload(Files.readAllBytes(Fixtures.bundle("wine-layers-wasm")), "wasm", "wasm-4",
