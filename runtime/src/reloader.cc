@@ -193,6 +193,8 @@ bool Reloader::stopped() {
   return stopped_;
 }
 
+void Reloader::AwaitIdle() { std::lock_guard reload_lock(reload_mu_); }
+
 void Reloader::Stop() {
   std::lock_guard lock(stop_mu_);
   stopped_ = true;

@@ -48,6 +48,9 @@ class Reloader {
   // Returns at once; the abandoned Reload returns soon after, with nothing switched.
   void Stop();
   bool stopped();  // whether Stop was called
+  // Waits until no Reload is running (after Stop, one returns soon). The runtime calls it before
+  // its workers are destroyed: an abandoned Reload still reads and posts to them on its way out.
+  void AwaitIdle();
 
  private:
   // Lives on the reloading thread's stack for the length of one Reload; workers read it only

@@ -180,6 +180,7 @@ void Runtime::StopReloading() {
 
 void Runtime::Shutdown() {
   impl_->reloader.Stop();  // before the lock: a Watch or StopReloading holding it may wait on a reload
+  impl_->reloader.AwaitIdle();  // a Reload on another thread returns before the workers may go
   std::lock_guard shutdown_lock(impl_->shutdown_mu);
   if (impl_->stopped) return;
   if (impl_->watcher) impl_->watcher->Stop();  // no reload starts after this
