@@ -14,12 +14,15 @@ std::string Number(double v) {
 
 }  // namespace
 
+std::string CheckSampleWidth(const std::vector<float>& sample, int64_t cols) {
+  if (sample.empty() || cols <= 0 || sample.size() % static_cast<size_t>(cols) == 0) return {};
+  return "the warm-up sample has " + std::to_string(sample.size()) + " values, not whole rows of the bundle's " +
+         std::to_string(cols) + " columns";
+}
+
 std::string CheckFits(const ReloadCheck& check, const BundleInfo& info) {
   const int64_t cols = info.input_cols;
-  if (!check.sample.empty() && cols > 0 && check.sample.size() % static_cast<size_t>(cols) != 0) {
-    return "the sample input has " + std::to_string(check.sample.size()) + " values, which are not rows of the " +
-           std::to_string(cols) + " columns the bundle takes";
-  }
+  if (std::string why = CheckSampleWidth(check.sample, cols); !why.empty()) return why;
   if (check.expected.empty()) return {};
   if (check.sample.empty()) return "expected answers were given without the sample rows they answer";
   if (cols <= 0 || info.output_cols <= 0) {

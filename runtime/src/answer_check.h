@@ -3,11 +3,18 @@
 // reload's warm-up (reloader.h) and by Runtime::Verify.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tfjs_run/runtime.h"
 
 namespace tfjs_run::internal {
+
+// Why `sample` is not whole rows of `cols` columns ("" if it is, or if either is unknown/empty).
+// A reload asks this of the serving width before it loads anything, since a new version must
+// take the same width; CheckFits asks it of the new version's.
+std::string CheckSampleWidth(const std::vector<float>& sample, int64_t cols);
 
 // Why `check` cannot be run on a bundle that declares `info` ("" if it can): a sample that is
 // not rows of the input width, expected answers that are not one row of the output width per

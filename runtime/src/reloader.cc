@@ -55,11 +55,7 @@ std::string RefusedInput(const BundleSource& source, const std::vector<float>& s
   } catch (const Error& e) {
     return e.message();
   }
-  if (!sample.empty() && cols > 0 && sample.size() % static_cast<size_t>(cols) != 0) {
-    return "the warm-up sample has " + std::to_string(sample.size()) + " values, not whole rows of the bundle's " +
-           std::to_string(cols) + " columns";
-  }
-  return {};
+  return CheckSampleWidth(sample, cols);
 }
 
 constexpr const char* kStopped = "reloads are stopped: the runtime is stopping";

@@ -63,7 +63,7 @@ bool InitJavaTypes(JNIEnv* env) {
   if (!g.prediction_init || !g.bundle_info) return false;
   g.bundle_info_init = env->GetMethodID(g.bundle_info, "<init>",
       "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JJJLjava/lang/String;"
-      "Ljava/lang/String;)V");
+      "Ljava/lang/String;[Ljava/lang/String;)V");
   g.reload_result = GlobalClass(env, "io/tfjsrun/ReloadResult");
   if (!g.bundle_info_init || !g.reload_result) return false;
   g.reload_result_init = env->GetMethodID(g.reload_result, "<init>", "(ZLjava/lang/String;Ljava/lang/String;D[D[D[D)V");
@@ -193,10 +193,18 @@ jobject NewBundleInfo(JNIEnv* env, const BundleInfo& info) {
   jstring contract = NewString(env, info.contract == BundleContract::kV1 ? "v1" : "legacy");
   jstring exec = NewString(env, info.model_exec);
   jstring note = NewString(env, info.model_exec_note);
-  jobject out = env->NewObject(g.bundle_info, g.bundle_info_init, name, version, sha, backend, contract,
-                               static_cast<jlong>(info.input_cols), static_cast<jlong>(info.output_cols),
-                               static_cast<jlong>(info.max_rows), exec, note);
-  for (jobject o : {name, version, sha, backend, contract, exec, note}) env->DeleteLocalRef(o);
+  jobjectArray features = NewStringArray(env, info.feature_names);
+  jobject out = nullptr;
+  if (features != nullptr) {  // else an OutOfMemoryError is pending
+    out = env->NewObject(g.bundle_info, g.bundle_info_init, name, version, sha, backend, contract,
+                         static_cast<jlong>(info.input_cols), static_cast<jlong>(info.output_cols),
+                         static_cast<jlong>(info.max_rows), exec, note, features);
+  }
+  for (jobject o : {static_cast<jobject>(name), static_cast<jobject>(version), static_cast<jobject>(sha),
+                    static_cast<jobject>(backend), static_cast<jobject>(contract), static_cast<jobject>(exec),
+                    static_cast<jobject>(note), static_cast<jobject>(features)}) {
+    if (o != nullptr) env->DeleteLocalRef(o);
+  }
   return out;
 }
 

@@ -1,5 +1,7 @@
 package io.tfjsrun;
 
+import java.util.List;
+
 /** What the bundle being served declares, and the backend that runs it. */
 public final class BundleInfo {
   private final String name;
@@ -12,9 +14,10 @@ public final class BundleInfo {
   private final long maxRows;
   private final String modelExec;
   private final String modelExecNote;
+  private final List<String> featureNames;
 
   BundleInfo(String name, String version, String sha256, String backend, String contract, long inputCols,
-      long outputCols, long maxRows, String modelExec, String modelExecNote) {
+      long outputCols, long maxRows, String modelExec, String modelExecNote, String[] featureNames) {
     this.name = name;
     this.version = version;
     this.sha256 = sha256;
@@ -25,6 +28,7 @@ public final class BundleInfo {
     this.maxRows = maxRows;
     this.modelExec = modelExec;
     this.modelExecNote = modelExecNote;
+    this.featureNames = List.of(featureNames);
   }
 
   public String name() {
@@ -72,6 +76,14 @@ public final class BundleInfo {
   /** What runs natively, or why the model stays in tfjs. */
   public String modelExecNote() {
     return modelExecNote;
+  }
+
+  /**
+   * The input features' names in the model's order (model-bundler --feature-names), or an empty list when the bundle
+   * declares none. The CLI matches CSV headers and JSON keys to them by name.
+   */
+  public List<String> featureNames() {
+    return featureNames;
   }
 
   @Override
