@@ -2,6 +2,7 @@
 
 #include <libplatform/libplatform.h>
 
+#include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -221,8 +222,8 @@ void IsolateHost::Log(LogLevel level, std::string_view text) const {
     return;
   }
   static const char* kNames[] = {"debug", "info", "warn", "error"};
-  std::fprintf(stderr, "[%s] %s: %.*s\n", options_.log_prefix.c_str(), kNames[static_cast<int>(level)],
-               static_cast<int>(text.size()), text.data());
+  const std::string line = Printable(text);
+  std::fprintf(stderr, "[%s] %s: %s\n", options_.log_prefix.c_str(), kNames[static_cast<int>(level)], line.c_str());
 }
 
 void IsolateHost::NativeLog(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -292,14 +293,32 @@ void IsolateHost::InstallPolyfills() {
   });
 }
 
+namespace {
+// String(v), escaped, at most 4 KiB of it; a longer string says its length.
+std::string PrintableValue(JsScope& s, v8::Local<v8::Value> v) {
+  constexpr int kMaxBytes = 4096;
+  v8::TryCatch ignore(s.isolate);  // String(x) may itself throw (a hostile toString)
+  v8::Local<v8::String> text;
+  if (!v->ToString(s.context).ToLocal(&text)) return "<unprintable value>";
+  if (text->Length() <= kMaxBytes) return Printable(s.ToString(text));
+  std::string head(kMaxBytes, '\0');
+  const int written = text->WriteUtf8(s.isolate, head.data(), kMaxBytes, nullptr,
+                                      v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+  head.resize(static_cast<size_t>(std::max(0, written)));
+  return Printable(head, 4 * kMaxBytes) + "... (" + std::to_string(text->Length()) + " characters in all)";
+}
+}  // namespace
+
 JsException IsolateHost::DescribeValue(JsScope& s, v8::Local<v8::Value> exception) const {
   JsException out;
   if (exception.IsEmpty()) return {"unknown JavaScript error (no exception value)", {}};
-  out.message = s.ToString(exception);
+  // A thrown value may be anything: 10 MB, NUL bytes, escape sequences. Printed cut and escaped,
+  // and never copied whole.
+  out.message = PrintableValue(s, exception);
   if (exception->IsObject()) {
     v8::TryCatch ignore(s.isolate);
     v8::Local<v8::Value> stack = s.Get(exception.As<v8::Object>(), "stack");
-    if (stack->IsString()) out.stack = s.ToString(stack);
+    if (stack->IsString()) out.stack = Printable(s.ToString(stack), 16 << 10, /*keep_newlines=*/true);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace tfjs_run {
 
@@ -26,13 +27,21 @@ enum class ErrorKind {
 
 const char* ErrorKindName(ErrorKind kind);
 
+// `text` made safe to print: NUL and other control characters, DEL and bytes that are not valid
+// UTF-8 are escaped (\0, \n, \x1b, \xff), so a message stays whole and on its own line(s)
+// whatever a bundle or an input put in it; past `max_bytes` it is cut at a character boundary,
+// with its length said ("... (10485760 bytes in all)"). With `keep_newlines`, \n stays a
+// newline (stack traces).
+std::string Printable(std::string_view text, size_t max_bytes = 4096, bool keep_newlines = false);
+
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, std::string message, std::string js_stack = {}, std::string bundle_name = {},
         std::string bundle_version = {});
 
   ErrorKind kind() const { return kind_; }
-  // The message alone, without the bundle prefix that what() carries.
+  // The message alone, without the bundle prefix that what() carries. Every part is made
+  // Printable(): a bundle's thrown value cannot cut or flood what is printed.
   const std::string& message() const { return message_; }
   // The JavaScript stack trace, when the error came from JS; empty otherwise.
   const std::string& js_stack() const { return js_stack_; }
@@ -40,6 +49,10 @@ class Error : public std::runtime_error {
   const std::string& bundle_version() const { return bundle_version_; }
 
  private:
+  // The parts already printable.
+  Error(ErrorKind kind, std::string message, std::string js_stack, std::string bundle_name,
+        std::string bundle_version, std::nullptr_t);
+
   ErrorKind kind_;
   std::string message_;
   std::string js_stack_;
