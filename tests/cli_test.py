@@ -167,9 +167,10 @@ class BadInputTest(unittest.TestCase):
         p = run([self.BUNDLE], self.good_rows(2) + "1,2,3\n", check=2)
         self.assertIn("line 3: expected 13 fields, found 3 (short row)", p.stderr)
 
-    def test_empty_file(self):
-        p = run([self.BUNDLE], "", check=2)
-        self.assertIn("the input has no data rows (it is empty)", p.stderr)
+    def test_empty_input_is_exit_0_with_no_output(self):
+        p = run([self.BUNDLE], "", check=0)
+        self.assertEqual(p.stdout, "")
+        self.assertEqual(summary(p.stderr), (0, 0, 0))
 
     def test_skip_reports_each_bad_row_and_accounts_for_every_row(self):
         rows = self.good_rows(3) + "x" + ",1" * 12 + "\n" + self.good_rows(2) + "1,2\n"

@@ -20,8 +20,8 @@ bool Blank(std::string_view s) {
 }
 }  // namespace
 
-LineReader::LineReader(std::FILE* in, LineReaderOptions options)
-    : in_(in), options_(std::move(options)), buffer_(kReadChunk) {
+LineReader::LineReader(int fd, LineReaderOptions options)
+    : fd_(fd), options_(std::move(options)), buffer_(kReadChunk) {
   if (options_.csv_delimiter != 0) quotes_.emplace(options_.csv_delimiter);
 }
 
@@ -29,8 +29,10 @@ bool LineReader::Next(Line& line) {
   std::string_view text;
   bool overlong = false;
   if (!ReadLine(text, overlong)) return false;
-  if (line_ == 1 && text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
+  const bool first_of_input = line_ == input_first_line_;
+  if (first_of_input && text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
   line = Line{text, line_, overlong};
+  line.starts_later_input = first_of_input && line_ > 1;
   line.blank = !overlong && Blank(text);
   // An overlong line's text is gone, and with it its quotes: it ends its record.
   if (!quotes_ || overlong || line.blank || !MayHoldQuote(text)) return true;  // a record starts outside quotes
@@ -54,14 +56,17 @@ bool LineReader::MayHoldQuote(std::string_view text) {
 // rest of the input).
 bool LineReader::ReadRecordRest(Line& line) {
   record_.assign(line.text);  // line.text points into buffers the next read reuses
+  in_record_ = true;
   for (;;) {
     std::string_view text;
     bool overlong = false;
-    if (!ReadLine(text, overlong)) {
+    if (!ReadLine(text, overlong)) {  // this input ended inside the quote
+      quotes_->Reset();
       line.open_quote = true;
       break;
     }
     if (overlong || record_.size() + 1 + text.size() > options_.max_line_bytes) {
+      in_record_ = false;
       quotes_->Reset();
       line.overlong = true;
       line.open_quote = true;
@@ -73,6 +78,7 @@ bool LineReader::ReadRecordRest(Line& line) {
     quotes_->ScanLine(text);
     if (!quotes_->in_quotes()) break;
   }
+  in_record_ = false;
   line.text = record_;
   return true;
 }
@@ -126,8 +132,11 @@ bool LineReader::ReadLine(std::string_view& line, bool& overlong) {
         overlong = true;
         return true;
       }
-      if (carry_.empty()) return false;
-      line = carry_;  // the last line, without a newline
+      if (carry_.empty()) {
+        if (in_record_ || !NextInput()) return false;
+        continue;
+      }
+      line = carry_;  // the input's last line, without a newline
       carry_used_ = true;
       ++line_;
       return true;
@@ -135,17 +144,32 @@ bool LineReader::ReadLine(std::string_view& line, bool& overlong) {
   }
 }
 
+bool LineReader::NextInput() {
+  if (!options_.next_input || read_error_ != 0 || stopped_) return false;
+  const int fd = options_.next_input();
+  if (fd < 0) return false;
+  fd_ = fd;
+  eof_ = false;
+  begin_ = end_ = 0;
+  input_first_line_ = line_ + 1;
+  return true;
+}
+
 bool LineReader::Fill() {
-  const int fd = fileno(in_);
+  const int fd = fd_;
   // read(2), not fread: fread waits to fill the whole buffer, which would hold back rows that
   // arrive slowly on a pipe (a stream that runs for days, or --watch).
+  if (options_.stop_reading && options_.stop_reading()) {  // a file never blocks: ask before each read too
+    stopped_ = eof_ = true;
+    return false;
+  }
   pollfd ready{fd, POLLIN, 0};
   if (::poll(&ready, 1, 0) == 0) {
     if (options_.before_blocking_read) options_.before_blocking_read();
     if (options_.stop_reading) {
       for (;;) {
         if (options_.stop_reading()) {
-          eof_ = true;
+          stopped_ = eof_ = true;
           return false;
         }
         ready.revents = 0;
@@ -160,6 +184,7 @@ bool LineReader::Fill() {
   } while (n < 0 && errno == EINTR);
   end_ = n > 0 ? static_cast<size_t>(n) : 0;
   next_quote_ = std::string::npos;
+  if (n < 0) read_error_ = errno;
   if (n <= 0) eof_ = true;
   return n > 0;
 }

@@ -23,8 +23,12 @@ struct LineReaderOptions {
   // Called before a read that would block (a pipe or terminal with nothing more to read yet), so
   // what was read can be answered while the input is idle.
   std::function<void()> before_blocking_read;
-  // Polled while a read blocks: true ends the input there, as if it had ended.
+  // Polled before each read and while one blocks: true ends the input there, as if it had ended.
   std::function<bool()> stop_reading;
+  // Called at the end of each input: the descriptor of the next one (input files, read in
+  // order), or -1 when there is none. A record never spans two inputs: each one's last line ends
+  // it, even without a newline, and a quote left open at its end is an open quote there.
+  std::function<int()> next_input;
 };
 
 class LineReader {
@@ -35,26 +39,35 @@ class LineReader {
     bool overlong = false;
     bool blank = false;     // only spaces, tabs or a carriage return: carries no row
     bool open_quote = false;  // overlong, or ended by the input, inside a quoted field
+    bool starts_later_input = false;  // the first line of an input after the first
   };
 
-  // Reads from `in` (not owned).
-  LineReader(std::FILE* in, LineReaderOptions options);
+  // Reads from descriptor `fd` (not owned), then from what options.next_input gives.
+  LineReader(int fd, LineReaderOptions options);
+  LineReader(std::FILE* in, LineReaderOptions options) : LineReader(fileno(in), std::move(options)) {}
 
   // The next record, blank ones too (each input line has its answer, a blank one a blank line).
   // A UTF-8 byte order mark on line 1 is dropped. False at the end of input.
   bool Next(Line& line);
 
   uint64_t line() const { return line_; }  // number of the last line read (blank ones too)
+  // errno of a read that failed (EIO, EISDIR): the input ended there. 0 if none did.
+  int read_error() const { return read_error_; }
   size_t max_line_bytes() const { return options_.max_line_bytes; }
 
  private:
   bool ReadLine(std::string_view& line, bool& overlong);  // one physical line
   bool ReadRecordRest(Line& line);  // the lines of a record after its first, inside quotes
-  bool Fill();  // one read(2); false at the end of input
+  bool Fill();  // one read(2); false at the end of the current input
+  bool NextInput();  // moves to the next input; false if none
   bool MayHoldQuote(std::string_view text);  // false: `text` surely holds no '"'
 
-  std::FILE* in_;
+  int fd_;
   LineReaderOptions options_;
+  uint64_t input_first_line_ = 1;  // the number of the current input's first line
+  bool in_record_ = false;         // reading a quoted record's further lines: stay in this input
+  int read_error_ = 0;
+  bool stopped_ = false;  // options.stop_reading ended the input
   std::vector<char> buffer_;
   size_t begin_ = 0, end_ = 0;
   bool eof_ = false;

@@ -1,10 +1,12 @@
-// tfjs-run: runs a tfjs bundle over rows read from stdin, writing one prediction per row.
+// tfjs-run: runs a tfjs bundle over rows read from stdin or files, writing one prediction per row.
 //
 //   tfjs-run ml.bundle.js < rows.csv > predictions.csv
+//   tfjs-run ml.bundle.js part1.csv part2.csv > predictions.csv
 //
 // Exit codes: 0 every row predicted (or skipped / dropped with --on-error skip / drop); 1 usage;
-// 2 bad input (a malformed row, or one of the wrong width) stopped the run; 3 the bundle failed to
-// load or predict; 4 writing the output failed.
+// 2 bad input (a malformed row, one of the wrong width, an input file that cannot be read) stopped
+// the run; 3 the bundle failed to load or predict; 4 writing the output failed (EPIPE included:
+// `| head` ends the run promptly, with the summary).
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +16,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <cerrno>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -25,7 +29,10 @@
 #include <cxxopts.hpp>
 #include <nlohmann/json.hpp>
 
+#include "input_files.h"
+#include "messages.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
@@ -33,6 +40,7 @@ namespace {
 
 using tfjs_run::DenseMatrix;
 using tfjs_run::DenseMatrixView;
+using tfjs_run::cli::LogToStderr;
 using tfjs_run::cli::OnError;
 using tfjs_run::cli::PipelineResult;
 using Clock = std::chrono::steady_clock;
@@ -85,6 +93,25 @@ class StopReloadsOnSignal {
   std::thread thread_;
 };
 
+// cxxopts says "Argument 'abc' failed to parse" without the option: find the option that was
+// given that value, so the message names it.
+std::string NameTheOption(const std::string& message, int argc, char** argv) {
+  const size_t open = message.find("\xE2\x80\x98"), close = message.find("\xE2\x80\x99");  // ‘ ’
+  if (open == std::string::npos || close == std::string::npos || close < open) return message;
+  const std::string value = message.substr(open + 3, close - open - 3);
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--", 0) == 0 && arg.size() > value.size() + 1 && arg.compare(arg.size() - value.size(), std::string::npos, value) == 0 &&
+        arg[arg.size() - value.size() - 1] == '=') {
+      return arg.substr(0, arg.size() - value.size() - 1) + ": '" + value + "' is not a valid value";
+    }
+    if (arg == value && i > 1 && argv[i - 1][0] == '-') {
+      return std::string(argv[i - 1]) + ": '" + value + "' is not a valid value";
+    }
+  }
+  return message;
+}
+
 void PrintError(const std::exception& e) {
   std::fprintf(stderr, "tfjs-run: error: %s\n", e.what());
   if (auto* te = dynamic_cast<const tfjs_run::Error*>(&e); te && !te->js_stack().empty()) {
@@ -104,6 +131,7 @@ void PrintSummary(const tfjs_run::cli::RowCounts& c, double wall_seconds, double
   std::string unprocessed =
       c.unprocessed ? ", not processed after the error " + std::to_string(c.unprocessed) : std::string();
   if (c.blank) unprocessed += ", blank lines " + std::to_string(c.blank);
+  if (c.unwritten) unprocessed += ", answered but not written " + std::to_string(c.unwritten);
   std::fprintf(stderr,
                "tfjs-run: summary: rows read %llu, predicted %llu, rejected %llu%s; "
                "%s rows/s (%.3f s from first row to last result), %.3f s wall\n",
@@ -176,13 +204,16 @@ std::string BundleInfoJson(const tfjs_run::BundleInfo& info) {
 int main(int argc, char** argv) {
   const auto wall_start = Clock::now();
   cxxopts::Options options("tfjs-run",
-                           "Runs a tfjs model bundle (ml.bundle.js) over rows from stdin and writes one prediction\n"
-                           "row per input row to stdout, in input order (a blank line for a blank line). A summary\n"
-                           "goes to stderr.\n\n"
+                           "Runs a tfjs model bundle (ml.bundle.js) over rows from the FILEs, read in order like cat\n"
+                           "('-' or none: stdin), and writes one prediction row per input row to stdout, in input\n"
+                           "order (a blank line for a blank line). A summary goes to stderr.\n\n"
                            "  tfjs-run ml.bundle.js < rows.csv > predictions.csv\n"
+                           "  tfjs-run ml.bundle.js part1.csv part2.csv > predictions.csv\n"
                            "  tfjs-run ml.bundle.js --columns 1-13 --batch-size 64 < wine.csv\n\n"
-                           "Exit codes: 0 ok; 1 usage; 2 bad input row; 3 bundle load/predict failure; 4 output error.\n");
-  options.positional_help("BUNDLE").show_positional_help();
+                           "Exit codes: 0 ok (empty input too); 1 usage; 2 bad input row or unreadable input file;\n"
+                           "3 bundle load/predict failure; 4 output error (a closed pipe too: `| head` gives 4 and\n"
+                           "the summary).\n");
+  options.positional_help("BUNDLE [FILE...]").show_positional_help();
   // clang-format off
   options.add_options("Input")
     ("input-format", "Input format: csv (RFC 4180: quoted fields may hold the delimiter, \"\" and newlines) or "
@@ -200,7 +231,9 @@ int main(int argc, char** argv) {
     ("max-line-bytes", "A longer input line is a bad row", cxxopts::value<size_t>()->default_value("16777216"));
   options.add_options("Output")
     ("output-format", "Output format: csv or jsonl", cxxopts::value<std::string>()->default_value("csv"))
-    ("q,quiet", "No summary on stderr")
+    ("q,quiet", "Only errors on stderr: no summary, progress line, warnings or bundle console output")
+    ("log-level", "Least level of log lines on stderr (the bundle's console, load, reload, watch): debug, info, "
+     "warn or error", cxxopts::value<std::string>()->default_value("info"))
     ("with-version", "Append the bundle version that computed each row (a last CSV column, or "
         "{\"prediction\": [...], \"version\": ...} in JSON lines)")
     ("stats", "Print per-worker stats on stderr at the end: requests, rows, batches, mean batch size, queue depth, "
@@ -247,21 +280,38 @@ int main(int argc, char** argv) {
     ("insecure", "Do not verify TLS certificates of --watch (default: verify)");
   options.add_options()
     ("bundle", "The bundle (ml.bundle.js)", cxxopts::value<std::string>())
+    ("inputs", "Input files, read in order ('-': stdin); none: stdin", cxxopts::value<std::vector<std::string>>())
+    ("version", "Print the versions of tfjs-run and V8, and exit")
     ("h,help", "Print this help");
   // clang-format on
-  options.parse_positional({"bundle"});
+  options.parse_positional({"bundle", "inputs"});
 
   cxxopts::ParseResult args;
   tfjs_run::cli::RowReaderOptions reader_options;
   tfjs_run::cli::OutputFormat output_format = tfjs_run::cli::OutputFormat::kCsv;
   size_t batch_size = 64;
   OnError on_error = OnError::kFail;
+  tfjs_run::LogLevel log_level = tfjs_run::LogLevel::kInfo;
   try {
-    args = options.parse(argc, argv);
+    try {
+      args = options.parse(argc, argv);
+    } catch (const cxxopts::exceptions::incorrect_argument_type& e) {
+      throw cxxopts::exceptions::exception(NameTheOption(e.what(), argc, argv));
+    }
     if (args.count("help")) {
       std::cout << options.help({"", "Input", "Output", "Model", "Hot reload"}) << std::endl;
       return kOk;
     }
+    if (args.count("version")) {
+      std::printf("tfjs-run %s (V8 %s)\n", tfjs_run::RuntimeVersion().c_str(), tfjs_run::V8Version().c_str());
+      return kOk;
+    }
+    const std::string level = args["log-level"].as<std::string>();
+    if (level == "debug") log_level = tfjs_run::LogLevel::kDebug;
+    else if (level == "warn") log_level = tfjs_run::LogLevel::kWarn;
+    else if (level == "error") log_level = tfjs_run::LogLevel::kError;
+    else if (level != "info") throw cxxopts::exceptions::exception("--log-level must be debug, info, warn or error");
+    if (args.count("quiet")) log_level = tfjs_run::LogLevel::kError;
     if (!args.count("bundle") && !args.count("watch")) {
       throw cxxopts::exceptions::exception("missing BUNDLE (or --watch; see --help)");
     }
@@ -325,6 +375,15 @@ int main(int argc, char** argv) {
     return kUsage;
   }
 
+  // Every input file is checked before the bundle loads: a typo fails at once.
+  std::optional<tfjs_run::cli::InputFiles> inputs;
+  try {
+    inputs.emplace(args.count("inputs") ? args["inputs"].as<std::vector<std::string>>() : std::vector<std::string>{});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tfjs-run: error: %s\n", e.what());
+    return kBadInput;
+  }
+
   std::unique_ptr<tfjs_run::Runtime> runtime;
   double startup_ms = 0;
   try {
@@ -334,6 +393,7 @@ int main(int argc, char** argv) {
     runtime_options.model.predict_timeout = std::chrono::milliseconds(args["predict-timeout-ms"].as<int64_t>());
     runtime_options.model.max_heap_mb = args["max-heap-mb"].as<size_t>();
     runtime_options.model.max_buffer_mb = args["max-buffer-mb"].as<size_t>();
+    runtime_options.model.log = LogToStderr(log_level, args.count("bundle") ? args["bundle"].as<std::string>() : "");
     const std::string exec = args["model-exec"].as<std::string>();
     runtime_options.model.model_exec = exec == "native" ? tfjs_run::ModelExec::kNative
                                        : exec == "tfjs" ? tfjs_run::ModelExec::kTfjs : tfjs_run::ModelExec::kAuto;
@@ -354,6 +414,7 @@ int main(int argc, char** argv) {
       watch.total_timeout = std::chrono::milliseconds(static_cast<int64_t>(args["watch-timeout"].as<double>() * 1000));
       watch.max_bundle_bytes = args["max-bundle-mb"].as<size_t>() << 20;
       watch.verify_tls = args.count("insecure") == 0;
+      watch.log = LogToStderr(log_level, "watch " + watch.source);
     }
     tfjs_run::BundleSource source;
     std::string first_version;
@@ -392,15 +453,20 @@ int main(int argc, char** argv) {
   pipeline_options.retry_budget =
       std::chrono::milliseconds(static_cast<int64_t>(args["skip-retry-seconds"].as<double>() * 1000));
   pipeline_options.output_format = output_format;
+  pipeline_options.stop_requested = [] { return g_stop_signal != 0; };
+  pipeline_options.log_level = log_level;
   tfjs_run::cli::Pipeline pipeline(*runtime, pipeline_options);
   InstallStopSignals();
+  // A reader that goes away (`| head`) is an output error like any other: exit 4 with the summary.
+  std::signal(SIGPIPE, SIG_IGN);
   std::optional<StopReloadsOnSignal> stop_reloads;
   if (args.count("watch")) stop_reloads.emplace(*runtime);
   const bool quiet = args.count("quiet") > 0;
   int exit_code = kOk;
   PipelineResult result = PipelineResult::kOk;
   try {
-    result = pipeline.Run(stdin, reader_options, stdout);
+    tfjs_run::cli::ProgressLine progress(pipeline, [&runtime] { return runtime->info().version; }, !quiet);
+    result = pipeline.Run(*inputs, reader_options, stdout);
   } catch (const std::invalid_argument& e) {  // a --columns spec that cannot be read
     std::fprintf(stderr, "tfjs-run: %s\n", e.what());
     return kUsage;
@@ -410,9 +476,20 @@ int main(int argc, char** argv) {
     case PipelineResult::kBadInput: exit_code = kBadInput; break;
     case PipelineResult::kModelFailed: exit_code = kModelFailed; break;
     case PipelineResult::kOutputFailed:
-      std::fprintf(stderr, "tfjs-run: error: writing the output failed\n");
+      std::fprintf(stderr, "tfjs-run: error: writing the output failed (%s); stopped reading input after line %llu\n",
+                   std::strerror(pipeline.output_error()), static_cast<unsigned long long>(pipeline.last_line()));
       exit_code = kOutputFailed;
       break;
+  }
+  if (!inputs->error().empty() || pipeline.read_error() != 0) {
+    // The input ended early: what was read before is answered; the rest is not read.
+    if (!inputs->error().empty()) {
+      std::fprintf(stderr, "tfjs-run: error: %s\n", inputs->error().c_str());
+    } else {
+      std::fprintf(stderr, "tfjs-run: error: reading the input failed after %s: %s\n",
+                   inputs->Where(pipeline.last_line()).c_str(), std::strerror(pipeline.read_error()));
+    }
+    if (exit_code == kOk) exit_code = kBadInput;
   }
   const tfjs_run::cli::RowCounts counters = pipeline.counts();
   if (g_stop_signal != 0) {
@@ -421,13 +498,11 @@ int main(int argc, char** argv) {
   }
   const auto first_row_time = pipeline.first_row_time();
   const double predict_wall = std::chrono::duration<double>(Clock::now() - first_row_time).count();
-  if (exit_code == kOk && counters.read == 0) {
-    std::fprintf(stderr, "tfjs-run: error: the input has no data rows%s\n",
-                 pipeline.last_line() == 0 ? " (it is empty)" : " (only a header or blank lines)");
-    exit_code = kBadInput;
+  if (exit_code == kOk && counters.read == 0 && pipeline.last_line() > 0 && log_level <= tfjs_run::LogLevel::kWarn) {
+    std::fprintf(stderr, "tfjs-run: warning: the input has no data rows (only a header or blank lines)\n");
   }
-  if (std::fflush(stdout) != 0 && exit_code != kOutputFailed) {
-    std::fprintf(stderr, "tfjs-run: error: writing the output failed\n");
+  if (exit_code != kOutputFailed && std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "tfjs-run: error: writing the output failed (%s)\n", std::strerror(errno));
     exit_code = kOutputFailed;
   }
   if (!quiet) {
@@ -436,7 +511,7 @@ int main(int argc, char** argv) {
   }
   if (args.count("stats")) PrintStats(runtime->Stats(), runtime->info(), startup_ms);
   if (g_stop_signal != 0) exit_code = 128 + g_stop_signal;
-  if (args.count("watch")) {
+  if (args.count("watch") && !quiet) {
     const tfjs_run::RuntimeStats s = runtime->Stats();
     std::string reasons;
     for (const auto& [reason, n] : s.watch.failures_by_reason) reasons += " " + reason + "=" + std::to_string(n);

@@ -1,6 +1,9 @@
 #include "pipeline.h"
 
+#include "messages.h"
+
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -8,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,11 +27,6 @@ constexpr uint64_t kNoStop = std::numeric_limits<uint64_t>::max();
 // A chunk's slots: a parsed row's index, or one of these.
 constexpr int64_t kRejected = -1;
 constexpr int64_t kBlank = -2;
-
-std::string LineRange(uint64_t first, uint64_t last) {
-  if (first == last) return "line " + std::to_string(first);
-  return "lines " + std::to_string(first) + "-" + std::to_string(last);
-}
 
 std::string ErrorText(const std::exception& e) {
   std::string text = e.what();
@@ -69,7 +68,8 @@ class Pipeline::Impl {
     window_ = std::clamp<size_t>(window_, 1, kMaxWindow);
   }
 
-  PipelineResult Run(std::FILE* in, const RowReaderOptions& reader_options, std::FILE* out) {
+  PipelineResult Run(InputFiles& inputs, const RowReaderOptions& reader_options, std::FILE* out) {
+    inputs_ = &inputs;
     RowParserOptions parser_options = ParserOptions(reader_options);
     if (parser_options.feature_names.empty()) parser_options.feature_names = info_.feature_names;
     RowParser parser(parser_options);  // throws for a bad --columns, before any thread
@@ -81,8 +81,15 @@ class Pipeline::Impl {
     line_options.before_blocking_read = [this] {
       if (!current_->lines.empty()) Dispatch();
     };
-    line_options.stop_reading = [this] { return stop_seq_.load() != kNoStop; };
-    LineReader lines(in, line_options);
+    line_options.stop_reading = [this] {
+      return stop_seq_.load() != kNoStop || (o_.stop_requested && o_.stop_requested());
+    };
+    LineReader* reader = nullptr;
+    line_options.next_input = [&inputs, &reader] { return inputs.Next(reader->line()); };
+    const int first = inputs.Next(0);
+    if (first < 0) return PipelineResult::kBadInput;  // inputs.error() says why
+    LineReader lines(first, line_options);
+    reader = &lines;
     snapshot_ = std::make_shared<const RowParser>(parser);
     current_ = std::make_unique<Chunk>();
     for (size_t i = 0; i < window_; ++i) threads_.emplace_back([this] { Serve(); });
@@ -93,8 +100,13 @@ class Pipeline::Impl {
       if (!line.overlong && !line.blank && !parser.settled()) {
         const RowParser::LineKind kind = parser.Settle(line.text, line.number);
         if (parser.settled()) Settled(parser);
-        if (kind == RowParser::LineKind::kHeader) continue;
+        if (kind == RowParser::LineKind::kHeader) {
+          header_ = line.text;
+          continue;
+        }
       }
+      // Files that each start with the same header (parts of one table): a header, like the first.
+      if (line.starts_later_input && header_ && line.text == *header_) continue;
       if (line.blank) {
         ++current_->blank_lines;
       } else if (rows_seen_++ == 0) {
@@ -106,6 +118,7 @@ class Pipeline::Impl {
       if (current_->lines.size() >= chunk_rows_ || current_->text.size() >= kChunkBytes) Dispatch();
     }
     last_line_ = lines.line();
+    read_error_ = lines.read_error();
     if (!current_->lines.empty()) Dispatch();
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -115,7 +128,6 @@ class Pipeline::Impl {
     }
     for (auto& t : threads_) t.join();
     threads_.clear();
-    if (output_failed_) return PipelineResult::kOutputFailed;
     return result_;
   }
 
@@ -133,6 +145,11 @@ class Pipeline::Impl {
     return counts_;
   }
   uint64_t last_line() const { return last_line_; }
+  int read_error() const { return read_error_; }
+  int output_error() const {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    return output_error_;
+  }
   Clock::time_point first_row_time() const { return first_row_time_; }
 
  private:
@@ -148,13 +165,13 @@ class Pipeline::Impl {
   // The parser is set up: later chunks use it; what it decided about the header is said once.
   void Settled(const RowParser& parser) {
     snapshot_ = std::make_shared<const RowParser>(parser);
-    if (parser.header_guessed()) {
-      std::fprintf(stderr, "tfjs-run: line 1 was taken as a header (no field of it is a number; --no-header "
-                           "reads it as data)\n");
+    if (parser.header_guessed() && o_.log_level <= LogLevel::kInfo) {
+      WriteAll(stderr, "tfjs-run: " + inputs_->Where(1) + " was taken as a header (no field of it is a number; "
+                       "--no-header reads it as data)\n");
     }
-    if (!parser.ignored_columns().empty()) {
-      std::fprintf(stderr, "tfjs-run: warning: the header's column(s) %s are not features of the bundle: ignored\n",
-                   parser.ignored_columns().c_str());
+    if (!parser.ignored_columns().empty() && o_.log_level <= LogLevel::kWarn) {
+      WriteAll(stderr, "tfjs-run: warning: the header's column(s) " + Printable(parser.ignored_columns()) +
+                           " are not features of the bundle: ignored\n");
     }
   }
 
@@ -220,9 +237,9 @@ class Pipeline::Impl {
         ok = c.parser->Parse(std::string_view(c.text).substr(line.offset, line.length), line.number, values, error,
                              warned_ignored_keys_.load(std::memory_order_relaxed) ? nullptr : &ignored_keys);
         if (!ignored_keys.empty()) {
-          if (!warned_ignored_keys_.exchange(true)) {
-            c.messages += "tfjs-run: warning: line " + std::to_string(line.number) + ": ignored key(s) " +
-                          ignored_keys + ", not features of the bundle (said once; later lines are not checked)\n";
+          if (!warned_ignored_keys_.exchange(true) && o_.log_level <= LogLevel::kWarn) {
+            c.messages += "tfjs-run: warning: " + inputs_->Where(line.number) + ": ignored key(s) " +
+                          Printable(ignored_keys) + ", not features of the bundle (said once; later lines are not checked)\n";
           }
           ignored_keys.clear();
         }
@@ -239,11 +256,11 @@ class Pipeline::Impl {
         ++c.counts.rejected;
         if (fail) {
           c.fatal = PipelineResult::kBadInput;
-          c.fatal_message = "tfjs-run: error: " + error.ToString() + "\n";
+          c.fatal_message = "tfjs-run: error: " + Printable(error.ToString(inputs_->Where(error.line))) + "\n";
           StopAfter(c.seq);
           break;  // rows after it are not read: the run stops at this line
         }
-        c.messages += std::string("tfjs-run: ") + verb + " " + error.ToString() + "\n";
+        c.messages += std::string("tfjs-run: ") + verb + " " + Printable(error.ToString(inputs_->Where(error.line))) + "\n";
         slots.push_back(kRejected);
         continue;
       }
@@ -282,7 +299,7 @@ class Pipeline::Impl {
           batch_failed = true;
           c.counts.rejected += n;
           // It comes before any bad row found later in the chunk: its error is the run's.
-          c.fatal_message = "tfjs-run: error: " + LineRange(row_lines[from], row_lines[from + n - 1]) + ": " +
+          c.fatal_message = "tfjs-run: error: " + inputs_->Range(row_lines[from], row_lines[from + n - 1]) + ": " +
                             ErrorText(e) + "\n" + c.fatal_message;
           c.fatal = PipelineResult::kModelFailed;
           StopAfter(c.seq);
@@ -356,8 +373,8 @@ class Pipeline::Impl {
   }
 
   void Reject(Chunk& c, uint64_t line, const std::string& why, Answer& answer) {
-    c.messages += std::string("tfjs-run: ") + (o_.on_error == OnError::kSkip ? "skipped" : "dropped") + " line " +
-                  std::to_string(line) + ": " + why + "\n";
+    c.messages += std::string("tfjs-run: ") + (o_.on_error == OnError::kSkip ? "skipped" : "dropped") + " " +
+                  inputs_->Where(line) + ": " + Printable(why) + "\n";
     ++c.counts.rejected;
     answer.rejected = true;
   }
@@ -376,7 +393,7 @@ class Pipeline::Impl {
         ++released;
         wrote = Write(*next) || wrote;
       }
-      if (wrote && std::fflush(out_) != 0) output_failed_ = true;
+      if (wrote && !output_failed_ && std::fflush(out_) != 0) OutputFailed();
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -385,12 +402,23 @@ class Pipeline::Impl {
     space_cv_.notify_all();
   }
 
+  // Under commit_mu_. The output cannot be written (EPIPE: the reader went away; ENOSPC, EIO):
+  // stop reading at once, as after any fatal error; later chunks count as not processed.
+  void OutputFailed() {
+    if (output_failed_) return;
+    output_error_ = errno;
+    output_failed_ = true;
+    stopped_ = true;
+    result_ = PipelineResult::kOutputFailed;
+    StopAfter(next_commit_ - 1);  // the chunk being written (Commit counted it already)
+  }
+
   // Under commit_mu_. Returns whether it wrote output.
   bool Write(const Chunk& c) {
     if (stopped_ || c.skipped) {
-      // Behind a fatal error: after a failed prediction, its rows were read and are not processed;
-      // after bad input, the run stopped at that line and they count as not read.
-      if (result_ == PipelineResult::kModelFailed || !stopped_) {
+      // Behind a fatal error: after a failed prediction or write, its rows were read and are not
+      // processed; after bad input, the run stopped at that line and they count as not read.
+      if (result_ != PipelineResult::kBadInput || !stopped_) {
         counts_.read += c.lines.size() - c.blank_lines;
         counts_.unprocessed += c.lines.size() - c.blank_lines;
       }
@@ -401,14 +429,19 @@ class Pipeline::Impl {
     counts_.predicted += c.counts.predicted;
     counts_.rejected += c.counts.rejected;
     counts_.unprocessed += c.counts.unprocessed;
-    if (!c.messages.empty()) std::fputs(c.messages.c_str(), stderr);
+    if (!c.messages.empty()) WriteAll(stderr, c.messages);
     bool wrote = false;
-    if (!c.out.empty() && !output_failed_) {
+    if (!c.out.empty()) {
       wrote = true;
-      if (std::fwrite(c.out.data(), 1, c.out.size(), out_) != c.out.size()) output_failed_ = true;
+      if (std::fwrite(c.out.data(), 1, c.out.size(), out_) != c.out.size()) OutputFailed();
+    }
+    if (output_failed_) {
+      // Its answers may be lost in part (the stream's buffer is gone too): none counts as written.
+      counts_.unwritten += c.counts.predicted + c.counts.rejected;
+      return wrote;
     }
     if (c.fatal != PipelineResult::kOk) {
-      std::fputs(c.fatal_message.c_str(), stderr);
+      WriteAll(stderr, c.fatal_message);
       stopped_ = true;
       result_ = c.fatal;
     }
@@ -423,8 +456,11 @@ class Pipeline::Impl {
   std::FILE* out_ = nullptr;
   size_t max_line_bytes_ = 0;
 
+  InputFiles* inputs_ = nullptr;  // Where() is safe from the pool's threads
   // The reading thread's.
   std::unique_ptr<Chunk> current_;
+  std::optional<std::string> header_;  // the first input's header line, if it has one
+  int read_error_ = 0;
   std::shared_ptr<const RowParser> snapshot_;
   uint64_t rows_seen_ = 0;
   std::atomic<uint64_t> last_line_{0};
@@ -449,15 +485,18 @@ class Pipeline::Impl {
   PipelineResult result_ = PipelineResult::kOk;
   bool stopped_ = false;
   bool output_failed_ = false;
+  int output_error_ = 0;  // errno of the failed write
 };
 
 Pipeline::Pipeline(Runtime& runtime, PipelineOptions options) : impl_(std::make_unique<Impl>(runtime, options)) {}
 Pipeline::~Pipeline() = default;
-PipelineResult Pipeline::Run(std::FILE* in, const RowReaderOptions& reader_options, std::FILE* out) {
-  return impl_->Run(in, reader_options, out);
+PipelineResult Pipeline::Run(InputFiles& inputs, const RowReaderOptions& reader_options, std::FILE* out) {
+  return impl_->Run(inputs, reader_options, out);
 }
 RowCounts Pipeline::counts() const { return impl_->counts(); }
 uint64_t Pipeline::last_line() const { return impl_->last_line(); }
+int Pipeline::output_error() const { return impl_->output_error(); }
+int Pipeline::read_error() const { return impl_->read_error(); }
 std::chrono::steady_clock::time_point Pipeline::first_row_time() const { return impl_->first_row_time(); }
 
 }  // namespace tfjs_run::cli

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 
+#include "input_files.h"
 #include "line_reader.h"
 #include "row_io.h"
 #include "row_parser.h"
@@ -32,12 +34,19 @@ struct PipelineOptions {
   OutputFormat output_format = OutputFormat::kCsv;
   char output_delimiter = ',';
   size_t window = 0;  // chunks in flight (and pool threads); 0: 2 per worker + 2, at most 64
+  // Notes (a guessed header) print at kInfo or below, warnings (ignored columns) at kWarn or
+  // below. Reports of bad rows and errors always print.
+  LogLevel log_level = LogLevel::kInfo;
+  // Polled before each read and while one blocks: true stops reading there (a stop signal).
+  std::function<bool()> stop_requested;
 };
 
 struct RowCounts {
   uint64_t read = 0, predicted = 0, rejected = 0;
   uint64_t unprocessed = 0;  // read, but behind a fatal error: neither written nor rejected
   uint64_t blank = 0;        // blank lines read, each answered by a blank line; not in `read`
+  // Answered or rejected, but in output that could not be written (among predicted / rejected).
+  uint64_t unwritten = 0;
 };
 
 enum class PipelineResult { kOk, kBadInput, kModelFailed, kOutputFailed };
@@ -52,11 +61,16 @@ class Pipeline {
   // Reads `in` to its end (or to the first fatal error) and writes one line per record to `out`
   // (a blank line for a blank one; none for a header, or a bad row with --on-error drop). The
   // parser matches names to the bundle's feature names unless `reader_options` gives its own.
-  // Errors and skipped rows are reported on stderr, each naming its line. Call once.
-  PipelineResult Run(std::FILE* in, const RowReaderOptions& reader_options, std::FILE* out);
+  // Errors and skipped rows are reported on stderr, each naming its line. A failed write (EPIPE
+  // when the reader is gone) stops the run promptly with kOutputFailed. Call once.
+  // The inputs are read in order, as one stream; messages name the file of a line when there
+  // are several, and a later file's first line equal to the first file's header is a header too.
+  PipelineResult Run(InputFiles& inputs, const RowReaderOptions& reader_options, std::FILE* out);
 
   RowCounts counts() const;
   uint64_t last_line() const;                        // the last input line read
+  int output_error() const;                          // errno of a failed write to `out`, or 0
+  int read_error() const;                            // errno of a failed read that ended the input, or 0
   std::chrono::steady_clock::time_point first_row_time() const;  // when the first data row was read
 
  private:

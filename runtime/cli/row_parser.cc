@@ -115,8 +115,10 @@ std::string JoinQuoted(const std::vector<std::string>& names, size_t most) {
 }
 }  // namespace
 
-std::string RowError::ToString() const {
-  std::string out = "line " + std::to_string(line);
+std::string RowError::ToString() const { return ToString("line " + std::to_string(line)); }
+
+std::string RowError::ToString(const std::string& where) const {
+  std::string out = where;
   if (column > 0) out += ", column " + std::to_string(column);
   return out + ": " + message;
 }

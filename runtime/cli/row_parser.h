@@ -45,7 +45,9 @@ struct RowError {
   uint64_t line = 0;
   size_t column = 0;
   std::string message;
-  std::string ToString() const;
+  std::string ToString() const;  // "line 7, column 3: why"
+  // The same with `where` in place of "line 7" ("b.csv line 7": InputFiles::Where).
+  std::string ToString(const std::string& where) const;
 };
 
 class RowParser {

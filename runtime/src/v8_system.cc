@@ -1,5 +1,7 @@
 #include "v8_system.h"
 
+#include "tfjs_run/model.h"
+
 #include <libplatform/libplatform.h>
 #include <v8.h>
 
@@ -26,3 +28,8 @@ v8::Platform* V8Platform() {
 }
 
 }  // namespace tfjs_run::internal
+
+namespace tfjs_run {
+std::string V8Version() { return v8::V8::GetVersion(); }
+std::string RuntimeVersion() { return TFJS_RUN_VERSION; }
+}  // namespace tfjs_run

@@ -22,6 +22,10 @@
 
 namespace tfjs_run {
 
+// The version of V8 that runs bundles ("10.2.154.26-node.39"), and of the runtime ("0.1.0").
+std::string V8Version();
+std::string RuntimeVersion();
+
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 using LogSink = std::function<void(LogLevel, std::string_view)>;
 
