@@ -507,3 +507,28 @@ TEST(HostileBundleTest, AReloadWhoseSampleIsNotWholeRowsIsRefused) {
 
 }  // namespace
 }  // namespace tfjs_run
+
+// What a bundle or an input puts in a message cannot cut it, forge lines or flood the log.
+TEST(PrintableTest, EscapesControlBytesAndInvalidUtf8KeepsValidUtf8AndCutsSayingTheLength) {
+  using namespace std::string_literals;
+  EXPECT_EQ(tfjs_run::Printable("a\0b\nc\r\x1b[2J\x7f"s), "a\\0b\\nc\\r\\x1b[2J\\x7f");
+  EXPECT_EQ(tfjs_run::Printable("tab\tkept, caf\xC3\xA9, \xE2\x82\xAC, \xF0\x9F\x98\x80"s), "tab\tkept, caf\xC3\xA9, \xE2\x82\xAC, \xF0\x9F\x98\x80");
+  // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate: each byte escaped.
+  EXPECT_EQ(tfjs_run::Printable("\x80|\xE2\x82|\xC0\xAF|\xED\xA0\x80"s), "\\x80|\\xe2\\x82|\\xc0\\xaf|\\xed\\xa0\\x80");
+  EXPECT_EQ(tfjs_run::Printable("line\nnext"s, 4096, /*keep_newlines=*/true), "line\nnext");
+  const std::string huge(1 << 20, 'x');
+  const std::string cut = tfjs_run::Printable(huge, 100);
+  EXPECT_EQ(cut, std::string(100, 'x') + "... (1048576 bytes in all)");
+  // Cut at a character boundary, never inside a UTF-8 sequence.
+  EXPECT_EQ(tfjs_run::Printable("ab\xE2\x82\xAC"s, 4), "ab... (5 bytes in all)");
+  // Idempotent: an already printable message is unchanged.
+  EXPECT_EQ(tfjs_run::Printable(tfjs_run::Printable("a\0b"s)), tfjs_run::Printable("a\0b"s));
+}
+
+TEST(PrintableTest, AnErrorsMessageIsPrintable) {
+  using namespace std::string_literals;
+  const tfjs_run::Error e(tfjs_run::ErrorKind::kPredict, "threw \0 and \x1b[31m"s, "at x\nat y", "n\0ame"s, "1");
+  EXPECT_EQ(e.message(), "threw \\0 and \\x1b[31m");
+  EXPECT_EQ(e.js_stack(), "at x\nat y");
+  EXPECT_EQ(e.bundle_name(), "n\\0ame");
+}
