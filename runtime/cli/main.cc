@@ -476,8 +476,8 @@ int main(int argc, char** argv) {
     case PipelineResult::kBadInput: exit_code = kBadInput; break;
     case PipelineResult::kModelFailed: exit_code = kModelFailed; break;
     case PipelineResult::kOutputFailed:
-      std::fprintf(stderr, "tfjs-run: error: writing the output failed (%s); stopped reading input after line %llu\n",
-                   std::strerror(pipeline.output_error()), static_cast<unsigned long long>(pipeline.last_line()));
+      std::fprintf(stderr, "tfjs-run: error: writing the output failed (%s); stopped reading input after %s\n",
+                   std::strerror(pipeline.output_error()), inputs->Where(pipeline.last_line()).c_str());
       exit_code = kOutputFailed;
       break;
   }
@@ -493,8 +493,8 @@ int main(int argc, char** argv) {
   }
   const tfjs_run::cli::RowCounts counters = pipeline.counts();
   if (g_stop_signal != 0) {
-    std::fprintf(stderr, "tfjs-run: %s: stopped reading input after line %llu; every row read is accounted for\n",
-                 g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", static_cast<unsigned long long>(pipeline.last_line()));
+    std::fprintf(stderr, "tfjs-run: %s: stopped reading input after %s; every row read is accounted for\n",
+                 g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", inputs->Where(pipeline.last_line()).c_str());
   }
   const auto first_row_time = pipeline.first_row_time();
   const double predict_wall = std::chrono::duration<double>(Clock::now() - first_row_time).count();
