@@ -143,6 +143,17 @@ std::unique_ptr<Model> Worker::LoadAgain(const BundleSource& from,
   return Model::Load(from, model_options);
 }
 
+// Through the runtime's log sink (ModelOptions::log: a JVM's logging, the CLI's --log-level),
+// else stderr.
+void Worker::Log(LogLevel level, const std::string& text) const {
+  const std::string line = "worker " + std::to_string(index) + ": " + text;
+  if (options_.model.log) {
+    options_.model.log(level, line);
+    return;
+  }
+  std::fprintf(stderr, "[tfjs-run] %s\n", Printable(line).c_str());
+}
+
 bool Worker::Recycle() {
   if (!source) return false;
   try {
@@ -151,7 +162,7 @@ bool Worker::Recycle() {
     UpdateStats([](WorkerStats& s) { ++s.recycles; });
     return true;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "[tfjs-run] worker %zu: replacing a broken isolate failed: %s\n", index, e.what());
+    Log(LogLevel::kError, "replacing a broken isolate failed: " + std::string(e.what()));
     return false;
   }
 }
@@ -176,8 +187,7 @@ bool Worker::SwapBack() {
     try {
       back.model = LoadAgain(*back.source, back.code_cache);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "[tfjs-run] worker %zu: loading version %s again to roll back failed: %s\n", index,
-                   back.version.c_str(), e.what());
+      Log(LogLevel::kError, "loading version " + back.version + " again to roll back failed: " + e.what());
       return false;
     }
   }
@@ -216,8 +226,8 @@ void Worker::TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& outpu
     return;  // it fails on both versions: the request's own fault; the new version stays
   }
   if (!grace_.RollBack(version, why)) return;  // the window closed meanwhile
-  std::fprintf(stderr, "[tfjs-run] worker %zu: version %s failed a request that version %s answered; rolling back: %s\n",
-               index, version.c_str(), previous.version.c_str(), why.c_str());
+  Log(LogLevel::kWarn, "version " + version + " failed a request that version " + previous.version +
+                           " answered; rolling back: " + why);
   if (!SwapBack()) return;
   output = std::move(answer);
   error = nullptr;

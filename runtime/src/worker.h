@@ -90,6 +90,7 @@ class Worker {
   void TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& output, std::exception_ptr& error);
 
   int cpu_;
+  void Log(LogLevel level, const std::string& text) const;
   const RuntimeOptions& options_;
   RequestQueue& queue_;
   GraceWindow& grace_;
