@@ -21,7 +21,7 @@ bool Blank(std::string_view s) {
 }  // namespace
 
 LineReader::LineReader(int fd, LineReaderOptions options)
-    : fd_(fd), options_(std::move(options)), buffer_(kReadChunk) {
+    : fd_(fd), options_(std::move(options)), buffer_(new char[kReadChunk]) {  // not zeroed: read(2) fills it
   if (options_.csv_delimiter != 0) quotes_.emplace(options_.csv_delimiter);
 }
 
@@ -41,7 +41,7 @@ bool LineReader::Next(Line& line) {
 }
 
 bool LineReader::MayHoldQuote(std::string_view text) {
-  const char* base = buffer_.data();
+  const char* base = buffer_.get();
   if (text.data() < base || text.data() + text.size() > base + end_) return true;  // joined in carry_
   const size_t from = static_cast<size_t>(text.data() - base);
   if (next_quote_ == std::string::npos || next_quote_ < from) {
@@ -95,7 +95,7 @@ bool LineReader::ReadLine(std::string_view& line, bool& overlong) {
   }
   overlong = false;
   for (;;) {
-    const char* start = buffer_.data() + begin_;
+    const char* start = buffer_.get() + begin_;
     const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
     if (nl) {
       const size_t len = static_cast<size_t>(nl - start);
@@ -180,7 +180,7 @@ bool LineReader::Fill() {
   }
   ssize_t n;
   do {
-    n = ::read(fd, buffer_.data(), buffer_.size());
+    n = ::read(fd, buffer_.get(), kReadChunk);
   } while (n < 0 && errno == EINTR);
   end_ = n > 0 ? static_cast<size_t>(n) : 0;
   next_quote_ = std::string::npos;

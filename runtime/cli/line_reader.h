@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,7 +69,7 @@ class LineReader {
   bool in_record_ = false;         // reading a quoted record's further lines: stay in this input
   int read_error_ = 0;
   bool stopped_ = false;  // options.stop_reading ended the input
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;  // kReadChunk bytes
   size_t begin_ = 0, end_ = 0;
   bool eof_ = false;
   std::string carry_;        // a line split across reads
