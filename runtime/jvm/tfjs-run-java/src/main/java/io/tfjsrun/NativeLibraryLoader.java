@@ -18,7 +18,10 @@ import java.util.UUID;
  *
  * <p>The jar carries, under {@code io/tfjsrun/native/linux-x86_64/}: the bridge
  * ({@code libtfjs_run_jni.so}), the C++ runtime ({@code libtfjs_run_core.so.0}) and V8
- * ({@code libnode.so.108}, Debian 12's libnode108). The runtime and V8 are extracted once into a
+ * ({@code libnode.so.108}, Debian 12's libnode108), and XNNPACK with what it needs
+ * ({@code libXNNPACK.so.0}, {@code libcpuinfo.so.0}, {@code libpthreadpool.so.0}), so the host
+ * needs only glibc, libstdc++ and the common packages the README lists. The runtime finds them
+ * beside itself (its RUNPATH is $ORIGIN). The runtime and V8 are extracted once into a
  * directory named by their content, shared by every class loader and every JVM on the host. The
  * bridge is copied under a fresh name per class loader and loaded from there: the JVM refuses to
  * load one path in two class loaders ("already loaded in another classloader"), which is what a
@@ -34,6 +37,8 @@ final class NativeLibraryLoader {
   static final String BRIDGE = "libtfjs_run_jni.so";
   static final String CORE = "libtfjs_run_core.so.0";
   static final String LIBNODE = "libnode.so.108";
+  /** Carried for the runtime's native executor: XNNPACK and its two dependencies. */
+  static final String[] XNNPACK = {"libXNNPACK.so.0", "libcpuinfo.so.0", "libpthreadpool.so.0"};
 
   private static volatile boolean loaded;
   private static volatile Path loadedFrom;
@@ -80,8 +85,10 @@ final class NativeLibraryLoader {
         : Paths.get(System.getProperty("java.io.tmpdir"), "tfjs-run-native-" + System.getProperty("user.name", "user"));
     Path dir = root.resolve(contentKey(systemLibnode));
     Files.createDirectories(dir);
-    extractOnce(CORE, dir);
+    // Dependencies first: a directory holding the runtime holds what it needs.
     if (!systemLibnode) extractOnce(LIBNODE, dir);
+    for (String lib : XNNPACK) extractOnce(lib, dir);
+    extractOnce(CORE, dir);
     return dir;
   }
 
