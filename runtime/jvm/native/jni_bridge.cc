@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "java_log.h"
 #include "java_types.h"
 #include "jvm_thread.h"
 #include "tfjs_run/runtime.h"
@@ -218,7 +219,9 @@ void Complete(const std::shared_ptr<GlobalRef>& sink, Prediction result, std::ex
 jlong Start(JNIEnv* env, jclass, jbyteArray code, jstring origin, jlongArray options, jstring code_cache_dir) {
   return Guarded<jlong>(env, 0, [&] {
     BundleSource source = ToBundleSource(env, code, origin);
-    return reinterpret_cast<jlong>(Runtime::Start(source, ToRuntimeOptions(env, options, code_cache_dir)).release());
+    RuntimeOptions runtime_options = ToRuntimeOptions(env, options, code_cache_dir);
+    runtime_options.model.log = JavaLog(source.origin);  // through SLF4J, not fd 2
+    return reinterpret_cast<jlong>(Runtime::Start(source, runtime_options).release());
   });
 }
 
@@ -226,8 +229,11 @@ jlong StartWatching(JNIEnv* env, jclass, jobjectArray watch_strings, jlongArray 
                     jstring code_cache_dir) {
   return Guarded<jlong>(env, 0, [&] {
     WatchOptions watch = ToWatchOptions(env, watch_strings, watch_nums);
+    watch.log = JavaLog("watch " + watch.source);
     PublishedBundle published = FetchPublishedBundle(watch);
-    std::unique_ptr<Runtime> runtime = Runtime::Start(published.source, ToRuntimeOptions(env, options, code_cache_dir));
+    RuntimeOptions runtime_options = ToRuntimeOptions(env, options, code_cache_dir);
+    runtime_options.model.log = JavaLog(watch.source);
+    std::unique_ptr<Runtime> runtime = Runtime::Start(published.source, runtime_options);
     runtime->Watch(watch);
     return reinterpret_cast<jlong>(runtime.release());
   });
@@ -305,7 +311,9 @@ jobject Reload(JNIEnv* env, jclass, jlong handle, jbyteArray code, jstring origi
 
 void Watch(JNIEnv* env, jclass, jlong handle, jobjectArray watch_strings, jlongArray watch_nums) {
   Guarded<int>(env, 0, [&] {
-    AsRuntime(handle)->Watch(ToWatchOptions(env, watch_strings, watch_nums));
+    WatchOptions watch = ToWatchOptions(env, watch_strings, watch_nums);
+    watch.log = JavaLog("watch " + watch.source);
+    AsRuntime(handle)->Watch(watch);
     return 0;
   });
 }
@@ -391,7 +399,7 @@ extern "C" JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
   JNIEnv* env = nullptr;
   if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
   SetJavaVm(vm);
-  if (!InitJavaTypes(env)) return JNI_ERR;
+  if (!InitJavaTypes(env) || !InitJavaLog(env)) return JNI_ERR;
   jclass native = env->FindClass("io/tfjsrun/NativeRuntime");
   if (native == nullptr) return JNI_ERR;
   const jint rc = env->RegisterNatives(native, kMethods, sizeof(kMethods) / sizeof(kMethods[0]));
@@ -401,5 +409,8 @@ extern "C" JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
 
 extern "C" JNIEXPORT void JNI_OnUnload(JavaVM* vm, void*) {
   JNIEnv* env = nullptr;
-  if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) == JNI_OK) tfjs_run::jni::ReleaseJavaTypes(env);
+  if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) == JNI_OK) {
+    tfjs_run::jni::ReleaseJavaLog(env);
+    tfjs_run::jni::ReleaseJavaTypes(env);
+  }
 }
