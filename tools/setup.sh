@@ -20,6 +20,7 @@ apt_pkgs=(build-essential cmake pkg-config nlohmann-json3-dev libcurl4-openssl-d
           libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g python3
           openjdk-17-jdk-headless maven junit5 libmaven-compiler-plugin-java libsurefire-java
           libmaven-jar-plugin-java libmaven-resources-plugin-java libmaven-install-plugin-java
+          libslf4j-java  # slf4j-api (provided) and its jdk14 binding for the JVM tests
           clang libclang-rt-14-dev
           libxnnpack-dev libpthreadpool-dev)  # the native executor's kernels (runtime/src/native)
 missing=()
