@@ -801,7 +801,9 @@ TEST(ExpectedOutputTest, AWatchedVersionWithWrongAnswersIsRefusedAndTheNextGoodO
   EXPECT_EQ(stats.watch.bad_versions, std::vector<std::string>{"2"});
   ExpectServesLike(*runtime, wine, wine.ref_cpu, "1");
   publish("wine-layers-wasm", "3");
-  ASSERT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "3"); }, 30s)) << runtime->Stats().watch.last_error;
+  // Workers switch before the reload is recorded: wait for both.
+  ASSERT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "3") && runtime->info().version == "3"; }, 30s))
+      << runtime->Stats().watch.last_error;
   ExpectServesLike(*runtime, wine, wine.ref_wasm, "3");
   EXPECT_EQ(runtime->Stats().reloads_ok, 2u);  // the rename to "1" and version 3
 }
