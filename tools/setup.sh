@@ -5,8 +5,8 @@
 #     (the preinstalled non-Debian nodejs conflicts), the two .debs are unpacked into a
 #     project-local prefix, third_party/libnode/, which CMake finds by itself.
 #   - npm packages for model-bundler/ (tfjs 4.22.0, webpack 5), from the committed lock file.
-#   - The JVM layer's tools: OpenJDK 17, Maven, JUnit 5 and the Maven plugins Debian packages
-#     (runtime/jvm builds offline against /usr/share/maven-repo).
+#   - The JVM layer's tools: OpenJDK 17 and Maven. Maven itself fetches the pinned plugins,
+#     JUnit 5, Flink and Spark from Maven Central (runtime/jvm/pom.xml) into ~/.m2.
 #   - clang and its runtime (libFuzzer) for tools/fuzz.sh.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,9 +18,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 apt_pkgs=(build-essential cmake pkg-config nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
           libcxxopts-dev libgtest-dev libgmock-dev openssl
           libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g python3
-          openjdk-17-jdk-headless maven junit5 libmaven-compiler-plugin-java libsurefire-java
-          libmaven-jar-plugin-java libmaven-resources-plugin-java libmaven-install-plugin-java
-          libslf4j-java  # slf4j-api (provided) and its jdk14 binding for the JVM tests
+          openjdk-17-jdk-headless maven  # the JVM layer; Maven fetches the rest from Maven Central
           clang libclang-rt-14-dev
           libxnnpack-dev libpthreadpool-dev)  # the native executor's kernels (runtime/src/native)
 missing=()

@@ -59,8 +59,14 @@ public final class WineJob {
     }
     int window = args.length > 2 ? Integer.parseInt(args[2]) : 89;  // 178 rows: two full windows
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    DataStream<LabeledRow> rows = env.fromData(readWine(Path.of(args[1])));
-    predict(rows, model(args[0])).countWindowAll(window).apply(new AccuracyWindow()).print();
+    accuracy(env, readWine(Path.of(args[1])), model(args[0]), window).print();
     env.execute("tfjs-run wine");
+  }
+
+  /** The whole job: the rows predicted, and one accuracy line per window of {@code window} predictions. */
+  public static DataStream<String> accuracy(StreamExecutionEnvironment env, List<LabeledRow> wine, TfjsModel model,
+                                            int window) {
+    DataStream<LabeledRow> rows = env.fromData(wine).rebalance();
+    return predict(rows, model).countWindowAll(window).apply(new AccuracyWindow());
   }
 }

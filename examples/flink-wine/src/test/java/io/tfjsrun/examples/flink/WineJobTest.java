@@ -4,19 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tfjsrun.Fixtures;
-import io.tfjsrun.flink.FlinkHarness;
-import io.tfjsrun.flink.LabeledPrediction;
+import io.tfjsrun.flink.FlinkTests;
 import io.tfjsrun.flink.LabeledRow;
-import io.tfjsrun.flink.TfjsAsyncFunction;
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The wine job's steps, run as Flink runs them (shipped, 2 subtasks, ordered async wait, two
- * windows of 89): every prediction picks the class tfjs in Node picks, and the windows' accuracy
- * is the one the Node reference gives.
+ * The wine job as `flink run` would run it, in a real MiniCluster at parallelism 2 (ordered
+ * async wait, two windows of 89): the windows' accuracy is the one tfjs in Node's answers give.
  */
 class WineJobTest {
+  @RegisterExtension static final MiniClusterExtension CLUSTER = FlinkTests.cluster();
 
   private static int argmax(float[] v) {
     int best = 0;
@@ -25,28 +27,26 @@ class WineJobTest {
   }
 
   @Test
-  void theWineJobPredictsWhatTfjsInNodePredictsAndReportsItsAccuracyPerWindow() throws Exception {
+  void theWineJobReportsTheAccuracyTfjsInNodesAnswersGive() throws Exception {
     List<LabeledRow> rows = WineJob.readWine(Fixtures.sourceFile("examples/wine/data/wine.data"));
     float[][] node = Fixtures.readCsv(Fixtures.dir().resolve("ref-wine-layers-wasm.csv"));
     assertEquals(178, rows.size());
-    FlinkHarness.AsyncOptions options = new FlinkHarness.AsyncOptions();
-    options.capacity = 256;
-    TfjsAsyncFunction<LabeledRow, LabeledPrediction> fn =
-        TfjsAsyncFunction.labeled(WineJob.model(Fixtures.bundle("wine-layers-wasm").toString()));
-    FlinkHarness.Run<LabeledPrediction> run = FlinkHarness.async(fn, rows, 2, options);
     int nodeCorrect = 0;
-    for (int i = 0; i < rows.size(); i++) {
-      LabeledPrediction p = run.outputs.get(i);
-      assertEquals(argmax(node[i]), p.predictedClass, "row " + i);
-      for (int c = 0; c < 3; c++) assertEquals(node[i][c], p.output[c], 1e-5f);
-      if (Integer.parseInt(rows.get(i).label) == argmax(node[i]) + 1) nodeCorrect++;
+    for (int i = 0; i < rows.size(); i++) if (Integer.parseInt(rows.get(i).label) == argmax(node[i]) + 1) nodeCorrect++;
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(2);
+    List<String> windows = new ArrayList<>();
+    try (var it = WineJob.accuracy(env, rows, WineJob.model(Fixtures.bundle("wine-layers-wasm").toString()), 89)
+        .executeAndCollect("wine job")) {
+      it.forEachRemaining(windows::add);
     }
-    String first = AccuracyWindow.summarize(run.outputs.subList(0, 89));
-    String second = AccuracyWindow.summarize(run.outputs.subList(89, 178));
-    System.out.println(first + "\n" + second);
-    assertTrue(first.startsWith("window of 89: accuracy") && first.contains("[test-1]"), first);
-    int correct = Integer.parseInt(first.replaceAll(".*\\((\\d+) correct.*", "$1"))
-        + Integer.parseInt(second.replaceAll(".*\\((\\d+) correct.*", "$1"));
+    System.out.println(String.join("\n", windows));
+    assertEquals(2, windows.size(), windows.toString());
+    int correct = 0;
+    for (String w : windows) {
+      assertTrue(w.startsWith("window of 89: accuracy") && w.endsWith("versions [test-1]"), w);
+      correct += Integer.parseInt(w.replaceAll(".*\\((\\d+) correct.*", "$1"));
+    }
     assertEquals(nodeCorrect, correct);
   }
 }

@@ -5,6 +5,8 @@ import io.tfjsrun.TfjsRuntime;
 import java.io.Serializable;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.typeutils.GenericTypeInfo;
 
 /**
  * What every tfjs-run Flink function holds: the model to open and the two mappings (serialized),
@@ -17,13 +19,25 @@ final class ModelHandle<IN, OUT> implements Serializable {
   final TfjsModel model;
   final FeatureExtractor<IN> features;
   final ResultBuilder<IN, OUT> results;
+  private final TypeInformation<OUT> outType;  // or null: then the job names it with returns()
   private transient TfjsRuntime runtime;
   private transient TfjsMetrics metrics;
 
-  ModelHandle(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results) {
+  ModelHandle(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results,
+              TypeInformation<OUT> outType) {
     this.model = Objects.requireNonNull(model);
     this.features = Objects.requireNonNull(features);
     this.results = Objects.requireNonNull(results);
+    this.outType = outType;
+  }
+
+  /**
+   * The output type, for Flink's ResultTypeQueryable (a lambda's type is erased). Without one it
+   * is a generic (Kryo-serialized) type, which {@code .returns(...)} on the operator can replace.
+   */
+  @SuppressWarnings("unchecked")
+  TypeInformation<OUT> producedType() {
+    return outType != null ? outType : (TypeInformation<OUT>) new GenericTypeInfo<>(Object.class);
   }
 
   /** Acquires the TaskManager's shared runtime and registers the metrics. */
@@ -42,9 +56,14 @@ final class ModelHandle<IN, OUT> implements Serializable {
     return runtime;
   }
 
-  /** The result record for `record` and its prediction; counts it. */
-  OUT result(IN record, Prediction p) throws Exception {
-    metrics.predicted();
+  /** The result record for `record` and its prediction, submitted at {@code startNanos}; counts it. */
+  OUT result(IN record, Prediction p, long startNanos) throws Exception {
+    metrics.predicted(p.version(), startNanos);
     return results.result(record, p.values(), p.version());
+  }
+
+  /** Counts a record that got no prediction (an error or Flink's timeout). */
+  void failed() {
+    metrics.failed();
   }
 }

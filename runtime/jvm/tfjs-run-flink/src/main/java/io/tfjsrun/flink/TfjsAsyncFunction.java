@@ -6,10 +6,13 @@ import io.tfjsrun.TfjsRuntime;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
@@ -21,10 +24,14 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  * AsyncDataStream.orderedWait(rows, TfjsAsyncFunction.labeled(model), 5, TimeUnit.SECONDS, 256);
  * }</pre>
  *
- * <p><b>Backpressure.</b> Flink bounds the records in flight per subtask (the capacity
- * argument). Beyond that, when the runtime's queue is full, {@code asyncInvoke} waits for room
- * (the runtime's queue bound, RuntimeOptions#withMaxQueueRows), which backpressures the stream:
- * memory stays bounded whatever the input rate.
+ * <p><b>Backpressure without stalling checkpoints.</b> {@code asyncInvoke} never blocks. When
+ * the shared runtime's queue is full (RuntimeOptions#withMaxQueueRows), the record waits in this
+ * subtask's {@link Overflow} and is resubmitted as room appears. The record still counts against
+ * Flink's capacity (the last argument of orderedWait), so memory stays bounded: once capacity
+ * records are in flight, Flink's AsyncWaitOperator stops taking input and backpressures the
+ * stream, and meanwhile its task thread keeps serving its mailbox, where checkpoint barriers
+ * and timers are handled. A function that blocked in asyncInvoke would hold that thread, and
+ * with it every checkpoint, until the runtime drained.
  *
  * <p><b>Timeouts.</b> Flink's timeout fails the record with a TimeoutException naming the
  * bundle, its version and the time allowed (override {@link #timeout} for a fallback result).
@@ -33,24 +40,39 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  * <p>Results are completed on the runtime's worker threads; Flink's ResultFuture hands them to
  * the task thread.
  */
-public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
+public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> implements ResultTypeQueryable<OUT> {
   private static final long serialVersionUID = 1L;
 
   private final ModelHandle<IN, OUT> handle;
   // Flink passes timeout() the same ResultFuture it gave asyncInvoke; this finds its Once.
   private transient Map<ResultFuture<OUT>, Once<OUT>> pending;
+  private transient Overflow overflow;
 
+  /** Your records; OUT is a generic (Kryo) type unless named here or by {@code .returns(...)} on the operator. */
   public TfjsAsyncFunction(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results) {
-    this.handle = new ModelHandle<>(model, features, results);
+    this(model, features, results, null);
+  }
+
+  /** Your records, with their output type (e.g. {@code Types.POJO(MyResult.class)}). */
+  public TfjsAsyncFunction(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results,
+            TypeInformation<OUT> outType) {
+    this.handle = new ModelHandle<>(model, features, results, outType);
+  }
+
+  @Override
+  public TypeInformation<OUT> getProducedType() {
+    return handle.producedType();
   }
 
   public static TfjsAsyncFunction<float[], float[]> rows(TfjsModel model) {
-    return new TfjsAsyncFunction<>(model, row -> row, (row, output, version) -> output);
+    return new TfjsAsyncFunction<>(model, row -> row, (row, output, version) -> output,
+        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
   }
 
   public static TfjsAsyncFunction<LabeledRow, LabeledPrediction> labeled(TfjsModel model) {
     return new TfjsAsyncFunction<>(model, row -> row.features,
-        (row, output, version) -> new LabeledPrediction(row.label, output, version));
+        (row, output, version) -> new LabeledPrediction(row.label, output, version),
+        TypeInformation.of(LabeledPrediction.class));
   }
 
   @Override
@@ -58,35 +80,59 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     super.open(openContext);
     handle.open(getRuntimeContext());
     pending = Collections.synchronizedMap(new WeakHashMap<>());
+    overflow = new Overflow();
   }
 
   @Override
   public void asyncInvoke(IN record, ResultFuture<OUT> resultFuture) throws Exception {
-    float[] row = handle.features.features(record);
-    TfjsRuntime runtime = handle.runtime();
-    CompletableFuture<Prediction> future;
-    try {
-      future = runtime.trySubmit(row, 1);
-    } catch (TfjsException e) {
-      if (e.kind() != TfjsException.Kind.OVERLOADED) throw e;
-      future = runtime.submitVersioned(row, 1);  // waits for room in the queue: backpressure
-    }
     Once<OUT> once = new Once<>(resultFuture);
-    future.whenComplete((p, error) -> {
-      if (error != null) {
-        once.fail(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-            ? error.getCause() : error);
-        return;
-      }
-      try {
-        once.complete(handle.result(record, p));
-      } catch (Throwable t) {
-        once.fail(t);
-      }
-    });
     pending.put(resultFuture, once);
+    float[] row = handle.features.features(record);
+    long start = System.nanoTime();
+    // First come, first served: while older records wait for room, a new one waits behind them.
+    if (overflow.isEmpty()) {
+      submit(record, row, start, once);
+    } else {
+      overflow.park(() -> submit(record, row, start, once));
+    }
   }
 
+  /** Submits without waiting: a full queue parks the record in the overflow. */
+  private void submit(IN record, float[] row, long startNanos, Once<OUT> once) {
+    if (once.isDone()) return;  // timed out while it waited in the overflow
+    TfjsRuntime runtime = handle.runtime();
+    if (runtime == null) {
+      once.fail(new IllegalStateException("tfjs-run: the function was closed before this record was predicted"));
+      return;
+    }
+    try {
+      runtime.trySubmit(row, 1).whenComplete((p, error) -> finish(record, p, error, startNanos, once));
+    } catch (TfjsException e) {
+      if (e.kind() == TfjsException.Kind.OVERLOADED) {
+        overflow.park(() -> submit(record, row, startNanos, once));
+      } else {
+        handle.failed();
+        once.fail(e);
+      }
+    } catch (RuntimeException e) {
+      handle.failed();
+      once.fail(e);
+    }
+  }
+
+  private void finish(IN record, Prediction p, Throwable error, long startNanos, Once<OUT> once) {
+    if (error != null) {
+      handle.failed();
+      once.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+      return;
+    }
+    try {
+      once.complete(handle.result(record, p, startNanos));
+    } catch (Throwable t) {
+      handle.failed();
+      once.fail(t);
+    }
+  }
 
   @Override
   public void timeout(IN record, ResultFuture<OUT> resultFuture) throws Exception {
@@ -94,6 +140,7 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     TfjsRuntime runtime = handle.runtime();
     TimeoutException e = new TimeoutException("tfjs-run: no prediction within Flink's async timeout for bundle '"
         + (runtime == null ? "?" : runtime.info().name()) + "' version " + (runtime == null ? "?" : runtime.info().version()));
+    handle.failed();
     if (once != null) {
       once.fail(e);
     } else {
@@ -103,7 +150,10 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
 
   @Override
   public void close() throws Exception {
-    // The last subtask's close drains the runtime: every record it accepted is completed first.
+    // Flink completes (or cancels) every record in flight before close; anything still parked
+    // then belongs to a cancelled attempt and is dropped. The last subtask's close drains the
+    // shared runtime: every record it accepted is completed first.
+    if (overflow != null) overflow.close();
     handle.close();
     super.close();
   }
@@ -119,6 +169,10 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
 
     Once(ResultFuture<OUT> target) {
       this.target = target;
+    }
+
+    boolean isDone() {
+      return done.get();
     }
 
     void complete(OUT value) {

@@ -2,28 +2,49 @@ package io.tfjsrun.flink;
 
 import io.tfjsrun.RuntimeStats;
 import io.tfjsrun.TfjsRuntime;
+import java.util.function.ToLongFunction;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
- * The runtime's stats as Flink metrics, under the operator's group "tfjs": the version served,
- * rows predicted and queued, overload refusals and reloads (of the shared runtime, so every
- * subtask of a TaskManager reports the same numbers), and this subtask's own predictions.
+ * A subtask's metrics, under its operator's group "tfjs".
+ *
+ * <ul>
+ *   <li>This subtask's own: {@code predictions} and {@code errors} (counters), {@code latencyMs}
+ *       (a histogram of the time from submit to answer, over the last 1000 records), and
+ *       {@code version} (the bundle version of its latest answer).
+ *   <li>The TaskManager's shared runtime's (the same numbers in every subtask that shares it):
+ *       {@code runtimeRows} (rows predicted), {@code queueRows} (rows waiting),
+ *       {@code rejectedOverloaded}, {@code reloads}, {@code sharedBy}.
+ * </ul>
  */
 final class TfjsMetrics {
-  private final Counter predictions;
+  private static final int LATENCY_WINDOW = 1000;
 
-  private TfjsMetrics(Counter predictions) {
-    this.predictions = predictions;
+  private final Counter predictions;
+  private final Counter errors;
+  private final Histogram latencyMs;
+  private volatile String version;
+
+  private TfjsMetrics(MetricGroup group, TfjsRuntime runtime) {
+    // Counted on the runtime's worker threads, several at once: Flink's default counter is not thread-safe.
+    predictions = group.counter("predictions", new ThreadSafeSimpleCounter());
+    errors = group.counter("errors", new ThreadSafeSimpleCounter());
+    latencyMs = group.histogram("latencyMs", new DescriptiveStatisticsHistogram(LATENCY_WINDOW));
+    version = runtime.info().version();
   }
 
   static TfjsMetrics register(RuntimeContext context, TfjsRuntime runtime) {
     MetricGroup group = context.getMetricGroup().addGroup("tfjs");
-    Gauge<String> version = () -> runtime.isClosed() ? "" : runtime.info().version();
+    TfjsMetrics metrics = new TfjsMetrics(group, runtime);
+    Gauge<String> version = () -> metrics.version;
     group.gauge("version", version);
-    Gauge<Long> rows = () -> stat(runtime, s -> s.totalRows());
+    Gauge<Long> rows = () -> stat(runtime, RuntimeStats::totalRows);
     group.gauge("runtimeRows", rows);
     Gauge<Long> queued = () -> stat(runtime, s -> s.queueRows);
     group.gauge("queueRows", queued);
@@ -33,14 +54,20 @@ final class TfjsMetrics {
     group.gauge("reloads", reloads);
     Gauge<Integer> sharedBy = runtime::sharedBy;
     group.gauge("sharedBy", sharedBy);
-    return new TfjsMetrics(group.counter("predictions"));
+    return metrics;
   }
 
-  private static long stat(TfjsRuntime runtime, java.util.function.ToLongFunction<RuntimeStats> field) {
+  private static long stat(TfjsRuntime runtime, ToLongFunction<RuntimeStats> field) {
     return runtime.isClosed() ? 0 : field.applyAsLong(runtime.stats());
   }
 
-  void predicted() {
+  void predicted(String servedBy, long startNanos) {
     predictions.inc();
+    version = servedBy;
+    latencyMs.update((System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  void failed() {
+    errors.inc();
   }
 }
