@@ -1,0 +1,112 @@
+package io.tfjsrun.spark;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Where a row's features are: one array column (array of float, double or any number), or
+ * named numeric columns, in model input order. Checked against the Dataset's schema before a
+ * task runs; each value is checked as it is read (null, NaN, infinite and numbers past float32
+ * are refused, naming the row and column: a silently wrong feature is a silently wrong answer).
+ */
+public final class FeatureColumns implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String[] names;
+  private final boolean array;
+  private int[] indices;  // set by bind(), for the schema the tasks will see
+
+  private FeatureColumns(String[] names, boolean array) {
+    this.names = names;
+    this.array = array;
+  }
+
+  /** One column holding the whole feature row as an array of numbers. */
+  public static FeatureColumns array(String column) {
+    return new FeatureColumns(new String[] {Objects.requireNonNull(column)}, true);
+  }
+
+  /** Numeric columns, one feature each, in the model's input order. */
+  public static FeatureColumns named(String... columns) {
+    if (columns.length == 0) throw new IllegalArgumentException("tfjs-run: no feature columns named");
+    return new FeatureColumns(columns.clone(), false);
+  }
+
+  public static FeatureColumns named(List<String> columns) {
+    return named(columns.toArray(new String[0]));
+  }
+
+  /** A copy bound to {@code schema}: the columns exist and have the right types. */
+  FeatureColumns bind(StructType schema) {
+    FeatureColumns bound = new FeatureColumns(names, array);
+    bound.indices = new int[names.length];
+    for (int i = 0; i < names.length; i++) {
+      int index;
+      try {
+        index = schema.fieldIndex(names[i]);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("tfjs-run: no feature column '" + names[i] + "' in " + schema.simpleString(), e);
+      }
+      StructField field = schema.fields()[index];
+      DataType type = field.dataType();
+      boolean ok = array ? type instanceof ArrayType a && a.elementType() instanceof NumericType : type instanceof NumericType;
+      if (!ok) {
+        throw new IllegalArgumentException("tfjs-run: feature column '" + names[i] + "' is " + type.simpleString()
+            + ", not " + (array ? "an array of numbers" : "a number"));
+      }
+      bound.indices[i] = index;
+    }
+    return bound;
+  }
+
+  /** The features of {@code row}; {@code where} names it in errors (e.g. "partition 3, row 17"). */
+  float[] read(Row row, String where) {
+    if (array) {
+      int index = indices[0];
+      if (row.isNullAt(index)) throw refused(where, names[0], "is null");
+      List<Object> values = row.getList(index);
+      float[] out = new float[values.size()];
+      for (int i = 0; i < out.length; i++) out[i] = toFloat(values.get(i), where, names[0] + "[" + i + "]");
+      return out;
+    }
+    float[] out = new float[names.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = row.isNullAt(indices[i]) ? toFloat(null, where, names[i]) : toFloat(row.get(indices[i]), where, names[i]);
+    }
+    return out;
+  }
+
+  /** The features of a SQL function's argument (an array of numbers). */
+  static float[] readArray(scala.collection.Seq<?> values, String where) {
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) out[i] = toFloat(values.apply(i), where, "features[" + i + "]");
+    return out;
+  }
+
+  static float toFloat(Object value, String where, String column) {
+    if (value == null) throw refused(where, column, "is null");
+    if (!(value instanceof Number n)) throw refused(where, column, "is not a number: " + value.getClass().getName());
+    double d = n.doubleValue();
+    if (Double.isNaN(d) || Double.isInfinite(d)) throw refused(where, column, "is " + d);
+    float f = (float) d;
+    if (Float.isInfinite(f)) throw refused(where, column, "is " + d + ", past float32's range");
+    return f;
+  }
+
+  private static IllegalArgumentException refused(String where, String column, String what) {
+    return new IllegalArgumentException("tfjs-run: " + where + ", feature column '" + column + "' " + what);
+  }
+
+  @Override
+  public String toString() {
+    return (array ? "array column " : "columns ") + Arrays.toString(names);
+  }
+}

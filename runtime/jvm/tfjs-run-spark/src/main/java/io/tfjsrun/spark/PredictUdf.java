@@ -1,0 +1,28 @@
+package io.tfjsrun.spark;
+
+import io.tfjsrun.ModelSpec;
+import org.apache.spark.sql.api.java.UDF1;
+
+/**
+ * The SQL function: an array of numbers in (one feature row), the model's output row out, as
+ * array&lt;float&gt;; null in, null out. Each call is one row; calls from an executor's tasks
+ * share the executor's runtime, which batches what arrives together. Spark's Java UDFs see one
+ * row at a time: for whole partitions in batches use {@link TfjsSpark#predict}.
+ */
+final class PredictUdf implements UDF1<scala.collection.Seq<?>, float[]> {
+  private static final long serialVersionUID = 1L;
+
+  private final String name;
+  private final ModelSpec model;
+
+  PredictUdf(String name, ModelSpec model) {
+    this.name = name;
+    this.model = model;
+  }
+
+  @Override
+  public float[] call(scala.collection.Seq<?> features) {
+    if (features == null) return null;
+    return ExecutorRuntimes.get(model).predict(FeatureColumns.readArray(features, "SQL function " + name), 1);
+  }
+}
