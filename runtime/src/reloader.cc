@@ -1,6 +1,7 @@
 #include "reloader.h"
 
 #include "answer_check.h"
+#include "log_version.h"
 #include "version_name.h"
 
 #include <sys/resource.h>
@@ -97,6 +98,7 @@ std::string Reloader::WarmUp(Model& staged, const Job& j, const std::string& ver
 std::string Reloader::Prepare(Worker& w, Job& j) {
   // Loading competes for CPU with the workers still serving: yield to them while it runs.
   LowerPriorityWhileLoading lower(options_.reload_nice);
+  ScopedLogVersion log_version(j.version);
   try {
     ModelOptions model_options = options_.model;
     model_options.code_cache = j.code_cache;

@@ -1,6 +1,7 @@
 #include "version_watcher.h"
 
 #include "json_limits.h"
+#include "log_version.h"
 #include "version_name.h"
 
 #include <fcntl.h>
@@ -445,6 +446,7 @@ bool VersionWatcher::PollOnce() {
     manifest_etag_ = mf.etag;
     return true;
   }
+  internal::ScopedLogVersion log_version(m.version);
   PublishedBundle published;
   std::string reason, error;
   if (!FetchBundle(options_, std::move(m), published, reason, error, &cancel_)) {

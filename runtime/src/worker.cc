@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "log_version.h"
+
 namespace tfjs_run::internal {
 namespace {
 
@@ -156,6 +158,7 @@ void Worker::Log(LogLevel level, const std::string& text) const {
 
 bool Worker::Recycle() {
   if (!source) return false;
+  ScopedLogVersion log_version(version);
   try {
     std::unique_ptr<Model> fresh = LoadAgain(*source, code_cache);
     model = std::move(fresh);  // the broken isolate is disposed here, on its own thread
@@ -243,6 +246,7 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
   const auto start = Clock::now();
   DenseMatrix output;
   std::exception_ptr error;
+  ScopedLogVersion log_version(version);
   try {
     output = model->Predict(parts);
   } catch (...) {

@@ -28,6 +28,10 @@ std::string RuntimeVersion();
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 using LogSink = std::function<void(LogLevel, std::string_view)>;
+// The bundle version the line being logged is about, on the thread that logs it, "" when none
+// is known: the version being staged by a reload, served by a worker's batch, or applied by the
+// watcher. A LogSink may read it (the JVM's sink makes it a logging field).
+std::string_view LogVersion();
 
 // The source text of a bundle, with the name used in errors and stack traces.
 struct BundleSource {

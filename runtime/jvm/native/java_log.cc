@@ -25,8 +25,9 @@ void Log(const std::string& source, LogLevel level, std::string_view text) {
     LocalFrame frame(env, 4);
     if (frame.ok()) {
       jstring s = NewString(env, source);
-      jstring t = s != nullptr ? NewString(env, line) : nullptr;
-      if (t != nullptr) env->CallStaticVoidMethod(g_native_log, g_native_log_method, static_cast<jint>(level), s, t);
+      jstring v = s != nullptr ? NewString(env, Printable(LogVersion(), 256)) : nullptr;
+      jstring t = v != nullptr ? NewString(env, line) : nullptr;
+      if (t != nullptr) env->CallStaticVoidMethod(g_native_log, g_native_log_method, static_cast<jint>(level), s, v, t);
     }
     if (env->ExceptionCheck()) env->ExceptionClear();
   }
@@ -43,7 +44,7 @@ bool InitJavaLog(JNIEnv* env) {
   g_native_log = static_cast<jclass>(env->NewGlobalRef(local));
   env->DeleteLocalRef(local);
   if (g_native_log == nullptr) return false;
-  g_native_log_method = env->GetStaticMethodID(g_native_log, "log", "(ILjava/lang/String;Ljava/lang/String;)V");
+  g_native_log_method = env->GetStaticMethodID(g_native_log, "log", "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
   return g_native_log_method != nullptr;
 }
 

@@ -14,7 +14,8 @@ namespace tfjs_run::jni {
 bool InitJavaLog(JNIEnv* env);
 void ReleaseJavaLog(JNIEnv* env);
 
-// A sink naming `source` (the bundle's origin, or "watch URL") on every line.
+// A sink naming `source` (the bundle's origin, or "watch URL") on every line, and the bundle
+// version the line is about (tfjs_run::LogVersion()) when one is known.
 LogSink JavaLog(std::string source);
 
 }  // namespace tfjs_run::jni

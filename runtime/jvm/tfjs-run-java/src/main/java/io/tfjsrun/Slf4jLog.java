@@ -10,17 +10,19 @@ final class Slf4jLog {
 
   private Slf4jLog() {}
 
-  static void log(int level, String source, String text) {
+  static void log(int level, String source, String version, String where, String text) {
     MDC.put(NativeLog.SOURCE_FIELD, source);
+    if (!version.isEmpty()) MDC.put(NativeLog.VERSION_FIELD, version);
     try {
       switch (level) {
-        case 0 -> LOG.debug("[{}] {}", source, text);
-        case 1 -> LOG.info("[{}] {}", source, text);
-        case 2 -> LOG.warn("[{}] {}", source, text);
-        default -> LOG.error("[{}] {}", source, text);
+        case 0 -> LOG.debug("[{}] {}", where, text);
+        case 1 -> LOG.info("[{}] {}", where, text);
+        case 2 -> LOG.warn("[{}] {}", where, text);
+        default -> LOG.error("[{}] {}", where, text);
       }
     } finally {
       MDC.remove(NativeLog.SOURCE_FIELD);
+      MDC.remove(NativeLog.VERSION_FIELD);
     }
   }
 }

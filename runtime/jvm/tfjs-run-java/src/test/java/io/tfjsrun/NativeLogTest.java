@@ -23,7 +23,7 @@ class NativeLogTest {
       + "predict(x, rows) { console.warn('predicting ' + rows); console.error('and complaining'); "
       + "return new Float32Array(rows).map((_, i) => x[i] * 2); }};";
 
-  record Line(Level level, String message, String source, String thread) {}
+  record Line(Level level, String message, String source, String version, String thread) {}
 
   @Test
   void theBundlesConsoleGoesThroughSlf4jWithItsLevelAndSource() throws Exception {
@@ -32,7 +32,8 @@ class NativeLogTest {
       @Override
       public void publish(LogRecord r) {
         // Formatted as SLF4J's jdk14 binding hands it over; the MDC is read on the logging thread.
-        lines.add(new Line(r.getLevel(), r.getMessage(), MDC.get(NativeLog.SOURCE_FIELD), Thread.currentThread().getName()));
+        lines.add(new Line(r.getLevel(), r.getMessage(), MDC.get(NativeLog.SOURCE_FIELD), MDC.get(NativeLog.VERSION_FIELD),
+            Thread.currentThread().getName()));
       }
 
       @Override
@@ -47,11 +48,21 @@ class NativeLogTest {
     try (TfjsRuntime runtime = TfjsRuntime.open(CHATTY.getBytes(StandardCharsets.UTF_8), "chatty.js",
         RuntimeOptions.defaults().withThreads(1))) {
       assertEquals(8f, runtime.predict(new float[] {4}, 1)[0], 0f);
+      // A reload's lines name the version being loaded, and then the one serving.
+      assertTrue(runtime.reload(CHATTY.getBytes(StandardCharsets.UTF_8), "8").ok());
+      assertEquals(10f, runtime.predict(new float[] {5}, 1)[0], 0f);
     } finally {
       jul.removeHandler(capture);
     }
-    assertTrue(lines.contains(new Line(Level.INFO, "[chatty.js] loaded \\0 ok", "chatty.js", "tfjs-run-w0")), lines.toString());
-    assertTrue(lines.contains(new Line(Level.WARNING, "[chatty.js] predicting 1", "chatty.js", "tfjs-run-w0")), lines.toString());
-    assertTrue(lines.contains(new Line(Level.SEVERE, "[chatty.js] and complaining", "chatty.js", "tfjs-run-w0")), lines.toString());
+    // At start the version is not known until the bundle has loaded; then the worker's.
+    assertTrue(lines.contains(new Line(Level.INFO, "[chatty.js] loaded \\0 ok", "chatty.js", null, "tfjs-run-w0")), lines.toString());
+    assertTrue(lines.contains(new Line(Level.WARNING, "[chatty.js version 7] predicting 1", "chatty.js", "7", "tfjs-run-w0")),
+        lines.toString());
+    assertTrue(lines.contains(new Line(Level.SEVERE, "[chatty.js version 7] and complaining", "chatty.js", "7", "tfjs-run-w0")),
+        lines.toString());
+    assertTrue(lines.contains(new Line(Level.INFO, "[chatty.js version 8] loaded \\0 ok", "chatty.js", "8", "tfjs-run-w0")),
+        lines.toString());
+    assertTrue(lines.contains(new Line(Level.WARNING, "[chatty.js version 8] predicting 1", "chatty.js", "8", "tfjs-run-w0")),
+        lines.toString());
   }
 }
