@@ -41,7 +41,8 @@ void Log(const std::string& source, LogLevel level, std::string_view text) {
 bool InitJavaLog(JNIEnv* env) {
   jclass local = env->FindClass("io/tfjsrun/NativeLog");
   if (local == nullptr) return false;
-  g_native_log = static_cast<jclass>(env->NewGlobalRef(local));
+  // Weak, as java_types.cc holds tfjs-run's classes: a strong reference would pin the class loader.
+  g_native_log = static_cast<jclass>(env->NewWeakGlobalRef(local));
   env->DeleteLocalRef(local);
   if (g_native_log == nullptr) return false;
   g_native_log_method = env->GetStaticMethodID(g_native_log, "log", "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
@@ -49,7 +50,7 @@ bool InitJavaLog(JNIEnv* env) {
 }
 
 void ReleaseJavaLog(JNIEnv* env) {
-  if (g_native_log != nullptr) env->DeleteGlobalRef(g_native_log);
+  if (g_native_log != nullptr) env->DeleteWeakGlobalRef(g_native_log);
   g_native_log = nullptr;
   g_native_log_method = nullptr;
 }

@@ -23,7 +23,20 @@ struct JavaTypes {
 };
 JavaTypes g;  // per copy of the bridge, i.e. per class loader
 
-jclass GlobalClass(JNIEnv* env, const char* name) {
+// tfjs-run's own classes are held by weak global references: a strong one is a GC root that
+// keeps the class, hence its class loader, alive for ever, so Flink could never unload a job's
+// loader (and JNI_OnUnload, which would drop the reference, runs only once the loader is
+// unreachable). While the native code runs for a caller of that loader, its classes are loaded,
+// so the weak references resolve. java.lang's classes never unload and are held strongly.
+jclass OwnClass(JNIEnv* env, const char* name) {
+  jclass local = env->FindClass(name);
+  if (local == nullptr) return nullptr;
+  auto weak = static_cast<jclass>(env->NewWeakGlobalRef(local));
+  env->DeleteLocalRef(local);
+  return weak;
+}
+
+jclass SystemClass(JNIEnv* env, const char* name) {
   jclass local = env->FindClass(name);
   if (local == nullptr) return nullptr;
   auto global = static_cast<jclass>(env->NewGlobalRef(local));
@@ -52,24 +65,24 @@ std::vector<double> LatencyValues(const LatencyStats& l) { return {l.p50_us, l.p
 }  // namespace
 
 bool InitJavaTypes(JNIEnv* env) {
-  g.tfjs_exception = GlobalClass(env, "io/tfjsrun/TfjsException");
+  g.tfjs_exception = OwnClass(env, "io/tfjsrun/TfjsException");
   if (!g.tfjs_exception) return false;
   g.tfjs_exception_init = env->GetMethodID(g.tfjs_exception, "<init>",
       "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
-  g.prediction = GlobalClass(env, "io/tfjsrun/Prediction");
+  g.prediction = OwnClass(env, "io/tfjsrun/Prediction");
   if (!g.tfjs_exception_init || !g.prediction) return false;
   g.prediction_init = env->GetMethodID(g.prediction, "<init>", "([FIILjava/lang/String;I)V");
-  g.bundle_info = GlobalClass(env, "io/tfjsrun/BundleInfo");
+  g.bundle_info = OwnClass(env, "io/tfjsrun/BundleInfo");
   if (!g.prediction_init || !g.bundle_info) return false;
   g.bundle_info_init = env->GetMethodID(g.bundle_info, "<init>",
       "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JJJLjava/lang/String;"
       "Ljava/lang/String;[Ljava/lang/String;)V");
-  g.reload_result = GlobalClass(env, "io/tfjsrun/ReloadResult");
+  g.reload_result = OwnClass(env, "io/tfjsrun/ReloadResult");
   if (!g.bundle_info_init || !g.reload_result) return false;
   g.reload_result_init = env->GetMethodID(g.reload_result, "<init>", "(ZLjava/lang/String;Ljava/lang/String;D[D[D[D)V");
-  g.string = GlobalClass(env, "java/lang/String");
-  g.object = GlobalClass(env, "java/lang/Object");
-  g.double_array = GlobalClass(env, "[D");
+  g.string = SystemClass(env, "java/lang/String");
+  g.object = SystemClass(env, "java/lang/Object");
+  g.double_array = SystemClass(env, "[D");
   jclass sink = env->FindClass("io/tfjsrun/ResultSink");
   if (!g.reload_result_init || !g.string || !g.object || !g.double_array || !sink) return false;
   g.sink_ok = env->GetMethodID(sink, "ok", "([FIILjava/lang/String;I)V");
@@ -79,8 +92,10 @@ bool InitJavaTypes(JNIEnv* env) {
 }
 
 void ReleaseJavaTypes(JNIEnv* env) {
-  for (jclass c : {g.tfjs_exception, g.prediction, g.bundle_info, g.reload_result, g.string,
-                   g.object, g.double_array}) {
+  for (jclass c : {g.tfjs_exception, g.prediction, g.bundle_info, g.reload_result}) {
+    if (c) env->DeleteWeakGlobalRef(c);
+  }
+  for (jclass c : {g.string, g.object, g.double_array}) {
     if (c) env->DeleteGlobalRef(c);
   }
   g = JavaTypes{};
