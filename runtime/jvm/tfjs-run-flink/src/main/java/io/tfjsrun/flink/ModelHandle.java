@@ -58,8 +58,12 @@ final class ModelHandle<IN, OUT> implements Serializable {
 
   /** The result record for `record` and its prediction, submitted at {@code startNanos}; counts it. */
   OUT result(IN record, Prediction p, long startNanos) throws Exception {
-    metrics.predicted(p.version(), startNanos);
-    return results.result(record, p.values(), p.version());
+    return result(record, p.values(), p.version(), startNanos);
+  }
+
+  OUT result(IN record, float[] output, String version, long startNanos) throws Exception {
+    metrics.predicted(version, startNanos);
+    return results.result(record, output, version);
   }
 
   /** Counts a record that got no prediction (an error or Flink's timeout). */

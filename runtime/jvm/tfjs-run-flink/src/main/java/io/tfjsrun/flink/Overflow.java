@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Submissions the shared runtime refused as overloaded, retried in arrival order every
+ * Requests the shared runtime refused as overloaded, retried in arrival order every
  * millisecond until it takes them, on the JDK's shared delay scheduler: no thread of ours, none
  * to leak when Flink unloads the job. Bounded by Flink's async capacity, which counts them as in
  * flight.
@@ -35,10 +35,6 @@ final class Overflow {
       next.run();
     }
     if (!parked.isEmpty() && !closed && scheduled.compareAndSet(false, true)) RETRY.execute(this::retry);
-  }
-
-  boolean isEmpty() {
-    return parked.isEmpty();
   }
 
   /** Drops what is parked: called from close, when Flink no longer waits for those records. */

@@ -1,12 +1,9 @@
 package io.tfjsrun.flink;
 
-import io.tfjsrun.Prediction;
-import io.tfjsrun.TfjsException;
 import io.tfjsrun.TfjsRuntime;
 import java.util.Collections;
 import java.util.Map;
-import java.util.WeakHashMap;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -24,8 +21,13 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  * AsyncDataStream.orderedWait(rows, TfjsAsyncFunction.labeled(model), 5, TimeUnit.SECONDS, 256);
  * }</pre>
  *
+ * <p><b>Batching.</b> A subtask's records go to the runtime in multi-row requests
+ * ({@link SubtaskBatcher}): while two of its requests are out, new records wait and go together
+ * in the next one (up to 256), so a busy stream pays the hand-off to the runtime per batch, not
+ * per record, and an idle one adds no latency. A bad record still fails alone.
+ *
  * <p><b>Backpressure without stalling checkpoints.</b> {@code asyncInvoke} never blocks. When
- * the shared runtime's queue is full (RuntimeOptions#withMaxQueueRows), the record waits in this
+ * the shared runtime's queue is full (RuntimeOptions#withMaxQueueRows), the request waits in this
  * subtask's {@link Overflow} and is resubmitted as room appears. The record still counts against
  * Flink's capacity (the last argument of orderedWait), so memory stays bounded: once capacity
  * records are in flight, Flink's AsyncWaitOperator stops taking input and backpressures the
@@ -42,11 +44,16 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  */
 public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> implements ResultTypeQueryable<OUT> {
   private static final long serialVersionUID = 1L;
+  /** Records per request to the runtime, and requests out at once, per subtask (SubtaskBatcher). */
+  static final int MAX_BATCH_ROWS = 256;
+  static final int MAX_REQUESTS_IN_FLIGHT = 2;
 
   private final ModelHandle<IN, OUT> handle;
-  // Flink passes timeout() the same ResultFuture it gave asyncInvoke; this finds its Once.
+  // Flink passes timeout() the same ResultFuture it gave asyncInvoke; this finds its Once until
+  // it is completed (then it removes itself).
   private transient Map<ResultFuture<OUT>, Once<OUT>> pending;
   private transient Overflow overflow;
+  private transient SubtaskBatcher batcher;
 
   /** Your records; OUT is a generic (Kryo) type unless named here or by {@code .returns(...)} on the operator. */
   public TfjsAsyncFunction(TfjsModel model, FeatureExtractor<IN> features, ResultBuilder<IN, OUT> results) {
@@ -79,59 +86,44 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
   public void open(OpenContext openContext) throws Exception {
     super.open(openContext);
     handle.open(getRuntimeContext());
-    pending = Collections.synchronizedMap(new WeakHashMap<>());
+    pending = new ConcurrentHashMap<>();
     overflow = new Overflow();
+    batcher = new SubtaskBatcher(handle::runtime, overflow, MAX_BATCH_ROWS, MAX_REQUESTS_IN_FLIGHT);
   }
 
   @Override
   public void asyncInvoke(IN record, ResultFuture<OUT> resultFuture) throws Exception {
-    Once<OUT> once = new Once<>(resultFuture);
-    pending.put(resultFuture, once);
     float[] row = handle.features.features(record);
+    Once<OUT> once = new Once<>(resultFuture, pending);
+    pending.put(resultFuture, once);
     long start = System.nanoTime();
-    // First come, first served: while older records wait for room, a new one waits behind them.
-    if (overflow.isEmpty()) {
-      submit(record, row, start, once);
-    } else {
-      overflow.park(() -> submit(record, row, start, once));
-    }
-  }
-
-  /** Submits without waiting: a full queue parks the record in the overflow. */
-  private void submit(IN record, float[] row, long startNanos, Once<OUT> once) {
-    if (once.isDone()) return;  // timed out while it waited in the overflow
-    TfjsRuntime runtime = handle.runtime();
-    if (runtime == null) {
-      once.fail(new IllegalStateException("tfjs-run: the function was closed before this record was predicted"));
-      return;
-    }
-    try {
-      runtime.trySubmit(row, 1).whenComplete((p, error) -> finish(record, p, error, startNanos, once));
-    } catch (TfjsException e) {
-      if (e.kind() == TfjsException.Kind.OVERLOADED) {
-        overflow.park(() -> submit(record, row, startNanos, once));
-      } else {
-        handle.failed();
-        once.fail(e);
+    batcher.add(new SubtaskBatcher.Entry() {
+      @Override
+      public float[] row() {
+        return row;
       }
-    } catch (RuntimeException e) {
-      handle.failed();
-      once.fail(e);
-    }
-  }
 
-  private void finish(IN record, Prediction p, Throwable error, long startNanos, Once<OUT> once) {
-    if (error != null) {
-      handle.failed();
-      once.fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
-      return;
-    }
-    try {
-      once.complete(handle.result(record, p, startNanos));
-    } catch (Throwable t) {
-      handle.failed();
-      once.fail(t);
-    }
+      @Override
+      public void answer(float[] output, String version) {
+        try {
+          once.complete(handle.result(record, output, version, start));
+        } catch (Throwable t) {
+          handle.failed();
+          once.fail(t);
+        }
+      }
+
+      @Override
+      public void fail(Throwable error) {
+        handle.failed();
+        once.fail(error);
+      }
+
+      @Override
+      public boolean isDone() {
+        return once.isDone();
+      }
+    });
   }
 
   @Override
@@ -165,10 +157,12 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
   /** Completes a ResultFuture exactly once (a prediction racing its timeout loses quietly). */
   private static final class Once<OUT> {
     private final ResultFuture<OUT> target;
+    private final Map<ResultFuture<OUT>, Once<OUT>> pending;
     private final AtomicBoolean done = new AtomicBoolean();
 
-    Once(ResultFuture<OUT> target) {
+    Once(ResultFuture<OUT> target, Map<ResultFuture<OUT>, Once<OUT>> pending) {
       this.target = target;
+      this.pending = pending;
     }
 
     boolean isDone() {
@@ -176,11 +170,17 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
     }
 
     void complete(OUT value) {
-      if (done.compareAndSet(false, true)) target.complete(Collections.singletonList(value));
+      if (done.compareAndSet(false, true)) {
+        pending.remove(target);
+        target.complete(Collections.singletonList(value));
+      }
     }
 
     void fail(Throwable error) {
-      if (done.compareAndSet(false, true)) target.completeExceptionally(error);
+      if (done.compareAndSet(false, true)) {
+        pending.remove(target);
+        target.completeExceptionally(error);
+      }
     }
   }
 }

@@ -41,7 +41,7 @@ class BackpressureCheckpointTest {
     Path bundle = Path.of(getClass().getResource("/busy-bundle.js").toURI());
     TfjsModel model = TfjsModel.bundle(bundle.toString())
         .withOptions(RuntimeOptions.defaults().withThreads(1).withMaxQueueRows(8).withMaxBatchRows(4));
-    List<LabeledRow> input = FlinkTests.numberedWine(14);  // 2492 records: about 3 s at 4 rows per 5 ms
+    List<LabeledRow> input = FlinkTests.numberedWine(60);  // 10680 records: several seconds at 5 ms per call
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(1);
     env.enableCheckpointing(100);

@@ -160,6 +160,17 @@ class FlinkThroughputBench {
     }
   }
 
+  /** Flink's async operator alone: each record answered at once with a constant, on the task thread. */
+  static final class NoopAsync extends org.apache.flink.streaming.api.functions.async.RichAsyncFunction<float[], float[]> {
+    private static final long serialVersionUID = 1L;
+    private static final float[] OUT = {0, 0, 0};
+
+    @Override
+    public void asyncInvoke(float[] row, org.apache.flink.streaming.api.functions.async.ResultFuture<float[]> result) {
+      result.complete(List.of(OUT));
+    }
+  }
+
   static float[][] csv(Path file) throws Exception {
     List<float[]> rows = new ArrayList<>();
     for (String line : Files.readAllLines(file)) {
@@ -186,6 +197,7 @@ class FlinkThroughputBench {
       case "tfjs-map" -> rows.map(TfjsMapFunction.rows(model));
       case "ort-batched" -> rows.flatMap(new OrtBatched(onnx)).returns(PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
       case "ort-map" -> rows.map(new OrtMap(onnx));
+      case "noop-async" -> AsyncDataStream.unorderedWait(rows, new NoopAsync(), 60, TimeUnit.SECONDS, BATCH);
       default -> throw new IllegalArgumentException(shape);
     };
     out.map(new Clock()).sinkTo(new DiscardingSink<>());
@@ -215,7 +227,7 @@ class FlinkThroughputBench {
       System.out.printf("agreement: tfjs-run and ONNX Runtime differ by at most %.2g on the %d rows%n", worst, ROWS.length);
       assumeTrue(worst < 1e-5, "the ONNX model computes what the bundle computes");
     }
-    String[] shapes = {"tfjs-async", "ort-batched", "tfjs-map", "ort-map"};
+    String[] shapes = System.getProperty("tfjs.bench.shapes", "tfjs-async,ort-batched,tfjs-map,ort-map").split(",");
     StringBuilder table = new StringBuilder("| rep | " + String.join(" | ", shapes) + " | async / ort-batched | map / ort-map |\n");
     table.append("|---|---|---|---|---|---|---|\n");
     for (int rep = 1; rep <= reps; rep++) {
