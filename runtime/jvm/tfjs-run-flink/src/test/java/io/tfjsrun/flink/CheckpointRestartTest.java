@@ -22,14 +22,15 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Checkpoints every 100 ms with the async operator in flight, then a failure after a completed
- * checkpoint: Flink restarts the job from that checkpoint (the async operator's in-flight
- * records are part of its state and are submitted again), and every record is answered exactly
- * once, with tfjs in Node's answer.
+ * Checkpoints every 100 ms with the async operator in flight (or the batch operator, which
+ * flushes before each barrier), then a failure after a completed checkpoint: Flink restarts the
+ * job from that checkpoint (the async operator's in-flight records are part of its state and
+ * are submitted again), and every record is answered exactly once, with tfjs in Node's answer.
  */
 class CheckpointRestartTest {
   @RegisterExtension static final MiniClusterExtension CLUSTER = FlinkTests.cluster();
@@ -85,8 +86,13 @@ class CheckpointRestartTest {
   }
 
   @SuppressWarnings("unchecked")
-  @Test
-  void aJobRestartedFromACheckpointAnswersEveryRecordExactlyOnce() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"async", "batch"})
+  void aJobRestartedFromACheckpointAnswersEveryRecordExactlyOnce(String how) throws Exception {
+    CHECKPOINTED.set(false);
+    THROWN.set(false);
+    OPENS.set(0);
+    String job = "checkpoint-restart-" + how;
     List<LabeledRow> input = FlinkTests.numberedWine(28);  // 4984 records
     float[][] node = FlinkTests.nodeReference("wine-layers-cpu");
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -100,13 +106,15 @@ class CheckpointRestartTest {
     TfjsModel model = TfjsModel.bundle(Fixtures.bundle("wine-layers-cpu").toString())
         .withOptions(RuntimeOptions.defaults().withThreads(2));
     DataStream<LabeledRow> rows = env.fromData(input).map(new Throttle());
-    DataStream<LabeledPrediction> predicted = AsyncDataStream.unorderedWait(rows,
-        new CountingAsync<LabeledRow, LabeledPrediction>(model, r -> r.features,
-            (r, out, version) -> new LabeledPrediction(r.label, out, version),
-            org.apache.flink.api.common.typeinfo.TypeInformation.of(LabeledPrediction.class)),
-        30, TimeUnit.SECONDS, 64).name("predict");
+    DataStream<LabeledPrediction> predicted = how.equals("async")
+        ? AsyncDataStream.unorderedWait(rows,
+            new CountingAsync<LabeledRow, LabeledPrediction>(model, r -> r.features,
+                (r, out, version) -> new LabeledPrediction(r.label, out, version),
+                org.apache.flink.api.common.typeinfo.TypeInformation.of(LabeledPrediction.class)),
+            30, TimeUnit.SECONDS, 64).name("predict")
+        : TfjsBatchOperator.labeled(rows, model).name("predict");
     Map<String, LabeledPrediction> byId = new HashMap<>();
-    try (var it = predicted.map(new FailOnceAfterACheckpoint()).executeAndCollect("checkpoint-restart")) {
+    try (var it = predicted.map(new FailOnceAfterACheckpoint()).executeAndCollect(job)) {
       while (it.hasNext()) {
         LabeledPrediction p = it.next();
         assertNull(byId.put(p.label, p), "record " + p.label + " answered twice");
@@ -118,11 +126,11 @@ class CheckpointRestartTest {
       LabeledPrediction p = byId.get(Integer.toString(i));
       assertArrayEquals(FlinkTests.nodeAnswer(node, p.label), p.output, 1e-5f, "record " + i);
     }
-    assertTrue(OPENS.get() >= 4, "2 subtasks opened, then again after the restart: " + OPENS.get());
-    Map<String, Metric> restarts = FlinkTests.MemoryReporter.find("checkpoint-restart", "numRestarts");
+    if (how.equals("async")) assertTrue(OPENS.get() >= 4, "2 subtasks opened, then again after the restart: " + OPENS.get());
+    Map<String, Metric> restarts = FlinkTests.MemoryReporter.find(job, "numRestarts");
     assertEquals(1, restarts.size(), restarts.keySet().toString());
     assertEquals(1L, ((Gauge<Long>) restarts.values().iterator().next()).getValue());
-    Map<String, Metric> checkpoints = FlinkTests.MemoryReporter.find("checkpoint-restart", "numberOfCompletedCheckpoints");
+    Map<String, Metric> checkpoints = FlinkTests.MemoryReporter.find(job, "numberOfCompletedCheckpoints");
     assertTrue(((Gauge<Long>) checkpoints.values().iterator().next()).getValue() >= 1);
   }
 }

@@ -36,9 +36,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * <ul>
  *   <li>{@code tfjs-async}: TfjsAsyncFunction, 256 records in flight per subtask, one record each;
  *   <li>{@code tfjs-map}: TfjsMapFunction, one record per call;
+ *   <li>{@code tfjs-batch}: TfjsBatchOperator, 1024 records per predict call;
  *   <li>{@code ort-batched}: ONNX Runtime's Java API, one session per TaskManager, one intra-op
- *       thread per slot, in a function that gathers 256 records per session.run (as our
- *       runtime's batches do);
+ *       thread per slot, in a function that gathers 1024 records per session.run, as the batch
+ *       operator does;
+ *   <li>{@code noop-async}: Flink's async operator alone (each record completed at once), its ceiling;
  *   <li>{@code ort-map}: the same session, one record per session.run.
  * </ul>
  *
@@ -52,7 +54,8 @@ class FlinkThroughputBench {
   static final AtomicLong LAST = new AtomicLong();
   static final AtomicLong COUNT = new AtomicLong();
   static volatile float[][] ROWS;
-  static final int BATCH = 256;
+  // ONNX Runtime gathers as many records per run as our batch operator does.
+  static final int BATCH = TfjsBatchOperator.DEFAULT_MAX_ROWS;
 
   /** Stamps the time of each answer. */
   static final class Clock extends RichMapFunction<float[], float[]> {
@@ -171,6 +174,12 @@ class FlinkThroughputBench {
     }
   }
 
+  private static String ratio(double[] r, List<String> shapes, String a, String b) {
+    int i = shapes.indexOf(a);
+    int j = shapes.indexOf(b);
+    return i < 0 || j < 0 ? "" : String.format("%.2f", r[i] / r[j]);
+  }
+
   static float[][] csv(Path file) throws Exception {
     List<float[]> rows = new ArrayList<>();
     for (String line : Files.readAllLines(file)) {
@@ -193,11 +202,12 @@ class FlinkThroughputBench {
         .map(i -> ROWS[(int) (i % ROWS.length)]).returns(PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
     TfjsModel model = TfjsModel.bundle(bundle).withOptions(RuntimeOptions.defaults());
     DataStream<float[]> out = switch (shape) {
-      case "tfjs-async" -> AsyncDataStream.unorderedWait(rows, TfjsAsyncFunction.rows(model), 60, TimeUnit.SECONDS, BATCH);
+      case "tfjs-async" -> AsyncDataStream.unorderedWait(rows, TfjsAsyncFunction.rows(model), 60, TimeUnit.SECONDS, 256);
       case "tfjs-map" -> rows.map(TfjsMapFunction.rows(model));
+      case "tfjs-batch" -> TfjsBatchOperator.rows(rows, model);
       case "ort-batched" -> rows.flatMap(new OrtBatched(onnx)).returns(PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
       case "ort-map" -> rows.map(new OrtMap(onnx));
-      case "noop-async" -> AsyncDataStream.unorderedWait(rows, new NoopAsync(), 60, TimeUnit.SECONDS, BATCH);
+      case "noop-async" -> AsyncDataStream.unorderedWait(rows, new NoopAsync(), 60, TimeUnit.SECONDS, 256);
       default -> throw new IllegalArgumentException(shape);
     };
     out.map(new Clock()).sinkTo(new DiscardingSink<>());
@@ -227,13 +237,18 @@ class FlinkThroughputBench {
       System.out.printf("agreement: tfjs-run and ONNX Runtime differ by at most %.2g on the %d rows%n", worst, ROWS.length);
       assumeTrue(worst < 1e-5, "the ONNX model computes what the bundle computes");
     }
-    String[] shapes = System.getProperty("tfjs.bench.shapes", "tfjs-async,ort-batched,tfjs-map,ort-map").split(",");
-    StringBuilder table = new StringBuilder("| rep | " + String.join(" | ", shapes) + " | async / ort-batched | map / ort-map |\n");
-    table.append("|---|---|---|---|---|---|---|\n");
+    String[] shapes = System.getProperty("tfjs.bench.shapes", "tfjs-batch,ort-batched,tfjs-async,noop-async,tfjs-map,ort-map").split(",");
+    StringBuilder table = new StringBuilder("| rep | " + String.join(" | ", shapes) + " | batch / ort-batched | async / ort-batched | map / ort-map |\n|");
+    for (int i = 0; i < shapes.length + 4; i++) table.append("---|");
+    table.append("\n");
+    List<String> order = List.of(shapes);
     for (int rep = 1; rep <= reps; rep++) {
       double[] r = new double[shapes.length];
       for (int i = 0; i < shapes.length; i++) r[i] = run(shapes[i], shapes[i].endsWith("map") ? records / 8 : records, bundle, onnx);
-      table.append(String.format("| %d | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f |%n", rep, r[0], r[1], r[2], r[3], r[0] / r[1], r[2] / r[3]));
+      table.append("| ").append(rep);
+      for (double v : r) table.append(String.format(" | %.0f", v));
+      table.append(String.format(" | %s | %s | %s |%n", ratio(r, order, "tfjs-batch", "ort-batched"),
+          ratio(r, order, "tfjs-async", "ort-batched"), ratio(r, order, "tfjs-map", "ort-map")));
     }
     System.out.println("rows/s, parallelism 2, " + records + " records per job (map shapes: " + records / 8 + ")\n" + table);
   }

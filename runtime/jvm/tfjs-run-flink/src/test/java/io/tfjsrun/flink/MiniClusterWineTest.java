@@ -27,7 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The wine rows through a real Flink MiniCluster at parallelism 2: serialized, shipped, opened
- * in the TaskManager, through TfjsMapFunction and TfjsAsyncFunction (ordered and unordered).
+ * in the TaskManager, through TfjsMapFunction, TfjsAsyncFunction (ordered and unordered) and
+ * TfjsBatchOperator.
  * Every record's answer equals tfjs in Node's within 1e-5, and the operators' metrics, read
  * back through a metric reporter, count what happened.
  */
@@ -50,6 +51,7 @@ class MiniClusterWineTest {
       case "map": out = rows.map(TfjsMapFunction.labeled(model())).name("predict"); break;
       case "ordered": out = AsyncDataStream.orderedWait(rows, TfjsAsyncFunction.labeled(model()), 30, TimeUnit.SECONDS, 128).name("predict"); break;
       case "unordered": out = AsyncDataStream.unorderedWait(rows, TfjsAsyncFunction.labeled(model()), 30, TimeUnit.SECONDS, 128).name("predict"); break;
+      case "batch": out = TfjsBatchOperator.labeled(rows, model()).name("predict"); break;
       default: throw new IllegalArgumentException(how);
     }
     List<LabeledPrediction> results = new ArrayList<>();
@@ -72,7 +74,7 @@ class MiniClusterWineTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"map", "ordered", "unordered"})
+  @ValueSource(strings = {"map", "ordered", "unordered", "batch"})
   void everyRecordGetsTfjsInNodesAnswerAtParallelism2(String how) throws Exception {
     expectNodesAnswers(run("wine-" + how, how));
   }
