@@ -32,10 +32,10 @@ node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json"
   -o "$work/wine.bundle.js" 2>/dev/null
 /usr/bin/python3 "$root/tools/onnx/tfjs-layers-to-onnx.py" "$wine/model/model.json" "$work/wine.onnx" >/dev/null
 echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-report="$root/runtime/jvm/tfjs-run-flink/target/surefire-reports/io.tfjsrun.flink.FlinkThroughputBench-output.txt"
+report="$root/runtime/jvm/tfjs-run-flink/target/surefire-reports/TEST-io.tfjsrun.flink.FlinkThroughputBench.xml"
 rm -f "$report"
 "$root/tools/build-jvm.sh" verify -pl tfjs-run-java,tfjs-run-flink -Dtest=FlinkThroughputBench \
-  -Dsurefire.failIfNoSpecifiedTests=false -Dsurefire.redirectTestOutputToFile=true \
+  -Dsurefire.failIfNoSpecifiedTests=false \
   -Dtfjs.bench.bundle="$work/wine.bundle.js" -Dtfjs.bench.onnx="$work/wine.onnx" \
   -Dtfjs.bench.rows="$work/rows.csv" -Dtfjs.bench.reps="$reps" >/dev/null
-grep -E "^(agreement|rows/s|\|)" "$report"
+grep -E "(^|CDATA\[)(agreement|rows/s|\|)" "$report" | sed 's/.*CDATA\[//'

@@ -27,9 +27,9 @@ node -e '
 node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --backend wasm --name wine \
   -o "$work/wine.bundle.js" 2>/dev/null
 echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-report="$root/runtime/jvm/tfjs-run-spark/target/surefire-reports/io.tfjsrun.spark.SparkThroughputBench-output.txt"
+report="$root/runtime/jvm/tfjs-run-spark/target/surefire-reports/TEST-io.tfjsrun.spark.SparkThroughputBench.xml"
 rm -f "$report"
 "$root/tools/build-jvm.sh" verify -pl tfjs-run-java,tfjs-run-spark -Dtest=SparkThroughputBench \
-  -Dsurefire.failIfNoSpecifiedTests=false -Dsurefire.redirectTestOutputToFile=true \
+  -Dsurefire.failIfNoSpecifiedTests=false \
   -Dtfjs.bench.bundle="$work/wine.bundle.js" -Dtfjs.bench.rows="$work/rows.csv" -Dtfjs.bench.reps="$reps" >/dev/null
-grep -E "^(rows/s|\|)" "$report"
+grep -E "(^|CDATA\[)(rows/s|\|)" "$report" | sed 's/.*CDATA\[//'

@@ -66,6 +66,16 @@ final class ModelHandle<IN, OUT> implements Serializable {
     return results.result(record, output, version);
   }
 
+  /** Counts {@code rows} records answered together, the oldest submitted at {@code startNanos}. */
+  void predicted(String version, long startNanos, int rows) {
+    metrics.predicted(version, startNanos, rows);
+  }
+
+  /** The result record for `record` and its output, counted already (by {@link #predicted}). */
+  OUT resultCounted(IN record, float[] output, String version) throws Exception {
+    return results.result(record, output, version);
+  }
+
   /** Counts a record that got no prediction (an error or Flink's timeout). */
   void failed() {
     metrics.failed();

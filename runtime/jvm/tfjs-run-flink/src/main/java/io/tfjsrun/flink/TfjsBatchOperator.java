@@ -159,8 +159,9 @@ public final class TfjsBatchOperator<IN, OUT> extends AbstractStreamOperator<OUT
     }
     float[] values = p.values();
     int width = values.length / n;
+    handle.predicted(p.version(), batchStartNanos, n);
     for (int i = 0; i < n; i++) {
-      emit(handle.result((IN) records[i], Arrays.copyOfRange(values, i * width, (i + 1) * width), p.version(), batchStartNanos),
+      emit(handle.resultCounted((IN) records[i], Arrays.copyOfRange(values, i * width, (i + 1) * width), p.version()),
           timestamps[i]);
       records[i] = null;
     }

@@ -16,7 +16,8 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
  *
  * <ul>
  *   <li>This subtask's own: {@code predictions} and {@code errors} (counters), {@code latencyMs}
- *       (a histogram of the time from submit to answer, over the last 1000 records), and
+ *       (a histogram of the time from submit to answer, over the last 1000 records, or batches for
+ *       TfjsBatchOperator, which samples the oldest record of each), and
  *       {@code version} (the bundle version of its latest answer).
  *   <li>The TaskManager's shared runtime's (the same numbers in every subtask that shares it):
  *       {@code runtimeRows} (rows predicted), {@code queueRows} (rows waiting),
@@ -62,7 +63,12 @@ final class TfjsMetrics {
   }
 
   void predicted(String servedBy, long startNanos) {
-    predictions.inc();
+    predicted(servedBy, startNanos, 1);
+  }
+
+  /** {@code rows} records answered together, the oldest submitted at {@code startNanos}: one latency sample. */
+  void predicted(String servedBy, long startNanos, int rows) {
+    predictions.inc(rows);
     version = servedBy;
     latencyMs.update((System.nanoTime() - startNanos) / 1_000_000);
   }
