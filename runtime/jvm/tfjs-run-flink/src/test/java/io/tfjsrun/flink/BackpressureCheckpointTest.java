@@ -86,6 +86,8 @@ class BackpressureCheckpointTest {
     assertEquals(input.size(), answered);
     assertTrue(overloaded.get() > 0, "the runtime's queue was full (submissions refused as overloaded)");
     assertTrue(completed >= 5, "checkpoints completed under backpressure: " + completed);
-    assertTrue(worst.get() >= 0 && worst.get() < 1000, "the longest checkpoint took " + worst.get() + " ms");
+    // Measured 128-202 ms here; a task thread blocked until the runtime drained would hold a
+    // checkpoint for the whole backlog (seconds). The bound leaves room for a loaded CI machine.
+    assertTrue(worst.get() >= 0 && worst.get() < 3000, "the longest checkpoint took " + worst.get() + " ms");
   }
 }

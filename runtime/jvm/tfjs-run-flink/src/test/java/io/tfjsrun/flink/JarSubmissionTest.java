@@ -152,8 +152,9 @@ class JarSubmissionTest {
     System.out.printf("job class loaders: %d registered, %d still reachable; Metaspace growth over submissions 3-%d: %.1f MiB%n",
         loaders.size(), alive, SUBMISSIONS, growth / 1048576.0);
     assertTrue(loaders.size() >= 2 * SUBMISSIONS, "each submission registered its loaders: " + loaders.size());
-    // Flink may still hold the latest job's loader for a moment; none of the earlier ones.
-    assertTrue(alive <= 2, alive + " of " + loaders.size() + " job class loaders are still reachable");
+    // Flink may still hold the latest job's loaders for a moment (measured: 2 reachable, the
+    // latest job's client and task loaders); a leak keeps one or more per submission (22 of 32).
+    assertTrue(alive <= 4, alive + " of " + loaders.size() + " job class loaders are still reachable");
     // Coarse: the loaders are what would grow it (a leak of one per submission measured 2.8 MiB
     // over these 8 with tfjs-run's small class count; the reachability check above is the sharp one).
     assertTrue(growth < 8L << 20, "Metaspace grew " + growth + " bytes over submissions 3-" + SUBMISSIONS);
