@@ -7,7 +7,8 @@ Prints "PORT <n>" on stdout once listening, then serves DIR. It sends an ETag (s
 body) and answers If-None-Match with 304, like a real file server. Faults are injected per file
 name through DIR/faults.json, re-read on every request, e.g.
     {"manifest.json": {"status": 500}, "v3.bundle.js": {"truncate": 100}}
-Fault keys: status (answer with that HTTP status), delay (seconds before answering),
+Fault keys: status (answer with that HTTP status), delay (seconds before answering; while it
+waits, DIR/stalled-NAME exists, so a test can tell the request is in flight),
 truncate (send only that many bytes, with the full Content-Length), garbage (send random
 bytes instead), extra (append that many bytes beyond the file).
 """
@@ -33,7 +34,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (OSError, ValueError):
             fault = {}
         if fault.get("delay"):
-            time.sleep(float(fault["delay"]))
+            marker = os.path.join(self.root, "stalled-" + name)
+            open(marker, "w").close()
+            try:
+                time.sleep(float(fault["delay"]))
+            finally:
+                os.remove(marker)
         if fault.get("status"):
             self.send_response(int(fault["status"]))
             self.send_header("Content-Length", "0")

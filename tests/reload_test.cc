@@ -542,7 +542,9 @@ TEST(ReloadTest, ShutdownAbortsADownloadInFlightInsteadOfWaitingForItsTimeout) {
   runtime->Watch(watch);
   WriteFile(dir.path + "/faults.json", R"({"ml-2.bundle.js": {"delay": 30}})");  // the server stalls
   Publish(dir.path, 2, Versioned(2));
-  std::this_thread::sleep_for(1s);  // the watcher is now waiting for version 2's body
+  // Shut down while the watcher waits for version 2's body (the server marks the stalled request).
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(dir.path + "/stalled-ml-2.bundle.js"); }, 30s))
+      << "the watcher never asked for version 2";
   const auto start = std::chrono::steady_clock::now();
   runtime->Shutdown();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -295,8 +295,14 @@ TEST(RuntimeTest, WorkersArePinnedToAllowedCpus) {
   cpu_set_t allowed;
   ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
   EXPECT_EQ(s.workers.size(), static_cast<size_t>(CPU_COUNT(&allowed)));
+  // A worker per allowed CPU (the default pinning, AUTO, pins then): each on a CPU of the mask,
+  // no two on one.
   std::set<int> cpus;
-  for (const auto& w : s.workers) cpus.insert(w.cpu);
+  for (const auto& w : s.workers) {
+    ASSERT_GE(w.cpu, 0) << "worker " << w.worker << " is not pinned";
+    EXPECT_TRUE(CPU_ISSET(w.cpu, &allowed)) << "worker " << w.worker << " on CPU " << w.cpu << ", outside the mask";
+    cpus.insert(w.cpu);
+  }
   EXPECT_EQ(cpus.size(), s.workers.size());
 }
 

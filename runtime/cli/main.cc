@@ -22,6 +22,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -199,10 +200,29 @@ std::string BundleInfoJson(const tfjs_run::BundleInfo& info) {
   return j.dump();
 }
 
+// An option's default as --help shows it, from the library's option structs (the one source of
+// defaults: runtime.h and model.h), so the CLI cannot drift from them.
+template <typename T>
+std::string Default(T value) {
+  std::ostringstream s;
+  s << value;
+  return s.str();
+}
+template <typename Rep, typename Period>
+std::string DefaultSeconds(std::chrono::duration<Rep, Period> d) {
+  return Default(std::chrono::duration<double>(d).count());
+}
+template <typename Rep, typename Period>
+std::string DefaultMs(std::chrono::duration<Rep, Period> d) {
+  return Default(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto wall_start = Clock::now();
+  const tfjs_run::RuntimeOptions runtime_defaults;
+  const tfjs_run::WatchOptions watch_defaults;
   cxxopts::Options options("tfjs-run",
                            "Runs a tfjs model bundle (ml.bundle.js) over rows from the FILEs, read in order like cat\n"
                            "('-' or none: stdin), and writes one prediction row per input row to stdout, in input\n"
@@ -240,7 +260,7 @@ int main(int argc, char** argv) {
         "latency percentiles, load time, code-cache hit")
     ("info", "Load the bundle, print what it declares as JSON, and exit");
   options.add_options("Model")
-    ("b,batch-size", "Rows per predict call", cxxopts::value<size_t>()->default_value("64"))
+    ("b,batch-size", "Rows per predict call", cxxopts::value<size_t>()->default_value(Default(runtime_defaults.max_batch_rows)))
     ("t,threads", "Worker threads, one V8 isolate each (0: one per core this process may use; they are then pinned one per core)",
         cxxopts::value<size_t>()->default_value("0"))
     ("max-batch-rows", "Most rows a worker puts in one predict call by joining queued batches (default: --batch-size)",
@@ -254,29 +274,33 @@ int main(int argc, char** argv) {
         "input row N), or drop (report it and write nothing for it)", cxxopts::value<std::string>()->default_value("fail"))
     ("skip-retry-seconds", "With --on-error skip, how long the rows of a failed batch may be retried (by "
      "bisection) to find the ones that fail; rows not answered by then are skipped", cxxopts::value<double>()->default_value("120"))
-    ("load-timeout-ms", "Deadline for the bundle's load", cxxopts::value<int64_t>()->default_value("60000"))
+    ("load-timeout-ms", "Deadline for the bundle's load", cxxopts::value<int64_t>()->default_value(DefaultMs(runtime_defaults.model.load_timeout)))
     ("predict-timeout-ms", "Deadline for each predict call; past it the call is terminated, its rows fail "
-     "with a timeout error, and the worker's isolate is replaced", cxxopts::value<int64_t>()->default_value("60000"))
+     "with a timeout error, and the worker's isolate is replaced",
+     cxxopts::value<int64_t>()->default_value(DefaultMs(runtime_defaults.model.predict_timeout)))
     ("model-exec", "Where the model's math runs: auto (natively when every layer of the bundle's model is "
      "covered and it agrees with tfjs at load, else tfjs), native (or fail the load, saying why), tfjs. --info "
      "shows which, and why", cxxopts::value<std::string>()->default_value("auto"))
     ("max-heap-mb", "Each isolate's JS heap limit, MiB (0: V8's default). JS past it is terminated, its rows "
-     "fail with a memory error, and the isolate is replaced", cxxopts::value<size_t>()->default_value("1024"))
+     "fail with a memory error, and the isolate is replaced",
+     cxxopts::value<size_t>()->default_value(Default(runtime_defaults.model.max_heap_mb)))
     ("max-buffer-mb", "Each isolate's budget for ArrayBuffers and WebAssembly memory, MiB (0: no limit); "
-     "enforced like --max-heap-mb", cxxopts::value<size_t>()->default_value("2048"));
+     "enforced like --max-heap-mb", cxxopts::value<size_t>()->default_value(Default(runtime_defaults.model.max_buffer_mb)));
   options.add_options("Hot reload")
     ("watch", "Follow a published layout (a directory, file:// or http(s):// URL holding manifest.json, see "
         "docs/publishing.md) and switch to each new version without losing a row. Without BUNDLE, the first "
         "version comes from there too", cxxopts::value<std::string>())
-    ("poll-interval", "Seconds between polls of --watch", cxxopts::value<double>()->default_value("5"))
-    ("watch-timeout", "Seconds a manifest or bundle download may take", cxxopts::value<double>()->default_value("30"))
-    ("max-bundle-mb", "Largest bundle --watch downloads, MiB", cxxopts::value<size_t>()->default_value("256"))
+    ("poll-interval", "Seconds between polls of --watch", cxxopts::value<double>()->default_value(DefaultSeconds(watch_defaults.poll_interval)))
+    ("watch-timeout", "Seconds a manifest or bundle download may take",
+        cxxopts::value<double>()->default_value(DefaultSeconds(watch_defaults.total_timeout)))
+    ("max-bundle-mb", "Largest bundle --watch downloads, MiB",
+        cxxopts::value<size_t>()->default_value(Default(watch_defaults.max_bundle_bytes >> 20)))
     ("rollback-window", "Seconds after a switch that each worker keeps the previous version: a request the new "
      "version fails and the previous answers rolls back to it and marks the new one bad (0: no time limit)",
-     cxxopts::value<double>()->default_value("60"))
+     cxxopts::value<double>()->default_value(DefaultSeconds(runtime_defaults.rollback_window)))
     ("rollback-window-batches", "Batches on the new version (over all workers) after which the rollback window "
      "closes, whichever comes first (0: no batch limit; both 0: no window)",
-     cxxopts::value<uint64_t>()->default_value("10000"))
+     cxxopts::value<uint64_t>()->default_value(Default(runtime_defaults.rollback_window_batches)))
     ("insecure", "Do not verify TLS certificates of --watch (default: verify)");
   options.add_options()
     ("bundle", "The bundle (ml.bundle.js)", cxxopts::value<std::string>())
@@ -289,7 +313,7 @@ int main(int argc, char** argv) {
   cxxopts::ParseResult args;
   tfjs_run::cli::RowReaderOptions reader_options;
   tfjs_run::cli::OutputFormat output_format = tfjs_run::cli::OutputFormat::kCsv;
-  size_t batch_size = 64;
+  size_t batch_size = runtime_defaults.max_batch_rows;
   OnError on_error = OnError::kFail;
   tfjs_run::LogLevel log_level = tfjs_run::LogLevel::kInfo;
   try {

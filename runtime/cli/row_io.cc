@@ -17,7 +17,6 @@ LineReaderOptions LineOptions(const RowReaderOptions& o) {
   LineReaderOptions options;
   options.max_line_bytes = o.max_line_bytes;
   options.csv_delimiter = o.format == InputFormat::kCsv ? o.delimiter : 0;
-  options.before_blocking_read = o.before_blocking_read;
   return options;
 }
 }  // namespace
@@ -71,13 +70,6 @@ void AppendFloat(std::string& out, float v) {
   out.append(buf, ptr);
 }
 
-RowWriter::RowWriter(std::FILE* out, OutputFormat format, char delimiter)
-    : out_(out), format_(format), delimiter_(delimiter) {
-  pending_.reserve(1 << 16);
-}
-
-RowWriter::~RowWriter() { Flush(); }
-
 void AppendRow(std::string& out, OutputFormat format, char delimiter, const float* values, size_t count,
                const std::string* version) {
   const bool json = format == OutputFormat::kJsonLines;
@@ -102,18 +94,6 @@ void AppendRow(std::string& out, OutputFormat format, char delimiter, const floa
     }
   }
   out += '\n';
-}
-
-void RowWriter::Write(const float* values, size_t count, const std::string* version) {
-  AppendRow(pending_, format_, delimiter_, values, count, version);
-  if (pending_.size() > (1 << 16)) Flush();
-}
-
-bool RowWriter::Flush() {
-  if (pending_.empty()) return std::fflush(out_) == 0;
-  bool ok = std::fwrite(pending_.data(), 1, pending_.size(), out_) == pending_.size();
-  pending_.clear();
-  return ok && std::fflush(out_) == 0;
 }
 
 }  // namespace tfjs_run::cli

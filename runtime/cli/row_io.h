@@ -25,7 +25,6 @@ struct RowReaderOptions {
   std::vector<std::string> feature_names;  // see RowParserOptions; the CLI takes the bundle's
   bool allow_nonfinite = false;            // see RowParserOptions
   size_t max_line_bytes = 16u << 20;  // see LineReaderOptions
-  std::function<void()> before_blocking_read;
 };
 
 // The parser's part of the reader's options.
@@ -63,21 +62,6 @@ DenseMatrix ReadCsvFile(const std::string& path);
 void AppendRow(std::string& out, OutputFormat format, char delimiter, const float* values, size_t count,
                const std::string* version);
 
-// Writes output rows. Floats are printed in the shortest form that round-trips float32.
-class RowWriter {
- public:
-  RowWriter(std::FILE* out, OutputFormat format, char delimiter = ',');
-  ~RowWriter();
-  // `version`, if not null, is appended: a last CSV column, or {"prediction": [...], "version": v}.
-  void Write(const float* values, size_t count, const std::string* version = nullptr);
-  bool Flush();  // false on a write error
-
- private:
-  std::FILE* out_;
-  OutputFormat format_;
-  char delimiter_;
-  std::string pending_;
-};
 
 // Appends the shortest round-trip text of `v` ("nan", "inf", "-inf" for non-finite).
 void AppendFloat(std::string& out, float v);

@@ -211,11 +211,6 @@ bool IsolateHost::BufferFits(size_t bytes) {
   return false;
 }
 
-size_t IsolateHost::MemoryBound() const {
-  if (options_.max_heap_mb == 0 || options_.max_buffer_mb == 0) return 0;
-  return (options_.max_heap_mb << 20) + kHeapHeadroom + (options_.max_buffer_mb << 20);
-}
-
 void IsolateHost::Log(LogLevel level, std::string_view text) const {
   if (options_.log) {
     options_.log(level, text);
@@ -335,8 +330,6 @@ JsException IsolateHost::Describe(JsScope& s, const v8::TryCatch& try_catch) con
   }
   return out;
 }
-
-void IsolateHost::RunMicrotasks(JsScope& s) { s.isolate->PerformMicrotaskCheckpoint(); }
 
 bool IsolateHost::FireDueTimers(JsScope& s) {
   bool fired = false;

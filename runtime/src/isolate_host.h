@@ -14,7 +14,9 @@
 // counted against the same budget. Going over either terminates the call. When the heap limit is
 // reached, V8 gets headroom once per isolate (kHeapHeadroom, enough for the largest single
 // object V8 can allocate) so that the allocation in flight completes instead of V8 aborting the
-// process; the limit is never raised again. See MemoryBound() for what this gives per isolate.
+// process; the limit is never raised again. So an isolate's JS holds at most its heap limit +
+// kHeapHeadroom + its buffer budget, plus one sampling period of WebAssembly growth
+// (docs/publishing.md works the bound out per worker).
 #pragma once
 
 #include <v8.h>
@@ -73,9 +75,6 @@ class IsolateHost {
   // object V8 allocates is a FixedArray or a two-byte string of 1 GiB, plus slack for unwinding.
   static constexpr size_t kHeapHeadroom = size_t{1024 + 64} << 20;
   static constexpr std::chrono::milliseconds kMemorySamplePeriod{10};
-  // The most an isolate's JS can hold, in bytes (0 if unbounded): heap limit + headroom + buffer
-  // budget + one sampling period of WebAssembly growth (bounded by V8's per-memory maximum).
-  size_t MemoryBound() const;
 
   explicit IsolateHost(Options options);
   ~IsolateHost();
@@ -104,9 +103,6 @@ class IsolateHost {
   // Runs platform tasks, microtasks and due timers until done() is true (returns true) or the
   // deadline passes (returns false). Call only inside Run().
   bool PumpUntil(JsScope& scope, const std::function<bool()>& done, Clock::time_point deadline);
-
-  // Runs queued microtasks once. Call only inside Run().
-  void RunMicrotasks(JsScope& scope);
 
   // Converts a caught exception to strings (call inside Run, with the TryCatch still alive).
   JsException Describe(JsScope& scope, const v8::TryCatch& try_catch) const;

@@ -35,7 +35,6 @@ class BudgetedAllocator final : public v8::ArrayBuffer::Allocator {
   // copies, because V8 aborts the process when a host allocation through its API fails).
   bool Fits(size_t length) const;
   size_t in_use() const { return in_use_.load(std::memory_order_relaxed); }
-  size_t budget() const { return budget_; }
 
  private:
   bool Reserve(size_t length);

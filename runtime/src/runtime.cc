@@ -300,16 +300,6 @@ ReloadResult Runtime::Reload(const BundleSource& source, const std::string& vers
   return impl_->reloader.Reload(source, version, check);
 }
 
-ReloadResult Runtime::ReloadFromFile(const std::string& path, const std::string& version) {
-  try {
-    return impl_->reloader.Reload(BundleSource::FromFile(path), version, ReloadCheck{});
-  } catch (const Error& e) {
-    ReloadResult r;
-    r.version = version;
-    r.error = e.what();
-    return r;
-  }
-}
 
 void Runtime::Verify(const ReloadCheck& check) {
   const BundleInfo serving = info();

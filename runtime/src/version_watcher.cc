@@ -351,7 +351,6 @@ bool FetchBundle(const WatchOptions& options, Manifest m, PublishedBundle& out, 
   out.version = m.version;
   out.sha256 = sha;
   out.sample_input = std::move(m.sample_input);
-  out.sample_rows = m.sample_rows;
   out.expected_output = std::move(m.expected_output);
   out.tolerance = m.tolerance;
   return true;

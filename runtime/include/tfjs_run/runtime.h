@@ -200,7 +200,6 @@ struct PublishedBundle {
   std::string version;
   std::string sha256;
   std::vector<float> sample_input;  // from the manifest; may be empty
-  size_t sample_rows = 0;
   std::vector<float> expected_output;  // the manifest's answers to sample_input; may be empty
   double tolerance = ReloadCheck::kDefaultTolerance;
   ReloadCheck check() const { return {sample_input, expected_output, tolerance}; }
@@ -254,7 +253,6 @@ class Runtime {
                       const std::vector<float>& sample = {});
   // The same, with the answers the warm-up must give (see ReloadCheck).
   ReloadResult Reload(const BundleSource& source, const std::string& version, const ReloadCheck& check);
-  ReloadResult ReloadFromFile(const std::string& path, const std::string& version = "");
 
   // Predicts `check.sample` on the version serving now and compares the answers as a reload
   // does. Throws Error(kOutput) naming the version, row and column of the first disagreement

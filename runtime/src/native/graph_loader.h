@@ -1,6 +1,7 @@
-// tfjs-converter graph models (a TensorFlow GraphDef as JSON) to a Plan: one chain from the
-// input placeholder to the output of MatMul / _FusedMatMul, bias adds and activations, as
-// converted Keras MLPs come out.
+// tfjs-converter graph models (a TensorFlow GraphDef as JSON) to a Plan: the graph from the
+// input placeholder to the output, branches and joins included (Add, ConcatV2, ...), over the ops
+// the native kernels cover: matrix products, convolutions, pooling, normalisation, element-wise
+// arithmetic, activations, reshapes and resizes (the op table in graph_loader.cc).
 #pragma once
 
 #include <map>

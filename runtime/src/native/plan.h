@@ -54,7 +54,6 @@ class Plan {
 
   int64_t input_cols() const { return input_cols_; }
   int64_t output_cols() const { return cols(output()); }
-  size_t steps() const { return steps_.size(); }
   // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)", shortened past a few steps.
   std::string Describe() const;
   // The floats of scratch a call with `rows` rows needs: the buffers of the values alive at once

@@ -41,11 +41,14 @@ final class NativeLibraryLoader {
   static final String[] XNNPACK = {"libXNNPACK.so.0", "libcpuinfo.so.0", "libpthreadpool.so.0"};
 
   private static volatile boolean loaded;
-  private static volatile Path loadedFrom;
 
   private NativeLibraryLoader() {}
 
-  /** Loads the bridge if this class loader has not yet. Throws TfjsException(BUNDLE_READ) if it cannot. */
+  /**
+   * Loads the bridge if this class loader has not yet. Throws UnsupportedOperationException off
+   * linux-x86_64, UncheckedIOException if the libraries cannot be extracted, and
+   * UnsatisfiedLinkError if they cannot be loaded.
+   */
   static void ensureLoaded() {
     if (loaded) return;
     synchronized (NativeLibraryLoader.class) {
@@ -65,7 +68,6 @@ final class NativeLibraryLoader {
         } finally {
           Files.deleteIfExists(bridge);  // mapped now; nothing else may load this copy
         }
-        loadedFrom = dir;
         loaded = true;
       } catch (IOException e) {
         throw new UncheckedIOException("tfjs-run: cannot extract its native libraries: " + e.getMessage(), e);
@@ -73,10 +75,6 @@ final class NativeLibraryLoader {
     }
   }
 
-  /** Where the runtime library was extracted (for diagnostics), or null before loading. */
-  static Path loadedFrom() {
-    return loadedFrom;
-  }
 
   private static Path extractShared() throws IOException {
     boolean systemLibnode = "system".equals(System.getProperty("tfjs.run.libnode"));
