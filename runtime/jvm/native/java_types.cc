@@ -68,7 +68,7 @@ bool InitJavaTypes(JNIEnv* env) {
   g.tfjs_exception = OwnClass(env, "io/tfjsrun/TfjsException");
   if (!g.tfjs_exception) return false;
   g.tfjs_exception_init = env->GetMethodID(g.tfjs_exception, "<init>",
-      "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
+      "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
   g.prediction = OwnClass(env, "io/tfjsrun/Prediction");
   if (!g.tfjs_exception_init || !g.prediction) return false;
   g.prediction_init = env->GetMethodID(g.prediction, "<init>", "([FIILjava/lang/String;I)V");
@@ -169,12 +169,16 @@ Error AsError(std::exception_ptr error) {
 
 jthrowable NewJavaException(JNIEnv* env, std::exception_ptr error) {
   const Error e = AsError(error);
+  // The kind travels as its name ("load-timeout"), an explicit code both sides spell out, never
+  // as an enum's position.
+  jstring kind = NewString(env, ErrorKindName(e.kind()));
   jstring message = NewString(env, e.message());
   jstring stack = NewString(env, e.js_stack());
   jstring name = NewString(env, e.bundle_name());
   jstring version = NewString(env, e.bundle_version());
   auto ex = static_cast<jthrowable>(env->NewObject(g.tfjs_exception, g.tfjs_exception_init,
-                                                   static_cast<jint>(e.kind()), message, stack, name, version));
+                                                   kind, message, stack, name, version));
+  env->DeleteLocalRef(kind);
   env->DeleteLocalRef(message);
   env->DeleteLocalRef(stack);
   env->DeleteLocalRef(name);

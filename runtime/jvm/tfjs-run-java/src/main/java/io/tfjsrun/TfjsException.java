@@ -55,6 +55,12 @@ public class TfjsException extends RuntimeException {
     public String label() {
       return name().toLowerCase().replace('_', '-');
     }
+
+    /** The kind whose {@link #label()} is {@code label}; INTERNAL for a label no kind has. */
+    public static Kind fromLabel(String label) {
+      for (Kind k : values()) if (k.label().equals(label)) return k;
+      return INTERNAL;
+    }
   }
 
   private final Kind kind;
@@ -76,10 +82,14 @@ public class TfjsException extends RuntimeException {
     this(kind, message, "", "", "");
   }
 
-  /** Made by the native bridge: {@code kind} is the ordinal of the C++ ErrorKind. */
-  TfjsException(int kind, String message, String jsStack, String bundleName, String bundleVersion) {
-    this(kind >= 0 && kind < Kind.values().length ? Kind.values()[kind] : Kind.INTERNAL, message, jsStack,
-        bundleName, bundleVersion);
+  /**
+   * Made by the native bridge: {@code kind} is the C++ ErrorKind's name (tfjs_run::ErrorKindName,
+   * e.g. "load-timeout"), which {@link Kind#label()} spells the same way. A name this class does
+   * not know (a newer native library) is INTERNAL, and says so.
+   */
+  TfjsException(String kind, String message, String jsStack, String bundleName, String bundleVersion) {
+    this(Kind.fromLabel(kind), Kind.fromLabel(kind) == Kind.INTERNAL && !"internal".equals(kind)
+        ? "(native error kind '" + kind + "') " + message : message, jsStack, bundleName, bundleVersion);
   }
 
   private static String compose(Kind kind, String message, String name, String version) {

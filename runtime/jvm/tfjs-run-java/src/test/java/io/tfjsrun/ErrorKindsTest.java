@@ -156,4 +156,25 @@ class ErrorKindsTest {
       assertEquals(3000, accepted.size() + refused);
     }
   }
+
+  /**
+   * The kinds cross JNI by name: every name the C++ runtime gives (runtime/src/error.cc's
+   * ErrorKindName) is a Java kind's label, and back; an unknown name is INTERNAL and says so.
+   */
+  @Test
+  void everyNativeKindNameIsAJavaKind() throws Exception {
+    String source = java.nio.file.Files.readString(Fixtures.sourceFile("runtime/src/error.cc"));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("case ErrorKind::k\\w+: return \"([a-z-]+)\";").matcher(source);
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    while (m.find()) names.add(m.group(1));
+    java.util.Set<String> labels = new java.util.TreeSet<>();
+    for (TfjsException.Kind k : TfjsException.Kind.values()) {
+      labels.add(k.label());
+      assertEquals(k, TfjsException.Kind.fromLabel(k.label()));
+    }
+    assertEquals(labels, names, "the C++ and Java kinds");
+    TfjsException unknown = new TfjsException("brand-new", "boom", "", "b", "1");
+    assertEquals(TfjsException.Kind.INTERNAL, unknown.kind());
+    assertTrue(unknown.jsMessage().startsWith("(native error kind 'brand-new') boom"), unknown.jsMessage());
+  }
 }

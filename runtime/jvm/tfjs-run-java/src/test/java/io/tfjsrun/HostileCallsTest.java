@@ -144,14 +144,6 @@ class HostileCallsTest {
     }
   }
 
-  @Test
-  void theLastCppKindInternalIsTheLastJavaKind() {
-    // The bridge passes the C++ ErrorKind's ordinal; the last one is kInternal.
-    assertEquals(TfjsException.Kind.INTERNAL, new TfjsException(13, "m", "", "", "").kind());
-    assertEquals("internal", TfjsException.Kind.INTERNAL.label());
-    assertEquals(TfjsException.Kind.INTERNAL, new TfjsException(99, "m", "", "", "").kind());
-  }
-
   /** A sink that is never called: every submit above is refused before it is queued. */
   private static final class NullSink implements ResultSink {
     @Override
