@@ -5,29 +5,11 @@
 # batched 256 records per run and unbatched. Shapes alternate rep by rep in one JVM
 # (FlinkThroughputBench). The bundle is the model alone (no app), so both compute one function;
 # the rows are the wine features, standardised.
-#   tools/bench-flink.sh [--reps N]     (default 3; about 4 minutes)
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-reps=3
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --reps) reps="$2"; shift 2 ;;
-    *) echo "usage: $(basename "$0") [--reps N]" >&2; exit 1 ;;
-  esac
-done
-"$root/tools/setup.sh" >/dev/null 2>&1
-"$root/tools/build.sh" >/dev/null
+#   tools/bench-flink.sh [--reps N]     (default 3; about 2 minutes)
+default_reps=3 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 dpkg -s python3-onnx >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-onnx >/dev/null
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-wine="$root/examples/wine"
-node -e '
-  const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => l.split(",").slice(1).map(Number));
-  const m = rows[0].map((_, c) => rows.reduce((a, r) => a + r[c], 0) / rows.length);
-  const s = rows[0].map((_, c) => Math.sqrt(rows.reduce((a, r) => a + (r[c] - m[c]) ** 2, 0) / rows.length));
-  console.log(rows.map((r) => r.map((v, c) => Math.fround((v - m[c]) / s[c])).join(",")).join("\n"));' \
-  "$wine/data/wine.data" > "$work/rows.csv"
+node "$root/tools/bench/standardise-wine.js" "$wine/data/wine.data" > "$work/std-rows.csv"
 node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --backend wasm --name wine \
   -o "$work/wine.bundle.js" 2>/dev/null
 /usr/bin/python3 "$root/tools/onnx/tfjs-layers-to-onnx.py" "$wine/model/model.json" "$work/wine.onnx" >/dev/null
@@ -37,5 +19,5 @@ rm -f "$report"
 "$root/tools/build-jvm.sh" verify -pl tfjs-run-java,tfjs-run-flink -Dtest=FlinkThroughputBench \
   -Dsurefire.failIfNoSpecifiedTests=false \
   -Dtfjs.bench.bundle="$work/wine.bundle.js" -Dtfjs.bench.onnx="$work/wine.onnx" \
-  -Dtfjs.bench.rows="$work/rows.csv" -Dtfjs.bench.reps="$reps" >/dev/null
+  -Dtfjs.bench.rows="$work/std-rows.csv" -Dtfjs.bench.reps="$reps" >/dev/null
 grep -E "(^|CDATA\[)(agreement|rows/s|\|)" "$report" | sed 's/.*CDATA\[//'

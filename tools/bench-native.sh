@@ -37,12 +37,7 @@ wine="$root/examples/wine"
 /usr/bin/python3 "$root/tools/onnx/make-seed-mlp.py" "$work/seed-mlp" 0 >/dev/null
 declare -A model=([wine]="$wine/model/model.json" [seed-mlp]="$work/seed-mlp/model.json")
 # Rows the models see without an app: the wine features standardised (so softmax is not saturated).
-node -e '
-  const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => l.split(",").slice(1).map(Number));
-  const m = rows[0].map((_, c) => rows.reduce((a, r) => a + r[c], 0) / rows.length);
-  const s = rows[0].map((_, c) => Math.sqrt(rows.reduce((a, r) => a + (r[c] - m[c]) ** 2, 0) / rows.length));
-  console.log(rows.map((r) => r.map((v, c) => Math.fround((v - m[c]) / s[c])).join(",")).join("\n"));' \
-  "$wine/data/wine.data" > "$work/rows.csv"
+node "$root/tools/bench/standardise-wine.js" "$wine/data/wine.data" > "$work/rows.csv"
 for name in wine seed-mlp; do
   node "$root/model-bundler/bin/model-bundler.js" --model "${model[$name]}" --backend wasm --name "$name" \
     -o "$work/$name.bundle.js" 2>/dev/null

@@ -39,11 +39,7 @@ void Log(const std::string& source, LogLevel level, std::string_view text) {
 }  // namespace
 
 bool InitJavaLog(JNIEnv* env) {
-  jclass local = env->FindClass("io/tfjsrun/NativeLog");
-  if (local == nullptr) return false;
-  // Weak, as java_types.cc holds tfjs-run's classes: a strong reference would pin the class loader.
-  g_native_log = static_cast<jclass>(env->NewWeakGlobalRef(local));
-  env->DeleteLocalRef(local);
+  g_native_log = OwnClass(env, "io/tfjsrun/NativeLog");
   if (g_native_log == nullptr) return false;
   g_native_log_method = env->GetStaticMethodID(g_native_log, "log", "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
   return g_native_log_method != nullptr;

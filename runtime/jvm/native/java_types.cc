@@ -23,26 +23,22 @@ struct JavaTypes {
 };
 JavaTypes g;  // per copy of the bridge, i.e. per class loader
 
-// tfjs-run's own classes are held by weak global references: a strong one is a GC root that
-// keeps the class, hence its class loader, alive for ever, so Flink could never unload a job's
-// loader (and JNI_OnUnload, which would drop the reference, runs only once the loader is
+// tfjs-run's own classes are held by weak global references (OwnClass): a strong one is a GC
+// root that keeps the class, hence its class loader, alive for ever, so Flink could never unload
+// a job's loader (and JNI_OnUnload, which would drop the reference, runs only once the loader is
 // unreachable). While the native code runs for a caller of that loader, its classes are loaded,
 // so the weak references resolve. java.lang's classes never unload and are held strongly.
-jclass OwnClass(JNIEnv* env, const char* name) {
+enum class Hold { kWeak, kStrong };
+
+jclass ClassRef(JNIEnv* env, const char* name, Hold hold) {
   jclass local = env->FindClass(name);
   if (local == nullptr) return nullptr;
-  auto weak = static_cast<jclass>(env->NewWeakGlobalRef(local));
+  auto ref = static_cast<jclass>(hold == Hold::kWeak ? env->NewWeakGlobalRef(local) : env->NewGlobalRef(local));
   env->DeleteLocalRef(local);
-  return weak;
+  return ref;
 }
 
-jclass SystemClass(JNIEnv* env, const char* name) {
-  jclass local = env->FindClass(name);
-  if (local == nullptr) return nullptr;
-  auto global = static_cast<jclass>(env->NewGlobalRef(local));
-  env->DeleteLocalRef(local);
-  return global;
-}
+jclass SystemClass(JNIEnv* env, const char* name) { return ClassRef(env, name, Hold::kStrong); }
 
 jdoubleArray NewDoubleArray(JNIEnv* env, const std::vector<double>& v) {
   jdoubleArray a = env->NewDoubleArray(static_cast<jsize>(v.size()));
@@ -63,6 +59,8 @@ jobjectArray NewStringArray(JNIEnv* env, const std::vector<std::string>& v) {
 std::vector<double> LatencyValues(const LatencyStats& l) { return {l.p50_us, l.p90_us, l.p99_us, l.max_us}; }
 
 }  // namespace
+
+jclass OwnClass(JNIEnv* env, const char* name) { return ClassRef(env, name, Hold::kWeak); }
 
 bool InitJavaTypes(JNIEnv* env) {
   g.tfjs_exception = OwnClass(env, "io/tfjsrun/TfjsException");

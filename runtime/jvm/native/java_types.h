@@ -14,6 +14,10 @@ namespace tfjs_run::jni {
 // Looks up every class and member the bridge uses. False (with a Java exception pending) if one
 // is missing: the jar and the native library do not match.
 bool InitJavaTypes(JNIEnv* env);
+
+// A weak global reference to one of tfjs-run's own classes (DeleteWeakGlobalRef it), or null. Weak:
+// a strong one is a GC root that would keep the class, hence its class loader, alive for ever.
+jclass OwnClass(JNIEnv* env, const char* name);
 void ReleaseJavaTypes(JNIEnv* env);
 
 // Throws the C++ exception `error` into Java as an io.tfjsrun.TfjsException (kind, message, JS

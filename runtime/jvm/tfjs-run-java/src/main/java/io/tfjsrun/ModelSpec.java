@@ -16,11 +16,13 @@ public final class ModelSpec implements Serializable {
   private final String bundlePath;       // or null
   private final WatchOptions watch;      // or null
   private final RuntimeOptions options;
+  private final String key;  // what equality and hashing compare, made once: specs key maps per call
 
   private ModelSpec(String bundlePath, WatchOptions watch, RuntimeOptions options) {
     this.bundlePath = bundlePath;
     this.watch = watch;
     this.options = Objects.requireNonNull(options);
+    this.key = (watch != null ? watch.toString() : bundlePath) + ", " + options;
   }
 
   /** The bundle at {@code path} on every worker machine (shipped with the job, or on shared storage). */
@@ -48,16 +50,16 @@ public final class ModelSpec implements Serializable {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ModelSpec m && m.toString().equals(toString());
+    return o instanceof ModelSpec m && m.key.equals(key);
   }
 
   @Override
   public int hashCode() {
-    return toString().hashCode();
+    return key.hashCode();
   }
 
   @Override
   public String toString() {
-    return (watch != null ? watch.toString() : bundlePath) + ", " + options;
+    return key;
   }
 }

@@ -45,6 +45,15 @@ public class TfjsException extends RuntimeException {
     /** The runtime itself failed (a library's error it did not expect, a bug); the message says where. */
     INTERNAL;
 
+    /**
+     * Whether one row of a multi-row call can cause this (its input, the bundle's predict on it,
+     * a call it made run too long or too big): a caller that batched records retries them alone,
+     * so that only the bad one fails.
+     */
+    public boolean mayBeOneRowsFault() {
+      return this == SHAPE || this == PREDICT || this == OUTPUT || this == TIMEOUT || this == MEMORY;
+    }
+
     /** Whether this is a failure of the bundle's loading (as opposed to one call). */
     public boolean isLoadFailure() {
       return this == BUNDLE_READ || this == BUNDLE_COMPILE || this == BUNDLE_LOAD || this == LOAD_TIMEOUT
@@ -88,8 +97,8 @@ public class TfjsException extends RuntimeException {
    * not know (a newer native library) is INTERNAL, and says so.
    */
   TfjsException(String kind, String message, String jsStack, String bundleName, String bundleVersion) {
-    this(Kind.fromLabel(kind), Kind.fromLabel(kind) == Kind.INTERNAL && !"internal".equals(kind)
-        ? "(native error kind '" + kind + "') " + message : message, jsStack, bundleName, bundleVersion);
+    this(Kind.fromLabel(kind), Kind.fromLabel(kind).label().equals(kind) ? message
+        : "(native error kind '" + kind + "') " + message, jsStack, bundleName, bundleVersion);
   }
 
   private static String compose(Kind kind, String message, String name, String version) {

@@ -128,20 +128,11 @@ final class SubtaskBatcher {
       return;
     }
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    if (batch.size() > 1 && rowCouldCause(cause)) {
+    if (batch.size() > 1 && cause instanceof TfjsException t && t.kind().mayBeOneRowsFault()) {
       for (Entry e : batch) send(List.of(e), e.row(), e.row().length, () -> {});  // each alone
     } else {
       failAll(batch, cause);
     }
-  }
-
-  /** Whether one row of a request could make it fail this way (then the rows are retried alone). */
-  private static boolean rowCouldCause(Throwable error) {
-    if (!(error instanceof TfjsException t)) return false;
-    return switch (t.kind()) {
-      case SHAPE, PREDICT, OUTPUT, TIMEOUT, MEMORY -> true;
-      default -> false;
-    };
   }
 
   private static void failAll(List<Entry> batch, Throwable error) {

@@ -150,7 +150,7 @@ public final class TfjsBatchOperator<IN, OUT> extends AbstractStreamOperator<OUT
     try {
       p = runtime.predictVersioned(n == maxRows ? flat : Arrays.copyOf(flat, n * cols), n);
     } catch (TfjsException e) {
-      if (n == 1 || !rowCouldCause(e)) {
+      if (n == 1 || !e.kind().mayBeOneRowsFault()) {
         for (int i = 0; i < n; i++) handle.failed();
         throw e;
       }
@@ -184,12 +184,5 @@ public final class TfjsBatchOperator<IN, OUT> extends AbstractStreamOperator<OUT
 
   private void emit(OUT value, long timestamp) {
     output.collect(timestamp == Long.MIN_VALUE ? new StreamRecord<>(value) : new StreamRecord<>(value, timestamp));
-  }
-
-  private static boolean rowCouldCause(TfjsException e) {
-    return switch (e.kind()) {
-      case SHAPE, PREDICT, OUTPUT, TIMEOUT, MEMORY -> true;
-      default -> false;
-    };
   }
 }

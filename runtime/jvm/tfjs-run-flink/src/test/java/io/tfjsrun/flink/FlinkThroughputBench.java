@@ -9,9 +9,7 @@ import ai.onnxruntime.OrtSession;
 import io.tfjsrun.RuntimeOptions;
 import io.tfjsrun.TfjsRuntime;
 import java.nio.FloatBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -123,6 +121,11 @@ class FlinkThroughputBench {
     }
 
     @Override
+    public void close() throws Exception {
+      Ort.release();
+    }
+
+    @Override
     public void flatMap(float[] row, Collector<float[]> out) throws Exception {
       if (buffer == null) buffer = new float[BATCH * row.length];
       System.arraycopy(row, 0, buffer, rows * row.length, row.length);
@@ -130,11 +133,6 @@ class FlinkThroughputBench {
         for (float[] y : Ort.run(session, buffer, BATCH, row.length)) out.collect(y);
         rows = 0;
       }
-    }
-
-    @Override
-    public void close() throws Exception {
-      Ort.release();
     }
   }
 
@@ -180,18 +178,6 @@ class FlinkThroughputBench {
     return i < 0 || j < 0 ? "" : String.format("%.2f", r[i] / r[j]);
   }
 
-  static float[][] csv(Path file) throws Exception {
-    List<float[]> rows = new ArrayList<>();
-    for (String line : Files.readAllLines(file)) {
-      if (line.isBlank()) continue;
-      String[] f = line.split(",");
-      float[] row = new float[f.length];
-      for (int i = 0; i < f.length; i++) row[i] = Float.parseFloat(f[i]);
-      rows.add(row);
-    }
-    return rows.toArray(new float[0][]);
-  }
-
   private static double run(String shape, long records, String bundle, String onnx) throws Exception {
     FIRST.set(Long.MAX_VALUE);
     LAST.set(0);
@@ -221,7 +207,7 @@ class FlinkThroughputBench {
     String onnx = System.getProperty("tfjs.bench.onnx");
     assumeTrue(onnx != null, "a benchmark: tools/bench-flink.sh runs it");
     String bundle = System.getProperty("tfjs.bench.bundle");
-    ROWS = csv(Path.of(System.getProperty("tfjs.bench.rows")));
+    ROWS = io.tfjsrun.Fixtures.readCsv(Path.of(System.getProperty("tfjs.bench.rows")));
     int reps = Integer.getInteger("tfjs.bench.reps", 3);
     long records = Long.getLong("tfjs.bench.records", 2L * BATCH * 2000);  // per job; a multiple of 2 * BATCH
     // The two engines compute the same function: compare them on the rows first.

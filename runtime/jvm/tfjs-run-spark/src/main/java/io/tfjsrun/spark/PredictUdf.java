@@ -1,6 +1,7 @@
 package io.tfjsrun.spark;
 
 import io.tfjsrun.ModelSpec;
+import io.tfjsrun.TfjsRuntime;
 import org.apache.spark.sql.api.java.UDF1;
 
 /**
@@ -14,6 +15,7 @@ final class PredictUdf implements UDF1<scala.collection.Seq<?>, float[]> {
 
   private final String name;
   private final ModelSpec model;
+  private transient TfjsRuntime runtime;  // the executor's, looked up on this instance's first call
 
   PredictUdf(String name, ModelSpec model) {
     this.name = name;
@@ -23,6 +25,7 @@ final class PredictUdf implements UDF1<scala.collection.Seq<?>, float[]> {
   @Override
   public float[] call(scala.collection.Seq<?> features) {
     if (features == null) return null;
-    return ExecutorRuntimes.get(model).predict(FeatureColumns.readArray(features, "SQL function " + name), 1);
+    if (runtime == null) runtime = ExecutorRuntimes.get(model);
+    return runtime.predict(FeatureColumns.readArray(features, "SQL function " + name), 1);
   }
 }
