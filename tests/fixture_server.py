@@ -10,7 +10,8 @@ name through DIR/faults.json, re-read on every request, e.g.
 Fault keys: status (answer with that HTTP status), delay (seconds before answering; while it
 waits, DIR/stalled-NAME exists, so a test can tell the request is in flight),
 truncate (send only that many bytes, with the full Content-Length), garbage (send random
-bytes instead), extra (append that many bytes beyond the file).
+bytes instead), flip (change the middle byte: same size, other bytes), extra (append that many
+bytes beyond the file).
 """
 import hashlib
 import http.server
@@ -61,6 +62,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if fault.get("garbage"):
             body = os.urandom(len(body))
+        if fault.get("flip"):
+            middle = len(body) // 2
+            body = body[:middle] + (b"y" if body[middle:middle + 1] == b"x" else b"x") + body[middle + 1:]
         length = len(body)
         if fault.get("extra"):
             body += b"x" * int(fault["extra"])

@@ -424,17 +424,18 @@ TEST_P(FaultTest, KeepsServingV1ThenTakesAGoodV3) {
     WriteFile(faults, R"({"ml-2.bundle.js": {"truncate": 100}})");
     Publish(dir.path, 2, Versioned(2));
   } else if (fault == "checksum") {
+    // The fault is in place before the manifest names v2: editing the file after publishing
+    // let a 50 ms poll take the good v2 first.
+    WriteFile(faults, R"({"ml-2.bundle.js": {"flip": true}})");
     Publish(dir.path, 2, Versioned(2));
-    std::string text = ReadFile(dir.path + "/ml-2.bundle.js");
-    text[text.size() / 2] = text[text.size() / 2] == 'x' ? 'y' : 'x';  // same size, other bytes
-    WriteFile(dir.path + "/ml-2.bundle.js", text);
   } else if (fault == "throws-on-load") {
     Publish(dir.path, 2, Versioned(2, "load-throws"), /*load_check=*/false);
   } else if (fault == "warm-up-throws") {
     Publish(dir.path, 2, Versioned(2, "warmup-throws"));
   } else if (fault == "http-404") {
+    // As with the checksum: removing the file after publishing raced the poll.
+    WriteFile(faults, R"({"ml-2.bundle.js": {"status": 404}})");
     Publish(dir.path, 2, Versioned(2));
-    fs::remove(dir.path + "/ml-2.bundle.js");
   } else if (fault == "http-500") {
     WriteFile(faults, R"({"manifest.json": {"status": 500}})");
     Publish(dir.path, 2, Versioned(2));
