@@ -94,67 +94,42 @@ void Runtime::Impl::CheckShape(DenseMatrixView input) const {
 
 std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const RuntimeOptions& options) {
   auto impl = std::make_unique<Impl>(options);
-  Impl* raw = impl.get();
   const std::vector<int> cpus = AllowedCpus();
   const size_t n = options.workers > 0 ? options.workers : cpus.size();
   const bool pin = options.pinning == RuntimeOptions::Pinning::kAlways ||
                    (options.pinning == RuntimeOptions::Pinning::kAuto && n >= cpus.size());
   std::vector<Worker*> workers;
   for (size_t i = 0; i < n; ++i) {
-    impl->workers.push_back(std::make_unique<Worker>(
-        i, pin ? cpus[i % cpus.size()] : -1, impl->options, impl->queue, impl->grace,
-        [raw](Worker& w, Worker::Control control) { return raw->reloader.Handle(w, control); }));
+    impl->workers.push_back(
+        std::make_unique<Worker>(i, pin ? cpus[i % cpus.size()] : -1, impl->options, impl->queue, impl->grace));
     workers.push_back(impl->workers.back().get());
   }
   impl->reloader.SetWorkers(workers);
 
   // Worker 0 loads first and leaves a code cache (unless one from disk was accepted); the
-  // others then load in parallel from it.
-  internal::CodeCacheStore::Bytes code_cache = options.use_code_cache ? impl->cache.Load(source.code) : nullptr;
-  auto shared_source = std::make_shared<const BundleSource>(source);  // kept by workers, to recycle
-  auto load = [raw, &source, &code_cache, shared_source](bool make_cache) {
-    return [raw, &source, &code_cache, shared_source, make_cache](Worker& w) {
-      ModelOptions model_options = raw->options.model;
-      model_options.code_cache = code_cache;
-      w.model = Model::Load(source, model_options);
-      w.version = w.model->info().version;
-      w.source = shared_source;
-      if (make_cache && !w.model->code_cache_accepted()) {
-        // Compile what predict uses before serialising, so later loads skip that too.
-        std::vector<float> input;
-        size_t rows = 0;
-        if (internal::WarmUpInput(*w.model, {}, input, rows)) {
-          const auto warm_start = std::chrono::steady_clock::now();
-          try { w.model->Predict({input.data(), rows, input.size() / rows}); } catch (const Error&) {}
-          w.start_warmup_ms =
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - warm_start).count();
-        }
-        // A warm-up past the predict deadline leaves a broken isolate: start from a fresh one.
-        if (w.model->broken()) w.model = Model::Load(source, model_options);
-        auto bytes = std::make_shared<std::vector<uint8_t>>(w.model->CreateCodeCache());
-        raw->cache.Save(source.code, *bytes);
-        code_cache = std::move(bytes);  // read by the other workers after worker 0 has loaded
-      }
-      w.code_cache = code_cache;
-      if (w.index == 0) {
-        std::lock_guard lock(raw->record.mu);
-        raw->record.info = w.model->info();
-      }
-    };
-  };
+  // others then load in parallel from it. Each stages and commits its first version on its own
+  // thread (WorkerVersions, the path a reload takes too).
+  const internal::CodeCacheStore::Bytes disk_cache = options.use_code_cache ? impl->cache.Load(source.code) : nullptr;
+  const auto kept = std::make_shared<const BundleSource>(source);  // kept by workers, to recycle
+  std::vector<internal::StageSpec> first(n);
   std::vector<std::promise<void>> loaded(n);
   std::exception_ptr failure;
-  impl->workers[0]->Start(load(options.use_code_cache), loaded[0]);
+  first[0] = {.source = kept, .code_cache = disk_cache, .make_cache = options.use_code_cache};
+  impl->workers[0]->Start(first[0], loaded[0]);
   try {
     loaded[0].get_future().get();
+    if (first[0].code_cache && first[0].code_cache != disk_cache) impl->cache.Save(source.code, *first[0].code_cache);
+    std::lock_guard lock(impl->record.mu);
+    impl->record.info = first[0].info;
   } catch (...) {
     failure = std::current_exception();
   }
   if (!failure) {
     std::vector<std::future<void>> rest;
     for (size_t i = 1; i < n; ++i) {
+      first[i] = {.source = kept, .code_cache = first[0].code_cache, .make_cache = false};
       rest.push_back(loaded[i].get_future());
-      impl->workers[i]->Start(load(false), loaded[i]);
+      impl->workers[i]->Start(first[i], loaded[i]);
     }
     for (auto& f : rest) {
       try { f.get(); } catch (...) { if (!failure) failure = std::current_exception(); }

@@ -35,37 +35,44 @@ LatencyStats Percentiles(std::vector<float> v) {
   return out;
 }
 
-Worker::Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, GraceWindow& grace,
-               ControlHandler on_control)
-    : index(index), cpu_(cpu), options_(options), queue_(queue), grace_(grace), on_control_(std::move(on_control)) {
+Worker::Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, GraceWindow& grace)
+    : index(index), cpu_(cpu), options_(options), queue_(queue), grace_(grace), versions_(options.model, grace.enabled()) {
   stats_.worker = index;
   stats_.cpu = cpu;
 }
 
 Worker::~Worker() { Join(); }
 
-void Worker::Start(std::function<void(Worker&)> load, std::promise<void>& loaded) {
-  thread_ = std::thread([this, load = std::move(load), &loaded] { Main(load, loaded); });
+void Worker::Start(StageSpec& first, std::promise<void>& loaded) {
+  thread_ = std::thread([this, &first, &loaded] { Main(first, loaded); });
 }
 
 void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string Worker::Post(Control control) {
+std::string Worker::Run(const Step& step) {
   std::future<std::string> done;
   const bool posted = queue_.SignalUnlessStopped([&] {
-    control_done_ = std::promise<std::string>();
-    done = control_done_.get_future();
-    control_ = control;
-    control_posted_ = Clock::now();
+    step_done_ = std::promise<std::string>();
+    done = step_done_.get_future();
+    step_ = &step;
+    step_posted_ = Clock::now();
   });
   if (!posted) return "the runtime is shutting down";
   return done.get();
 }
 
-double Worker::MillisecondsSincePost() const {
-  return std::chrono::duration<double, std::milli>(Clock::now() - control_posted_).count();
+void Worker::CommitStaged() {
+  versions_.Commit();
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_posted_).count();
+  UpdateStats([&](WorkerStats& s) {
+    s.version = versions_.version();
+    s.last_switch_ms = ms;
+    ++s.switches;
+    s.load_ms = versions_.model().load_ms();
+    s.code_cache_accepted = versions_.model().code_cache_accepted();
+  });
 }
 
 WorkerStats Worker::Stats() const {
@@ -86,7 +93,7 @@ void Worker::UpdateStats(const std::function<void(WorkerStats&)>& f) {
   f(stats_);
 }
 
-void Worker::Main(const std::function<void(Worker&)>& load, std::promise<void>& loaded) {
+void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
   // Named for thread dumps (a JVM shows attached workers under this name).
   pthread_setname_np(pthread_self(), ("tfjs-run-w" + std::to_string(index)).substr(0, 15).c_str());
   if (cpu_ >= 0) {
@@ -99,12 +106,14 @@ void Worker::Main(const std::function<void(Worker&)>& load, std::promise<void>& 
     }
   }
   try {
-    load(*this);
+    // No version serves yet, so none can refuse this one.
+    if (std::string why = versions_.Stage(first); !why.empty()) throw Error(ErrorKind::kInternal, why);
+    versions_.Commit();
     UpdateStats([&](WorkerStats& s) {
-      s.load_ms = model->load_ms();
-      s.warmup_ms = start_warmup_ms;
-      s.code_cache_accepted = model->code_cache_accepted();
-      s.version = version;
+      s.load_ms = first.load_ms;
+      s.warmup_ms = first.warmup_ms;
+      s.code_cache_accepted = versions_.model().code_cache_accepted();
+      s.version = versions_.version();
     });
   } catch (...) {
     loaded.set_exception(std::current_exception());
@@ -115,34 +124,25 @@ void Worker::Main(const std::function<void(Worker&)>& load, std::promise<void>& 
   std::vector<Task> batch;
   std::vector<DenseMatrixView> parts;  // reused by every batch
   const size_t max_rows = std::max<size_t>(1, options_.max_batch_rows);
-  Control control = Control::kNone;
-  auto take_control = [&] {  // under the queue's lock
-    if (control_ == Control::kNone) return false;
-    control = control_;
-    control_ = Control::kNone;
+  const Step* step = nullptr;
+  auto take_step = [&] {  // under the queue's lock
+    if (!step_) return false;
+    step = step_;
+    step_ = nullptr;
     return true;
   };
   for (;;) {
     batch.clear();
-    const RequestQueue::Taken taken = queue_.Take(batch, max_rows, options_.max_batch_delay, take_control, options_.spin);
+    const RequestQueue::Taken taken = queue_.Take(batch, max_rows, options_.max_batch_delay, take_step, options_.spin);
     if (taken == RequestQueue::Taken::kDrained) break;
     if (taken == RequestQueue::Taken::kInterrupted) {
-      control_done_.set_value(on_control_(*this, control));
+      step_done_.set_value((*step)(*this));
       continue;
     }
-    if (previous.source) TendGraceWindow();
+    if (versions_.holds_previous()) TendGraceWindow();
     RunBatch(batch, parts, /*retry=*/true);
   }
-  previous = {};
-  staged.reset();
-  model.reset();  // the isolate is disposed on the thread that owns it
-}
-
-std::unique_ptr<Model> Worker::LoadAgain(const BundleSource& from,
-                                         std::shared_ptr<const std::vector<uint8_t>> cache) const {
-  ModelOptions model_options = options_.model;
-  model_options.code_cache = std::move(cache);
-  return Model::Load(from, model_options);
+  versions_.DisposeAll();  // the isolates are disposed on the thread that owns them
 }
 
 // Through the runtime's log sink (ModelOptions::log: a JVM's logging, the CLI's --log-level),
@@ -157,57 +157,43 @@ void Worker::Log(LogLevel level, const std::string& text) const {
 }
 
 bool Worker::Recycle() {
-  if (!source) return false;
-  ScopedLogVersion log_version(version);
-  try {
-    std::unique_ptr<Model> fresh = LoadAgain(*source, code_cache);
-    model = std::move(fresh);  // the broken isolate is disposed here, on its own thread
-    UpdateStats([](WorkerStats& s) { ++s.recycles; });
-    return true;
-  } catch (const std::exception& e) {
-    Log(LogLevel::kError, "replacing a broken isolate failed: " + std::string(e.what()));
+  ScopedLogVersion log_version(versions_.version());
+  if (std::string why = versions_.Recycle(); !why.empty()) {
+    Log(LogLevel::kError, "replacing a broken isolate failed: " + why);
     return false;
   }
+  UpdateStats([](WorkerStats& s) { ++s.recycles; });
+  return true;
 }
 
 void Worker::TendGraceWindow() {
-  switch (grace_.Check(version)) {
+  switch (grace_.Check(versions_.version())) {
     case GraceWindow::Verdict::kKeep:
       return;
     case GraceWindow::Verdict::kClose:
-      previous = {};  // its isolate is disposed here, on its own thread
+      versions_.DropPrevious();
       return;
     case GraceWindow::Verdict::kRollBack:
-      SwapBack();
+      RollBack();
       return;
   }
 }
 
-bool Worker::SwapBack() {
-  Previous back = std::move(previous);
-  previous = {};
-  if (!back.model || back.model->broken()) {
-    try {
-      back.model = LoadAgain(*back.source, back.code_cache);
-    } catch (const std::exception& e) {
-      Log(LogLevel::kError, "loading version " + back.version + " again to roll back failed: " + e.what());
-      return false;
-    }
+bool Worker::RollBack() {
+  if (std::string why = versions_.RollBack(); !why.empty()) {
+    Log(LogLevel::kError, why);
+    return false;
   }
-  model = std::move(back.model);  // the failing version's isolate is disposed here
-  version = std::move(back.version);
-  source = std::move(back.source);
-  code_cache = std::move(back.code_cache);
   UpdateStats([&](WorkerStats& s) {
     ++s.rollbacks;
-    s.version = version;
-    s.load_ms = model->load_ms();
+    s.version = versions_.version();
+    s.load_ms = versions_.model().load_ms();
   });
   return true;
 }
 
 void Worker::TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& output, std::exception_ptr& error) {
-  if (!previous.source) return;
+  if (!versions_.holds_previous()) return;
   std::string why;
   try {
     std::rethrow_exception(error);
@@ -221,17 +207,18 @@ void Worker::TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& outpu
   } catch (...) {
     return;
   }
-  if (!previous.model || previous.model->broken()) return;
+  Model* previous = versions_.previous_model();
+  if (!previous) return;
   DenseMatrix answer;
   try {
-    answer = previous.model->Predict(parts);
+    answer = previous->Predict(parts);
   } catch (const std::exception&) {
     return;  // it fails on both versions: the request's own fault; the new version stays
   }
-  if (!grace_.RollBack(version, why)) return;  // the window closed meanwhile
-  Log(LogLevel::kWarn, "version " + version + " failed a request that version " + previous.version +
-                           " answered; rolling back: " + why);
-  if (!SwapBack()) return;
+  if (!grace_.RollBack(versions_.version(), why)) return;  // the window closed meanwhile
+  Log(LogLevel::kWarn, "version " + versions_.version() + " failed a request that version " +
+                           versions_.previous_version() + " answered; rolling back: " + why);
+  if (!RollBack()) return;
   output = std::move(answer);
   error = nullptr;
 }
@@ -246,9 +233,9 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
   const auto start = Clock::now();
   DenseMatrix output;
   std::exception_ptr error;
-  ScopedLogVersion log_version(version);
+  ScopedLogVersion log_version(versions_.version());
   try {
-    output = model->Predict(parts);
+    output = versions_.model().Predict(parts);
   } catch (...) {
     error = std::current_exception();
   }
@@ -260,7 +247,7 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     s.cpu_seconds = ThreadCpuSeconds();
     if (error) ++s.failed_batches;
   });
-  const bool broke = error && model->broken();
+  const bool broke = error && versions_.model().broken();
   if (broke) Recycle();
   if (error && batch.size() > 1) {
     // One request's rows made the batch fail: run each request alone, so only the requests that
@@ -272,7 +259,7 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     }
     return;
   }
-  if (broke && retry && !previous.model) {
+  if (broke && retry && !versions_.holds_previous()) {
     std::vector<Task> again{batch.front()};
     RunBatch(again, parts, /*retry=*/false);  // on the fresh isolate, once
     return;
@@ -282,7 +269,7 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
   size_t at = 0;
   finished_.clear();
   for (Task& t : batch) {
-    if (queue_.Complete(t, error ? nullptr : &output, at, error, version)) finished_.push_back(t.request.get());
+    if (queue_.Complete(t, error ? nullptr : &output, at, error, versions_.version())) finished_.push_back(t.request.get());
     at += t.rows;
   }
   {
