@@ -17,9 +17,11 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
-#include "version_watcher.h"
+#include "published_bundle.h"
 
 namespace tfjs_run {
 namespace {
@@ -386,6 +388,41 @@ TEST(ReloadTest, UnderLoadAPublishedVersionReachesEveryWorkerWithoutAFailedReque
   EXPECT_GE(stats.watch.unchanged, 1u);  // polls of an unchanged manifest (304 or same version)
   EXPECT_EQ(stats.watch.failures, 0u) << stats.watch.last_error;
   std::printf("publish to all workers on v2: %.0f ms\n", ms);
+}
+
+// Starting from a published layout is one call: it serves under the manifest's version name
+// (the bundle declares another), checks the manifest's answers before any request, and follows.
+TEST(ReloadTest, StartWatchingServesTheManifestsVersionChecksItsAnswersAndFollows) {
+  TempDir dir;
+  Publish(dir.path, 7, Versioned(1));  // the bundle itself declares version "1"
+  FixtureServer server(dir.path);
+  WatchOptions watch;
+  watch.source = server.url();
+  watch.poll_interval = 50ms;
+  watch.log = [](LogLevel, std::string_view) {};
+  {
+    auto runtime = Runtime::StartWatching(watch, TwoWorkers());
+    EXPECT_EQ(runtime->info().version, "7");
+    EXPECT_TRUE(AllWorkersOn(*runtime, "7"));
+    const float row[] = {1, 2, 3};
+    Prediction p = runtime->PredictVersioned({row, 1, 3});
+    EXPECT_EQ(p.bundle_version, "7");
+    EXPECT_FLOAT_EQ(p.output.at(0, 0), 6001.0f);  // the bundle's v1 answers: sum * 1000 + 1
+    Publish(dir.path, 8, Versioned(2));
+    EXPECT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "8"); }, 10s));
+    EXPECT_TRUE(runtime->Stats().watch.active);
+  }
+  // A manifest whose expected answers the version does not give: the start fails, naming it.
+  nlohmann::json manifest = nlohmann::json::parse(ReadFile(dir.path + "/manifest.json"));
+  manifest["expected_output"] = nlohmann::json::array({nlohmann::json::array({6002.0, 3.0})});  // v2 answers [6002, 2]
+  WriteFile(dir.path + "/manifest.json", manifest.dump());
+  try {
+    Runtime::StartWatching(watch, TwoWorkers());
+    FAIL() << "a version that gives other answers than its manifest's started";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kOutput) << e.what();
+    EXPECT_NE(std::string(e.what()).find("version 8"), std::string::npos) << e.what();
+  }
 }
 
 struct FaultCase {

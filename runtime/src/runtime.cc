@@ -4,7 +4,9 @@
 //   Reloader (reloader.h)              the hot-reload protocol and the version record
 //   answer_check.h                     what a new version must answer (ReloadCheck)
 //   CodeCacheStore (code_cache_store.h) V8 code caches on disk
+//   WorkerVersions (worker_versions.h) the versions a worker holds, and how one is loaded
 //   VersionWatcher (version_watcher.h) polling a file server for new versions
+//   published_bundle.h, fetch.h       reading a published layout (manifest, bundle, checksum)
 // This file starts them in order, routes the API's calls, and merges their stats.
 #include "tfjs_run/runtime.h"
 
@@ -17,6 +19,7 @@
 #include "code_cache_store.h"
 #include "reloader.h"
 #include "request_queue.h"
+#include "published_bundle.h"
 #include "version_watcher.h"
 #include "worker.h"
 
@@ -93,6 +96,19 @@ void Runtime::Impl::CheckShape(DenseMatrixView input) const {
 }
 
 std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const RuntimeOptions& options) {
+  return StartAs(source, "", options);
+}
+
+std::unique_ptr<Runtime> Runtime::StartWatching(const WatchOptions& watch, const RuntimeOptions& options) {
+  PublishedBundle published = FetchPublishedBundle(watch);
+  std::unique_ptr<Runtime> runtime = StartAs(published.source, published.version, options);
+  runtime->Verify(published.check());  // no reload checked the first version
+  runtime->Watch(watch);
+  return runtime;
+}
+
+std::unique_ptr<Runtime> Runtime::StartAs(const BundleSource& source, const std::string& version,
+                                          const RuntimeOptions& options) {
   auto impl = std::make_unique<Impl>(options);
   const std::vector<int> cpus = AllowedCpus();
   const size_t n = options.workers > 0 ? options.workers : cpus.size();
@@ -114,7 +130,7 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
   std::vector<internal::StageSpec> first(n);
   std::vector<std::promise<void>> loaded(n);
   std::exception_ptr failure;
-  first[0] = {.source = kept, .code_cache = disk_cache, .make_cache = options.use_code_cache};
+  first[0] = {.source = kept, .version = version, .code_cache = disk_cache, .make_cache = options.use_code_cache};
   impl->workers[0]->Start(first[0], loaded[0]);
   try {
     loaded[0].get_future().get();
@@ -127,7 +143,7 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
   if (!failure) {
     std::vector<std::future<void>> rest;
     for (size_t i = 1; i < n; ++i) {
-      first[i] = {.source = kept, .code_cache = first[0].code_cache, .make_cache = false};
+      first[i] = {.source = kept, .version = version, .code_cache = first[0].code_cache, .make_cache = false};
       rest.push_back(loaded[i].get_future());
       impl->workers[i]->Start(first[i], loaded[i]);
     }

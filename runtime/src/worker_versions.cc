@@ -91,6 +91,7 @@ std::string WorkerVersions::Stage(StageSpec& spec) {
   if (staged->broken()) staged = Load(*spec.source, spec.code_cache, spec.cancel);
   if (make_cache) spec.code_cache = std::make_shared<std::vector<uint8_t>>(staged->CreateCodeCache());
   spec.info = staged->info();
+  spec.info.version = spec.staged_version;  // a name the caller gave wins
   staged_ = Held{std::move(staged), spec.staged_version, spec.source, spec.code_cache};
   return {};
 }

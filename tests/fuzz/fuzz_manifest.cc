@@ -9,7 +9,7 @@
 
 #include "tfjs_run/error.h"
 #include "version_name.h"
-#include "version_watcher.h"
+#include "published_bundle.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

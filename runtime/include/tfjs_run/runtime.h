@@ -216,6 +216,11 @@ class Runtime {
   // Loads the bundle on every worker (the first compiles it and makes the code cache the
   // others use, in parallel). Throws Error if the bundle fails to load.
   static std::unique_ptr<Runtime> Start(const BundleSource& source, const RuntimeOptions& options = {});
+  // Starts from a published layout and follows it: fetches the manifest and the bundle it names
+  // (FetchPublishedBundle), starts serving it under the manifest's version name, checks the
+  // manifest's sample answers if it has them (Verify) before any request, then Watch(watch).
+  // Throws Error if any step fails (kBundleRead for the fetch, kOutput for wrong answers).
+  static std::unique_ptr<Runtime> StartWatching(const WatchOptions& watch, const RuntimeOptions& options = {});
 
   // Shuts down (see Shutdown) if not done yet.
   ~Runtime();
@@ -286,6 +291,9 @@ class Runtime {
  private:
   struct Impl;
   explicit Runtime(std::unique_ptr<Impl> impl);
+  // Start, serving the bundle under `version` ("" takes the bundle's declared one).
+  static std::unique_ptr<Runtime> StartAs(const BundleSource& source, const std::string& version,
+                                          const RuntimeOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 

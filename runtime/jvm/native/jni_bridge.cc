@@ -230,12 +230,9 @@ jlong StartWatching(JNIEnv* env, jclass, jobjectArray watch_strings, jlongArray 
   return Guarded<jlong>(env, 0, [&] {
     WatchOptions watch = ToWatchOptions(env, watch_strings, watch_nums);
     watch.log = JavaLog("watch " + watch.source);
-    PublishedBundle published = FetchPublishedBundle(watch);
     RuntimeOptions runtime_options = ToRuntimeOptions(env, options, code_cache_dir);
     runtime_options.model.log = JavaLog(watch.source);
-    std::unique_ptr<Runtime> runtime = Runtime::Start(published.source, runtime_options);
-    runtime->Watch(watch);
-    return reinterpret_cast<jlong>(runtime.release());
+    return reinterpret_cast<jlong>(Runtime::StartWatching(watch, runtime_options).release());
   });
 }
 
