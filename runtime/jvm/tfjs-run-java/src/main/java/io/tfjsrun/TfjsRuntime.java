@@ -71,7 +71,9 @@ public final class TfjsRuntime implements AutoCloseable {
   /**
    * Opens (or shares) the version currently published at {@code watch.source()} (a manifest, see
    * docs/publishing.md) and follows it: new versions are loaded and swapped in on every worker
-   * without failing a request. Throws BUNDLE_READ if the source is down or its manifest is bad.
+   * without failing a request. The first version serves under the manifest's version name, and
+   * the manifest's expected answers, if it has them, are checked before any request. Throws
+   * BUNDLE_READ if the source is down or its manifest is bad, OUTPUT if the answers disagree.
    */
   public static TfjsRuntime openWatching(WatchOptions watch, RuntimeOptions options) {
     String key = "watch:" + watch + "|" + options;
