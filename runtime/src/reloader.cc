@@ -61,6 +61,8 @@ std::string RefusedInput(const BundleSource& source, const std::vector<float>& s
 
 constexpr const char* kStopped = "reloads are stopped: the runtime is stopping";
 
+std::string Named(const std::string& version) { return version.empty() ? std::string("(from the bundle)") : version; }
+
 }  // namespace
 
 std::string Reloader::Prepare(Worker& w, StageSpec& spec) {
@@ -102,130 +104,122 @@ void Reloader::Stop() {
   if (preparing_) *preparing_ = true;
 }
 
-ReloadResult Reloader::Reload(const BundleSource& new_source, std::string version, const ReloadCheck& check) {
-  std::lock_guard reload_lock(reload_mu_);
-  const auto start = Clock::now();
-  ReloadResult result;
-  result.version = version;
-  auto fail = [&](std::string why) {
-    result.ok = false;
-    result.error = std::move(why);
-    std::lock_guard lock(record_.mu);
-    ++record_.reloads_failed;
-    record_.last_reload_error = result.error;
-    auto& bad = record_.bad_versions;
-    if (!version.empty() && std::find(bad.begin(), bad.end(), version) == bad.end()) bad.push_back(version);
-    return result;
-  };
-  // Not the version's fault: nothing is marked bad.
-  auto abort_staged = [&](size_t prepared) {
-    for (size_t k = 0; k < prepared; ++k) workers_[k]->Run([](Worker& w) { w.versions().Abort(); return std::string(); });
-  };
-  auto abandoned = [&](size_t prepared) {
-    abort_staged(prepared);
-    result.ok = false;
-    result.error = "reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
-                   " abandoned, nothing switched: " + kStopped;
-    std::lock_guard lock(record_.mu);
-    ++record_.reloads_failed;
-    record_.last_reload_error = result.error;
-    return result;
-  };
-  // Refused before any worker loads anything: a failed reload, but the version is not marked bad.
-  auto refuse = [&](std::string why) {
-    result.error = std::move(why);
-    std::lock_guard lock(record_.mu);
-    ++record_.reloads_failed;
-    record_.last_reload_error = result.error;
-    return result;
-  };
-  if (!version.empty() && !IsValidVersionName(version)) {
-    result.version.clear();
-    return refuse("version " + QuoteVersionName(version) + " refused: a version name is 1-128 characters of [A-Za-z0-9._-]");
-  }
-  int64_t cols;
-  {
-    std::lock_guard lock(record_.mu);
-    cols = record_.info.input_cols;
-  }
-  if (std::string why = RefusedInput(new_source, check.sample, cols); !why.empty()) {
-    return refuse("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
-                  " refused: " + why);
-  }
-  {
-    std::lock_guard lock(record_.mu);
-    const auto& bad = record_.bad_versions;
-    if (!version.empty() && std::find(bad.begin(), bad.end(), version) != bad.end()) {
-      result.error = MarkedBad(version);
-      return result;
-    }
-  }
-  const CodeCacheStore::Bytes disk_cache = options_.use_code_cache ? cache_.Load(new_source.code) : nullptr;
-  const auto kept = std::make_shared<const BundleSource>(new_source);  // one copy for the workers to recycle from
+bool Reloader::IsBad(const std::string& version) const {
+  std::lock_guard lock(record_.mu);
+  return !version.empty() && record_.IsBad(version);
+}
+
+ReloadResult Reloader::Failed(ReloadResult& result, std::string error, const std::string& bad_version) {
+  result.ok = false;
+  result.error = std::move(error);
+  std::lock_guard lock(record_.mu);
+  ++record_.reloads_failed;
+  record_.last_reload_error = result.error;
+  record_.MarkBad(bad_version);
+  return result;
+}
+
+void Reloader::AbortStaged(size_t prepared) {
+  for (size_t k = 0; k < prepared; ++k) workers_[k]->Run([](Worker& w) { w.versions().Abort(); return std::string(); });
+}
+
+Reloader::Staging Reloader::StageAll(const BundleSource& source, const ReloadCheck& check, Staging s,
+                                     ReloadResult& result) {
+  const auto kept = std::make_shared<const BundleSource>(source);  // one copy for the workers to recycle from
   const auto cancel = std::make_shared<std::atomic<bool>>(false);  // set by Stop while the workers stage
-  CodeCacheStore::Bytes code_cache = disk_cache;  // then the one the first worker made, for the others
-  BundleInfo staged_info;  // worker 0's staged model's
-  if (!BeginPreparing(cancel)) return abandoned(0);
-  // Stage on one worker at a time, so the others keep serving at full speed.
+  if (!BeginPreparing(cancel)) return s.Ends(Staging::kAbandoned);
+  // One worker at a time, so the others keep serving at full speed.
   for (size_t i = 0; i < workers_.size(); ++i) {
-    StageSpec spec{.source = kept, .version = version, .code_cache = code_cache, .check = &check, .cancel = cancel};
-    std::string error = workers_[i]->Run([&](Worker& w) { return Prepare(w, spec); });
+    StageSpec spec{.source = kept, .version = s.version, .code_cache = s.code_cache, .check = &check, .cancel = cancel};
+    const std::string error = workers_[i]->Run([&](Worker& w) { return Prepare(w, spec); });
     result.worker_load_ms.push_back(spec.load_ms);
     result.worker_warmup_ms.push_back(spec.warmup_ms);
     if (*cancel) {
       EndPreparing();
-      return abandoned(error.empty() ? i + 1 : i);
+      s.prepared = error.empty() ? i + 1 : i;
+      return s.Ends(Staging::kAbandoned);
     }
     if (!error.empty()) {
       EndPreparing();
-      abort_staged(i);
-      return fail("reload to version " + (version.empty() ? std::string("(from the bundle)") : version) +
-                  " failed on worker " + std::to_string(i) + ", nothing switched: " + error);
+      s.error = "reload to version " + Named(s.version) + " failed on worker " + std::to_string(i) +
+                ", nothing switched: " + error;
+      return s.Ends(Staging::kFailed);
     }
-    code_cache = spec.code_cache;
-    if (i == 0) staged_info = spec.info;
-    if (i == 0 && version.empty()) {
-      version = spec.staged_version;  // the bundle's own: is it known bad?
-      bool bad;
-      {
-        std::lock_guard lock(record_.mu);
-        bad = record_.IsBad(version);
-      }
-      if (bad) {
+    s.prepared = i + 1;
+    s.code_cache = spec.code_cache;  // the first worker's, if it made one, for the others
+    if (i > 0) continue;
+    s.info = spec.info;
+    if (s.version.empty()) {
+      s.version = spec.staged_version;  // the bundle's own: is it known bad?
+      if (IsBad(s.version)) {
         EndPreparing();
-        abort_staged(1);
-        result.version = version;
-        result.error = MarkedBad(version);
-        return result;
+        return s.Ends(Staging::kMarkedBad);
       }
     }
   }
   // From here the staged models may serve: their cancel token must never be set.
-  if (!EndPreparing()) return abandoned(workers_.size());
-  result.version = version;
-  // A cache made by this reload (none on disk, or V8 rejected it) is kept for the next start.
-  if (options_.use_code_cache && code_cache && code_cache != disk_cache) cache_.Save(new_source.code, *code_cache);
+  return EndPreparing() ? s.Ends(Staging::kStaged) : s.Ends(Staging::kAbandoned);
+}
+
+void Reloader::CommitAll(const Staging& s, ReloadResult& result) {
   {
     BundleInfo serving;
     {
       std::lock_guard lock(record_.mu);
       serving = record_.info;
     }
-    grace_.Open(version, serving.version, serving);
+    grace_.Open(s.version, serving.version, serving);
   }
   for (Worker* w : workers_) {
     w->Run([](Worker& w) { w.CommitStaged(); return std::string(); });
     result.worker_switch_ms.push_back(w->Stats().last_switch_ms);
   }
+  std::lock_guard lock(record_.mu);
+  ++record_.reloads_ok;
+  if (!record_.window.rolled_back) record_.info = s.info;  // a worker may already have rolled it back
+}
+
+ReloadResult Reloader::Reload(const BundleSource& source, std::string version, const ReloadCheck& check) {
+  std::lock_guard reload_lock(reload_mu_);
+  const auto start = Clock::now();
+  ReloadResult result;
+  result.version = version;
+  // Refused before any worker loads anything: a failed reload, but no version is marked bad.
+  if (!version.empty() && !IsValidVersionName(version)) {
+    result.version.clear();
+    return Failed(result, "version " + QuoteVersionName(version) + " refused: a version name is 1-128 characters of [A-Za-z0-9._-]");
+  }
+  int64_t cols;
   {
     std::lock_guard lock(record_.mu);
-    ++record_.reloads_ok;
-    if (!record_.window.rolled_back) {  // a worker may already have rolled it back
-      BundleInfo next = staged_info;
-      next.version = version;
-      record_.info = next;
-    }
+    cols = record_.info.input_cols;
   }
+  if (std::string why = RefusedInput(source, check.sample, cols); !why.empty()) {
+    return Failed(result, "reload to version " + Named(version) + " refused: " + why);
+  }
+  if (IsBad(version)) {
+    result.error = MarkedBad(version);
+    return result;
+  }
+  const CodeCacheStore::Bytes disk_cache = options_.use_code_cache ? cache_.Load(source.code) : nullptr;
+  Staging s = StageAll(source, check, Staging{.version = version, .code_cache = disk_cache}, result);
+  if (s.outcome != Staging::kStaged) AbortStaged(s.prepared);
+  switch (s.outcome) {
+    case Staging::kAbandoned:  // not the version's fault: nothing is marked bad
+      return Failed(result, "reload to version " + Named(s.version) + " abandoned, nothing switched: " + kStopped);
+    case Staging::kFailed:
+      return Failed(result, s.error, s.version);
+    case Staging::kMarkedBad:
+      result.version = s.version;
+      result.error = MarkedBad(s.version);
+      return result;
+    case Staging::kStaged:
+      break;
+  }
+  result.version = s.version;
+  // A cache made by this reload (none on disk, or V8 rejected it) is kept for the next start.
+  if (options_.use_code_cache && s.code_cache && s.code_cache != disk_cache) cache_.Save(source.code, *s.code_cache);
+  CommitAll(s, result);
   result.ok = true;
   result.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return result;

@@ -46,6 +46,28 @@ class Reloader {
   void AwaitIdle();
 
  private:
+  // A reload's way through staging on every worker.
+  struct Staging {
+    enum Outcome { kStaged, kFailed, kMarkedBad, kAbandoned };
+    std::string version;                // as named, or the bundle's own once worker 0 loaded it
+    CodeCacheStore::Bytes code_cache{};   // in: from disk; out: the one the workers were made from
+    Outcome outcome = kStaged;
+    std::string error{};                // kFailed: why, naming the worker
+    size_t prepared = 0;                // workers holding a staged version (to abort)
+    BundleInfo info{};                  // worker 0's staged model's, under `version`
+    Staging Ends(Outcome o) {
+      outcome = o;
+      return std::move(*this);
+    }
+  };
+  // Stages the version on each worker in turn; stops at the first that fails.
+  Staging StageAll(const BundleSource& source, const ReloadCheck& check, Staging s, ReloadResult& result);
+  // Opens the grace window, switches every worker, and records the version served.
+  void CommitAll(const Staging& s, ReloadResult& result);
+  void AbortStaged(size_t prepared);
+  // Counts a failed reload (and marks `bad_version` bad, if given) and returns `result` with `error`.
+  ReloadResult Failed(ReloadResult& result, std::string error, const std::string& bad_version = "");
+  bool IsBad(const std::string& version) const;
   // Stages `spec` on `w`, on its own thread: "" or why the version may not serve there.
   std::string Prepare(Worker& w, StageSpec& spec);
   // Registers the reload's cancel token (StageSpec::cancel) for Stop; false if reloads are stopped.
