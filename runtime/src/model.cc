@@ -76,15 +76,12 @@ void Model::Impl::Load(const BundleSource& source) {
       Fail(ErrorKind::kBundleCompile, where + ": " + e.message);
     }
     this->script.Reset(s.isolate, script->GetUnboundScript());
-    if (script->Run(s.context).IsEmpty()) {
-      if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "the bundle's top-level code ran past the load deadline");
-      FailJs(ErrorKind::kBundleLoad, "the bundle's top-level code threw: ", host.Describe(s, try_catch));
-    }
+    CallJs(s, ErrorKind::kBundleLoad, "the bundle's top-level code", [&] { return script->Run(s.context); });
     v8::Local<v8::Object> global = s.context->Global();
     v8::Local<v8::Value> v1 = s.Get(global, "tfjsRunBundle");
     v8::Local<v8::Value> legacy_predict = s.Get(global, "predict");
     v8::Local<v8::Value> legacy_is_loaded = s.Get(global, "isLoaded");
-    if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading the bundle's globals ran past the load deadline");
+    CheckLoadDeadline("reading the bundle's globals");
     if (v1->IsObject()) {
       LoadV1(s, v1.As<v8::Object>(), deadline);
     } else if (legacy_predict->IsFunction() && legacy_is_loaded->IsFunction()) {
@@ -188,7 +185,7 @@ void Model::Impl::ReadFeatureNames(JsScope& s, v8::Local<v8::Object> b) {
     const std::string at = "[" + std::to_string(i) + "]";
     v8::Local<v8::Value> v;
     if (!list->Get(s.context, i).ToLocal(&v)) {
-      if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading tfjsRunBundle.featureNames ran past the load deadline");
+      CheckLoadDeadline("reading tfjsRunBundle.featureNames");
       bad(at + " could not be read (its getter threw)");
     }
     if (!v->IsString()) bad(at + " is not a string");
@@ -221,12 +218,8 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   if (!load->IsFunction() || !predict->IsFunction()) {
     Fail(ErrorKind::kContract, "tfjsRunBundle must have functions load() and predict(input, rows, cols)");
   }
-  v8::TryCatch try_catch(s.isolate);
-  v8::Local<v8::Value> pending;
-  if (!load.As<v8::Function>()->Call(s.context, b, 0, nullptr).ToLocal(&pending)) {
-    if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "load() ran past the load deadline");
-    FailJs(ErrorKind::kBundleLoad, "load() threw: ", host.Describe(s, try_catch));
-  }
+  v8::Local<v8::Value> pending =
+      CallJs(s, ErrorKind::kBundleLoad, "load()", [&] { return load.As<v8::Function>()->Call(s.context, b, 0, nullptr); });
   Settle(s, pending, ErrorKind::kBundleLoad, "load() ", deadline);
 
   // Shapes and the running backend are known only after load.
@@ -252,14 +245,11 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   ReadLayout(s, b);
   v8::Local<v8::Value> active = s.Get(b, "activeBackend");
   if (active->IsFunction()) {
-    v8::Local<v8::Value> name;
-    if (!active.As<v8::Function>()->Call(s.context, b, 0, nullptr).ToLocal(&name)) {
-      if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "activeBackend() ran past the load deadline");
-      FailJs(ErrorKind::kContract, "activeBackend() threw: ", host.Describe(s, try_catch));
-    }
-    info.backend = s.ToString(name);
+    info.backend = s.ToString(CallJs(s, ErrorKind::kContract, "activeBackend()", [&] {
+      return active.As<v8::Function>()->Call(s.context, b, 0, nullptr);
+    }));
   }
-  if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading tfjsRunBundle's fields ran past the load deadline");
+  CheckLoadDeadline("reading tfjsRunBundle's fields");
   if (!requested_backend.empty() && info.backend != requested_backend) {
     Fail(ErrorKind::kBackend, "the bundle asked for backend '" + requested_backend + "' but '" +
                                   (info.backend.empty() ? std::string("none") : info.backend) +
@@ -286,7 +276,7 @@ void Model::Impl::LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Lo
     loaded = r->BooleanValue(s.isolate);
     return loaded;
   }, deadline);
-  if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "isLoaded() ran past the load deadline");
+  CheckLoadDeadline("isLoaded()");
   if (!failure.empty()) Fail(ErrorKind::kBundleLoad, "isLoaded() threw: " + failure);
   if (!loaded) Fail(ErrorKind::kLoadTimeout, "isLoaded() did not return true within " +
                                              std::to_string(options.load_timeout.count()) + " ms");
@@ -366,12 +356,9 @@ DenseMatrix Model::Impl::PredictV1(JsScope& s, const DenseMatrixView* parts, siz
       v8::Number::New(s.isolate, static_cast<double>(rows)),
       v8::Number::New(s.isolate, static_cast<double>(cols)),
   };
-  v8::TryCatch try_catch(s.isolate);
-  v8::Local<v8::Value> result;
-  if (!predict_fn.Get(s.isolate)->Call(s.context, bundle.Get(s.isolate), 3, argv).ToLocal(&result)) {
-    if (host.timed_out()) FailTimeout();
-    FailJs(ErrorKind::kPredict, "predict() threw: ", host.Describe(s, try_catch));
-  }
+  v8::Local<v8::Value> result = CallJs(s, ErrorKind::kPredict, "predict()", [&] {
+    return predict_fn.Get(s.isolate)->Call(s.context, bundle.Get(s.isolate), 3, argv);
+  });
   result = Settle(s, result, ErrorKind::kPredict, "predict() ", deadline);
   s.isolate->PerformMicrotaskCheckpoint();
   if (host.timed_out()) FailTimeout();
@@ -458,12 +445,9 @@ DenseMatrix Model::Impl::PredictLegacy(JsScope& s, const DenseMatrixView* parts,
                                        size_t cols) {
   // tf.js-on-flink's contract: predict(rows: number[][]) returns [flatArray].
   v8::Local<v8::Value> argv[] = {LegacyRows(s, parts, count, rows, cols)};
-  v8::TryCatch try_catch(s.isolate);
-  v8::Local<v8::Value> result;
-  if (!predict_fn.Get(s.isolate)->Call(s.context, s.context->Global(), 1, argv).ToLocal(&result)) {
-    if (host.timed_out()) FailTimeout();
-    FailJs(ErrorKind::kPredict, "predict() threw: ", host.Describe(s, try_catch));
-  }
+  v8::Local<v8::Value> result = CallJs(s, ErrorKind::kPredict, "predict()", [&] {
+    return predict_fn.Get(s.isolate)->Call(s.context, s.context->Global(), 1, argv);
+  });
   s.isolate->PerformMicrotaskCheckpoint();
   if (host.timed_out()) FailTimeout();
   std::vector<float> values = LegacyValues(s, result, rows);
@@ -532,6 +516,7 @@ DenseMatrix Model::Impl::Predict(const DenseMatrixView* parts, size_t count) {
   if (native_direct) return PredictNative(parts, count, rows, cols);
   const Clock::time_point deadline = Clock::now() + options.predict_timeout;
   return host.Run(deadline, [&](JsScope& s) {
+    v8::TryCatch try_catch(s.isolate);  // one for all of predict's JS, as Load has
     return info.contract == BundleContract::kV1 ? PredictV1(s, parts, count, rows, cols, deadline)
                                                 : PredictLegacy(s, parts, count, rows, cols);
   });

@@ -91,6 +91,22 @@ struct Model::Impl {
     Fail(ErrorKind::kTimeout, "predict() ran past its " + std::to_string(options.predict_timeout.count()) +
                                   " ms deadline and was terminated");
   }
+  // Past the load deadline (the watchdog terminated the JS): kLoadTimeout "<what> ran past the load deadline".
+  void CheckLoadDeadline(const std::string& what) const {
+    if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, what + " ran past the load deadline");
+  }
+  // Calls bundle JS: `call` returns a v8::MaybeLocal, empty when the JS threw or was terminated. Returns its value;
+  // without one, throws: past the deadline, kLoadTimeout "<what> ran past the load deadline" (`kind` kPredict:
+  // FailTimeout(), predict()'s deadline); else `kind` with "<what> threw: " and what the JS threw.
+  template <typename Call>
+  v8::Local<v8::Value> CallJs(JsScope& s, ErrorKind kind, const std::string& what, Call&& call) {
+    v8::TryCatch try_catch(s.isolate);
+    v8::Local<v8::Value> result;
+    if (call().ToLocal(&result)) return result;
+    if (kind == ErrorKind::kPredict && host.timed_out()) FailTimeout();
+    CheckLoadDeadline(what);
+    FailJs(kind, what + " threw: ", host.Describe(s, try_catch));
+  }
 
   void Load(const BundleSource& source);
   void LoadV1(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
