@@ -1,5 +1,6 @@
-// Model::Impl, shared by model.cc (loading, JS predict) and model_native.cc (native execution
-// of the bundle's model). Private to the library.
+// Model::Impl, shared by model.cc (loading, JS predict), bundle_contract.cc (reading the bundle's
+// contract at load) and model_native.cc (native execution of the bundle's model). Private to the
+// library.
 #pragma once
 
 #include <memory>
@@ -109,6 +110,9 @@ struct Model::Impl {
   }
 
   void Load(const BundleSource& source);
+  // The bundle contract (bundle_contract.cc): after the top level ran, finds contract v1 or the
+  // legacy one in the globals and loads the bundle by it, filling `info`.
+  void ReadContract(JsScope& s, Clock::time_point deadline);
   void LoadV1(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
   void LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Local<v8::Function> is_loaded,
                   Clock::time_point deadline);
