@@ -123,6 +123,27 @@ void Model::Impl::ReadFeatureNames(JsScope& s, v8::Local<v8::Object> b) {
   info.feature_names = std::move(out);
 }
 
+// After load(): inputShape and outputShape, [rows|null, cols], each row within the buffer budget.
+void Model::Impl::ReadShapes(JsScope& s, v8::Local<v8::Object> b) {
+  auto [in_rows, in_cols] = ShapeField(s, b, "inputShape");
+  auto [out_rows, out_cols] = ShapeField(s, b, "outputShape");
+  if (in_cols <= 0 || out_cols <= 0) {
+    Fail(ErrorKind::kContract, "after load(), tfjsRunBundle.inputShape and outputShape must be [rows|null, cols] with cols > 0");
+  }
+  // One row must fit in a typed array and the buffer budget: the host allocates rows of these
+  // widths (a warm-up row, results) on the bundle's word.
+  const size_t budget = options.max_buffer_mb << 20;
+  const size_t max_cols = budget ? budget / sizeof(float) : v8::TypedArray::kMaxLength;
+  if (static_cast<size_t>(std::max(in_cols, out_cols)) > max_cols) {
+    Fail(ErrorKind::kContract, "tfjsRunBundle.inputShape and outputShape declare " + std::to_string(in_cols) + " and " +
+                                   std::to_string(out_cols) + " columns; one row of more than " +
+                                   std::to_string(max_cols) + " does not fit in the buffer budget (max_buffer_mb)");
+  }
+  info.input_cols = in_cols;
+  info.output_cols = out_cols;
+  info.max_rows = in_rows;
+}
+
 void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point deadline) {
   info.contract = BundleContract::kV1;
   info.name = StringField(s, b, "name");
@@ -145,23 +166,7 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   Settle(s, pending, ErrorKind::kBundleLoad, "load() ", deadline);
 
   // Shapes and the running backend are known only after load.
-  auto [in_rows, in_cols] = ShapeField(s, b, "inputShape");
-  auto [out_rows, out_cols] = ShapeField(s, b, "outputShape");
-  if (in_cols <= 0 || out_cols <= 0) {
-    Fail(ErrorKind::kContract, "after load(), tfjsRunBundle.inputShape and outputShape must be [rows|null, cols] with cols > 0");
-  }
-  // One row must fit in a typed array and the buffer budget: the host allocates rows of these
-  // widths (a warm-up row, results) on the bundle's word.
-  const size_t budget = options.max_buffer_mb << 20;
-  const size_t max_cols = budget ? budget / sizeof(float) : v8::TypedArray::kMaxLength;
-  if (static_cast<size_t>(std::max(in_cols, out_cols)) > max_cols) {
-    Fail(ErrorKind::kContract, "tfjsRunBundle.inputShape and outputShape declare " + std::to_string(in_cols) + " and " +
-                                   std::to_string(out_cols) + " columns; one row of more than " +
-                                   std::to_string(max_cols) + " does not fit in the buffer budget (max_buffer_mb)");
-  }
-  info.input_cols = in_cols;
-  info.output_cols = out_cols;
-  info.max_rows = in_rows;
+  ReadShapes(s, b);
   ReadSampleInput(s, b);
   ReadFeatureNames(s, b);
   ReadLayout(s, b);

@@ -121,6 +121,7 @@ struct Model::Impl {
                               Clock::time_point deadline);
   DenseMatrix PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols,
                         Clock::time_point deadline);
+  void ReadShapes(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadLayout(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadFeatureNames(JsScope& s, v8::Local<v8::Object> bundle);
