@@ -1,5 +1,6 @@
-// Model::Impl, shared by model.cc (loading, JS predict) and model_native.cc (native execution
-// of the bundle's model). Private to the library.
+// Model::Impl, shared by model.cc (loading, JS predict), bundle_contract.cc (reading the bundle's
+// contract at load) and model_native.cc (native execution of the bundle's model). Private to the
+// library.
 #pragma once
 
 #include <memory>
@@ -91,8 +92,27 @@ struct Model::Impl {
     Fail(ErrorKind::kTimeout, "predict() ran past its " + std::to_string(options.predict_timeout.count()) +
                                   " ms deadline and was terminated");
   }
+  // Past the load deadline (the watchdog terminated the JS): kLoadTimeout "<what> ran past the load deadline".
+  void CheckLoadDeadline(const std::string& what) const {
+    if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, what + " ran past the load deadline");
+  }
+  // Calls bundle JS: `call` returns a v8::MaybeLocal, empty when the JS threw or was terminated. Returns its value;
+  // without one, throws: past the deadline, kLoadTimeout "<what> ran past the load deadline" (`kind` kPredict:
+  // FailTimeout(), predict()'s deadline); else `kind` with "<what> threw: " and what the JS threw.
+  template <typename Call>
+  v8::Local<v8::Value> CallJs(JsScope& s, ErrorKind kind, const std::string& what, Call&& call) {
+    v8::TryCatch try_catch(s.isolate);
+    v8::Local<v8::Value> result;
+    if (call().ToLocal(&result)) return result;
+    if (kind == ErrorKind::kPredict && host.timed_out()) FailTimeout();
+    CheckLoadDeadline(what);
+    FailJs(kind, what + " threw: ", host.Describe(s, try_catch));
+  }
 
   void Load(const BundleSource& source);
+  // The bundle contract (bundle_contract.cc): after the top level ran, finds contract v1 or the
+  // legacy one in the globals and loads the bundle by it, filling `info`.
+  void ReadContract(JsScope& s, Clock::time_point deadline);
   void LoadV1(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
   void LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Local<v8::Function> is_loaded,
                   Clock::time_point deadline);
@@ -101,6 +121,7 @@ struct Model::Impl {
                               Clock::time_point deadline);
   DenseMatrix PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols,
                         Clock::time_point deadline);
+  void ReadShapes(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadLayout(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadFeatureNames(JsScope& s, v8::Local<v8::Object> bundle);

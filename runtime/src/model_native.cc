@@ -82,9 +82,7 @@ Difference WorstDifference(const DenseMatrix& got, const DenseMatrix& expected, 
 // against the load deadline before its result is looked at.
 v8::Local<v8::Value> Model::Impl::ArtifactField(JsScope& s, v8::Local<v8::Object> obj, std::string_view key) {
   v8::Local<v8::Value> v = s.Get(obj, key);
-  if (host.timed_out()) {
-    Fail(ErrorKind::kLoadTimeout, "reading nativeArtifacts()." + std::string(key) + " ran past the load deadline");
-  }
+  CheckLoadDeadline("reading nativeArtifacts()." + std::string(key));
   return v;
 }
 
@@ -94,7 +92,7 @@ bool Model::Impl::BoundedString(JsScope& s, v8::Local<v8::Object> obj, std::stri
   v8::Local<v8::Value> v = ArtifactField(s, obj, key);
   if (!v->IsString() || static_cast<size_t>(v.As<v8::String>()->Length()) > kMaxArtifactString) return false;
   out = s.ToString(v);
-  if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading nativeArtifacts()." + std::string(key) + " ran past the load deadline");
+  CheckLoadDeadline("reading nativeArtifacts()." + std::string(key));
   return out.size() <= kMaxArtifactString;
 }
 
@@ -104,12 +102,9 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
     throw native::CompileError("the bundle offers no model to compile (bundled by an older model-bundler, or by "
                                "hand; re-bundle it)", true);
   }
-  v8::TryCatch try_catch(s.isolate);
-  v8::Local<v8::Value> a;
-  if (!fn.As<v8::Function>()->Call(s.context, b, 0, nullptr).ToLocal(&a)) {
-    if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "nativeArtifacts() ran past the load deadline");
-    FailJs(ErrorKind::kContract, "nativeArtifacts() threw: ", host.Describe(s, try_catch));
-  }
+  v8::Local<v8::Value> a = CallJs(s, ErrorKind::kContract, "nativeArtifacts()", [&] {
+    return fn.As<v8::Function>()->Call(s.context, b, 0, nullptr);
+  });
   if (a->IsNullOrUndefined()) {
     throw native::CompileError("the model has several inputs or outputs, or the app module declares its own "
                                "input or output width", true);
@@ -131,13 +126,13 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
     for (uint32_t i = 0; i < dims.As<v8::Array>()->Length(); ++i) {
       v8::Local<v8::Value> d;
       const int64_t n = dims.As<v8::Array>()->Get(s.context, i).ToLocal(&d) ? IntOr(d, -1) : -1;
-      if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading nativeArtifacts().inputDims ran past the load deadline");
+      CheckLoadDeadline("reading nativeArtifacts().inputDims");
       if (n <= 0) native::Invalid("nativeArtifacts().inputDims is not a list of positive integers");
       artifacts.input_dims.push_back(n);
     }
   }
   wrapped = ArtifactField(s, o, "wrapped")->IsTrue();
-  if (host.timed_out()) Fail(ErrorKind::kLoadTimeout, "reading nativeArtifacts() ran past the load deadline");
+  CheckLoadDeadline("reading nativeArtifacts()");
   std::unique_ptr<native::Plan> compiled = native::Compile(artifacts);
   // Wrapped, the app's steps change the widths: runNative checks what it is given instead.
   if (!wrapped && (compiled->input_cols() != info.input_cols || compiled->output_cols() != info.output_cols)) {

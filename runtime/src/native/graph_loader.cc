@@ -84,7 +84,9 @@ bool ActivationOf(const std::string& op, ActivationSpec& act) {
   return false;
 }
 
-bool Passes(const std::string& op) { return op == "Identity" || op == "StopGradient" || op == "Snapshot"; }
+// A node's second input, "" if it has none: the constant shape, axes, permutation, paddings or
+// size of a Reshape, ExpandDims, Transpose, reduction, Pad or resize.
+std::string SecondInput(const Node& n) { return n.inputs.size() > 1 ? n.inputs[1] : std::string(); }
 
 // An integer attribute value: GraphDef JSON writes 64-bit integers as strings.
 int64_t IntOf(const json& v, const Node& n, const char* key) {
@@ -189,8 +191,40 @@ class GraphCompiler {
   // its fused_ops, a BiasAdd (its third input) and then an activation, into `bias` and `act`.
   void Fused(const Node& n, const Tensor*& bias, ActivationSpec& act) const;
   Value CompileNode(const Node& n, const Tail& tail);
-  Value Window2D(const Node& n, const Tail& tail, const std::string& label);
+
+  // What an op's compile function gets: the node, what it absorbs (`tail`), its first input `x`
+  // with the values in one row of it (checked), and the label of its steps.
+  struct OpCall {
+    const Node& n;
+    const Tail& tail;
+    const Value& x;
+    int64_t cols;
+    std::string label;
+  };
+  // The ops the executor covers, by name. Most compile from an OpCall; pass-throughs and binary
+  // ops read their inputs themselves (an input may be a constant) and take the node.
+  struct OpKind {
+    Value (GraphCompiler::*compile)(const OpCall&) = nullptr;
+    Value (GraphCompiler::*compile_node)(const Node&) = nullptr;
+  };
+  static const OpKind* FindOp(const std::string& op);
+  Value PassThrough(const Node& n) { return In(n, 0); }
   Value Binary(const Node& n);
+  Value MatMul(const OpCall& k);
+  Value Window2D(const OpCall& k);
+  Value ActivationOp(const OpCall& k);
+  Value BatchNorm(const OpCall& k);
+  Value Reshape(const OpCall& k);
+  Value Squeeze(const OpCall& k);
+  Value ExpandDims(const OpCall& k);
+  Value Cast(const OpCall& k);
+  Value Transpose(const OpCall& k);
+  Value Reduce(const OpCall& k);
+  Value Concat(const OpCall& k);
+  Value Pad(const OpCall& k);
+  Value ResizeNearest(const OpCall& k);
+  Value ResizeBilinear(const OpCall& k);
+  Value DepthToSpace(const OpCall& k);
   std::vector<size_t> Order(size_t input) const;
 
   std::vector<Node> nodes_;
@@ -317,184 +351,268 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
   return std::move(plan_);
 }
 
+const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
+  using G = GraphCompiler;
+  static const std::map<std::string, OpKind, std::less<>> kOps = {
+      {"Identity", {nullptr, &G::PassThrough}},
+      {"StopGradient", {nullptr, &G::PassThrough}},
+      {"Snapshot", {nullptr, &G::PassThrough}},
+      {"BiasAdd", {nullptr, &G::Binary}},
+      {"Add", {nullptr, &G::Binary}},
+      {"AddV2", {nullptr, &G::Binary}},
+      {"Mul", {nullptr, &G::Binary}},
+      {"Sub", {nullptr, &G::Binary}},
+      {"RealDiv", {nullptr, &G::Binary}},
+      {"MatMul", {&G::MatMul}},
+      {"_FusedMatMul", {&G::MatMul}},
+      {"Conv2D", {&G::Window2D}},
+      {"_FusedConv2D", {&G::Window2D}},
+      {"DepthwiseConv2dNative", {&G::Window2D}},
+      {"FusedDepthwiseConv2dNative", {&G::Window2D}},
+      {"MaxPool", {&G::Window2D}},
+      {"AvgPool", {&G::Window2D}},
+      {"Relu", {&G::ActivationOp}},
+      {"Relu6", {&G::ActivationOp}},
+      {"Sigmoid", {&G::ActivationOp}},
+      {"Tanh", {&G::ActivationOp}},
+      {"Elu", {&G::ActivationOp}},
+      {"Selu", {&G::ActivationOp}},
+      {"Softplus", {&G::ActivationOp}},
+      {"Softsign", {&G::ActivationOp}},
+      {"Softmax", {&G::ActivationOp}},
+      {"LeakyRelu", {&G::ActivationOp}},
+      {"FusedBatchNorm", {&G::BatchNorm}},
+      {"FusedBatchNormV3", {&G::BatchNorm}},
+      {"Reshape", {&G::Reshape}},
+      {"Squeeze", {&G::Squeeze}},
+      {"ExpandDims", {&G::ExpandDims}},
+      {"Cast", {&G::Cast}},
+      {"Transpose", {&G::Transpose}},
+      {"Mean", {&G::Reduce}},
+      {"Max", {&G::Reduce}},
+      {"Sum", {&G::Reduce}},
+      {"ConcatV2", {&G::Concat}},
+      {"Pad", {&G::Pad}},
+      {"PadV2", {&G::Pad}},
+      {"ResizeNearestNeighbor", {&G::ResizeNearest}},
+      {"ResizeBilinear", {&G::ResizeBilinear}},
+      {"DepthToSpace", {&G::DepthToSpace}},
+  };
+  auto it = kOps.find(op);
+  return it == kOps.end() ? nullptr : &it->second;
+}
+
 Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
-  if (Passes(n.op)) return In(n, 0);
-  if (n.op == "BiasAdd" || n.op == "Add" || n.op == "AddV2" || n.op == "Mul" || n.op == "Sub" || n.op == "RealDiv") {
-    return Binary(n);
-  }
+  const OpKind* kind = FindOp(n.op);
+  if (kind && kind->compile_node) return (this->*kind->compile_node)(n);
   const Value& x = In(n, 0);
   // Shapes are checked here, once, before the op's code reads an axis of them.
   ActivationSpec act;
   const bool elementwise = n.op == "Reshape" || n.op == "ExpandDims" || n.op == "Cast" ||
                            (ActivationOf(n.op, act) && act.kind != Activation::kSoftmax);
   const int64_t cols = CheckRow(x.dims, elementwise, Describe(n));
+  if (!kind) Unsupported(Describe(n));
   std::string label = n.name + " (" + n.op;
   for (const Node* t : {tail.bias, tail.activation}) {
     if (t) label += " + " + t->op;
   }
   label += ")";
-  if (n.op == "MatMul" || n.op == "_FusedMatMul") {
-    if (n.inputs.size() < 2) Invalid(Describe(n) + " has fewer than 2 inputs");
-    if (BoolAttr(n, "transpose_a")) Unsupported(Describe(n) + " with transpose_a");
-    const Tensor& w = Constant(n, n.inputs[1]);
-    if (w.shape.size() != 2) Invalid(Describe(n) + ": the weight is not a matrix");
-    Tensor kernel = w;
-    if (BoolAttr(n, "transpose_b")) {  // stored [out, in]: make it [in, out]
-      const size_t rows = static_cast<size_t>(w.shape[0]), wcols = static_cast<size_t>(w.shape[1]);
-      kernel.shape = {w.shape[1], w.shape[0]};
-      for (size_t r = 0; r < rows; ++r) {
-        for (size_t c = 0; c < wcols; ++c) kernel.values[c * rows + r] = w.values[r * wcols + c];
-      }
+  return (this->*kind->compile)(OpCall{n, tail, x, cols, std::move(label)});
+}
+
+// ---- Matrix products, activations, normalisation (kernels.h, activation.h)
+
+Value GraphCompiler::MatMul(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  if (n.inputs.size() < 2) Invalid(Describe(n) + " has fewer than 2 inputs");
+  if (BoolAttr(n, "transpose_a")) Unsupported(Describe(n) + " with transpose_a");
+  const Tensor& w = Constant(n, n.inputs[1]);
+  if (w.shape.size() != 2) Invalid(Describe(n) + ": the weight is not a matrix");
+  Tensor kernel = w;
+  if (BoolAttr(n, "transpose_b")) {  // stored [out, in]: make it [in, out]
+    const size_t rows = static_cast<size_t>(w.shape[0]), wcols = static_cast<size_t>(w.shape[1]);
+    kernel.shape = {w.shape[1], w.shape[0]};
+    for (size_t r = 0; r < rows; ++r) {
+      for (size_t c = 0; c < wcols; ++c) kernel.values[c * rows + r] = w.values[r * wcols + c];
     }
-    if (kernel.shape[0] != x.dims.back()) Invalid(Describe(n) + ": the weight does not match its input");
-    const Tensor* bias = tail.bias ? &Constant(*tail.bias, tail.bias->inputs[1]) : nullptr;
-    ActivationSpec fused_act = tail.act;
-    if (n.op == "_FusedMatMul") Fused(n, bias, fused_act);
-    if (bias && bias->shape != std::vector<int64_t>{kernel.shape[1]}) Invalid(Describe(n) + ": the bias does not match its MatMul");
-    std::vector<int64_t> dims = x.dims;
-    dims.back() = kernel.shape[1];
-    return Add(MakeDense(label, kernel, bias, fused_act, cols / x.dims.back()), x, dims);
   }
-  if (n.op == "Conv2D" || n.op == "_FusedConv2D" || n.op == "DepthwiseConv2dNative" ||
-      n.op == "FusedDepthwiseConv2dNative" || n.op == "MaxPool" || n.op == "AvgPool") {
-    return Window2D(n, tail, label);
+  if (kernel.shape[0] != x.dims.back()) Invalid(Describe(n) + ": the weight does not match its input");
+  const Tensor* bias = k.tail.bias ? &Constant(*k.tail.bias, k.tail.bias->inputs[1]) : nullptr;
+  ActivationSpec fused_act = k.tail.act;
+  if (n.op == "_FusedMatMul") Fused(n, bias, fused_act);
+  if (bias && bias->shape != std::vector<int64_t>{kernel.shape[1]}) Invalid(Describe(n) + ": the bias does not match its MatMul");
+  std::vector<int64_t> dims = x.dims;
+  dims.back() = kernel.shape[1];
+  return Add(MakeDense(k.label, kernel, bias, fused_act, k.cols / x.dims.back()), x, dims);
+}
+
+Value GraphCompiler::ActivationOp(const OpCall& k) {
+  ActivationSpec act;
+  ActivationOf(k.n.op, act);
+  if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(k.n, "alpha", 0.2f);
+  return Add(MakeActivation(k.label, act, k.cols, LastAxis(k.x.dims)), k.x, k.x.dims);
+}
+
+Value GraphCompiler::BatchNorm(const OpCall& k) {
+  const Node& n = k.n;
+  if (n.inputs.size() < 5) Invalid(Describe(n) + " has fewer than 5 inputs");
+  if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
+  const int64_t ch = k.x.dims.back();
+  const float eps = FloatAttr(n, "epsilon", 1e-3f);
+  const Tensor &gamma = Constant(n, n.inputs[1]), &beta = Constant(n, n.inputs[2]);
+  const Tensor &mean = Constant(n, n.inputs[3]), &var = Constant(n, n.inputs[4]);
+  for (const Tensor* t : {&gamma, &beta, &mean, &var}) {
+    if (t->shape != std::vector<int64_t>{ch}) Invalid(Describe(n) + ": a statistic does not match the channels");
   }
-  if (ActivationOf(n.op, act)) {
-    if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(n, "alpha", 0.2f);
-    return Add(MakeActivation(label, act, cols, LastAxis(x.dims)), x, x.dims);
+  ChannelScale norm = BatchNormScale(&gamma, &beta, mean, var, eps);
+  return Add(MakeChannelAffine(k.label, std::move(norm.scale), std::move(norm.shift), k.cols), k.x, k.x.dims);
+}
+
+// ---- Shapes: reshapes, axes, casts, transposes (resample.h)
+
+Value GraphCompiler::Reshape(const OpCall& k) {
+  std::vector<int64_t> target = Ints(k.n, SecondInput(k.n));
+  if (target.empty()) Invalid(Describe(k.n) + " has an empty shape");
+  target.erase(target.begin());  // the batch
+  return Value{k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n))};
+}
+
+Value GraphCompiler::Squeeze(const OpCall& k) {
+  const Value& x = k.x;
+  std::vector<int64_t> axes = IntListAttr(k.n, "squeeze_dims"), dims;
+  for (size_t i = 0; i < x.dims.size(); ++i) {
+    const int64_t axis = static_cast<int64_t>(i) + 1, from_end = axis - static_cast<int64_t>(x.dims.size()) - 1;
+    const bool named = axes.empty() ? x.dims[i] == 1
+                                    : std::count(axes.begin(), axes.end(), axis) + std::count(axes.begin(), axes.end(), from_end) > 0;
+    if (named && x.dims[i] != 1) Invalid(Describe(k.n) + " squeezes a dimension that is not 1");
+    if (!named) dims.push_back(x.dims[i]);
   }
-  if (n.op == "FusedBatchNorm" || n.op == "FusedBatchNormV3") {
-    if (n.inputs.size() < 5) Invalid(Describe(n) + " has fewer than 5 inputs");
-    if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
-    const int64_t ch = x.dims.back();
-    const float eps = FloatAttr(n, "epsilon", 1e-3f);
-    const Tensor &gamma = Constant(n, n.inputs[1]), &beta = Constant(n, n.inputs[2]);
-    const Tensor &mean = Constant(n, n.inputs[3]), &var = Constant(n, n.inputs[4]);
-    for (const Tensor* t : {&gamma, &beta, &mean, &var}) {
-      if (t->shape != std::vector<int64_t>{ch}) Invalid(Describe(n) + ": a statistic does not match the channels");
+  if (dims.empty()) dims = {1};
+  return Value{x.id, dims};
+}
+
+Value GraphCompiler::ExpandDims(const OpCall& k) {
+  int64_t axis = Ints(k.n, SecondInput(k.n)).at(0);
+  const int64_t rank = static_cast<int64_t>(k.x.dims.size()) + 1;
+  if (axis < 0) axis += rank + 1;
+  if (axis < 1 || axis > rank) Unsupported(Describe(k.n) + " on the batch axis");
+  std::vector<int64_t> dims = k.x.dims;
+  dims.insert(dims.begin() + (axis - 1), 1);
+  return Value{k.x.id, dims};
+}
+
+Value GraphCompiler::Cast(const OpCall& k) {
+  const json* to = Attr(k.n, "DstT");
+  if (!to || !to->is_object() || to->value("type", std::string()) != "DT_FLOAT") Unsupported(Describe(k.n) + " to other than float32");
+  return k.x;
+}
+
+Value GraphCompiler::Transpose(const OpCall& k) {
+  const Value& x = k.x;
+  std::vector<int64_t> perm = Ints(k.n, SecondInput(k.n));
+  if (perm.empty() || perm[0] != 0) Unsupported(Describe(k.n) + " moving the batch axis");
+  perm.erase(perm.begin());
+  std::vector<int64_t> dims;
+  for (int64_t& p : perm) {
+    --p;
+    if (p < 0 || p >= static_cast<int64_t>(x.dims.size())) Invalid(Describe(k.n) + " has a permutation that is not one");
+    dims.push_back(x.dims[static_cast<size_t>(p)]);
+  }
+  auto step = MakeTranspose(k.label, x.dims, perm);
+  return Add(std::move(step), x, dims);
+}
+
+// ---- Reductions, joins, padding and resizing (spatial.h, merge.h, resample.h)
+
+// Mean, Max or Sum over every axis but the batch and the last: global pooling.
+Value GraphCompiler::Reduce(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  std::vector<int64_t> axes = Ints(n, SecondInput(n));
+  for (int64_t& a : axes) {
+    if (a < 0) a += static_cast<int64_t>(x.dims.size()) + 1;
+  }
+  std::sort(axes.begin(), axes.end());
+  std::vector<int64_t> spatial;
+  for (int64_t a = 1; a < static_cast<int64_t>(x.dims.size()); ++a) spatial.push_back(a);
+  if (axes != spatial || spatial.empty()) Unsupported(Describe(n) + " over axes other than all but the last");
+  std::vector<int64_t> dims = BoolAttr(n, "keep_dims") ? std::vector<int64_t>(x.dims.size(), 1) : std::vector<int64_t>{};
+  if (dims.empty()) dims = {x.dims.back()};
+  else dims.back() = x.dims.back();
+  const Pool kind = n.op == "Max" ? Pool::kMax : n.op == "Sum" ? Pool::kSum : Pool::kAverage;
+  return Add(MakeGlobalPool(k.label, kind, k.cols / x.dims.back(), x.dims.back()), x, dims);
+}
+
+Value GraphCompiler::Concat(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  if (n.inputs.size() < 2) Invalid(Describe(n) + " has no axis");
+  int64_t axis = Ints(n, n.inputs.back()).at(0);
+  if (axis != -1 && axis != static_cast<int64_t>(x.dims.size())) Unsupported(Describe(n) + " over an axis other than the last");
+  std::vector<int64_t> widths;
+  std::vector<Plan::Value> ids;
+  for (size_t i = 0; i + 1 < n.inputs.size(); ++i) {
+    const Value& v = In(n, i);
+    if (v.dims.size() != x.dims.size() || !std::equal(x.dims.begin(), x.dims.end() - 1, v.dims.begin())) {
+      Invalid(Describe(n) + ": its inputs differ in more than the last axis");
     }
-    ChannelScale norm = BatchNormScale(&gamma, &beta, mean, var, eps);
-    return Add(MakeChannelAffine(label, std::move(norm.scale), std::move(norm.shift), cols), x, x.dims);
+    widths.push_back(v.dims.back());
+    ids.push_back(v.id);
   }
-  if (n.op == "Reshape") {
-    std::vector<int64_t> target = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
-    if (target.empty()) Invalid(Describe(n) + " has an empty shape");
-    target.erase(target.begin());  // the batch
-    return Value{x.id, Reshaped(std::move(target), cols, Describe(n))};
+  auto step = MakeConcat(k.label, widths, k.cols / x.dims.back());
+  std::vector<int64_t> dims = x.dims;
+  dims.back() = step->out_cols / (k.cols / x.dims.back());
+  return Value{plan_->Add(std::move(step), ids), dims};
+}
+
+Value GraphCompiler::Pad(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  if (n.op == "PadV2" && (n.inputs.size() < 3 || Constant(n, n.inputs[2]).values != std::vector<float>{0.0f})) {
+    Unsupported(Describe(n) + " with a value other than 0");
   }
-  if (n.op == "Squeeze") {
-    std::vector<int64_t> axes = IntListAttr(n, "squeeze_dims"), dims;
-    for (size_t i = 0; i < x.dims.size(); ++i) {
-      const int64_t axis = static_cast<int64_t>(i) + 1, from_end = axis - static_cast<int64_t>(x.dims.size()) - 1;
-      const bool named = axes.empty() ? x.dims[i] == 1
-                                      : std::count(axes.begin(), axes.end(), axis) + std::count(axes.begin(), axes.end(), from_end) > 0;
-      if (named && x.dims[i] != 1) Invalid(Describe(n) + " squeezes a dimension that is not 1");
-      if (!named) dims.push_back(x.dims[i]);
-    }
-    if (dims.empty()) dims = {1};
-    return Value{x.id, dims};
+  const std::vector<int64_t> p = Ints(n, SecondInput(n));
+  if (x.dims.size() != 3 || p.size() != 8 || p[0] || p[1] || p[6] || p[7]) {
+    Unsupported(Describe(n) + " other than around the height and width of an image");
   }
-  if (n.op == "ExpandDims") {
-    int64_t axis = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string()).at(0);
-    const int64_t rank = static_cast<int64_t>(x.dims.size()) + 1;
-    if (axis < 0) axis += rank + 1;
-    if (axis < 1 || axis > rank) Unsupported(Describe(n) + " on the batch axis");
-    std::vector<int64_t> dims = x.dims;
-    dims.insert(dims.begin() + (axis - 1), 1);
-    return Value{x.id, dims};
+  const Image in{x.dims[0], x.dims[1], x.dims[2]};
+  auto step = MakeZeroPad2D(k.label, in, p[2], p[3], p[4], p[5]);
+  return Add(std::move(step), x, {in.h + p[2] + p[3], in.w + p[4] + p[5], in.c});
+}
+
+Value GraphCompiler::ResizeNearest(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  if (BoolAttr(n, "align_corners")) Unsupported(Describe(n) + " with align_corners");
+  const std::vector<int64_t> size = Ints(n, SecondInput(n));
+  if (x.dims.size() != 3 || size.size() != 2 || size[0] % x.dims[0] != 0 || size[1] % x.dims[1] != 0) {
+    Unsupported(Describe(n) + " by a factor that is not a whole number");
   }
-  if (n.op == "Cast") {
-    const json* to = Attr(n, "DstT");
-    if (!to || !to->is_object() || to->value("type", std::string()) != "DT_FLOAT") Unsupported(Describe(n) + " to other than float32");
-    return x;
-  }
-  if (n.op == "Transpose") {
-    std::vector<int64_t> perm = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
-    if (perm.empty() || perm[0] != 0) Unsupported(Describe(n) + " moving the batch axis");
-    perm.erase(perm.begin());
-    std::vector<int64_t> dims;
-    for (int64_t& p : perm) {
-      --p;
-      if (p < 0 || p >= static_cast<int64_t>(x.dims.size())) Invalid(Describe(n) + " has a permutation that is not one");
-      dims.push_back(x.dims[static_cast<size_t>(p)]);
-    }
-    auto step = MakeTranspose(label, x.dims, perm);
-    return Add(std::move(step), x, dims);
-  }
-  if (n.op == "Mean" || n.op == "Max" || n.op == "Sum") {
-    std::vector<int64_t> axes = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
-    for (int64_t& a : axes) {
-      if (a < 0) a += static_cast<int64_t>(x.dims.size()) + 1;
-    }
-    std::sort(axes.begin(), axes.end());
-    // Over every axis but the batch and the last: global pooling.
-    std::vector<int64_t> spatial;
-    for (int64_t a = 1; a < static_cast<int64_t>(x.dims.size()); ++a) spatial.push_back(a);
-    if (axes != spatial || spatial.empty()) Unsupported(Describe(n) + " over axes other than all but the last");
-    std::vector<int64_t> dims = BoolAttr(n, "keep_dims") ? std::vector<int64_t>(x.dims.size(), 1) : std::vector<int64_t>{};
-    if (dims.empty()) dims = {x.dims.back()};
-    else dims.back() = x.dims.back();
-    const Pool kind = n.op == "Max" ? Pool::kMax : n.op == "Sum" ? Pool::kSum : Pool::kAverage;
-    return Add(MakeGlobalPool(label, kind, cols / x.dims.back(), x.dims.back()),
-               x, dims);
-  }
-  if (n.op == "ConcatV2") {
-    if (n.inputs.size() < 2) Invalid(Describe(n) + " has no axis");
-    int64_t axis = Ints(n, n.inputs.back()).at(0);
-    if (axis != -1 && axis != static_cast<int64_t>(x.dims.size())) Unsupported(Describe(n) + " over an axis other than the last");
-    std::vector<int64_t> widths;
-    std::vector<Plan::Value> ids;
-    for (size_t i = 0; i + 1 < n.inputs.size(); ++i) {
-      const Value& v = In(n, i);
-      if (v.dims.size() != x.dims.size() || !std::equal(x.dims.begin(), x.dims.end() - 1, v.dims.begin())) {
-        Invalid(Describe(n) + ": its inputs differ in more than the last axis");
-      }
-      widths.push_back(v.dims.back());
-      ids.push_back(v.id);
-    }
-    auto step = MakeConcat(label, widths, cols / x.dims.back());
-    std::vector<int64_t> dims = x.dims;
-    dims.back() = step->out_cols / (cols / x.dims.back());
-    return Value{plan_->Add(std::move(step), ids), dims};
-  }
-  if (n.op == "Pad" || n.op == "PadV2") {
-    if (n.op == "PadV2" && (n.inputs.size() < 3 || Constant(n, n.inputs[2]).values != std::vector<float>{0.0f})) {
-      Unsupported(Describe(n) + " with a value other than 0");
-    }
-    const std::vector<int64_t> p = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
-    if (x.dims.size() != 3 || p.size() != 8 || p[0] || p[1] || p[6] || p[7]) {
-      Unsupported(Describe(n) + " other than around the height and width of an image");
-    }
-    const Image in{x.dims[0], x.dims[1], x.dims[2]};
-    auto step = MakeZeroPad2D(label, in, p[2], p[3], p[4], p[5]);
-    return Add(std::move(step), x, {in.h + p[2] + p[3], in.w + p[4] + p[5], in.c});
-  }
-  if (n.op == "ResizeNearestNeighbor") {
-    if (BoolAttr(n, "align_corners")) Unsupported(Describe(n) + " with align_corners");
-    const std::vector<int64_t> size = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
-    if (x.dims.size() != 3 || size.size() != 2 || size[0] % x.dims[0] != 0 || size[1] % x.dims[1] != 0) {
-      Unsupported(Describe(n) + " by a factor that is not a whole number");
-    }
-    const Image in{x.dims[0], x.dims[1], x.dims[2]};
-    auto step = MakeUpSampleNearest(label, in, size[0] / in.h, size[1] / in.w);
-    return Add(std::move(step), x, {size[0], size[1], in.c});
-  }
-  if (n.op == "ResizeBilinear") {
-    const std::vector<int64_t> size = Ints(n, n.inputs.size() > 1 ? n.inputs[1] : std::string());
-    if (x.dims.size() != 3 || size.size() != 2) Unsupported(Describe(n) + " of other than an image");
-    const Image in{x.dims[0], x.dims[1], x.dims[2]};
-    auto step = MakeResizeBilinear(label, in, size[0], size[1], BoolAttr(n, "align_corners"), BoolAttr(n, "half_pixel_centers"));
-    return Add(std::move(step), x, {size[0], size[1], in.c});
-  }
-  if (n.op == "DepthToSpace") {
-    if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
-    if (x.dims.size() != 3) Unsupported(Describe(n) + " of other than an image");
-    const int64_t b = IntAttr(n, "block_size", 0);
-    const Image in{x.dims[0], x.dims[1], x.dims[2]};
-    auto step = MakeDepthToSpace(label, in, b);
-    return Add(std::move(step), x, {in.h * b, in.w * b, in.c / (b * b)});
-  }
-  Unsupported(Describe(n));
+  const Image in{x.dims[0], x.dims[1], x.dims[2]};
+  auto step = MakeUpSampleNearest(k.label, in, size[0] / in.h, size[1] / in.w);
+  return Add(std::move(step), x, {size[0], size[1], in.c});
+}
+
+Value GraphCompiler::ResizeBilinear(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  const std::vector<int64_t> size = Ints(n, SecondInput(n));
+  if (x.dims.size() != 3 || size.size() != 2) Unsupported(Describe(n) + " of other than an image");
+  const Image in{x.dims[0], x.dims[1], x.dims[2]};
+  auto step = MakeResizeBilinear(k.label, in, size[0], size[1], BoolAttr(n, "align_corners"), BoolAttr(n, "half_pixel_centers"));
+  return Add(std::move(step), x, {size[0], size[1], in.c});
+}
+
+Value GraphCompiler::DepthToSpace(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
+  if (x.dims.size() != 3) Unsupported(Describe(n) + " of other than an image");
+  const int64_t b = IntAttr(n, "block_size", 0);
+  const Image in{x.dims[0], x.dims[1], x.dims[2]};
+  auto step = MakeDepthToSpace(k.label, in, b);
+  return Add(std::move(step), x, {in.h * b, in.w * b, in.c / (b * b)});
 }
 
 // Elementwise with a constant (a per-channel scale or shift: x·s + b) or two computed values of
@@ -539,8 +657,11 @@ Value GraphCompiler::Binary(const Node& n) {
 }
 
 // Convolutions (dense and depthwise, fused with a bias and an activation) and pooling.
-Value GraphCompiler::Window2D(const Node& n, const Tail& tail, const std::string& label) {
-  const Value& x = In(n, 0);
+Value GraphCompiler::Window2D(const OpCall& k) {
+  const Node& n = k.n;
+  const Tail& tail = k.tail;
+  const std::string& label = k.label;
+  const Value& x = k.x;
   if (x.dims.size() != 3) Unsupported(Describe(n) + " on an input of rank " + std::to_string(x.dims.size() + 1));
   if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
   const Image in{x.dims[0], x.dims[1], x.dims[2]};

@@ -309,12 +309,287 @@ std::unique_ptr<Step> Sized(std::unique_ptr<Step> step, const std::vector<int64_
   return step;
 }
 
+// What a layer's compile function gets: the layer and its config, its inputs (`x` the first, its
+// row checked), the weights, what it absorbs (`tail`), the plan, the label of its steps and the
+// values in one row of `x`.
+struct LayerCall {
+  Plan& plan;
+  const Layer& l;
+  const json& c;
+  const std::vector<const Value*>& ins;
+  const Value& x;
+  const std::map<std::string, Tensor>& weights;
+  const Tail& tail;
+  std::string label;
+  int64_t cols;
+
+  // `step` on x, making a value of shape `dims`.
+  Value One(std::unique_ptr<Step> step, std::vector<int64_t> dims) const {
+    return Value{plan.Add(Sized(std::move(step), dims, l), {x.id}), std::move(dims)};
+  }
+};
+
+// ---- Identity, dense, activations, normalisation, reshapes (kernels.h, activation.h)
+
+Value Identity(const LayerCall& k) { return k.x; }  // inference: identity
+
+Value DenseLayer(const LayerCall& k) {
+  const json& c = k.c;
+  const Layer& l = k.l;
+  if (!c.contains("units") || !c["units"].is_number_integer()) Invalid(Describe(l) + " has no units");
+  const int64_t units = c["units"].get<int64_t>();
+  const int64_t in = k.x.dims.back();
+  const Tensor& kernel = NeedWeight(k.weights, l, "kernel", {in, units});
+  std::vector<int64_t> dims = k.x.dims;
+  dims.back() = units;
+  const Folded f = Fold(k.weights, k.tail, kernel, BiasOf(k.weights, c, l, units), ActivationOf(c), units, dims.size());
+  return k.One(MakeDense(k.label, f.kernel, f.has_bias ? &f.bias : nullptr, f.act, k.cols / in), dims);
+}
+
+Value ActivationLayerStep(const LayerCall& k) {
+  const ActivationSpec act = *ActivationLayer(k.l, k.x.dims.size());
+  return k.One(MakeActivation(k.label, act, k.cols, LastAxis(k.x.dims)), k.x.dims);
+}
+
+Value Flatten(const LayerCall& k) { return Value{k.x.id, {k.cols}}; }  // row-major: the values stay where they are
+
+Value ReshapeLayer(const LayerCall& k) {
+  const json& c = k.c;
+  if (!c.contains("target_shape") || !c["target_shape"].is_array()) Invalid(Describe(k.l) + " has no target_shape");
+  std::vector<int64_t> target;
+  for (const json& d : c["target_shape"]) {
+    if (!d.is_number_integer() || target.size() >= static_cast<size_t>(kMaxRank)) {
+      Invalid(Describe(k.l) + " has a target_shape that is not a shape");
+    }
+    target.push_back(d.get<int64_t>());
+  }
+  return Value{k.x.id, Reshaped(std::move(target), k.cols, Describe(k.l))};
+}
+
+Value BatchNormLayer(const LayerCall& k) {
+  ChannelScale norm = BatchNormAffine(k.weights, k.l, k.x.dims.size(), k.x.dims.back());
+  return k.One(MakeChannelAffine(k.label, std::move(norm.scale), std::move(norm.shift), k.cols), k.x.dims);
+}
+
+Value PermuteLayer(const LayerCall& k) {
+  const json& c = k.c;
+  const Value& x = k.x;
+  if (!c.contains("dims") || !c["dims"].is_array() || c["dims"].size() != x.dims.size()) {
+    Invalid(Describe(k.l) + " has no permutation of its input's axes");
+  }
+  std::vector<int64_t> perm, dims;
+  for (const json& d : c["dims"]) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > static_cast<int64_t>(x.dims.size())) {
+      Invalid(Describe(k.l) + " has a malformed permutation");
+    }
+    perm.push_back(d.get<int64_t>() - 1);  // Keras counts the axes after the batch from 1
+    dims.push_back(x.dims[static_cast<size_t>(perm.back())]);
+  }
+  return k.One(MakeTranspose(k.label, x.dims, perm), dims);
+}
+
+// ---- Convolutions and pooling (spatial.h)
+
+Value ConvLayer(const LayerCall& k) {
+  const json& c = k.c;
+  const Layer& l = k.l;
+  const Value& x = k.x;
+  const bool conv1d = l.class_name == "Conv1D";
+  if (Integer(c, "groups", 1, l) != 1) Unsupported(Describe(l) + " with groups");
+  const int64_t filters = Integer(c, "filters", 0, l);
+  Value v = x;
+  Window w;
+  if (conv1d) {  // a conv over a row of width `steps`
+    if (x.dims.size() != 2) Unsupported(Describe(l) + " on an input of rank " + std::to_string(x.dims.size() + 1));
+    if (c.value("padding", std::string()) == "causal") Unsupported(Describe(l) + " with causal padding");
+    v.dims = {1, x.dims[0], x.dims[1]};
+    w = WindowOf(c, l, "kernel_size", false);
+    w.kh = w.sh = w.dh = 1;
+  } else {
+    w = WindowOf(c, l, "kernel_size", false);
+  }
+  const Image in = ImageOf(v, l);
+  const Tensor& kernel = NeedWeight(k.weights, l, "kernel",
+                                    conv1d ? std::vector<int64_t>{w.kw, in.c, filters}
+                                           : std::vector<int64_t>{w.kh, w.kw, in.c, filters});
+  Tensor hwio{{w.kh, w.kw, in.c, filters}, kernel.values};
+  const Geometry g = GeometryOf(in, w, Describe(l));
+  const Folded f = Fold(k.weights, k.tail, hwio, BiasOf(k.weights, c, l, filters), ActivationOf(c), filters, x.dims.size());
+  auto step = MakeConv2D(k.label, in, w, f.kernel, f.has_bias ? &f.bias : nullptr, f.act);
+  return k.One(std::move(step), conv1d ? std::vector<int64_t>{g.ow, filters} : std::vector<int64_t>{g.oh, g.ow, filters});
+}
+
+Value DepthwiseConvLayer(const LayerCall& k) {
+  const json& c = k.c;
+  const Layer& l = k.l;
+  const Image in = ImageOf(k.x, l);
+  const Window w = WindowOf(c, l, "kernel_size", false);
+  const int64_t m = Integer(c, "depth_multiplier", 1, l);
+  const Tensor& kernel = NeedWeight(k.weights, l, "depthwise_kernel", {w.kh, w.kw, in.c, m});
+  const Geometry g = GeometryOf(in, w, Describe(l));
+  if (l.class_name == "DepthwiseConv2D") {
+    const Folded f = Fold(k.weights, k.tail, kernel, BiasOf(k.weights, c, l, in.c * m), ActivationOf(c), in.c * m, 3);
+    return k.One(MakeDepthwiseConv2D(k.label, in, w, f.kernel, f.has_bias ? &f.bias : nullptr, f.act),
+                 {g.oh, g.ow, in.c * m});
+  }
+  // SeparableConv2D: the depthwise step, then a 1x1 convolution.
+  const int64_t filters = Integer(c, "filters", 0, l);
+  const Tensor& pointwise = NeedWeight(k.weights, l, "pointwise_kernel", {1, 1, in.c * m, filters});
+  const Value depthwise = k.One(MakeDepthwiseConv2D(k.label + " depthwise", in, w, kernel, nullptr, {}),
+                                {g.oh, g.ow, in.c * m});
+  const Folded f = Fold(k.weights, k.tail, pointwise, BiasOf(k.weights, c, l, filters), ActivationOf(c), filters, 3);
+  return Value{k.plan.Add(MakeConv2D(k.label + " pointwise", Image{g.oh, g.ow, in.c * m}, Window{}, f.kernel,
+                                     f.has_bias ? &f.bias : nullptr, f.act),
+                          {depthwise.id}),
+               {g.oh, g.ow, filters}};
+}
+
+Value ConvTransposeLayer(const LayerCall& k) {
+  const json& c = k.c;
+  const Layer& l = k.l;
+  const Image in = ImageOf(k.x, l);
+  const Window w = WindowOf(c, l, "kernel_size", false);
+  if (c.contains("output_padding") && !c["output_padding"].is_null()) Unsupported(Describe(l) + " with output_padding");
+  const int64_t filters = Integer(c, "filters", 0, l);
+  const Tensor& kernel = NeedWeight(k.weights, l, "kernel", {w.kh, w.kw, filters, in.c});
+  const Image out = TransposedOutput(in, w, filters);
+  return k.One(MakeConv2DTranspose(k.label, in, w, kernel, BiasOf(k.weights, c, l, filters), ActivationOf(c)),
+               {out.h, out.w, out.c});
+}
+
+Value PoolLayer(const LayerCall& k) {
+  const Image in = ImageOf(k.x, k.l);
+  const Window w = WindowOf(k.c, k.l, "pool_size", true);
+  const Geometry g = GeometryOf(in, w, Describe(k.l));
+  const Pool kind = k.l.class_name == "MaxPooling2D" ? Pool::kMax : Pool::kAverage;
+  return k.One(MakePool2D(k.label, kind, in, w), {g.oh, g.ow, in.c});
+}
+
+Value GlobalPoolLayer(const LayerCall& k) {
+  const std::string& cls = k.l.class_name;
+  const Value& x = k.x;
+  ChannelsLast(k.c, k.l);
+  if (k.c.value("keepdims", false)) Unsupported(Describe(k.l) + " with keepdims");
+  const size_t rank = cls.back() == 'D' && cls[cls.size() - 2] == '2' ? 3 : 2;
+  if (x.dims.size() != rank) Unsupported(Describe(k.l) + " on an input of rank " + std::to_string(x.dims.size() + 1));
+  const Pool kind = cls.find("Max") != std::string::npos ? Pool::kMax : Pool::kAverage;
+  return k.One(MakeGlobalPool(k.label, kind, k.cols / x.dims.back(), x.dims.back()), {x.dims.back()});
+}
+
+// ---- Padding, cropping and resizing (resample.h)
+
+Value ZeroPaddingLayer(const LayerCall& k) {
+  ChannelsLast(k.c, k.l);
+  const Image in = ImageOf(k.x, k.l);
+  const auto [top, bottom, left, right] = Sides(k.c, "padding", k.l);
+  auto step = MakeZeroPad2D(k.label, in, top, bottom, left, right);
+  return k.One(std::move(step), {in.h + top + bottom, in.w + left + right, in.c});
+}
+
+Value CroppingLayer(const LayerCall& k) {
+  ChannelsLast(k.c, k.l);
+  const Image in = ImageOf(k.x, k.l);
+  const auto [top, bottom, left, right] = Sides(k.c, "cropping", k.l);
+  auto step = MakeCrop2D(k.label, in, top, bottom, left, right);
+  return k.One(std::move(step), {in.h - top - bottom, in.w - left - right, in.c});
+}
+
+Value UpSamplingLayer(const LayerCall& k) {
+  ChannelsLast(k.c, k.l);
+  const std::string mode = k.c.value("interpolation", std::string("nearest"));
+  if (mode != "nearest" && mode != "bilinear") Unsupported(Describe(k.l) + " with " + mode.substr(0, 32) + " interpolation");
+  const Image in = ImageOf(k.x, k.l);
+  const auto [sh, sw] = Pair(k.c, "size", {2, 2}, k.l);
+  // tfjs-layers resizes bilinearly without align_corners or half-pixel centres.
+  auto step = mode == "nearest" ? MakeUpSampleNearest(k.label, in, sh, sw)
+                                : MakeResizeBilinear(k.label, in, in.h * sh, in.w * sw, false, false);
+  return k.One(std::move(step), {in.h * sh, in.w * sw, in.c});
+}
+
+// ---- Layers of several inputs (merge.h)
+
+Value ConcatenateLayer(const LayerCall& k) {
+  const Value& x = k.x;
+  const double axis = Number(k.c, "axis", -1);
+  if (axis != -1 && axis != static_cast<double>(x.dims.size())) Unsupported(Describe(k.l) + " over axis " + std::to_string(axis));
+  std::vector<int64_t> widths;
+  std::vector<Plan::Value> ids;
+  for (const Value* in : k.ins) {
+    if (in->dims.size() != x.dims.size() || !std::equal(x.dims.begin(), x.dims.end() - 1, in->dims.begin())) {
+      Invalid(Describe(k.l) + ": its inputs differ in more than the last axis");
+    }
+    widths.push_back(in->dims.back());
+    ids.push_back(in->id);
+  }
+  auto step = MakeConcat(k.label, widths, k.cols / x.dims.back());
+  std::vector<int64_t> dims = x.dims;
+  dims.back() = step->out_cols / (k.cols / x.dims.back());
+  return Value{k.plan.Add(std::move(step), ids), dims};
+}
+
+Value MergeLayer(const LayerCall& k, Merge op) {
+  std::vector<Plan::Value> ids;
+  for (const Value* in : k.ins) {
+    if (in->dims != k.x.dims) Unsupported(Describe(k.l) + " broadcasting inputs of different shapes");
+    ids.push_back(in->id);
+  }
+  return Value{k.plan.Add(MakeMerge(k.label, op, k.ins.size(), k.cols), ids), k.x.dims};
+}
+
+// The layers the executor covers, by class name: how each compiles, and whether it may take
+// several inputs.
+struct LayerKind {
+  Value (*compile)(const LayerCall&);
+  bool several_inputs = false;
+};
+const LayerKind* FindLayerKind(const std::string& class_name) {
+  static const std::map<std::string, LayerKind, std::less<>> kLayers = {
+      {"InputLayer", {Identity}},
+      {"Dropout", {Identity}},
+      {"SpatialDropout1D", {Identity}},
+      {"SpatialDropout2D", {Identity}},
+      {"GaussianNoise", {Identity}},
+      {"GaussianDropout", {Identity}},
+      {"AlphaDropout", {Identity}},
+      {"Dense", {DenseLayer}},
+      {"Activation", {ActivationLayerStep}},
+      {"ReLU", {ActivationLayerStep}},
+      {"LeakyReLU", {ActivationLayerStep}},
+      {"ELU", {ActivationLayerStep}},
+      {"Softmax", {ActivationLayerStep}},
+      {"Flatten", {Flatten}},
+      {"Reshape", {ReshapeLayer}},
+      {"BatchNormalization", {BatchNormLayer}},
+      {"Permute", {PermuteLayer}},
+      {"Conv1D", {ConvLayer}},
+      {"Conv2D", {ConvLayer}},
+      {"DepthwiseConv2D", {DepthwiseConvLayer}},
+      {"SeparableConv2D", {DepthwiseConvLayer}},
+      {"Conv2DTranspose", {ConvTransposeLayer}},
+      {"MaxPooling2D", {PoolLayer}},
+      {"AveragePooling2D", {PoolLayer}},
+      {"GlobalAveragePooling1D", {GlobalPoolLayer}},
+      {"GlobalAveragePooling2D", {GlobalPoolLayer}},
+      {"GlobalMaxPooling1D", {GlobalPoolLayer}},
+      {"GlobalMaxPooling2D", {GlobalPoolLayer}},
+      {"ZeroPadding2D", {ZeroPaddingLayer}},
+      {"Cropping2D", {CroppingLayer}},
+      {"UpSampling2D", {UpSamplingLayer}},
+      {"Concatenate", {ConcatenateLayer, true}},
+      {"Add", {[](const LayerCall& k) { return MergeLayer(k, Merge::kAdd); }, true}},
+      {"Multiply", {[](const LayerCall& k) { return MergeLayer(k, Merge::kMultiply); }, true}},
+      {"Average", {[](const LayerCall& k) { return MergeLayer(k, Merge::kAverage); }, true}},
+      {"Maximum", {[](const LayerCall& k) { return MergeLayer(k, Merge::kMaximum); }, true}},
+      {"Minimum", {[](const LayerCall& k) { return MergeLayer(k, Merge::kMinimum); }, true}},
+  };
+  auto it = kLayers.find(class_name);
+  return it == kLayers.end() ? nullptr : &it->second;
+}
+
 // One layer on its inputs: the steps it adds to the plan, and the value it makes.
 Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& ins,
                    const std::map<std::string, Tensor>& weights, const Tail& tail) {
-  const json& c = *l.config;
-  const std::string& cls = l.class_name;
-  std::string label = l.name + " (" + cls;
+  std::string label = l.name + " (" + l.class_name;
   for (const Layer* t : {tail.norm, tail.activation}) {
     if (t) label += " + " + t->class_name;
   }
@@ -324,187 +599,10 @@ Value CompileLayer(Plan& plan, const Layer& l, const std::vector<const Value*>& 
   const bool elementwise = IsElementwise(l);
   for (const Value* in : ins) CheckRow(in->dims, elementwise, Describe(l));
   const int64_t cols = Elements(x.dims, Describe(l) + "'s input");
-  auto one = [&](std::unique_ptr<Step> step, std::vector<int64_t> dims) {
-    return Value{plan.Add(Sized(std::move(step), dims, l), {x.id}), std::move(dims)};
-  };
-  if (ins.size() > 1 && cls != "Add" && cls != "Multiply" && cls != "Average" &&
-      cls != "Maximum" && cls != "Minimum" && cls != "Concatenate") {
-    Unsupported(Describe(l) + " taking several inputs");
-  }
-  if (cls == "InputLayer" || cls == "Dropout" || cls == "SpatialDropout1D" || cls == "SpatialDropout2D" ||
-      cls == "GaussianNoise" || cls == "GaussianDropout" || cls == "AlphaDropout") {
-    return x;  // inference: identity
-  }
-  if (cls == "Dense") {
-    if (!c.contains("units") || !c["units"].is_number_integer()) Invalid(Describe(l) + " has no units");
-    const int64_t units = c["units"].get<int64_t>();
-    const int64_t in = x.dims.back();
-    const Tensor& kernel = NeedWeight(weights, l, "kernel", {in, units});
-    std::vector<int64_t> dims = x.dims;
-    dims.back() = units;
-    const Folded f = Fold(weights, tail, kernel, BiasOf(weights, c, l, units), ActivationOf(c), units, dims.size());
-    return one(MakeDense(label, f.kernel, f.has_bias ? &f.bias : nullptr, f.act, cols / in), dims);
-  }
-  if (const std::optional<ActivationSpec> act = ActivationLayer(l, x.dims.size())) {
-    return one(MakeActivation(label, *act, cols, LastAxis(x.dims)), x.dims);
-  }
-  if (cls == "Flatten") return Value{x.id, {cols}};  // row-major: the values stay where they are
-  if (cls == "Reshape") {
-    if (!c.contains("target_shape") || !c["target_shape"].is_array()) Invalid(Describe(l) + " has no target_shape");
-    std::vector<int64_t> target;
-    for (const json& d : c["target_shape"]) {
-      if (!d.is_number_integer() || target.size() >= static_cast<size_t>(kMaxRank)) {
-        Invalid(Describe(l) + " has a target_shape that is not a shape");
-      }
-      target.push_back(d.get<int64_t>());
-    }
-    return Value{x.id, Reshaped(std::move(target), cols, Describe(l))};
-  }
-  if (cls == "BatchNormalization") {
-    ChannelScale norm = BatchNormAffine(weights, l, x.dims.size(), x.dims.back());
-    return one(MakeChannelAffine(label, std::move(norm.scale), std::move(norm.shift), cols), x.dims);
-  }
-  if (cls == "Conv2D" || cls == "Conv1D") {
-    if (Integer(c, "groups", 1, l) != 1) Unsupported(Describe(l) + " with groups");
-    const int64_t filters = Integer(c, "filters", 0, l);
-    Value v = x;
-    Window w;
-    if (cls == "Conv1D") {  // a conv over a row of width `steps`
-      if (x.dims.size() != 2) Unsupported(Describe(l) + " on an input of rank " + std::to_string(x.dims.size() + 1));
-      if (c.value("padding", std::string()) == "causal") Unsupported(Describe(l) + " with causal padding");
-      v.dims = {1, x.dims[0], x.dims[1]};
-      w = WindowOf(c, l, "kernel_size", false);
-      w.kh = w.sh = w.dh = 1;
-    } else {
-      w = WindowOf(c, l, "kernel_size", false);
-    }
-    const Image in = ImageOf(v, l);
-    const Tensor& kernel = NeedWeight(weights, l, "kernel",
-                                      cls == "Conv1D" ? std::vector<int64_t>{w.kw, in.c, filters}
-                                                      : std::vector<int64_t>{w.kh, w.kw, in.c, filters});
-    Tensor hwio{{w.kh, w.kw, in.c, filters}, kernel.values};
-    const Geometry g = GeometryOf(in, w, Describe(l));
-    const Folded f = Fold(weights, tail, hwio, BiasOf(weights, c, l, filters), ActivationOf(c), filters, x.dims.size());
-    auto step = MakeConv2D(label, in, w, f.kernel, f.has_bias ? &f.bias : nullptr, f.act);
-    return one(std::move(step), cls == "Conv1D" ? std::vector<int64_t>{g.ow, filters}
-                                                : std::vector<int64_t>{g.oh, g.ow, filters});
-  }
-  if (cls == "DepthwiseConv2D" || cls == "SeparableConv2D") {
-    const Image in = ImageOf(x, l);
-    const Window w = WindowOf(c, l, "kernel_size", false);
-    const int64_t m = Integer(c, "depth_multiplier", 1, l);
-    const Tensor& kernel = NeedWeight(weights, l, "depthwise_kernel", {w.kh, w.kw, in.c, m});
-    const Geometry g = GeometryOf(in, w, Describe(l));
-    if (cls == "DepthwiseConv2D") {
-      const Folded f = Fold(weights, tail, kernel, BiasOf(weights, c, l, in.c * m), ActivationOf(c), in.c * m, 3);
-      return one(MakeDepthwiseConv2D(label, in, w, f.kernel, f.has_bias ? &f.bias : nullptr, f.act),
-                 {g.oh, g.ow, in.c * m});
-    }
-    const int64_t filters = Integer(c, "filters", 0, l);
-    const Tensor& pointwise = NeedWeight(weights, l, "pointwise_kernel", {1, 1, in.c * m, filters});
-    const Value depthwise = one(MakeDepthwiseConv2D(label + " depthwise", in, w, kernel, nullptr, {}),
-                                {g.oh, g.ow, in.c * m});
-    const Folded f = Fold(weights, tail, pointwise, BiasOf(weights, c, l, filters), ActivationOf(c), filters, 3);
-    return Value{plan.Add(MakeConv2D(label + " pointwise", Image{g.oh, g.ow, in.c * m}, Window{}, f.kernel,
-                                     f.has_bias ? &f.bias : nullptr, f.act),
-                          {depthwise.id}),
-                 {g.oh, g.ow, filters}};
-  }
-  if (cls == "MaxPooling2D" || cls == "AveragePooling2D") {
-    const Image in = ImageOf(x, l);
-    const Window w = WindowOf(c, l, "pool_size", true);
-    const Geometry g = GeometryOf(in, w, Describe(l));
-    return one(MakePool2D(label, cls == "MaxPooling2D" ? Pool::kMax : Pool::kAverage, in, w), {g.oh, g.ow, in.c});
-  }
-  if (cls == "GlobalAveragePooling2D" || cls == "GlobalMaxPooling2D" || cls == "GlobalAveragePooling1D" ||
-      cls == "GlobalMaxPooling1D") {
-    ChannelsLast(c, l);
-    if (c.value("keepdims", false)) Unsupported(Describe(l) + " with keepdims");
-    const size_t rank = cls.back() == 'D' && cls[cls.size() - 2] == '2' ? 3 : 2;
-    if (x.dims.size() != rank) Unsupported(Describe(l) + " on an input of rank " + std::to_string(x.dims.size() + 1));
-    const Pool kind = cls.find("Max") != std::string::npos ? Pool::kMax : Pool::kAverage;
-    return one(MakeGlobalPool(label, kind, cols / x.dims.back(), x.dims.back()), {x.dims.back()});
-  }
-  if (cls == "ZeroPadding2D") {
-    ChannelsLast(c, l);
-    const Image in = ImageOf(x, l);
-    const auto [top, bottom, left, right] = Sides(c, "padding", l);
-    auto step = MakeZeroPad2D(label, in, top, bottom, left, right);
-    return one(std::move(step), {in.h + top + bottom, in.w + left + right, in.c});
-  }
-  if (cls == "UpSampling2D") {
-    ChannelsLast(c, l);
-    const std::string mode = c.value("interpolation", std::string("nearest"));
-    if (mode != "nearest" && mode != "bilinear") Unsupported(Describe(l) + " with " + mode.substr(0, 32) + " interpolation");
-    const Image in = ImageOf(x, l);
-    const auto [sh, sw] = Pair(c, "size", {2, 2}, l);
-    // tfjs-layers resizes bilinearly without align_corners or half-pixel centres.
-    auto step = mode == "nearest" ? MakeUpSampleNearest(label, in, sh, sw)
-                                  : MakeResizeBilinear(label, in, in.h * sh, in.w * sw, false, false);
-    return one(std::move(step), {in.h * sh, in.w * sw, in.c});
-  }
-  if (cls == "Permute") {
-    if (!c.contains("dims") || !c["dims"].is_array() || c["dims"].size() != x.dims.size()) {
-      Invalid(Describe(l) + " has no permutation of its input's axes");
-    }
-    std::vector<int64_t> perm, dims;
-    for (const json& d : c["dims"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 1 || d.get<int64_t>() > static_cast<int64_t>(x.dims.size())) {
-        Invalid(Describe(l) + " has a malformed permutation");
-      }
-      perm.push_back(d.get<int64_t>() - 1);  // Keras counts the axes after the batch from 1
-      dims.push_back(x.dims[static_cast<size_t>(perm.back())]);
-    }
-    return one(MakeTranspose(label, x.dims, perm), dims);
-  }
-  if (cls == "Cropping2D") {
-    ChannelsLast(c, l);
-    const Image in = ImageOf(x, l);
-    const auto [top, bottom, left, right] = Sides(c, "cropping", l);
-    auto step = MakeCrop2D(label, in, top, bottom, left, right);
-    return one(std::move(step), {in.h - top - bottom, in.w - left - right, in.c});
-  }
-  if (cls == "Conv2DTranspose") {
-    const Image in = ImageOf(x, l);
-    const Window w = WindowOf(c, l, "kernel_size", false);
-    if (c.contains("output_padding") && !c["output_padding"].is_null()) Unsupported(Describe(l) + " with output_padding");
-    const int64_t filters = Integer(c, "filters", 0, l);
-    const Tensor& kernel = NeedWeight(weights, l, "kernel", {w.kh, w.kw, filters, in.c});
-    const Image out = TransposedOutput(in, w, filters);
-    return one(MakeConv2DTranspose(label, in, w, kernel, BiasOf(weights, c, l, filters), ActivationOf(c)),
-               {out.h, out.w, out.c});
-  }
-  if (cls == "Concatenate") {
-    const double axis = Number(c, "axis", -1);
-    if (axis != -1 && axis != static_cast<double>(x.dims.size())) Unsupported(Describe(l) + " over axis " + std::to_string(axis));
-    std::vector<int64_t> widths;
-    std::vector<Plan::Value> ids;
-    for (const Value* in : ins) {
-      if (in->dims.size() != x.dims.size() || !std::equal(x.dims.begin(), x.dims.end() - 1, in->dims.begin())) {
-        Invalid(Describe(l) + ": its inputs differ in more than the last axis");
-      }
-      widths.push_back(in->dims.back());
-      ids.push_back(in->id);
-    }
-    auto step = MakeConcat(label, widths, cols / x.dims.back());
-    std::vector<int64_t> dims = x.dims;
-    dims.back() = step->out_cols / (cols / x.dims.back());
-    return Value{plan.Add(std::move(step), ids), dims};
-  }
-  static const std::pair<const char*, Merge> kMerges[] = {
-      {"Add", Merge::kAdd},         {"Multiply", Merge::kMultiply},
-      {"Average", Merge::kAverage}, {"Maximum", Merge::kMaximum},   {"Minimum", Merge::kMinimum},
-  };
-  for (const auto& [name, op] : kMerges) {
-    if (cls != name) continue;
-    std::vector<Plan::Value> ids;
-    for (const Value* in : ins) {
-      if (in->dims != x.dims) Unsupported(Describe(l) + " broadcasting inputs of different shapes");
-      ids.push_back(in->id);
-    }
-    return Value{plan.Add(MakeMerge(label, op, ins.size(), cols), ids), x.dims};
-  }
-  Unsupported(Describe(l));
+  const LayerKind* kind = FindLayerKind(l.class_name);
+  if (ins.size() > 1 && !(kind && kind->several_inputs)) Unsupported(Describe(l) + " taking several inputs");
+  if (!kind) Unsupported(Describe(l));
+  return kind->compile(LayerCall{plan, l, *l.config, ins, x, weights, tail, std::move(label), cols});
 }
 }  // namespace
 
