@@ -5,14 +5,9 @@
 #include <fstream>
 #include <vector>
 
-#include <v8.h>
-
 #include "tfjs_run/model.h"
 
 namespace tfjs_run {
-
-// V8 makes at most one character of one UTF-8 byte, so a bundle of kMaxBytes always fits.
-static_assert(BundleSource::kMaxBytes <= static_cast<size_t>(v8::String::kMaxLength));
 
 void BundleSource::CheckSize(size_t bytes, const std::string& origin) {
   if (bytes <= kMaxBytes) return;

@@ -15,6 +15,10 @@
 
 namespace tfjs_run::internal {
 
+// V8 makes at most one character of one UTF-8 byte, so a bundle of BundleSource::kMaxBytes (the
+// limit bundle_source.cc checks, with no V8 of its own) always fits.
+static_assert(BundleSource::kMaxBytes <= static_cast<size_t>(v8::String::kMaxLength));
+
 v8::Local<v8::String> JsScope::Str(std::string_view s) const {
   // Checked before the cast to int, which would wrap (and -1 means "up to a NUL").
   v8::Local<v8::String> out;
