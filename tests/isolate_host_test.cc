@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -162,6 +165,23 @@ TEST_F(IsolateHostTest, AnUncaughtErrorInATimerIsLoggedAndOthersStillRun) {
   bool logged = false;
   for (auto& [level, text] : log_.lines) logged |= text.find("timer exploded") != std::string::npos;
   EXPECT_TRUE(logged);
+}
+
+// An owner that cancels while the isolate is being made (its polyfills run JS under the
+// watchdog) gets an Error or an isolate, never an aborted process: the constructor once threw
+// with its watchdog thread running, and a joinable std::thread's destructor ends the process.
+TEST(IsolateHostCancelTest, ACancelDuringConstructionThrowsAnErrorOrLeavesAWorkingHost) {
+  auto cancel = std::make_shared<std::atomic<bool>>(true);
+  int threw = 0;
+  for (int i = 0; i < 20; ++i) {
+    try {
+      IsolateHost host(IsolateHost::Options{[](LogLevel, std::string_view) {}, "cancelled", 0, 0, cancel});
+    } catch (const Error& e) {
+      ++threw;
+      EXPECT_NE(std::string(e.what()).find("installing polyfills failed"), std::string::npos) << e.what();
+    }
+  }
+  std::printf("%d of 20 constructions were cancelled\n", threw);
 }
 
 TEST(IsolateHostHeapTest, AHeapLimitEndsTheScriptNotTheProcess) {

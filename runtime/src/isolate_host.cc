@@ -76,10 +76,17 @@ IsolateHost::IsolateHost(Options options) : options_(std::move(options)) {
     v8::Local<v8::Context> context = v8::Context::New(isolate_);
     context_.Reset(isolate_, context);
   }
-  InstallPolyfills();
+  try {
+    InstallPolyfills();  // runs JS: the owner's cancel or a deadline can fail it
+  } catch (...) {
+    TearDown();  // no destructor runs for a constructor that throws; a joinable watchdog_ would abort
+    throw;
+  }
 }
 
-IsolateHost::~IsolateHost() {
+IsolateHost::~IsolateHost() { TearDown(); }
+
+void IsolateHost::TearDown() {
   {
     std::lock_guard lock(wd_mu_);
     wd_stop_ = true;

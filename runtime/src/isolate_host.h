@@ -144,6 +144,9 @@ class IsolateHost {
   void Arm(Clock::time_point deadline);
   void Disarm();
   void WatchdogMain();
+  // Stops and joins the watchdog and disposes the isolate: the destructor, and a constructor that
+  // fails after starting them.
+  void TearDown();
   void InstallPolyfills();
   bool FireDueTimers(JsScope& scope);
 

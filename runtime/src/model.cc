@@ -212,8 +212,22 @@ std::unique_ptr<Model> Model::Load(const BundleSource& source, const ModelOption
   const auto start = Clock::now();
   const std::string origin = source.origin.empty() ? std::string("<bundle>") : source.origin;
   BundleSource::CheckSize(source.code.size(), origin);  // before V8 sees it
-  auto impl = std::make_unique<Impl>(options, origin);
+  // The owner abandoned the load (ModelOptions::cancel): before it began, while the isolate was
+  // made, or after its JS was done (the watchdog may not have seen it in time).
+  auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+  auto abandoned = [&] {
+    return Error(ErrorKind::kShutdown, "loading was abandoned by its owner (ModelOptions::cancel)", {}, origin);
+  };
+  if (cancelled()) throw abandoned();
+  std::unique_ptr<Impl> impl;
+  try {
+    impl = std::make_unique<Impl>(options, origin);  // a new isolate, its polyfills installed
+  } catch (const Error&) {
+    if (cancelled()) throw abandoned();
+    throw;
+  }
   impl->OneErrorType("loading", [&] { impl->Load(source); });
+  if (cancelled()) throw abandoned();
   impl->loading = false;
   impl->load_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   return std::unique_ptr<Model>(new Model(std::move(impl)));
