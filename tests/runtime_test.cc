@@ -306,5 +306,44 @@ TEST(RuntimeTest, WorkersArePinnedToAllowedCpus) {
   EXPECT_EQ(cpus.size(), s.workers.size());
 }
 
+TEST(OptionRangeTest, EveryDefaultIsInItsRangeAndAValueOutsideNamesTheOptionAndTheRange) {
+  const RuntimeOptions r;
+  EXPECT_TRUE(RuntimeOptions::kWorkers.Contains(static_cast<int64_t>(r.workers)));
+  EXPECT_TRUE(RuntimeOptions::kMaxBatchRows.Contains(static_cast<int64_t>(r.max_batch_rows)));
+  EXPECT_TRUE(RuntimeOptions::kMaxBatchDelayUs.Contains(r.max_batch_delay.count()));
+  EXPECT_TRUE(RuntimeOptions::kSpinUs.Contains(r.spin.count()));
+  EXPECT_TRUE(RuntimeOptions::kChunkRows.Contains(static_cast<int64_t>(r.chunk_rows)));
+  EXPECT_TRUE(RuntimeOptions::kMaxQueueRows.Contains(static_cast<int64_t>(r.max_queue_rows)));
+  EXPECT_TRUE(RuntimeOptions::kReloadNice.Contains(r.reload_nice));
+  EXPECT_TRUE(RuntimeOptions::kRollbackWindowMs.Contains(r.rollback_window.count()));
+  EXPECT_TRUE(RuntimeOptions::kRollbackWindowBatches.Contains(static_cast<int64_t>(r.rollback_window_batches)));
+  EXPECT_TRUE(ModelOptions::kLoadTimeoutMs.Contains(r.model.load_timeout.count()));
+  EXPECT_TRUE(ModelOptions::kPredictTimeoutMs.Contains(r.model.predict_timeout.count()));
+  EXPECT_TRUE(ModelOptions::kMaxHeapMb.Contains(static_cast<int64_t>(r.model.max_heap_mb)));
+  EXPECT_TRUE(ModelOptions::kMaxBufferMb.Contains(static_cast<int64_t>(r.model.max_buffer_mb)));
+  const WatchOptions w;
+  EXPECT_TRUE(WatchOptions::kPollIntervalMs.Contains(w.poll_interval.count()));
+  EXPECT_TRUE(WatchOptions::kConnectTimeoutMs.Contains(w.connect_timeout.count()));
+  EXPECT_TRUE(WatchOptions::kTotalTimeoutMs.Contains(w.total_timeout.count()));
+  EXPECT_TRUE(WatchOptions::kMaxBundleBytes.Contains(static_cast<int64_t>(w.max_bundle_bytes)));
+  EXPECT_TRUE(WatchOptions::kMaxBackoffMs.Contains(w.max_backoff.count()));
+
+  try {
+    RuntimeOptions::kMaxBatchRows.Check("--max-batch-rows", 0);
+    FAIL() << "0 rows was accepted";
+  } catch (const OptionError& e) {
+    EXPECT_STREQ(e.what(), "--max-batch-rows must be in [1, 16777216], got 0");
+  }
+  // max_heap_mb: 0 (V8's default) or at least 16.
+  EXPECT_NO_THROW(ModelOptions::kMaxHeapMb.Check("max_heap_mb", 0));
+  EXPECT_NO_THROW(ModelOptions::kMaxHeapMb.Check("max_heap_mb", 16));
+  try {
+    ModelOptions::kMaxHeapMb.Check("max_heap_mb", 15);
+    FAIL() << "15 MiB was accepted";
+  } catch (const OptionError& e) {
+    EXPECT_STREQ(e.what(), "max_heap_mb must be 0 or in [16, 1048576], got 15");
+  }
+}
+
 }  // namespace
 }  // namespace tfjs_run

@@ -19,6 +19,7 @@
 
 #include "tfjs_run/dense_matrix.h"
 #include "tfjs_run/error.h"
+#include "tfjs_run/option_range.h"
 
 namespace tfjs_run {
 
@@ -101,11 +102,13 @@ struct ModelOptions {
   // Loading must finish within this, or Load throws Error(kLoadTimeout): the bundle's top level,
   // load() and its promise, reading every contract field (getters are JS), activeBackend().
   std::chrono::milliseconds load_timeout{30000};
+  static constexpr OptionRange kLoadTimeoutMs{1, 3'600'000};
   // Each predict call (and the promise it returns) must finish within this, or it is terminated
   // and throws Error(kTimeout); the isolate is then broken() and should be replaced (the Runtime
   // does). The default is far above any real batch: a 256-row chunk of a mobilenet-class model
   // on the wasm backend takes ~20 s on one core (12 rows/s).
   std::chrono::milliseconds predict_timeout{60000};
+  static constexpr OptionRange kPredictTimeoutMs{1, 86'400'000};
   // Where console.* and runtime warnings go. Default: stderr, prefixed with the bundle name.
   LogSink log;
   // The isolate's memory budget. JS past either limit has its call terminated with
@@ -114,10 +117,12 @@ struct ModelOptions {
   // one last allocation, granted once) + max_buffer_mb (see docs/publishing.md).
   // The JS heap, in MiB (0: V8's default, which depends on the machine's memory).
   size_t max_heap_mb = 1024;
+  static constexpr OptionRange kMaxHeapMb{16, 1 << 20, /*or_zero=*/true};
   // ArrayBuffers (typed arrays, tensors on the cpu backend) and WebAssembly memories (the wasm
   // backend's heap), in MiB (0: no limit). WebAssembly memory is sampled every 10 ms, so it may
   // overshoot by what one call can touch in 10 ms.
   size_t max_buffer_mb = 2048;
+  static constexpr OptionRange kMaxBufferMb{0, 1 << 22};
   // A V8 code cache for this bundle (from Model::CreateCodeCache, possibly in another isolate
   // or an earlier process). Skips most of the compile; V8 rejects a cache that does not match
   // the source or the V8 build, and the load then simply compiles.

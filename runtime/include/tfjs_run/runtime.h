@@ -30,10 +30,13 @@
 
 namespace tfjs_run {
 
+// Each numeric option's accepted values sit beside its default (k<Name>: OptionRange, in the
+// unit the name ends with); see option_range.h.
 struct RuntimeOptions {
   // Worker threads, one isolate each. 0: the number of CPUs this process may run on
   // (its affinity mask, so a cpuset or taskset is respected).
   size_t workers = 0;
+  static constexpr OptionRange kWorkers{0, 1024};
   // Pin worker i to the i-th CPU of the affinity mask (round-robin if there are more workers).
   // kAuto pins when there are at least as many workers as CPUs, so each core runs exactly one
   // isolate; with fewer workers it leaves them free, because callers woken by a pinned worker
@@ -43,23 +46,28 @@ struct RuntimeOptions {
   Pinning pinning = Pinning::kAuto;
   // Most rows one predict call may get by concatenating queued requests.
   size_t max_batch_rows = 64;
+  static constexpr OptionRange kMaxBatchRows{1, 1 << 24};
   // How long a worker holding fewer than max_batch_rows waits for more requests. 0 (default):
   // never wait, take what is queued. Batches still form under load, because requests queue
   // while every worker is busy; a wait only idles a worker that could be predicting (measured
   // in docs/benchmarks.md: waiting 200-500 us lowered throughput with 16-256 callers).
   std::chrono::microseconds max_batch_delay{0};
+  static constexpr OptionRange kMaxBatchDelayUs{0, 10'000'000};
   // Latency mode (0: off). A worker that finds the queue empty polls it for this long before it
   // sleeps, and a blocking Predict polls for its answer as long before it sleeps. A call then
   // skips the two thread wake-ups (each a futex and a reschedule, ~20 us on a VM) that dominate
   // a native model's batch-1 latency, at the cost of up to this much CPU per idle gap on each
   // worker and caller. Worth it when the workers' cores are the runtime's own.
   std::chrono::microseconds spin{0};
+  static constexpr OptionRange kSpinUs{0, 1'000'000};
   // Requests with more rows are split into chunks of this many rows (0: never split).
   // Large wasm batches are slower per row than medium ones; see docs/benchmarks.md.
   size_t chunk_rows = 256;
+  static constexpr OptionRange kChunkRows{0, 1 << 24};
   // Most rows queued and not yet taken by a worker. A request larger than this is accepted
   // only when the queue is empty.
   size_t max_queue_rows = 65536;
+  static constexpr OptionRange kMaxQueueRows{1, (int64_t{1} << 31) - 1};
   // Per-isolate options (load timeout, heap limit, log). Its code_cache is managed by the
   // runtime: leave it empty.
   ModelOptions model;
@@ -67,6 +75,7 @@ struct RuntimeOptions {
   // priority), so the workers still serving keep their cores; restored after. 0: off. Applied
   // only where the process may restore it (root, or RLIMIT_NICE room).
   int reload_nice = 10;
+  static constexpr OptionRange kReloadNice{0, 19};
   // The grace window after a reload switches (docs/publishing.md): each worker keeps the
   // previous version loaded until the window ends, whichever limit comes first: this long after
   // the switch, or this many batches run on the new version (over all workers); 0 turns a limit
@@ -74,7 +83,9 @@ struct RuntimeOptions {
   // previous one answers gets that answer, and the runtime rolls back to the previous version,
   // marking the new one bad. Costs one more isolate per worker for the length of the window.
   std::chrono::milliseconds rollback_window{60000};
+  static constexpr OptionRange kRollbackWindowMs{0, 86'400'000};
   uint64_t rollback_window_batches = 10000;
+  static constexpr OptionRange kRollbackWindowBatches{0, 1'000'000'000'000};
   // Whether workers share a V8 code cache (made by the first worker to load). Off: every
   // worker compiles the bundle itself (for measuring; there is no reason to turn it off).
   bool use_code_cache = true;
@@ -166,14 +177,19 @@ struct WatchOptions {
   // http(s)://host/base, file:///dir or a plain directory path, holding manifest.json.
   std::string source;
   std::chrono::milliseconds poll_interval{5000};
+  static constexpr OptionRange kPollIntervalMs{10, 86'400'000};
   std::chrono::milliseconds connect_timeout{2000};
+  static constexpr OptionRange kConnectTimeoutMs{1, 600'000};
   std::chrono::milliseconds total_timeout{30000};  // per request
+  static constexpr OptionRange kTotalTimeoutMs{1, 3'600'000};
   size_t max_bundle_bytes = 256u << 20;  // never more than BundleSource::kMaxBytes, whatever this says
+  static constexpr OptionRange kMaxBundleBytes{1, int64_t{1} << 34};
   size_t max_manifest_bytes = 1u << 20;
   bool verify_tls = true;
   std::string ca_file;  // extra CA bundle for TLS (e.g. a test's self-signed certificate)
   // Backoff after failures: poll_interval * 2^failures, capped, +-20% jitter.
   std::chrono::milliseconds max_backoff{60000};
+  static constexpr OptionRange kMaxBackoffMs{10, 86'400'000};
   // Where each failure and switch is logged (default: stderr).
   LogSink log;
 };

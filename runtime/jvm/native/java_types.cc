@@ -15,9 +15,16 @@ struct JavaTypes {
   jmethodID bundle_info_init = nullptr;
   jclass reload_result = nullptr;
   jmethodID reload_result_init = nullptr;
+  jclass latency = nullptr;
+  jmethodID latency_init = nullptr;
+  jclass worker_stats = nullptr;
+  jmethodID worker_stats_init = nullptr;
+  jclass watch_stats = nullptr;
+  jmethodID watch_stats_init = nullptr;
+  jclass runtime_stats = nullptr;
+  jmethodID runtime_stats_init = nullptr;
   jclass string = nullptr;
-  jclass object = nullptr;
-  jclass double_array = nullptr;
+  jclass illegal_argument = nullptr;
   jmethodID sink_ok = nullptr;
   jmethodID sink_fail = nullptr;
 };
@@ -38,8 +45,6 @@ jclass ClassRef(JNIEnv* env, const char* name, Hold hold) {
   return ref;
 }
 
-jclass SystemClass(JNIEnv* env, const char* name) { return ClassRef(env, name, Hold::kStrong); }
-
 jdoubleArray NewDoubleArray(JNIEnv* env, const std::vector<double>& v) {
   jdoubleArray a = env->NewDoubleArray(static_cast<jsize>(v.size()));
   if (a != nullptr) env->SetDoubleArrayRegion(a, 0, static_cast<jsize>(v.size()), v.data());
@@ -56,11 +61,17 @@ jobjectArray NewStringArray(JNIEnv* env, const std::vector<std::string>& v) {
   return a;
 }
 
-std::vector<double> LatencyValues(const LatencyStats& l) { return {l.p50_us, l.p90_us, l.p99_us, l.max_us}; }
+jlongArray NewLongArray(JNIEnv* env, const std::vector<jlong>& v) {
+  jlongArray a = env->NewLongArray(static_cast<jsize>(v.size()));
+  if (a != nullptr) env->SetLongArrayRegion(a, 0, static_cast<jsize>(v.size()), v.data());
+  return a;
+}
 
 }  // namespace
 
 jclass OwnClass(JNIEnv* env, const char* name) { return ClassRef(env, name, Hold::kWeak); }
+
+jclass SystemClass(JNIEnv* env, const char* name) { return ClassRef(env, name, Hold::kStrong); }
 
 bool InitJavaTypes(JNIEnv* env) {
   g.tfjs_exception = OwnClass(env, "io/tfjsrun/TfjsException");
@@ -78,11 +89,27 @@ bool InitJavaTypes(JNIEnv* env) {
   g.reload_result = OwnClass(env, "io/tfjsrun/ReloadResult");
   if (!g.bundle_info_init || !g.reload_result) return false;
   g.reload_result_init = env->GetMethodID(g.reload_result, "<init>", "(ZLjava/lang/String;Ljava/lang/String;D[D[D[D)V");
+  g.latency = OwnClass(env, "io/tfjsrun/RuntimeStats$Latency");
+  if (!g.reload_result_init || !g.latency) return false;
+  g.latency_init = env->GetMethodID(g.latency, "<init>", "(DDDD)V");
+  g.worker_stats = OwnClass(env, "io/tfjsrun/RuntimeStats$WorkerStats");
+  if (!g.latency_init || !g.worker_stats) return false;
+  g.worker_stats_init = env->GetMethodID(g.worker_stats, "<init>",
+      "(ILjava/lang/String;IJJJJDDDDZJDJJLio/tfjsrun/RuntimeStats$Latency;)V");
+  g.watch_stats = OwnClass(env, "io/tfjsrun/RuntimeStats$WatchStats");
+  if (!g.worker_stats_init || !g.watch_stats) return false;
+  g.watch_stats_init = env->GetMethodID(g.watch_stats, "<init>",
+      "(ZLjava/lang/String;JJJJDDLjava/lang/String;[Ljava/lang/String;[J[Ljava/lang/String;"
+      "Lio/tfjsrun/ReloadResult;)V");
+  g.runtime_stats = OwnClass(env, "io/tfjsrun/RuntimeStats");
+  if (!g.watch_stats_init || !g.runtime_stats) return false;
+  g.runtime_stats_init = env->GetMethodID(g.runtime_stats, "<init>",
+      "([Lio/tfjsrun/RuntimeStats$WorkerStats;JJLjava/lang/String;JLjava/lang/String;JJJJJ"
+      "Lio/tfjsrun/RuntimeStats$Latency;Lio/tfjsrun/RuntimeStats$WatchStats;)V");
   g.string = SystemClass(env, "java/lang/String");
-  g.object = SystemClass(env, "java/lang/Object");
-  g.double_array = SystemClass(env, "[D");
+  g.illegal_argument = SystemClass(env, "java/lang/IllegalArgumentException");
   jclass sink = env->FindClass("io/tfjsrun/ResultSink");
-  if (!g.reload_result_init || !g.string || !g.object || !g.double_array || !sink) return false;
+  if (!g.runtime_stats_init || !g.string || !g.illegal_argument || !sink) return false;
   g.sink_ok = env->GetMethodID(sink, "ok", "([FIILjava/lang/String;I)V");
   g.sink_fail = env->GetMethodID(sink, "fail", "(Ljava/lang/Throwable;)V");
   env->DeleteLocalRef(sink);
@@ -90,10 +117,11 @@ bool InitJavaTypes(JNIEnv* env) {
 }
 
 void ReleaseJavaTypes(JNIEnv* env) {
-  for (jclass c : {g.tfjs_exception, g.prediction, g.bundle_info, g.reload_result}) {
+  for (jclass c : {g.tfjs_exception, g.prediction, g.bundle_info, g.reload_result, g.latency, g.worker_stats,
+                   g.watch_stats, g.runtime_stats}) {
     if (c) env->DeleteWeakGlobalRef(c);
   }
-  for (jclass c : {g.string, g.object, g.double_array}) {
+  for (jclass c : {g.string, g.illegal_argument}) {
     if (c) env->DeleteGlobalRef(c);
   }
   g = JavaTypes{};
@@ -186,6 +214,14 @@ jthrowable NewJavaException(JNIEnv* env, std::exception_ptr error) {
 
 void ThrowJava(JNIEnv* env, std::exception_ptr error) {
   if (env->ExceptionCheck()) return;  // a JNI call already threw (e.g. OutOfMemoryError)
+  try {
+    std::rethrow_exception(error);
+  } catch (const OptionError& e) {
+    env->ThrowNew(g.illegal_argument, e.what());
+    return;
+  } catch (...) {
+    // Every other exception is a TfjsException, below.
+  }
   jthrowable ex = NewJavaException(env, error);
   if (ex != nullptr) {
     env->Throw(ex);
@@ -240,57 +276,85 @@ jobject NewReloadResult(JNIEnv* env, const ReloadResult& r) {
   return out;
 }
 
-jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& s) {
-  // Layout: see io.tfjsrun.RuntimeStats(Object[]).
-  jobjectArray out = env->NewObjectArray(11, g.object, nullptr);
-  if (out == nullptr) return nullptr;
-  auto set = [&](jsize i, jobject o) {
-    env->SetObjectArrayElement(out, i, o);
-    env->DeleteLocalRef(o);
-  };
-  std::vector<double> runtime = {static_cast<double>(s.reloads_ok), static_cast<double>(s.reloads_failed),
-                                 static_cast<double>(s.queue_rows), static_cast<double>(s.queue_requests),
-                                 static_cast<double>(s.max_queue_rows_seen), static_cast<double>(s.rejected_overloaded),
-                                 static_cast<double>(s.recomputed)};
-  for (double v : LatencyValues(s.latency)) runtime.push_back(v);
-  runtime.push_back(static_cast<double>(s.rollbacks));
-  set(0, NewDoubleArray(env, runtime));
-  set(1, NewString(env, s.last_reload_error));
-  jobjectArray workers = env->NewObjectArray(static_cast<jsize>(s.workers.size()), g.double_array, nullptr);
-  std::vector<std::string> versions;
-  for (size_t i = 0; workers != nullptr && i < s.workers.size(); ++i) {
-    const WorkerStats& w = s.workers[i];
-    std::vector<double> v = {static_cast<double>(w.worker), static_cast<double>(w.cpu), static_cast<double>(w.requests),
-                             static_cast<double>(w.rows), static_cast<double>(w.batches),
-                             static_cast<double>(w.failed_batches), w.mean_batch_rows, w.busy_seconds, w.cpu_seconds,
-                             w.load_ms, w.code_cache_accepted ? 1.0 : 0.0, static_cast<double>(w.switches),
-                             w.last_switch_ms};
-    for (double x : LatencyValues(w.latency)) v.push_back(x);
-    v.push_back(static_cast<double>(w.recycles));
-    v.push_back(static_cast<double>(w.rollbacks));
-    jdoubleArray a = NewDoubleArray(env, v);
-    env->SetObjectArrayElement(workers, static_cast<jsize>(i), a);
-    env->DeleteLocalRef(a);
-    versions.push_back(w.version);
+namespace {
+
+jobject NewLatency(JNIEnv* env, const LatencyStats& l) {
+  return env->NewObject(g.latency, g.latency_init, l.p50_us, l.p90_us, l.p99_us, l.max_us);
+}
+
+// Null, with an exception pending, if the JVM could not make it or one of its parts.
+jobject NewWorkerStats(JNIEnv* env, const WorkerStats& w) {
+  jstring version = NewString(env, w.version);
+  jobject latency = version != nullptr ? NewLatency(env, w.latency) : nullptr;
+  jobject out = nullptr;
+  if (latency != nullptr) {
+    out = env->NewObject(g.worker_stats, g.worker_stats_init, static_cast<jint>(w.worker), version,
+                         static_cast<jint>(w.cpu), static_cast<jlong>(w.requests), static_cast<jlong>(w.rows),
+                         static_cast<jlong>(w.batches), static_cast<jlong>(w.failed_batches), w.mean_batch_rows,
+                         w.busy_seconds, w.cpu_seconds, w.load_ms, static_cast<jboolean>(w.code_cache_accepted),
+                         static_cast<jlong>(w.switches), w.last_switch_ms, static_cast<jlong>(w.recycles),
+                         static_cast<jlong>(w.rollbacks), latency);
   }
-  set(2, workers);
-  set(3, NewStringArray(env, versions));
-  const WatchStats& w = s.watch;
-  set(4, NewDoubleArray(env, {w.active ? 1.0 : 0.0, static_cast<double>(w.polls), static_cast<double>(w.unchanged),
-                              static_cast<double>(w.downloads), static_cast<double>(w.failures), w.last_manifest_ms,
-                              w.last_download_ms}));
-  set(5, NewStringArray(env, {w.source, w.last_error}));
+  for (jobject o : {static_cast<jobject>(version), latency}) {
+    if (o != nullptr) env->DeleteLocalRef(o);
+  }
+  return out;
+}
+
+jobject NewWatchStats(JNIEnv* env, const WatchStats& w) {
   std::vector<std::string> reasons;
-  std::vector<double> counts;
+  std::vector<jlong> counts;
   for (const auto& [reason, count] : w.failures_by_reason) {
     reasons.push_back(reason);
-    counts.push_back(static_cast<double>(count));
+    counts.push_back(static_cast<jlong>(count));
   }
-  set(6, NewStringArray(env, reasons));
-  set(7, NewDoubleArray(env, counts));
-  set(8, NewStringArray(env, w.bad_versions));
-  set(9, NewReloadResult(env, w.last_reload));
-  set(10, NewString(env, s.last_rollback));
+  jstring source = NewString(env, w.source);
+  jstring error = NewString(env, w.last_error);
+  jobjectArray reason_array = NewStringArray(env, reasons);
+  jlongArray count_array = NewLongArray(env, counts);
+  jobjectArray bad = NewStringArray(env, w.bad_versions);
+  jobject last = NewReloadResult(env, w.last_reload);
+  jobject out = nullptr;
+  if (!env->ExceptionCheck()) {
+    out = env->NewObject(g.watch_stats, g.watch_stats_init, static_cast<jboolean>(w.active), source,
+                         static_cast<jlong>(w.polls), static_cast<jlong>(w.unchanged), static_cast<jlong>(w.downloads),
+                         static_cast<jlong>(w.failures), w.last_manifest_ms, w.last_download_ms, error, reason_array,
+                         count_array, bad, last);
+  }
+  for (jobject o : {static_cast<jobject>(source), static_cast<jobject>(error), static_cast<jobject>(reason_array),
+                    static_cast<jobject>(count_array), static_cast<jobject>(bad), last}) {
+    if (o != nullptr) env->DeleteLocalRef(o);
+  }
+  return out;
+}
+
+}  // namespace
+
+jobject NewRuntimeStats(JNIEnv* env, const RuntimeStats& s) {
+  jobjectArray workers = env->NewObjectArray(static_cast<jsize>(s.workers.size()), g.worker_stats, nullptr);
+  for (size_t i = 0; workers != nullptr && i < s.workers.size(); ++i) {
+    jobject w = NewWorkerStats(env, s.workers[i]);
+    if (w == nullptr) break;  // an exception is pending
+    env->SetObjectArrayElement(workers, static_cast<jsize>(i), w);
+    env->DeleteLocalRef(w);
+  }
+  if (env->ExceptionCheck()) return nullptr;
+  jstring reload_error = NewString(env, s.last_reload_error);
+  jstring rollback = NewString(env, s.last_rollback);
+  jobject latency = NewLatency(env, s.latency);
+  jobject watch = NewWatchStats(env, s.watch);
+  jobject out = nullptr;
+  if (!env->ExceptionCheck()) {
+    out = env->NewObject(g.runtime_stats, g.runtime_stats_init, workers, static_cast<jlong>(s.reloads_ok),
+                         static_cast<jlong>(s.reloads_failed), reload_error, static_cast<jlong>(s.rollbacks), rollback,
+                         static_cast<jlong>(s.queue_rows), static_cast<jlong>(s.queue_requests),
+                         static_cast<jlong>(s.max_queue_rows_seen), static_cast<jlong>(s.rejected_overloaded),
+                         static_cast<jlong>(s.recomputed), latency, watch);
+  }
+  for (jobject o : {static_cast<jobject>(workers), static_cast<jobject>(reload_error), static_cast<jobject>(rollback),
+                    latency, watch}) {
+    if (o != nullptr) env->DeleteLocalRef(o);
+  }
   return out;
 }
 

@@ -18,11 +18,14 @@ bool InitJavaTypes(JNIEnv* env);
 // A weak global reference to one of tfjs-run's own classes (DeleteWeakGlobalRef it), or null. Weak:
 // a strong one is a GC root that would keep the class, hence its class loader, alive for ever.
 jclass OwnClass(JNIEnv* env, const char* name);
+// A strong global reference to a class of the JDK's (java.lang's never unload), or null.
+jclass SystemClass(JNIEnv* env, const char* name);
 void ReleaseJavaTypes(JNIEnv* env);
 
 // Throws the C++ exception `error` into Java as an io.tfjsrun.TfjsException (kind, message, JS
 // stack, bundle name and version). An exception that is not a tfjs_run::Error is one of kind
-// MEMORY (std::bad_alloc) or INTERNAL (anything else), with its message.
+// MEMORY (std::bad_alloc) or INTERNAL (anything else), with its message; an OptionError (an
+// option out of its range) is an IllegalArgumentException, as Java's own argument checks are.
 void ThrowJava(JNIEnv* env, std::exception_ptr error);
 // The same exception as an object, for failing a future on a worker thread.
 jthrowable NewJavaException(JNIEnv* env, std::exception_ptr error);
@@ -35,8 +38,9 @@ jfloatArray NewFloatArray(JNIEnv* env, const float* data, size_t n);
 jobject NewPrediction(JNIEnv* env, const Prediction& p, jstring version);
 jobject NewBundleInfo(JNIEnv* env, const BundleInfo& info);
 jobject NewReloadResult(JNIEnv* env, const ReloadResult& r);
-// Stats as arrays that io.tfjsrun.RuntimeStats reads (the layout is documented there).
-jobjectArray NewStatsArrays(JNIEnv* env, const RuntimeStats& stats);
+// An io.tfjsrun.RuntimeStats, with its WorkerStats, Latency and WatchStats, made through their
+// constructors.
+jobject NewRuntimeStats(JNIEnv* env, const RuntimeStats& stats);
 
 // io.tfjsrun.ResultSink.ok(float[], int, int, String, int) and fail(Throwable). CallSinkOk is
 // false, with the Java exception pending, if the JVM could not make the result array; it throws

@@ -10,8 +10,8 @@
 //    through a JNI frame.
 //  - Every native method checks what Java handed it (nulls, lengths, a live handle) before it
 //    touches an array: a bad argument is a TfjsException (SHAPE for rows, BUNDLE_READ for a
-//    bundle, INTERNAL for the bridge's own arrays, which only a jar/library mismatch gets wrong),
-//    never a crash.
+//    bundle, INTERNAL for the bridge's own arguments, which only a jar/library mismatch gets
+//    wrong; IllegalArgumentException for an option out of its range), never a crash.
 #include <jni.h>
 
 #include <algorithm>
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "java_log.h"
+#include "java_options.h"
 #include "java_types.h"
 #include "jvm_thread.h"
 #include "tfjs_run/runtime.h"
@@ -33,16 +34,6 @@ namespace {
 Runtime* AsRuntime(jlong handle) {
   if (handle == 0) throw Error(ErrorKind::kShutdown, "the runtime is shut down (no native runtime)");
   return reinterpret_cast<Runtime*>(handle);
-}
-
-// The first N values of one of the bridge's own number arrays (options), which must hold them.
-template <size_t N>
-void ReadLongs(JNIEnv* env, jlongArray array, jlong (&out)[N], const char* what) {
-  if (array == nullptr || env->GetArrayLength(array) < static_cast<jsize>(N)) {
-    throw Error(ErrorKind::kInternal, std::string(what) + " must hold " + std::to_string(N) +
-                                          " numbers: the jar and the native library do not match");
-  }
-  env->GetLongArrayRegion(array, 0, static_cast<jsize>(N), out);
 }
 
 // Runs `body`, turning any C++ exception into a pending Java exception (and `fallback`).
@@ -78,58 +69,6 @@ DenseMatrixView CopyRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
   buffer.resize(n);
   if (n > 0) env->GetFloatArrayRegion(data, 0, static_cast<jsize>(n), buffer.data());
   return {buffer.data(), static_cast<size_t>(rows), static_cast<size_t>(cols)};
-}
-
-RuntimeOptions ToRuntimeOptions(JNIEnv* env, jlongArray options, jstring code_cache_dir) {
-  // Layout: see io.tfjsrun.RuntimeOptions#toNative.
-  jlong v[15] = {};
-  ReadLongs(env, options, v, "the runtime options");
-  RuntimeOptions o;
-  o.workers = static_cast<size_t>(v[0]);
-  o.pinning = v[1] == 1 ? RuntimeOptions::Pinning::kAlways
-            : v[1] == 2 ? RuntimeOptions::Pinning::kNever
-                        : RuntimeOptions::Pinning::kAuto;
-  o.max_batch_rows = static_cast<size_t>(v[2]);
-  o.max_batch_delay = std::chrono::microseconds(v[3]);
-  o.chunk_rows = static_cast<size_t>(v[4]);
-  o.max_queue_rows = static_cast<size_t>(v[5]);
-  o.model.load_timeout = std::chrono::milliseconds(v[6]);
-  o.model.max_heap_mb = static_cast<size_t>(v[7]);
-  o.use_code_cache = v[8] != 0;
-  o.reload_nice = static_cast<int>(v[9]);
-  o.model.predict_timeout = std::chrono::milliseconds(v[10]);
-  o.model.max_buffer_mb = static_cast<size_t>(v[11]);
-  o.rollback_window = std::chrono::milliseconds(v[12]);
-  o.rollback_window_batches = static_cast<uint64_t>(v[13]);
-  o.model.model_exec = v[14] == 1 ? ModelExec::kNative : v[14] == 2 ? ModelExec::kTfjs : ModelExec::kAuto;
-  o.code_cache_dir = ToString(env, code_cache_dir);
-  return o;
-}
-
-WatchOptions ToWatchOptions(JNIEnv* env, jobjectArray strings, jlongArray nums) {
-  // Layout: see io.tfjsrun.WatchOptions#toNativeStrings / #toNativeNumbers.
-  WatchOptions w;
-  if (strings == nullptr || env->GetArrayLength(strings) < 2) {
-    throw Error(ErrorKind::kInternal, "the watch options must hold 2 strings: the jar and the native library do not match");
-  }
-  auto str = [&](jsize i) {
-    auto s = static_cast<jstring>(env->GetObjectArrayElement(strings, i));
-    std::string out = ToString(env, s);
-    env->DeleteLocalRef(s);
-    return out;
-  };
-  w.source = str(0);
-  w.ca_file = str(1);
-  jlong v[7] = {};
-  ReadLongs(env, nums, v, "the watch options");
-  w.poll_interval = std::chrono::milliseconds(v[0]);
-  w.connect_timeout = std::chrono::milliseconds(v[1]);
-  w.total_timeout = std::chrono::milliseconds(v[2]);
-  w.max_bundle_bytes = static_cast<size_t>(v[3]);
-  w.max_manifest_bytes = static_cast<size_t>(v[4]);
-  w.verify_tls = v[5] != 0;
-  w.max_backoff = std::chrono::milliseconds(v[6]);
-  return w;
 }
 
 // The bundle's bytes, refused before they are copied if null or over the runtime's size limit.
@@ -216,21 +155,20 @@ void Complete(const std::shared_ptr<GlobalRef>& sink, Prediction result, std::ex
 
 // --- native methods ---------------------------------------------------------------------------
 
-jlong Start(JNIEnv* env, jclass, jbyteArray code, jstring origin, jlongArray options, jstring code_cache_dir) {
+jlong Start(JNIEnv* env, jclass, jbyteArray code, jstring origin, jobject options) {
   return Guarded<jlong>(env, 0, [&] {
     BundleSource source = ToBundleSource(env, code, origin);
-    RuntimeOptions runtime_options = ToRuntimeOptions(env, options, code_cache_dir);
+    RuntimeOptions runtime_options = ToRuntimeOptions(env, options);
     runtime_options.model.log = JavaLog(source.origin);  // through SLF4J, not fd 2
     return reinterpret_cast<jlong>(Runtime::Start(source, runtime_options).release());
   });
 }
 
-jlong StartWatching(JNIEnv* env, jclass, jobjectArray watch_strings, jlongArray watch_nums, jlongArray options,
-                    jstring code_cache_dir) {
+jlong StartWatching(JNIEnv* env, jclass, jobject watch_options, jobject options) {
   return Guarded<jlong>(env, 0, [&] {
-    WatchOptions watch = ToWatchOptions(env, watch_strings, watch_nums);
+    WatchOptions watch = ToWatchOptions(env, watch_options);
     watch.log = JavaLog("watch " + watch.source);
-    RuntimeOptions runtime_options = ToRuntimeOptions(env, options, code_cache_dir);
+    RuntimeOptions runtime_options = ToRuntimeOptions(env, options);
     runtime_options.model.log = JavaLog(watch.source);
     return reinterpret_cast<jlong>(Runtime::StartWatching(watch, runtime_options).release());
   });
@@ -306,9 +244,9 @@ jobject Reload(JNIEnv* env, jclass, jlong handle, jbyteArray code, jstring origi
   });
 }
 
-void Watch(JNIEnv* env, jclass, jlong handle, jobjectArray watch_strings, jlongArray watch_nums) {
+void Watch(JNIEnv* env, jclass, jlong handle, jobject watch_options) {
   Guarded<int>(env, 0, [&] {
-    WatchOptions watch = ToWatchOptions(env, watch_strings, watch_nums);
+    WatchOptions watch = ToWatchOptions(env, watch_options);
     watch.log = JavaLog("watch " + watch.source);
     AsRuntime(handle)->Watch(watch);
     return 0;
@@ -319,8 +257,17 @@ jobject Info(JNIEnv* env, jclass, jlong handle) {
   return Guarded<jobject>(env, nullptr, [&] { return NewBundleInfo(env, AsRuntime(handle)->info()); });
 }
 
-jobjectArray Stats(JNIEnv* env, jclass, jlong handle) {
-  return Guarded<jobjectArray>(env, nullptr, [&] { return NewStatsArrays(env, AsRuntime(handle)->Stats()); });
+jobject Stats(JNIEnv* env, jclass, jlong handle) {
+  return Guarded<jobject>(env, nullptr, [&] { return NewRuntimeStats(env, AsRuntime(handle)->Stats()); });
+}
+
+// The options as the runtime would take them: what they set, checked, over the C++ defaults.
+jobject ResolveRuntimeOptions(JNIEnv* env, jclass, jobject options) {
+  return Guarded<jobject>(env, nullptr, [&] { return NewJavaRuntimeOptions(env, ToRuntimeOptions(env, options)); });
+}
+
+jobject ResolveWatchOptions(JNIEnv* env, jclass, jobject options) {
+  return Guarded<jobject>(env, nullptr, [&] { return NewJavaWatchOptions(env, ToWatchOptions(env, options)); });
 }
 
 // The runtime's one limit on a bundle's size (BundleSource::kMaxBytes), for a file Java has not
@@ -370,17 +317,20 @@ jint Workers(JNIEnv* env, jclass, jlong handle) {
   JNINativeMethod { const_cast<char*>(name), const_cast<char*>(signature), reinterpret_cast<void*>(fn) }
 
 const JNINativeMethod kMethods[] = {
-    TFJS_NATIVE("start", "([BLjava/lang/String;[JLjava/lang/String;)J", Start),
-    TFJS_NATIVE("startWatching", "([Ljava/lang/String;[J[JLjava/lang/String;)J", StartWatching),
+    TFJS_NATIVE("start", "([BLjava/lang/String;Lio/tfjsrun/RuntimeOptions;)J", Start),
+    TFJS_NATIVE("startWatching", "(Lio/tfjsrun/WatchOptions;Lio/tfjsrun/RuntimeOptions;)J", StartWatching),
     TFJS_NATIVE("shutdown", "(J)V", Shutdown),
     TFJS_NATIVE("stopReloading", "(J)V", StopReloading),
     TFJS_NATIVE("predict", "(J[FII)[F", Predict),
     TFJS_NATIVE("predictVersioned", "(J[FII)Lio/tfjsrun/Prediction;", PredictVersioned),
     TFJS_NATIVE("submit", "(J[FIILio/tfjsrun/ResultSink;Z)V", Submit),
     TFJS_NATIVE("reload", "(J[BLjava/lang/String;Ljava/lang/String;[F[FD)Lio/tfjsrun/ReloadResult;", Reload),
-    TFJS_NATIVE("watch", "(J[Ljava/lang/String;[J)V", Watch),
+    TFJS_NATIVE("watch", "(JLio/tfjsrun/WatchOptions;)V", Watch),
     TFJS_NATIVE("info", "(J)Lio/tfjsrun/BundleInfo;", Info),
-    TFJS_NATIVE("stats", "(J)[Ljava/lang/Object;", Stats),
+    TFJS_NATIVE("stats", "(J)Lio/tfjsrun/RuntimeStats;", Stats),
+    TFJS_NATIVE("resolveRuntimeOptions", "(Lio/tfjsrun/RuntimeOptions;)Lio/tfjsrun/RuntimeOptions;",
+                ResolveRuntimeOptions),
+    TFJS_NATIVE("resolveWatchOptions", "(Lio/tfjsrun/WatchOptions;)Lio/tfjsrun/WatchOptions;", ResolveWatchOptions),
     TFJS_NATIVE("workers", "(J)I", Workers),
     TFJS_NATIVE("checkBundleSize", "(JLjava/lang/String;)V", CheckBundleSize),
     TFJS_NATIVE("liveCallbacks", "()J", LiveCallbacks),
@@ -396,7 +346,7 @@ extern "C" JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
   JNIEnv* env = nullptr;
   if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
   SetJavaVm(vm);
-  if (!InitJavaTypes(env) || !InitJavaLog(env)) return JNI_ERR;
+  if (!InitJavaTypes(env) || !InitJavaOptions(env) || !InitJavaLog(env)) return JNI_ERR;
   jclass native = env->FindClass("io/tfjsrun/NativeRuntime");
   if (native == nullptr) return JNI_ERR;
   const jint rc = env->RegisterNatives(native, kMethods, sizeof(kMethods) / sizeof(kMethods[0]));
@@ -408,6 +358,7 @@ extern "C" JNIEXPORT void JNI_OnUnload(JavaVM* vm, void*) {
   JNIEnv* env = nullptr;
   if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) == JNI_OK) {
     tfjs_run::jni::ReleaseJavaLog(env);
+    tfjs_run::jni::ReleaseJavaOptions(env);
     tfjs_run::jni::ReleaseJavaTypes(env);
   }
 }

@@ -7,9 +7,9 @@ package io.tfjsrun;
 final class NativeRuntime {
   private NativeRuntime() {}
 
-  static native long start(byte[] code, String origin, long[] options, String codeCacheDir);
+  static native long start(byte[] code, String origin, RuntimeOptions options);
 
-  static native long startWatching(String[] watch, long[] watchNumbers, long[] options, String codeCacheDir);
+  static native long startWatching(WatchOptions watch, RuntimeOptions options);
 
   /** Stops intake, finishes every accepted request (their sinks are called), frees the runtime. */
   static native void shutdown(long handle);
@@ -27,11 +27,16 @@ final class NativeRuntime {
   static native ReloadResult reload(long handle, byte[] code, String origin, String version, float[] sample,
       float[] expected, double tolerance);
 
-  static native void watch(long handle, String[] watch, long[] watchNumbers);
+  static native void watch(long handle, WatchOptions watch);
 
   static native BundleInfo info(long handle);
 
-  static native Object[] stats(long handle);
+  static native RuntimeStats stats(long handle);
+
+  /** {@code options} with every unset field at the C++ default; IllegalArgumentException if one is out of range. */
+  static native RuntimeOptions resolveRuntimeOptions(RuntimeOptions options);
+
+  static native WatchOptions resolveWatchOptions(WatchOptions options);
 
   static native int workers(long handle);
 

@@ -1,18 +1,27 @@
 package io.tfjsrun;
 
 import java.io.Serializable;
-import java.util.Objects;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.StringJoiner;
 
 /**
  * How a runtime runs a bundle: workers, batching, the queue bound, the code cache, and the
- * per-isolate limits. The defaults are the C++ runtime's measured ones (see
- * runtime/include/tfjs_run/runtime.h). Immutable and serializable, so a Flink or Spark function
- * can carry it; every {@code withX} returns a copy.
+ * per-isolate limits. Immutable and serializable, so a Flink or Spark function can carry it;
+ * every {@code withX} returns a copy.
  *
- * <p>Two opens of the same bundle with equal options share one native runtime in a JVM.
+ * <p>An option not set here takes the C++ runtime's default (runtime/include/tfjs_run/runtime.h
+ * and model.h, the one place the defaults and ranges live): building, comparing and serializing
+ * options never needs the native library, so a job client can do it. The native runtime checks
+ * each value set against its range when the options are used ({@link TfjsRuntime#open}, or
+ * {@link #resolved()}), and refuses one out of range with an {@link IllegalArgumentException}
+ * naming the field and the range.
+ *
+ * <p>Two opens of the same bundle with the same resolved options share one native runtime in a
+ * JVM (an option left unset and the same option set to its default are the same).
  */
-public final class RuntimeOptions implements Serializable {
-  private static final long serialVersionUID = 1L;
+public final class RuntimeOptions implements Serializable, Cloneable {
+  private static final long serialVersionUID = 2L;
 
   /** Whether workers are pinned to cores. AUTO pins when every core gets a worker. */
   public enum Pinning { AUTO, ALWAYS, NEVER }
@@ -24,99 +33,108 @@ public final class RuntimeOptions implements Serializable {
    */
   public enum ModelExec { AUTO, NATIVE, TFJS }
 
-  private int threads = 0;
-  private Pinning pinning = Pinning.AUTO;
-  private int maxBatchRows = 64;
-  private long maxBatchDelayMicros = 0;
-  private int chunkRows = 256;
-  private int maxQueueRows = 65536;
-  private long loadTimeoutMs = 30000;
-  private long predictTimeoutMs = 60000;
-  private int maxHeapMb = 1024;
-  private int maxBufferMb = 2048;
-  private long rollbackWindowMs = 60000;
-  private long rollbackWindowBatches = 10000;
-  private boolean useCodeCache = true;
-  private int reloadNice = 10;
-  private String codeCacheDir = "";
-  private ModelExec modelExec = ModelExec.AUTO;
+  // Null: not set, the C++ default. The native bridge reads (and, for resolved(), writes) these
+  // by name and type (runtime/jvm/native/java_options.cc): rename one there too.
+  private Long threads;
+  private Pinning pinning;
+  private Long maxBatchRows;
+  private Long maxBatchDelayMicros;
+  private Long spinMicros;
+  private Long chunkRows;
+  private Long maxQueueRows;
+  private Long loadTimeoutMs;
+  private Long predictTimeoutMs;
+  private Long maxHeapMb;
+  private Long maxBufferMb;
+  private Long rollbackWindowMs;
+  private Long rollbackWindowBatches;
+  private Boolean useCodeCache;
+  private Long reloadNice;
+  private String codeCacheDir;
+  private ModelExec modelExec;
 
+  private RuntimeOptions() {}
+
+  /** Nothing set: every option at the native runtime's default. */
   public static RuntimeOptions defaults() {
     return new RuntimeOptions();
   }
 
-  private RuntimeOptions copy() {
-    RuntimeOptions o = new RuntimeOptions();
-    o.threads = threads;
-    o.pinning = pinning;
-    o.maxBatchRows = maxBatchRows;
-    o.maxBatchDelayMicros = maxBatchDelayMicros;
-    o.chunkRows = chunkRows;
-    o.maxQueueRows = maxQueueRows;
-    o.loadTimeoutMs = loadTimeoutMs;
-    o.predictTimeoutMs = predictTimeoutMs;
-    o.maxHeapMb = maxHeapMb;
-    o.maxBufferMb = maxBufferMb;
-    o.rollbackWindowMs = rollbackWindowMs;
-    o.rollbackWindowBatches = rollbackWindowBatches;
-    o.useCodeCache = useCodeCache;
-    o.reloadNice = reloadNice;
-    o.codeCacheDir = codeCacheDir;
-    o.modelExec = modelExec;
-    return o;
+  /**
+   * These options with every unset one at the native runtime's default, checked against their
+   * ranges (IllegalArgumentException naming the field). Loads the native library.
+   */
+  public RuntimeOptions resolved() {
+    NativeLibraryLoader.ensureLoaded();
+    return NativeRuntime.resolveRuntimeOptions(this);
   }
 
-  private static int check(String name, long value, long min, long max) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "], got " + value);
+  private RuntimeOptions copy() {
+    try {
+      return (RuntimeOptions) clone();
+    } catch (CloneNotSupportedException e) {
+      throw new AssertionError(e);
     }
-    return (int) Math.min(value, Integer.MAX_VALUE);
   }
 
   /** Worker threads, one isolate each. 0 (default): one per CPU this process may run on. */
   public RuntimeOptions withThreads(int threads) {
     RuntimeOptions o = copy();
-    o.threads = check("threads", threads, 0, 1024);
+    o.threads = (long) threads;
     return o;
   }
 
   public RuntimeOptions withPinning(Pinning pinning) {
+    if (pinning == null) throw new IllegalArgumentException("pinning must not be null");
     RuntimeOptions o = copy();
-    o.pinning = Objects.requireNonNull(pinning);
+    o.pinning = pinning;
     return o;
   }
 
   /** Most rows one predict call may get by concatenating queued requests (batching). 1: off. */
   public RuntimeOptions withMaxBatchRows(int rows) {
     RuntimeOptions o = copy();
-    o.maxBatchRows = check("maxBatchRows", rows, 1, 1 << 24);
+    o.maxBatchRows = (long) rows;
     return o;
   }
 
   /** How long a worker waits for more rows before predicting a partial batch. 0 (default): never. */
   public RuntimeOptions withMaxBatchDelayMicros(long micros) {
     RuntimeOptions o = copy();
-    o.maxBatchDelayMicros = check("maxBatchDelayMicros", micros, 0, 10_000_000);
+    o.maxBatchDelayMicros = micros;
+    return o;
+  }
+
+  /**
+   * Latency mode (0, the default: off). A worker that finds the queue empty polls it this long
+   * before it sleeps, and a blocking predict polls for its answer as long before it sleeps: a
+   * call skips the two thread wake-ups that dominate a native model's batch-1 latency, at the
+   * cost of up to this much CPU per idle gap on each worker and caller. Worth it when the
+   * workers' cores are the runtime's own.
+   */
+  public RuntimeOptions withSpinMicros(long micros) {
+    RuntimeOptions o = copy();
+    o.spinMicros = micros;
     return o;
   }
 
   /** Requests with more rows are split into chunks run in parallel. 0: never split. */
   public RuntimeOptions withChunkRows(int rows) {
     RuntimeOptions o = copy();
-    o.chunkRows = check("chunkRows", rows, 0, 1 << 24);
+    o.chunkRows = (long) rows;
     return o;
   }
 
   /** Most rows queued and not yet taken by a worker (backpressure: submit blocks, trySubmit fails). */
   public RuntimeOptions withMaxQueueRows(int rows) {
     RuntimeOptions o = copy();
-    o.maxQueueRows = check("maxQueueRows", rows, 1, Integer.MAX_VALUE);
+    o.maxQueueRows = (long) rows;
     return o;
   }
 
   public RuntimeOptions withLoadTimeoutMs(long ms) {
     RuntimeOptions o = copy();
-    o.loadTimeoutMs = check("loadTimeoutMs", ms, 1, 3_600_000);
+    o.loadTimeoutMs = ms;
     return o;
   }
 
@@ -126,7 +144,7 @@ public final class RuntimeOptions implements Serializable {
    */
   public RuntimeOptions withPredictTimeoutMs(long ms) {
     RuntimeOptions o = copy();
-    o.predictTimeoutMs = check("predictTimeoutMs", ms, 1, 86_400_000);
+    o.predictTimeoutMs = ms;
     return o;
   }
 
@@ -136,7 +154,7 @@ public final class RuntimeOptions implements Serializable {
    */
   public RuntimeOptions withMaxHeapMb(int mb) {
     RuntimeOptions o = copy();
-    o.maxHeapMb = mb == 0 ? 0 : check("maxHeapMb", mb, 16, 1 << 20);
+    o.maxHeapMb = (long) mb;
     return o;
   }
 
@@ -146,7 +164,7 @@ public final class RuntimeOptions implements Serializable {
    */
   public RuntimeOptions withMaxBufferMb(int mb) {
     RuntimeOptions o = copy();
-    o.maxBufferMb = check("maxBufferMb", mb, 0, 1 << 22);
+    o.maxBufferMb = (long) mb;
     return o;
   }
 
@@ -158,9 +176,8 @@ public final class RuntimeOptions implements Serializable {
    */
   public RuntimeOptions withRollbackWindow(long ms, long batches) {
     RuntimeOptions o = copy();
-    o.rollbackWindowMs = check("rollbackWindowMs", ms, 0, 86_400_000L);
+    o.rollbackWindowMs = ms;
     o.rollbackWindowBatches = batches;
-    if (batches < 0) throw new IllegalArgumentException("rollbackWindowBatches must be >= 0, got " + batches);
     return o;
   }
 
@@ -188,49 +205,62 @@ public final class RuntimeOptions implements Serializable {
   /** Niceness of a worker while it loads a new version (0: off). */
   public RuntimeOptions withReloadNice(int nice) {
     RuntimeOptions o = copy();
-    o.reloadNice = check("reloadNice", nice, 0, 19);
+    o.reloadNice = (long) nice;
     return o;
   }
 
+  // The getters tell the value the runtime uses: an unset one is read from the native library.
+
   public int threads() {
-    return threads;
+    return (int) (long) (threads != null ? threads : resolved().threads);
   }
 
   public int maxBatchRows() {
-    return maxBatchRows;
+    return (int) (long) (maxBatchRows != null ? maxBatchRows : resolved().maxBatchRows);
   }
 
   public int maxQueueRows() {
-    return maxQueueRows;
+    return (int) (long) (maxQueueRows != null ? maxQueueRows : resolved().maxQueueRows);
+  }
+
+  public long spinMicros() {
+    return spinMicros != null ? spinMicros : resolved().spinMicros;
   }
 
   public String codeCacheDir() {
-    return codeCacheDir;
+    return codeCacheDir != null ? codeCacheDir : resolved().codeCacheDir;
   }
 
-  /** Layout read by the native bridge (jni_bridge.cc ToRuntimeOptions). */
-  long[] toNative() {
-    return new long[] {threads, pinning.ordinal(), maxBatchRows, maxBatchDelayMicros, chunkRows, maxQueueRows,
-        loadTimeoutMs, maxHeapMb, useCodeCache ? 1 : 0, reloadNice, predictTimeoutMs, maxBufferMb, rollbackWindowMs,
-        rollbackWindowBatches, modelExec.ordinal()};
+  /** The options set, by field name, in declaration order. */
+  private Map<String, Object> set() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    Object[] fields = {"threads", threads, "pinning", pinning, "maxBatchRows", maxBatchRows, "maxBatchDelayMicros",
+        maxBatchDelayMicros, "spinMicros", spinMicros, "chunkRows", chunkRows, "maxQueueRows", maxQueueRows,
+        "loadTimeoutMs", loadTimeoutMs, "predictTimeoutMs", predictTimeoutMs, "maxHeapMb", maxHeapMb, "maxBufferMb",
+        maxBufferMb, "rollbackWindowMs", rollbackWindowMs, "rollbackWindowBatches", rollbackWindowBatches,
+        "useCodeCache", useCodeCache, "reloadNice", reloadNice, "codeCacheDir", codeCacheDir, "modelExec", modelExec};
+    for (int i = 0; i < fields.length; i += 2) {
+      if (fields[i + 1] != null) m.put((String) fields[i], fields[i + 1]);
+    }
+    return m;
   }
 
+  /** Equal when they set the same options to the same values (see the class comment on sharing). */
   @Override
   public boolean equals(Object o) {
-    return o instanceof RuntimeOptions r && r.toString().equals(toString());
+    return o instanceof RuntimeOptions r && r.set().equals(set());
   }
 
   @Override
   public int hashCode() {
-    return toString().hashCode();
+    return set().hashCode();
   }
 
+  /** The options set, e.g. {@code RuntimeOptions[threads=2, maxBatchRows=32]}. */
   @Override
   public String toString() {
-    return "RuntimeOptions[threads=" + threads + ", pinning=" + pinning + ", maxBatchRows=" + maxBatchRows
-        + ", maxBatchDelayMicros=" + maxBatchDelayMicros + ", chunkRows=" + chunkRows + ", maxQueueRows="
-        + maxQueueRows + ", loadTimeoutMs=" + loadTimeoutMs + ", predictTimeoutMs=" + predictTimeoutMs
-        + ", maxHeapMb=" + maxHeapMb + ", maxBufferMb=" + maxBufferMb + ", rollbackWindowMs=" + rollbackWindowMs
-        + ", rollbackWindowBatches=" + rollbackWindowBatches + ", codeCache=" + useCodeCache + ", reloadNice=" + reloadNice + ", codeCacheDir=" + codeCacheDir + ", modelExec=" + modelExec + "]";
+    StringJoiner out = new StringJoiner(", ", "RuntimeOptions[", "]");
+    set().forEach((name, value) -> out.add(name + "=" + value));
+    return out.toString();
   }
 }

@@ -1,6 +1,5 @@
 package io.tfjsrun;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,11 +15,11 @@ public final class RuntimeStats {
     public final double p99Us;
     public final double maxUs;
 
-    Latency(double[] v, int at) {
-      p50Us = v[at];
-      p90Us = v[at + 1];
-      p99Us = v[at + 2];
-      maxUs = v[at + 3];
+    Latency(double p50Us, double p90Us, double p99Us, double maxUs) {
+      this.p50Us = p50Us;
+      this.p90Us = p90Us;
+      this.p99Us = p99Us;
+      this.maxUs = maxUs;
     }
 
     @Override
@@ -55,27 +54,27 @@ public final class RuntimeStats {
     public final long rollbacks;
     public final Latency latency;
 
-    // Layout (native bridge, java_types.cc): worker, cpu, requests, rows, batches, failed_batches,
-    // mean_batch_rows, busy_seconds, cpu_seconds, load_ms, code_cache_accepted, switches,
-    // last_switch_ms, latency p50, p90, p99, max, recycles, rollbacks.
-    WorkerStats(double[] v, String version) {
-      this.worker = (int) v[0];
+    // Made by the native bridge (java_types.cc NewWorkerStats), which names this signature.
+    WorkerStats(int worker, String version, int cpu, long requests, long rows, long batches, long failedBatches,
+        double meanBatchRows, double busySeconds, double cpuSeconds, double loadMs, boolean codeCacheAccepted,
+        long switches, double lastSwitchMs, long recycles, long rollbacks, Latency latency) {
+      this.worker = worker;
       this.version = version;
-      this.cpu = (int) v[1];
-      this.requests = (long) v[2];
-      this.rows = (long) v[3];
-      this.batches = (long) v[4];
-      this.failedBatches = (long) v[5];
-      this.meanBatchRows = v[6];
-      this.busySeconds = v[7];
-      this.cpuSeconds = v[8];
-      this.loadMs = v[9];
-      this.codeCacheAccepted = v[10] != 0;
-      this.switches = (long) v[11];
-      this.lastSwitchMs = v[12];
-      this.latency = new Latency(v, 13);
-      this.recycles = (long) v[17];
-      this.rollbacks = (long) v[18];
+      this.cpu = cpu;
+      this.requests = requests;
+      this.rows = rows;
+      this.batches = batches;
+      this.failedBatches = failedBatches;
+      this.meanBatchRows = meanBatchRows;
+      this.busySeconds = busySeconds;
+      this.cpuSeconds = cpuSeconds;
+      this.loadMs = loadMs;
+      this.codeCacheAccepted = codeCacheAccepted;
+      this.switches = switches;
+      this.lastSwitchMs = lastSwitchMs;
+      this.recycles = recycles;
+      this.rollbacks = rollbacks;
+      this.latency = latency;
     }
 
     @Override
@@ -103,21 +102,25 @@ public final class RuntimeStats {
     /** The last reload the watcher asked for. */
     public final ReloadResult lastReload;
 
-    WatchStats(double[] v, String[] strings, String[] reasons, double[] counts, String[] bad, ReloadResult last) {
-      active = v[0] != 0;
-      polls = (long) v[1];
-      unchanged = (long) v[2];
-      downloads = (long) v[3];
-      failures = (long) v[4];
-      lastManifestMs = v[5];
-      lastDownloadMs = v[6];
-      source = strings[0];
-      lastError = strings[1];
+    // Made by the native bridge (java_types.cc NewWatchStats): failures by reason as two arrays
+    // of one length.
+    WatchStats(boolean active, String source, long polls, long unchanged, long downloads, long failures,
+        double lastManifestMs, double lastDownloadMs, String lastError, String[] reasons, long[] counts,
+        String[] badVersions, ReloadResult lastReload) {
+      this.active = active;
+      this.source = source;
+      this.polls = polls;
+      this.unchanged = unchanged;
+      this.downloads = downloads;
+      this.failures = failures;
+      this.lastManifestMs = lastManifestMs;
+      this.lastDownloadMs = lastDownloadMs;
+      this.lastError = lastError;
       Map<String, Long> byReason = new LinkedHashMap<>();
-      for (int i = 0; i < reasons.length; i++) byReason.put(reasons[i], (long) counts[i]);
-      failuresByReason = Collections.unmodifiableMap(byReason);
-      badVersions = List.of(bad);
-      lastReload = last;
+      for (int i = 0; i < reasons.length; i++) byReason.put(reasons[i], counts[i]);
+      this.failuresByReason = Collections.unmodifiableMap(byReason);
+      this.badVersions = List.of(badVersions);
+      this.lastReload = lastReload;
     }
 
     @Override
@@ -146,33 +149,23 @@ public final class RuntimeStats {
   public final Latency latency;
   public final WatchStats watch;
 
-  // Layout (native bridge, java_types.cc NewStatsArrays):
-  // [0] double[]: reloads_ok, reloads_failed, queue_rows, queue_requests, max_queue_rows_seen,
-  //               rejected_overloaded, recomputed, latency p50, p90, p99, max, rollbacks
-  // [1] String last_reload_error  [2] double[][] per worker (see WorkerStats)  [3] String[] versions
-  // [4] double[] watch: active, polls, unchanged, downloads, failures, last_manifest_ms, last_download_ms
-  // [5] String[] watch: source, last_error  [6] String[] failure reasons  [7] double[] their counts
-  // [8] String[] bad versions  [9] ReloadResult the watcher's last reload  [10] String last_rollback
-  RuntimeStats(Object[] a) {
-    double[] r = (double[]) a[0];
-    reloadsOk = (long) r[0];
-    reloadsFailed = (long) r[1];
-    queueRows = (long) r[2];
-    queueRequests = (long) r[3];
-    maxQueueRowsSeen = (long) r[4];
-    rejectedOverloaded = (long) r[5];
-    recomputed = (long) r[6];
-    latency = new Latency(r, 7);
-    rollbacks = (long) r[11];
-    lastReloadError = (String) a[1];
-    lastRollback = (String) a[10];
-    double[][] w = (double[][]) a[2];
-    String[] versions = (String[]) a[3];
-    List<WorkerStats> list = new ArrayList<>();
-    for (int i = 0; i < w.length; i++) list.add(new WorkerStats(w[i], versions[i]));
-    workers = Collections.unmodifiableList(list);
-    watch = new WatchStats((double[]) a[4], (String[]) a[5], (String[]) a[6], (double[]) a[7], (String[]) a[8],
-        (ReloadResult) a[9]);
+  // Made by the native bridge (java_types.cc NewRuntimeStats), which names this signature.
+  RuntimeStats(WorkerStats[] workers, long reloadsOk, long reloadsFailed, String lastReloadError, long rollbacks,
+      String lastRollback, long queueRows, long queueRequests, long maxQueueRowsSeen, long rejectedOverloaded,
+      long recomputed, Latency latency, WatchStats watch) {
+    this.workers = List.of(workers);
+    this.reloadsOk = reloadsOk;
+    this.reloadsFailed = reloadsFailed;
+    this.lastReloadError = lastReloadError;
+    this.rollbacks = rollbacks;
+    this.lastRollback = lastRollback;
+    this.queueRows = queueRows;
+    this.queueRequests = queueRequests;
+    this.maxQueueRowsSeen = maxQueueRowsSeen;
+    this.rejectedOverloaded = rejectedOverloaded;
+    this.recomputed = recomputed;
+    this.latency = latency;
+    this.watch = watch;
   }
 
   /** Rows predicted by all workers. */

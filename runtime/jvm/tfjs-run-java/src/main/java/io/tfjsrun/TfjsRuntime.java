@@ -61,11 +61,10 @@ public final class TfjsRuntime implements AutoCloseable {
     if (bundle == null) {
       throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "the bundle '" + origin + "' is null", "", "", "");
     }
-    String key = "bundle:" + sha256(bundle) + "|" + options;
-    long[] nativeOptions = options.toNative();
-    String cacheDir = options.codeCacheDir();
+    // Keyed by the resolved options: an unset option and the same one set to its default share.
+    String key = "bundle:" + sha256(bundle) + "|" + options.resolved();
     return new TfjsRuntime(SharedRuntime.acquire(key,
-        () -> NativeRuntime.start(bundle, origin == null ? "bundle" : origin, nativeOptions, cacheDir)));
+        () -> NativeRuntime.start(bundle, origin == null ? "bundle" : origin, options)));
   }
 
   /**
@@ -76,11 +75,8 @@ public final class TfjsRuntime implements AutoCloseable {
    * BUNDLE_READ if the source is down or its manifest is bad, OUTPUT if the answers disagree.
    */
   public static TfjsRuntime openWatching(WatchOptions watch, RuntimeOptions options) {
-    String key = "watch:" + watch + "|" + options;
-    long[] nativeOptions = options.toNative();
-    String cacheDir = options.codeCacheDir();
-    return new TfjsRuntime(SharedRuntime.acquire(key, () -> NativeRuntime.startWatching(watch.toNativeStrings(),
-        watch.toNativeNumbers(), nativeOptions, cacheDir)));
+    String key = "watch:" + watch.resolved() + "|" + options.resolved();
+    return new TfjsRuntime(SharedRuntime.acquire(key, () -> NativeRuntime.startWatching(watch, options)));
   }
 
   // --- blocking calls ---------------------------------------------------------------------------
@@ -217,7 +213,7 @@ public final class TfjsRuntime implements AutoCloseable {
    */
   public void watch(WatchOptions options) {
     call(h -> {
-      NativeRuntime.watch(h, options.toNativeStrings(), options.toNativeNumbers());
+      NativeRuntime.watch(h, options);
       return null;
     });
   }
@@ -230,7 +226,7 @@ public final class TfjsRuntime implements AutoCloseable {
   }
 
   public RuntimeStats stats() {
-    return new RuntimeStats(call(NativeRuntime::stats));
+    return call(NativeRuntime::stats);
   }
 
   /** Worker threads (isolates) of the shared runtime. */

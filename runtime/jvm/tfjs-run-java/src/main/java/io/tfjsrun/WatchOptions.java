@@ -1,74 +1,79 @@
 package io.tfjsrun;
 
 import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.StringJoiner;
 
 /**
  * Where a runtime follows published bundle versions (docs/publishing.md): an http(s) URL, a
- * file:// URL or a directory holding manifest.json. Immutable and serializable.
+ * file:// URL or a directory holding manifest.json. Immutable and serializable. As with
+ * {@link RuntimeOptions}, an option not set takes the C++ default (runtime.h WatchOptions), and
+ * the native runtime checks each one set against its range when it is used.
  */
-public final class WatchOptions implements Serializable {
-  private static final long serialVersionUID = 1L;
+public final class WatchOptions implements Serializable, Cloneable {
+  private static final long serialVersionUID = 2L;
 
-  private final String source;
-  private long pollIntervalMs = 5000;
-  private long connectTimeoutMs = 2000;
-  private long totalTimeoutMs = 30000;
-  private long maxBundleBytes = 256L << 20;
-  private long maxManifestBytes = 1L << 20;
-  private boolean verifyTls = true;
-  private String caFile = "";
-  private long maxBackoffMs = 60000;
+  // Null (but source): not set, the C++ default. Read by name by the native bridge
+  // (runtime/jvm/native/java_options.cc): rename one there too.
+  private String source;
+  private Long pollIntervalMs;
+  private Long connectTimeoutMs;
+  private Long totalTimeoutMs;
+  private Long maxBundleBytes;
+  private Boolean verifyTls;
+  private String caFile;
+  private Long maxBackoffMs;
 
-  private WatchOptions(String source) {
-    this.source = Objects.requireNonNull(source, "source");
-  }
+  private WatchOptions() {}
 
   public static WatchOptions of(String source) {
-    return new WatchOptions(source);
-  }
-
-  private WatchOptions copy() {
-    WatchOptions o = new WatchOptions(source);
-    o.pollIntervalMs = pollIntervalMs;
-    o.connectTimeoutMs = connectTimeoutMs;
-    o.totalTimeoutMs = totalTimeoutMs;
-    o.maxBundleBytes = maxBundleBytes;
-    o.maxManifestBytes = maxManifestBytes;
-    o.verifyTls = verifyTls;
-    o.caFile = caFile;
-    o.maxBackoffMs = maxBackoffMs;
+    WatchOptions o = new WatchOptions();
+    o.source = Objects.requireNonNull(source, "source");
     return o;
   }
 
-  private static long check(String name, long v, long min, long max) {
-    if (v < min || v > max) throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "], got " + v);
-    return v;
+  /**
+   * These options with every unset one at the native runtime's default, checked against their
+   * ranges (IllegalArgumentException naming the field). Loads the native library.
+   */
+  public WatchOptions resolved() {
+    NativeLibraryLoader.ensureLoaded();
+    return NativeRuntime.resolveWatchOptions(this);
+  }
+
+  private WatchOptions copy() {
+    try {
+      return (WatchOptions) clone();
+    } catch (CloneNotSupportedException e) {
+      throw new AssertionError(e);
+    }
   }
 
   /** How often the manifest is polled (at least 10 ms). */
   public WatchOptions withPollIntervalMs(long ms) {
     WatchOptions o = copy();
-    o.pollIntervalMs = check("pollIntervalMs", ms, 10, 86_400_000);
+    o.pollIntervalMs = ms;
     return o;
   }
 
   public WatchOptions withConnectTimeoutMs(long ms) {
     WatchOptions o = copy();
-    o.connectTimeoutMs = check("connectTimeoutMs", ms, 1, 600_000);
+    o.connectTimeoutMs = ms;
     return o;
   }
 
   public WatchOptions withTotalTimeoutMs(long ms) {
     WatchOptions o = copy();
-    o.totalTimeoutMs = check("totalTimeoutMs", ms, 1, 3_600_000);
+    o.totalTimeoutMs = ms;
     return o;
   }
 
   /** The largest bundle a watch downloads; never more than the runtime's limit (V8's longest string, 2^29 - 24). */
   public WatchOptions withMaxBundleBytes(long bytes) {
     WatchOptions o = copy();
-    o.maxBundleBytes = check("maxBundleBytes", bytes, 1, 1L << 34);
+    o.maxBundleBytes = bytes;
     return o;
   }
 
@@ -88,7 +93,7 @@ public final class WatchOptions implements Serializable {
 
   public WatchOptions withMaxBackoffMs(long ms) {
     WatchOptions o = copy();
-    o.maxBackoffMs = check("maxBackoffMs", ms, 10, 86_400_000);
+    o.maxBackoffMs = ms;
     return o;
   }
 
@@ -96,20 +101,33 @@ public final class WatchOptions implements Serializable {
     return source;
   }
 
-  /** Layout read by the native bridge (jni_bridge.cc ToWatchOptions). */
-  String[] toNativeStrings() {
-    return new String[] {source, caFile};
-  }
-
-  long[] toNativeNumbers() {
-    return new long[] {pollIntervalMs, connectTimeoutMs, totalTimeoutMs, maxBundleBytes, maxManifestBytes,
-        verifyTls ? 1 : 0, maxBackoffMs};
+  /** The options set, by field name, in declaration order. */
+  private Map<String, Object> set() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    Object[] fields = {"source", source, "pollIntervalMs", pollIntervalMs, "connectTimeoutMs", connectTimeoutMs,
+        "totalTimeoutMs", totalTimeoutMs, "maxBundleBytes", maxBundleBytes, "verifyTls", verifyTls, "caFile", caFile,
+        "maxBackoffMs", maxBackoffMs};
+    for (int i = 0; i < fields.length; i += 2) {
+      if (fields[i + 1] != null) m.put((String) fields[i], fields[i + 1]);
+    }
+    return m;
   }
 
   @Override
+  public boolean equals(Object o) {
+    return o instanceof WatchOptions w && w.set().equals(set());
+  }
+
+  @Override
+  public int hashCode() {
+    return set().hashCode();
+  }
+
+  /** The options set, e.g. {@code WatchOptions[source=https://models/wine, pollIntervalMs=1000]}. */
+  @Override
   public String toString() {
-    return "WatchOptions[" + source + ", poll " + pollIntervalMs + " ms, timeouts " + connectTimeoutMs + "/"
-        + totalTimeoutMs + " ms, max " + maxBundleBytes + " bytes, tls " + (verifyTls ? "verified" : "off")
-        + (caFile.isEmpty() ? "" : " ca " + caFile) + ", backoff " + maxBackoffMs + " ms]";
+    StringJoiner out = new StringJoiner(", ", "WatchOptions[", "]");
+    set().forEach((name, value) -> out.add(name + "=" + value));
+    return out.toString();
   }
 }

@@ -81,15 +81,14 @@ class HostileCallsTest {
   void everyNativeEntryChecksItsArgumentsBeforeTouchingAnArray() throws Exception {
     NativeLibraryLoader.ensureLoaded();  // as SharedRuntime does before its first native call
     byte[] probe = Files.readAllBytes(PROBE);
-    long[] options = ONE.toNative();
-    assertEquals(TfjsException.Kind.BUNDLE_READ, kindOf(() -> NativeRuntime.start(null, "x.js", options, null)));
-    assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.start(probe, "x.js", null, null)));
-    assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.start(probe, "x.js", new long[3], null)));
-    assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.startWatching(null, new long[7], options, null)));
-    assertEquals(TfjsException.Kind.INTERNAL,
-        kindOf(() -> NativeRuntime.startWatching(new String[2], null, options, null)));
+    RuntimeOptions options = ONE;
+    assertEquals(TfjsException.Kind.BUNDLE_READ, kindOf(() -> NativeRuntime.start(null, "x.js", options)));
+    assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.start(probe, "x.js", null)));
+    assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.startWatching(null, options)));
+    assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.resolveRuntimeOptions(null)));
+    assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.resolveWatchOptions(null)));
 
-    long h = NativeRuntime.start(probe, "probe.js", options, null);
+    long h = NativeRuntime.start(probe, "probe.js", options);
     try {
       float[] row = {1, 2, 3};
       for (Executable call : new Executable[] {
@@ -110,8 +109,9 @@ class HostileCallsTest {
       assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.submit(h, row, 1, 3, null, false)));
       assertEquals(TfjsException.Kind.BUNDLE_READ, kindOf(() -> NativeRuntime.reload(h, null, "o.js", "2", null, null, 1e-4)));
       assertFalse(NativeRuntime.reload(h, probe, null, null, new float[4], null, 1e-4).ok());
-      assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.watch(h, null, null)));
-      assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.watch(h, new String[] {"/x"}, new long[7])));
+      assertEquals(TfjsException.Kind.INTERNAL, kindOf(() -> NativeRuntime.watch(h, null)));
+      assertThrows(IllegalArgumentException.class,
+          () -> NativeRuntime.watch(h, WatchOptions.of("/x").withPollIntervalMs(0)));
       // Still serving, and no failed call left a callback reference behind.
       assertEquals(6f, NativeRuntime.predict(h, row, 1, 3)[0], 0f);
       assertEquals(0, NativeRuntime.liveCallbacks());
