@@ -104,6 +104,10 @@ cxxopts::Options DeclareOptions() {
         cxxopts::value<size_t>()->default_value("0"))
     ("max-batch-delay", "Microseconds a worker waits for more rows before predicting a partial batch",
         cxxopts::value<int64_t>()->default_value("0"))
+    ("spin-us", "Latency mode: microseconds an idle worker polls for the next batch, and a caller for its answer, "
+     "before sleeping (0: off). Saves the thread wake-ups that dominate a small batch's latency, at the cost of "
+     "up to this much CPU per idle gap on each worker; for cores that are the run's own",
+     cxxopts::value<int64_t>()->default_value(Default(runtime_defaults.spin.count())))
     ("code-cache", "Directory for the V8 code cache reused across runs, or 'none' "
         "(default: $XDG_CACHE_HOME/tfjs-run or ~/.cache/tfjs-run)", cxxopts::value<std::string>()->default_value(""))
     ("on-error", "What a bad row (malformed, or of the wrong width) or a failed prediction does: fail (stop, "
@@ -154,7 +158,7 @@ void CheckRanges(const cxxopts::ParseResult& args) {
   auto in_range = [&](const std::string& name, double value, double lo, double hi) {
     if (!(value >= lo && value <= hi)) {
       char text[160];
-      std::snprintf(text, sizeof(text), "--%s must be in [%g, %g], got %g", name.c_str(), lo, hi, value);
+      std::snprintf(text, sizeof(text), "--%s must be in [%.15g, %.15g], got %.15g", name.c_str(), lo, hi, value);
       throw cxxopts::exceptions::exception(text);
     }
   };
@@ -162,6 +166,7 @@ void CheckRanges(const cxxopts::ParseResult& args) {
   in_range("threads", static_cast<double>(args["threads"].as<size_t>()), 0, 256);
   in_range("max-batch-rows", static_cast<double>(args["max-batch-rows"].as<size_t>()), 0, 1 << 20);
   in_range("max-batch-delay", static_cast<double>(args["max-batch-delay"].as<int64_t>()), 0, 10'000'000);
+  in_range("spin-us", static_cast<double>(args["spin-us"].as<int64_t>()), 0, 1'000'000);
   in_range("max-heap-mb", static_cast<double>(args["max-heap-mb"].as<size_t>()), 0, 1 << 20);
   if (args["max-heap-mb"].as<size_t>() != 0 && args["max-heap-mb"].as<size_t>() < 16) {
     throw cxxopts::exceptions::exception("--max-heap-mb must be 0 or at least 16");
@@ -237,6 +242,7 @@ void ReadRuntimeOptions(const cxxopts::ParseResult& args, CliOptions& o) {
   r.max_batch_rows = max_batch_rows ? max_batch_rows : batch_size;
   r.chunk_rows = std::max(batch_size, r.max_batch_rows);
   r.max_batch_delay = std::chrono::microseconds(std::max<int64_t>(0, args["max-batch-delay"].as<int64_t>()));
+  r.spin = std::chrono::microseconds(args["spin-us"].as<int64_t>());
   r.max_queue_rows = std::max<size_t>(4 * batch_size, 65536);
   std::string cache = args["code-cache"].as<std::string>();
   r.code_cache_dir = cache == "none" ? std::string() : cache.empty() ? DefaultCodeCacheDir() : cache;
