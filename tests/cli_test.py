@@ -389,7 +389,9 @@ class HostileInputTest(unittest.TestCase):
                            (["--batch-size", "18446744073709551615"], "--batch-size must be in"),
                            (["--columns", "0-4000000000"], "past the limit"),
                            (["--poll-interval", "0", "--watch", "/nonexistent"], "--poll-interval must be in"),
-                           (["--max-line-bytes", "1"], "--max-line-bytes must be in")):
+                           (["--max-line-bytes", "1"], "--max-line-bytes must be in"),
+                           (["--spin-us", "1000001"], "--spin-us must be in [0, 1000000], got 1000001"),
+                           (["--spin-us", "-1"], "--spin-us must be in [0, 1000000], got -1")):
             with self.subTest(args=args):
                 p = run([self.BUNDLE, *args], "1,2\n", check=1)
                 self.assertIn(part, p.stderr)
@@ -482,8 +484,18 @@ class HelpTest(unittest.TestCase):
         for opt in ("--input-format", "--header", "--no-header", "--delimiter", "--columns", "--output-format",
                     "--batch-size", "--on-error", "--load-timeout-ms", "--max-heap-mb", "--info", "--quiet",
                     "--threads", "--max-batch-rows", "--max-batch-delay", "--stats", "--code-cache",
-                    "--predict-timeout-ms"):
+                    "--predict-timeout-ms", "--spin-us"):
             self.assertIn(opt, p.stdout)
+
+    def test_spin_us_defaults_to_the_runtimes_off_and_answers_the_same_values(self):
+        p = run(["--help"], "", check=0)
+        self.assertRegex(p.stdout, r"--spin-us arg[^\n]*\n(?:[^\n]*\n)*?[^\n]*\(default: 0\)")
+        rows = read(f"{FIX}/wine.csv")
+        plain = run([f"{FIX}/wine-layers-cpu.bundle.js", "--threads", "2"], rows, check=0)
+        spinning = run([f"{FIX}/wine-layers-cpu.bundle.js", "--threads", "2", "--spin-us", "200"], rows, check=0)
+        self.assertEqual(spinning.stdout, plain.stdout)
+        self.assertEqual(len(spinning.stdout.splitlines()), 178)
+        self.assertEqual(summary(spinning.stderr), (178, 178, 0))
 
     def test_info_prints_the_bundle_declaration(self):
         p = run([f"{FIX}/wine-layers-wasm.bundle.js", "--info"], "", check=0)

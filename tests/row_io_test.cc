@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <limits>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace tfjs_run::cli {
@@ -136,6 +138,70 @@ TEST(RowReaderTest, JsonLinesArraysAndObjects) {
   json.columns = "b,a";
   r = ReadAll("{\"a\": 1, \"b\": 2}\n{\"b\": 4, \"a\": 3}\n", json);
   EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{2, 1}, {4, 3}}));
+}
+
+// What the CLI's pipeline reads through: records on one thread, parsed later with the snapshot.
+TEST(RowReaderTest, RecordsOfSeveralInputsKeepBlankLinesAndPassOverARepeatedHeader) {
+  std::vector<std::FILE*> files;
+  for (const std::string text : {"a,b\n1,2\n\n", "a,b\n3,4"}) {
+    files.push_back(std::tmpfile());
+    std::fwrite(text.data(), 1, text.size(), files.back());
+    std::rewind(files.back());
+  }
+  std::vector<uint64_t> lines_before;
+  RowReaderOptions o;
+  o.next_input = [&](uint64_t before) {
+    if (lines_before.size() == files.size()) return -1;
+    lines_before.push_back(before);
+    return fileno(files[lines_before.size() - 1]);
+  };
+  RowReader reader(-1, o);  // the first input comes from next_input too
+  const std::shared_ptr<const RowParser> unsettled = reader.parser();
+  EXPECT_FALSE(unsettled->settled());
+  RowReader::Record record;
+  std::vector<std::tuple<uint64_t, bool, std::vector<float>>> seen;
+  while (reader.NextRecord(record)) {
+    std::vector<float> values;
+    RowError error;
+    if (!record.blank) {
+      std::string copy(record.text);  // the pipeline parses a copy, on another thread
+      RowReader::Record copied = record;
+      copied.text = copy;
+      ASSERT_TRUE(RowReader::ParseRecord(*reader.parser(), reader.max_line_bytes(), copied, values, error))
+          << error.ToString();
+    }
+    seen.emplace_back(record.line, record.blank, values);
+  }
+  for (std::FILE* f : files) std::fclose(f);
+  EXPECT_EQ(seen, (std::vector<std::tuple<uint64_t, bool, std::vector<float>>>{
+                      {2, false, {1, 2}}, {3, true, {}}, {5, false, {3, 4}}}));  // line 4 is the header again
+  EXPECT_EQ(lines_before, (std::vector<uint64_t>{0, 3}));
+  EXPECT_EQ(reader.lines_read(), 5u);
+  EXPECT_NE(reader.parser(), unsettled);  // settled on line 1: a new snapshot, which never changes again
+  EXPECT_EQ(reader.parser()->header(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(RowReaderTest, AnOverlongRecordIsABadRowWhenParsed) {
+  RowReaderOptions small;
+  small.max_line_bytes = 64;
+  std::FILE* f = std::tmpfile();
+  const std::string text = "1,2\n" + std::string(100, '3') + "\n4,5\n";
+  std::fwrite(text.data(), 1, text.size(), f);
+  std::rewind(f);
+  RowReader reader(f, small);
+  RowReader::Record record;
+  ASSERT_TRUE(reader.NextRecord(record));
+  ASSERT_TRUE(reader.NextRecord(record));
+  EXPECT_TRUE(record.overlong);
+  std::vector<float> values;
+  RowError error;
+  EXPECT_FALSE(RowReader::ParseRecord(*reader.parser(), reader.max_line_bytes(), record, values, error));
+  EXPECT_EQ(error.ToString(), "line 2: line longer than 64 bytes (--max-line-bytes)");
+  EXPECT_TRUE(values.empty());
+  ASSERT_TRUE(reader.NextRecord(record));  // reading goes on
+  EXPECT_EQ(record.line, 3u);
+  EXPECT_EQ(record.text, "4,5");
+  std::fclose(f);
 }
 
 // Input that used to crash or mislead (issue 9, part 5).

@@ -21,7 +21,8 @@ bool Blank(std::string_view s) {
 }  // namespace
 
 LineReader::LineReader(int fd, LineReaderOptions options)
-    : fd_(fd), options_(std::move(options)), buffer_(new char[kReadChunk]) {  // not zeroed: read(2) fills it
+    : fd_(fd), options_(std::move(options)), buffer_(new char[kReadChunk]),  // not zeroed: read(2) fills it
+      eof_(fd < 0) {  // no input yet: the first comes from next_input
   if (options_.csv_delimiter != 0) quotes_.emplace(options_.csv_delimiter);
 }
 

@@ -43,7 +43,8 @@ class LineReader {
     bool starts_later_input = false;  // the first line of an input after the first
   };
 
-  // Reads from descriptor `fd` (not owned), then from what options.next_input gives.
+  // Reads from descriptor `fd` (not owned), then from what options.next_input gives; fd -1: the
+  // first input comes from next_input too.
   LineReader(int fd, LineReaderOptions options);
   LineReader(std::FILE* in, LineReaderOptions options) : LineReader(fileno(in), std::move(options)) {}
 

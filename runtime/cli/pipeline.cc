@@ -11,7 +11,6 @@
 #include <limits>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,11 +37,8 @@ std::string ErrorText(const std::exception& e) {
 // A run of input lines, and what became of them.
 struct Chunk {
   struct Line {
-    size_t offset, length;
-    uint64_t number;
-    bool overlong;
-    bool open_quote;  // overlong inside a quoted field
-    bool blank;       // answered by a blank line
+    size_t offset;             // where its text is in `text` (record.text pointed into the reader's buffer)
+    RowReader::Record record;
   };
   uint64_t seq = 0;
   std::shared_ptr<const RowParser> parser;
@@ -70,55 +66,37 @@ class Pipeline::Impl {
 
   PipelineResult Run(InputFiles& inputs, const RowReaderOptions& reader_options, std::FILE* out) {
     inputs_ = &inputs;
-    RowParserOptions parser_options = ParserOptions(reader_options);
-    if (parser_options.feature_names.empty()) parser_options.feature_names = info_.feature_names;
-    RowParser parser(parser_options);  // throws for a bad --columns, before any thread
     out_ = out;
-    max_line_bytes_ = reader_options.max_line_bytes;
-    LineReaderOptions line_options;
-    line_options.max_line_bytes = reader_options.max_line_bytes;
-    line_options.csv_delimiter = reader_options.format == InputFormat::kCsv ? reader_options.delimiter : 0;
-    line_options.before_blocking_read = [this] {
+    RowReaderOptions options = reader_options;
+    if (options.feature_names.empty()) options.feature_names = info_.feature_names;
+    options.before_blocking_read = [this] {
       if (!current_->lines.empty()) Dispatch();
     };
-    line_options.stop_reading = [this] {
+    options.stop_reading = [this] {
       return stop_seq_.load() != kNoStop || (o_.stop_requested && o_.stop_requested());
     };
-    LineReader* reader = nullptr;
-    line_options.next_input = [&inputs, &reader] { return inputs.Next(reader->line()); };
-    const int first = inputs.Next(0);
-    if (first < 0) return PipelineResult::kBadInput;  // inputs.error() says why
-    LineReader lines(first, line_options);
-    reader = &lines;
-    snapshot_ = std::make_shared<const RowParser>(parser);
+    options.next_input = [&inputs](uint64_t lines_before) { return inputs.Next(lines_before); };
+    RowReader reader(-1, std::move(options));  // throws for a bad --columns, before any thread
+    max_line_bytes_ = reader.max_line_bytes();
+    snapshot_ = reader.parser();
     current_ = std::make_unique<Chunk>();
     for (size_t i = 0; i < window_; ++i) threads_.emplace_back([this] { Serve(); });
 
-    LineReader::Line line;
-    while (stop_seq_.load() == kNoStop && lines.Next(line)) {
-      last_line_ = line.number;
-      if (!line.overlong && !line.blank && !parser.settled()) {
-        const RowParser::LineKind kind = parser.Settle(line.text, line.number);
-        if (parser.settled()) Settled(parser);
-        if (kind == RowParser::LineKind::kHeader) {
-          header_ = line.text;
-          continue;
-        }
-      }
-      // Files that each start with the same header (parts of one table): a header, like the first.
-      if (line.starts_later_input && header_ && line.text == *header_) continue;
-      if (line.blank) {
+    RowReader::Record record;
+    while (stop_seq_.load() == kNoStop && reader.NextRecord(record)) {
+      last_line_ = record.line;
+      if (reader.parser() != snapshot_) Settled(reader.parser());
+      if (record.blank) {
         ++current_->blank_lines;
       } else if (rows_seen_++ == 0) {
         first_row_time_ = Clock::now();
       }
-      current_->lines.push_back(
-          {current_->text.size(), line.text.size(), line.number, line.overlong, line.open_quote, line.blank});
-      current_->text.append(line.text);
+      current_->lines.push_back({current_->text.size(), record});
+      current_->text.append(record.text);
       if (current_->lines.size() >= chunk_rows_ || current_->text.size() >= kChunkBytes) Dispatch();
     }
-    last_line_ = lines.line();
-    read_error_ = lines.read_error();
+    last_line_ = reader.lines_read();
+    read_error_ = reader.read_error();
     if (!current_->lines.empty()) Dispatch();
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -163,8 +141,9 @@ class Pipeline::Impl {
   };
 
   // The parser is set up: later chunks use it; what it decided about the header is said once.
-  void Settled(const RowParser& parser) {
-    snapshot_ = std::make_shared<const RowParser>(parser);
+  void Settled(std::shared_ptr<const RowParser> settled) {
+    snapshot_ = std::move(settled);
+    const RowParser& parser = *snapshot_;
     if (parser.header_guessed() && o_.log_level <= LogLevel::kInfo) {
       WriteAll(stderr, "tfjs-run: " + inputs_->Where(1) + " was taken as a header (no field of it is a number; "
                        "--no-header reads it as data)\n");
@@ -208,46 +187,57 @@ class Pipeline::Impl {
     }
   }
 
+  // A chunk's rows, parsed.
+  struct Parsed {
+    std::vector<float> values;
+    std::vector<uint64_t> row_lines;  // the line of each parsed row
+    std::vector<int64_t> slots;       // per line taken: its parsed row, kRejected or kBlank
+  };
+
   void Process(Chunk& c) {
     if (c.seq > stop_seq_.load()) {
       c.skipped = true;
       return;
     }
+    const Parsed parsed = Parse(c);
+    std::vector<Answer> answers(parsed.row_lines.size());
+    std::deque<Prediction> results;  // stable addresses: answers point into them
+    Predict(c, parsed, answers, results);
+    Format(c, parsed.slots, answers, results);
+  }
+
+  // Parses the chunk's lines; a bad row is reported, or with --on-error fail, ends the chunk there.
+  Parsed Parse(Chunk& c) {
     const bool fail = o_.on_error == OnError::kFail;
     const char* verb = o_.on_error == OnError::kSkip ? "skipped" : "dropped";
-    std::vector<float> values;
+    Parsed parsed;
+    std::vector<float>& values = parsed.values;
     values.reserve(c.lines.size() * static_cast<size_t>(std::max<int64_t>(1, info_.input_cols)));
-    std::vector<uint64_t> row_lines;  // the line of each parsed row
-    std::vector<int64_t> slots;       // per line taken: its parsed row, kRejected or kBlank
     RowError error;
     std::string ignored_keys;
     for (const Chunk::Line& line : c.lines) {
-      if (line.blank) {
+      RowReader::Record record = line.record;
+      record.text = std::string_view(c.text).substr(line.offset, record.text.size());
+      if (record.blank) {
         ++c.counts.blank;
-        slots.push_back(kBlank);
+        parsed.slots.push_back(kBlank);
         continue;
       }
       ++c.counts.read;
       const size_t before = values.size();
-      bool ok;
-      if (line.overlong) {
-        error = {line.number, 0, OverlongMessage(max_line_bytes_, line.open_quote)};
-        ok = false;
-      } else {
-        ok = c.parser->Parse(std::string_view(c.text).substr(line.offset, line.length), line.number, values, error,
-                             warned_ignored_keys_.load(std::memory_order_relaxed) ? nullptr : &ignored_keys);
-        if (!ignored_keys.empty()) {
-          if (!warned_ignored_keys_.exchange(true) && o_.log_level <= LogLevel::kWarn) {
-            c.messages += "tfjs-run: warning: " + inputs_->Where(line.number) + ": ignored key(s) " +
-                          Printable(ignored_keys) + ", not features of the bundle (said once; later lines are not checked)\n";
-          }
-          ignored_keys.clear();
+      bool ok = RowReader::ParseRecord(*c.parser, max_line_bytes_, record, values, error,
+                                       warned_ignored_keys_.load(std::memory_order_relaxed) ? nullptr : &ignored_keys);
+      if (!ignored_keys.empty()) {
+        if (!warned_ignored_keys_.exchange(true) && o_.log_level <= LogLevel::kWarn) {
+          c.messages += "tfjs-run: warning: " + inputs_->Where(record.line) + ": ignored key(s) " +
+                        Printable(ignored_keys) + ", not features of the bundle (said once; later lines are not checked)\n";
         }
+        ignored_keys.clear();
       }
       if (ok && info_.input_cols >= 0 && values.size() - before != static_cast<size_t>(info_.input_cols)) {
         // The bundle cannot take it: bad input like a malformed row, with its line (not a
         // prediction failure of the whole batch it would have joined).
-        error = {line.number, 0, "the row has " + std::to_string(values.size() - before) + " fields; the bundle '" +
+        error = {record.line, 0, "the row has " + std::to_string(values.size() - before) + " fields; the bundle '" +
                                      info_.name + "' takes " + std::to_string(info_.input_cols)};
         values.resize(before);
         ok = false;
@@ -261,17 +251,22 @@ class Pipeline::Impl {
           break;  // rows after it are not read: the run stops at this line
         }
         c.messages += std::string("tfjs-run: ") + verb + " " + Printable(error.ToString(inputs_->Where(error.line))) + "\n";
-        slots.push_back(kRejected);
+        parsed.slots.push_back(kRejected);
         continue;
       }
-      slots.push_back(static_cast<int64_t>(row_lines.size()));
-      row_lines.push_back(line.number);
+      parsed.slots.push_back(static_cast<int64_t>(parsed.row_lines.size()));
+      parsed.row_lines.push_back(record.line);
     }
+    return parsed;
+  }
+
+  // Predicts the parsed rows in --batch-size batches and fills their answers.
+  void Predict(Chunk& c, const Parsed& parsed, std::vector<Answer>& answers, std::deque<Prediction>& results) {
+    const std::vector<float>& values = parsed.values;
+    const std::vector<uint64_t>& row_lines = parsed.row_lines;
     const size_t rows = row_lines.size();
     const size_t cols = rows ? values.size() / rows : 0;
-    std::vector<Answer> answers(rows);
-    std::deque<Prediction> results;  // stable addresses: answers point into them
-
+    const bool fail = o_.on_error == OnError::kFail;
     // Every batch of the chunk in flight at once; then each answered in order.
     std::vector<std::future<Prediction>> futures;
     for (size_t from = 0; from < rows; from += o_.batch_size) {
@@ -311,8 +306,11 @@ class Pipeline::Impl {
         Bisect(c, values, cols, row_lines, from, from + n, e, Clock::now() + o_.retry_budget, answers, results);
       }
     }
+  }
 
-    // The output, in line order.
+  // The chunk's output, in line order.
+  void Format(Chunk& c, const std::vector<int64_t>& slots, const std::vector<Answer>& answers,
+              const std::deque<Prediction>& results) {
     std::vector<float> nan_row(results.empty() ? std::max<int64_t>(0, info_.output_cols) : results.front().output.cols(),
                                std::numeric_limits<float>::quiet_NaN());
     static const std::string kNoVersion;
@@ -459,7 +457,6 @@ class Pipeline::Impl {
   InputFiles* inputs_ = nullptr;  // Where() is safe from the pool's threads
   // The reading thread's.
   std::unique_ptr<Chunk> current_;
-  std::optional<std::string> header_;  // the first input's header line, if it has one
   int read_error_ = 0;
   std::shared_ptr<const RowParser> snapshot_;
   uint64_t rows_seen_ = 0;

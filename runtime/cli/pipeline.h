@@ -13,9 +13,7 @@
 #include <memory>
 
 #include "input_files.h"
-#include "line_reader.h"
 #include "row_io.h"
-#include "row_parser.h"
 #include "tfjs_run/tfjs_run.h"
 
 namespace tfjs_run::cli {

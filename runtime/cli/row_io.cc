@@ -12,36 +12,62 @@
 
 namespace tfjs_run::cli {
 
-namespace {
-LineReaderOptions LineOptions(const RowReaderOptions& o) {
-  LineReaderOptions options;
-  options.max_line_bytes = o.max_line_bytes;
-  options.csv_delimiter = o.format == InputFormat::kCsv ? o.delimiter : 0;
-  return options;
-}
-}  // namespace
-
 RowParserOptions ParserOptions(const RowReaderOptions& o) {
   return {o.format, o.delimiter, o.header, o.columns, o.feature_names, o.allow_nonfinite};
 }
 
-RowReader::RowReader(std::FILE* in, RowReaderOptions options)
-    : lines_(in, LineOptions(options)), parser_(ParserOptions(options)) {}
+LineReaderOptions RowReader::LineOptions(RowReaderOptions& o, RowReader* self) {
+  LineReaderOptions options;
+  options.max_line_bytes = o.max_line_bytes;
+  options.csv_delimiter = o.format == InputFormat::kCsv ? o.delimiter : 0;
+  options.before_blocking_read = std::move(o.before_blocking_read);
+  options.stop_reading = std::move(o.stop_reading);
+  if (o.next_input) {
+    options.next_input = [self, next = std::move(o.next_input)] { return next(self->lines_.line()); };
+  }
+  return options;
+}
 
-RowReader::Status RowReader::Next(std::vector<float>& values, RowError& error) {
+RowReader::RowReader(int fd, RowReaderOptions options)
+    : lines_(fd, LineOptions(options, this)),
+      parser_(ParserOptions(options)),
+      snapshot_(std::make_shared<const RowParser>(parser_)) {}
+
+bool RowReader::NextRecord(Record& record) {
   LineReader::Line line;
   for (;;) {
-    if (!lines_.Next(line)) return Status::kEnd;
-    if (line.blank) continue;
-    line_ = line.number;
-    if (line.overlong) {
-      error = {line_, 0, OverlongMessage(lines_.max_line_bytes(), line.open_quote)};
-      return Status::kBadRow;
+    if (!lines_.Next(line)) return false;
+    if (!line.blank) line_ = line.number;
+    if (!line.overlong && !line.blank && !parser_.settled()) {
+      const RowParser::LineKind kind = parser_.Settle(line.text, line.number);
+      if (parser_.settled()) snapshot_ = std::make_shared<const RowParser>(parser_);
+      if (kind == RowParser::LineKind::kHeader) {
+        header_text_ = line.text;
+        continue;
+      }
     }
-    if (!parser_.settled() && parser_.Settle(line.text, line_) == RowParser::LineKind::kHeader) continue;
-    values.clear();
-    return parser_.Parse(line.text, line_, values, error) ? Status::kRow : Status::kBadRow;
+    if (line.starts_later_input && header_text_ && line.text == *header_text_) continue;
+    record = Record{line.text, line.number, line.blank, line.overlong, line.open_quote};
+    return true;
   }
+}
+
+bool RowReader::ParseRecord(const RowParser& parser, size_t max_line_bytes, const Record& record,
+                            std::vector<float>& values, RowError& error, std::string* ignored) {
+  if (record.overlong) {
+    error = {record.line, 0, OverlongMessage(max_line_bytes, record.open_quote)};
+    return false;
+  }
+  return parser.Parse(record.text, record.line, values, error, ignored);
+}
+
+RowReader::Status RowReader::Next(std::vector<float>& values, RowError& error) {
+  Record record;
+  do {
+    if (!NextRecord(record)) return Status::kEnd;
+  } while (record.blank);
+  values.clear();
+  return ParseRecord(parser_, max_line_bytes(), record, values, error) ? Status::kRow : Status::kBadRow;
 }
 
 DenseMatrix ReadCsvFile(const std::string& path) {

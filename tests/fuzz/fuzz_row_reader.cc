@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "csv_record.h"
-#include "line_reader.h"
 #include "row_io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -56,31 +55,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const std::invalid_argument&) {
     // a bad --columns spec: refused up front
   }
-  // Again as the pipeline reads: records (blank ones too), then the parser with ignored keys.
+  // Again as the pipeline reads: records (blank ones too) on one thread, then each parsed with
+  // the parser snapshot the reader gave, with ignored keys.
   lseek(fd, 0, SEEK_SET);
   try {
-    LineReaderOptions line_options;
-    line_options.max_line_bytes = options.max_line_bytes;
-    line_options.csv_delimiter = options.format == InputFormat::kCsv ? options.delimiter : 0;
-    LineReader lines(in, line_options);
-    RowParser parser(ParserOptions(options));
-    LineReader::Line line;
+    RowReader reader(in, options);
+    RowReader::Record record;
     std::vector<float> values;
     RowError error;
     std::string ignored, scratch;
     std::vector<std::string_view> fields;
     CsvSplitError split_error;
-    for (int i = 0; i < 100000 && lines.Next(line); ++i) {
-      if (line.blank || line.overlong) continue;
+    for (int i = 0; i < 100000 && reader.NextRecord(record); ++i) {
+      if (record.blank) continue;
       // A record the reader ended outside quotes has every quoted field closed.
-      if (line_options.csv_delimiter != 0 && !line.open_quote &&
-          !SplitCsvRecord(line.text, options.delimiter, fields, scratch, split_error) &&
+      if (options.format == InputFormat::kCsv && !record.overlong && !record.open_quote &&
+          !SplitCsvRecord(record.text, options.delimiter, fields, scratch, split_error) &&
           split_error.message == "a quoted field that is never closed") {
         __builtin_trap();
       }
-      if (!parser.settled() && parser.Settle(line.text, line.number) == RowParser::LineKind::kHeader) continue;
       values.clear();
-      if (!parser.Parse(line.text, line.number, values, error, &ignored) && error.line != line.number) __builtin_trap();
+      if (!RowReader::ParseRecord(*reader.parser(), reader.max_line_bytes(), record, values, error, &ignored) &&
+          error.line != record.line) {
+        __builtin_trap();
+      }
     }
   } catch (const std::invalid_argument&) {
   }

@@ -1,0 +1,32 @@
+// The CLI's command line: the options --help lists, checked, and mapped onto the library's option
+// structs (RuntimeOptions, WatchOptions), which are also where their defaults come from.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline.h"
+#include "row_io.h"
+#include "tfjs_run/tfjs_run.h"
+
+namespace tfjs_run::cli {
+
+struct CliOptions {
+  std::string bundle;               // empty: the first version comes from --watch
+  std::vector<std::string> inputs;  // empty: stdin
+  bool info = false;                // --info: print the bundle's declaration and exit
+  bool stats = false;
+  bool quiet = false;
+  LogLevel log_level = LogLevel::kInfo;
+  RowReaderOptions reader;
+  PipelineOptions pipeline;  // all but stop_requested
+  RuntimeOptions runtime;
+  std::optional<WatchOptions> watch;  // --watch
+};
+
+// Parses and checks the command line. Empty after printing --help or --version. Throws
+// std::exception for a usage error, its message naming the option.
+std::optional<CliOptions> ParseCommandLine(int argc, char** argv);
+
+}  // namespace tfjs_run::cli
