@@ -376,7 +376,7 @@ class MemoryTest(unittest.TestCase):
 
     def test_budget_options_are_range_checked(self):
         p = run([f"{SRC}/tests/fixtures/hostile/memory-bombs.js", "--max-heap-mb", "8"], "", check=1)
-        self.assertIn("--max-heap-mb must be 0 or at least 16", p.stderr)
+        self.assertIn("--max-heap-mb must be 0 or in [16, 1048576], got 8", p.stderr)
 
 
 class HostileInputTest(unittest.TestCase):
@@ -385,7 +385,11 @@ class HostileInputTest(unittest.TestCase):
     BUNDLE = f"{FIX}/wine-layers-cpu.bundle.js"
 
     def test_out_of_range_options_are_usage_errors(self):
-        for args, part in ((["--threads", "1000"], "--threads must be in"),
+        # The runtime options' ranges are the C++ structs' (RuntimeOptions::kWorkers and the like).
+        for args, part in ((["--threads", "1025"], "--threads must be in [0, 1024], got 1025"),
+                           (["--load-timeout-ms", "3600001"], "--load-timeout-ms must be in [1, 3600000]"),
+                           (["--watch-timeout", "0", "--watch", "/nonexistent"], "--watch-timeout must be in [0.001, 3600]"),
+                           (["--max-bundle-mb", "16385", "--watch", "/nonexistent"], "--max-bundle-mb must be in [1, 16384]"),
                            (["--batch-size", "18446744073709551615"], "--batch-size must be in"),
                            (["--columns", "0-4000000000"], "past the limit"),
                            (["--poll-interval", "0", "--watch", "/nonexistent"], "--poll-interval must be in"),

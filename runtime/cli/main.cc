@@ -167,20 +167,6 @@ std::string BundleInfoJson(const tfjs_run::BundleInfo& info) {
 // Starts serving the first version published at --watch: under the manifest's version name, so
 // --with-version and the poller agree, and checked against the manifest's sample before it answers
 // a row (no reload checked it).
-std::unique_ptr<tfjs_run::Runtime> StartFromPublished(const tfjs_run::WatchOptions& watch,
-                                                      const tfjs_run::RuntimeOptions& options, double& startup_ms) {
-  tfjs_run::PublishedBundle published = tfjs_run::FetchPublishedBundle(watch);
-  const auto start = Clock::now();
-  std::unique_ptr<tfjs_run::Runtime> runtime = tfjs_run::Runtime::Start(published.source, options);
-  startup_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (!published.version.empty() && runtime->info().version != published.version) {
-    runtime->Reload(published.source, published.version);
-  }
-  const tfjs_run::ReloadCheck check = published.check();
-  if (!check.sample.empty()) runtime->Verify(check);
-  return runtime;
-}
-
 // Loads the bundle (BUNDLE, or the first version --watch finds) and follows --watch.
 std::unique_ptr<tfjs_run::Runtime> StartRuntime(const CliOptions& o, double& startup_ms) {
   std::unique_ptr<tfjs_run::Runtime> runtime;
@@ -188,10 +174,13 @@ std::unique_ptr<tfjs_run::Runtime> StartRuntime(const CliOptions& o, double& sta
     const auto start = Clock::now();
     runtime = tfjs_run::Runtime::Start(tfjs_run::BundleSource::FromFile(o.bundle), o.runtime);
     startup_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (o.watch) runtime->Watch(*o.watch);
   } else {
-    runtime = StartFromPublished(*o.watch, o.runtime, startup_ms);
+    // The first version under its manifest's name, its answers checked, then followed.
+    const auto start = Clock::now();
+    runtime = tfjs_run::Runtime::StartWatching(*o.watch, o.runtime);
+    startup_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   }
-  if (o.watch) runtime->Watch(*o.watch);
   return runtime;
 }
 

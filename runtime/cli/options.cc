@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -153,32 +154,57 @@ cxxopts::Options DeclareOptions() {
   return options;
 }
 
-// Every number within what the machine can do, so none ends in bad_alloc or a V8 fatal error.
-void CheckRanges(const cxxopts::ParseResult& args) {
-  auto in_range = [&](const std::string& name, double value, double lo, double hi) {
-    if (!(value >= lo && value <= hi)) {
-      char text[160];
-      std::snprintf(text, sizeof(text), "--%s must be in [%.15g, %.15g], got %.15g", name.c_str(), lo, hi, value);
-      throw cxxopts::exceptions::exception(text);
-    }
-  };
-  in_range("batch-size", static_cast<double>(args["batch-size"].as<size_t>()), 1, 1 << 20);
-  in_range("threads", static_cast<double>(args["threads"].as<size_t>()), 0, 256);
-  in_range("max-batch-rows", static_cast<double>(args["max-batch-rows"].as<size_t>()), 0, 1 << 20);
-  in_range("max-batch-delay", static_cast<double>(args["max-batch-delay"].as<int64_t>()), 0, 10'000'000);
-  in_range("spin-us", static_cast<double>(args["spin-us"].as<int64_t>()), 0, 1'000'000);
-  in_range("max-heap-mb", static_cast<double>(args["max-heap-mb"].as<size_t>()), 0, 1 << 20);
-  if (args["max-heap-mb"].as<size_t>() != 0 && args["max-heap-mb"].as<size_t>() < 16) {
-    throw cxxopts::exceptions::exception("--max-heap-mb must be 0 or at least 16");
+// The range of a number the CLI alone uses, or of a runtime option in the flag's own unit.
+struct FlagRange {
+  double lo, hi;
+  bool or_zero = false;
+};
+// A runtime option's range (tfjs_run/option_range.h, beside its default in the struct), for a flag
+// that counts `per` of the struct's units in one of its own (seconds for milliseconds: 1000).
+// Integer flags round inward, so the message shows whole numbers.
+FlagRange InFlagUnits(tfjs_run::OptionRange r, double per = 1, bool integer = true) {
+  double lo = static_cast<double>(r.min) / per, hi = static_cast<double>(r.max) / per;
+  if (integer) {
+    lo = std::ceil(lo);
+    hi = std::floor(hi);
   }
-  in_range("max-buffer-mb", static_cast<double>(args["max-buffer-mb"].as<size_t>()), 0, 1 << 22);
-  in_range("poll-interval", args["poll-interval"].as<double>(), 0.01, 86400);
-  in_range("rollback-window", args["rollback-window"].as<double>(), 0, 86400);
-  in_range("skip-retry-seconds", args["skip-retry-seconds"].as<double>(), 0, 86400);
-  in_range("rollback-window-batches", static_cast<double>(args["rollback-window-batches"].as<uint64_t>()), 0, 1e12);
-  in_range("watch-timeout", args["watch-timeout"].as<double>(), 0.1, 3600);
-  in_range("max-bundle-mb", static_cast<double>(args["max-bundle-mb"].as<size_t>()), 1, 4096);
-  in_range("max-line-bytes", static_cast<double>(args["max-line-bytes"].as<size_t>()), 64, 1 << 30);
+  return {lo, hi, r.or_zero};
+}
+
+template <typename T>
+void CheckFlag(const cxxopts::ParseResult& args, const std::string& name, FlagRange r) {
+  const double value = static_cast<double>(args[name].as<T>());
+  if ((value >= r.lo && value <= r.hi) || (r.or_zero && value == 0)) return;
+  char text[200];
+  std::snprintf(text, sizeof(text), "--%s must be %sin [%.15g, %.15g], got %.15g", name.c_str(), r.or_zero ? "0 or " : "",
+                r.lo, r.hi, value);
+  throw cxxopts::exceptions::exception(text);
+}
+
+// Every number within what the runtime accepts (the option structs' ranges) and the machine can
+// do, so none ends in bad_alloc or a V8 fatal error.
+void CheckRanges(const cxxopts::ParseResult& args) {
+  using tfjs_run::ModelOptions;
+  using tfjs_run::RuntimeOptions;
+  using tfjs_run::WatchOptions;
+  CheckFlag<size_t>(args, "batch-size", {1, 1 << 20});
+  CheckFlag<size_t>(args, "threads", InFlagUnits(RuntimeOptions::kWorkers));
+  FlagRange batch_rows = InFlagUnits(RuntimeOptions::kMaxBatchRows);
+  batch_rows.or_zero = true;  // 0: --batch-size
+  CheckFlag<size_t>(args, "max-batch-rows", batch_rows);
+  CheckFlag<int64_t>(args, "max-batch-delay", InFlagUnits(RuntimeOptions::kMaxBatchDelayUs));
+  CheckFlag<int64_t>(args, "spin-us", InFlagUnits(RuntimeOptions::kSpinUs));
+  CheckFlag<size_t>(args, "max-heap-mb", InFlagUnits(ModelOptions::kMaxHeapMb));
+  CheckFlag<size_t>(args, "max-buffer-mb", InFlagUnits(ModelOptions::kMaxBufferMb));
+  CheckFlag<int64_t>(args, "load-timeout-ms", InFlagUnits(ModelOptions::kLoadTimeoutMs));
+  CheckFlag<int64_t>(args, "predict-timeout-ms", InFlagUnits(ModelOptions::kPredictTimeoutMs));
+  CheckFlag<double>(args, "poll-interval", InFlagUnits(WatchOptions::kPollIntervalMs, 1000, false));
+  CheckFlag<double>(args, "rollback-window", InFlagUnits(RuntimeOptions::kRollbackWindowMs, 1000, false));
+  CheckFlag<double>(args, "skip-retry-seconds", {0, 86400});
+  CheckFlag<uint64_t>(args, "rollback-window-batches", InFlagUnits(RuntimeOptions::kRollbackWindowBatches));
+  CheckFlag<double>(args, "watch-timeout", InFlagUnits(WatchOptions::kTotalTimeoutMs, 1000, false));
+  CheckFlag<size_t>(args, "max-bundle-mb", InFlagUnits(WatchOptions::kMaxBundleBytes, 1 << 20));
+  CheckFlag<size_t>(args, "max-line-bytes", {64, 1 << 30});
 }
 
 // The options that pick one of a few words, and the input's; checked in the order --help lists them.
@@ -208,7 +234,6 @@ CliOptions ReadChoices(const cxxopts::ParseResult& args) {
   o.reader.delimiter = delim[0];
   o.reader.columns = args["columns"].as<std::string>();
   o.reader.allow_nonfinite = args.count("allow-nonfinite") > 0;
-  if (args["batch-size"].as<size_t>() == 0) throw cxxopts::exceptions::exception("--batch-size must be at least 1");
   const std::string exec = args["model-exec"].as<std::string>();
   if (exec != "auto" && exec != "native" && exec != "tfjs") {
     throw cxxopts::exceptions::exception("--model-exec must be auto, native or tfjs");
@@ -219,10 +244,6 @@ CliOptions ReadChoices(const cxxopts::ParseResult& args) {
     throw cxxopts::exceptions::exception("--on-error must be fail, skip or drop");
   }
   o.pipeline.on_error = on_error == "skip" ? OnError::kSkip : on_error == "drop" ? OnError::kDrop : OnError::kFail;
-  for (const std::string name : {"load-timeout-ms", "predict-timeout-ms"}) {
-    const int64_t ms = args[name].as<int64_t>();
-    if (ms < 1 || ms > 86400000) throw cxxopts::exceptions::exception("--" + name + " must be in [1, 86400000]");
-  }
   return o;
 }
 
