@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tfjs-run's jar is self-contained: its native libraries need nothing from the host but glibc,
-# libstdc++ and the common Debian packages README.md lists ("Host requirements").
+# libstdc++ and the common Debian packages runtime/jvm/README.md lists ("What a TaskManager (or
+# executor) host needs").
 #  1. Every NEEDED entry of every native library in the jar is either in the jar or a library of
 #     one of those packages (dpkg -S).
 #  2. A JVM in a private mount namespace, with the host's libXNNPACK, libcpuinfo and
