@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "row_io.h"
+#include "test_bundles.h"
 #include "tfjs_run/tfjs_run.h"
 
 namespace tfjs_run {
@@ -27,36 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-const std::string kSource = TFJS_RUN_SOURCE_DIR;
-const std::string kFixtures = TFJS_RUN_FIXTURES_OUT;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
-
-// The versioned test bundle: answers [row sum * 1000 + number, number].
-std::string Versioned(int number, const std::string& mode = "ok", size_t ballast = 1024, size_t padding = 0) {
-  std::string text = ReadFile(kSource + "/tests/fixtures/versioned.js.in");
-  auto put = [&](const std::string& key, const std::string& value) {
-    text = std::regex_replace(text, std::regex(key), value);
-  };
-  put("__VERSION__", std::to_string(number));
-  put("__NUMBER__", std::to_string(number));
-  put("__MODE__", mode);
-  put("__BALLAST__", std::to_string(ballast));
-  if (padding) text += "\n// " + std::string(padding, 'p') + "\n";
-  return text;
-}
-
-BundleSource Source(const std::string& text, const std::string& origin = "versioned.js") { return {text, origin}; }
+using namespace tfjs_run::test_support;
 
 struct TempDir {
   TempDir() {

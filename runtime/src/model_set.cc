@@ -1,0 +1,286 @@
+// ModelSet: named models, each a Runtime of its own (see model_set.h for why), and the
+// FLIP-23 stats the set keeps for each: usage, errors, and the sum, min and max of durations.
+#include "tfjs_run/model_set.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+
+#include "version_name.h"
+
+namespace tfjs_run {
+namespace {
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The error `e` with the model's name in front, so a caller of many models knows which failed.
+Error NamedFor(const std::string& name, const Error& e) {
+  return Error(e.kind(), "model '" + name + "': " + e.message(), e.js_stack(), e.bundle_name(), e.bundle_version());
+}
+
+// One model: its runtime and the set's record of the requests through it.
+struct Served {
+  std::string name;
+  std::unique_ptr<Runtime> runtime;
+  int64_t since_ms = UnixMs();
+
+  mutable std::mutex mu;  // the record below
+  uint64_t usage = 0, errors = 0;
+  double sum_ms = 0, min_ms = 0, max_ms = 0;
+  std::string version;  // the last version that answered
+  int64_t version_since_ms = 0;
+
+  void Record(std::chrono::steady_clock::time_point start, bool failed, const std::string& answered_by) {
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::lock_guard lock(mu);
+    min_ms = usage == 0 ? ms : std::min(min_ms, ms);
+    max_ms = std::max(max_ms, ms);
+    sum_ms += ms;
+    ++usage;
+    if (failed) ++errors;
+    if (!answered_by.empty() && answered_by != version) {
+      version = answered_by;
+      version_since_ms = UnixMs();
+    }
+  }
+};
+
+}  // namespace
+
+struct ModelSet::Impl {
+  explicit Impl(RuntimeOptions d) : defaults(std::move(d)) {}
+
+  std::shared_ptr<Served> Find(const std::string& name) const {
+    std::shared_lock lock(mu);
+    auto it = models.find(name);
+    if (it == models.end()) {
+      throw Error(ErrorKind::kContract,
+                  "no model named " + internal::QuoteVersionName(name) + (models.empty() ? " (the set is empty)" : ""));
+    }
+    return it->second;
+  }
+
+  // Reserves `name` for a load, so a second AddModel of it fails at once, not after its load.
+  void Reserve(const std::string& name) {
+    if (!internal::IsValidVersionName(name)) {
+      throw Error(ErrorKind::kContract, "model name " + internal::QuoteVersionName(name) +
+                                            " refused: a model name is 1-128 characters of [A-Za-z0-9._-]");
+    }
+    std::unique_lock lock(mu);
+    if (models.count(name) || loading.count(name)) {
+      throw Error(ErrorKind::kContract, "a model named '" + name + "' is already in the set");
+    }
+    loading.insert(name);
+  }
+
+  // Runs `start` (which loads the model) outside the lock; the name is reserved meanwhile.
+  template <typename Start>
+  void Add(const std::string& name, Start&& start) {
+    Reserve(name);
+    auto model = std::make_shared<Served>();
+    model->name = name;
+    try {
+      model->runtime = start();
+    } catch (const Error& e) {
+      std::unique_lock lock(mu);
+      loading.erase(name);
+      throw NamedFor(name, e);
+    } catch (...) {
+      std::unique_lock lock(mu);
+      loading.erase(name);
+      throw;
+    }
+    model->version = model->runtime->info().version;
+    model->version_since_ms = model->since_ms;
+    std::unique_lock lock(mu);
+    loading.erase(name);
+    models.emplace(name, std::move(model));
+  }
+
+  const RuntimeOptions defaults;
+  mutable std::shared_mutex mu;  // the two below
+  std::map<std::string, std::shared_ptr<Served>> models;
+  std::set<std::string> loading;
+};
+
+ModelSet::ModelSet(RuntimeOptions defaults) : impl_(std::make_unique<Impl>(std::move(defaults))) {}
+
+ModelSet::~ModelSet() {
+  std::map<std::string, std::shared_ptr<Served>> all;
+  {
+    std::unique_lock lock(impl_->mu);
+    all.swap(impl_->models);
+  }
+  for (auto& [name, model] : all) model->runtime->Shutdown();
+}
+
+void ModelSet::AddModel(const std::string& name, const BundleSource& source) {
+  AddModel(name, source, impl_->defaults);
+}
+
+void ModelSet::AddModel(const std::string& name, const BundleSource& source, const RuntimeOptions& options) {
+  impl_->Add(name, [&] { return Runtime::Start(source, options); });
+}
+
+void ModelSet::AddWatchedModel(const std::string& name, const WatchOptions& watch) {
+  AddWatchedModel(name, watch, impl_->defaults);
+}
+
+void ModelSet::AddWatchedModel(const std::string& name, const WatchOptions& watch, const RuntimeOptions& options) {
+  impl_->Add(name, [&] { return Runtime::StartWatching(watch, options); });
+}
+
+void ModelSet::RemoveModel(const std::string& name) {
+  std::shared_ptr<Served> model;
+  {
+    std::unique_lock lock(impl_->mu);
+    auto it = impl_->models.find(name);
+    if (it == impl_->models.end()) {
+      throw Error(ErrorKind::kContract, "no model named " + internal::QuoteVersionName(name) + " to remove");
+    }
+    model = std::move(it->second);
+    impl_->models.erase(it);
+  }
+  model->runtime->Shutdown();  // answers what it accepted, then disposes the isolates
+}
+
+Prediction ModelSet::PredictVersioned(const std::string& name, DenseMatrixView input) {
+  std::shared_ptr<Served> model = impl_->Find(name);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    Prediction p = model->runtime->PredictVersioned(input);
+    model->Record(start, false, p.bundle_version);
+    return p;
+  } catch (const Error& e) {
+    model->Record(start, true, "");
+    throw NamedFor(name, e);
+  }
+}
+
+DenseMatrix ModelSet::Predict(const std::string& name, DenseMatrixView input) {
+  return PredictVersioned(name, input).output;
+}
+
+namespace {
+// The callback a model's runtime completes: records the request, then calls `done`.
+Runtime::Callback Recording(std::shared_ptr<Served> model, Runtime::Callback done) {
+  const auto start = std::chrono::steady_clock::now();
+  return [model = std::move(model), done = std::move(done), start](Prediction p, std::exception_ptr error) {
+    model->Record(start, error != nullptr, error ? std::string() : p.bundle_version);
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const Error& e) {
+        error = std::make_exception_ptr(NamedFor(model->name, e));
+      } catch (...) {
+      }
+    }
+    done(std::move(p), error);
+  };
+}
+
+std::pair<Runtime::Callback, std::future<DenseMatrix>> ToFuture() {
+  auto promise = std::make_shared<std::promise<DenseMatrix>>();
+  auto future = promise->get_future();
+  return {[promise](Prediction p, std::exception_ptr error) {
+            if (error) promise->set_exception(error);
+            else promise->set_value(std::move(p.output));
+          },
+          std::move(future)};
+}
+}  // namespace
+
+void ModelSet::Submit(const std::string& name, DenseMatrixView input, Runtime::Callback done) {
+  std::shared_ptr<Served> model = impl_->Find(name);
+  Runtime& runtime = *model->runtime;
+  try {
+    runtime.Submit(input, Recording(std::move(model), std::move(done)));
+  } catch (const Error& e) {
+    throw NamedFor(name, e);  // refused before queueing (shape, shutdown): not a completed request
+  }
+}
+
+std::future<DenseMatrix> ModelSet::Submit(const std::string& name, DenseMatrixView input) {
+  auto [done, future] = ToFuture();
+  Submit(name, input, std::move(done));
+  return std::move(future);
+}
+
+std::future<DenseMatrix> ModelSet::TrySubmit(const std::string& name, DenseMatrixView input) {
+  std::shared_ptr<Served> model = impl_->Find(name);
+  Runtime& runtime = *model->runtime;
+  auto [done, future] = ToFuture();
+  try {
+    runtime.TrySubmit(input, Recording(std::move(model), std::move(done)));
+  } catch (const Error& e) {
+    throw NamedFor(name, e);  // kOverloaded: this model's queue is full, the others' are not touched
+  }
+  return std::move(future);
+}
+
+ReloadResult ModelSet::Reload(const std::string& name, const BundleSource& source, const std::string& version,
+                              const ReloadCheck& check) {
+  return impl_->Find(name)->runtime->Reload(source, version, check);
+}
+
+void ModelSet::Watch(const std::string& name, const WatchOptions& watch) {
+  std::shared_ptr<Served> model = impl_->Find(name);
+  try {
+    model->runtime->Watch(watch);
+  } catch (const Error& e) {
+    throw NamedFor(name, e);
+  }
+}
+
+std::vector<std::string> ModelSet::names() const {
+  std::shared_lock lock(impl_->mu);
+  std::vector<std::string> out;
+  for (const auto& [name, model] : impl_->models) out.push_back(name);
+  return out;
+}
+
+bool ModelSet::contains(const std::string& name) const {
+  std::shared_lock lock(impl_->mu);
+  return impl_->models.count(name) > 0;
+}
+
+BundleInfo ModelSet::info(const std::string& name) const { return impl_->Find(name)->runtime->info(); }
+
+ModelStats ModelSet::Stats(const std::string& name) const {
+  std::shared_ptr<Served> model = impl_->Find(name);
+  ModelStats s;
+  s.name = name;
+  s.runtime = model->runtime->Stats();
+  const BundleInfo info = model->runtime->info();
+  s.version = info.version;
+  s.description = (info.name.empty() ? std::string("bundle") : info.name) + " version " + info.version;
+  s.since_ms = model->since_ms;
+  std::lock_guard lock(model->mu);
+  s.version_since_ms = model->version_since_ms;
+  s.usage = model->usage;
+  s.errors = model->errors;
+  s.duration_sum_ms = model->sum_ms;
+  s.duration_min_ms = model->min_ms;
+  s.duration_max_ms = model->max_ms;
+  return s;
+}
+
+std::vector<ModelStats> ModelSet::Stats() const {
+  std::vector<ModelStats> out;
+  for (const std::string& name : names()) {
+    try {
+      out.push_back(Stats(name));
+    } catch (const Error&) {
+      // removed since names() was read
+    }
+  }
+  return out;
+}
+
+}  // namespace tfjs_run

@@ -1,0 +1,246 @@
+// ModelSet: several named models in one process. Every answer comes from the model the request
+// named (the versioned bundles answer [row sum * 1000 + number, number]; the wine model is
+// compared with tfjs in Node); adding, removing and reloading under load lose nothing; a broken
+// model leaves the others alone; each model's FLIP-23 stats and its Prometheus text.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "row_io.h"
+#include "test_bundles.h"
+#include "tfjs_run/tfjs_run.h"
+
+namespace tfjs_run {
+namespace {
+
+using namespace test_support;
+using namespace std::chrono_literals;
+
+RuntimeOptions OneWorker() {
+  RuntimeOptions o;
+  o.workers = 1;
+  o.model.log = [](LogLevel, std::string_view) {};
+  return o;
+}
+
+// The number model `name` ("m7" -> 7) must answer with.
+int NumberOf(const std::string& name) { return std::stoi(name.substr(1)); }
+
+TEST(ModelSetTest, ManyModelsUnderConcurrentLoadEachAnswerComesFromTheNamedModel) {
+  ModelSet models(OneWorker());
+  for (int k = 1; k <= 4; ++k) models.AddModel("m" + std::to_string(k), Source(Versioned(k)));
+  models.AddModel("wine", BundleSource::FromFile(kFixtures + "/wine-layers-cpu.bundle.js"));
+  EXPECT_EQ(models.names(), (std::vector<std::string>{"m1", "m2", "m3", "m4", "wine"}));
+  const DenseMatrix wine = cli::ReadCsvFile(kFixtures + "/wine.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-wine-layers-cpu.csv");
+
+  std::atomic<int> wrong{0}, answered{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < 150; ++i) {
+        const int k = 1 + static_cast<int>(rng() % 5);
+        if (k == 5) {  // a wine row, against tfjs in Node
+          const size_t r = rng() % wine.rows();
+          DenseMatrix p = models.Predict("wine", wine.view().slice_rows(r, 1));
+          for (size_t c = 0; c < ref.cols(); ++c) {
+            if (std::fabs(p.at(0, c) - ref.at(r, c)) > 1e-5f) ++wrong;
+          }
+        } else {
+          const float row[] = {static_cast<float>(i), 1, 2};
+          std::future<DenseMatrix> f = models.Submit("m" + std::to_string(k), {row, 1, 3});
+          DenseMatrix p = f.get();
+          if (p.at(0, 1) != static_cast<float>(k) || p.at(0, 0) != (i + 3) * 1000.0f + k) ++wrong;
+        }
+        ++answered;
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(answered.load(), 600);
+  EXPECT_EQ(wrong.load(), 0);
+  uint64_t usage = 0;
+  for (const ModelStats& s : models.Stats()) {
+    usage += s.usage;
+    EXPECT_EQ(s.errors, 0u) << s.name;
+    // Batches never mix models: every row a model's workers ran was a request for it.
+    uint64_t rows = 0;
+    for (const WorkerStats& w : s.runtime.workers) rows += w.rows;
+    EXPECT_EQ(rows, s.usage) << s.name;
+  }
+  EXPECT_EQ(usage, 600u);
+}
+
+TEST(ModelSetTest, AddRemoveAndReloadUnderLoadLoseNothing) {
+  ModelSet models(OneWorker());
+  models.AddModel("m1", Source(Versioned(1)));
+  models.AddModel("m2", Source(Versioned(2)));
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0}, answered{0}, refused_m2{0}, other_errors{0};
+  // m1: answers from version 1, then 11 after the reload, never anything else; m2: answered
+  // until it is removed, then refused with kContract naming it.
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 3; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        const std::string name = (i + t) % 2 ? "m1" : "m2";
+        const float row[] = {1, 1, 1};
+        try {
+          Prediction p = models.PredictVersioned(name, {row, 1, 3});
+          const float n = p.output.at(0, 1);
+          const bool ok = name == "m1" ? (n == 1 || n == 11) && p.bundle_version == std::to_string(static_cast<int>(n))
+                                       : n == 2;
+          if (!ok || p.output.at(0, 0) != 3000 + n) ++wrong;
+          ++answered;
+        } catch (const Error& e) {
+          const bool removed = name == "m2" && e.kind() == ErrorKind::kContract &&
+                               e.message().find("no model named 'm2'") != std::string::npos;
+          const bool draining = name == "m2" && e.kind() == ErrorKind::kShutdown;  // found it just before removal
+          if (removed || draining) ++refused_m2;
+          else ++other_errors;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(100ms);
+  models.AddModel("m3", Source(Versioned(3)));  // added while the others serve
+  ReloadResult r = models.Reload("m1", Source(Versioned(11)));
+  EXPECT_TRUE(r.ok) << r.error;
+  models.RemoveModel("m2");
+  EXPECT_FALSE(models.contains("m2"));
+  const float row[] = {0, 0, 1};
+  EXPECT_EQ(models.Predict("m3", {row, 1, 3}).at(0, 0), 1003.0f);
+  std::this_thread::sleep_for(100ms);
+  stop = true;
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_GT(answered.load(), 50);
+  EXPECT_GT(refused_m2.load(), 0);
+  EXPECT_EQ(models.Stats("m1").version, "11");
+  EXPECT_EQ(models.Stats("m1").runtime.reloads_ok, 1u);
+  EXPECT_THROW(models.RemoveModel("m2"), Error);
+}
+
+TEST(ModelSetTest, ABrokenModelLeavesTheOthersAlone) {
+  ModelSet models(OneWorker());
+  models.AddModel("m1", Source(Versioned(1)));
+  // A model that cannot load: named in the error, the set unchanged.
+  try {
+    models.AddModel("m2", Source(Versioned(2, "load-throws")));
+    FAIL() << "a model that cannot load was added";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kBundleLoad) << e.what();
+    EXPECT_NE(e.message().find("model 'm2'"), std::string::npos) << e.what();
+    EXPECT_NE(e.message().find("version 2 cannot load"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(models.names(), std::vector<std::string>{"m1"});
+  // A model whose predict fails on some rows: its errors are its own.
+  models.AddModel("m7", Source(Versioned(7, "throws-on-7")));
+  const float bad[] = {7, 0, 0}, good[] = {1, 0, 0};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THROW(models.Predict("m7", {bad, 1, 3}), Error);
+    EXPECT_EQ(models.Predict("m7", {good, 1, 3}).at(0, 1), 7.0f);
+    EXPECT_EQ(models.Predict("m1", {bad, 1, 3}).at(0, 0), 7001.0f);
+  }
+  EXPECT_EQ(models.Stats("m7").errors, 5u);
+  EXPECT_EQ(models.Stats("m7").usage, 10u);
+  EXPECT_EQ(models.Stats("m1").errors, 0u);
+  EXPECT_EQ(models.Stats("m1").usage, 5u);
+  // The same name twice, a name that is not one, a model not there: kContract, naming it.
+  EXPECT_THROW(models.AddModel("m1", Source(Versioned(9))), Error);
+  EXPECT_THROW(models.AddModel("no/slashes", Source(Versioned(9))), Error);
+  try {
+    models.Predict("m9", {good, 1, 3});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kContract);
+    EXPECT_NE(e.message().find("no model named 'm9'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelSetTest, AFullQueueRefusesOnlyItsOwnModel) {
+  RuntimeOptions small = OneWorker();
+  small.max_queue_rows = 4;
+  small.chunk_rows = 0;
+  ModelSet models(OneWorker());
+  models.AddModel("slow", Source(Versioned(1, "loops-on-7")), [&] {
+    RuntimeOptions o = small;
+    o.model.predict_timeout = 2000ms;
+    return o;
+  }());
+  models.AddModel("m2", Source(Versioned(2)));
+  const float loop[] = {7, 0, 0}, row[] = {1, 0, 0};
+  std::future<DenseMatrix> stuck = models.Submit("slow", {loop, 1, 3});  // holds slow's worker for 2 s
+  std::this_thread::sleep_for(200ms);
+  std::vector<std::future<DenseMatrix>> queued;
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    try {
+      queued.push_back(models.TrySubmit("slow", {row, 1, 3}));
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kOverloaded) << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0);  // slow's quota (its queue) is full ...
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(models.TrySubmit("m2", {row, 1, 3}).get().at(0, 1), 2.0f);  // ... m2's is not
+  }
+  EXPECT_THROW(stuck.get(), Error);  // the looping row ran past its deadline
+  for (auto& f : queued) EXPECT_EQ(f.get().at(0, 1), 1.0f);
+  EXPECT_EQ(models.Stats("slow").runtime.rejected_overloaded, static_cast<uint64_t>(refused));
+  EXPECT_EQ(models.Stats("m2").runtime.rejected_overloaded, 0u);
+}
+
+TEST(ModelSetTest, StatsCarryFlip23sFieldsAndThePrometheusTextShowsThem) {
+  ModelSet models(OneWorker());
+  const auto before = std::chrono::system_clock::now();
+  models.AddModel("m1", Source(Versioned(1)));
+  models.AddModel("m7", Source(Versioned(7, "throws-on-7")));
+  const float row[] = {1, 2, 3}, bad[] = {7, 0, 0};
+  for (int i = 0; i < 3; ++i) models.Predict("m1", {row, 1, 3});
+  EXPECT_THROW(models.Predict("m7", {bad, 1, 3}), Error);
+  const ModelStats s = models.Stats("m1");
+  EXPECT_EQ(s.name, "m1");
+  EXPECT_EQ(s.version, "1");
+  EXPECT_EQ(s.description, "versioned version 1");
+  EXPECT_EQ(s.usage, 3u);
+  EXPECT_EQ(s.errors, 0u);
+  EXPECT_GT(s.duration_min_ms, 0);
+  EXPECT_LE(s.duration_min_ms, s.duration_max_ms);
+  EXPECT_GE(s.duration_sum_ms, 3 * s.duration_min_ms);
+  EXPECT_LE(s.duration_sum_ms, 3 * s.duration_max_ms);
+  const int64_t before_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(before.time_since_epoch()).count();
+  EXPECT_GE(s.since_ms, before_ms);
+  EXPECT_GE(s.version_since_ms, s.since_ms);
+  uint64_t rows = 0;
+  for (const WorkerStats& w : s.runtime.workers) rows += w.rows;
+  EXPECT_EQ(rows, 3u);
+
+  const std::string text = PrometheusText(models.Stats());
+  EXPECT_NE(text.find("# TYPE tfjs_run_requests_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tfjs_run_requests_total{model=\"m1\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tfjs_run_request_errors_total{model=\"m7\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tfjs_run_model_info{model=\"m1\",version=\"1\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tfjs_run_rows_total{model=\"m1\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tfjs_run_request_duration_seconds_count{model=\"m1\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tfjs_run_request_duration_seconds{model=\"m1\",quantile=\"0.99\"} "), std::string::npos);
+  // Every line is a comment or `name{labels} number`.
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# ", 0) == 0) continue;
+    EXPECT_TRUE(std::regex_match(line, std::regex(R"([a-z_]+\{model="[^"]*"(,[a-z]+="[^"]*")?\} -?[0-9.e+-]+)")))
+        << line;
+  }
+}
+
+}  // namespace
+}  // namespace tfjs_run
