@@ -224,6 +224,9 @@ TEST(ModelSetTest, StatsCarryFlip23sFieldsAndThePrometheusTextShowsThem) {
   uint64_t rows = 0;
   for (const WorkerStats& w : s.runtime.workers) rows += w.rows;
   EXPECT_EQ(rows, 3u);
+  // Each model's memory: its isolate's heap (a few MiB for this bundle) and its 8 KiB ballast.
+  EXPECT_GT(s.runtime.workers.at(0).memory_bytes, 100'000u);
+  EXPECT_LT(s.runtime.workers.at(0).memory_bytes, 256u << 20);
 
   const std::string text = PrometheusText(models.Stats());
   EXPECT_NE(text.find("# TYPE tfjs_run_requests_total counter\n"), std::string::npos) << text;
@@ -231,6 +234,8 @@ TEST(ModelSetTest, StatsCarryFlip23sFieldsAndThePrometheusTextShowsThem) {
   EXPECT_NE(text.find("tfjs_run_request_errors_total{model=\"m7\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("tfjs_run_model_info{model=\"m1\",version=\"1\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("tfjs_run_rows_total{model=\"m1\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tfjs_run_memory_bytes{model=\"m1\"} " + std::to_string(s.runtime.workers.at(0).memory_bytes)),
+            std::string::npos) << text;
   EXPECT_NE(text.find("tfjs_run_request_duration_seconds_count{model=\"m1\"} 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("tfjs_run_request_duration_seconds{model=\"m1\",quantile=\"0.99\"} "), std::string::npos);
   // Every line is a comment or `name{labels} number`.

@@ -200,6 +200,14 @@ void IsolateHost::FatalOutOfMemory(const char* location, bool is_heap_oom) {
   std::fflush(stderr);
 }
 
+size_t IsolateHost::MemoryBytes() {
+  v8::Locker locker(isolate_);
+  v8::Isolate::Scope isolate_scope(isolate_);
+  v8::HeapStatistics heap;
+  isolate_->GetHeapStatistics(&heap);
+  return heap.used_heap_size() + heap.external_memory();
+}
+
 void IsolateHost::CheckMemory(v8::Isolate* isolate, void* data) {
   auto* self = static_cast<IsolateHost*>(data);
   if (self->options_.max_buffer_mb == 0) return;

@@ -97,6 +97,9 @@ class IsolateHost {
   bool timed_out() const { return fired_.load(); }
   // Whether JS was ever terminated in this isolate (deadline or memory budget): replace it.
   bool broken() const { return broken_.load(); }
+  // The JS heap in use plus ArrayBuffer and WebAssembly memory (V8's heap statistics). Not while
+  // another thread runs this isolate's JS.
+  size_t MemoryBytes();
   // Whether the owner abandoned this isolate's work (Options::cancel): its JS is terminated.
   bool cancelled() const { return options_.cancel && options_.cancel->load(); }
 

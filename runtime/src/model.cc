@@ -238,6 +238,7 @@ bool Model::code_cache_accepted() const { return impl_->code_cache_accepted; }
 double Model::load_ms() const { return impl_->load_ms; }
 
 bool Model::broken() const { return impl_->host.broken(); }
+size_t Model::memory_bytes() const { return impl_->host.MemoryBytes(); }
 
 std::vector<uint8_t> Model::CreateCodeCache() {
   return impl_->host.Run(Clock::now() + impl_->options.load_timeout, [&](JsScope& s) {

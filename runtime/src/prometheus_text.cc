@@ -105,6 +105,10 @@ std::string PrometheusText(const std::vector<ModelStats>& models) {
            [](const ModelStats& m) {
              return Workers(m, [](const WorkerStats& w) { return static_cast<double>(w.recycles); });
            });
+  e.Metric("tfjs_run_memory_bytes", "gauge", "The model's isolates' JS heap in use plus their buffers, over its workers.",
+           [](const ModelStats& m) {
+             return Workers(m, [](const WorkerStats& w) { return static_cast<double>(w.memory_bytes); });
+           });
   e.Metric("tfjs_run_workers", "gauge", "Worker threads (one isolate each).",
            [](const ModelStats& m) { return static_cast<double>(m.runtime.workers.size()); });
   e.Metric("tfjs_run_queue_rows", "gauge", "Rows queued, not yet taken by a worker.",

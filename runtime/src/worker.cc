@@ -63,8 +63,17 @@ std::string Worker::Run(const Step& step) {
   return done.get();
 }
 
+void Worker::SampleMemory(bool now) {
+  const auto t = Clock::now();
+  if (!now && t - memory_sampled_ < std::chrono::milliseconds(100)) return;
+  memory_sampled_ = t;
+  const size_t bytes = versions_.model().memory_bytes();
+  UpdateStats([&](WorkerStats& s) { s.memory_bytes = bytes; });
+}
+
 void Worker::CommitStaged() {
   versions_.Commit();
+  SampleMemory(true);
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_posted_).count();
   UpdateStats([&](WorkerStats& s) {
     s.version = versions_.version();
@@ -115,6 +124,7 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
       s.code_cache_accepted = versions_.model().code_cache_accepted();
       s.version = versions_.version();
     });
+    SampleMemory(true);
   } catch (...) {
     loaded.set_exception(std::current_exception());
     return;
@@ -283,6 +293,7 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     }
   }
   for (Request* req : finished_) RequestQueue::Finish(*req, index);  // batch (and its shared_ptrs) outlives this loop
+  SampleMemory(false);
 }
 
 }  // namespace tfjs_run::internal

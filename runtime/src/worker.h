@@ -72,6 +72,8 @@ class Worker {
   // the previous version. On success, rolls the runtime back, fills `output` and clears `error`.
   void TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& output, std::exception_ptr& error);
   void UpdateStats(const std::function<void(WorkerStats&)>& f);
+  // WorkerStats::memory_bytes from the current isolate: when `now`, or at most every 100 ms.
+  void SampleMemory(bool now);
   void Log(LogLevel level, const std::string& text) const;
 
   int cpu_;
@@ -91,6 +93,7 @@ class Worker {
   std::vector<float> latencies_;  // ring buffer, microseconds
   size_t latency_next_ = 0;
   std::vector<Request*> finished_;  // scratch, owned by the worker thread
+  Clock::time_point memory_sampled_{};  // owned by the worker thread
 };
 
 // Latency percentiles of `v` (microseconds).

@@ -168,6 +168,9 @@ class Model {
   bool broken() const;
   // How long Load took, in milliseconds.
   double load_ms() const;
+  // The isolate's memory now: its JS heap in use plus its ArrayBuffer and WebAssembly memory.
+  // Call it from the thread that uses the Model, like the rest.
+  size_t memory_bytes() const;
 
  private:
   struct Impl;

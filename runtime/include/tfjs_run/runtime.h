@@ -111,6 +111,8 @@ struct WorkerStats {
   uint64_t failed_batches = 0;
   double mean_batch_rows = 0;
   double busy_seconds = 0;   // time spent in predict
+  size_t memory_bytes = 0;   // its isolate's JS heap in use plus buffers (Model::memory_bytes), sampled
+                             // at most every 100 ms after a batch, and at start and each switch
   double cpu_seconds = 0;    // CPU time of the worker's thread (user + system) as of its last
                              // batch; V8's background threads and the callers are not in it
   double load_ms = 0;
