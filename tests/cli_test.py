@@ -303,6 +303,41 @@ class PipelineTest(unittest.TestCase):
         self.assertLess(large - small, 24, f"peak RSS {small:.0f} MiB for 20k rows, {large:.0f} MiB for 2M")
 
 
+class MetricsFileTest(unittest.TestCase):
+    """--metrics-file: the run's model in the Prometheus text format, with the counts the run had."""
+
+    def test_the_metrics_file_counts_the_runs_rows_and_failed_requests(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tfjs-run.prom")
+            rows = read(f"{FIX}/wine.csv")
+            p = run([f"{FIX}/wine-layers-cpu.bundle.js", "--metrics-file", path], rows, check=0)
+            self.assertEqual(summary(p.stderr), (178, 178, 0))
+            text = read(path)
+            self.assertFalse(os.path.exists(path + ".partial"))
+            samples = {}
+            for line in text.splitlines():
+                if line.startswith("# "):
+                    continue
+                m = re.fullmatch(r'([a-z_]+)\{model="([^"]*)"(?:,([a-z]+)="([^"]*)")?\} (-?[0-9.e+-]+)', line)
+                self.assertIsNotNone(m, line)
+                samples[(m.group(1), m.group(3), m.group(4))] = float(m.group(5))
+                self.assertEqual(m.group(2), "wine-layers-cpu")
+            self.assertEqual(samples[("tfjs_run_rows_total", None, None)], 178)
+            self.assertEqual(samples[("tfjs_run_request_errors_total", None, None)], 0)
+            requests = samples[("tfjs_run_requests_total", None, None)]
+            self.assertGreaterEqual(requests, 1)
+            self.assertEqual(samples[("tfjs_run_request_duration_seconds_count", None, None)], requests)
+            self.assertGreater(samples[("tfjs_run_request_duration_seconds_sum", None, None)], 0)
+            self.assertGreater(samples[("tfjs_run_memory_bytes", None, None)], 1e5)
+            self.assertIn(("tfjs_run_model_info", "version", "test-1"), samples)
+
+    def test_an_unwritable_metrics_file_is_an_output_error(self):
+        p = run([f"{FIX}/wine-layers-cpu.bundle.js", "--metrics-file", "/nonexistent-dir/m.prom"],
+                read(f"{FIX}/wine.csv"), check=4)
+        self.assertIn("writing --metrics-file /nonexistent-dir/m.prom failed", p.stderr)
+        self.assertEqual(len(parse_csv(p.stdout)), 178)  # every answer still written
+
+
 class DeadlineTest(unittest.TestCase):
     """A predict that never returns (tests/fixtures/hostile/predict-loops.js loops on a row starting
     with 13) is terminated at --predict-timeout-ms: the process lives and accounts for every row."""
@@ -488,7 +523,7 @@ class HelpTest(unittest.TestCase):
         for opt in ("--input-format", "--header", "--no-header", "--delimiter", "--columns", "--output-format",
                     "--batch-size", "--on-error", "--load-timeout-ms", "--max-heap-mb", "--info", "--quiet",
                     "--threads", "--max-batch-rows", "--max-batch-delay", "--stats", "--code-cache",
-                    "--predict-timeout-ms", "--spin-us"):
+                    "--predict-timeout-ms", "--spin-us", "--metrics-file"):
             self.assertIn(opt, p.stdout)
 
     def test_spin_us_defaults_to_the_runtimes_off_and_answers_the_same_values(self):

@@ -44,6 +44,7 @@ enum ExitCode { kOk = 0, kUsage = 1, kBadInput = 2, kModelFailed = 3, kOutputFai
 // end of input wherever it is (even blocked in read(2)); a second signal kills at once.
 // Lock-free, so the handler may set it, and atomic, so another thread may read it.
 std::atomic<int> g_stop_signal{0};
+int64_t g_started_unix_ms = 0;  // for --metrics-file's since
 static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void OnStopSignal(int sig) {
@@ -224,6 +225,23 @@ int ExitCode(PipelineResult result, const tfjs_run::cli::Pipeline& pipeline, con
   return exit_code;
 }
 
+// --metrics-file: the Prometheus text of the run's one model, named as its bundle names itself.
+// Written to a temporary name and renamed, so a collector never reads half a file.
+bool WriteMetrics(const std::string& path, const tfjs_run::Runtime& runtime) {
+  const std::string name = runtime.info().name.empty() ? std::string("model") : runtime.info().name;
+  const std::string text = tfjs_run::PrometheusText({tfjs_run::StatsOf(name, runtime, g_started_unix_ms)});
+  const std::string partial = path + ".partial";
+  std::FILE* f = std::fopen(partial.c_str(), "w");
+  bool ok = f != nullptr;
+  if (f) {
+    const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    ok = (std::fclose(f) == 0) && written;
+  }
+  ok = ok && std::rename(partial.c_str(), path.c_str()) == 0;
+  if (!ok) std::fprintf(stderr, "tfjs-run: error: writing --metrics-file %s failed (%s)\n", path.c_str(), std::strerror(errno));
+  return ok;
+}
+
 // Answers every row of the inputs, then reports: the summary, --stats, the watch's summary.
 int RunRows(const CliOptions& o, tfjs_run::Runtime& runtime, tfjs_run::cli::InputFiles& inputs, double startup_ms,
             Clock::time_point wall_start) {
@@ -262,6 +280,7 @@ int RunRows(const CliOptions& o, tfjs_run::Runtime& runtime, tfjs_run::cli::Inpu
                  counters.read ? predict_wall : 0);
   }
   if (o.stats) PrintStats(runtime.Stats(), runtime.info(), startup_ms);
+  if (!o.metrics_file.empty() && !WriteMetrics(o.metrics_file, runtime) && exit_code == kOk) exit_code = kOutputFailed;
   if (g_stop_signal != 0) exit_code = 128 + g_stop_signal;
   if (o.watch && !o.quiet) PrintWatchSummary(runtime);
   return exit_code;
@@ -271,6 +290,8 @@ int RunRows(const CliOptions& o, tfjs_run::Runtime& runtime, tfjs_run::cli::Inpu
 
 int main(int argc, char** argv) {
   const auto wall_start = Clock::now();
+  g_started_unix_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::optional<CliOptions> options;
   try {
     options = tfjs_run::cli::ParseCommandLine(argc, argv);

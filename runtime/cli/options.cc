@@ -94,6 +94,9 @@ cxxopts::Options DeclareOptions() {
      "warn or error", cxxopts::value<std::string>()->default_value("info"))
     ("with-version", "Append the bundle version that computed each row (a last CSV column, or "
         "{\"prediction\": [...], \"version\": ...} in JSON lines)")
+    ("metrics-file", "At the end, write the model's metrics there in the Prometheus text format (requests, "
+     "errors, durations, rows, batches, reloads, memory; for a node exporter's textfile collector)",
+     cxxopts::value<std::string>())
     ("stats", "Print per-worker stats on stderr at the end: requests, rows, batches, mean batch size, queue depth, "
         "latency percentiles, load time, code-cache hit")
     ("info", "Load the bundle, print what it declares as JSON, and exit");
@@ -304,6 +307,7 @@ std::optional<CliOptions> ParseCommandLine(int argc, char** argv) {
   if (args.count("inputs")) o.inputs = args["inputs"].as<std::vector<std::string>>();
   o.info = args.count("info") > 0;
   o.stats = args.count("stats") > 0;
+  if (args.count("metrics-file")) o.metrics_file = args["metrics-file"].as<std::string>();
   o.quiet = args.count("quiet") > 0;
   o.reader.max_line_bytes = args["max-line-bytes"].as<size_t>();
   o.pipeline.batch_size = args["batch-size"].as<size_t>();

@@ -17,6 +17,7 @@ struct CliOptions {
   std::vector<std::string> inputs;  // empty: stdin
   bool info = false;                // --info: print the bundle's declaration and exit
   bool stats = false;
+  std::string metrics_file;         // --metrics-file: the Prometheus text written there at the end
   bool quiet = false;
   LogLevel log_level = LogLevel::kInfo;
   RowReaderOptions reader;

@@ -1,5 +1,6 @@
-// ModelSet: named models, each a Runtime of its own (see model_set.h for why), and the
-// FLIP-23 stats the set keeps for each: usage, errors, and the sum, min and max of durations.
+// ModelSet: named models, each a Runtime of its own (see model_set.h for why). Their stats are
+// the runtimes' (RuntimeStats::requests holds FLIP-23's usage and durations); the set adds when
+// each model was added and since when its version answers.
 #include "tfjs_run/model_set.h"
 
 #include <algorithm>
@@ -24,27 +25,20 @@ Error NamedFor(const std::string& name, const Error& e) {
   return Error(e.kind(), "model '" + name + "': " + e.message(), e.js_stack(), e.bundle_name(), e.bundle_version());
 }
 
-// One model: its runtime and the set's record of the requests through it.
+// One model: its runtime, when it was added, and since when its version answers.
 struct Served {
   std::string name;
   std::unique_ptr<Runtime> runtime;
   int64_t since_ms = UnixMs();
 
-  mutable std::mutex mu;  // the record below
-  uint64_t usage = 0, errors = 0;
-  double sum_ms = 0, min_ms = 0, max_ms = 0;
-  std::string version;  // the last version that answered
+  mutable std::mutex mu;  // the two below
+  std::string version;    // the last version that answered
   int64_t version_since_ms = 0;
 
-  void Record(std::chrono::steady_clock::time_point start, bool failed, const std::string& answered_by) {
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  void Answered(const std::string& answered_by) {
+    if (answered_by.empty()) return;
     std::lock_guard lock(mu);
-    min_ms = usage == 0 ? ms : std::min(min_ms, ms);
-    max_ms = std::max(max_ms, ms);
-    sum_ms += ms;
-    ++usage;
-    if (failed) ++errors;
-    if (!answered_by.empty() && answered_by != version) {
+    if (answered_by != version) {
       version = answered_by;
       version_since_ms = UnixMs();
     }
@@ -152,13 +146,11 @@ void ModelSet::RemoveModel(const std::string& name) {
 
 Prediction ModelSet::PredictVersioned(const std::string& name, DenseMatrixView input) {
   std::shared_ptr<Served> model = impl_->Find(name);
-  const auto start = std::chrono::steady_clock::now();
   try {
     Prediction p = model->runtime->PredictVersioned(input);
-    model->Record(start, false, p.bundle_version);
+    model->Answered(p.bundle_version);
     return p;
   } catch (const Error& e) {
-    model->Record(start, true, "");
     throw NamedFor(name, e);
   }
 }
@@ -168,11 +160,11 @@ DenseMatrix ModelSet::Predict(const std::string& name, DenseMatrixView input) {
 }
 
 namespace {
-// The callback a model's runtime completes: records the request, then calls `done`.
-Runtime::Callback Recording(std::shared_ptr<Served> model, Runtime::Callback done) {
-  const auto start = std::chrono::steady_clock::now();
-  return [model = std::move(model), done = std::move(done), start](Prediction p, std::exception_ptr error) {
-    model->Record(start, error != nullptr, error ? std::string() : p.bundle_version);
+// The callback a model's runtime completes: notes the version that answered, names the model in
+// an error, then calls `done`.
+Runtime::Callback Answering(std::shared_ptr<Served> model, Runtime::Callback done) {
+  return [model = std::move(model), done = std::move(done)](Prediction p, std::exception_ptr error) {
+    if (!error) model->Answered(p.bundle_version);
     if (error) {
       try {
         std::rethrow_exception(error);
@@ -200,7 +192,7 @@ void ModelSet::Submit(const std::string& name, DenseMatrixView input, Runtime::C
   std::shared_ptr<Served> model = impl_->Find(name);
   Runtime& runtime = *model->runtime;
   try {
-    runtime.Submit(input, Recording(std::move(model), std::move(done)));
+    runtime.Submit(input, Answering(std::move(model), std::move(done)));
   } catch (const Error& e) {
     throw NamedFor(name, e);  // refused before queueing (shape, shutdown): not a completed request
   }
@@ -217,7 +209,7 @@ std::future<DenseMatrix> ModelSet::TrySubmit(const std::string& name, DenseMatri
   Runtime& runtime = *model->runtime;
   auto [done, future] = ToFuture();
   try {
-    runtime.TrySubmit(input, Recording(std::move(model), std::move(done)));
+    runtime.TrySubmit(input, Answering(std::move(model), std::move(done)));
   } catch (const Error& e) {
     throw NamedFor(name, e);  // kOverloaded: this model's queue is full, the others' are not touched
   }
@@ -252,22 +244,28 @@ bool ModelSet::contains(const std::string& name) const {
 
 BundleInfo ModelSet::info(const std::string& name) const { return impl_->Find(name)->runtime->info(); }
 
-ModelStats ModelSet::Stats(const std::string& name) const {
-  std::shared_ptr<Served> model = impl_->Find(name);
+ModelStats StatsOf(const std::string& name, const Runtime& runtime, int64_t since_ms) {
   ModelStats s;
   s.name = name;
-  s.runtime = model->runtime->Stats();
-  const BundleInfo info = model->runtime->info();
+  s.runtime = runtime.Stats();
+  const BundleInfo info = runtime.info();
   s.version = info.version;
   s.description = (info.name.empty() ? std::string("bundle") : info.name) + " version " + info.version;
-  s.since_ms = model->since_ms;
+  s.since_ms = since_ms;
+  s.version_since_ms = since_ms;
+  s.usage = s.runtime.requests.count;
+  s.errors = s.runtime.requests.failed;
+  s.duration_sum_ms = s.runtime.requests.sum_us / 1e3;
+  s.duration_min_ms = s.runtime.requests.min_us / 1e3;
+  s.duration_max_ms = s.runtime.requests.max_us / 1e3;
+  return s;
+}
+
+ModelStats ModelSet::Stats(const std::string& name) const {
+  std::shared_ptr<Served> model = impl_->Find(name);
+  ModelStats s = StatsOf(name, *model->runtime, model->since_ms);
   std::lock_guard lock(model->mu);
   s.version_since_ms = model->version_since_ms;
-  s.usage = model->usage;
-  s.errors = model->errors;
-  s.duration_sum_ms = model->sum_ms;
-  s.duration_min_ms = model->min_ms;
-  s.duration_max_ms = model->max_ms;
   return s;
 }
 

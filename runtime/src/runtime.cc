@@ -333,6 +333,7 @@ RuntimeStats Runtime::Stats() const {
   std::vector<float> all;
   for (const auto& w : impl_->workers) {
     out.workers.push_back(w->Stats());
+    out.requests.Add(out.workers.back().finished);
     std::vector<float> latencies = w->Latencies();
     all.insert(all.end(), latencies.begin(), latencies.end());
   }

@@ -287,6 +287,11 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     stats_.requests += batch.size();
     for (Request* req : finished_) {
       const float us = std::chrono::duration<float, std::micro>(end - req->submitted).count();
+      stats_.finished.min_us = stats_.finished.count == 0 ? us : std::min<double>(stats_.finished.min_us, us);
+      stats_.finished.max_us = std::max<double>(stats_.finished.max_us, us);
+      stats_.finished.sum_us += us;
+      ++stats_.finished.count;
+      if (req->error) ++stats_.finished.failed;
       if (latencies_.size() < kLatencyWindow) latencies_.push_back(us);
       else latencies_[latency_next_] = us;
       latency_next_ = (latency_next_ + 1) % kLatencyWindow;

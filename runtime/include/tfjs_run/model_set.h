@@ -41,9 +41,11 @@ struct ModelStats {
   std::string version;          // the version serving now
   int64_t since_ms = 0;         // when the model was added (Unix time, ms)
   int64_t version_since_ms = 0; // when the version serving now started serving (Unix time, ms)
-  uint64_t usage = 0;           // requests completed (answered or failed) through the set
+  // From runtime.requests: every request the model's runtime completed, and its durations
+  // (submit to answer).
+  uint64_t usage = 0;           // requests completed, answered or failed
   uint64_t errors = 0;          // of those, failed
-  double duration_sum_ms = 0;   // request durations (call to answer) of `usage`
+  double duration_sum_ms = 0;
   double duration_min_ms = 0;
   double duration_max_ms = 0;
   RuntimeStats runtime;         // rows, batches, latency percentiles, reloads, queue, per worker
@@ -91,6 +93,10 @@ class ModelSet {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The stats of a Runtime serving model `name` since `since_ms` (Unix ms): what ModelSet::Stats
+// gives for one of its models, for a Runtime used on its own (the CLI's --metrics-file).
+ModelStats StatsOf(const std::string& name, const Runtime& runtime, int64_t since_ms);
 
 // The Prometheus text exposition (format 0.0.4) of models' stats: counters, gauges and a
 // request-duration summary per model, labelled model="name". For a scrape endpoint, a metrics

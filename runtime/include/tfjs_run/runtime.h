@@ -16,6 +16,7 @@
 // No V8 type appears in this header.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -99,6 +100,22 @@ struct LatencyStats {
   double p50_us = 0, p90_us = 0, p99_us = 0, max_us = 0;
 };
 
+// Every request completed, answered or failed, and the sum, min and max of their durations
+// (submit to result): FLIP-23's usage and duration stats. Over all time, not a window.
+struct RequestTotals {
+  uint64_t count = 0;
+  uint64_t failed = 0;
+  double sum_us = 0, min_us = 0, max_us = 0;
+  void Add(const RequestTotals& o) {
+    if (o.count == 0) return;
+    min_us = count == 0 ? o.min_us : std::min(min_us, o.min_us);
+    max_us = std::max(max_us, o.max_us);
+    sum_us += o.sum_us;
+    count += o.count;
+    failed += o.failed;
+  }
+};
+
 struct WorkerStats {
   size_t worker = 0;
   std::string version;       // the bundle version this worker serves now
@@ -106,6 +123,7 @@ struct WorkerStats {
   uint64_t switches = 0;
   int cpu = -1;              // the CPU it is pinned to, -1 if not pinned
   uint64_t requests = 0;     // requests (or chunks of requests) completed by this worker
+  RequestTotals finished;    // whole requests this worker completed (their last chunk)
   uint64_t rows = 0;
   uint64_t batches = 0;      // predict calls
   uint64_t failed_batches = 0;
@@ -164,6 +182,7 @@ struct RuntimeStats {
   uint64_t rejected_overloaded = 0;  // TrySubmit refusals
   uint64_t recomputed = 0;      // requests whose chunks straddled a version switch, run again
   LatencyStats latency;         // of all requests (last 8192 per worker, merged)
+  RequestTotals requests;       // every request completed, over the workers
 };
 
 // A result with the bundle version that computed it. Every row of one request is computed by
