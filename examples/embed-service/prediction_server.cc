@@ -3,7 +3,10 @@
 //
 // Protocol: a client sends one CSV row per line; the server answers each line with one line:
 // the prediction as CSV, or "error: <message>". One thread per connection calls
-// Runtime::Predict, and the runtime batches the rows of all connections together.
+// Runtime::Predict, and the runtime batches the rows of all connections together. A connection
+// whose first line is "GET /metrics HTTP/1.x" gets the runtime's stats in the Prometheus text
+// format (tfjs_run::PrometheusText) as an HTTP response instead, so Prometheus can scrape the
+// same port.
 //
 //   prediction_server BUNDLE [--port 7070] [--threads 0]
 //   prediction_server BUNDLE --self-test CLIENTS ROWS_PER_CLIENT ROWS.csv
@@ -96,13 +99,34 @@ std::string FormatRow(std::span<const float> row) {
   return s;
 }
 
+const int64_t kStartedMs =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+
+// GET /metrics: one HTTP/1.0-style response, then the connection closes.
+void ServeMetrics(int fd, const tfjs_run::Runtime& runtime) {
+  const std::string name = runtime.info().name.empty() ? std::string("model") : runtime.info().name;
+  const std::string body = tfjs_run::PrometheusText({tfjs_run::StatsOf(name, runtime, kStartedMs)});
+  SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+}
+
 void ServeConnection(int fd, tfjs_run::Runtime& runtime) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   LineReader reader(fd);
   std::string line;
   std::vector<float> row;
+  bool first = true;
   while (reader.Next(line)) {
+    if (first && line.rfind("GET /metrics HTTP/1.", 0) == 0) {
+      // Read the request's headers first: closing with unread input would reset the connection
+      // and could cut the response.
+      while (reader.Next(line) && !line.empty() && line != "\r") {
+      }
+      ServeMetrics(fd, runtime);
+      break;
+    }
+    first = false;
     std::string reply;
     if (!ParseRow(line, row)) {
       reply = "error: not a CSV row of finite numbers\n";
@@ -143,6 +167,23 @@ void AcceptLoop(int listen_fd, tfjs_run::Runtime& runtime) {
     if (fd < 0) return;  // the listening socket was shut down
     std::thread(ServeConnection, fd, std::ref(runtime)).detach();
   }
+}
+
+// One GET /metrics on loopback `port`: the whole response.
+std::string Scrape(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      SendAll(fd, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")) {
+    char chunk[4096];
+    for (ssize_t n; (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;) response.append(chunk, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return response;
 }
 
 int SelfTest(const std::string& bundle, tfjs_run::Runtime& runtime, int clients, int rows_per_client,
@@ -188,6 +229,11 @@ int SelfTest(const std::string& bundle, tfjs_run::Runtime& runtime, int clients,
   }
   for (auto& t : threads) t.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // What a Prometheus scrape of the same port reads: every row answered, counted.
+  const std::string metrics = Scrape(port);
+  const std::string rows_line = "tfjs_run_rows_total{model=\"" + runtime.info().name + "\"} " + std::to_string(answered.load()) + "\n";
+  const bool metrics_ok = metrics.rfind("HTTP/1.1 200 OK\r\n", 0) == 0 && metrics.find(rows_line) != std::string::npos;
+  if (!metrics_ok) std::fprintf(stderr, "self-test: GET /metrics lacks %s", rows_line.c_str());
   ::shutdown(listen_fd, SHUT_RDWR);
   ::close(listen_fd);
   acceptor.join();
@@ -199,7 +245,7 @@ int SelfTest(const std::string& bundle, tfjs_run::Runtime& runtime, int clients,
               clients, rows_per_client, answered.load(), mismatches.load(), answered / seconds,
               static_cast<unsigned long long>(batches), batches ? double(predicted) / double(batches) : 0.0,
               stats.latency.p50_us, stats.latency.p99_us);
-  return mismatches == 0 && answered == clients * rows_per_client ? 0 : 1;
+  return mismatches == 0 && answered == clients * rows_per_client && metrics_ok ? 0 : 1;
 }
 
 }  // namespace
