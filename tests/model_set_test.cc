@@ -108,7 +108,13 @@ TEST(ModelSetTest, AddRemoveAndReloadUnderLoadLoseNothing) {
       }
     });
   }
-  std::this_thread::sleep_for(100ms);
+  // Counts, not sleeps: a sanitized build is many times slower.
+  auto wait_for_answers = [&](int n) {
+    for (auto until = std::chrono::steady_clock::now() + 60s; answered < n && std::chrono::steady_clock::now() < until;) {
+      std::this_thread::sleep_for(5ms);
+    }
+  };
+  wait_for_answers(20);
   models.AddModel("m3", Source(Versioned(3)));  // added while the others serve
   ReloadResult r = models.Reload("m1", Source(Versioned(11)));
   EXPECT_TRUE(r.ok) << r.error;
@@ -116,7 +122,8 @@ TEST(ModelSetTest, AddRemoveAndReloadUnderLoadLoseNothing) {
   EXPECT_FALSE(models.contains("m2"));
   const float row[] = {0, 0, 1};
   EXPECT_EQ(models.Predict("m3", {row, 1, 3}).at(0, 0), 1003.0f);
-  std::this_thread::sleep_for(100ms);
+  const int before = answered;
+  wait_for_answers(before + 30);  // m1 keeps answering after m2 is gone
   stop = true;
   for (auto& c : callers) c.join();
   EXPECT_EQ(wrong.load(), 0);
