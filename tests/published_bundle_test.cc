@@ -9,25 +9,15 @@
 
 #include "fetch.h"
 #include "published_bundle.h"
+#include "test_files.h"
 
 namespace tfjs_run {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/tfjs-run-published-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
+using namespace test_support;
 
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
 
 std::string ManifestFor(const std::string& version, const std::string& bundle, const std::string& body,
                         const std::string& extra = "") {

@@ -30,14 +30,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using namespace tfjs_run::test_support;
 
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/tfjs-run-reload-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string path;
-};
 
 // Publishes with the project's own publishing tool (`load_check` false: without loading the
 // bundle first, for one that does not load).

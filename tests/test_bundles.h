@@ -1,30 +1,17 @@
-// Helpers the runtime tests share: files, and the versioned test bundle
+// Helpers the runtime tests share: the versioned test bundle
 // (tests/fixtures/versioned.js.in) whose answers say which version computed them.
 #pragma once
 
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 
+#include "test_files.h"
 #include "tfjs_run/model.h"
 
 namespace tfjs_run::test_support {
 
 inline const std::string kSource = TFJS_RUN_SOURCE_DIR;
 inline const std::string kFixtures = TFJS_RUN_FIXTURES_OUT;
-
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
 
 // The versioned test bundle: answers [row sum * 1000 + number, number]; `mode` as the file says.
 inline std::string Versioned(int number, const std::string& mode = "ok", size_t ballast = 1024, size_t padding = 0) {

@@ -63,17 +63,16 @@ std::string Worker::Run(const Step& step) {
   return done.get();
 }
 
-void Worker::SampleMemory(bool now) {
-  const auto t = Clock::now();
-  if (!now && t - memory_sampled_ < std::chrono::milliseconds(100)) return;
-  memory_sampled_ = t;
+void Worker::SampleMemory(std::optional<Clock::time_point> t) {
+  if (t && *t - memory_sampled_ < std::chrono::milliseconds(100)) return;
+  memory_sampled_ = t ? *t : Clock::now();
   const size_t bytes = versions_.model().memory_bytes();
   UpdateStats([&](WorkerStats& s) { s.memory_bytes = bytes; });
 }
 
 void Worker::CommitStaged() {
   versions_.Commit();
-  SampleMemory(true);
+  SampleMemory();
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - step_posted_).count();
   UpdateStats([&](WorkerStats& s) {
     s.version = versions_.version();
@@ -124,7 +123,7 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
       s.code_cache_accepted = versions_.model().code_cache_accepted();
       s.version = versions_.version();
     });
-    SampleMemory(true);
+    SampleMemory();
   } catch (...) {
     loaded.set_exception(std::current_exception());
     return;
@@ -298,7 +297,7 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     }
   }
   for (Request* req : finished_) RequestQueue::Finish(*req, index);  // batch (and its shared_ptrs) outlives this loop
-  SampleMemory(false);
+  SampleMemory(end);  // the batch's own clock reading, not another
 }
 
 }  // namespace tfjs_run::internal

@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,8 +73,9 @@ class Worker {
   // the previous version. On success, rolls the runtime back, fills `output` and clears `error`.
   void TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& output, std::exception_ptr& error);
   void UpdateStats(const std::function<void(WorkerStats&)>& f);
-  // WorkerStats::memory_bytes from the current isolate: when `now`, or at most every 100 ms.
-  void SampleMemory(bool now);
+  // WorkerStats::memory_bytes from the current isolate. At `t` (a batch's end): only if 100 ms
+  // have passed since the last sample; without `t`, now.
+  void SampleMemory(std::optional<Clock::time_point> t = std::nullopt);
   void Log(LogLevel level, const std::string& text) const;
 
   int cpu_;
