@@ -122,6 +122,11 @@ void ModelSet::AddModel(const std::string& name, const BundleSource& source, con
   impl_->Add(name, [&] { return Runtime::Start(source, options); });
 }
 
+void ModelSet::AddModel(const std::string& name, const BundleSource& source, const std::string& version,
+                        const ReloadCheck& check) {
+  impl_->Add(name, [&] { return Runtime::Start(source, version, check, impl_->defaults); });
+}
+
 void ModelSet::AddWatchedModel(const std::string& name, const WatchOptions& watch) {
   AddWatchedModel(name, watch, impl_->defaults);
 }
@@ -204,15 +209,19 @@ std::future<DenseMatrix> ModelSet::Submit(const std::string& name, DenseMatrixVi
   return std::move(future);
 }
 
-std::future<DenseMatrix> ModelSet::TrySubmit(const std::string& name, DenseMatrixView input) {
+void ModelSet::TrySubmit(const std::string& name, DenseMatrixView input, Runtime::Callback done) {
   std::shared_ptr<Served> model = impl_->Find(name);
   Runtime& runtime = *model->runtime;
-  auto [done, future] = ToFuture();
   try {
     runtime.TrySubmit(input, Answering(std::move(model), std::move(done)));
   } catch (const Error& e) {
     throw NamedFor(name, e);  // kOverloaded: this model's queue is full, the others' are not touched
   }
+}
+
+std::future<DenseMatrix> ModelSet::TrySubmit(const std::string& name, DenseMatrixView input) {
+  auto [done, future] = ToFuture();
+  TrySubmit(name, input, std::move(done));
   return std::move(future);
 }
 

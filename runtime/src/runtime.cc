@@ -99,6 +99,13 @@ std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const Runtim
   return StartAs(source, "", options);
 }
 
+std::unique_ptr<Runtime> Runtime::Start(const BundleSource& source, const std::string& version,
+                                        const ReloadCheck& check, const RuntimeOptions& options) {
+  std::unique_ptr<Runtime> runtime = StartAs(source, version, options);
+  if (!check.sample.empty() || !check.expected.empty()) runtime->Verify(check);
+  return runtime;
+}
+
 std::unique_ptr<Runtime> Runtime::StartWatching(const WatchOptions& watch, const RuntimeOptions& options) {
   PublishedBundle published = FetchPublishedBundle(watch);
   std::unique_ptr<Runtime> runtime = StartAs(published.source, published.version, options);

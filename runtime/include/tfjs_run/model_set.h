@@ -65,6 +65,11 @@ class ModelSet {
   // otherwise. The set is unchanged when it throws, and the other models serve throughout.
   void AddModel(const std::string& name, const BundleSource& source);
   void AddModel(const std::string& name, const BundleSource& source, const RuntimeOptions& options);
+  // The same, serving `source` under `version` ("" takes the bundle's declared one) and, when
+  // `check` has rows, only if its answers pass the check (Runtime::Start with a version): an add
+  // held to what a Reload is held to. The Java TfjsModels adds models this way.
+  void AddModel(const std::string& name, const BundleSource& source, const std::string& version,
+                const ReloadCheck& check);
   // The same from a published layout, followed from then on (Runtime::StartWatching).
   void AddWatchedModel(const std::string& name, const WatchOptions& watch);
   void AddWatchedModel(const std::string& name, const WatchOptions& watch, const RuntimeOptions& options);
@@ -79,6 +84,7 @@ class ModelSet {
   std::future<DenseMatrix> Submit(const std::string& name, DenseMatrixView input);
   void Submit(const std::string& name, DenseMatrixView input, Runtime::Callback done);
   std::future<DenseMatrix> TrySubmit(const std::string& name, DenseMatrixView input);
+  void TrySubmit(const std::string& name, DenseMatrixView input, Runtime::Callback done);
   ReloadResult Reload(const std::string& name, const BundleSource& source, const std::string& version = "",
                       const ReloadCheck& check = {});
   void Watch(const std::string& name, const WatchOptions& watch);

@@ -253,6 +253,11 @@ class Runtime {
   // Loads the bundle on every worker (the first compiles it and makes the code cache the
   // others use, in parallel). Throws Error if the bundle fails to load.
   static std::unique_ptr<Runtime> Start(const BundleSource& source, const RuntimeOptions& options = {});
+  // The same, serving the bundle under `version` ("" takes the bundle's declared one), and, when
+  // `check` has sample or expected rows, checking its answers (Verify) before any request: a first
+  // version held to what a reload is held to (ModelSet::AddModel with a version).
+  static std::unique_ptr<Runtime> Start(const BundleSource& source, const std::string& version,
+                                        const ReloadCheck& check, const RuntimeOptions& options);
   // Starts from a published layout and follows it: fetches the manifest and the bundle it names
   // (FetchPublishedBundle), starts serving it under the manifest's version name, checks the
   // manifest's sample answers if it has them (Verify) before any request, then Watch(watch).
