@@ -23,6 +23,8 @@ struct JavaTypes {
   jmethodID watch_stats_init = nullptr;
   jclass runtime_stats = nullptr;
   jmethodID runtime_stats_init = nullptr;
+  jclass model_stats = nullptr;
+  jmethodID model_stats_init = nullptr;
   jclass string = nullptr;
   jclass illegal_argument = nullptr;
   jmethodID sink_ok = nullptr;
@@ -48,16 +50,6 @@ jclass ClassRef(JNIEnv* env, const char* name, Hold hold) {
 jdoubleArray NewDoubleArray(JNIEnv* env, const std::vector<double>& v) {
   jdoubleArray a = env->NewDoubleArray(static_cast<jsize>(v.size()));
   if (a != nullptr) env->SetDoubleArrayRegion(a, 0, static_cast<jsize>(v.size()), v.data());
-  return a;
-}
-
-jobjectArray NewStringArray(JNIEnv* env, const std::vector<std::string>& v) {
-  jobjectArray a = env->NewObjectArray(static_cast<jsize>(v.size()), g.string, nullptr);
-  for (size_t i = 0; a != nullptr && i < v.size(); ++i) {
-    jstring s = NewString(env, v[i]);
-    env->SetObjectArrayElement(a, static_cast<jsize>(i), s);
-    env->DeleteLocalRef(s);
-  }
   return a;
 }
 
@@ -106,10 +98,14 @@ bool InitJavaTypes(JNIEnv* env) {
   g.runtime_stats_init = env->GetMethodID(g.runtime_stats, "<init>",
       "([Lio/tfjsrun/RuntimeStats$WorkerStats;JJLjava/lang/String;JLjava/lang/String;JJJJJ"
       "Lio/tfjsrun/RuntimeStats$Latency;Lio/tfjsrun/RuntimeStats$WatchStats;)V");
+  g.model_stats = OwnClass(env, "io/tfjsrun/ModelStats");
+  if (!g.runtime_stats_init || !g.model_stats) return false;
+  g.model_stats_init = env->GetMethodID(g.model_stats, "<init>",
+      "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JJJJDDDLio/tfjsrun/RuntimeStats;)V");
   g.string = SystemClass(env, "java/lang/String");
   g.illegal_argument = SystemClass(env, "java/lang/IllegalArgumentException");
   jclass sink = env->FindClass("io/tfjsrun/ResultSink");
-  if (!g.runtime_stats_init || !g.string || !g.illegal_argument || !sink) return false;
+  if (!g.model_stats_init || !g.string || !g.illegal_argument || !sink) return false;
   g.sink_ok = env->GetMethodID(sink, "ok", "([FIILjava/lang/String;I)V");
   g.sink_fail = env->GetMethodID(sink, "fail", "(Ljava/lang/Throwable;)V");
   env->DeleteLocalRef(sink);
@@ -118,13 +114,23 @@ bool InitJavaTypes(JNIEnv* env) {
 
 void ReleaseJavaTypes(JNIEnv* env) {
   for (jclass c : {g.tfjs_exception, g.prediction, g.bundle_info, g.reload_result, g.latency, g.worker_stats,
-                   g.watch_stats, g.runtime_stats}) {
+                   g.watch_stats, g.runtime_stats, g.model_stats}) {
     if (c) env->DeleteWeakGlobalRef(c);
   }
   for (jclass c : {g.string, g.illegal_argument}) {
     if (c) env->DeleteGlobalRef(c);
   }
   g = JavaTypes{};
+}
+
+jobjectArray NewStringArray(JNIEnv* env, const std::vector<std::string>& v) {
+  jobjectArray a = env->NewObjectArray(static_cast<jsize>(v.size()), g.string, nullptr);
+  for (size_t i = 0; a != nullptr && i < v.size(); ++i) {
+    jstring s = NewString(env, v[i]);
+    env->SetObjectArrayElement(a, static_cast<jsize>(i), s);
+    env->DeleteLocalRef(s);
+  }
+  return a;
 }
 
 jstring NewString(JNIEnv* env, const std::string& s) {
@@ -356,6 +362,37 @@ jobject NewRuntimeStats(JNIEnv* env, const RuntimeStats& s) {
     if (o != nullptr) env->DeleteLocalRef(o);
   }
   return out;
+}
+
+jobject NewModelStats(JNIEnv* env, const ModelStats& s) {
+  jobject runtime = NewRuntimeStats(env, s.runtime);
+  if (runtime == nullptr) return nullptr;  // an exception is pending
+  jstring name = NewString(env, s.name);
+  jstring description = NewString(env, s.description);
+  jstring version = NewString(env, s.version);
+  jobject out = nullptr;
+  if (!env->ExceptionCheck()) {
+    out = env->NewObject(g.model_stats, g.model_stats_init, name, description, version,
+                         static_cast<jlong>(s.since_ms), static_cast<jlong>(s.version_since_ms),
+                         static_cast<jlong>(s.usage), static_cast<jlong>(s.errors), s.duration_sum_ms,
+                         s.duration_min_ms, s.duration_max_ms, runtime);
+  }
+  for (jobject o : {static_cast<jobject>(name), static_cast<jobject>(description), static_cast<jobject>(version),
+                    runtime}) {
+    if (o != nullptr) env->DeleteLocalRef(o);
+  }
+  return out;
+}
+
+jobjectArray NewModelStatsArray(JNIEnv* env, const std::vector<ModelStats>& stats) {
+  jobjectArray a = env->NewObjectArray(static_cast<jsize>(stats.size()), g.model_stats, nullptr);
+  for (size_t i = 0; a != nullptr && i < stats.size(); ++i) {
+    jobject s = NewModelStats(env, stats[i]);
+    if (s == nullptr) return nullptr;  // an exception is pending
+    env->SetObjectArrayElement(a, static_cast<jsize>(i), s);
+    env->DeleteLocalRef(s);
+  }
+  return a;
 }
 
 bool CallSinkOk(JNIEnv* env, jobject sink, const Prediction& p, jstring version) {

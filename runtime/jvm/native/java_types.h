@@ -6,7 +6,9 @@
 
 #include <exception>
 #include <string>
+#include <vector>
 
+#include "tfjs_run/model_set.h"
 #include "tfjs_run/runtime.h"
 
 namespace tfjs_run::jni {
@@ -34,6 +36,7 @@ jstring NewString(JNIEnv* env, const std::string& s);
 std::string ToString(JNIEnv* env, jstring s);
 // Throws Error(kMemory) if `n` values do not fit in a Java array.
 jfloatArray NewFloatArray(JNIEnv* env, const float* data, size_t n);
+jobjectArray NewStringArray(JNIEnv* env, const std::vector<std::string>& v);
 
 jobject NewPrediction(JNIEnv* env, const Prediction& p, jstring version);
 jobject NewBundleInfo(JNIEnv* env, const BundleInfo& info);
@@ -41,6 +44,9 @@ jobject NewReloadResult(JNIEnv* env, const ReloadResult& r);
 // An io.tfjsrun.RuntimeStats, with its WorkerStats, Latency and WatchStats, made through their
 // constructors.
 jobject NewRuntimeStats(JNIEnv* env, const RuntimeStats& stats);
+// An io.tfjsrun.ModelStats (its RuntimeStats made by NewRuntimeStats), and an array of them.
+jobject NewModelStats(JNIEnv* env, const ModelStats& stats);
+jobjectArray NewModelStatsArray(JNIEnv* env, const std::vector<ModelStats>& stats);
 
 // io.tfjsrun.ResultSink.ok(float[], int, int, String, int) and fail(Throwable). CallSinkOk is
 // false, with the Java exception pending, if the JVM could not make the result array; it throws

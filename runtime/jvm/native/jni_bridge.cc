@@ -1,6 +1,8 @@
-// The native methods of io.tfjsrun.NativeRuntime: a thin layer over tfjs_run::Runtime.
+// The native methods of io.tfjsrun.NativeRuntime: a thin layer over tfjs_run::Runtime, and the
+// library's JNI_OnLoad (which also registers jni_models.cc's NativeModels).
 //
-// Rules this file keeps (see runtime/jvm/README.md):
+// Rules this file and jni_models.cc keep (see runtime/jvm/README.md; jni_calls.h holds what they
+// share):
 //  - No critical array and no worker-thread local reference is held while JS runs. Input rows
 //    are copied out of the Java array (GetFloatArrayRegion) before the call; results are copied
 //    into a new Java array after it.
@@ -24,6 +26,8 @@
 #include "java_log.h"
 #include "java_options.h"
 #include "java_types.h"
+#include "jni_calls.h"
+#include "jni_models.h"
 #include "jvm_thread.h"
 #include "tfjs_run/runtime.h"
 
@@ -34,123 +38,6 @@ namespace {
 Runtime* AsRuntime(jlong handle) {
   if (handle == 0) throw Error(ErrorKind::kShutdown, "the runtime is shut down (no native runtime)");
   return reinterpret_cast<Runtime*>(handle);
-}
-
-// Runs `body`, turning any C++ exception into a pending Java exception (and `fallback`).
-template <typename T, typename Body>
-T Guarded(JNIEnv* env, T fallback, Body&& body) {
-  try {
-    return body();
-  } catch (...) {
-    ThrowJava(env, std::current_exception());
-    return fallback;
-  }
-}
-
-// Throws Error(kShape) unless `data` holds exactly rows x cols values.
-void CheckRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
-  if (data == nullptr) throw Error(ErrorKind::kShape, "input is null");
-  if (rows < 0 || cols < 0) {
-    throw Error(ErrorKind::kShape, "negative shape " + std::to_string(rows) + " x " + std::to_string(cols));
-  }
-  const jsize length = env->GetArrayLength(data);
-  if (static_cast<int64_t>(rows) * cols != length) {
-    throw Error(ErrorKind::kShape, std::to_string(length) + " values are not " + std::to_string(rows) + " rows x " +
-                                       std::to_string(cols) + " columns");
-  }
-}
-
-// The caller's rows, checked, copied out of the Java array into this thread's buffer.
-DenseMatrixView CopyRows(JNIEnv* env, jfloatArray data, jint rows, jint cols) {
-  CheckRows(env, data, rows, cols);
-  thread_local std::vector<float> buffer;
-  const size_t n = static_cast<size_t>(rows) * static_cast<size_t>(cols);
-  if (buffer.capacity() > (16u << 20) && n < buffer.capacity() / 4) std::vector<float>().swap(buffer);
-  buffer.resize(n);
-  if (n > 0) env->GetFloatArrayRegion(data, 0, static_cast<jsize>(n), buffer.data());
-  return {buffer.data(), static_cast<size_t>(rows), static_cast<size_t>(cols)};
-}
-
-// The bundle's bytes, refused before they are copied if null or over the runtime's size limit.
-BundleSource ToBundleSource(JNIEnv* env, jbyteArray code, jstring origin) {
-  BundleSource source;
-  source.origin = ToString(env, origin);
-  if (code == nullptr) throw Error(ErrorKind::kBundleRead, "the bundle '" + source.origin + "' is null");
-  const jsize n = env->GetArrayLength(code);
-  BundleSource::CheckSize(static_cast<size_t>(n), source.origin);
-  source.code.resize(static_cast<size_t>(n));
-  env->GetByteArrayRegion(code, 0, n, reinterpret_cast<jbyte*>(source.code.data()));
-  return source;
-}
-
-// Callbacks (their sinks' global references) not yet released: 0 when nothing is in flight, or
-// a reference leaks. Read by the tests through NativeRuntime.liveCallbacks().
-std::atomic<int64_t> g_live_callbacks{0};
-
-// A sink's global reference, deleted on whichever thread drops the last copy.
-class GlobalRef {
- public:
-  GlobalRef(JNIEnv* env, jobject local) : ref_(env->NewGlobalRef(local)) { g_live_callbacks.fetch_add(1); }
-  ~GlobalRef() {
-    if (JNIEnv* env = AttachedEnv(); env != nullptr && ref_ != nullptr) env->DeleteGlobalRef(ref_);
-    g_live_callbacks.fetch_sub(1);
-  }
-  GlobalRef(const GlobalRef&) = delete;
-  GlobalRef& operator=(const GlobalRef&) = delete;
-  jobject get() const { return ref_; }
-
- private:
-  jobject ref_;
-};
-
-// The version string as a Java string, made once per version per worker thread (a worker
-// completes every request with the same few versions).
-jstring VersionString(JNIEnv* env, const std::string& version) {
-  struct Cache {
-    std::string version;
-    jstring string = nullptr;  // a global reference
-  };
-  thread_local Cache cache;
-  if (cache.string == nullptr || cache.version != version) {
-    if (cache.string != nullptr) env->DeleteGlobalRef(cache.string);
-    jstring local = NewString(env, version);
-    cache.string = static_cast<jstring>(env->NewGlobalRef(local));
-    env->DeleteLocalRef(local);
-    cache.version = version;
-  }
-  return cache.string;
-}
-
-// Completes a Java ResultSink from a worker thread.
-void Complete(const std::shared_ptr<GlobalRef>& sink, Prediction result, std::exception_ptr error) {
-  JNIEnv* env = AttachedEnv();
-  if (env == nullptr) return;  // the JVM is going away: nobody is waiting any more
-  LocalFrame frame(env, 16);
-  if (!frame.ok()) {
-    env->ExceptionClear();
-    return;
-  }
-  // The future always completes: a result that cannot become a Java array fails it instead.
-  bool delivered = false;
-  if (!error) {
-    try {
-      delivered = CallSinkOk(env, sink->get(), result, VersionString(env, result.bundle_version));
-    } catch (...) {
-      error = std::current_exception();
-    }
-  }
-  if (!delivered) {
-    jthrowable pending = env->ExceptionOccurred();  // e.g. an OutOfMemoryError making the array
-    env->ExceptionClear();
-    jthrowable ex = error ? NewJavaException(env, error) : pending;
-    if (ex != nullptr) CallSinkFail(env, sink->get(), ex);
-  }
-  // The sink is the bridge's own class and does not throw; anything still pending must not leak
-  // into the next callback.
-  if (env->ExceptionCheck()) {
-    env->ExceptionDescribe();
-    env->ExceptionClear();
-  }
 }
 
 // --- native methods ---------------------------------------------------------------------------
@@ -213,8 +100,7 @@ void Submit(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint
     if (sink_object == nullptr) throw Error(ErrorKind::kInternal, "submit needs a result sink");
     Runtime* runtime = AsRuntime(handle);
     CheckRows(env, data, rows, cols);
-    auto sink = std::make_shared<GlobalRef>(env, sink_object);
-    auto done = [sink](Prediction result, std::exception_ptr error) { Complete(sink, std::move(result), error); };
+    Runtime::Callback done = SinkCallback(env, sink_object);
     // Submit copies the rows into the request, so the thread buffer is free again on return.
     if (try_only) {
       runtime->TrySubmit(CopyRows(env, data, rows, cols), std::move(done));
@@ -223,16 +109,6 @@ void Submit(JNIEnv* env, jclass, jlong handle, jfloatArray data, jint rows, jint
     }
     return 0;
   });
-}
-
-// A Java float[] (null: empty).
-std::vector<float> ToFloats(JNIEnv* env, jfloatArray array) {
-  std::vector<float> values;
-  if (array != nullptr) {
-    values.resize(static_cast<size_t>(env->GetArrayLength(array)));
-    env->GetFloatArrayRegion(array, 0, static_cast<jsize>(values.size()), values.data());
-  }
-  return values;
 }
 
 jobject Reload(JNIEnv* env, jclass, jlong handle, jbyteArray code, jstring origin, jstring version, jfloatArray sample,
@@ -279,7 +155,7 @@ void CheckBundleSize(JNIEnv* env, jclass, jlong bytes, jstring origin) {
   });
 }
 
-jlong LiveCallbacks(JNIEnv*, jclass) { return g_live_callbacks.load(); }
+jlong LiveCallbackCount(JNIEnv*, jclass) { return LiveCallbacks(); }
 
 // For the JNI-cost benchmark: what Predict does on the Java side of the runtime call, without
 // the call: copy the rows out of the Java array, return a new array of rows x out_cols.
@@ -333,7 +209,7 @@ const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("resolveWatchOptions", "(Lio/tfjsrun/WatchOptions;)Lio/tfjsrun/WatchOptions;", ResolveWatchOptions),
     TFJS_NATIVE("workers", "(J)I", Workers),
     TFJS_NATIVE("checkBundleSize", "(JLjava/lang/String;)V", CheckBundleSize),
-    TFJS_NATIVE("liveCallbacks", "()J", LiveCallbacks),
+    TFJS_NATIVE("liveCallbacks", "()J", LiveCallbackCount),
     TFJS_NATIVE("benchPredict", "(J[FIIJ)J", BenchPredict),
     TFJS_NATIVE("benchRoundTrip", "([FIII)[F", BenchRoundTrip),
 };
@@ -346,7 +222,7 @@ extern "C" JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
   JNIEnv* env = nullptr;
   if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
   SetJavaVm(vm);
-  if (!InitJavaTypes(env) || !InitJavaOptions(env) || !InitJavaLog(env)) return JNI_ERR;
+  if (!InitJavaTypes(env) || !InitJavaOptions(env) || !InitJavaLog(env) || !RegisterModelNatives(env)) return JNI_ERR;
   jclass native = env->FindClass("io/tfjsrun/NativeRuntime");
   if (native == nullptr) return JNI_ERR;
   const jint rc = env->RegisterNatives(native, kMethods, sizeof(kMethods) / sizeof(kMethods[0]));

@@ -144,19 +144,6 @@ public final class TfjsRuntime implements AutoCloseable {
     return sink;
   }
 
-  /** Completes a CompletableFuture from the native worker that finished the request. */
-  private static final class FutureSink extends CompletableFuture<Prediction> implements ResultSink {
-    @Override
-    public void ok(float[] values, int rows, int cols, String version, int worker) {
-      complete(new Prediction(values, rows, cols, version, worker));
-    }
-
-    @Override
-    public void fail(Throwable error) {
-      completeExceptionally(error);
-    }
-  }
-
   // --- versions ---------------------------------------------------------------------------------
 
   /**
@@ -284,7 +271,7 @@ public final class TfjsRuntime implements AutoCloseable {
   }
 
   /** A bundle file's bytes, refused by its size before it is read (BUNDLE_READ). */
-  private static byte[] readBundle(Path bundle) {
+  static byte[] readBundle(Path bundle) {
     try {
       NativeLibraryLoader.ensureLoaded();
       NativeRuntime.checkBundleSize(Files.size(bundle), bundle.toString());
@@ -298,7 +285,7 @@ public final class TfjsRuntime implements AutoCloseable {
     if (input == null) throw new TfjsException(TfjsException.Kind.SHAPE, "input is null", "", shared.name, "");
   }
 
-  private static String sha256(byte[] bytes) {
+  static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {

@@ -1,0 +1,141 @@
+package io.tfjsrun;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
+
+/**
+ * One native model set, held by every {@link TfjsModels} that opened it: a shared set by its name
+ * in this class loader (so the subtasks of a Flink job in one TaskManager share its models), or a
+ * private one. Reference-counted as {@link SharedRuntime} is: the last release removes every
+ * model, each after answering the requests it accepted.
+ *
+ * <p>Calls into the native set hold the read side of a lock; the final close takes the write
+ * side, so no call can reach a freed set. It also keeps what each model was loaded from, for
+ * {@link TfjsModels#load}'s idempotence, since every handle of the set shares it.
+ */
+final class SharedModelSet {
+  private static final Map<String, SharedModelSet> REGISTRY = new HashMap<>();  // shared by name, and private ones
+  // Closes the sets still open when the JVM exits (so no worker runs JS while the process tears
+  // down). Registered only while a set is open: a hook pins its class loader.
+  private static Thread exitHook;  // guarded by REGISTRY
+  private static long privateSets;  // guarded by REGISTRY
+
+  /** The version and the bundle's sha256 a model was last loaded from by bytes. */
+  record Loaded(String version, String sha256) {}
+
+  private final String key;
+  private final String defaults;  // the resolved defaults, which every opener of a shared set must give
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private long handle;      // guarded by lock; 0 once closed
+  private int references;   // guarded by REGISTRY
+  final String name;
+  final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
+  private final Map<String, Object> modelLocks = new ConcurrentHashMap<>();
+
+  private SharedModelSet(String key, String name, String defaults, long handle) {
+    this.key = key;
+    this.name = name;
+    this.defaults = defaults;
+    this.handle = handle;
+  }
+
+  /** The shared set named {@code setName} (a new private one if null); one more reference. */
+  static SharedModelSet acquire(String setName, RuntimeOptions defaults) {
+    NativeLibraryLoader.ensureLoaded();
+    String resolved = defaults.resolved().toString();  // refuses an option out of range
+    synchronized (REGISTRY) {
+      String key = setName != null ? "shared:" + setName : "private:" + ++privateSets;
+      SharedModelSet set = REGISTRY.get(key);
+      if (set == null) {
+        set = new SharedModelSet(key, setName != null ? setName : "private set " + privateSets, resolved,
+            NativeModels.create(defaults));
+        REGISTRY.put(key, set);
+        if (exitHook == null) {
+          exitHook = new Thread(SharedModelSet::closeAllAtExit, "tfjs-run-models-exit");
+          Runtime.getRuntime().addShutdownHook(exitHook);
+        }
+      } else if (!set.defaults.equals(resolved)) {
+        throw new IllegalArgumentException("the shared model set '" + setName + "' is open with other defaults: "
+            + set.defaults + ", not " + resolved);
+      }
+      set.references++;
+      return set;
+    }
+  }
+
+  /** Drops one reference; the last one closes the set (every model drains) and frees it. */
+  void release() {
+    synchronized (REGISTRY) {
+      if (--references > 0) return;
+      REGISTRY.remove(key);
+      if (REGISTRY.isEmpty() && exitHook != null) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(exitHook);
+        } catch (IllegalStateException exiting) {
+          // The JVM is exiting: the hook is running or about to; it finds nothing left.
+        }
+        exitHook = null;
+      }
+    }
+    closeNative();
+  }
+
+  private static void closeAllAtExit() {
+    List<SharedModelSet> open;
+    synchronized (REGISTRY) {
+      open = new ArrayList<>(REGISTRY.values());
+      REGISTRY.clear();
+      exitHook = null;
+    }
+    for (SharedModelSet set : open) set.closeNative();
+  }
+
+  // A load in progress holds the read side until it ends (at most its load deadline).
+  private void closeNative() {
+    lock.writeLock().lock();
+    try {
+      long h = handle;
+      handle = 0;
+      if (h != 0) NativeModels.close(h);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Runs {@code call} with the live native handle, or throws SHUTDOWN. */
+  <T> T call(LongFunction<T> call) {
+    lock.readLock().lock();
+    try {
+      if (handle == 0) throw new TfjsException(TfjsException.Kind.SHUTDOWN, "the model set '" + name + "' is closed");
+      return call.apply(handle);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Runs {@code body} alone among the loads and removals of model {@code model} in this set. */
+  <T> T exclusively(String model, Supplier<T> body) {
+    synchronized (modelLocks.computeIfAbsent(model, m -> new Object())) {
+      return body.get();
+    }
+  }
+
+  int references() {
+    synchronized (REGISTRY) {
+      return references;
+    }
+  }
+
+  /** How many native model sets this class loader holds (for tests and diagnostics). */
+  static int liveSets() {
+    synchronized (REGISTRY) {
+      return REGISTRY.size();
+    }
+  }
+}
