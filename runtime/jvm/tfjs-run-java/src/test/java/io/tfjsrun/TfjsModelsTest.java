@@ -186,12 +186,14 @@ class TfjsModelsTest {
     try (TfjsModels models = TfjsModels.create(ONE)) {
       assertTrue(models.load("gone", bytes("wine-layers-cpu"), "1").ok());
       assertTrue(models.load("stays", Fixtures.versionedBundle(1, "ok"), "v1").ok());
+      // Every wine row, 200 times: a queue that takes a while to drain on one worker.
       List<CompletableFuture<DenseMatrix>> inFlight = new ArrayList<>();
-      for (int i = 0; i < 200; i++) inFlight.add(models.submit("gone", DenseMatrix.of(new float[][] {wine[i % wine.length]})));
+      for (int i = 0; i < 200; i++) inFlight.add(models.submit("gone", DenseMatrix.of(wine)));
       models.remove("gone");
-      for (int i = 0; i < inFlight.size(); i++) {
-        assertArrayEquals(REFERENCE.get("wine-layers-cpu")[i % wine.length], inFlight.get(i).get(0, TimeUnit.SECONDS).row(0),
-            1e-5f);
+      for (CompletableFuture<DenseMatrix> f : inFlight) {
+        assertTrue(f.isDone(), "answered before remove returned");
+        DenseMatrix out = f.get();
+        for (int r = 0; r < wine.length; r++) assertArrayEquals(REFERENCE.get("wine-layers-cpu")[r], out.row(r), 1e-5f);
       }
       assertFalse(models.contains("gone"));
       TfjsException after = assertThrows(TfjsException.class, () -> models.predict("gone", DenseMatrix.of(wine)));
