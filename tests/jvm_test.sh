@@ -33,7 +33,7 @@ run() {
 }
 
 flink_lts=1.20.5
-"$root/tools/build-jvm.sh" install -DskipTests -pl tfjs-run-java >/dev/null || status=1
+"$root/tools/build-jvm.sh" install -DskipTests -pl tfjs-run-java,kafka-test-broker >/dev/null || status=1
 run "flink $flink_lts" clean verify -Dflink.version=$flink_lts -pl tfjs-run-flink,../../examples/flink-wine
 run default clean install
 
