@@ -40,6 +40,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Models as a stream, end to end: a real Kafka broker (a child process) holds the data topic and
@@ -312,5 +314,56 @@ class ModelStreamKafkaTest {
     // The collect sink hands out only checkpointed results: each record once, across the restart.
     assertEquals(2 * rows, answers.size());
     for (Outcome o : answers.values()) assertAnsweredBy(o, "v2");
+  }
+
+  /**
+   * The broadcast state's cost in a checkpoint (parallelism 2): the model's entry as a reference
+   * (URL and SHA-256) or as the inline bundle (608 KB), measured as the job's full checkpoint size.
+   * docs/benchmarks.md records the numbers this prints.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"reference", "inline"})
+  void checkpointSizeOfAReferenceAndOfAnInlineBundle(String how) throws Exception {
+    String job = "model-stream-size-" + how;
+    String data = "data-size-" + how;
+    String updates = "updates-size-" + how;
+    KAFKA.createTopic(data, 1);
+    KAFKA.createTopic(updates, 1);
+    ModelUpdate ref = reference("v1", "wine-layers-cpu");
+    ModelUpdate update = how.equals("reference") ? ref
+        : ModelUpdate.inline(MODEL, "v1", Files.readAllBytes(Fixtures.bundle("wine-layers-cpu")))
+            .withCheck(ref.sampleRows(), ref.expectedRows(), ref.tolerance());
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(2);
+    env.enableCheckpointing(100);
+    publish(updates, update);
+    Map<String, Outcome> answers = new HashMap<>();
+    List<Outcome> rejected = new ArrayList<>();
+    long size;
+    try (CloseableIterator<Outcome> it = job(env, data, wine.length, updates, 1, 1 << 20).executeAndCollect(job)) {
+      awaitServing(job, "v1");
+      long after = completedCheckpoints(job) + 2;  // one that began after v1 served, completed
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (completedCheckpoints(job) < after && System.currentTimeMillis() < deadline) Thread.sleep(20);
+      size = jobGauge(job, "lastCheckpointFullSize");
+      publishRows(data, 0, wine.length);
+      while (it.hasNext()) add(it.next(), answers, rejected);
+    }
+    assertEquals(wine.length, answers.size());
+    for (Outcome o : answers.values()) assertAnsweredBy(o, "v1");
+    System.out.println("model-stream checkpoint, parallelism 2, " + how + " entry: " + size + " bytes");
+    long bundle = Files.size(Fixtures.bundle("wine-layers-cpu"));
+    if (how.equals("reference")) assertTrue(size < 32 << 10, size + " bytes");
+    else assertTrue(size > 2 * bundle, size + " bytes: each subtask's copy holds the bundle");
+  }
+
+  @SuppressWarnings("unchecked")
+  static long jobGauge(String job, String name) {
+    Map<String, Metric> found = FlinkTests.MemoryReporter.find(job, name);
+    return found.isEmpty() ? 0 : ((Gauge<Long>) found.values().iterator().next()).getValue();
+  }
+
+  static long completedCheckpoints(String job) {
+    return jobGauge(job, "numberOfCompletedCheckpoints");
   }
 }
