@@ -91,7 +91,7 @@ class ModelStreamJobTest {
       for (String line : lines) KafkaBroker.send(producer, "wine-rows", 0, line.getBytes(StandardCharsets.UTF_8));
       while (it.hasNext()) report.add(it.next());
     }
-    report.forEach(System.out::println);
+    System.out.println(report.get(lines.size() - 1) + " / " + report.get(report.size() - 1));
     assertEquals(2 * lines.size(), report.size(), "one report line per row, no rejections, nothing unserved");
     int n = lines.size();
     assertTrue(report.contains("model wine version v1: " + correct("wine-layers-cpu", rows) + "/" + n + " correct"),
