@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The JVM layer's JUnit 5 tests (runtime/jvm, examples/flink-wine, examples/spark-wine) through
+# The JVM layer's JUnit 5 tests (runtime/jvm, examples/flink-wine, examples/flink-model-stream, examples/spark-wine) through
 # Maven, against the real engines from Maven Central: first the Flink modules against the Flink
 # 1.20 LTS, then everything against the default versions (Flink 2.x, Spark 4.x), which is the
 # build left in place. The test JVMs run with -Xcheck:jni; any warning it prints (a JNI call with
@@ -33,8 +33,8 @@ run() {
 }
 
 flink_lts=1.20.5
-"$root/tools/build-jvm.sh" install -DskipTests -pl tfjs-run-java >/dev/null || status=1
-run "flink $flink_lts" clean verify -Dflink.version=$flink_lts -pl tfjs-run-flink,../../examples/flink-wine
+"$root/tools/build-jvm.sh" install -DskipTests -pl tfjs-run-java,kafka-test-broker >/dev/null || status=1
+run "flink $flink_lts" clean verify -Dflink.version=$flink_lts -pl tfjs-run-flink,../../examples/flink-wine,../../examples/flink-model-stream
 run default clean install
 
 if grep -E "WARNING in native method|JNI local refs|FATAL ERROR in native method" "$log" >/dev/null; then
