@@ -6,4 +6,5 @@
 #include "tfjs_run/model.h"
 #include "tfjs_run/model_config.h"
 #include "tfjs_run/model_set.h"
+#include "tfjs_run/published_models.h"
 #include "tfjs_run/runtime.h"
