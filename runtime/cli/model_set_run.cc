@@ -450,12 +450,19 @@ int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<boo
   const auto wall_start = Clock::now();
   ModelSet models(o.runtime);
   std::unique_ptr<ModelLayoutWatcher> layout;
+  const WatchOptions watch = o.watch.value_or(WatchOptions{});
+  for (const ModelConfigEntry& e : o.models) {
+    try {
+      AddConfiguredModel(models, e, watch, o.runtime);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "tfjs-run: error: model '%s': %s\n", e.name.c_str(), error.what());
+      return kModelFailed;
+    }
+  }
   try {
-    WatchOptions watch = o.watch.value_or(WatchOptions{});
-    for (const ModelConfigEntry& e : o.models) AddConfiguredModel(models, e, watch, o.runtime);
     if (o.watch) layout = std::make_unique<ModelLayoutWatcher>(models, watch, o.runtime);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tfjs-run: error: %s\n", e.what());
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "tfjs-run: error: %s\n", error.what());
     return kModelFailed;
   }
   if (models.names().empty() && o.model_column.empty()) {
