@@ -3,7 +3,8 @@
 
     fixture_server.py DIR [--port P] [--tls CERT KEY]
 
-Prints "PORT <n>" on stdout once listening, then serves DIR. It sends an ETag (sha256 of the
+Prints "PORT <n>" on stdout once listening, then serves DIR and its subdirectories (a multi-model
+layout's BASE/NAME/VERSION/...; no path may leave DIR). It sends an ETag (sha256 of the
 body) and answers If-None-Match with 304, like a real file server. Faults are injected per file
 name through DIR/faults.json, re-read on every request, e.g.
     {"manifest.json": {"status": 500}, "v3.bundle.js": {"truncate": 100}}
@@ -28,7 +29,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        name = os.path.basename(self.path.split("?")[0])
+        relative = self.path.split("?")[0].lstrip("/")
+        name = os.path.basename(relative)
         try:
             with open(os.path.join(self.root, "faults.json")) as f:
                 fault = json.load(f).get(name, {})
@@ -46,8 +48,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        path = os.path.join(self.root, name)
-        if not name or not os.path.isfile(path):
+        path = os.path.realpath(os.path.join(self.root, relative))
+        inside = path.startswith(os.path.realpath(self.root) + os.sep)
+        if not name or not inside or not os.path.isfile(path):
             self.send_response(404)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -64,6 +64,9 @@ TEST(ManifestTest, RefusesMissingOrMalformedRequiredFieldsAsManifestGarbage) {
       {R"({"version": "1", "bundle": "../etc/passwd", "sha256": ")" + sha + R"(", "size": 1})",
        "must be a file name next to the manifest"},
       {R"({"version": "1", "bundle": "sub/b.js", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
+      {R"({"version": "1", "bundle": "1/../b.js", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
+      {R"({"version": "1", "bundle": "1/", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
+      {R"({"version": "1", "bundle": "1/x/b.js", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
       {R"({"version": "1", "bundle": "b.js", "sha256": "ABC", "size": 1})", "64 lower-case hex digits"},
       {R"({"version": "1", "bundle": "b.js", "sha256": ")" + std::string(64, 'A') + R"(", "size": 1})",
        "64 lower-case hex digits"},
@@ -115,6 +118,25 @@ TEST(ManifestTest, ExpectedOutputAndToleranceAreReadAndCheckedAsUntrustedInput) 
     EXPECT_EQ(reason, "manifest-garbage") << tail.substr(0, 80);
     EXPECT_NE(error.find(message), std::string::npos) << error;
   }
+}
+
+// A multi-model layout's NAME/manifest.json names the bundle in its version's directory.
+TEST(PublishedBundleTest, ABundleInTheVersionsDirectoryIsRead) {
+  TempDir dir;
+  const std::string body = "var tfjsRunBundle = {};  // version 3\n";
+  std::filesystem::create_directory(dir.path + "/3");
+  WriteFile(dir.path + "/3/ml.bundle.js", body);
+  WriteFile(dir.path + "/manifest.json", ManifestFor("3", "3/ml.bundle.js", body));
+  WatchOptions options;
+  options.source = dir.path;
+  PublishedBundle p = FetchPublishedBundle(options);
+  EXPECT_EQ(p.version, "3");
+  EXPECT_EQ(p.source.code, body);
+  EXPECT_EQ(p.source.origin, dir.path + "/3/ml.bundle.js");
+  // Another version's directory is not the manifest's own.
+  auto [reason, error] = FailureOf([&] { ParseManifest(ManifestFor("4", "3/ml.bundle.js", body)); });
+  EXPECT_EQ(reason, "manifest-garbage");
+  EXPECT_NE(error.find("in its version's directory (4/FILE)"), std::string::npos) << error;
 }
 
 TEST(FetchFileTest, ReadsARegularFileAndAnswersNotModifiedToItsOwnValidator) {

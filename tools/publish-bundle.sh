@@ -5,7 +5,12 @@
 # manifest naming a bundle that is not fully there.
 #
 #   tools/publish-bundle.sh [--sample FILE] [--expect FILE] [--tolerance T] [--no-load-check]
-#                           BUNDLE DIR VERSION [SAMPLE_JSON]
+#                           [--model NAME] BUNDLE DIR VERSION [SAMPLE_JSON]
+#
+# --model NAME      publish into a multi-model layout at DIR (docs/publishing.md): the bundle and a
+#                   manifest of this version alone in DIR/NAME/VERSION/, then DIR/NAME/manifest.json
+#                   (the latest, naming VERSION/FILE), then NAME added to DIR/models.json if it is
+#                   not there; each renamed into place, in that order.
 #
 # --sample FILE     rows every worker warms the version up on: a JSON array of rows, or CSV (one
 #                   row per line, an optional header); SAMPLE_JSON gives the same inline.
@@ -26,10 +31,10 @@
 # when it loads the version), a bundle that does not load there, and a manifest that is not
 # valid JSON.
 set -euo pipefail
-usage="usage: publish-bundle.sh [--sample FILE] [--expect FILE] [--tolerance T] [--no-load-check] BUNDLE DIR VERSION [SAMPLE_JSON]"
+usage="usage: publish-bundle.sh [--sample FILE] [--expect FILE] [--tolerance T] [--no-load-check] [--model NAME] BUNDLE DIR VERSION [SAMPLE_JSON]"
 die() { echo "publish-bundle: $*" >&2; exit 1; }
 
-sample_file="" expect_file="" tolerance="" load_check=1
+sample_file="" expect_file="" tolerance="" load_check=1 model=""
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,6 +42,7 @@ while [ $# -gt 0 ]; do
     --expect) expect_file="${2:?--expect needs a FILE}"; shift 2 ;;
     --tolerance) tolerance="${2:?--tolerance needs a number}"; shift 2 ;;
     --no-load-check) load_check=0; shift ;;
+    --model) model="${2:?--model needs a NAME}"; shift 2 ;;
     -h|--help) echo "$usage"; exit 0 ;;
     --) shift; args+=("$@"); break ;;
     -*) die "unknown option $1 ($usage)" ;;
@@ -48,6 +54,12 @@ bundle="${args[0]}" dir="${args[1]}" version="${args[2]}" sample="${args[3]:-}"
 case "$version" in ''|*[!A-Za-z0-9._-]*) die "version must be 1-128 characters of [A-Za-z0-9._-]" ;; esac
 [ ${#version} -le 128 ] || die "version must be 1-128 characters of [A-Za-z0-9._-]"
 [ -f "$bundle" ] || die "$bundle is not a file"
+if [ -n "$model" ]; then
+  case "$model" in *[!A-Za-z0-9._-]*) die "--model must be 1-128 characters of [A-Za-z0-9._-]" ;; esac
+  [ ${#model} -le 128 ] || die "--model must be 1-128 characters of [A-Za-z0-9._-]"
+  # The multi-model layout: the version's own directory holds its bundle and manifest.
+  base="$dir" dir="$dir/$model/$version"
+fi
 [ -n "$sample" ] && [ -n "$sample_file" ] && die "give the sample once: SAMPLE_JSON or --sample"
 [ -n "$sample_file" ] && { [ -f "$sample_file" ] || die "--sample $sample_file is not a file"; }
 [ -n "$expect_file" ] && { [ -f "$expect_file" ] || die "--expect $expect_file is not a file"; }
@@ -167,3 +179,37 @@ mv -f "$dir/.$name.tmp" "$dir/$name"
 mv -f "$manifest_tmp" "$dir/manifest.json"
 trap - EXIT
 echo "publish-bundle: $dir/manifest.json -> version $version ($name, $size bytes, sha256 $sha)" >&2
+[ -n "$model" ] || exit 0
+
+# The model's latest: the same manifest naming VERSION/FILE, then the model in models.json.
+latest_tmp="$base/$model/.manifest.json.tmp" models_tmp="$base/.models.json.tmp"
+trap 'rm -f "$latest_tmp" "$models_tmp"' EXIT
+python3 - "$dir/manifest.json" "$latest_tmp" "$version" "$base/models.json" "$models_tmp" "$model" <<'PY' || exit 1
+import json, os, sys
+version_manifest, latest, version, models_path, models_tmp, model = sys.argv[1:]
+m = json.load(open(version_manifest))
+m["bundle"] = version + "/" + m["bundle"]
+with open(latest, "w") as f:
+    json.dump(m, f)
+    f.write("\n")
+models = {"models": []}
+if os.path.exists(models_path):
+    try:
+        models = json.load(open(models_path))
+        assert isinstance(models, dict) and isinstance(models.get("models"), list)
+    except (ValueError, AssertionError):
+        sys.stderr.write(f"publish-bundle: {models_path} is not {{\"models\": [...]}}; the version is published, "
+                         "the latest manifest and models.json are not\n")
+        sys.exit(1)
+if not any(isinstance(e, dict) and e.get("name") == model for e in models["models"]):
+    models["models"].append({"name": model})
+with open(models_tmp, "w") as f:
+    json.dump(models, f, indent=1)
+    f.write("\n")
+PY
+python3 -m json.tool "$latest_tmp" >/dev/null && python3 -m json.tool "$models_tmp" >/dev/null ||
+  die "a manifest written is not valid JSON; version $version is in $dir, not the latest"
+mv -f "$latest_tmp" "$base/$model/manifest.json"
+mv -f "$models_tmp" "$base/models.json"
+trap - EXIT
+echo "publish-bundle: $base/$model/manifest.json -> version $version; $base/models.json names $model" >&2

@@ -25,6 +25,8 @@
 #include <nlohmann/json.hpp>
 
 #include "input_files.h"
+#include "messages.h"
+#include "model_set_run.h"
 #include "options.h"
 #include "pipeline.h"
 #include "progress.h"
@@ -89,27 +91,6 @@ void PrintError(const std::exception& e) {
   if (auto* te = dynamic_cast<const tfjs_run::Error*>(&e); te && !te->js_stack().empty()) {
     std::fprintf(stderr, "%s\n", te->js_stack().c_str());
   }
-}
-
-// Three significant figures at least: "238234", "512", "0.512", never "1" for 0.512.
-std::string Rate(double rate) {
-  char text[32];
-  std::snprintf(text, sizeof text, rate >= 100 ? "%.0f" : "%.3g", rate);
-  return text;
-}
-
-void PrintSummary(const tfjs_run::cli::RowCounts& c, double wall_seconds, double predict_wall_seconds) {
-  double rate = predict_wall_seconds > 0 ? static_cast<double>(c.predicted) / predict_wall_seconds : 0;
-  std::string unprocessed =
-      c.unprocessed ? ", not processed after the error " + std::to_string(c.unprocessed) : std::string();
-  if (c.blank) unprocessed += ", blank lines " + std::to_string(c.blank);
-  if (c.unwritten) unprocessed += ", answered but not written " + std::to_string(c.unwritten);
-  std::fprintf(stderr,
-               "tfjs-run: summary: rows read %llu, predicted %llu, rejected %llu%s; "
-               "%s rows/s (%.3f s from first row to last result), %.3f s wall\n",
-               static_cast<unsigned long long>(c.read), static_cast<unsigned long long>(c.predicted),
-               static_cast<unsigned long long>(c.rejected), unprocessed.c_str(), Rate(rate).c_str(), predict_wall_seconds,
-               wall_seconds);
 }
 
 void PrintStats(const tfjs_run::RuntimeStats& s, const tfjs_run::BundleInfo& info, double startup_ms) {
@@ -226,20 +207,9 @@ int ExitCode(PipelineResult result, const tfjs_run::cli::Pipeline& pipeline, con
 }
 
 // --metrics-file: the Prometheus text of the run's one model, named as its bundle names itself.
-// Written to a temporary name and renamed, so a collector never reads half a file.
 bool WriteMetrics(const std::string& path, const tfjs_run::Runtime& runtime) {
   const std::string name = runtime.info().name.empty() ? std::string("model") : runtime.info().name;
-  const std::string text = tfjs_run::PrometheusText({tfjs_run::StatsOf(name, runtime, g_started_unix_ms)});
-  const std::string partial = path + ".partial";
-  std::FILE* f = std::fopen(partial.c_str(), "w");
-  bool ok = f != nullptr;
-  if (f) {
-    const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    ok = (std::fclose(f) == 0) && written;
-  }
-  ok = ok && std::rename(partial.c_str(), path.c_str()) == 0;
-  if (!ok) std::fprintf(stderr, "tfjs-run: error: writing --metrics-file %s failed (%s)\n", path.c_str(), std::strerror(errno));
-  return ok;
+  return tfjs_run::cli::WriteMetricsFile(path, tfjs_run::PrometheusText({tfjs_run::StatsOf(name, runtime, g_started_unix_ms)}));
 }
 
 // Answers every row of the inputs, then reports: the summary, --stats, the watch's summary.
@@ -276,7 +246,7 @@ int RunRows(const CliOptions& o, tfjs_run::Runtime& runtime, tfjs_run::cli::Inpu
     exit_code = kOutputFailed;
   }
   if (!o.quiet) {
-    PrintSummary(counters, std::chrono::duration<double>(Clock::now() - wall_start).count(),
+    tfjs_run::cli::PrintSummary(counters, std::chrono::duration<double>(Clock::now() - wall_start).count(),
                  counters.read ? predict_wall : 0);
   }
   if (o.stats) PrintStats(runtime.Stats(), runtime.info(), startup_ms);
@@ -310,6 +280,12 @@ int main(int argc, char** argv) {
     return kBadInput;
   }
 
+  if (options->several_models()) {
+    InstallStopSignals();
+    std::signal(SIGPIPE, SIG_IGN);
+    const int exit_code = tfjs_run::cli::RunModelSet(*options, *inputs, [] { return g_stop_signal != 0; }, g_started_unix_ms);
+    return g_stop_signal != 0 ? 128 + g_stop_signal : exit_code;
+  }
   std::unique_ptr<tfjs_run::Runtime> runtime;
   double startup_ms = 0;
   try {

@@ -1,5 +1,7 @@
 #include "messages.h"
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 
 namespace tfjs_run::cli {
@@ -39,6 +41,42 @@ void ShowProgress(std::string_view line) {
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
   g_progress_shown = !line.empty();
+}
+
+namespace {
+// Three significant figures at least: "238234", "512", "0.512", never "1" for 0.512.
+std::string Rate(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof text, rate >= 100 ? "%.0f" : "%.3g", rate);
+  return text;
+}
+}  // namespace
+
+void PrintSummary(const RowCounts& c, double wall_seconds, double predict_wall_seconds) {
+  double rate = predict_wall_seconds > 0 ? static_cast<double>(c.predicted) / predict_wall_seconds : 0;
+  std::string unprocessed =
+      c.unprocessed ? ", not processed after the error " + std::to_string(c.unprocessed) : std::string();
+  if (c.blank) unprocessed += ", blank lines " + std::to_string(c.blank);
+  if (c.unwritten) unprocessed += ", answered but not written " + std::to_string(c.unwritten);
+  std::fprintf(stderr,
+               "tfjs-run: summary: rows read %llu, predicted %llu, rejected %llu%s; "
+               "%s rows/s (%.3f s from first row to last result), %.3f s wall\n",
+               static_cast<unsigned long long>(c.read), static_cast<unsigned long long>(c.predicted),
+               static_cast<unsigned long long>(c.rejected), unprocessed.c_str(), Rate(rate).c_str(), predict_wall_seconds,
+               wall_seconds);
+}
+
+bool WriteMetricsFile(const std::string& path, const std::string& text) {
+  const std::string partial = path + ".partial";
+  std::FILE* f = std::fopen(partial.c_str(), "w");
+  bool ok = f != nullptr;
+  if (f) {
+    const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    ok = (std::fclose(f) == 0) && written;
+  }
+  ok = ok && std::rename(partial.c_str(), path.c_str()) == 0;
+  if (!ok) std::fprintf(stderr, "tfjs-run: error: writing --metrics-file %s failed (%s)\n", path.c_str(), std::strerror(errno));
+  return ok;
 }
 
 }  // namespace tfjs_run::cli

@@ -67,7 +67,9 @@ cxxopts::Options DeclareOptions() {
                            "order (a blank line for a blank line). A summary goes to stderr.\n\n"
                            "  tfjs-run ml.bundle.js < rows.csv > predictions.csv\n"
                            "  tfjs-run ml.bundle.js part1.csv part2.csv > predictions.csv\n"
-                           "  tfjs-run ml.bundle.js --columns 1-13 --batch-size 64 < wine.csv\n\n"
+                           "  tfjs-run ml.bundle.js --columns 1-13 --batch-size 64 < wine.csv\n"
+                           "  tfjs-run --model wine=wine.bundle.js --model iris=iris.bundle.js --model-column 0 < rows.csv\n"
+                           "  tfjs-run --watch https://models.example/base --model-column model < rows.jsonl\n\n"
                            "Exit codes: 0 ok (empty input too); 1 usage; 2 bad input row or unreadable input file;\n"
                            "3 bundle load/predict failure; 4 output error (a closed pipe too: `| head` gives 4 and\n"
                            "the summary).\n");
@@ -131,6 +133,17 @@ cxxopts::Options DeclareOptions() {
      cxxopts::value<size_t>()->default_value(Default(runtime_defaults.model.max_heap_mb)))
     ("max-buffer-mb", "Each isolate's budget for ArrayBuffers and WebAssembly memory, MiB (0: no limit); "
      "enforced like --max-heap-mb", cxxopts::value<size_t>()->default_value(Default(runtime_defaults.model.max_buffer_mb)));
+  options.add_options("Several models")
+    ("model", "NAME=SOURCE: serve a model by that name from a bundle file or a published layout (followed; "
+     "docs/publishing.md). Repeatable; the positional arguments are then all input FILEs",
+     cxxopts::value<std::vector<std::string>>())
+    ("model-config", "A JSON file of models: {\"models\": [{\"name\", \"source\", \"version_policy\": \"latest\" or "
+     "{\"specific\": \"VERSION\"}, \"workers\", \"max_batch_rows\", \"max_queue_rows\"}]} (docs/publishing.md)",
+     cxxopts::value<std::string>())
+    ("model-column", "The CSV column (0-based index or header name) or JSON-lines field naming each row's model; "
+     "the other columns are its features, unless --columns picks them. Output stays in input order; a row naming "
+     "a model not served is a bad row. With --watch BASE and no --model, BASE is a multi-model layout "
+     "(BASE/models.json) whose models are added and removed as it changes", cxxopts::value<std::string>());
   options.add_options("Hot reload")
     ("watch", "Follow a published layout (a directory, file:// or http(s):// URL holding manifest.json, see "
         "docs/publishing.md) and switch to each new version without losing a row. Without BUNDLE, the first "
@@ -219,8 +232,8 @@ CliOptions ReadChoices(const cxxopts::ParseResult& args) {
   else if (level == "error") o.log_level = LogLevel::kError;
   else if (level != "info") throw cxxopts::exceptions::exception("--log-level must be debug, info, warn or error");
   if (args.count("quiet")) o.log_level = LogLevel::kError;
-  if (!args.count("bundle") && !args.count("watch")) {
-    throw cxxopts::exceptions::exception("missing BUNDLE (or --watch; see --help)");
+  if (!args.count("bundle") && !args.count("watch") && !args.count("model") && !args.count("model-config")) {
+    throw cxxopts::exceptions::exception("missing BUNDLE (or --watch, --model, --model-config; see --help)");
   }
   std::string in_fmt = args["input-format"].as<std::string>();
   if (in_fmt == "jsonl") o.reader.format = InputFormat::kJsonLines;
@@ -283,6 +296,47 @@ WatchOptions ReadWatchOptions(const cxxopts::ParseResult& args, LogLevel log_lev
   return watch;
 }
 
+// --model, --model-config and --model-column. With several models, BUNDLE is the first input.
+void ReadModels(const cxxopts::ParseResult& args, CliOptions& o) {
+  using cxxopts::exceptions::exception;
+  if (args.count("model-column")) {
+    o.model_column = args["model-column"].as<std::string>();
+    if (o.model_column.empty()) throw exception("--model-column must name a column or field");
+  }
+  if (args.count("model")) {
+    for (const std::string& spec : args["model"].as<std::vector<std::string>>()) {
+      const size_t eq = spec.find('=');
+      ModelConfigEntry e;
+      e.name = spec.substr(0, eq == std::string::npos ? 0 : eq);
+      e.source = eq == std::string::npos ? std::string() : spec.substr(eq + 1);
+      if (e.name.empty() || e.source.empty()) throw exception("--model must be NAME=SOURCE, got '" + spec + "'");
+      o.models.push_back(std::move(e));
+    }
+  }
+  if (args.count("model-config")) {
+    try {
+      for (auto& e : ReadModelConfig(args["model-config"].as<std::string>()).models) o.models.push_back(std::move(e));
+    } catch (const ModelConfigError& e) {
+      throw exception(std::string("--model-config ") + e.what());
+    }
+  }
+  for (size_t i = 0; i < o.models.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (o.models[i].name == o.models[j].name) throw exception("the model '" + o.models[i].name + "' is given twice");
+    }
+  }
+  if (!o.several_models()) return;
+  if (o.models.size() > 1 && o.model_column.empty()) {
+    throw exception("several models need --model-column, which names each row's model");
+  }
+  if (o.watch && !o.models.empty()) {
+    throw exception("--watch with --model or --model-config: give each model its source in --model instead");
+  }
+  if (o.info) throw exception("--info takes one BUNDLE, not --model");
+  if (!o.bundle.empty()) o.inputs.insert(o.inputs.begin(), o.bundle);
+  o.bundle.clear();
+}
+
 }  // namespace
 
 std::optional<CliOptions> ParseCommandLine(int argc, char** argv) {
@@ -294,7 +348,7 @@ std::optional<CliOptions> ParseCommandLine(int argc, char** argv) {
     throw cxxopts::exceptions::exception(NameTheOption(e.what(), argc, argv));
   }
   if (args.count("help")) {
-    std::cout << options.help({"", "Input", "Output", "Model", "Hot reload"}) << std::endl;
+    std::cout << options.help({"", "Input", "Output", "Model", "Several models", "Hot reload"}) << std::endl;
     return std::nullopt;
   }
   if (args.count("version")) {
@@ -316,6 +370,7 @@ std::optional<CliOptions> ParseCommandLine(int argc, char** argv) {
   o.pipeline.log_level = o.log_level;
   ReadRuntimeOptions(args, o);
   if (args.count("watch")) o.watch = ReadWatchOptions(args, o.log_level);
+  ReadModels(args, o);
   return o;
 }
 

@@ -24,6 +24,12 @@ struct CliOptions {
   PipelineOptions pipeline;  // all but stop_requested
   RuntimeOptions runtime;
   std::optional<WatchOptions> watch;  // --watch
+  // Several models (model_set_run.h): --model NAME=SOURCE and --model-config, in that order.
+  std::vector<ModelConfigEntry> models;
+  // --model-column: the CSV column (index or header name) or JSON-lines field naming each row's
+  // model. With --watch and no --model, --watch is a multi-model layout's BASE.
+  std::string model_column;
+  bool several_models() const { return !models.empty() || !model_column.empty(); }
 };
 
 // Parses and checks the command line. Empty after printing --help or --version. Throws

@@ -66,8 +66,13 @@ Manifest ParseManifest(const std::string& text) {
   }
   m.bundle = str("bundle");
   m.sha256 = str("sha256");
-  if (m.bundle.find('/') != std::string::npos || m.bundle.find("..") != std::string::npos) {
-    throw bad("'bundle' must be a file name next to the manifest, not '" + m.bundle + "'");
+  // A file next to the manifest, or in the directory named as its version (a multi-model layout's
+  // NAME/manifest.json names NAME/VERSION/FILE): never outside the manifest's directory.
+  const std::string version_dir = m.version + "/";
+  const std::string file = m.bundle.rfind(version_dir, 0) == 0 ? m.bundle.substr(version_dir.size()) : m.bundle;
+  if (file.empty() || file.find('/') != std::string::npos || file.find("..") != std::string::npos) {
+    throw bad("'bundle' must be a file name next to the manifest or in its version's directory (" + version_dir +
+              "FILE), not '" + m.bundle + "'");
   }
   if (m.sha256.size() != 64 || m.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
     throw bad("'sha256' must be 64 lower-case hex digits");

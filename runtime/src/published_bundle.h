@@ -45,8 +45,6 @@ struct Manifest {
 // row.
 Manifest ParseManifest(const std::string& text);
 
-Manifest ParseManifest(const std::string& text);
-
 // GETs the source's manifest.json (conditionally, if `etag` is given). The result may be
 // not_modified. Throws PublishError.
 FetchResult FetchManifest(const WatchOptions& options, const std::string& etag = "",

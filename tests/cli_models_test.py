@@ -1,0 +1,295 @@
+"""tfjs-run with several models: --model, --model-column, --model-config, and --watch BASE of a
+multi-model layout (docs/publishing.md). Each row's answer is compared with what the same bundle
+gives alone through the single-model CLI (cli_test checks that against tfjs in Node).
+
+Run by ctest (cli_models_test) after build_fixtures; needs TFJS_RUN, FIXTURES_OUT and TFJS_RUN_SOURCE_DIR.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+TFJS_RUN = os.environ["TFJS_RUN"]
+FIX = os.environ["FIXTURES_OUT"]
+SRC = os.environ["TFJS_RUN_SOURCE_DIR"]
+COMMON = ["--threads", "1", "--code-cache", "none"]
+
+
+def run(args, stdin_text, check=None):
+    p = subprocess.run([TFJS_RUN, *COMMON, *args], input=stdin_text, capture_output=True, text=True, timeout=300)
+    if check is not None:
+        assert p.returncode == check, f"exit {p.returncode}, stderr:\n{p.stderr}"
+    return p
+
+
+def data_lines(path, n, width=None):
+    lines = [l for l in open(path).read().splitlines() if l.strip()][:n]
+    return [",".join(l.split(",")[:width]) if width else l for l in lines]
+
+
+# Three bundles of different widths and outputs: wine (13 -> 3), multi-out (6 -> 14), legacy
+# (tf.js-on-flink, random.csv's width).
+WINE = data_lines(f"{FIX}/wine.csv", 30)
+MULTI = data_lines(f"{FIX}/random.csv", 30, 6)
+LEGACY = data_lines(f"{FIX}/random.csv", 30)
+BUNDLES = {"wine": "wine-layers-cpu", "multi": "multi-out", "legacy": "legacy"}
+ROWS = {"wine": WINE, "multi": MULTI, "legacy": LEGACY}
+
+
+def alone(model):
+    """Each row of ROWS[model] answered by its bundle alone, through the single-model CLI."""
+    p = run([f"{FIX}/{BUNDLES[model]}.bundle.js", "--no-header"], "\n".join(ROWS[model]) + "\n", check=0)
+    return p.stdout.splitlines()
+
+
+def interleaved():
+    """(model, row) in a round-robin over the three models."""
+    out = []
+    for i in range(30):
+        for model in ("wine", "multi", "legacy"):
+            out.append((model, ROWS[model][i]))
+    return out
+
+
+def model_args():
+    return [a for m, b in BUNDLES.items() for a in ("--model", f"{m}={FIX}/{b}.bundle.js")]
+
+
+class SeveralModelsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.expected = {m: alone(m) for m in BUNDLES}
+
+    def check_in_order(self, stdout, rows):
+        got = stdout.splitlines()
+        self.assertEqual(len(got), len(rows))
+        seen = {m: 0 for m in BUNDLES}
+        for i, (model, _) in enumerate(rows):
+            self.assertEqual(got[i], self.expected[model][seen[model]], f"output line {i + 1} ({model})")
+            seen[model] += 1
+
+    def test_interleaved_csv_rows_are_answered_by_their_model_in_input_order(self):
+        rows = interleaved()
+        text = "".join(f"{m},{r}\n" for m, r in rows)
+        p = run([*model_args(), "--model-column", "0", "--batch-size", "4"], text, check=0)
+        self.check_in_order(p.stdout, rows)
+        self.assertIn("rows read 90, predicted 90, rejected 0", p.stderr)
+        for m in BUNDLES:
+            self.assertRegex(p.stderr, rf"model {m}: rows 30, predicted 30, rejected 0")
+
+    def test_the_model_column_by_header_name_anywhere_in_the_row(self):
+        rows = interleaved()[:30]
+        # The header names the model's column (the rows of each model have their own width).
+        text = "which,a,b,c\n" + "".join(f"{m},{r}\n" for m, r in rows)
+        p = run([*model_args(), "--model-column", "which", "--header"], text, check=0)
+        self.check_in_order(p.stdout, rows)
+
+    def test_json_lines_name_the_model_in_a_field(self):
+        rows = [(m, r) for m, r in interleaved() if m != "legacy"][:20]
+        # wine by array with the name at index 0; by object needs feature names or --columns: arrays here.
+        text = "".join(json.dumps([m] + [float(v) for v in r.split(",")]) + "\n" for m, r in rows)
+        p = run([*model_args(), "--model-column", "0", "--input-format", "jsonl"], text, check=0)
+        self.check_in_order(p.stdout, rows)
+        keys = [f"f{i}" for i in range(13)]
+        objects = "".join(json.dumps({"model": "wine", **dict(zip(keys, map(float, r.split(","))))}) + "\n" for r in WINE[:5])
+        p = run([*model_args(), "--model-column", "model", "--input-format", "jsonl", "--columns", ",".join(keys)],
+                objects, check=0)
+        self.assertEqual(p.stdout.splitlines(), self.expected["wine"][:5])
+
+    def test_a_row_naming_an_unknown_model_is_a_bad_row_naming_its_line_and_the_model(self):
+        rows = interleaved()[:9]
+        text = "".join(f"{m},{r}\n" for m, r in rows[:4]) + "iris,1,2,3\n" + "".join(f"{m},{r}\n" for m, r in rows[4:])
+        p = run([*model_args(), "--model-column", "0"], text, check=2)
+        self.assertIn("tfjs-run: error: line 5: unknown model 'iris' (serving: legacy, multi, wine)", p.stderr)
+        self.check_in_order(p.stdout, rows[:4])  # the rows before it are answered; reading stops there
+        p = run([*model_args(), "--model-column", "0", "--on-error", "skip"], text, check=0)
+        self.assertIn("tfjs-run: skipped line 5: unknown model 'iris'", p.stderr)
+        got = p.stdout.splitlines()
+        self.assertEqual(got[4], "nan")
+        self.check_in_order("\n".join(got[:4] + got[5:]) + "\n", rows)
+        self.assertIn("rows read 10, predicted 9, rejected 1", p.stderr)
+
+    def test_a_row_of_the_wrong_width_for_its_model_names_the_model(self):
+        p = run([*model_args(), "--model-column", "0"], f"wine,{MULTI[0]}\n", check=2)
+        self.assertIn("line 1: the row has 6 features; the model 'wine' takes 13", p.stderr)
+
+    def test_metrics_file_holds_every_model(self):
+        with tempfile.TemporaryDirectory() as d:
+            rows = interleaved()[:12]
+            run([*model_args(), "--model-column", "0", "--metrics-file", f"{d}/m.prom"],
+                "".join(f"{m},{r}\n" for m, r in rows), check=0)
+            with open(f"{d}/m.prom") as f:
+                text = f.read()
+            for m in BUNDLES:
+                self.assertIn(f'model="{m}"', text)
+
+    def test_usage_errors(self):
+        p = run([*model_args()], "", check=1)
+        self.assertIn("several models need --model-column", p.stderr)
+        p = run(["--model", "wine"], "", check=1)
+        self.assertIn("--model must be NAME=SOURCE, got 'wine'", p.stderr)
+        p = run(["--model", f"a={FIX}/wine-layers-cpu.bundle.js", "--model", f"a={FIX}/legacy.bundle.js",
+                 "--model-column", "0"], "", check=1)
+        self.assertIn("the model 'a' is given twice", p.stderr)
+
+
+class ModelConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def write(self, config):
+        path = os.path.join(self.dir, "models.json")
+        with open(path, "w") as f:
+            f.write(config if isinstance(config, str) else json.dumps(config))
+        return path
+
+    def test_a_config_file_serves_its_models_with_their_options(self):
+        shutil.copy(f"{FIX}/wine-layers-cpu.bundle.js", self.dir)
+        path = self.write({"models": [{"name": "wine", "source": "wine-layers-cpu.bundle.js", "workers": 1},
+                                      {"name": "multi", "source": f"{FIX}/multi-out.bundle.js"}]})
+        text = "".join(f"wine,{r}\nmulti,{m}\n" for r, m in zip(WINE[:5], MULTI[:5]))
+        p = run(["--model-config", path, "--model-column", "0"], text, check=0)
+        expected = [x for pair in zip(alone("wine")[:5], alone("multi")[:5]) for x in pair]
+        self.assertEqual(p.stdout.splitlines(), expected)
+
+    def test_config_errors_name_the_file_the_model_and_the_field(self):
+        cases = [
+            ("{", "models.json: not valid JSON"),
+            ({"models": [{"name": "w"}]}, "models[0] (model 'w'): 'source' must be a non-empty string"),
+            ({"models": [{"name": "w", "source": "x.js", "version_policy": "newest"}]},
+             "(model 'w'): 'version_policy' must be \"latest\" or {\"specific\": \"VERSION\"}"),
+            ({"models": [{"name": "w", "source": f"{FIX}/legacy.bundle.js", "version_policy": {"specific": "2"}}]},
+             "(model 'w'): a specific version needs a published layout"),
+            ({"models": [{"name": "w", "source": "x.js", "workers": 5000}]}, "'workers' must be an integer in [0, 1024]"),
+        ]
+        for config, message in cases:
+            path = self.write(config)
+            p = run(["--model-config", path, "--model-column", "0"], "", check=1)
+            self.assertIn(f"--model-config {path}", p.stderr)
+            self.assertIn(message, p.stderr)
+
+    def test_a_model_that_does_not_load_names_itself(self):
+        path = self.write({"models": [{"name": "gone", "source": f"{self.dir}/missing.bundle.js"}]})
+        p = run(["--model-config", path, "--model-column", "0"], "", check=3)
+        self.assertIn("model 'gone': ", p.stderr)
+        self.assertIn("missing.bundle.js", p.stderr)
+
+
+class LayoutWatchTest(unittest.TestCase):
+    """--watch BASE --model-column follows a multi-model layout over HTTP (fixture_server.py)."""
+
+    def make_bundle(self, number):
+        with open(f"{SRC}/tests/fixtures/versioned.js.in") as f:
+            text = f.read()
+        for key, value in (("__VERSION__", str(number)), ("__NUMBER__", str(number)), ("__MODE__", "ok"),
+                           ("__BALLAST__", "16")):
+            text = text.replace(key, value)
+        path = os.path.join(self.dir, f"staging-{number}.js")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def publish(self, model, number, bundle=None):
+        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", "--model", model, bundle or self.make_bundle(number),
+                        self.pub, str(number)], check=True, capture_output=True)
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.pub = os.path.join(self.dir, "published")
+        os.makedirs(self.pub)
+        self.server = subprocess.Popen([sys.executable, f"{SRC}/tests/fixture_server.py", self.pub],
+                                       stdout=subprocess.PIPE, text=True)
+        self.url = f"http://127.0.0.1:{self.server.stdout.readline().split()[1]}"
+
+    def tearDown(self):
+        self.server.terminate()
+        self.server.wait()
+        self.server.stdout.close()
+        shutil.rmtree(self.dir)
+
+    def set_models(self, models):
+        with open(f"{self.pub}/.models.json.tmp", "w") as f:
+            json.dump({"models": models}, f)
+        os.rename(f"{self.pub}/.models.json.tmp", f"{self.pub}/models.json")
+
+    def test_models_versions_and_a_specific_version_policy_over_http(self):
+        self.publish("a", 1)
+        self.publish("a", 2)  # a serves its latest, 2
+        self.publish("b", 1)
+        self.publish("b", 2)
+        self.set_models([{"name": "a"}, {"name": "b", "version_policy": {"specific": "1"}}])  # b stays at 1
+        p = subprocess.Popen([TFJS_RUN, *COMMON, "--watch", self.url, "--model-column", "0", "--poll-interval", "0.05",
+                              "--with-version", "--batch-size", "1", "--no-header", "--on-error", "skip"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sent = []
+
+        def send(model, i):
+            p.stdin.write(f"{model},{i},1,1\n")
+            p.stdin.flush()
+            sent.append((model, i))
+
+        for i in range(20):
+            send("a" if i % 2 else "b", i)
+        self.publish("a", 3)  # published mid-run: a switches to 3; b stays at its specific 1
+        self.publish("c", 1)  # c joins models.json mid-run
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            send("a", 100)
+            send("c", 100)
+            time.sleep(0.05)
+            if len(sent) > 400:
+                break
+        send("b", 7)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), len(sent), err)
+        versions = {"a": [], "b": [], "c": []}
+        for (model, i), line in zip(sent, lines):
+            if line.startswith("nan"):  # c before it was added: an unknown model, skipped
+                self.assertEqual(model, "c", line)
+                continue
+            value, number, version = line.split(",")
+            self.assertEqual(float(value), (i + 2) * 1000 + int(version), f"{model} row {i}")
+            versions[model].append(int(version))
+        self.assertEqual(set(versions["b"]), {1}, "the specific version policy serves exactly version 1")
+        self.assertEqual(versions["a"][0], 2)
+        self.assertEqual(versions["a"][-1], 3, err)
+        self.assertEqual(versions["a"], sorted(versions["a"]))
+        self.assertTrue(versions["c"], f"c was never served:\n{err}")
+        self.assertIn("unknown model 'c'", err)
+
+    def test_a_model_removed_from_models_json_is_no_longer_served_and_a_broken_one_names_itself(self):
+        self.publish("a", 1)
+        self.publish("b", 1)
+        with open(os.path.join(self.dir, "broken.js"), "w") as f:
+            f.write("this is not javascript (")
+        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", "--model", "broken", "--no-load-check",
+                        os.path.join(self.dir, "broken.js"), self.pub, "1"], check=True, capture_output=True)
+        p = subprocess.Popen([TFJS_RUN, *COMMON, "--watch", self.url, "--model-column", "0", "--poll-interval", "0.05",
+                              "--batch-size", "1", "--no-header", "--on-error", "skip"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.stdin.write("a,1,1,1\nb,1,1,1\n")
+        p.stdin.flush()
+        first = [p.stdout.readline().strip(), p.stdout.readline().strip()]  # both served
+        self.set_models([{"name": "a"}])
+        time.sleep(1.5)
+        p.stdin.write("a,2,1,1\nb,2,1,1\n")
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        lines = first + out.splitlines()
+        self.assertEqual(lines, ["3001,1", "3001,1", "4001,1", "nan"], err)
+        self.assertIn("line 4: unknown model 'b' (serving: a)", err)
+        self.assertIn("model broken", err)
+        self.assertIn("failed to load", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
