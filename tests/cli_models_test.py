@@ -137,6 +137,74 @@ class SeveralModelsTest(unittest.TestCase):
         self.assertIn("the model 'a' is given twice", p.stderr)
 
 
+class FeatureNamesTest(unittest.TestCase):
+    """Each model's rows are read by the single-model CLI's rules: a header is matched to the bundle's
+    declared feature names, never taken in its own order."""
+
+    NAMES = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+             "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315", "proline"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cli-models-names-")
+        cls.named = os.path.join(cls.tmp, "wine-named.bundle.js")
+        wine = f"{SRC}/examples/wine"
+        subprocess.run(["node", f"{SRC}/model-bundler/bin/model-bundler.js", "--model", f"{wine}/model/model.json",
+                        "--app", f"{wine}/app.js", "--backend", "cpu", "--name", "wine-named", "--version", "test-1",
+                        "--feature-names", ",".join(cls.NAMES), "-o", cls.named],
+                       check=True, capture_output=True, env={**os.environ, "NODE_NO_WARNINGS": "1"}, timeout=300)
+        cls.multi = alone("multi")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def models(self):
+        return ["--model", f"named={self.named}", "--model", f"multi={FIX}/multi-out.bundle.js"]
+
+    def table(self, names, n=20):
+        """A header of `names` with the model's column in the middle, then named and multi rows in turn;
+        each named row's values are put under their names."""
+        header = names[:5] + ["which"] + names[5:]
+        lines = [",".join(header)]
+        for i in range(n):
+            values = dict(zip(self.NAMES, WINE[i].split(",")))
+            fields = [values.get(h, "x") for h in header]
+            fields[5] = "named"
+            lines.append(",".join(fields))
+            lines.append("multi," + MULTI[i])
+        return "\n".join(lines) + "\n"
+
+    def test_a_header_in_another_order_than_the_models_is_matched_by_name(self):
+        order = list(reversed(self.NAMES)) + ["note"]
+        p = run([*self.models(), "--model-column", "which"], self.table(order), check=0)
+        got = p.stdout.splitlines()
+        # The same input through the single-model CLI, and the rows in the declared order.
+        single = "\n".join([",".join(order)] + [",".join(dict(zip(self.NAMES, r.split(","))).get(h, "x") for h in order)
+                                                 for r in WINE[:20]]) + "\n"
+        expected = run([self.named], single, check=0).stdout.splitlines()
+        self.assertEqual(expected, run([self.named, "--no-header"], "\n".join(WINE[:20]) + "\n", check=0).stdout.splitlines())
+        self.assertEqual(got[0::2], expected)
+        self.assertEqual(got[1::2], self.multi[:20])
+        self.assertIn("model named: rows 20, predicted 20, rejected 0", p.stderr)
+
+    def test_json_objects_with_sorted_keys_are_read_by_the_feature_names(self):
+        rows = [dict(zip(self.NAMES, map(float, r.split(","))), which="named") for r in WINE[:10]]
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)
+        p = run([*self.models(), "--model-column", "which", "--input-format", "jsonl"], text, check=0)
+        expected = run([self.named, "--no-header"], "\n".join(WINE[:10]) + "\n", check=0).stdout.splitlines()
+        self.assertEqual(p.stdout.splitlines(), expected)
+
+    def test_a_missing_feature_name_is_a_bad_row_naming_it_and_the_model(self):
+        p = run([*self.models(), "--model-column", "which"], self.table(self.NAMES[:-1], 2), check=2)
+        self.assertIn("tfjs-run: error: line 2: model 'named': the header has no column 'proline', a feature of the bundle",
+                      p.stderr)
+        self.assertEqual(p.stdout, "")
+        p = run([*self.models(), "--model-column", "which", "--on-error", "drop"], self.table(self.NAMES[:-1], 2), check=0)
+        self.assertEqual(p.stdout.splitlines(), self.multi[:2])  # the other model's rows are answered
+        self.assertIn("model 'named': the header has no column 'proline'", p.stderr)
+
+
 class ModelConfigTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
