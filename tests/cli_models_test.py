@@ -6,6 +6,7 @@ Run by ctest (cli_models_test) after build_fixtures; needs TFJS_RUN, FIXTURES_OU
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -253,10 +254,10 @@ class ModelConfigTest(unittest.TestCase):
 class LayoutWatchTest(unittest.TestCase):
     """--watch BASE --model-column follows a multi-model layout over HTTP (fixture_server.py)."""
 
-    def make_bundle(self, number):
+    def make_bundle(self, number, mode="ok"):
         with open(f"{SRC}/tests/fixtures/versioned.js.in") as f:
             text = f.read()
-        for key, value in (("__VERSION__", str(number)), ("__NUMBER__", str(number)), ("__MODE__", "ok"),
+        for key, value in (("__VERSION__", str(number)), ("__NUMBER__", str(number)), ("__MODE__", mode),
                            ("__BALLAST__", "16")):
             text = text.replace(key, value)
         path = os.path.join(self.dir, f"staging-{number}.js")
@@ -264,9 +265,9 @@ class LayoutWatchTest(unittest.TestCase):
             f.write(text)
         return path
 
-    def publish(self, model, number, bundle=None):
-        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", "--model", model, bundle or self.make_bundle(number),
-                        self.pub, str(number)], check=True, capture_output=True)
+    def publish(self, model, number, bundle=None, checked=True):
+        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", "--model", model, *([] if checked else ["--no-load-check"]),
+                        bundle or self.make_bundle(number), self.pub, str(number)], check=True, capture_output=True)
 
     def setUp(self):
         self.dir = tempfile.mkdtemp()
@@ -361,3 +362,45 @@ class LayoutWatchTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+    def test_sigterm_during_a_slow_reload_exits_promptly_with_every_row_answered(self):
+        # a's version 2 loads for 30 s (under a 120 s load deadline). SIGTERM abandons that load;
+        # every row read is answered, a's by version 1 (queued behind the load: one worker), and
+        # the run exits within 2 s, as the single-model run does.
+        import signal
+        import threading
+        self.publish("a", 1)
+        self.publish("b", 1)
+        p = subprocess.Popen([TFJS_RUN, *COMMON, "--watch", self.url, "--model-column", "0", "--poll-interval", "0.05",
+                              "--with-version", "--batch-size", "1", "--no-header", "--load-timeout-ms", "120000"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+        err = []
+        reader = threading.Thread(target=lambda: err.extend(p.stderr))
+        reader.start()
+        for i in range(10):
+            p.stdin.write(f"{'ab'[i % 2]},{i},1,1\n")
+            p.stdin.flush()
+            self.assertEqual(p.stdout.readline().strip(), f"{(i + 2) * 1000 + 1},1,1")
+        self.publish("a", 2, self.make_bundle(2, "loads-slowly"), checked=False)
+        deadline = time.monotonic() + 30
+        while not any("loading slowly" in line for line in err) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(any("loading slowly" in line for line in err), "version 2 never started loading")
+        for i in range(10, 20):
+            p.stdin.write(f"{'ab'[i % 2]},{i},1,1\n")
+        p.stdin.flush()
+        time.sleep(0.3)
+        start = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        rest = p.stdout.read()
+        p.wait(timeout=60)
+        seconds = time.monotonic() - start
+        p.stdin.close()
+        reader.join()
+        text = "".join(err)
+        self.assertLess(seconds, 2.0, text)
+        self.assertEqual(p.returncode, 128 + signal.SIGTERM, text)
+        read_rows = int(re.search(r"SIGTERM: stopped reading input after line (\d+)", text).group(1))
+        self.assertGreater(read_rows, 10, "no row was waiting when the signal came: the test checked nothing")
+        self.assertEqual(rest.splitlines(), [f"{(i + 2) * 1000 + 1},1,1" for i in range(10, read_rows)], text)
+        self.assertIn(f"rows read {read_rows}, predicted {read_rows}, rejected 0", text)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "json_limits.h"
 #include "messages.h"
 #include "row_io.h"
+#include "stop_reloads.h"
 
 namespace tfjs_run::cli {
 
@@ -427,8 +429,9 @@ void PrintModels(const ModelSet& models, const std::map<std::string, RowCounts>&
 
 }  // namespace
 
-int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<bool()>& stop_requested,
+int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<int()>& stop_signal,
                 int64_t started_unix_ms) {
+  const auto stop_requested = [&stop_signal] { return stop_signal() != 0; };
   const auto wall_start = Clock::now();
   ModelSet models(o.runtime);
   std::unique_ptr<ModelLayoutWatcher> layout;
@@ -451,8 +454,11 @@ int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<boo
     std::fprintf(stderr, "tfjs-run: error: no model loaded\n");
     return kModelFailed;
   }
+  std::optional<StopReloadsOnSignal> stop_reloads;
+  if (o.watch) stop_reloads.emplace(stop_requested, [&models] { models.StopReloading(); });
   ModelSetRun run(models, o, inputs);
   int exit_code = run.Run(stop_requested);
+  stop_reloads.reset();
   layout.reset();  // no model comes or goes during the report
   if (!inputs.error().empty() || run.read_error() != 0) {
     if (!inputs.error().empty()) {
@@ -462,6 +468,10 @@ int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<boo
                    std::strerror(run.read_error()));
     }
     if (exit_code == kOk) exit_code = kBadInput;
+  }
+  if (const int sig = stop_signal()) {
+    std::fprintf(stderr, "tfjs-run: %s: stopped reading input after %s; every row read is accounted for\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", inputs.Where(run.last_line()).c_str());
   }
   if (!o.quiet) {
     const RowCounts& c = run.counts();
