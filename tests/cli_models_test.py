@@ -173,7 +173,8 @@ class FeatureNamesTest(unittest.TestCase):
             fields = [values.get(h, "x") for h in header]
             fields[5] = "named"
             lines.append(",".join(fields))
-            lines.append("multi," + MULTI[i])
+            multi = MULTI[i].split(",")  # the model's name in the same column, its own width
+            lines.append(",".join(multi[:5] + ["multi"] + multi[5:]))
         return "\n".join(lines) + "\n"
 
     def test_a_header_in_another_order_than_the_models_is_matched_by_name(self):
