@@ -6,6 +6,7 @@ Run by ctest (cli_models_test) after build_fixtures; needs TFJS_RUN, FIXTURES_OU
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,6 +138,75 @@ class SeveralModelsTest(unittest.TestCase):
         self.assertIn("the model 'a' is given twice", p.stderr)
 
 
+class FeatureNamesTest(unittest.TestCase):
+    """Each model's rows are read by the single-model CLI's rules: a header is matched to the bundle's
+    declared feature names, never taken in its own order."""
+
+    NAMES = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+             "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315", "proline"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cli-models-names-")
+        cls.named = os.path.join(cls.tmp, "wine-named.bundle.js")
+        wine = f"{SRC}/examples/wine"
+        subprocess.run(["node", f"{SRC}/model-bundler/bin/model-bundler.js", "--model", f"{wine}/model/model.json",
+                        "--app", f"{wine}/app.js", "--backend", "cpu", "--name", "wine-named", "--version", "test-1",
+                        "--feature-names", ",".join(cls.NAMES), "-o", cls.named],
+                       check=True, capture_output=True, env={**os.environ, "NODE_NO_WARNINGS": "1"}, timeout=300)
+        cls.multi = alone("multi")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def models(self):
+        return ["--model", f"named={self.named}", "--model", f"multi={FIX}/multi-out.bundle.js"]
+
+    def table(self, names, n=20):
+        """A header of `names` with the model's column in the middle, then named and multi rows in turn;
+        each named row's values are put under their names."""
+        header = names[:5] + ["which"] + names[5:]
+        lines = [",".join(header)]
+        for i in range(n):
+            values = dict(zip(self.NAMES, WINE[i].split(",")))
+            fields = [values.get(h, "x") for h in header]
+            fields[5] = "named"
+            lines.append(",".join(fields))
+            multi = MULTI[i].split(",")  # the model's name in the same column, its own width
+            lines.append(",".join(multi[:5] + ["multi"] + multi[5:]))
+        return "\n".join(lines) + "\n"
+
+    def test_a_header_in_another_order_than_the_models_is_matched_by_name(self):
+        order = list(reversed(self.NAMES)) + ["note"]
+        p = run([*self.models(), "--model-column", "which"], self.table(order), check=0)
+        got = p.stdout.splitlines()
+        # The same input through the single-model CLI, and the rows in the declared order.
+        single = "\n".join([",".join(order)] + [",".join(dict(zip(self.NAMES, r.split(","))).get(h, "x") for h in order)
+                                                 for r in WINE[:20]]) + "\n"
+        expected = run([self.named], single, check=0).stdout.splitlines()
+        self.assertEqual(expected, run([self.named, "--no-header"], "\n".join(WINE[:20]) + "\n", check=0).stdout.splitlines())
+        self.assertEqual(got[0::2], expected)
+        self.assertEqual(got[1::2], self.multi[:20])
+        self.assertIn("model named: rows 20, predicted 20, rejected 0", p.stderr)
+
+    def test_json_objects_with_sorted_keys_are_read_by_the_feature_names(self):
+        rows = [dict(zip(self.NAMES, map(float, r.split(","))), which="named") for r in WINE[:10]]
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)
+        p = run([*self.models(), "--model-column", "which", "--input-format", "jsonl"], text, check=0)
+        expected = run([self.named, "--no-header"], "\n".join(WINE[:10]) + "\n", check=0).stdout.splitlines()
+        self.assertEqual(p.stdout.splitlines(), expected)
+
+    def test_a_missing_feature_name_is_a_bad_row_naming_it_and_the_model(self):
+        p = run([*self.models(), "--model-column", "which"], self.table(self.NAMES[:-1], 2), check=2)
+        self.assertIn("tfjs-run: error: line 2: model 'named': the header has no column 'proline', a feature of the bundle",
+                      p.stderr)
+        self.assertEqual(p.stdout, "")
+        p = run([*self.models(), "--model-column", "which", "--on-error", "drop"], self.table(self.NAMES[:-1], 2), check=0)
+        self.assertEqual(p.stdout.splitlines(), self.multi[:2])  # the other model's rows are answered
+        self.assertIn("model 'named': the header has no column 'proline'", p.stderr)
+
+
 class ModelConfigTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
@@ -185,10 +255,10 @@ class ModelConfigTest(unittest.TestCase):
 class LayoutWatchTest(unittest.TestCase):
     """--watch BASE --model-column follows a multi-model layout over HTTP (fixture_server.py)."""
 
-    def make_bundle(self, number):
+    def make_bundle(self, number, mode="ok"):
         with open(f"{SRC}/tests/fixtures/versioned.js.in") as f:
             text = f.read()
-        for key, value in (("__VERSION__", str(number)), ("__NUMBER__", str(number)), ("__MODE__", "ok"),
+        for key, value in (("__VERSION__", str(number)), ("__NUMBER__", str(number)), ("__MODE__", mode),
                            ("__BALLAST__", "16")):
             text = text.replace(key, value)
         path = os.path.join(self.dir, f"staging-{number}.js")
@@ -196,9 +266,9 @@ class LayoutWatchTest(unittest.TestCase):
             f.write(text)
         return path
 
-    def publish(self, model, number, bundle=None):
-        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", "--model", model, bundle or self.make_bundle(number),
-                        self.pub, str(number)], check=True, capture_output=True)
+    def publish(self, model, number, bundle=None, checked=True):
+        subprocess.run(["bash", f"{SRC}/tools/publish-bundle.sh", "--model", model, *([] if checked else ["--no-load-check"]),
+                        bundle or self.make_bundle(number), self.pub, str(number)], check=True, capture_output=True)
 
     def setUp(self):
         self.dir = tempfile.mkdtemp()
@@ -293,3 +363,45 @@ class LayoutWatchTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+    def test_sigterm_during_a_slow_reload_exits_promptly_with_every_row_answered(self):
+        # a's version 2 loads for 30 s (under a 120 s load deadline). SIGTERM abandons that load;
+        # every row read is answered, a's by version 1 (queued behind the load: one worker), and
+        # the run exits within 2 s, as the single-model run does.
+        import signal
+        import threading
+        self.publish("a", 1)
+        self.publish("b", 1)
+        p = subprocess.Popen([TFJS_RUN, *COMMON, "--watch", self.url, "--model-column", "0", "--poll-interval", "0.05",
+                              "--with-version", "--batch-size", "1", "--no-header", "--load-timeout-ms", "120000"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+        err = []
+        reader = threading.Thread(target=lambda: err.extend(p.stderr))
+        reader.start()
+        for i in range(10):
+            p.stdin.write(f"{'ab'[i % 2]},{i},1,1\n")
+            p.stdin.flush()
+            self.assertEqual(p.stdout.readline().strip(), f"{(i + 2) * 1000 + 1},1,1")
+        self.publish("a", 2, self.make_bundle(2, "loads-slowly"), checked=False)
+        deadline = time.monotonic() + 30
+        while not any("loading slowly" in line for line in err) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(any("loading slowly" in line for line in err), "version 2 never started loading")
+        for i in range(10, 20):
+            p.stdin.write(f"{'ab'[i % 2]},{i},1,1\n")
+        p.stdin.flush()
+        time.sleep(0.3)
+        start = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        rest = p.stdout.read()
+        p.wait(timeout=60)
+        seconds = time.monotonic() - start
+        p.stdin.close()
+        reader.join()
+        text = "".join(err)
+        self.assertLess(seconds, 2.0, text)
+        self.assertEqual(p.returncode, 128 + signal.SIGTERM, text)
+        read_rows = int(re.search(r"SIGTERM: stopped reading input after line (\d+)", text).group(1))
+        self.assertGreater(read_rows, 10, "no row was waiting when the signal came: the test checked nothing")
+        self.assertEqual(rest.splitlines(), [f"{(i + 2) * 1000 + 1},1,1" for i in range(10, read_rows)], text)
+        self.assertIn(f"rows read {read_rows}, predicted {read_rows}, rejected 0", text)

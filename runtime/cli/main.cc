@@ -30,6 +30,7 @@
 #include "options.h"
 #include "pipeline.h"
 #include "progress.h"
+#include "stop_reloads.h"
 #include "row_io.h"
 #include "tfjs_run/tfjs_run.h"
 
@@ -66,25 +67,6 @@ void InstallStopSignals() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
-
-// With --watch: abandons a reload in progress as soon as SIGINT or SIGTERM arrives, so a worker
-// busy loading a new version goes back to answering the rows already read, and exit is prompt.
-class StopReloadsOnSignal {
- public:
-  explicit StopReloadsOnSignal(tfjs_run::Runtime& runtime)
-      : thread_([this, &runtime] {
-          while (!done_ && g_stop_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          if (g_stop_signal != 0) runtime.StopReloading();
-        }) {}
-  ~StopReloadsOnSignal() {
-    done_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
 
 void PrintError(const std::exception& e) {
   std::fprintf(stderr, "tfjs-run: error: %s\n", e.what());
@@ -221,8 +203,8 @@ int RunRows(const CliOptions& o, tfjs_run::Runtime& runtime, tfjs_run::cli::Inpu
   InstallStopSignals();
   // A reader that goes away (`| head`) is an output error like any other: exit 4 with the summary.
   std::signal(SIGPIPE, SIG_IGN);
-  std::optional<StopReloadsOnSignal> stop_reloads;
-  if (o.watch) stop_reloads.emplace(runtime);
+  std::optional<tfjs_run::cli::StopReloadsOnSignal> stop_reloads;
+  if (o.watch) stop_reloads.emplace([] { return g_stop_signal != 0; }, [&runtime] { runtime.StopReloading(); });
   PipelineResult result = PipelineResult::kOk;
   try {
     tfjs_run::cli::ProgressLine progress(pipeline, [&runtime] { return runtime.info().version; }, !o.quiet);
@@ -283,7 +265,8 @@ int main(int argc, char** argv) {
   if (options->several_models()) {
     InstallStopSignals();
     std::signal(SIGPIPE, SIG_IGN);
-    const int exit_code = tfjs_run::cli::RunModelSet(*options, *inputs, [] { return g_stop_signal != 0; }, g_started_unix_ms);
+    const int exit_code =
+        tfjs_run::cli::RunModelSet(*options, *inputs, [] { return g_stop_signal.load(); }, g_started_unix_ms);
     return g_stop_signal != 0 ? 128 + g_stop_signal : exit_code;
   }
   std::unique_ptr<tfjs_run::Runtime> runtime;

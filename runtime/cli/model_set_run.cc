@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -17,8 +18,10 @@
 #include <nlohmann/json.hpp>
 
 #include "csv_record.h"
+#include "json_limits.h"
 #include "messages.h"
 #include "row_io.h"
+#include "stop_reloads.h"
 
 namespace tfjs_run::cli {
 
@@ -30,17 +33,6 @@ constexpr size_t kChunkRows = 1024;  // records read before their rows are predi
 
 bool IsIndex(const std::string& s) {
   return !s.empty() && s.size() < 9 && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t from = 0;
-  while (from <= s.size()) {
-    const size_t comma = std::min(s.find(',', from), s.size());
-    out.push_back(s.substr(from, comma - from));
-    from = comma + 1;
-  }
-  return out;
 }
 
 // One record of the input, and what became of it.
@@ -59,13 +51,21 @@ struct ModelRows {
   std::vector<size_t> rows;  // their index in the chunk
 };
 
+// One model's RowParser, set up with its bundle's feature names and the run's header and
+// --columns, so every rule of the single-model CLI holds for each model's rows.
+struct ModelParser {
+  std::vector<std::string> feature_names;  // what it was set up with: a new version may declare others
+  std::optional<RowParser> parser;
+  std::string error;  // why it cannot be set up for this model (--columns against its feature names)
+};
+
 class ModelSetRun {
  public:
   ModelSetRun(ModelSet& models, const CliOptions& o, InputFiles& inputs) : models_(models), o_(o), inputs_(inputs) {}
 
   Exit Run(const std::function<bool()>& stop_requested) {
     RowReaderOptions options = o_.reader;
-    options.columns.clear();  // the parser only splits records and finds the header; --columns is applied here
+    options.columns.clear();  // this reader only splits records and finds the header; each model's parser does the rest
     options.feature_names.clear();
     options.before_blocking_read = [this] { Flush(); };
     options.stop_reading = [this, &stop_requested] { return result_ != kOk || stop_requested(); };
@@ -106,11 +106,13 @@ class ModelSetRun {
     RowError error{record.line, 0, ""};
     if (record.overlong) {
       error.message = "longer than --max-line-bytes " + std::to_string(o_.reader.max_line_bytes);
-    } else if (Parse(record.text, row.model, values, error)) {
+    } else if (ModelOf(record.text, row.model, error)) {
       ModelRows* rows = RowsOf(row.model, error);
+      if (rows && !Features(row.model, rows->info, record, values, error)) rows = nullptr;
       if (rows && rows->info.input_cols >= 0 && values.size() != static_cast<size_t>(rows->info.input_cols)) {
         error.message = "the row has " + std::to_string(values.size()) + " features; the model '" + row.model +
                         "' takes " + std::to_string(rows->info.input_cols);
+        parsers_.erase(row.model);  // it may have settled on this row: the next one settles anew
         rows = nullptr;
       }
       if (rows) {
@@ -156,38 +158,51 @@ class ModelSetRun {
     }
   }
 
-  bool Parse(std::string_view text, std::string& model, std::vector<float>& values, RowError& error) {
-    if (o_.reader.format == InputFormat::kJsonLines) return ParseJson(text, model, values, error);
-    return ParseCsv(text, model, values, error);
-  }
-
   // Without --model-column, every row is the one model's.
   std::string OnlyModel() const {
     const std::vector<std::string> names = models_.names();
     return names.empty() ? std::string() : names.front();
   }
 
-  // A column named by --model-column or --columns: an index, or a name in the header.
-  std::optional<size_t> Column(const std::string& spec) const {
-    if (IsIndex(spec)) return std::stoul(spec);
+  // The --model-column field's index in a CSV record: the index given, or the header's column of that name.
+  std::optional<size_t> ModelColumn() const {
+    if (IsIndex(o_.model_column)) return std::stoul(o_.model_column);
     const auto& header = reader_->header();
-    auto it = std::find(header.begin(), header.end(), spec);
+    auto it = std::find(header.begin(), header.end(), o_.model_column);
     if (it == header.end()) return std::nullopt;
     return static_cast<size_t>(it - header.begin());
   }
 
-  // A feature value: a finite float32 unless --allow-nonfinite.
-  bool Value(std::optional<float> v, size_t column, std::vector<float>& values, RowError& error) const {
-    if (!v || (!o_.reader.allow_nonfinite && !std::isfinite(*v))) {
-      error.column = column + 1;
-      error.message = "not a finite float32 number";
-      return false;
+  // The model a record names in its --model-column field: a CSV field, a JSON array's element or
+  // a JSON object's key. Only the name is read here; the features are the model's parser's.
+  bool ModelOf(std::string_view text, std::string& model, RowError& error) const {
+    if (o_.model_column.empty()) {
+      model = OnlyModel();
+      return true;
     }
-    values.push_back(*v);
-    return true;
-  }
-
-  bool ParseCsv(std::string_view text, std::string& model, std::vector<float>& values, RowError& error) {
+    if (o_.reader.format == InputFormat::kJsonLines) {
+      if (internal::JsonDepth(text) > kMaxJsonDepth) {
+        error.message = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+        return false;
+      }
+      const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+      const nlohmann::json* name = nullptr;
+      if (doc.is_array() && IsIndex(o_.model_column)) {
+        const size_t i = std::stoul(o_.model_column);
+        if (i < doc.size()) name = &doc[i];
+      } else if (doc.is_object() && doc.contains(o_.model_column)) {
+        name = &doc[o_.model_column];
+      } else if (!doc.is_array() && !doc.is_object()) {
+        error.message = "not a JSON object or array";
+        return false;
+      }
+      if (!name || !name->is_string()) {
+        error.message = "no model name in '" + o_.model_column + "' (--model-column)";
+        return false;
+      }
+      model = name->get<std::string>();
+      return true;
+    }
     std::vector<std::string_view> fields;
     std::string scratch;
     CsvSplitError split;
@@ -196,110 +211,78 @@ class ModelSetRun {
       error.message = split.message;
       return false;
     }
-    size_t model_col = 0;
-    if (!o_.model_column.empty()) {
-      const auto col = Column(o_.model_column);
-      if (!col) {
-        error.message = "no column '" + o_.model_column + "' (--model-column) in the header";
-        return false;
-      }
-      if (*col >= fields.size()) {
-        error.message = "no field " + std::to_string(*col) + " (--model-column) in the row";
-        return false;
-      }
-      model_col = *col;
-      model = std::string(fields[model_col]);
-    } else {
-      model = OnlyModel();  // one model, and no column naming it
+    const auto col = ModelColumn();
+    if (!col) {
+      error.message = "no column '" + o_.model_column + "' (--model-column) in the header";
+      return false;
     }
-    std::vector<size_t> features;
-    if (!o_.reader.columns.empty()) {
-      for (const std::string& spec : SplitList(o_.reader.columns)) {
-        const size_t dash = spec.find('-');
-        if (dash != std::string::npos && IsIndex(spec.substr(0, dash)) && IsIndex(spec.substr(dash + 1))) {
-          for (size_t c = std::stoul(spec.substr(0, dash)); c <= std::stoul(spec.substr(dash + 1)); ++c) features.push_back(c);
-        } else if (auto c = Column(spec)) {
-          features.push_back(*c);
-        } else {
-          error.message = "no column '" + spec + "' (--columns) in the header";
-          return false;
-        }
-      }
-    } else {
-      for (size_t c = 0; c < fields.size(); ++c) {
-        if (o_.model_column.empty() || c != model_col) features.push_back(c);
-      }
+    if (*col >= fields.size()) {
+      error.message = "no field " + std::to_string(*col) + " (--model-column) in the row";
+      return false;
     }
-    for (size_t c : features) {
-      if (c >= fields.size()) {
-        error.message = "the row has " + std::to_string(fields.size()) + " fields; --columns names field " + std::to_string(c);
-        return false;
-      }
-      if (!Value(ParseFloat(fields[c]), c, values, error)) return false;
-    }
+    model = std::string(fields[*col]);
     return true;
   }
 
-  bool ParseJson(std::string_view text, std::string& model, std::vector<float>& values, RowError& error) {
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || (!j.is_object() && !j.is_array())) {
-      error.message = "not a JSON object or array";
-      return false;
+  // Reads the record's features for `model` with its parser, set up on its first row.
+  bool Features(const std::string& model, const BundleInfo& info, const RowReader::Record& record,
+                std::vector<float>& values, RowError& error) {
+    auto it = parsers_.find(model);
+    if (it == parsers_.end() || it->second.feature_names != info.feature_names) {
+      it = parsers_.insert_or_assign(model, NewParser(info, record.text)).first;
     }
-    auto number = [&](const nlohmann::json& v, size_t column) {
-      const bool ok = v.is_number() && std::fabs(v.get<double>()) <= std::numeric_limits<float>::max();
-      return Value(ok ? std::optional<float>(static_cast<float>(v.get<double>())) : std::nullopt, column, values, error);
-    };
-    if (j.is_array()) {
-      const size_t model_col = IsIndex(o_.model_column) ? std::stoul(o_.model_column) : j.size();
-      if (o_.model_column.empty()) {
-        model = OnlyModel();
-      } else if (model_col >= j.size() || !j[model_col].is_string()) {
-        error.message = "no model name at index '" + o_.model_column + "' (--model-column)";
-        return false;
-      } else {
-        model = j[model_col].get<std::string>();
-      }
-      for (size_t c = 0; c < j.size(); ++c) {
-        if (c != model_col && !number(j[c], c)) return false;
-      }
+    const ModelParser& p = it->second;
+    if (p.parser ? p.parser->Parse(record.text, record.line, values, error) : (error.message = p.error, false)) {
       return true;
     }
-    if (o_.model_column.empty()) {
-      model = OnlyModel();
-    } else if (!j.contains(o_.model_column) || !j[o_.model_column].is_string()) {
-      error.message = "no field '" + o_.model_column + "' (--model-column) holding a model name";
-      return false;
-    } else {
-      model = j[o_.model_column].get<std::string>();
-    }
-    std::vector<std::string> keys;
-    if (!o_.reader.columns.empty()) {
-      keys = SplitList(o_.reader.columns);
-    } else {
-      RowError unknown;
-      ModelRows* rows = RowsOf(model, unknown);
-      if (!rows) {
-        error.message = unknown.message;
-        return false;
-      }
-      keys = rows->info.feature_names;
-      if (keys.empty()) {
-        error.message = "the model '" + model + "' names no features: a JSON object's keys need --columns";
-        return false;
-      }
-    }
-    for (size_t k = 0; k < keys.size(); ++k) {
-      if (!j.contains(keys[k])) {
-        error.message = "no key '" + keys[k] + "' (a feature of the model '" + model + "')";
-        return false;
-      }
-      if (!number(j[keys[k]], k)) {
-        error.message = "'" + keys[k] + "' is " + error.message;
-        return false;
+    error.message = "model '" + model + "': " + error.message;
+    return false;
+  }
+
+  // A parser for one model's rows, settled on the input's header when that is what names the
+  // features (--columns, or the bundle's feature names); otherwise on the model's first row,
+  // every field but the model's a feature, so each model's rows may have their own width.
+  ModelParser NewParser(const BundleInfo& info, std::string_view first_row) const {
+    ModelParser p;
+    p.feature_names = info.feature_names;
+    RowParserOptions options = ParserOptions(o_.reader);
+    options.feature_names = info.feature_names;
+    const std::optional<std::string>& header = reader_->header_text();
+    const bool csv = o_.reader.format == InputFormat::kCsv;
+    const bool by_header = csv && header && (!options.columns.empty() || !options.feature_names.empty());
+    options.header = by_header ? HeaderMode::kYes : HeaderMode::kNo;
+    if (!by_header && options.columns.empty() && !o_.model_column.empty()) {
+      const std::optional<size_t> fields = FieldCount(first_row), model_col = csv ? ModelColumn() : std::nullopt;
+      const size_t skip = model_col ? *model_col : IsIndex(o_.model_column) ? std::stoul(o_.model_column) : SIZE_MAX;
+      // Ranges around the model's column; a JSON object (no count) is read by its keys.
+      if (fields && skip < *fields) {
+        if (skip > 0) options.columns = "0-" + std::to_string(skip - 1);
+        if (skip + 1 < *fields) {
+          options.columns += (skip > 0 ? "," : "") + std::to_string(skip + 1) + "-" + std::to_string(*fields - 1);
+        }
       }
     }
-    return true;
+    try {
+      p.parser.emplace(options);
+    } catch (const std::invalid_argument& e) {
+      p.error = e.what();
+      return p;
+    }
+    p.parser->Settle(by_header ? std::string_view(*header) : first_row, 0);
+    return p;
+  }
+
+  // The fields of a CSV record or the elements of a JSON array; empty for a JSON object.
+  std::optional<size_t> FieldCount(std::string_view text) const {
+    if (o_.reader.format == InputFormat::kJsonLines) {
+      const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+      return doc.is_array() ? std::optional<size_t>(doc.size()) : std::nullopt;
+    }
+    std::vector<std::string_view> fields;
+    std::string scratch;
+    CsvSplitError split;
+    return SplitCsvRecord(text, o_.reader.delimiter, fields, scratch, split) ? std::optional<size_t>(fields.size())
+                                                                            : std::nullopt;
   }
 
   // Predicts the chunk's rows, each model's in --batch-size batches submitted at once, and writes
@@ -417,6 +400,7 @@ class ModelSetRun {
   const RowReader* reader_ = nullptr;
   std::vector<Row> chunk_;
   std::map<std::string, ModelRows> rows_;  // the chunk's, by model
+  std::map<std::string, ModelParser> parsers_;  // by model, kept from chunk to chunk
   RowCounts counts_;
   std::map<std::string, RowCounts> per_model_;
   Exit result_ = kOk;
@@ -445,8 +429,9 @@ void PrintModels(const ModelSet& models, const std::map<std::string, RowCounts>&
 
 }  // namespace
 
-int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<bool()>& stop_requested,
+int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<int()>& stop_signal,
                 int64_t started_unix_ms) {
+  const auto stop_requested = [&stop_signal] { return stop_signal() != 0; };
   const auto wall_start = Clock::now();
   ModelSet models(o.runtime);
   std::unique_ptr<ModelLayoutWatcher> layout;
@@ -469,8 +454,11 @@ int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<boo
     std::fprintf(stderr, "tfjs-run: error: no model loaded\n");
     return kModelFailed;
   }
+  std::optional<StopReloadsOnSignal> stop_reloads;
+  if (o.watch) stop_reloads.emplace(stop_requested, [&models] { models.StopReloading(); });
   ModelSetRun run(models, o, inputs);
   int exit_code = run.Run(stop_requested);
+  stop_reloads.reset();
   layout.reset();  // no model comes or goes during the report
   if (!inputs.error().empty() || run.read_error() != 0) {
     if (!inputs.error().empty()) {
@@ -480,6 +468,10 @@ int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<boo
                    std::strerror(run.read_error()));
     }
     if (exit_code == kOk) exit_code = kBadInput;
+  }
+  if (const int sig = stop_signal()) {
+    std::fprintf(stderr, "tfjs-run: %s: stopped reading input after %s; every row read is accounted for\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", inputs.Where(run.last_line()).c_str());
   }
   if (!o.quiet) {
     const RowCounts& c = run.counts();

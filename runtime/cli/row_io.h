@@ -82,6 +82,8 @@ class RowReader {
   int read_error() const { return lines_.read_error(); }  // see LineReader
   const std::vector<std::string>& header() const { return parser_.header(); }  // empty if none
   bool header_guessed() const { return parser_.header_guessed(); }
+  // The first input's header line as read, if it has one: other parsers of the same input settle on it.
+  const std::optional<std::string>& header_text() const { return header_text_; }
 
  private:
   static LineReaderOptions LineOptions(RowReaderOptions& options, RowReader* self);

@@ -239,6 +239,11 @@ void ModelSet::Watch(const std::string& name, const WatchOptions& watch) {
   }
 }
 
+void ModelSet::StopReloading() {
+  std::shared_lock lock(impl_->mu);
+  for (const auto& [name, model] : impl_->models) model->runtime->StopReloading();
+}
+
 std::vector<std::string> ModelSet::names() const {
   std::shared_lock lock(impl_->mu);
   std::vector<std::string> out;

@@ -88,6 +88,9 @@ class ModelSet {
   ReloadResult Reload(const std::string& name, const BundleSource& source, const std::string& version = "",
                       const ReloadCheck& check = {});
   void Watch(const std::string& name, const WatchOptions& watch);
+  // Abandons every model's reload in progress (Runtime::StopReloading), for a process stopping
+  // on a signal: the rows already queued are answered by the versions serving now.
+  void StopReloading();
 
   std::vector<std::string> names() const;  // sorted
   bool contains(const std::string& name) const;
