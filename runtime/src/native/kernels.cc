@@ -54,7 +54,11 @@ class DenseStep : public Step {
     xnn::Check(xnn_setup_fully_connected_nc_f32(fc_.get(), batch, in[0], out, nullptr), name);
     xnn::Run(fc_.get(), name);
     for (size_t r = 0; r < batch; ++r) {
-      if (!SumsStayFinite(in[0] + r * k_)) RunAsTfjs(in[0] + r * k_, out + r * units_);
+      if (SumsStayFinite(in[0] + r * k_)) continue;
+      // Slower than XNNPACK, and a bundle's weights can send every row here: the deadline is
+      // checked per row, not only between steps.
+      if (stop && *stop && (*stop)()) throw RunError("stopped in step " + name, true);
+      RunAsTfjs(in[0] + r * k_, out + r * units_);
     }
     if (after_) after_->Run(out, out, batch);
   }
