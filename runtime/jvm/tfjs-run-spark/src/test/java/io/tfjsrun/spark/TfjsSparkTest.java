@@ -198,11 +198,11 @@ class TfjsSparkTest {
 
     Exception missing = assertThrows(Exception.class,
         () -> TfjsSpark.predict(rows, named, FeatureColumns.named("a", "b"), "p").collectAsList());
-    assertTrue(missing.getMessage().contains("tfjs-run: the bundle's feature 'c' is not among the feature columns [a, b]"),
-        missing.getMessage());
+    assertTrue(missing.getMessage().contains(
+        "tfjs-run: the bundle's feature 'c' is not among the feature columns [a, b]"), missing.getMessage());
     Exception extra = assertThrows(Exception.class,
         () -> TfjsSpark.predict(rows, named, FeatureColumns.named("a", "b", "d"), "p").collectAsList());
-    assertTrue(extra.getMessage().contains("tfjs-run: feature column 'd' is not a feature of the bundle, which declares [c, a, b]"),
-        extra.getMessage());
+    assertTrue(extra.getMessage().contains(
+        "tfjs-run: feature column 'd' is not a feature of the bundle, which declares [c, a, b]"), extra.getMessage());
   }
 }
