@@ -79,6 +79,19 @@ TEST(RowReaderTest, TextInANumberNamesLineAndColumn) {
   EXPECT_EQ(r.rows.size(), 2u);  // reading goes on after a bad row
 }
 
+// The grammar Java's FeatureText matches (FeatureTextTest): decimals with one sign, nothing of
+// Java's or C's other spellings.
+TEST(RowReaderTest, NumbersAreDecimalsWithOneSign) {
+  Read r = ReadAll("0,+.5,5.,-3E-2\n1,+-1,--1,1\n1,1f,1,1\n1,0x1p3,1,1\n1,1e,1,1\n1,+,1,1\n");
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{0, 0.5f, 5, -0.03f}}));
+  ASSERT_EQ(r.errors.size(), 5u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 2, column 2: '+-1' is not a number");
+  EXPECT_EQ(r.errors[1].ToString(), "line 3, column 2: '1f' is not a number");
+  EXPECT_EQ(r.errors[2].ToString(), "line 4, column 2: '0x1p3' is not a number");
+  EXPECT_EQ(r.errors[3].ToString(), "line 5, column 2: '1e' is not a number");
+  EXPECT_EQ(r.errors[4].ToString(), "line 6, column 2: '+' is not a number");
+}
+
 TEST(RowReaderTest, ShortAndLongRowsAreErrors) {
   Read r = ReadAll("1,2,3\n4,5\n6,7,8,9\n");
   ASSERT_EQ(r.errors.size(), 2u);

@@ -55,8 +55,9 @@ NumberStatus ToFloat(double d, bool allow_nonfinite, float& value) {
 // unless allowed; a finite number too large for float32 is kOutOfRange whatever is allowed.
 NumberStatus ReadNumber(std::string_view text, bool allow_nonfinite, float& value) {
   text = Trim(text);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   if (text.empty()) return NumberStatus::kEmpty;
+  // from_chars takes no '+'; one is dropped, but not before a '-' ("+-1" is no number).
+  if (text.size() > 1 && text.front() == '+' && text[1] != '-') text.remove_prefix(1);
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (ec == std::errc::result_out_of_range) {

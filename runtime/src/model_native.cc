@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iterator>
 #include <new>
+#include <string_view>
 
 #include "model_impl.h"
 #include "native/compile.h"
@@ -238,8 +239,17 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
 void Model::Impl::RunNativeCallback(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   auto* impl = static_cast<Model::Impl*>(args.Data().As<v8::External>()->Value());
-  auto fail = [&](const char* message) {
-    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8(isolate, message).ToLocalChecked()));
+  // A RunError's text names the bundle's step, so it is bundle-chosen: it is cut to a bounded
+  // length and converted without a check that could abort the process.
+  auto fail = [&](std::string_view message) {
+    constexpr size_t kMaxMessageBytes = 4096;
+    v8::Local<v8::String> text;
+    if (!v8::String::NewFromUtf8(isolate, message.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(std::min(message.size(), kMaxMessageBytes)))
+             .ToLocal(&text)) {
+      text = v8::String::NewFromUtf8Literal(isolate, "runNative failed");
+    }
+    isolate->ThrowException(v8::Exception::TypeError(text));
   };
   native::Plan* plan = impl->plan.get();
   if (!plan) return fail("runNative: no native model");
@@ -257,7 +267,7 @@ void Model::Impl::RunNativeCallback(const v8::FunctionCallbackInfo<v8::Value>& a
   const size_t budget = impl->options.max_buffer_mb << 20;
   if (!impl->host.BufferFits(out_bytes) || (budget != 0 && plan->ScratchFloats(n) * sizeof(float) > budget)) {
     isolate->ThrowException(v8::Exception::RangeError(
-        v8::String::NewFromUtf8(isolate, "runNative: the call does not fit in the buffer budget").ToLocalChecked()));
+        v8::String::NewFromUtf8Literal(isolate, "runNative: the call does not fit in the buffer budget")));
     return;
   }
   std::shared_ptr<v8::BackingStore> in_store = x->Buffer()->GetBackingStore();

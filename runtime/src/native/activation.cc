@@ -1,6 +1,7 @@
 #include "native/activation.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -39,14 +40,12 @@ Elementwise::Elementwise(const std::string& name, ActivationSpec act, int64_t ch
   const size_t c = static_cast<size_t>(channels);
   xnn_status status = xnn_status_success;
   switch (act.kind) {
-    case Activation::kRelu: status = xnn_create_clamp_nc_f32(c, c, c, 0.0f, INFINITY, 0, &op); break;
-    case Activation::kRelu6: status = xnn_create_clamp_nc_f32(c, c, c, 0.0f, 6.0f, 0, &op); break;
     case Activation::kSigmoid: status = xnn_create_sigmoid_nc_f32(c, c, c, 0, &op); break;
     case Activation::kSoftmax: status = xnn_create_softmax_nc_f32(c, c, c, 0, &op); break;
     case Activation::kElu: status = xnn_create_elu_nc_f32(c, c, c, act.alpha, 0, &op); break;
     case Activation::kLeakyRelu: status = xnn_create_leaky_relu_nc_f32(c, c, c, act.alpha, 0, &op); break;
     case Activation::kHardSwish: status = xnn_create_hardswish_nc_f32(c, c, c, 0, &op); break;
-    default: return;  // a loop
+    default: return;  // a loop (relu and relu6 too: XNNPACK's clamp makes NaN 0, tfjs's Math.max keeps it)
   }
   op_ = xnn::Created(status, &op, name);
 }
@@ -55,16 +54,18 @@ void Elementwise::Run(const float* in, float* out, size_t count) {
   if (op_) {
     xnn_status status;
     switch (act_.kind) {
-      case Activation::kRelu:
-      case Activation::kRelu6: status = xnn_setup_clamp_nc_f32(op_.get(), count, in, out, nullptr); break;
       case Activation::kSigmoid: status = xnn_setup_sigmoid_nc_f32(op_.get(), count, in, out, nullptr); break;
-      case Activation::kSoftmax: status = xnn_setup_softmax_nc_f32(op_.get(), count, in, out, nullptr); break;
+      case Activation::kSoftmax:
+        NonFiniteSoftmaxRuns(in, count);  // before the run: it may be in place
+        status = xnn_setup_softmax_nc_f32(op_.get(), count, in, out, nullptr);
+        break;
       case Activation::kElu: status = xnn_setup_elu_nc_f32(op_.get(), count, in, out, nullptr); break;
       case Activation::kLeakyRelu: status = xnn_setup_leaky_relu_nc_f32(op_.get(), count, in, out, nullptr); break;
       default: status = xnn_setup_hardswish_nc_f32(op_.get(), count, in, out, nullptr); break;
     }
     xnn::Check(status, name_);
     xnn::Run(op_.get(), name_);
+    for (size_t run : nan_runs_) std::fill_n(out + run * channels_, channels_, NAN);
     return;
   }
   Loop(in, out, count * channels_);
@@ -74,6 +75,12 @@ void Elementwise::Loop(const float* in, float* out, size_t n) const {
   switch (act_.kind) {
     case Activation::kLinear:
       if (in != out) std::memcpy(out, in, n * sizeof(float));
+      break;
+    case Activation::kRelu:  // tfjs: Math.max(0, x), so NaN stays NaN
+      for (size_t i = 0; i < n; ++i) out[i] = in[i] < 0 ? 0.0f : in[i];
+      break;
+    case Activation::kRelu6:  // tfjs: Math.min(Math.max(0, x), 6)
+      for (size_t i = 0; i < n; ++i) out[i] = in[i] < 0 ? 0.0f : in[i] > 6 ? 6.0f : in[i];
       break;
     case Activation::kTanh:
       for (size_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
@@ -97,7 +104,10 @@ void Elementwise::Loop(const float* in, float* out, size_t n) const {
       for (size_t i = 0; i < n; ++i) out[i] = in[i] / (1.0f + std::exp(-in[i]));
       break;
     case Activation::kHardSigmoid:  // tfjs-layers: clip(0.2 x + 0.5, 0, 1)
-      for (size_t i = 0; i < n; ++i) out[i] = std::fmin(1.0f, std::fmax(0.0f, 0.2f * in[i] + 0.5f));
+      for (size_t i = 0; i < n; ++i) {  // comparisons, as tfjs's clipByValue: fmin/fmax would drop NaN
+        const float y = 0.2f * in[i] + 0.5f;
+        out[i] = y > 1 ? 1.0f : y < 0 ? 0.0f : y;
+      }
       break;
     case Activation::kMish:
       for (size_t i = 0; i < n; ++i) out[i] = in[i] * std::tanh(std::log1p(std::exp(in[i])));
@@ -107,6 +117,20 @@ void Elementwise::Loop(const float* in, float* out, size_t n) const {
       break;
     default:
       throw RunError(name_ + ": no loop for its activation", false);
+  }
+}
+
+void Elementwise::NonFiniteSoftmaxRuns(const float* in, size_t count) {
+  nan_runs_.clear();
+  for (size_t run = 0; run < count; ++run) {
+    const float* x = in + run * channels_;
+    float max = -INFINITY;
+    bool nan = false;
+    for (size_t i = 0; i < channels_; ++i) {
+      nan |= std::isnan(x[i]);
+      max = x[i] > max ? x[i] : max;
+    }
+    if (nan || !std::isfinite(max)) nan_runs_.push_back(run);
   }
 }
 

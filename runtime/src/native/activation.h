@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "native/xnn.h"
 
@@ -31,7 +32,10 @@ struct FusedClamp {
 };
 FusedClamp ClampOf(ActivationSpec act);
 
-// `act` over runs of `channels` values (kSoftmax: over each run).
+// `act` over runs of `channels` values (kSoftmax: over each run). NaN and infinity come out as
+// tfjs's formulas give them: XNNPACK's clamp makes NaN its lower bound and its softmax makes a run
+// holding NaN or +inf (or only -inf) all -inf, where tfjs answers NaN, so relu and relu6 are
+// loops and such softmax runs are made NaN after XNNPACK's.
 class Elementwise {
  public:
   Elementwise(const std::string& name, ActivationSpec act, int64_t channels);
@@ -40,11 +44,15 @@ class Elementwise {
 
  private:
   void Loop(const float* in, float* out, size_t n) const;
+  // Notes in nan_runs_ the runs of `in` whose softmax is NaN in tfjs: max(x) is NaN or infinite,
+  // so x - max(x) holds NaN.
+  void NonFiniteSoftmaxRuns(const float* in, size_t count);
 
   ActivationSpec act_;
   std::string name_;
   size_t channels_;
   xnn::Operator op_;
+  std::vector<size_t> nan_runs_;  // empty but for rows with NaN or infinity
 };
 
 }  // namespace tfjs_run::native

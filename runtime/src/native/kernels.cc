@@ -2,7 +2,9 @@
 
 #include <xnnpack.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "native/plan.h"
 #include "native/xnn.h"
@@ -10,11 +12,22 @@
 namespace tfjs_run::native {
 
 namespace {
+// XNNPACK's matmul clamps its sums even to [-inf, inf], and its clamp makes NaN the lower bound,
+// so a row whose sums hold inf - inf or 0 * inf would answer -inf (or relu's 0) where tfjs answers
+// NaN. Such rows are those with a non-finite input, or with inputs large enough that a sum may
+// overflow: each row is checked against a bound (the largest input times the largest column sum
+// of |weight|, plus the largest |bias|), and those over it are computed again as tfjs's CPU
+// backend does: sums in double, rounded to float32, the bias added, then the activation.
 class DenseStep : public Step {
  public:
   DenseStep(const std::string& step_name, const Tensor& kernel, const Tensor* bias, ActivationSpec act,
             int64_t positions)
-      : positions_(static_cast<size_t>(positions)) {
+      : positions_(static_cast<size_t>(positions)),
+        k_(static_cast<size_t>(kernel.shape[0])),
+        units_(static_cast<size_t>(kernel.shape[1])),
+        weights_(kernel.values),
+        bias_(bias ? bias->values : std::vector<float>()),
+        act_(act) {
     name = step_name;
     in_cols = {kernel.shape[0] * positions};
     out_cols = kernel.shape[1] * positions;
@@ -26,18 +39,66 @@ class DenseStep : public Step {
                                                                 bias ? bias->values.data() : nullptr, clamp.lo,
                                                                 clamp.hi, XNN_FLAG_TRANSPOSE_WEIGHTS, &op);
     fc_ = xnn::Created(status, &op, name);
+    fused_ = clamp.whole;
     if (!clamp.whole) after_ = std::make_unique<Elementwise>(name, act, kernel.shape[1]);
+    std::vector<double> column_sums(units_, 0.0);
+    for (size_t i = 0; i < k_; ++i) {
+      for (size_t j = 0; j < units_; ++j) column_sums[j] += std::fabs(weights_[i * units_ + j]);
+    }
+    for (double sum : column_sums) column_bound_ = std::max(column_bound_, sum);
+    for (float b : bias_) bias_bound_ = std::max(bias_bound_, static_cast<double>(std::fabs(b)));
   }
 
   void Run(const float* const* in, float* out, size_t rows) override {
     const size_t batch = rows * positions_;
     xnn::Check(xnn_setup_fully_connected_nc_f32(fc_.get(), batch, in[0], out, nullptr), name);
     xnn::Run(fc_.get(), name);
+    for (size_t r = 0; r < batch; ++r) {
+      if (SumsStayFinite(in[0] + r * k_)) continue;
+      // Slower than XNNPACK, and a bundle's weights can send every row here: the deadline is
+      // checked per row, not only between steps.
+      if (stop && *stop && (*stop)()) throw RunError("stopped in step " + name, true);
+      RunAsTfjs(in[0] + r * k_, out + r * units_);
+    }
     if (after_) after_->Run(out, out, batch);
   }
 
  private:
-  size_t positions_;
+  // Whether no partial sum of this row can overflow float32 (nor hold NaN or infinity), with a
+  // margin for float32 rounding in XNNPACK's sums.
+  bool SumsStayFinite(const float* x) const {
+    float largest = 0, zero = 0;
+    for (size_t i = 0; i < k_; ++i) {
+      largest = std::max(largest, std::fabs(x[i]));
+      zero += x[i] * 0.0f;  // NaN when some x[i] is NaN or infinite
+    }
+    constexpr double kSafeSum = 1e38;  // FLT_MAX is 3.4e38
+    return zero == 0 && static_cast<double>(largest) * column_bound_ + bias_bound_ <= kSafeSum;
+  }
+
+  // One row as tfjs's CPU backend computes it (a JS number is a double); the fused activation
+  // keeps NaN, as Math.max(0, x) does.
+  void RunAsTfjs(const float* x, float* y) const {
+    std::vector<double> sums(units_, 0.0);
+    for (size_t i = 0; i < k_; ++i) {
+      const double xi = x[i];
+      const float* w = weights_.data() + i * units_;
+      for (size_t j = 0; j < units_; ++j) sums[j] += xi * static_cast<double>(w[j]);
+    }
+    for (size_t j = 0; j < units_; ++j) {
+      float v = static_cast<float>(sums[j]);
+      if (!bias_.empty()) v = static_cast<float>(static_cast<double>(v) + bias_[j]);
+      if (fused_ && act_.kind == Activation::kRelu) v = v < 0 ? 0.0f : v;
+      if (fused_ && act_.kind == Activation::kRelu6) v = v < 0 ? 0.0f : v > 6 ? 6.0f : v;
+      y[j] = v;
+    }
+  }
+
+  size_t positions_, k_, units_;
+  std::vector<float> weights_, bias_;  // kept for RunAsTfjs: XNNPACK holds them packed
+  ActivationSpec act_;
+  bool fused_ = false;
+  double column_bound_ = 0, bias_bound_ = 0;
   xnn::Operator fc_;
   std::unique_ptr<Elementwise> after_;
 };

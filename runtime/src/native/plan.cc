@@ -147,6 +147,7 @@ void Plan::RunPass(const float* input, size_t rows, float* result, const StopChe
     if (stop && stop()) throw RunError("stopped before step " + std::to_string(i + 1) + ", " + n.step->name, true);
     ins_.clear();
     for (Value v : n.inputs) ins_.push_back(at(v));
+    n.step->stop = &stop;
     n.step->Run(ins_.data(), at(static_cast<Value>(i + 1)), rows);
   }
   std::memcpy(result, at(output()), rows * static_cast<size_t>(output_cols()) * sizeof(float));

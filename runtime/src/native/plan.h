@@ -36,6 +36,9 @@ class Step {
   // Memory the kernel allocates once whatever the rows, in floats (XNNPACK's resize buffers: a
   // pointer quad and two weights per output pixel). Counted in every pass's scratch as well.
   int64_t fixed_floats = 0;
+  // The call's stop check, set by the plan before each Run (empty when the call has none), for
+  // a step whose Run may take long: DenseStep's rows recomputed as tfjs computes them.
+  const std::function<bool()>* stop = nullptr;
 };
 
 class Plan {

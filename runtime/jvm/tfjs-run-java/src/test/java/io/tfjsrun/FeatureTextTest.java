@@ -34,5 +34,33 @@ class FeatureTextTest {
   @Test
   void textIsRefused() {
     assertEquals("'x7' is not a number", refusal("x7"));
+    assertEquals("empty field", refusal(" \t"));
+  }
+
+  @Test
+  void theGrammarIsTheClisDecimalsWithOneSign() {
+    assertEquals(0.5f, FeatureText.parse("+.5"));
+    assertEquals(5f, FeatureText.parse("5."));
+    assertEquals(-0.03f, FeatureText.parse("-3E-2"));
+    assertEquals(1.5f, FeatureText.parse("\t1.5\r"));  // the CLI's trim: spaces, tabs, a CRLF's '\r'
+    assertEquals(Float.MIN_VALUE, FeatureText.parse("1.4e-45"));  // a subnormal, as from_chars reads it
+  }
+
+  @Test
+  void javaOnlyNumberSyntaxIsRefusedAsTheCliRefusesIt() {
+    // Float.parseFloat takes every one of these; the CLI reads none of them as a number.
+    for (String text : new String[] {"1f", "1d", "1F", "2.5D", "0x1p3", "0X10", "1e", "1e+", ".", "-", "+", "+-1",
+        "--1", "1_000", "1,5"}) {
+      assertEquals("'" + text + "' is not a number", refusal(text), text);
+    }
+    assertEquals("'1 2' is not a number", refusal("1 2"));
+  }
+
+  @Test
+  void theClisSpellingsOfNanAndInfinityAreNotFinite() {
+    for (String text : new String[] {"nan", "-NAN", "nan(abc_1)", "inf", "+Inf", "-infinity", "INFINITY"}) {
+      assertEquals("'" + text + "' is not a finite number", refusal(text), text);
+    }
+    assertEquals("'infin' is not a number", refusal("infin"));
   }
 }

@@ -13,7 +13,10 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Where a row's features are: one array column (array of float, double or any number), or
- * named numeric columns, in model input order. Checked against the Dataset's schema before a
+ * named numeric columns. When the bundle declares feature names, named columns are matched to
+ * them by name and read in the bundle's order, whatever order they are listed in (a listing in
+ * another order would otherwise feed the model shuffled features); without declared names they
+ * are read in the order listed. Checked against the Dataset's schema before a
  * task runs; each value is checked as it is read (null, NaN, infinite and numbers past float32
  * are refused, naming the row and column: a silently wrong feature is a silently wrong answer).
  */
@@ -34,7 +37,10 @@ public final class FeatureColumns implements Serializable {
     return new FeatureColumns(new String[] {Objects.requireNonNull(column)}, true);
   }
 
-  /** Numeric columns, one feature each, in the model's input order. */
+  /**
+   * Numeric columns, one feature each: the bundle's declared feature names, in any order, or,
+   * for a bundle that declares none, its inputs in order.
+   */
   public static FeatureColumns named(String... columns) {
     if (columns.length == 0) throw new IllegalArgumentException("tfjs-run: no feature columns named");
     return new FeatureColumns(columns.clone(), false);
@@ -65,6 +71,34 @@ public final class FeatureColumns implements Serializable {
       bound.indices[i] = index;
     }
     return bound;
+  }
+
+  /**
+   * This binding with its named columns in the order of {@code declared}, the bundle's feature
+   * names; as it is when the bundle declares none, or for an array column. Throws
+   * IllegalArgumentException naming a declared feature that is not among the columns, or a
+   * column that is not a declared feature.
+   */
+  FeatureColumns inModelOrder(List<String> declared) {
+    if (array || declared.isEmpty()) return this;
+    List<String> listed = Arrays.asList(names);
+    for (String name : names) {
+      if (!declared.contains(name)) {
+        throw new IllegalArgumentException("tfjs-run: feature column '" + name + "' is not a feature of the bundle,"
+            + " which declares " + declared);
+      }
+    }
+    FeatureColumns ordered = new FeatureColumns(declared.toArray(new String[0]), false);
+    ordered.indices = new int[declared.size()];
+    for (int i = 0; i < declared.size(); i++) {
+      int at = listed.indexOf(declared.get(i));
+      if (at < 0) {
+        throw new IllegalArgumentException("tfjs-run: the bundle's feature '" + declared.get(i)
+            + "' is not among the feature columns " + listed);
+      }
+      ordered.indices[i] = indices[at];
+    }
+    return ordered;
   }
 
   /** The features of {@code row}; {@code where} names it in errors (e.g. "partition 3, row 17"). */

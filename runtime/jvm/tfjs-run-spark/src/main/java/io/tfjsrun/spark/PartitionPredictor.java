@@ -45,6 +45,8 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
   @Override
   public Iterator<Row> call(Iterator<Row> input) {
     TfjsRuntime runtime = ExecutorRuntimes.get(model);
+    // The bundle's feature names are known once it is open, here on the executor.
+    FeatureColumns features = this.features.inModelOrder(runtime.info().featureNames());
     TaskContext task = TaskContext.get();
     String partition = task == null ? "partition ?" : "partition " + task.partitionId();
     return new Iterator<>() {

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tfjsrun.Fixtures;
 import io.tfjsrun.ModelSpec;
 import io.tfjsrun.RuntimeOptions;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -162,5 +165,44 @@ class TfjsSparkTest {
         () -> TfjsSpark.predict(bad, probe, FeatureColumns.named("a", "z"), "p"));
     assertTrue(schemaError.getMessage().startsWith("tfjs-run: no feature column 'z' in struct<a:double,b:double,c:double>"),
         schemaError.getMessage());
+  }
+
+  /** The probe bundle, answering each row's features as the digits of one number (1,2,3 gives 123). */
+  static ModelSpec digitsBundle(String featureNames) throws Exception {
+    String probe = Files.readString(Fixtures.sourceFile("tests/fixtures/probe.js"), StandardCharsets.UTF_8);
+    String digits = probe.replace("s += x[r * cols + c];", "s = s * 10 + x[r * cols + c];");
+    assertTrue(!digits.equals(probe), "probe.js sums its row as the test expects");
+    if (featureNames != null) digits += "\nglobalThis.tfjsRunBundle.featureNames = " + featureNames + ";\n";
+    Path file = Files.createTempFile("tfjs-run-spark-digits", ".js");
+    file.toFile().deleteOnExit();
+    Files.writeString(file, digits, StandardCharsets.UTF_8);
+    return ModelSpec.bundle(file.toString()).withOptions(RuntimeOptions.defaults().withThreads(1));
+  }
+
+  @Test
+  void namedColumnsAreMatchedToTheBundlesFeatureNamesNotTakenInTheirListedOrder() throws Exception {
+    StructType schema = DataTypes.createStructType(List.of(
+        DataTypes.createStructField("a", DataTypes.DoubleType, false),
+        DataTypes.createStructField("b", DataTypes.DoubleType, false),
+        DataTypes.createStructField("c", DataTypes.DoubleType, false),
+        DataTypes.createStructField("d", DataTypes.DoubleType, false)));
+    Dataset<Row> rows = spark.createDataFrame(List.of(RowFactory.create(1.0, 2.0, 3.0, 4.0)), schema).coalesce(1);
+    ModelSpec named = digitsBundle("['c', 'a', 'b']");
+    for (String[] listed : new String[][] {{"a", "b", "c"}, {"c", "a", "b"}, {"b", "c", "a"}}) {
+      Row out = TfjsSpark.predict(rows, named, FeatureColumns.named(listed), "p").first();
+      assertEquals(312f, out.<Float>getList(4).get(0), 0f, String.join(",", listed));  // c, a, b whatever the listing
+    }
+    // Without declared names, the listed order is the model's.
+    Row positional = TfjsSpark.predict(rows, digitsBundle(null), FeatureColumns.named("b", "a", "c"), "p").first();
+    assertEquals(213f, positional.<Float>getList(4).get(0), 0f);
+
+    Exception missing = assertThrows(Exception.class,
+        () -> TfjsSpark.predict(rows, named, FeatureColumns.named("a", "b"), "p").collectAsList());
+    assertTrue(missing.getMessage().contains(
+        "tfjs-run: the bundle's feature 'c' is not among the feature columns [a, b]"), missing.getMessage());
+    Exception extra = assertThrows(Exception.class,
+        () -> TfjsSpark.predict(rows, named, FeatureColumns.named("a", "b", "d"), "p").collectAsList());
+    assertTrue(extra.getMessage().contains(
+        "tfjs-run: feature column 'd' is not a feature of the bundle, which declares [c, a, b]"), extra.getMessage());
   }
 }
