@@ -19,9 +19,10 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
  *
  * <p>Gauges of the TaskManager's model (FLIP-23's stats, shared by its subtasks, so every subtask
  * of a TaskManager reports the same values): {@code usage} (requests completed), {@code
- * durationSumMs}, {@code durationMinMs}, {@code durationMaxMs} (submit to answer), {@code since}
- * (when the model was added, Unix ms) and {@code versionSince} (when its version started serving).
- * 0 while it serves nothing.
+ * durationSumMs}, {@code durationMinMs}, {@code durationMaxMs} (submit to answer), {@code
+ * sinceMs} (when the model was added, Unix ms) and {@code servingSinceMs} (when its version
+ * started serving); 0 while it serves nothing. (No name extends {@code version}'s, so a reporter
+ * filtering by name prefix finds one metric.)
  */
 final class ModelMetrics {
   private static final int LATENCY_WINDOW = 1000;
@@ -53,8 +54,8 @@ final class ModelMetrics {
     gauge(group, "durationSumMs", s -> s.durationSumMillis);
     gauge(group, "durationMinMs", s -> s.durationMinMillis);
     gauge(group, "durationMaxMs", s -> s.durationMaxMillis);
-    gauge(group, "since", s -> s.sinceMillis);
-    gauge(group, "versionSince", s -> s.versionSinceMillis);
+    gauge(group, "sinceMs", s -> s.sinceMillis);
+    gauge(group, "servingSinceMs", s -> s.versionSinceMillis);
   }
 
   private <T extends Number> void gauge(MetricGroup group, String name, Function<ModelStats, T> field) {

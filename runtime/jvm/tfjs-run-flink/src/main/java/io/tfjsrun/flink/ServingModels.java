@@ -31,6 +31,9 @@ final class ServingModels implements AutoCloseable {
   private static final class Record {
     final Map<String, String> loaded = new ConcurrentHashMap<>();
     final Map<String, Rollback> rollbacks = new ConcurrentHashMap<>();
+    // Why a load failed, by model, version and sha256: the runtime marks such a version bad, and the
+    // subtasks applying the same update after the first must report the first's reason, not "marked bad".
+    final Map<String, String> failures = new ConcurrentHashMap<>();
     int leases;
   }
 
@@ -65,8 +68,11 @@ final class ServingModels implements AutoCloseable {
    */
   void load(ModelUpdate u, byte[] bundle) throws UpdateException {
     ReloadResult r;
+    String key = u.name() + "@" + u.version() + "#" + BundleFetcher.sha256(bundle);
     // One load at a time per set, so a rollback check never reads a half-recorded load.
     synchronized (loaded) {
+      String failed = record.failures.get(key);
+      if (failed != null) throw new UpdateException(u, failed);
       try {
         String origin = u.url() != null ? u.url() : u.name() + "@" + u.version();
         r = models.load(u.name(), bundle, origin, u.version(), u.sampleRows(), u.expectedRows(), u.tolerance());
@@ -74,6 +80,7 @@ final class ServingModels implements AutoCloseable {
         throw new UpdateException(u, e.getMessage());
       }
       if (r.ok()) loaded.put(u.name(), r.version());
+      else record.failures.put(key, r.error());
     }
     if (!r.ok()) throw new UpdateException(u, r.error());
   }
