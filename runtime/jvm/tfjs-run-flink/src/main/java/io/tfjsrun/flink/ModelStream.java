@@ -1,6 +1,8 @@
 package io.tfjsrun.flink;
 
+import io.tfjsrun.Prediction;
 import io.tfjsrun.RuntimeOptions;
+import io.tfjsrun.TfjsException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,6 +32,12 @@ import org.apache.flink.util.OutputTag;
  * Every subtask checkpoints its own copy, so a large inline bundle is refused rather than
  * multiplied by the parallelism. A restored job loads these versions in {@code open()}, before
  * its first record.
+ *
+ * <p>The state never names a version the runtime no longer serves: when the runtime rolls a
+ * version back in its grace window, the subtask puts back the entry of the version serving again
+ * (at its next update or checkpoint), and the rollback is reported as a rejected update. If that
+ * entry is unknown (the version was loaded before a restore), the model's entry is removed: a
+ * restored job then serves it nothing until its next update, rather than the version that failed.
  */
 final class ModelStream<IN, OUT> implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -53,9 +61,16 @@ final class ModelStream<IN, OUT> implements Serializable {
   final OutputTag<IN> unserved;
   private final long maxBundleBytes;
   private final int maxStateBytes;
+  final OutputTag<FailedPrediction<IN>> failed;
+  private boolean failOnPredictionErrors;
 
   private transient ServingModels models;
   private transient List<ModelUpdate> restored;
+  private transient BroadcastState<String, byte[]> state;
+  // What this subtask's state says serves, and the entry each replaced (put back if the runtime rolls back).
+  private transient Map<String, Entry> serving;
+  private transient Map<String, Entry> replaced;
+  private transient List<RejectedUpdate> unreported;  // rollbacks claimed at a checkpoint, output at the next element
   private transient MetricGroup group;
   private transient Map<String, ModelMetrics> metrics;
   private transient Counter rejectedUpdates;
@@ -73,6 +88,17 @@ final class ModelStream<IN, OUT> implements Serializable {
     this.unserved = new OutputTag<>("tfjs-unserved-" + setName, Objects.requireNonNull(inType));
     this.maxBundleBytes = maxBundleBytes;
     this.maxStateBytes = maxStateBytes;
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    TypeInformation<FailedPrediction<IN>> failedType = (TypeInformation) Types.POJO(FailedPrediction.class,
+        Map.of("record", inType, "model", Types.STRING, "version", Types.STRING, "reason", Types.STRING));
+    this.failed = new OutputTag<>("tfjs-failed-" + setName, failedType);
+  }
+
+  private record Entry(String version, byte[] bytes) {}
+
+  /** Whether a failed prediction fails the job (true) or goes to {@link #failed} (false, the default). */
+  void failOnPredictionErrors(boolean fail) {
+    this.failOnPredictionErrors = fail;
   }
 
   TypeInformation<OUT> outType() {
@@ -82,7 +108,10 @@ final class ModelStream<IN, OUT> implements Serializable {
   /** Remembers the versions a restored job served; open() loads them. */
   void initializeState(FunctionInitializationContext context) throws Exception {
     restored = new ArrayList<>();
-    BroadcastState<String, byte[]> state = context.getOperatorStateStore().getBroadcastState(STATE);
+    serving = new HashMap<>();
+    replaced = new HashMap<>();
+    unreported = new ArrayList<>();
+    state = context.getOperatorStateStore().getBroadcastState(STATE);
     if (!context.isRestored()) return;
     for (Map.Entry<String, byte[]> e : state.entries()) {
       ModelUpdate u = ModelUpdateSchema.decode(e.getValue(), Integer.MAX_VALUE);
@@ -92,7 +121,7 @@ final class ModelStream<IN, OUT> implements Serializable {
   }
 
   void open(RuntimeContext context) throws Exception {
-    models = RuntimePerModel.shared(setName, options);
+    models = ServingModels.shared(setName, options);
     group = context.getMetricGroup().addGroup("tfjs");
     metrics = new HashMap<>();
     rejectedUpdates = group.counter("rejectedUpdates", new ThreadSafeSimpleCounter());
@@ -106,13 +135,15 @@ final class ModelStream<IN, OUT> implements Serializable {
         // The job said it served this version: failing (and retrying) beats serving another one silently.
         throw new IllegalStateException("restoring the serving versions: " + e.getMessage(), e);
       }
+      serving.put(u.name(), new Entry(u.version(), state.get(u.name())));
       metrics(u.name());
     }
     restored = null;
   }
 
   /** A model update, from the broadcast input: it serves, or it is rejected and the serving version stays. */
-  void update(ModelUpdate u, BroadcastState<String, byte[]> state, SideOutputs out) throws Exception {
+  void update(ModelUpdate u, SideOutputs out) throws Exception {
+    reconcile(out);
     try {
       if (u.malformed() != null) throw new UpdateException(u, u.malformed());
       byte[] entry = ModelUpdateSchema.encode(u.url() != null ? u.withoutBundle() : u);
@@ -122,6 +153,8 @@ final class ModelStream<IN, OUT> implements Serializable {
       }
       models.load(u, BundleFetcher.fetch(u, maxBundleBytes));
       state.put(u.name(), entry);
+      Entry before = serving.put(u.name(), new Entry(u.version(), entry));
+      if (before != null && !before.version.equals(u.version())) replaced.put(u.name(), before);
       metrics(u.name());
     } catch (UpdateException e) {
       if (!reportsUpdates) return;
@@ -131,30 +164,85 @@ final class ModelStream<IN, OUT> implements Serializable {
     }
   }
 
-  /** A data record: answered by the version serving its model, or passed to the unserved side output. */
+  /** Before a checkpoint: the state is made to name what the runtime serves (see the class comment). */
+  void snapshotState() throws Exception {
+    for (String name : serving.keySet()) {
+      ServingModels.Rollback r = models.claimRollback(name);
+      if (r != null) unreported.add(counted(r));
+    }
+    reconcile(null);
+  }
+
+  // Claims and reports the rollbacks this subtask sees first, then puts its state in line with the runtime.
+  private void reconcile(SideOutputs out) throws Exception {
+    if (out != null) {
+      for (RejectedUpdate r : unreported) out.output(REJECTED, r);
+      unreported.clear();
+      for (String name : serving.keySet()) {
+        ServingModels.Rollback r = models.claimRollback(name);
+        if (r != null) out.output(REJECTED, counted(r));
+      }
+    }
+    for (String name : new ArrayList<>(serving.keySet())) {
+      // Only a rollback of the version this state names moves it: another subtask may be a version ahead.
+      ServingModels.Rollback r = models.lastRollback(name);
+      if (r == null || !r.version().equals(serving.get(name).version)) continue;
+      Entry back = replaced.remove(name);
+      if (back != null && back.version.equals(r.servingAgain())) {
+        state.put(name, back.bytes);
+        serving.put(name, back);
+      } else {
+        state.remove(name);
+        serving.remove(name);
+      }
+    }
+  }
+
+  private RejectedUpdate counted(ServingModels.Rollback r) {
+    rejectedUpdates.inc();
+    metrics(r.model()).rejectedUpdates.inc();
+    return new RejectedUpdate(r.model(), r.version(), "model '" + r.model() + "' version '" + r.version()
+        + "' was rolled back to '" + r.servingAgain() + "' after it served: " + r.why());
+  }
+
+  /**
+   * A data record: answered by the version serving its model, or passed to the unserved side output
+   * (no version serves) or the failed one (the prediction failed).
+   */
   void answer(IN record, Collector<OUT> out, SideOutputs side) throws Exception {
+    if (!unreported.isEmpty()) reconcile(side);
     String name = selector.model(record);
     ModelMetrics m = metrics(name);
-    if (models.version(name) == null) {
+    String version = models.loadedVersion(name);
+    if (version == null) {
       m.unserved.inc();
       side.output(unserved, record);
       return;
     }
     long start = System.nanoTime();
-    ServingModels.Answer a;
+    Prediction p;
     try {
-      a = models.predict(name, features.features(record));
-    } catch (RuntimeException e) {
+      p = models.predict(name, features.features(record));
+    } catch (TfjsException e) {
       m.errors.inc();
-      throw e;
+      String reason = "model '" + name + "' version '" + version + "': " + e.getMessage();
+      if (failOnPredictionErrors) throw new IllegalStateException(reason, e);
+      side.output(failed, new FailedPrediction<>(record, name, version, e.getMessage()));
+      return;
     }
     m.predicted(start);
-    out.collect(results.result(record, a.values(), a.version()));
+    // Another version than loaded answered: the runtime rolled the loaded one back (or is mid-load).
+    if (!p.version().equals(version)) {
+      ServingModels.Rollback r = models.claimRollback(name);
+      if (r != null) side.output(REJECTED, counted(r));
+    }
+    out.collect(results.result(record, p.values(), p.version()));
   }
 
   private ModelMetrics metrics(String name) {
     ServingModels held = models;  // the gauge may be read after close(): the closed set serves nothing
-    return metrics.computeIfAbsent(name, n -> new ModelMetrics(group.addGroup("model", n), () -> held.version(n)));
+    return metrics.computeIfAbsent(name, n -> new ModelMetrics(group.addGroup("model", n), () -> held.loadedVersion(n),
+        () -> held.stats(n)));
   }
 
   void close() {

@@ -53,6 +53,20 @@ public class TfjsKeyedModelStreamFunction<K, IN, OUT> extends KeyedBroadcastProc
     return stream.unserved;
   }
 
+  /** Records whose prediction failed, with the model, version and why (unless it fails the job). */
+  public OutputTag<FailedPrediction<IN>> failedPredictions() {
+    return stream.failed;
+  }
+
+  /**
+   * Whether a failed prediction fails the job (for jobs where one wrong record must stop the
+   * pipeline) instead of going to {@link #failedPredictions()}; false by default.
+   */
+  public TfjsKeyedModelStreamFunction<K, IN, OUT> failOnPredictionErrors(boolean fail) {
+    stream.failOnPredictionErrors(fail);
+    return this;
+  }
+
   @Override
   public TypeInformation<OUT> getProducedType() {
     return stream.outType();
@@ -64,8 +78,9 @@ public class TfjsKeyedModelStreamFunction<K, IN, OUT> extends KeyedBroadcastProc
   }
 
   @Override
-  public void snapshotState(FunctionSnapshotContext context) {
-    // The broadcast state is the whole state, and Flink's operator checkpoints it.
+  public void snapshotState(FunctionSnapshotContext context) throws Exception {
+    // The broadcast state is the whole state, and Flink's operator checkpoints it once it names what serves.
+    stream.snapshotState();
   }
 
   @Override
@@ -81,7 +96,7 @@ public class TfjsKeyedModelStreamFunction<K, IN, OUT> extends KeyedBroadcastProc
 
   @Override
   public void processBroadcastElement(ModelUpdate update, Context ctx, Collector<OUT> out) throws Exception {
-    stream.update(update, ctx.getBroadcastState(STATE), ctx::output);
+    stream.update(update, ctx::output);
   }
 
   @Override

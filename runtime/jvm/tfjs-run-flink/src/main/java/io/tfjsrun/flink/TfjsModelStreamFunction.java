@@ -25,6 +25,7 @@ import org.apache.flink.util.OutputTag;
  * SingleOutputStreamOperator<Scored> scored = TfjsModelStreamFunction.connect(rows, updates, fn);
  * scored.getSideOutput(TfjsModelStreamFunction.REJECTED_UPDATES);  // bad updates, and why
  * scored.getSideOutput(fn.unserved());                             // records of a model serving no version yet
+ * scored.getSideOutput(fn.failedPredictions());                    // records the model failed, and why
  * }</pre>
  *
  * <ul>
@@ -36,6 +37,12 @@ import org.apache.flink.util.OutputTag;
  *       models (one set per set name), so a version serves a TaskManager's subtasks from the
  *       moment the first of them has loaded it.
  *   <li>A record whose model serves no version is never dropped: it goes to {@link #unserved()}.
+ *   <li>A record whose prediction fails (the bundle throws on it) goes to {@link
+ *       #failedPredictions()}, naming the model, version and why, and counts in the model's errors
+ *       metric; the job keeps answering ({@link #failOnPredictionErrors} makes it fail instead).
+ *   <li>A version the runtime rolls back in its grace window (it failed a record the previous
+ *       version answered) is reported on {@link #REJECTED_UPDATES}, and the state names the
+ *       version serving again.
  *   <li>The broadcast state keeps each model's serving update (a reference, or an inline bundle of
  *       at most {@link #DEFAULT_MAX_STATE_BYTES}); a job restored from a checkpoint loads those
  *       versions in {@code open()}, before its first record.
@@ -82,6 +89,20 @@ public class TfjsModelStreamFunction<IN, OUT> extends BroadcastProcessFunction<I
     return stream.unserved;
   }
 
+  /** Records whose prediction failed, with the model, version and why (unless it fails the job). */
+  public OutputTag<FailedPrediction<IN>> failedPredictions() {
+    return stream.failed;
+  }
+
+  /**
+   * Whether a failed prediction fails the job (for jobs where one wrong record must stop the
+   * pipeline) instead of going to {@link #failedPredictions()}; false by default.
+   */
+  public TfjsModelStreamFunction<IN, OUT> failOnPredictionErrors(boolean fail) {
+    stream.failOnPredictionErrors(fail);
+    return this;
+  }
+
   @Override
   public TypeInformation<OUT> getProducedType() {
     return stream.outType();
@@ -93,8 +114,9 @@ public class TfjsModelStreamFunction<IN, OUT> extends BroadcastProcessFunction<I
   }
 
   @Override
-  public void snapshotState(FunctionSnapshotContext context) {
-    // The broadcast state is the whole state, and Flink's operator checkpoints it.
+  public void snapshotState(FunctionSnapshotContext context) throws Exception {
+    // The broadcast state is the whole state, and Flink's operator checkpoints it once it names what serves.
+    stream.snapshotState();
   }
 
   @Override
@@ -110,7 +132,7 @@ public class TfjsModelStreamFunction<IN, OUT> extends BroadcastProcessFunction<I
 
   @Override
   public void processBroadcastElement(ModelUpdate update, Context ctx, Collector<OUT> out) throws Exception {
-    stream.update(update, ctx.getBroadcastState(STATE), ctx::output);
+    stream.update(update, ctx::output);
   }
 
   @Override

@@ -168,11 +168,15 @@ class ModelStreamKafkaTest {
   }
 
   /** Waits until every subtask of the model-stream operator reports {@code version} serving. */
-  @SuppressWarnings("unchecked")
   static void awaitServing(String job, String version) throws InterruptedException {
+    awaitServing(job, MODEL, version);
+  }
+
+  @SuppressWarnings("unchecked")
+  static void awaitServing(String job, String model, String version) throws InterruptedException {
     long deadline = System.currentTimeMillis() + 120_000;
     while (System.currentTimeMillis() < deadline) {
-      Map<String, Metric> gauges = FlinkTests.MemoryReporter.find(job, "model." + MODEL + ".version");
+      Map<String, Metric> gauges = FlinkTests.MemoryReporter.find(job, "model." + model + ".version");
       if (gauges.size() == 2 && gauges.values().stream().allMatch(g -> version.equals(((Gauge<String>) g).getValue()))) {
         return;
       }
@@ -239,6 +243,143 @@ class ModelStreamKafkaTest {
     long counted = FlinkTests.MemoryReporter.find(job, "tfjs.rejectedUpdates").values().stream()
         .mapToLong(m -> ((Counter) m).getCount()).sum();
     assertEquals(4, counted);
+  }
+
+  /** versioned.js.in's bundle v{@code number} in {@code mode}, checked on one row ({@code [1, 2, 3]}). */
+  static ModelUpdate versioned(int number, String mode) throws Exception {
+    byte[] bundle = Fixtures.versionedBundle(number, mode);
+    float[] sample = {1, 2, 3};
+    return ModelUpdate.inline("sum", "v" + number, bundle).withCheck(sample, plainAnswer(bundle, sample), 1e-4);
+  }
+
+  static float[] plainAnswer(byte[] bundle, float[] row) {
+    try (TfjsRuntime rt = TfjsRuntime.open(bundle, "plain", RuntimeOptions.defaults().withThreads(1))) {
+      return rt.predict(row, 1);
+    }
+  }
+
+  static void publishRow(String topic, String id, String model, float... features) throws Exception {
+    StringBuilder line = new StringBuilder().append(id).append(',').append(model);
+    for (float v : features) line.append(',').append(v);
+    KafkaBroker.send(producer, topic, 0, line.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  @SuppressWarnings("unchecked")
+  static double gaugeValue(String job, String name) {
+    Map<String, Metric> found = FlinkTests.MemoryReporter.find(job, name);
+    assertEquals(2, found.size(), name + " in each subtask");
+    return ((Gauge<Number>) found.values().iterator().next()).getValue().doubleValue();
+  }
+
+  static long counted(String job, String name) {
+    return FlinkTests.MemoryReporter.find(job, name).values().stream().mapToLong(m -> ((Counter) m).getCount()).sum();
+  }
+
+  /**
+   * The keyed variant, records keyed by model: two models serve side by side; a record the model
+   * throws on goes to the failed side output naming model and version while the job keeps
+   * answering; a version that fails a record in its grace window is rolled back by the runtime
+   * (the record answered by the previous version) and reported as a rejected update.
+   */
+  @Test
+  void keyedStreamServesModelsSideBySideRoutesFailuresAndReportsARollback() throws Exception {
+    String job = "model-stream-keyed";
+    String data = "data-keyed";
+    String updates = "updates-keyed";
+    KAFKA.createTopic(data, 1);
+    KAFKA.createTopic(updates, 1);
+    int rows = wine.length;
+    ModelUpdate sum1 = versioned(1, "ok");
+    ModelUpdate sum2 = versioned(2, "throws-on-7");
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(2);
+    DataStream<Routed> records = env.fromSource(source(data, rows + 5, new SimpleStringSchema()),
+        WatermarkStrategy.noWatermarks(), "data").map(Routed::parse).returns(Routed.class);
+    DataStream<ModelUpdate> modelUpdates = env.fromSource(source(updates, 3, new ModelUpdateSchema()),
+        WatermarkStrategy.noWatermarks(), "model updates");
+    TfjsKeyedModelStreamFunction<String, Routed, Outcome> fn = new TfjsKeyedModelStreamFunction<>("test-keyed",
+        RuntimeOptions.defaults().withThreads(1), TypeInformation.of(Routed.class), r -> r.model, r -> r.features,
+        (r, out, version) -> Outcome.of("answer", r.id, version, out, null), TypeInformation.of(Outcome.class));
+    SingleOutputStreamOperator<Outcome> answered = TfjsKeyedModelStreamFunction.connect(
+        records.keyBy(r -> r.model), modelUpdates, fn).name("model-stream");
+    DataStream<Outcome> all = answered.union(
+        answered.getSideOutput(fn.unserved()).map(r -> Outcome.of("unserved", r.id, null, null, null))
+            .returns(Outcome.class),
+        answered.getSideOutput(fn.failedPredictions()).map(f -> Outcome.of("failed", f.record.id, f.version, null,
+            f.model + ": " + f.reason)).returns(Outcome.class),
+        answered.getSideOutput(TfjsModelStreamFunction.REJECTED_UPDATES)
+            .map(r -> Outcome.of("rejected", r.model, r.version, null, r.reason)).returns(Outcome.class));
+
+    publish(updates, reference("v1", "wine-layers-cpu"));
+    publish(updates, sum1);
+    Map<String, Outcome> outcomes = new HashMap<>();
+    List<Outcome> rejected = new ArrayList<>();
+    double usage;
+    double durationMin;
+    double durationMax;
+    try (CloseableIterator<Outcome> it = all.executeAndCollect(job)) {
+      awaitServing(job, "wine", "v1");
+      awaitServing(job, "sum", "v1");
+      publishRows(data, 0, rows);
+      publishRow(data, "s0", "sum", 1, 2, 3);
+      publishRow(data, "s1", "sum", -13, 0, 0);  // throws on every version
+      collectOutcomes(it, outcomes, rejected, rows + 2);
+      Thread.sleep(600);  // past the stats gauges' cache
+      usage = gaugeValue(job, "model.wine.usage");
+      durationMin = gaugeValue(job, "model.wine.durationMinMs");
+      durationMax = gaugeValue(job, "model.wine.durationMaxMs");
+      publish(updates, sum2);
+      awaitServing(job, "sum", "v2");
+      publishRow(data, "s2", "sum", 1, 1, 1);
+      publishRow(data, "s3", "sum", 7, 0, 0);  // v2 throws on it in its grace window: v1 answers, v2 rolls back
+      publishRow(data, "s4", "sum", 2, 0, 0);
+      collectOutcomes(it, outcomes, rejected, rows + 5);
+      awaitServing(job, "sum", "v1");
+      while (it.hasNext()) {
+        Outcome o = it.next();
+        if (o.kind.equals("rejected")) rejected.add(o);
+        else throw new AssertionError("record " + o.id + " twice");
+      }
+    }
+    for (int i = 0; i < rows; i++) assertAnsweredBy(outcomes.get(String.valueOf(i)), "v1");
+    byte[] v1 = Fixtures.versionedBundle(1, "ok");
+    byte[] v2 = Fixtures.versionedBundle(2, "throws-on-7");
+    assertSumAnswer(outcomes.get("s0"), "v1", plainAnswer(v1, new float[] {1, 2, 3}));
+    assertSumAnswer(outcomes.get("s2"), "v2", plainAnswer(v2, new float[] {1, 1, 1}));
+    assertSumAnswer(outcomes.get("s3"), "v1", plainAnswer(v1, new float[] {7, 0, 0}));
+    assertSumAnswer(outcomes.get("s4"), "v1", plainAnswer(v1, new float[] {2, 0, 0}));
+    Outcome failed = outcomes.get("s1");
+    assertEquals("failed", failed.kind);
+    assertEquals("v1", failed.version);
+    assertTrue(failed.reason.startsWith("sum: ") && failed.reason.contains("-13"), failed.reason);
+    assertEquals(1, counted(job, "model.sum.errors"));
+    assertEquals(1, rejected.size(), rejected.toString());
+    assertEquals("sum", rejected.get(0).id);
+    assertEquals("v2", rejected.get(0).version);
+    assertTrue(rejected.get(0).reason.contains("rolled back to 'v1'"), rejected.get(0).reason);
+    assertEquals(1, counted(job, "tfjs.rejectedUpdates"));
+    assertTrue(usage >= rows, "usage " + usage);
+    assertTrue(durationMin > 0 && durationMax >= durationMin, durationMin + " .. " + durationMax);
+  }
+
+  static void assertSumAnswer(Outcome o, String version, float[] plain) {
+    assertEquals("answer", o.kind, String.valueOf(o.reason));
+    assertEquals(version, o.version, "record " + o.id);
+    assertArrayEquals(plain, o.output, 1e-5f, "record " + o.id);
+  }
+
+  // Every record once, in a map by id (answered or failed; none unserved); updates rejected, in a list.
+  static void collectOutcomes(CloseableIterator<Outcome> it, Map<String, Outcome> outcomes, List<Outcome> rejected,
+      int until) {
+    while (outcomes.size() < until && it.hasNext()) {
+      Outcome o = it.next();
+      if (o.kind.equals("rejected")) {
+        rejected.add(o);
+        continue;
+      }
+      assertTrue(o.kind.equals("answer") || o.kind.equals("failed"), "record " + o.id + " was " + o.kind);
+      assertNull(outcomes.put(o.id, o), "record " + o.id + " twice");
+    }
   }
 
   static void collect(CloseableIterator<Outcome> it, Map<String, Outcome> answers, List<Outcome> rejected, int until) {

@@ -64,6 +64,8 @@ public final class ModelStreamJob {
         .map(r -> "rejected " + r).returns(String.class);
     DataStream<String> unserved = answers.getSideOutput(fn.unserved())
         .map(r -> "unserved row of model " + r.model + " (no version served yet)").returns(String.class);
-    return accuracy.union(rejected, unserved);
+    DataStream<String> failed = answers.getSideOutput(fn.failedPredictions())
+        .map(f -> "failed row of model " + f.model + " version " + f.version + ": " + f.reason).returns(String.class);
+    return accuracy.union(rejected, unserved, failed);
   }
 }
