@@ -5,7 +5,7 @@
 # interleaved per model count so that each sees the same machine: per-model (a ModelSet's
 # default: a Runtime with threads of its own per model), shared (ModelSet::Threads::kShared: one
 # serving thread per core for every model) and direct (one thread calling the models' isolates in
-# turn, no queue and no threads: the bound on any way of sharing threads).
+# turn, no queue and no threads: what moving between isolates costs by itself).
 # Prints rows/s, p50/p99 latency, RSS per model and the time to add a model, and each design's
 # ratios to its own one-model row. docs/models.md has the results.
 #   tools/bench-models.sh [--seconds S]     (default 5; about two minutes)
