@@ -57,7 +57,8 @@ struct ModelSet::Impl {
                                          : nullptr) {}
 
   // Starts a model's runtime: its workers on the shared threads, or threads of its own.
-  std::unique_ptr<Runtime> Start(const BundleSource& source, const std::string& version, const RuntimeOptions& options) {
+  std::unique_ptr<Runtime> Start(const BundleSource& source, const std::string& version,
+                                 const RuntimeOptions& options) {
     return Runtime::StartAs(source, version, options, threads.get());
   }
 
