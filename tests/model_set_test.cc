@@ -1,7 +1,9 @@
 // ModelSet: several named models in one process. Every answer comes from the model the request
 // named (the versioned bundles answer [row sum * 1000 + number, number]; the wine model is
 // compared with tfjs in Node); adding, removing and reloading under load lose nothing; a broken
-// model leaves the others alone; each model's FLIP-23 stats and its Prometheus text.
+// model leaves the others alone; each model's FLIP-23 stats and its Prometheus text. The first two
+// stories also run with the models on shared threads (ModelSet::Threads::kShared, measured in
+// docs/models.md).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -31,8 +33,8 @@ RuntimeOptions OneWorker() {
 // The number model `name` ("m7" -> 7) must answer with.
 int NumberOf(const std::string& name) { return std::stoi(name.substr(1)); }
 
-TEST(ModelSetTest, ManyModelsUnderConcurrentLoadEachAnswerComesFromTheNamedModel) {
-  ModelSet models(OneWorker());
+void ManyModelsUnderConcurrentLoad(ModelSet::Threads threads) {
+  ModelSet models(OneWorker(), threads);
   for (int k = 1; k <= 4; ++k) models.AddModel("m" + std::to_string(k), Source(Versioned(k)));
   models.AddModel("wine", BundleSource::FromFile(kFixtures + "/wine-layers-cpu.bundle.js"));
   EXPECT_EQ(models.names(), (std::vector<std::string>{"m1", "m2", "m3", "m4", "wine"}));
@@ -77,8 +79,17 @@ TEST(ModelSetTest, ManyModelsUnderConcurrentLoadEachAnswerComesFromTheNamedModel
   EXPECT_EQ(usage, 600u);
 }
 
-TEST(ModelSetTest, AddRemoveAndReloadUnderLoadLoseNothing) {
-  ModelSet models(OneWorker());
+TEST(ModelSetTest, ManyModelsUnderConcurrentLoadEachAnswerComesFromTheNamedModel) {
+  ManyModelsUnderConcurrentLoad(ModelSet::Threads::kPerModel);
+}
+
+// The measured alternative (docs/models.md): every model's isolate on one shared thread.
+TEST(ModelSetTest, OnASharedThreadEachAnswerComesFromTheNamedModel) {
+  ManyModelsUnderConcurrentLoad(ModelSet::Threads::kShared);
+}
+
+void AddRemoveAndReloadUnderLoad(ModelSet::Threads threads) {
+  ModelSet models(OneWorker(), threads);
   models.AddModel("m1", Source(Versioned(1)));
   models.AddModel("m2", Source(Versioned(2)));
   std::atomic<bool> stop{false};
@@ -133,6 +144,14 @@ TEST(ModelSetTest, AddRemoveAndReloadUnderLoadLoseNothing) {
   EXPECT_EQ(models.Stats("m1").version, "11");
   EXPECT_EQ(models.Stats("m1").runtime.reloads_ok, 1u);
   EXPECT_THROW(models.RemoveModel("m2"), Error);
+}
+
+TEST(ModelSetTest, AddRemoveAndReloadUnderLoadLoseNothing) {
+  AddRemoveAndReloadUnderLoad(ModelSet::Threads::kPerModel);
+}
+
+TEST(ModelSetTest, OnASharedThreadAddRemoveAndReloadUnderLoadLoseNothing) {
+  AddRemoveAndReloadUnderLoad(ModelSet::Threads::kShared);
 }
 
 TEST(ModelSetTest, ABrokenModelLeavesTheOthersAlone) {

@@ -10,6 +10,8 @@
 #include <set>
 #include <shared_mutex>
 
+#include "published_bundle.h"
+#include "serving_threads.h"
 #include "version_name.h"
 
 namespace tfjs_run {
@@ -48,7 +50,17 @@ struct Served {
 }  // namespace
 
 struct ModelSet::Impl {
-  explicit Impl(RuntimeOptions d) : defaults(std::move(d)) {}
+  Impl(RuntimeOptions d, Threads mode)
+      : defaults(std::move(d)),
+        threads(mode == Threads::kShared ? std::make_unique<internal::ServingThreads>(internal::ServingCpus(defaults),
+                                                                                      defaults.spin)
+                                         : nullptr) {}
+
+  // Starts a model's runtime: its workers on the shared threads, or threads of its own.
+  std::unique_ptr<Runtime> Start(const BundleSource& source, const std::string& version,
+                                 const RuntimeOptions& options) {
+    return Runtime::StartAs(source, version, options, threads.get());
+  }
 
   std::shared_ptr<Served> Find(const std::string& name) const {
     std::shared_lock lock(mu);
@@ -98,12 +110,15 @@ struct ModelSet::Impl {
   }
 
   const RuntimeOptions defaults;
+  // Before the models: destroyed after every model's runtime has shut down.
+  const std::unique_ptr<internal::ServingThreads> threads;
   mutable std::shared_mutex mu;  // the two below
   std::map<std::string, std::shared_ptr<Served>> models;
   std::set<std::string> loading;
 };
 
-ModelSet::ModelSet(RuntimeOptions defaults) : impl_(std::make_unique<Impl>(std::move(defaults))) {}
+ModelSet::ModelSet(RuntimeOptions defaults, Threads threads)
+    : impl_(std::make_unique<Impl>(std::move(defaults), threads)) {}
 
 ModelSet::~ModelSet() {
   std::map<std::string, std::shared_ptr<Served>> all;
@@ -119,12 +134,16 @@ void ModelSet::AddModel(const std::string& name, const BundleSource& source) {
 }
 
 void ModelSet::AddModel(const std::string& name, const BundleSource& source, const RuntimeOptions& options) {
-  impl_->Add(name, [&] { return Runtime::Start(source, options); });
+  impl_->Add(name, [&] { return impl_->Start(source, "", options); });
 }
 
 void ModelSet::AddModel(const std::string& name, const BundleSource& source, const std::string& version,
                         const ReloadCheck& check) {
-  impl_->Add(name, [&] { return Runtime::Start(source, version, check, impl_->defaults); });
+  impl_->Add(name, [&] {
+    std::unique_ptr<Runtime> runtime = impl_->Start(source, version, impl_->defaults);
+    if (!check.sample.empty() || !check.expected.empty()) runtime->Verify(check);  // as Runtime::Start does
+    return runtime;
+  });
 }
 
 void ModelSet::AddWatchedModel(const std::string& name, const WatchOptions& watch) {
@@ -132,7 +151,13 @@ void ModelSet::AddWatchedModel(const std::string& name, const WatchOptions& watc
 }
 
 void ModelSet::AddWatchedModel(const std::string& name, const WatchOptions& watch, const RuntimeOptions& options) {
-  impl_->Add(name, [&] { return Runtime::StartWatching(watch, options); });
+  impl_->Add(name, [&] {  // as Runtime::StartWatching does
+    PublishedBundle published = FetchPublishedBundle(watch);
+    std::unique_ptr<Runtime> runtime = impl_->Start(published.source, published.version, options);
+    runtime->Verify(published.check());
+    runtime->Watch(watch);
+    return runtime;
+  });
 }
 
 void ModelSet::RemoveModel(const std::string& name) {

@@ -34,6 +34,27 @@ void RequestQueue::Push(std::shared_ptr<Request> request, bool block) {
   max_queued_rows_seen_ = std::max(max_queued_rows_seen_, queued_rows_);
   lock.unlock();
   if (chunks > 1) work_cv_.notify_all(); else work_cv_.notify_one();
+  Wake(chunks > 1);
+}
+
+void RequestQueue::TakeLocked(std::vector<Task>& batch, size_t& rows, size_t max_rows) {
+  while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows <= max_rows)) {
+    rows += queue_.front().rows;
+    queued_rows_ -= queue_.front().rows;
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+}
+
+RequestQueue::Taken RequestQueue::TryTake(std::vector<Task>& batch, size_t max_rows) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) return stopping_ ? Taken::kDrained : Taken::kEmpty;
+    size_t rows = 0;
+    TakeLocked(batch, rows, max_rows);
+  }
+  space_cv_.notify_all();
+  return Taken::kBatch;
 }
 
 RequestQueue::Taken RequestQueue::Take(std::vector<Task>& batch, size_t max_rows, std::chrono::microseconds delay,
@@ -59,21 +80,13 @@ RequestQueue::Taken RequestQueue::Take(std::vector<Task>& batch, size_t max_rows
     });
     if (was_interrupted) return Taken::kInterrupted;
     if (queue_.empty()) return Taken::kDrained;  // stopping, and everything accepted is done or taken
-    auto take = [&] {
-      while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows <= max_rows)) {
-        rows += queue_.front().rows;
-        queued_rows_ -= queue_.front().rows;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    };
-    take();
+    TakeLocked(batch, rows, max_rows);
     if (rows < max_rows && delay.count() > 0 && !stopping_) {
       const auto deadline = Clock::now() + delay;
       while (rows < max_rows && !stopping_) {
         if (!work_cv_.wait_until(lock, deadline, [&] { return !queue_.empty() || stopping_; })) break;
         const size_t before = rows;
-        take();
+        TakeLocked(batch, rows, max_rows);
         if (rows == before) break;  // the next request does not fit in this batch
       }
     }
@@ -132,6 +145,7 @@ bool RequestQueue::Complete(Task& task, const DenseMatrix* output, size_t output
       }
     }
     work_cv_.notify_all();
+    Wake(true);
     return false;
   }
   return true;  // the request is complete: exactly one worker gets here, once
@@ -158,6 +172,12 @@ void RequestQueue::Stop() {
   }
   work_cv_.notify_all();
   space_cv_.notify_all();
+  Wake(true);
+}
+
+bool RequestQueue::stopped() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
 }
 
 QueueStats RequestQueue::Stats() const {

@@ -9,6 +9,10 @@
 // Why one shared queue: any idle worker takes the oldest work, so every core stays busy without
 // work stealing, and queued requests from many callers naturally form full batches. The cost is
 // one mutex per hand-off, small next to a predict call (tens of microseconds).
+//
+// A runtime's own workers sleep in Take. Workers on a ModelSet's shared threads (serving_threads.h)
+// never sleep here: they poll with TryTake, and the queue rings their threads' wake-up (SetWakeUp)
+// whenever work arrives.
 #pragma once
 
 #include <chrono>
@@ -79,7 +83,12 @@ class RequestQueue {
   // kOverloaded. Throws kShutdown once Stop was called.
   void Push(std::shared_ptr<Request> request, bool block);
 
-  enum class Taken { kBatch, kInterrupted, kDrained };
+  // Called after work arrives (a push, a request queued again, the stop): `everyone` when more
+  // than one taker may have something to do. Set before the first Push.
+  using WakeUp = std::function<void(bool everyone)>;
+  void SetWakeUp(WakeUp wake_up) { wake_up_ = std::move(wake_up); }
+
+  enum class Taken { kBatch, kInterrupted, kDrained, kEmpty };
   // Waits until there is work, `interrupted()` (checked under the queue's lock, and returning
   // at once when it is true, so it may consume what it reports) is true, or the queue is
   // stopped and empty. On work, moves the oldest chunks that fit in max_rows (at least
@@ -87,6 +96,9 @@ class RequestQueue {
   // that long before the worker sleeps (RuntimeOptions::spin).
   Taken Take(std::vector<Task>& batch, size_t max_rows, std::chrono::microseconds delay,
              const std::function<bool()>& interrupted, std::chrono::microseconds spin = {});
+  // Take without waiting: kBatch (the oldest chunks that fit in max_rows), kEmpty, or kDrained
+  // (stopped and empty).
+  Taken TryTake(std::vector<Task>& batch, size_t max_rows);
 
   // Records one chunk's result (`output` rows from `output_first_row`, or `error`) in its
   // request. Returns true when the request is complete: then exactly one caller, once, gets
@@ -102,12 +114,20 @@ class RequestQueue {
 
   // No new requests; workers finish what was accepted, then Take returns kDrained.
   void Stop();
+  bool stopped() const;
   QueueStats Stats() const;
 
  private:
+  // Under mu_: moves the oldest chunks that fit (at least one) into `batch`, adding to `rows`.
+  void TakeLocked(std::vector<Task>& batch, size_t& rows, size_t max_rows);
+  void Wake(bool everyone) {
+    if (wake_up_) wake_up_(everyone);
+  }
+
   const size_t max_rows_;
   const size_t chunk_rows_;
   const ErrorFactory named_error_;
+  WakeUp wake_up_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;   // workers wait for tasks
   std::condition_variable space_cv_;  // pushers wait for room

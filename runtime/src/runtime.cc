@@ -1,6 +1,7 @@
 // Runtime: the public API over the runtime's parts, each in its own unit:
 //   RequestQueue (request_queue.h)     the bounded batching queue and how requests complete
-//   Worker (worker.h)                  one thread, one isolate, serving batches
+//   Worker (worker.h)                  one isolate serving batches, on a thread of its own or shared
+//   ServingThreads (serving_threads.h) a ModelSet's threads, shared by its models' workers
 //   Reloader (reloader.h)              the hot-reload protocol and the version record
 //   answer_check.h                     what a new version must answer (ReloadCheck)
 //   CodeCacheStore (code_cache_store.h) V8 code caches on disk
@@ -114,19 +115,37 @@ std::unique_ptr<Runtime> Runtime::StartWatching(const WatchOptions& watch, const
   return runtime;
 }
 
-std::unique_ptr<Runtime> Runtime::StartAs(const BundleSource& source, const std::string& version,
-                                          const RuntimeOptions& options) {
-  auto impl = std::make_unique<Impl>(options);
+std::vector<int> internal::ServingCpus(const RuntimeOptions& options) {
   const std::vector<int> cpus = AllowedCpus();
   const size_t n = options.workers > 0 ? options.workers : cpus.size();
   const bool pin = options.pinning == RuntimeOptions::Pinning::kAlways ||
                    (options.pinning == RuntimeOptions::Pinning::kAuto && n >= cpus.size());
+  std::vector<int> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(pin ? cpus[i % cpus.size()] : -1);
+  return out;
+}
+
+std::unique_ptr<Runtime> Runtime::StartAs(const BundleSource& source, const std::string& version,
+                                          const RuntimeOptions& options, internal::ServingThreads* shared) {
+  auto impl = std::make_unique<Impl>(options);
   std::vector<Worker*> workers;
-  for (size_t i = 0; i < n; ++i) {
-    impl->workers.push_back(
-        std::make_unique<Worker>(i, pin ? cpus[i % cpus.size()] : -1, impl->options, impl->queue, impl->grace));
-    workers.push_back(impl->workers.back().get());
+  if (shared) {
+    impl->queue.SetWakeUp([shared](bool everyone) { shared->Wake(everyone); });
+    const size_t n = options.workers > 0 ? std::min(options.workers, shared->size()) : shared->size();
+    const size_t first_thread = shared->NextFirstThread();
+    for (size_t i = 0; i < n; ++i) {
+      const size_t thread = (first_thread + i) % shared->size();
+      impl->workers.push_back(std::make_unique<Worker>(i, shared->cpu(thread), impl->options, impl->queue, impl->grace,
+                                                       shared, thread));
+    }
+  } else {
+    const std::vector<int> cpus = internal::ServingCpus(options);
+    for (size_t i = 0; i < cpus.size(); ++i) {
+      impl->workers.push_back(std::make_unique<Worker>(i, cpus[i], impl->options, impl->queue, impl->grace));
+    }
   }
+  const size_t n = impl->workers.size();
+  for (auto& w : impl->workers) workers.push_back(w.get());
   impl->reloader.SetWorkers(workers);
 
   // Worker 0 loads first and leaves a code cache (unless one from disk was accepted); the

@@ -35,8 +35,16 @@ LatencyStats Percentiles(std::vector<float> v) {
   return out;
 }
 
-Worker::Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, GraceWindow& grace)
-    : index(index), cpu_(cpu), options_(options), queue_(queue), grace_(grace), versions_(options.model, grace.enabled()) {
+Worker::Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, GraceWindow& grace,
+               ServingThreads* shared, size_t thread)
+    : index(index),
+      cpu_(cpu),
+      options_(options),
+      queue_(queue),
+      grace_(grace),
+      versions_(options.model, grace.enabled()),
+      shared_(shared),
+      thread_index_(thread) {
   stats_.worker = index;
   stats_.cpu = cpu;
 }
@@ -49,9 +57,16 @@ void Worker::Start(StageSpec& first, std::promise<void>& loaded) {
 
 void Worker::Join() {
   if (thread_.joinable()) thread_.join();
+  if (attached_) detached_future_.wait();
 }
 
 std::string Worker::Run(const Step& step) {
+  if (shared_) {
+    step_posted_ = Clock::now();
+    std::lock_guard lock(serve_mu_);  // waits out the turn running now; the slot sits out the next ones
+    if (served_out_ || queue_.stopped()) return "the runtime is shutting down";
+    return step(*this);
+  }
   std::future<std::string> done;
   const bool posted = queue_.SignalUnlessStopped([&] {
     step_done_ = std::promise<std::string>();
@@ -101,18 +116,18 @@ void Worker::UpdateStats(const std::function<void(WorkerStats&)>& f) {
   f(stats_);
 }
 
-void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
-  // Named for thread dumps (a JVM shows attached workers under this name).
-  pthread_setname_np(pthread_self(), ("tfjs-run-w" + std::to_string(index)).substr(0, 15).c_str());
-  if (cpu_ >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu_, &set);
-    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
-      cpu_ = -1;
-      UpdateStats([](WorkerStats& s) { s.cpu = -1; });
-    }
+void Worker::Pin() {
+  if (cpu_ < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu_, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+    cpu_ = -1;
+    UpdateStats([](WorkerStats& s) { s.cpu = -1; });
   }
+}
+
+bool Worker::LoadFirst(StageSpec& first, std::promise<void>& loaded) {
   try {
     // No version serves yet, so none can refuse this one.
     if (std::string why = versions_.Stage(first); !why.empty()) throw Error(ErrorKind::kInternal, why);
@@ -126,8 +141,24 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
     SampleMemory();
   } catch (...) {
     loaded.set_exception(std::current_exception());
+    return false;
+  }
+  return true;
+}
+
+void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
+  // Named for thread dumps (a JVM shows attached workers under this name).
+  pthread_setname_np(pthread_self(), ("tfjs-run-w" + std::to_string(index)).substr(0, 15).c_str());
+  if (shared_) {
+    // A slot: loaded here, off the shared threads, then served there.
+    if (!LoadFirst(first, loaded)) return;
+    attached_ = true;
+    shared_->Attach(thread_index_, this);
+    loaded.set_value();
     return;
   }
+  Pin();
+  if (!LoadFirst(first, loaded)) return;
   loaded.set_value();
 
   std::vector<Task> batch;
@@ -152,6 +183,26 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
     RunBatch(batch, parts, /*retry=*/true);
   }
   versions_.DisposeAll();  // the isolates are disposed on the thread that owns them
+}
+
+ServedSlot::Turn Worker::ServeTurn() {
+  std::unique_lock lock(serve_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return Turn::kIdle;  // a reload step runs on it (Run)
+  batch_.clear();
+  switch (queue_.TryTake(batch_, std::max<size_t>(1, options_.max_batch_rows))) {
+    case RequestQueue::Taken::kBatch:
+      if (versions_.holds_previous()) TendGraceWindow();
+      RunBatch(batch_, parts_, /*retry=*/true);
+      return Turn::kWorked;
+    case RequestQueue::Taken::kDrained:
+      versions_.DisposeAll();
+      served_out_ = true;
+      lock.unlock();
+      detached_.set_value();  // Join may return and destroy this worker now
+      return Turn::kDone;
+    default:
+      return Turn::kIdle;
+  }
 }
 
 // Through the runtime's log sink (ModelOptions::log: a JVM's logging, the CLI's --log-level),

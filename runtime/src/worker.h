@@ -1,9 +1,13 @@
-// Worker: one thread that owns one isolate (its WorkerVersions) and serves batches from the
-// RequestQueue.
+// Worker: one isolate (its WorkerVersions) serving batches from the RequestQueue, on a thread of
+// its own (a Runtime's worker) or as a slot on one of a ModelSet's shared threads
+// (serving_threads.h).
 //
-// Between batches it also runs steps posted from other threads (the reload protocol: stage a new
-// version, commit the switch, abort); Run waits until it has. The worker's versions are touched
-// only by its own thread, so they need no lock.
+// The reload protocol runs steps on it (stage a new version, commit the switch, abort); Run
+// waits until one has. On a thread of its own, the thread runs the step between batches, so the
+// versions are only ever touched by that thread and need no lock. As a slot, the step runs on
+// the caller's thread while the slot is held out of its serving thread's turns (serve_mu_), so
+// a load never holds a thread other models are served on; the serving thread takes the slot
+// back at its next turn.
 #pragma once
 
 #include <functional>
@@ -17,31 +21,40 @@
 
 #include "grace_window.h"
 #include "request_queue.h"
+#include "serving_threads.h"
 #include "tfjs_run/model.h"
 #include "tfjs_run/runtime.h"
 #include "worker_versions.h"
 
 namespace tfjs_run::internal {
 
-class Worker {
+class Worker final : public ServedSlot {
  public:
-  // A step of the reload protocol, run on the worker's thread between batches: "" or why it failed.
+  // A step of the reload protocol, run between batches: "" or why it failed.
   using Step = std::function<std::string(Worker&)>;
 
-  Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, GraceWindow& grace);
+  // With `shared` null, the worker gets a thread of its own (pinned to `cpu` unless -1);
+  // otherwise it is a slot served by thread `thread` of `shared` (whose CPU `cpu` is).
+  Worker(size_t index, int cpu, const RuntimeOptions& options, RequestQueue& queue, GraceWindow& grace,
+         ServingThreads* shared = nullptr, size_t thread = 0);
   ~Worker();  // joins
 
-  // Starts the thread: pins it, stages and commits `first` (the start-up load; WorkerVersions),
-  // fulfils `loaded` (with the exception if that threw, and then the thread ends), then serves
-  // until the queue drains. `first` and `loaded` must outlive the wait on `loaded`.
+  // Starts a thread that stages and commits `first` (the start-up load; WorkerVersions) and
+  // fulfils `loaded` (with the exception if that threw). A worker of its own then serves on that
+  // thread until the queue drains; a slot is attached to its serving thread first and the loading
+  // thread ends. `first` and `loaded` must outlive the wait on `loaded`.
   void Start(StageSpec& first, std::promise<void>& loaded);
+  // Returns when the worker has served its queue out and disposed its isolates (or its load failed).
   void Join();
 
-  // Runs `step` on the worker's thread between batches and waits until it has. Returns its
-  // result, or an error if the runtime is shutting down.
+  // Runs `step` between batches and waits until it has. Returns its result, or an error if the
+  // runtime is shutting down.
   std::string Run(const Step& step);
 
-  // For steps, on the worker's own thread only.
+  // ServedSlot: one turn on the shared thread.
+  Turn ServeTurn() override;
+
+  // For steps only (see Run for the thread they run on).
   WorkerVersions& versions() { return versions_; }
   // Commits the staged version (WorkerVersions::Commit) and records the switch in the stats.
   void CommitStaged();
@@ -54,6 +67,10 @@ class Worker {
 
  private:
   void Main(StageSpec& first, std::promise<void>& loaded);
+  // The start-up load (Start). False if it threw: `loaded` then holds the exception.
+  bool LoadFirst(StageSpec& first, std::promise<void>& loaded);
+  // Pins the calling thread to cpu_, if it is a CPU.
+  void Pin();
   // Runs one predict call for the batch and completes its requests. If the call broke the
   // isolate (deadline, heap limit), the isolate is replaced first; then a batch of several
   // requests is run again request by request (so only a request that fails on its own fails),
@@ -82,8 +99,19 @@ class Worker {
   const RuntimeOptions& options_;
   RequestQueue& queue_;
   GraceWindow& grace_;
-  WorkerVersions versions_;  // owned by the worker thread
-  std::thread thread_;
+  WorkerVersions versions_;  // owned by the worker thread, or by whoever holds serve_mu_
+  std::thread thread_;       // its own, or (a slot) the one that loads it and ends
+
+  // A slot on a shared thread: held by the serving thread for a turn, by Run for a step.
+  ServingThreads* const shared_;
+  const size_t thread_index_;
+  std::mutex serve_mu_;
+  bool served_out_ = false;       // guarded by serve_mu_: drained, isolates disposed
+  bool attached_ = false;         // written by the loading thread, read after it is joined
+  std::promise<void> detached_;   // set by the serving thread after the slot's last turn
+  std::future<void> detached_future_ = detached_.get_future();
+  std::vector<Task> batch_;              // scratch for turns
+  std::vector<DenseMatrixView> parts_;   // scratch for turns
 
   // The step mailbox, guarded by the queue's lock (RequestQueue::SignalUnlessStopped).
   const Step* step_ = nullptr;

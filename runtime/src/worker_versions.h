@@ -7,8 +7,9 @@
 //             broke); its source and code cache are kept to load it again.
 //
 // Start-up and reload both go through Stage (load, admission, warm-up, code cache) and Commit;
-// at start-up there is no current version to admit against or to keep. Every slot is touched only
-// by the worker's own thread: a reload runs its steps there (Worker::Run), so nothing here locks.
+// at start-up there is no current version to admit against or to keep. Every slot is touched by
+// one thread at a time: the worker's own (a reload runs its steps there, Worker::Run), or for a
+// worker on a shared thread whichever holds its serve lock, so nothing here locks.
 #pragma once
 
 #include <atomic>

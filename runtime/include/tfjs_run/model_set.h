@@ -17,7 +17,8 @@
 //     its own queue (TrySubmit refuses it) while the others keep theirs;
 //   - RemoveModel drains what was accepted for the model, then disposes its isolates.
 // The cost is threads and isolates: models x workers. Give each model few workers
-// (RuntimeOptions::workers) when there are many models; docs/models.md has the measurements.
+// (RuntimeOptions::workers) when there are many models; docs/models.md has the measurements, and
+// why sharing threads between models (Threads::kShared) does not remove the cost.
 #pragma once
 
 #include <chrono>
@@ -53,8 +54,18 @@ struct ModelStats {
 
 class ModelSet {
  public:
-  // `defaults`: the RuntimeOptions of a model added without its own.
-  explicit ModelSet(RuntimeOptions defaults = {});
+  // How the models get threads.
+  //   kPerModel (the default): each model is a Runtime with worker threads of its own, models x
+  //     workers threads (the design described above).
+  //   kShared: a measurement of the alternative (docs/models.md, "Shared threads: measured").
+  //     One serving thread per core (defaults.workers of them, 0: one per CPU this process may
+  //     use), shared by every model; each model has a worker (an isolate) on each thread, or on
+  //     options.workers of them, and each thread serves its models' queues in turn, a batch each.
+  //     A model's load runs off the shared threads, but a broken isolate's replacement and a
+  //     rollback's reload run on them, delaying the other models on that thread meanwhile.
+  enum class Threads { kPerModel, kShared };
+
+  explicit ModelSet(RuntimeOptions defaults = {}, Threads threads = Threads::kPerModel);
   // Removes every model (each drains first).
   ~ModelSet();
   ModelSet(const ModelSet&) = delete;

@@ -31,6 +31,11 @@
 
 namespace tfjs_run {
 
+namespace internal {
+class ServingThreads;
+}  // namespace internal
+class ModelSet;
+
 // Each numeric option's accepted values sit beside its default (k<Name>: OptionRange, in the
 // unit the name ends with); see option_range.h.
 struct RuntimeOptions {
@@ -132,7 +137,8 @@ struct WorkerStats {
   size_t memory_bytes = 0;   // its isolate's JS heap in use plus buffers (Model::memory_bytes), sampled
                              // at most every 100 ms after a batch, and at start and each switch
   double cpu_seconds = 0;    // CPU time of the worker's thread (user + system) as of its last
-                             // batch; V8's background threads and the callers are not in it
+                             // batch; V8's background threads and the callers are not in it. On a
+                             // ModelSet's shared thread, that thread's, spent on all its models
   double load_ms = 0;
   double warmup_ms = 0;      // the warm-up predict at start (the worker that makes the code cache)
   bool code_cache_accepted = false;
@@ -331,11 +337,14 @@ class Runtime {
   RuntimeStats Stats() const;
 
  private:
+  friend class ModelSet;
   struct Impl;
   explicit Runtime(std::unique_ptr<Impl> impl);
-  // Start, serving the bundle under `version` ("" takes the bundle's declared one).
+  // Start, serving the bundle under `version` ("" takes the bundle's declared one). With `shared`
+  // (a ModelSet's), the workers are slots on those threads, one per thread unless
+  // options.workers asks for fewer, instead of threads of their own.
   static std::unique_ptr<Runtime> StartAs(const BundleSource& source, const std::string& version,
-                                          const RuntimeOptions& options);
+                                          const RuntimeOptions& options, internal::ServingThreads* shared = nullptr);
   std::unique_ptr<Impl> impl_;
 };
 
