@@ -330,7 +330,9 @@ class LayoutWatchTest(unittest.TestCase):
             self.assertEqual(float(value), (i + 2) * 1000 + int(version), f"{model} row {i}")
             versions[model].append(int(version))
         self.assertEqual(set(versions["b"]), {1}, "the specific version policy serves exactly version 1")
-        self.assertEqual(versions["a"][0], 2)
+        # a serves 2 first, unless the run was still loading when 3 was published (a slow start,
+        # as under TSan): then it starts at 3. Either way it never goes back.
+        self.assertIn(versions["a"][0], (2, 3))
         self.assertEqual(versions["a"][-1], 3, err)
         self.assertEqual(versions["a"], sorted(versions["a"]))
         self.assertTrue(versions["c"], f"c was never served:\n{err}")

@@ -553,8 +553,11 @@ TEST(NativeModel, ThePredictDeadlineStopsNativeWork) {
     RecordProperty(std::string(wrapped ? "wrapped" : "direct") + (value > 1 ? "_recomputed_ms" : "_ms"),
                    std::to_string(took.count()));
     if (!wrapped) {  // the wrapped isolate was terminated: the runtime replaces it
-      const DenseMatrix out = model->Predict(DenseMatrixView(in.data(), 2, cols));
-      for (size_t i = 0; i < 2 * cols; ++i) ASSERT_EQ(out.data()[i], value) << i;
+      // Still serving: two ordinary rows (two recomputed rows can take longer than the deadline
+      // under a sanitizer).
+      const std::vector<float> two(2 * cols, 0.25f);
+      const DenseMatrix out = model->Predict(DenseMatrixView(two.data(), 2, cols));
+      for (size_t i = 0; i < 2 * cols; ++i) ASSERT_EQ(out.data()[i], 0.25f) << i;
     }
   }
 }
