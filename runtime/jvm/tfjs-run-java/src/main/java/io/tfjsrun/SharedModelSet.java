@@ -1,10 +1,8 @@
 package io.tfjsrun;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
@@ -20,11 +18,10 @@ import java.util.function.Supplier;
  * {@link TfjsModels#load}'s idempotence, since every handle of the set shares it.
  */
 final class SharedModelSet {
-  private static final Map<String, SharedModelSet> REGISTRY = new HashMap<>();  // shared by name, and private ones
-  // Closes the sets still open when the JVM exits (so no worker runs JS while the process tears
-  // down). Registered only while a set is open: a hook pins its class loader.
-  private static Thread exitHook;  // guarded by REGISTRY
-  private static long privateSets;  // guarded by REGISTRY
+  // Shared sets by name, and private ones; the last release, or the JVM's exit, closes a set.
+  private static final SharedRegistry<SharedModelSet> REGISTRY =
+      new SharedRegistry<>("tfjs-run-models-exit", SharedModelSet::closeNative);
+  private static final AtomicLong privateSets = new AtomicLong();
 
   /** The version and the bundle's sha256 a model was last loaded from by bytes. */
   record Loaded(String version, String sha256) {}
@@ -33,7 +30,6 @@ final class SharedModelSet {
   private final String defaults;  // the resolved defaults, which every opener of a shared set must give
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private long handle;      // guarded by lock; 0 once closed
-  private int references;   // guarded by REGISTRY
   final String name;
   final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
   private final Map<String, Object> modelLocks = new ConcurrentHashMap<>();
@@ -49,51 +45,21 @@ final class SharedModelSet {
   static SharedModelSet acquire(String setName, RuntimeOptions defaults) {
     NativeLibraryLoader.ensureLoaded();
     String resolved = defaults.resolved().toString();  // refuses an option out of range
-    synchronized (REGISTRY) {
-      String key = setName != null ? "shared:" + setName : "private:" + ++privateSets;
-      SharedModelSet set = REGISTRY.get(key);
-      if (set == null) {
-        set = new SharedModelSet(key, setName != null ? setName : "private set " + privateSets, resolved,
-            NativeModels.create(defaults));
-        REGISTRY.put(key, set);
-        if (exitHook == null) {
-          exitHook = new Thread(SharedModelSet::closeAllAtExit, "tfjs-run-models-exit");
-          Runtime.getRuntime().addShutdownHook(exitHook);
-        }
-      } else if (!set.defaults.equals(resolved)) {
-        throw new IllegalArgumentException("the shared model set '" + setName + "' is open with other defaults: "
-            + set.defaults + ", not " + resolved);
-      }
-      set.references++;
-      return set;
-    }
+    long privateSet = setName != null ? 0 : privateSets.incrementAndGet();
+    String key = setName != null ? "shared:" + setName : "private:" + privateSet;
+    String name = setName != null ? setName : "private set " + privateSet;
+    return REGISTRY.acquire(key, () -> new SharedModelSet(key, name, resolved, NativeModels.create(defaults)),
+        existing -> {
+          if (!existing.defaults.equals(resolved)) {
+            throw new IllegalArgumentException("the shared model set '" + setName + "' is open with other defaults: "
+                + existing.defaults + ", not " + resolved);
+          }
+        });
   }
 
   /** Drops one reference; the last one closes the set (every model drains) and frees it. */
   void release() {
-    synchronized (REGISTRY) {
-      if (--references > 0) return;
-      REGISTRY.remove(key);
-      if (REGISTRY.isEmpty() && exitHook != null) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(exitHook);
-        } catch (IllegalStateException exiting) {
-          // The JVM is exiting: the hook is running or about to; it finds nothing left.
-        }
-        exitHook = null;
-      }
-    }
-    closeNative();
-  }
-
-  private static void closeAllAtExit() {
-    List<SharedModelSet> open;
-    synchronized (REGISTRY) {
-      open = new ArrayList<>(REGISTRY.values());
-      REGISTRY.clear();
-      exitHook = null;
-    }
-    for (SharedModelSet set : open) set.closeNative();
+    REGISTRY.release(key);
   }
 
   // A load in progress holds the read side until it ends (at most its load deadline).
@@ -127,15 +93,11 @@ final class SharedModelSet {
   }
 
   int references() {
-    synchronized (REGISTRY) {
-      return references;
-    }
+    return REGISTRY.references(key);
   }
 
   /** How many native model sets this class loader holds (for tests and diagnostics). */
   static int liveSets() {
-    synchronized (REGISTRY) {
-      return REGISTRY.size();
-    }
+    return REGISTRY.size();
   }
 }

@@ -1,7 +1,5 @@
 package io.tfjsrun;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
@@ -15,16 +13,13 @@ import java.util.function.LongSupplier;
  * write side, so no call can reach a freed runtime.
  */
 final class SharedRuntime {
-  private static final Map<String, SharedRuntime> REGISTRY = new HashMap<>();
-  // Drains the runtimes still open when the JVM exits (so no worker runs JS while the process
-  // tears down). Registered only while a runtime is open: a hook pins its class loader, and
-  // Flink unloads a job's class loader when the job ends.
-  private static Thread exitHook;  // guarded by REGISTRY
+  // By key; the last release, or the JVM's exit, drains and shuts a runtime down.
+  private static final SharedRegistry<SharedRuntime> REGISTRY =
+      new SharedRegistry<>("tfjs-run-exit", SharedRuntime::shutdownNative);
 
   private final String key;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private long handle;      // guarded by lock; 0 once shut down
-  private int references;   // guarded by REGISTRY
   final long inputCols;
   final String name;
 
@@ -39,48 +34,12 @@ final class SharedRuntime {
   /** The runtime registered under {@code key}, or a new one from {@code start}; one more reference. */
   static SharedRuntime acquire(String key, LongSupplier start) {
     NativeLibraryLoader.ensureLoaded();
-    synchronized (REGISTRY) {
-      SharedRuntime shared = REGISTRY.get(key);
-      if (shared == null) {
-        // Loading happens under the registry lock: a second subtask opening the same bundle
-        // waits for this load rather than starting a second runtime.
-        shared = new SharedRuntime(key, start.getAsLong());
-        REGISTRY.put(key, shared);
-        if (exitHook == null) {
-          exitHook = new Thread(SharedRuntime::shutdownAllAtExit, "tfjs-run-exit");
-          Runtime.getRuntime().addShutdownHook(exitHook);
-        }
-      }
-      shared.references++;
-      return shared;
-    }
+    return REGISTRY.acquire(key, () -> new SharedRuntime(key, start.getAsLong()), existing -> {});
   }
 
   /** Drops one reference; the last one shuts the runtime down (draining) and frees it. */
   void release() {
-    synchronized (REGISTRY) {
-      if (--references > 0) return;
-      REGISTRY.remove(key);
-      if (REGISTRY.isEmpty() && exitHook != null) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(exitHook);
-        } catch (IllegalStateException exiting) {
-          // The JVM is exiting: the hook is running or about to; it finds nothing left.
-        }
-        exitHook = null;
-      }
-    }
-    shutdownNative();
-  }
-
-  private static void shutdownAllAtExit() {
-    java.util.List<SharedRuntime> open;
-    synchronized (REGISTRY) {
-      open = new java.util.ArrayList<>(REGISTRY.values());
-      REGISTRY.clear();
-      exitHook = null;
-    }
-    for (SharedRuntime shared : open) shared.shutdownNative();
+    REGISTRY.release(key);
   }
 
   private void shutdownNative() {
@@ -114,15 +73,11 @@ final class SharedRuntime {
   }
 
   int references() {
-    synchronized (REGISTRY) {
-      return references;
-    }
+    return REGISTRY.references(key);
   }
 
   /** How many distinct native runtimes this class loader holds (for tests and diagnostics). */
   static int liveRuntimes() {
-    synchronized (REGISTRY) {
-      return REGISTRY.size();
-    }
+    return REGISTRY.size();
   }
 }
