@@ -13,6 +13,12 @@
 // Default: one row of zeros.
 // export const sampleInput = [[13.2, 1.78, 2.14, 11.2, 100, 2.65, 2.76, 0.26, 1.28, 4.38, 1.05, 3.4, 1050]];
 
+// Standardisation of each row before anything else, (x - mean) / std in float32: one mean and
+// std per input column, per channel of the model input's last axis (an image's RGB), or one for
+// all. Declared here rather than written in preprocess, it runs natively with the model, and a
+// bundle with no preprocess or postprocess then predicts without entering JS.
+// export const standardize = {mean: [13.0, 2.34 /* , ... */], std: [0.81, 1.11 /* , ... */]};
+
 // Called once after the model loads, before the warm-up.
 export async function init(tf, model) {}
 

@@ -63,6 +63,43 @@ function outputsOf(y) {
   return loader.outputNames(model).map((n) => y[n]);  // a graph model's named map
 }
 
+// The app's declared standardisation (app.standardize = {mean, std}), checked by load():
+// {mean, std} as float32 tensors of the row width or of its last axis, or null.
+let standardize = null;
+
+function checkStandardize(spec, inCols, channels) {
+  const what = 'the app module\'s standardize';
+  if (typeof spec !== 'object' || spec === null) throw new Error(`${what} is not an object {mean, std}`);
+  const parts = {};
+  for (const key of ['mean', 'std']) {
+    const v = spec[key];
+    if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw new Error(`${what}.${key} is not an array of numbers`);
+    const f = Float32Array.from(v, Number);
+    f.forEach((x, i) => {
+      if (!Number.isFinite(x) || (key === 'std' && x === 0)) {
+        throw new Error(`${what}.${key}[${i}] is ${v[i]}; it must be a finite number` + (key === 'std' ? ', not 0' : ''));
+      }
+    });
+    parts[key] = f;
+  }
+  const n = parts.mean.length;
+  if (n !== parts.std.length || !(n === inCols || n === channels || n === 1)) {
+    throw new Error(`${what} has ${parts.mean.length} means and ${parts.std.length} standard deviations; each ` +
+                    `needs one per input column (${inCols})` + (channels !== inCols ? `, one per channel (${channels})` : '') +
+                    ', or one for all');
+  }
+  return parts;
+}
+
+// (x - mean) / std per column (the mean and std repeat along the row when given per channel),
+// in float32: what runtime/src/native computes when it runs the model.
+function standardizeRows(x) {
+  const n = standardize.mean.length;
+  const [rows, cols] = x.shape;
+  const y = x.reshape([rows, cols / n, n]).sub(tf.tensor1d(standardize.mean)).div(tf.tensor1d(standardize.std));
+  return y.reshape([rows, cols]);
+}
+
 // The model step: tfjs, or the native plan tfjs-run installed (bundle.runNative).
 function runModel(input) {
   if (typeof bundle.runNative !== 'function') return outputsOf(model.predict(input));
@@ -75,7 +112,8 @@ function runModel(input) {
 }
 
 function forward(x) {
-  let input = typeof app.preprocess === 'function' ? app.preprocess(x, tf) : x;
+  let input = standardize ? standardizeRows(x) : x;
+  if (typeof app.preprocess === 'function') input = app.preprocess(input, tf);
   if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([input.shape[0], ...reshapeTo]);
   const ys = runModel(input);
   // Contract: postprocess gets the one output as a tensor, or every output as an array.
@@ -119,9 +157,14 @@ const bundle = {
       inCols = dims.reduce((a, b) => a * b, 1);
       if (dims.length !== 1) reshapeTo = dims;
     }
+    if (app.standardize !== undefined) {
+      const shape = this.modelInputShape;
+      standardize = checkStandardize(app.standardize, inCols, shape ? shape[shape.length - 1] : inCols);
+    }
     // Warm up once; that also tells the output width after post-processing.
     const widths = tf.tidy(() => {
       let input = tf.zeros([1, inCols]);
+      if (standardize) input = standardizeRows(input);
       if (typeof app.preprocess === 'function') input = app.preprocess(input, tf);
       if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([1, ...reshapeTo]);
       const ys = outputsOf(model.predict(input));
@@ -139,21 +182,25 @@ const bundle = {
 
   // For tfjs-run's native executor (runtime/src/native): the model exactly as bundled, when it
   // has one input and one output. tfjs-run compiles it and checks it against predict() on sample
-  // rows at load. Then, without an app, predict runs natively without entering JS; with app pre-
+  // rows at load. Then, without app functions, predict runs natively without entering JS (the
+  // app's declared standardize, if any, runs natively as the plan's first step); with app pre-
   // or post-processing (`wrapped`), tfjs-run installs runNative() and forward() calls it for the
-  // model step, keeping the app's steps in tfjs. null: this bundle runs in tfjs.
+  // model step, keeping the app's steps (and standardize) in tfjs. null: this bundle runs in tfjs.
   nativeArtifacts() {
     if (app.inputCols || app.outputCols || !this.modelInputShape || loader.inputs(model).length !== 1 ||
         loader.outputNames(model).length !== 1) {
       return null;
     }
+    const wrapped = typeof app.preprocess === 'function' || typeof app.postprocess === 'function';
     return {
       format: artifacts.meta.format,
       topology: JSON.stringify(artifacts.topology),
       weightSpecs: JSON.stringify(artifacts.weightSpecs),
       weightData: decodeBase64(artifacts.weightsBase64),
       inputDims: this.modelInputShape.slice(1),
-      wrapped: typeof app.preprocess === 'function' || typeof app.postprocess === 'function',
+      wrapped,
+      standardizeMean: standardize && !wrapped ? standardize.mean.slice().buffer : null,
+      standardizeStd: standardize && !wrapped ? standardize.std.slice().buffer : null,
     };
   },
   // (Float32Array of rows x the model's input values, rows) => Float32Array of the model's

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds every bundle the tests use and the tfjs-in-Node reference outputs for them.
 #   tests/build-fixtures.sh OUT_DIR
-# Bundles: wine-{layers,graph}-{cpu,wasm}.bundle.js (wine model + wine app), legacy.bundle.js
+# Bundles: wine-{layers,graph}-{cpu,wasm}.bundle.js (wine model + the wine app written as
+# functions, tests/fixtures/wine-app-functions.js), wine-std-{cpu,wasm} and image-std (an app
+# declaring only standardize: the wine example's, and per channel), std-bad (a standardize that
+# fits no rows), legacy.bundle.js
 # (tf.js-on-flink shape, no app), and image, image-uint8, image-float16, free-dims, multi-out
 # (generated models of each shape the bundler takes without an app module), wine-noapp (the
 # wine model alone, which runs natively), native/ (per-op models for the native executor). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
@@ -13,6 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bundler="$root/model-bundler/bin/model-bundler.js"
 harness="$root/tools/node-harness.js"
 wine="$root/examples/wine"
+app="$root/tests/fixtures/wine-app-functions.js"
 mkdir -p "$out"
 export NODE_NO_WARNINGS=1
 # tools/test.sh builds the fixtures once, then points the sanitizer builds here: copy them.
@@ -37,12 +41,16 @@ build() {  # name model backend [extra args]
   local name=$1 model=$2 backend=$3; shift 3
   node "$bundler" --model "$model" --backend "$backend" --name "$name" --version "test-1" -o "$out/$name.bundle.js" "$@"
 }
-build wine-layers-cpu "$wine/model/model.json" cpu --app "$wine/app.js" &
-build wine-layers-wasm "$wine/model/model.json" wasm --app "$wine/app.js" &
+build wine-layers-cpu "$wine/model/model.json" cpu --app "$app" &
+build wine-layers-wasm "$wine/model/model.json" wasm --app "$app" &
 wait
-build wine-graph-cpu "$out/graph-model/model.json" cpu --app "$wine/app.js" &
-build wine-graph-wasm "$out/graph-model/model.json" wasm --app "$wine/app.js" &
+build wine-graph-cpu "$out/graph-model/model.json" cpu --app "$app" &
+build wine-graph-wasm "$out/graph-model/model.json" wasm --app "$app" &
 wait
+build wine-std-cpu "$wine/model/model.json" cpu --app "$wine/app.js" &
+build wine-std-wasm "$wine/model/model.json" wasm --app "$wine/app.js" &
+wait
+build std-bad "$wine/model/model.json" cpu --app "$root/tests/fixtures/std-bad-app.js" &
 build legacy "$wine/model/model.json" cpu --entry "$root/tests/fixtures/legacy/entry.js"
 
 # Real-model shapes with no app module (tests/fixtures/make-shaped-models.js): an NHWC image
@@ -57,6 +65,7 @@ build image-float16 "$out/shaped/image-float16/model.json" wasm &
 build free-dims "$out/shaped/free-dims/model.json" wasm --input-shape 4,4,3 &
 wait
 build multi-out "$out/shaped/multi-out/model.json" cpu &
+build image-std "$out/shaped/image/liveness.json" cpu --app "$root/tests/fixtures/image-std-app.js" &
 # The wine model with no app: its bundle offers the model to the native executor.
 build wine-noapp "$wine/model/model.json" wasm &
 wait
@@ -70,10 +79,13 @@ ref() {  # name model backend rows [app]
   local name=$1 model=$2 backend=$3 rows=$4 app=${5:-}
   node "$harness" --model "$model" --backend "$backend" ${app:+--app "$app"} --predict "$rows" > "$out/ref-$name.csv" 2>/dev/null
 }
-ref wine-layers-cpu "$wine/model/model.json" cpu "$out/wine.csv" "$wine/app.js"
-ref wine-layers-wasm "$wine/model/model.json" wasm "$out/wine.csv" "$wine/app.js"
-ref wine-graph-cpu "$out/graph-model/model.json" cpu "$out/wine.csv" "$wine/app.js"
-ref wine-graph-wasm "$out/graph-model/model.json" wasm "$out/wine.csv" "$wine/app.js"
+ref wine-layers-cpu "$wine/model/model.json" cpu "$out/wine.csv" "$app"
+ref wine-layers-wasm "$wine/model/model.json" wasm "$out/wine.csv" "$app"
+ref wine-graph-cpu "$out/graph-model/model.json" cpu "$out/wine.csv" "$app"
+ref wine-graph-wasm "$out/graph-model/model.json" wasm "$out/wine.csv" "$app"
+ref wine-std-cpu "$wine/model/model.json" cpu "$out/wine.csv" "$wine/app.js"
+ref wine-std-wasm "$wine/model/model.json" wasm "$out/wine.csv" "$wine/app.js"
+ref image-std "$out/shaped/image/liveness.json" cpu "$out/shaped/image.csv" "$root/tests/fixtures/image-std-app.js"
 ref legacy "$wine/model/model.json" cpu "$out/random.csv"
 ref image "$out/shaped/image/liveness.json" wasm "$out/shaped/image.csv"
 ref image-unquantized-cpu "$out/shaped/image/liveness.json" cpu "$out/shaped/image.csv"

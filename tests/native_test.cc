@@ -311,6 +311,78 @@ TEST(NativeModel, WithAnAppTheModelStepRunsNativelyBetweenTheAppsStepsInTfjs) {
   }
 }
 
+// An app that declares only `standardize` (the wine example's, one per column; the image
+// fixture's, one per RGB channel): the plan runs it as its first step and predict never enters
+// JS, answering what tfjs in Node answers with the same app, in any batch grouping.
+TEST(NativeModel, ADeclaredStandardizeRunsInThePlanAndMatchesTfjsInNode) {
+  for (auto [bundle, rows_file] : {std::pair{"wine-std-cpu", "wine.csv"}, std::pair{"wine-std-wasm", "wine.csv"},
+                                   std::pair{"image-std", "shaped/image.csv"}}) {
+    SCOPED_TRACE(bundle);
+    const BundleSource source = BundleSource::FromFile(kFixtures + "/" + bundle + ".bundle.js");
+    const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/" + rows_file);
+    const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-" + bundle + ".csv");
+    ModelOptions native_only, tfjs_only;
+    native_only.model_exec = ModelExec::kNative;
+    tfjs_only.model_exec = ModelExec::kTfjs;
+    std::unique_ptr<Model> native = Model::Load(source, native_only);
+    const std::string note = native->info().model_exec_note;
+    EXPECT_EQ(note.rfind("standardize (", 0), 0u) << note;
+    EXPECT_EQ(note.find("pre/post-processing in tfjs"), std::string::npos) << note;
+    std::unique_ptr<Model> tfjs = Model::Load(source, tfjs_only);
+    ASSERT_EQ(rows.rows(), ref.rows());
+    for (size_t group : {size_t{1}, size_t{7}, rows.rows()}) {
+      for (size_t r = 0; r < rows.rows(); r += group) {
+        const size_t n = std::min(group, rows.rows() - r);
+        const DenseMatrixView view(rows.data() + r * rows.cols(), n, rows.cols());
+        const DenseMatrix a = native->Predict(view), b = tfjs->Predict(view);
+        ASSERT_EQ(a.cols(), ref.cols());
+        for (size_t i = 0; i < a.rows() * a.cols(); ++i) {
+          const float want = ref.data()[r * ref.cols() + i];
+          ASSERT_NEAR(a.data()[i], want, kTolerance * (1 + std::abs(want))) << "native, group " << group << ", row " << r;
+          ASSERT_NEAR(b.data()[i], want, kTolerance * (1 + std::abs(want))) << "tfjs, group " << group << ", row " << r;
+        }
+      }
+    }
+  }
+}
+
+// A standardize that fits no rows fails the load in the bundle, naming the lengths; the plan
+// itself refuses what does not fit or is not finite, should a bundle hand it that.
+TEST(NativeModel, AStandardizeThatDoesNotFitIsRefused) {
+  try {
+    Model::Load(BundleSource::FromFile(kFixtures + "/std-bad.bundle.js"));
+    FAIL() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("standardize has 5 means and 5 standard deviations"), std::string::npos)
+        << e.what();
+  }
+  const std::vector<float> ones(13, 1.0f);
+  const std::vector<std::pair<std::vector<float>, std::vector<float>>> bad = {
+      {std::vector<float>(5, 0.0f), std::vector<float>(5, 1.0f)},  // 13 columns are not whole channels of 5
+      {ones, std::vector<float>(12, 1.0f)},                         // lengths differ
+      {{}, {}},
+      {std::vector<float>(13, NAN), ones},
+      {ones, std::vector<float>(13, 0.0f)},
+      {ones, std::vector<float>(13, INFINITY)}};
+  for (const auto& [mean, sd] : bad) {
+    Plan plan;
+    plan.set_input_cols(13);
+    EXPECT_THROW(plan.Standardize(mean, sd), CompileError) << mean.size() << " and " << sd.size();
+  }
+  Plan per_channel;  // one per channel of 13 columns: only 1 or 13 fit
+  per_channel.set_input_cols(13);
+  per_channel.Standardize({2.0f}, {4.0f});
+  EXPECT_EQ(per_channel.Describe(), "standardize (1)");
+  const float in[2] = {10.0f, -6.0f};
+  float out[2];
+  Plan one;
+  one.set_input_cols(1);
+  one.Standardize({2.0f}, {4.0f});
+  one.Run(in, 2, out);
+  EXPECT_EQ(out[0], 2.0f);
+  EXPECT_EQ(out[1], -2.0f);
+}
+
 TEST(NativeModel, SeveralOutputsStayInTfjsAndNativeOnlyRefusesThemSayingWhy) {
   const BundleSource source = BundleSource::FromFile(kFixtures + "/multi-out.bundle.js");
   std::unique_ptr<Model> model = Model::Load(source);

@@ -68,11 +68,20 @@ async function loadReference() {
   // output is flattened per row and they are concatenated in the model's output order.
   const fixed = args['input-shape'] ? args['input-shape'].split(',').map(Number) : null;
   const dims = model.inputs[0].shape.slice(1).map((d, i) => (d === null || d < 0 ? fixed[i] : d));
+  // The app's declared standardize {mean, std} (one per column, per last-axis channel, or one
+  // for all), value by value in float32: (x - mean) / std.
+  const standardized = (input, cols) => {
+    if (!app.standardize) return input;
+    const {mean, std} = app.standardize;
+    const n = mean.length;
+    if (std.length !== n || cols % n !== 0) throw new Error('standardize does not fit the rows');
+    return Float32Array.from(input, (v, i) => Math.fround(Math.fround(v - Math.fround(mean[i % n])) / Math.fround(std[i % n])));
+  };
   return {
     backend: () => tf.getBackend(),
     predict(input, rows, cols) {
       const y = tf.tidy(() => {
-        let x = tf.tensor2d(input, [rows, cols], 'float32');
+        let x = tf.tensor2d(standardized(input, cols), [rows, cols], 'float32');
         if (app.preprocess) x = app.preprocess(x, tf);
         else if (dims.length !== 1) x = tf.reshape(x, [rows, ...dims]);
         let out = model.predict(x);

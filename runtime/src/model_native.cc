@@ -132,7 +132,22 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
       artifacts.input_dims.push_back(n);
     }
   }
+  for (auto [key, out] : {std::pair{"standardizeMean", &artifacts.standardize_mean},
+                          std::pair{"standardizeStd", &artifacts.standardize_std}}) {
+    v8::Local<v8::Value> v = ArtifactField(s, o, key);
+    if (v->IsNullOrUndefined()) continue;
+    if (!v->IsArrayBuffer() || v.As<v8::ArrayBuffer>()->ByteLength() % sizeof(float) != 0 ||
+        v.As<v8::ArrayBuffer>()->ByteLength() > kMaxArtifactString) {
+      native::Invalid("nativeArtifacts()." + std::string(key) + " is not the ArrayBuffer of a Float32Array");
+    }
+    std::shared_ptr<v8::BackingStore> values = v.As<v8::ArrayBuffer>()->GetBackingStore();
+    out->resize(values->ByteLength() / sizeof(float));
+    if (!out->empty()) std::memcpy(out->data(), values->Data(), values->ByteLength());
+  }
   wrapped = ArtifactField(s, o, "wrapped")->IsTrue();
+  if (wrapped && !(artifacts.standardize_mean.empty() && artifacts.standardize_std.empty())) {
+    native::Invalid("nativeArtifacts() offers a standardize for a wrapped model (its app's steps run it in tfjs)");
+  }
   CheckLoadDeadline("reading nativeArtifacts()");
   std::unique_ptr<native::Plan> compiled = native::Compile(artifacts);
   // Wrapped, the app's steps change the widths: runNative checks what it is given instead.

@@ -1,6 +1,7 @@
 #include "native/plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace tfjs_run::native {
@@ -35,6 +36,22 @@ void Plan::set_output(Value v) {
   allocated_ = false;
 }
 
+void Plan::Standardize(std::vector<float> mean, std::vector<float> std) {
+  const size_t n = mean.size();
+  if (n == 0 || std.size() != n || input_cols_ <= 0 || static_cast<size_t>(input_cols_) % n != 0) {
+    Invalid("the app module's standardize has " + std::to_string(n) + " means and " + std::to_string(std.size()) +
+            " standard deviations for rows of " + std::to_string(input_cols_) + " values");
+  }
+  for (size_t c = 0; c < n; ++c) {
+    if (!std::isfinite(mean[c]) || !std::isfinite(std[c]) || std[c] == 0.0f) {
+      Invalid("the app module's standardize has mean " + std::to_string(mean[c]) + " and std " +
+              std::to_string(std[c]) + " at " + std::to_string(c) + "; each must be finite, and the std not 0");
+    }
+  }
+  mean_ = std::move(mean);
+  std_ = std::move(std);
+}
+
 std::string Plan::Describe() const {
   constexpr size_t kHead = 4, kTail = 2;
   std::string out;
@@ -46,6 +63,7 @@ std::string Plan::Describe() const {
     out += (out.empty() ? "" : " -> ") + steps_[i].step->name;
   }
   if (steps_.size() > kHead + kTail + 1) out = std::to_string(steps_.size()) + " steps: " + out;
+  if (!mean_.empty()) out = "standardize (" + std::to_string(mean_.size()) + ")" + (out.empty() ? "" : " -> " + out);
   return out.empty() ? "identity" : out;
 }
 
@@ -141,7 +159,18 @@ void Plan::RunPass(const float* input, size_t rows, float* result, const StopChe
     if (buffers_[s].size() < need) buffers_[s].resize(need);
   }
   auto at = [&](Value v) { return buffers_[static_cast<size_t>(slot_of_[static_cast<size_t>(v)])].data(); };
-  std::memcpy(at(0), input, rows * static_cast<size_t>(input_cols_) * sizeof(float));
+  if (mean_.empty()) {
+    std::memcpy(at(0), input, rows * static_cast<size_t>(input_cols_) * sizeof(float));
+  } else {  // (x - mean) / std, each rounded to float32 as tfjs's sub and div are
+    float* in = at(0);
+    const size_t n = mean_.size(), total = rows * static_cast<size_t>(input_cols_);
+    for (size_t i = 0; i < total; i += n) {
+      for (size_t c = 0; c < n; ++c) {
+        const float centred = input[i + c] - mean_[c];
+        in[i + c] = centred / std_[c];
+      }
+    }
+  }
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Node& n = steps_[i];
     if (stop && stop()) throw RunError("stopped before step " + std::to_string(i + 1) + ", " + n.step->name, true);

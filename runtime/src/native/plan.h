@@ -55,6 +55,12 @@ class Plan {
   int64_t cols(Value v) const;
   void set_output(Value v);
 
+  // The input rows are standardized as they are copied in: (x - mean) / std per column, in
+  // float32 (an app module's declared standardize). `mean` and `std` hold one value per input
+  // column, or per channel of the last axis (repeating along the row), or one for all. Throws
+  // CompileError if they do not fit the input or a value is not finite (or a std is 0).
+  void Standardize(std::vector<float> mean, std::vector<float> std);
+
   int64_t input_cols() const { return input_cols_; }
   int64_t output_cols() const { return cols(output()); }
   // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)", shortened past a few steps.
@@ -91,6 +97,7 @@ class Plan {
   void RunPass(const float* input, size_t rows, float* result, const StopCheck& stop);
 
   int64_t input_cols_ = 0;
+  std::vector<float> mean_, std_;  // Standardize's, or empty
   Value output_ = -1;
   std::vector<Node> steps_;
   bool allocated_ = false;
