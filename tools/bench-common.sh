@@ -1,7 +1,8 @@
 # Shared by tools/bench*.sh (sourced, not run): options, set-up, the wine bundles, helpers.
 # After sourcing: $root, $build, $work (a temporary directory, removed on exit),
 # $work/rows.csv (the 178 wine feature rows), $work/cpu.bundle.js and $work/wasm.bundle.js,
-# $seconds and $reps (from --seconds / --reps), $cpus, and the functions field and median.
+# $app (the app module they were bundled with), $seconds and $reps (from --seconds / --reps),
+# $cpus, and the functions field and median.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${default_seconds:-2}"
@@ -19,9 +20,13 @@ build="${TFJS_RUN_BUILD_DIR:-$root/build}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 wine="$root/examples/wine"
+# APP=FILE bundles the wine model with another app module, for example
+# tests/fixtures/wine-app-functions.js (the same standardisation written as JS functions, which
+# predict then runs in tfjs on every call) instead of the example's declared standardize.
+app="${APP:-$wine/app.js}"
 cut -d, -f2- "$wine/data/wine.data" > "$work/rows.csv"
 for backend in cpu wasm; do
-  node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$wine/app.js" \
+  node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$app" \
     --backend "$backend" --name wine -o "$work/$backend.bundle.js" 2>/dev/null
 done
 cpus=$(nproc)

@@ -10,6 +10,8 @@
 #   add ms    (start-up with no input rows, over the number of models: the time to add a model)
 # and each count's ratios to one model, pair by pair.
 #   tools/bench-models-cli.sh [--reps N] [--rows N]     (default 3 reps of 1M rows: about 3 minutes)
+# APP=FILE bundles another app module (default: the wine example's, whose standardize runs
+# natively; tests/fixtures/wine-app-functions.js runs the same in JS on every call).
 # BENCH_SKIP_SETUP=1 skips tools/setup.sh and tools/build.sh (an up-to-date build/ is used as is).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +32,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 wine="$root/examples/wine"
 export NODE_NO_WARNINGS=1
-node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "$wine/app.js" --backend cpu \
+node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --app "${APP:-$wine/app.js}" --backend cpu \
   --name wine -o "$work/wine.bundle.js" 2>/dev/null
 cut -d, -f2- "$wine/data/wine.data" > "$work/wine.csv"
 counts=(1 4 16)

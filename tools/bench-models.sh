@@ -9,12 +9,14 @@
 # Prints rows/s, p50/p99 latency, RSS per model and the time to add a model, and each design's
 # ratios to its own one-model row. docs/models.md has the results.
 #   tools/bench-models.sh [--seconds S]     (default 5; about two minutes)
+# APP=FILE: another app module (tools/bench-common.sh). MODEL_WORKERS=W: each model's workers
+# (default: one per core).
 # Set WARMUP=S to run the same load S seconds before each measurement (JIT warm-up per isolate).
 default_seconds=5
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
-echo "machine: $cpus cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "machine: $cpus cores, $(date -u +%Y-%m-%dT%H:%MZ); app module $app"
 "$build/tools/bench/tfjs-run-models-bench" "$work/cpu.bundle.js" "$work/rows.csv" --models 1,4,16 \
-  --seconds "$seconds" --warmup "${WARMUP:-0}" --callers 8 --batch 16 --threads per-model,shared,direct |
+  --seconds "$seconds" --warmup "${WARMUP:-0}" --callers 8 --batch 16 --threads per-model,shared,direct --model-workers "${MODEL_WORKERS:--1}" |
   tee "$work/out.txt"
 awk 'NR > 1 && !($1 in r) { r[$1] = $3; p[$1] = $5; next }
      NR > 1 { printf "%s, %s models: rows/s %.2fx one model", $1, $2, $3 / r[$1]
