@@ -128,6 +128,20 @@ class SeveralModelsTest(unittest.TestCase):
             for m in BUNDLES:
                 self.assertIn(f'model="{m}"', text)
 
+    def test_with_several_models_each_gets_its_share_of_the_cores_not_a_worker_per_core(self):
+        cpus = len(os.sched_getaffinity(0))
+        with tempfile.TemporaryDirectory() as d:
+            for n in (1, 3):
+                args = [a for k in range(n) for a in ("--model", f"m{k}={FIX}/wine-layers-cpu.bundle.js")]
+                p = subprocess.run([TFJS_RUN, "--code-cache", "none", *args, "--model-column", "0",
+                                    "--metrics-file", f"{d}/m.prom"], input=f"m0,{WINE[0]}\n",
+                                   capture_output=True, text=True, timeout=300)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                workers = re.findall(r'^tfjs_run_workers\{model="(m\d+)"\} (\d+)$', open(f"{d}/m.prom").read(), re.M)
+                self.assertEqual(len(workers), n)
+                for model, count in workers:
+                    self.assertEqual(int(count), cpus if n == 1 else max(1, cpus // n), model)
+
     def test_usage_errors(self):
         p = run([*model_args()], "", check=1)
         self.assertIn("several models need --model-column", p.stderr)

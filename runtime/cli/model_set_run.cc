@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <sched.h>
+
 #include <nlohmann/json.hpp>
 
 #include "csv_record.h"
@@ -427,18 +429,32 @@ void PrintModels(const ModelSet& models, const std::map<std::string, RowCounts>&
   }
 }
 
+// With --threads 0 (one per core) and several models, each model gets its share of the cores
+// (at least one worker) rather than a worker per core: models x cores threads on a few cores
+// each wake for 1/N of the rows and cost more than they serve (docs/models.md). A model's own
+// "workers" in --model-config still wins.
+RuntimeOptions SharedWorkers(RuntimeOptions options, size_t models) {
+  if (options.workers != 0 || models < 2) return options;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const size_t cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? static_cast<size_t>(CPU_COUNT(&set)) : 1;
+  options.workers = std::max<size_t>(1, cpus / models);
+  return options;
+}
+
 }  // namespace
 
 int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<int()>& stop_signal,
                 int64_t started_unix_ms) {
   const auto stop_requested = [&stop_signal] { return stop_signal() != 0; };
   const auto wall_start = Clock::now();
-  ModelSet models(o.runtime);
+  const RuntimeOptions defaults = SharedWorkers(o.runtime, o.models.size());
+  ModelSet models(defaults);
   std::unique_ptr<ModelLayoutWatcher> layout;
   const WatchOptions watch = o.watch.value_or(WatchOptions{});
   for (const ModelConfigEntry& e : o.models) {
     try {
-      AddConfiguredModel(models, e, watch, o.runtime);
+      AddConfiguredModel(models, e, watch, defaults);
     } catch (const std::exception& error) {
       std::fprintf(stderr, "tfjs-run: error: model '%s': %s\n", e.name.c_str(), error.what());
       return kModelFailed;

@@ -104,7 +104,8 @@ cxxopts::Options DeclareOptions() {
     ("info", "Load the bundle, print what it declares as JSON, and exit");
   options.add_options("Model")
     ("b,batch-size", "Rows per predict call", cxxopts::value<size_t>()->default_value(Default(runtime_defaults.max_batch_rows)))
-    ("t,threads", "Worker threads, one V8 isolate each (0: one per core this process may use; they are then pinned one per core)",
+    ("t,threads", "Worker threads, one V8 isolate each (0: one per core this process may use; they are then pinned one per core; "
+                  "with several --model, each model's share of the cores, at least one)",
         cxxopts::value<size_t>()->default_value("0"))
     ("max-batch-rows", "Most rows a worker puts in one predict call by joining queued batches (default: --batch-size)",
         cxxopts::value<size_t>()->default_value("0"))

@@ -17,8 +17,9 @@
 //     its own queue (TrySubmit refuses it) while the others keep theirs;
 //   - RemoveModel drains what was accepted for the model, then disposes its isolates.
 // The cost is threads and isolates: models x workers. Give each model few workers
-// (RuntimeOptions::workers) when there are many models; docs/models.md has the measurements, and
-// why sharing threads between models (Threads::kShared) does not remove the cost.
+// (RuntimeOptions::workers) when there are many models, and declare pre-processing as data
+// (js/README.md, `standardize`) so that a call does not enter JS; docs/models.md has the
+// measurements, and those of sharing threads between models (Threads::kShared).
 #pragma once
 
 #include <chrono>
