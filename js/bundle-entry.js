@@ -35,7 +35,51 @@ function columnsOf(shape, what) {
 // (row-major, so an NHWC image is its H*W*C values in order). null: fed as [rows, cols].
 let reshapeTo = null;
 
-// The model's own input shape with the free dimensions --input-shape fixed (batch left null).
+// A model whose input fixes the batch ([1, 128, 128, 3], as many face and pose models do): predict
+// runs it on calls of exactly that many rows, the last padded with rows of zeros whose answers are
+// dropped, so tfjs-run batches its rows as for any model. null: any number of rows.
+let fixedBatch = null;
+
+// The model input's dtype when it is an integer or bool (int32, uint8, bool): each value of a row
+// is rounded to the nearest integer (ties to even) and must fit the dtype (bool: 0 or 1), or the
+// call fails naming the row, the column and the value; then it is cast. null: float32, as given.
+let intInput = null;
+const kIntRanges = {int32: [-2147483648, 2147483647], int16: [-32768, 32767], int8: [-128, 127], uint16: [0, 65535],
+                    uint8: [0, 255], bool: [0, 1]};
+
+// The input's dtype as the model declares it: a graph model's placeholder may be narrower than the
+// dtype tfjs gives it (tfjs holds DT_UINT8 as int32), and the rows must fit what it declares.
+function declaredDtype(input) {
+  const nodes = artifacts.meta.format === 'graph' && artifacts.topology && artifacts.topology.node;
+  const name = String(input.name).replace(/:0$/, '');
+  const node = Array.isArray(nodes) ? nodes.find((n) => n && n.op === 'Placeholder' && n.name === name) : null;
+  const type = node && node.attr && node.attr.dtype && node.attr.dtype.type;
+  return {DT_UINT8: 'uint8', DT_INT8: 'int8', DT_INT16: 'int16', DT_UINT16: 'uint16'}[type] || input.dtype;
+}
+
+function roundHalfEven(v) {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+function castRows(x) {
+  const [lo, hi] = kIntRanges[intInput];
+  const values = x.dataSync();
+  const cols = x.shape[1];
+  const rounded = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const r = roundHalfEven(values[i]);
+    if (!(r >= lo && r <= hi)) {
+      throw new Error(`row ${Math.floor(i / cols)} of the call, column ${i % cols}: ${values[i]} does not fit the ` +
+                      `model's ${intInput} input (${lo} to ${hi}, after rounding to an integer)`);
+    }
+    rounded[i] = r;
+  }
+  return tf.tensor2d(rounded, x.shape, 'int32').cast(intInput === 'bool' ? 'bool' : 'int32');
+}
+
+// The model's own input shape with the free dimensions --input-shape fixed (the batch left as the
+// model has it: null, or the fixed batch).
 function modelInputShape(shape) {
   const fixed = artifacts.meta.inputShape;
   const dims = shape.slice(1).map((d, i) => (d === null || d < 0) && fixed ? fixed[i] : d);
@@ -47,7 +91,7 @@ function modelInputShape(shape) {
     throw new Error(`the model input ${JSON.stringify(shape)} has free dimensions; fix them when bundling ` +
                     `(--input-shape ${shape.slice(1).map((d) => (d > 0 ? d : 'N')).join(',')})`);
   }
-  return [null, ...dims];
+  return [shape[0] > 0 ? shape[0] : null, ...dims];
 }
 
 // Each output (or each tensor postprocess returns) as [rows, columns]: any rank, flattened per row.
@@ -114,6 +158,7 @@ function runModel(input) {
 function forward(x) {
   let input = standardize ? standardizeRows(x) : x;
   if (typeof app.preprocess === 'function') input = app.preprocess(input, tf);
+  else if (intInput) input = castRows(input);
   if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([input.shape[0], ...reshapeTo]);
   const ys = runModel(input);
   // Contract: postprocess gets the one output as a tensor, or every output as an array.
@@ -153,6 +198,15 @@ const bundle = {
                         'module must split each row between them (preprocess) and declare inputCols');
       }
       this.modelInputShape = modelInputShape(inputs[0].shape);
+      fixedBatch = this.modelInputShape[0];
+      const dtype = declaredDtype(inputs[0]);
+      if (dtype !== 'float32' && typeof app.preprocess !== 'function') {
+        if (!kIntRanges[dtype]) {
+          throw new Error(`the model input ${inputs[0].name} is ${dtype}; rows are numbers, so an app module ` +
+                          'must make that input from them (preprocess)');
+        }
+        intInput = dtype;
+      }
       const dims = this.modelInputShape.slice(1);
       inCols = dims.reduce((a, b) => a * b, 1);
       if (dims.length !== 1) reshapeTo = dims;
@@ -163,9 +217,10 @@ const bundle = {
     }
     // Warm up once; that also tells the output width after post-processing.
     const widths = tf.tidy(() => {
-      let input = tf.zeros([1, inCols]);
+      let input = tf.zeros([fixedBatch || 1, inCols]);
       if (standardize) input = standardizeRows(input);
       if (typeof app.preprocess === 'function') input = app.preprocess(input, tf);
+      else if (intInput) input = castRows(input);
       if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([1, ...reshapeTo]);
       const ys = outputsOf(model.predict(input));
       const y = typeof app.postprocess === 'function' ? app.postprocess(ys.length === 1 ? ys[0] : ys, tf) : ys;
@@ -185,12 +240,15 @@ const bundle = {
   // rows at load. Then, without app functions, predict runs natively without entering JS (the
   // app's declared standardize, if any, runs natively as the plan's first step); with app pre-
   // or post-processing (`wrapped`), tfjs-run installs runNative() and forward() calls it for the
-  // model step, keeping the app's steps (and standardize) in tfjs. null: this bundle runs in tfjs.
+  // model step, keeping the app's steps (and standardize) in tfjs. A string: why this bundle runs
+  // in tfjs.
   nativeArtifacts() {
-    if (app.inputCols || app.outputCols || !this.modelInputShape || loader.inputs(model).length !== 1 ||
-        loader.outputNames(model).length !== 1) {
-      return null;
+    if (app.inputCols || app.outputCols || !this.modelInputShape) {
+      return 'the app module declares its own input or output width';
     }
+    const ins = loader.inputs(model).length, outs = loader.outputNames(model).length;
+    if (ins !== 1 || outs !== 1) return `the model has ${ins} inputs and ${outs} outputs (native: one of each)`;
+    if (intInput) return `the model input is ${intInput} (cast from the rows in tfjs; native takes float32)`;
     const wrapped = typeof app.preprocess === 'function' || typeof app.postprocess === 'function';
     return {
       format: artifacts.meta.format,
@@ -212,7 +270,18 @@ const bundle = {
   },
 
   predict(input, rows, cols) {
-    const y = tf.tidy(() => forward(tf.tensor2d(input, [rows, cols], 'float32')));
+    const y = tf.tidy(() => {
+      if (!fixedBatch || rows === fixedBatch) return forward(tf.tensor2d(input, [rows, cols], 'float32'));
+      const parts = [];
+      for (let from = 0; from < rows; from += fixedBatch) {
+        const n = Math.min(fixedBatch, rows - from);
+        const chunk = new Float32Array(fixedBatch * cols);  // zeros past the last row
+        chunk.set(input.subarray(from * cols, (from + n) * cols));
+        const out = forward(tf.tensor2d(chunk, [fixedBatch, cols], 'float32'));
+        parts.push(n === fixedBatch ? out : out.slice([0, 0], [n, -1]));
+      }
+      return tf.concat(parts, 0);
+    });
     try {
       const out = y.dataSync();
       return out instanceof Float32Array ? out : Float32Array.from(out);

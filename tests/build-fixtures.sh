@@ -5,7 +5,8 @@
 # functions, tests/fixtures/wine-app-functions.js), wine-std-{cpu,wasm} and image-std (an app
 # declaring only standardize: the wine example's, and per channel), std-bad (a standardize that
 # fits no rows), legacy.bundle.js
-# (tf.js-on-flink shape, no app), and image, image-uint8, image-float16, free-dims, multi-out
+# (tf.js-on-flink shape, no app), and image, image-uint8, image-float16, free-dims, multi-out,
+# fixed-batch-1, fixed-batch-3, int-input, uint8-input
 # (generated models of each shape the bundler takes without an app module), wine-noapp (the
 # wine model alone, which runs natively), native/ (per-op models for the native executor). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
 # of N(0,1)-ish values for the app-less legacy bundle). References: ref-NAME.csv, computed by
@@ -65,6 +66,11 @@ build image-float16 "$out/shaped/image-float16/model.json" wasm &
 build free-dims "$out/shaped/free-dims/model.json" wasm --input-shape 4,4,3 &
 wait
 build multi-out "$out/shaped/multi-out/model.json" cpu &
+build fixed-batch-1 "$out/shaped/fixed-batch-1/model.json" cpu &
+build fixed-batch-3 "$out/shaped/fixed-batch-3/model.json" wasm &
+wait
+build int-input "$out/shaped/int-input/model.json" cpu &
+build uint8-input "$out/shaped/uint8-input/model.json" wasm &
 build image-std "$out/shaped/image/liveness.json" cpu --app "$root/tests/fixtures/image-std-app.js" &
 # The wine model with no app: its bundle offers the model to the native executor.
 build wine-noapp "$wine/model/model.json" wasm &
@@ -94,6 +100,10 @@ ref image-float16 "$out/shaped/image-float16/model.json" wasm "$out/shaped/image
 node "$harness" --model "$out/shaped/free-dims/model.json" --backend wasm --input-shape 4,4,3 \
   --predict "$out/shaped/free-dims.csv" > "$out/ref-free-dims.csv" 2>/dev/null
 ref multi-out "$out/shaped/multi-out/model.json" cpu "$out/shaped/multi-out.csv"
+ref fixed-batch-1 "$out/shaped/fixed-batch-1/model.json" cpu "$out/shaped/free-dims.csv"
+ref fixed-batch-3 "$out/shaped/fixed-batch-3/model.json" wasm "$out/shaped/multi-out.csv"
+ref int-input "$out/shaped/int-input/model.json" cpu "$out/shaped/int-input.csv"
+ref uint8-input "$out/shaped/uint8-input/model.json" wasm "$out/shaped/uint8-input.csv"
 ref wine-noapp "$wine/model/model.json" wasm "$out/random.csv"
 for f in "$out"/ref-*.csv; do
   [ "$(wc -l < "$f")" -gt 0 ] || { echo "build-fixtures: empty reference $f" >&2; exit 1; }

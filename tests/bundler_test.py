@@ -164,6 +164,50 @@ class RealModelShapesWithoutGlue(unittest.TestCase):
             {"name": "head_2", "columns": [7, 14]}])
 
 
+    def test_a_fixed_batch_is_served_in_calls_of_that_many_rows_and_shown_by_info(self):
+        # --batch-size 7 against batches of 1 and of 3 (7 = 3 + 3 + 1 padded), native and tfjs.
+        for name, rows, batch in (("fixed-batch-1", "free-dims.csv", 1), ("fixed-batch-3", "multi-out.csv", 3)):
+            with self.subTest(name=name):
+                self.check(name, rows)
+                info = self.info(name)
+                self.assertEqual(info["model_input_shape"][0], batch)
+                self.assertEqual(info["model_exec"], "native", info["model_exec_note"])
+                with open(os.path.join(SHAPED, rows)) as f:
+                    p = subprocess.run([TFJS_RUN, os.path.join(FIX, f"{name}.bundle.js"), "--batch-size", "7",
+                                        "--model-exec", "tfjs"], stdin=f, capture_output=True, text=True, timeout=300)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                expected = rows_of(os.path.join(FIX, f"ref-{name}.csv"))
+                got = [[float(v) for v in line.split(",")] for line in p.stdout.splitlines()]
+                self.assertEqual(len(got), len(expected))
+                self.assertLessEqual(max(abs(a - b) for g, e in zip(got, expected) for a, b in zip(g, e)), 1e-5)
+
+    def test_an_int32_input_is_rounded_to_even_checked_and_cast_and_a_value_that_does_not_fit_is_a_bad_row(self):
+        # int-input.csv holds halves: 2.5 must be 2 and 3.5 must be 4 (ties to even), as in tfjs's round.
+        self.check("int-input", "int-input.csv")
+        info = self.info("int-input")
+        self.assertEqual(info["model_exec"], "tfjs")
+        self.assertIn("the model input is int32", info["model_exec_note"])
+        p = subprocess.run([TFJS_RUN, os.path.join(FIX, "int-input.bundle.js"), "--on-error", "drop"],
+                           input="1,2,3,4\n1,2,3e9,4\n2,2,2,2\n", capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(p.stdout.splitlines()), 2)
+        self.assertIn("line 2", p.stderr)
+        self.assertIn("column 2: 3000000000 does not fit the model's int32 input", p.stderr)
+
+    def test_a_uint8_placeholder_takes_0_to_255_whatever_dtype_tfjs_holds_it_in(self):
+        # tfjs holds DT_UINT8 as int32; the range checked is the placeholder's own.
+        self.check("uint8-input", "uint8-input.csv")
+        self.assertIn("the model input is uint8", self.info("uint8-input")["model_exec_note"])
+        p = subprocess.run([TFJS_RUN, os.path.join(FIX, "uint8-input.bundle.js"), "--on-error", "drop"],
+                           input="1,2,3\n256,0,0\n0,0,-1\n255,1,0.4\n", capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.splitlines(), ["0.5,-4,0.375", "127.5,-2,0"])
+        self.assertIn("dropped line 2", p.stderr)
+        self.assertIn("column 0: 256 does not fit the model's uint8 input (0 to 255", p.stderr)
+        self.assertIn("dropped line 3", p.stderr)
+        self.assertIn("column 2: -1 does not fit", p.stderr)
+
+
 class RefusesShapesItCannotServe(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()

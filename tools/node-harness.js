@@ -77,13 +77,39 @@ async function loadReference() {
     if (std.length !== n || cols % n !== 0) throw new Error('standardize does not fit the rows');
     return Float32Array.from(input, (v, i) => Math.fround(Math.fround(v - Math.fround(mean[i % n])) / Math.fround(std[i % n])));
   };
-  return {
+  // An integer input: each value rounded to the nearest integer, ties to even (tf.round), checked
+  // against the dtype's range, then cast.
+  const integers = (x, dtype) => {
+    const range = {int32: [-2147483648, 2147483647], uint8: [0, 255], int16: [-32768, 32767], bool: [0, 1]}[dtype];
+    const r = tf.round(x);
+    const v = r.dataSync();
+    for (let i = 0; i < v.length; i++) if (!(v[i] >= range[0] && v[i] <= range[1])) throw new Error(`value ${i} out of ${dtype}`);
+    return tf.cast(r, 'int32').cast(dtype);
+  };
+  const runner = {
     backend: () => tf.getBackend(),
     predict(input, rows, cols) {
+      // A model with a fixed batch (input [n, ...]) is run on n rows at a time, the last call
+      // padded with zero rows whose answers are dropped.
+      const batch = model.inputs[0].shape[0];
+      if (batch > 0 && rows !== batch) {
+        const parts = [];
+        for (let from = 0; from < rows; from += batch) {
+          const n = Math.min(batch, rows - from);
+          const chunk = new Float32Array(batch * cols);
+          chunk.set(input.subarray(from * cols, (from + n) * cols));
+          const y = runner.predict(chunk, batch, cols);
+          parts.push(y.subarray(0, n * (y.length / batch)));
+        }
+        const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+        parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+        return out;
+      }
       const y = tf.tidy(() => {
         let x = tf.tensor2d(standardized(input, cols), [rows, cols], 'float32');
         if (app.preprocess) x = app.preprocess(x, tf);
-        else if (dims.length !== 1) x = tf.reshape(x, [rows, ...dims]);
+        else if (model.inputs[0].dtype && model.inputs[0].dtype !== 'float32') x = integers(x, model.inputs[0].dtype);
+        if (!app.preprocess && dims.length !== 1) x = tf.reshape(x, [rows, ...dims]);
         let out = model.predict(x);
         let outs = Array.isArray(out) ? out : [out];
         if (app.postprocess) {
@@ -97,6 +123,7 @@ async function loadReference() {
       return data;
     },
   };
+  return runner;
 }
 
 // --bundle: the bundle itself, with `process` hidden while it loads.

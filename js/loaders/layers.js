@@ -5,9 +5,9 @@ export async function load(tf, topology, weightSpecs, weightData, extra) {
   return loadLayersModel(tf.io.fromMemory({modelTopology: topology, weightSpecs, weightData, ...extra}));
 }
 
-// [{name, shape}] of each input, batch dimension first.
+// [{name, shape, dtype}] of each input, batch dimension first.
 export function inputs(model) {
-  return model.inputs.map((t) => ({name: t.name, shape: t.shape}));
+  return model.inputs.map((t) => ({name: t.name, shape: t.shape, dtype: t.dtype || 'float32'}));
 }
 
 // The names of the outputs, in the order predict() returns them.

@@ -106,9 +106,15 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
   v8::Local<v8::Value> a = CallJs(s, ErrorKind::kContract, "nativeArtifacts()", [&] {
     return fn.As<v8::Function>()->Call(s.context, b, 0, nullptr);
   });
-  if (a->IsNullOrUndefined()) {
+  if (a->IsNullOrUndefined()) {  // bundles before the reason was given
     throw native::CompileError("the model has several inputs or outputs, or the app module declares its own "
                                "input or output width", true);
+  }
+  if (a->IsString()) {  // why the bundle keeps its model in tfjs, in its words, bounded
+    constexpr int kMaxReason = 300;
+    std::string why = a.As<v8::String>()->Length() <= kMaxReason ? s.ToString(a) : "";
+    throw native::CompileError(why.empty() ? "the bundle keeps its model in tfjs (its reason is empty or too long)" : why,
+                               true);
   }
   if (!a->IsObject()) native::Invalid("nativeArtifacts() did not return an object");
   v8::Local<v8::Object> o = a.As<v8::Object>();
