@@ -52,6 +52,15 @@ void Close(JNIEnv* env, jclass, jlong handle) {
   });
 }
 
+// Abandons every model's reload in progress (ModelSet::StopReloading), so that the last close
+// does not wait out a slow load: returns at once, and a reload in progress returns soon after.
+void StopReloading(JNIEnv* env, jclass, jlong handle) {
+  Guarded<int>(env, 0, [&] {
+    AsModelSet(handle)->StopReloading();
+    return 0;
+  });
+}
+
 // Adds model `name` serving `code` under `version`, its answers to `sample` checked against
 // `expected` when given. A load that fails is a result that is not ok, naming the model and the
 // version, and the set is unchanged; a bad argument throws.
@@ -173,6 +182,7 @@ jstring PrometheusText(JNIEnv* env, jclass, jlong handle) {
 const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("create", "(Lio/tfjsrun/RuntimeOptions;)J", Create),
     TFJS_NATIVE("close", "(J)V", Close),
+    TFJS_NATIVE("stopReloading", "(J)V", StopReloading),
     TFJS_NATIVE("add",
                 "(JLjava/lang/String;[BLjava/lang/String;Ljava/lang/String;[F[FD)Lio/tfjsrun/ReloadResult;", Add),
     TFJS_NATIVE("addWatching", "(JLjava/lang/String;Lio/tfjsrun/WatchOptions;)V", AddWatching),

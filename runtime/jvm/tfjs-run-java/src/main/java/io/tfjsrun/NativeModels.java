@@ -13,6 +13,9 @@ final class NativeModels {
   /** Removes every model (each finishes the requests it accepted first) and frees the set. */
   static native void close(long handle);
 
+  /** Abandons every model's reload in progress (its result says so); a model's first load is not abandoned. */
+  static native void stopReloading(long handle);
+
   /** Adds a model; a load that fails is a result that is not ok (naming model and version), the set unchanged. */
   static native ReloadResult add(long handle, String name, byte[] code, String origin, String version, float[] sample,
       float[] expected, double tolerance);

@@ -62,8 +62,16 @@ final class SharedModelSet {
     REGISTRY.release(key);
   }
 
-  // A load in progress holds the read side until it ends (at most its load deadline).
+  // A load in progress holds the read side until it ends, which a slow load() can make as long as
+  // the load deadline: a reload (a model's new version) is abandoned first, so the write side
+  // comes at once. A model's first load is not abandoned, and is waited for.
   private void closeNative() {
+    lock.readLock().lock();
+    try {
+      if (handle != 0) NativeModels.stopReloading(handle);
+    } finally {
+      lock.readLock().unlock();
+    }
     lock.writeLock().lock();
     try {
       long h = handle;

@@ -22,7 +22,9 @@ import java.util.regex.Pattern;
  *
  * <p><b>Shared per JVM.</b> {@link #shared} returns a handle to one set per name in this class
  * loader, so every Flink subtask of a job in one TaskManager serves the same models; each handle
- * must be closed, and the last close removes every model after it answered what it accepted.
+ * must be closed, and the last close removes every model after it answered what it accepted. It
+ * abandons an update in progress (that load's result says so) rather than wait out its load; a
+ * model's first load is waited for.
  * {@link #create} makes a private set. A closed handle throws {@link TfjsException.Kind#SHUTDOWN}.
  *
  * <p><b>Loads are idempotent.</b> {@link #load} of the version a model already serves, from the

@@ -182,6 +182,34 @@ class TfjsModelsTest {
   }
 
   @Test
+  void theLastCloseDuringASlowUpdateReturnsWithin2sAndAnswersTheRequestsInFlight() throws Exception {
+    // Version 2's load() busy-loops for 30 s under a 120 s load deadline; the last close() abandons it.
+    TfjsModels models = TfjsModels.create(ONE.withLoadTimeoutMs(120000));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      assertTrue(models.load("m", Fixtures.versionedBundle(1, "ok"), "v1").ok());
+      Future<ReloadResult> update = pool.submit(() -> models.load("m", Fixtures.versionedBundle(2, "loads-slowly"), "v2"));
+      Thread.sleep(1000);  // the load is looping
+      assertFalse(update.isDone(), "version 2 finished loading: the test checked nothing");
+      CompletableFuture<Prediction> inFlight = models.submitVersioned("m", ROW, 1);
+      long start = System.nanoTime();
+      models.close();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      assertTrue(seconds < 2.0, "close() took " + seconds + " s");
+      ReloadResult r = update.get(5, TimeUnit.SECONDS);
+      assertFalse(r.ok(), r.toString());
+      assertTrue(r.error().contains("abandoned"), r.error());
+      assertTrue(r.error().contains("'m'"), r.error());
+      Prediction p = inFlight.get(5, TimeUnit.SECONDS);
+      assertEquals("v1", p.version());
+      assertArrayEquals(new float[] {6001, 1}, p.values(), 0f);
+    } finally {
+      pool.shutdownNow();
+      models.close();
+    }
+  }
+
+  @Test
   void removeAnswersEverySubmitItAcceptedFirst() throws Exception {
     try (TfjsModels models = TfjsModels.create(ONE)) {
       assertTrue(models.load("gone", bytes("wine-layers-cpu"), "1").ok());
