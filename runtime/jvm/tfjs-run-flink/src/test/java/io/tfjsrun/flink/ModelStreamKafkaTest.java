@@ -2,6 +2,7 @@ package io.tfjsrun.flink;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -414,6 +415,52 @@ class ModelStreamKafkaTest {
     public void notifyCheckpointComplete(long checkpointId) {
       CHECKPOINTED.set(true);
     }
+  }
+
+  /**
+   * With failOnPredictionErrors(true), a record the model throws on fails the job (no restarts
+   * here), the failure naming the model, the version and the model's own error; the record before
+   * it was answered.
+   */
+  @Test
+  void failOnPredictionErrorsFailsTheJobNamingModelVersionAndError() throws Exception {
+    String job = "model-stream-fail";
+    String data = "data-fail";
+    String updates = "updates-fail";
+    KAFKA.createTopic(data, 1);
+    KAFKA.createTopic(updates, 1);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    Configuration conf = new Configuration();
+    conf.setString("restart-strategy.type", "none");
+    env.configure(conf);
+    env.setParallelism(2);
+    DataStream<Routed> records = env.fromSource(source(data, 2, new SimpleStringSchema()),
+        WatermarkStrategy.noWatermarks(), "data").map(Routed::parse).returns(Routed.class);
+    DataStream<ModelUpdate> modelUpdates = env.fromSource(source(updates, 1, new ModelUpdateSchema()),
+        WatermarkStrategy.noWatermarks(), "model updates");
+    TfjsModelStreamFunction<Routed, Outcome> fn = new TfjsModelStreamFunction<>("test-fail",
+        RuntimeOptions.defaults().withThreads(1), TypeInformation.of(Routed.class), r -> r.model, r -> r.features,
+        (r, out, version) -> Outcome.of("answer", r.id, version, out, null), TypeInformation.of(Outcome.class))
+        .failOnPredictionErrors(true);
+    DataStream<Outcome> answered = TfjsModelStreamFunction.connect(records, modelUpdates, fn).name("model-stream");
+    ModelUpdate sum1 = versioned(1, "ok");
+    publish(updates, sum1);
+    List<Outcome> seen = new ArrayList<>();
+    RuntimeException failure = null;
+    try (CloseableIterator<Outcome> it = answered.executeAndCollect(job)) {
+      awaitServing(job, "sum", "v1");
+      publishRow(data, "s0", "sum", 1, 2, 3);
+      publishRow(data, "s1", "sum", -13, 0, 0);  // the versioned bundle throws on it
+      while (it.hasNext()) seen.add(it.next());
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    assertNotNull(failure, "the job ended without failing; it gave " + seen.size() + " outcomes");
+    StringBuilder chain = new StringBuilder();
+    for (Throwable t = failure; t != null; t = t.getCause()) chain.append(t).append('\n');
+    assertTrue(chain.indexOf("model 'sum' version 'v1'") >= 0, chain.toString());
+    assertTrue(chain.indexOf("-13") >= 0, chain.toString());
+    for (Outcome o : seen) assertSumAnswer(o, "v1", plainAnswer(Fixtures.versionedBundle(1, "ok"), new float[] {1, 2, 3}));
   }
 
   @Test
