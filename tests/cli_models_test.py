@@ -204,6 +204,19 @@ class FeatureNamesTest(unittest.TestCase):
         self.assertEqual(got[1::2], self.multi[:20])
         self.assertIn("model named: rows 20, predicted 20, rejected 0", p.stderr)
 
+    def test_header_columns_and_json_keys_that_are_no_features_are_warned_of_per_model_never_the_model_column(self):
+        order = self.NAMES + ["note"]
+        p = run([*self.models(), "--model-column", "which"], self.table(order), check=0)
+        self.assertIn("warning: model 'named': the header's column(s) 'note' are not features of its bundle: ignored",
+                      p.stderr)
+        self.assertNotIn("'which'", p.stderr)
+        rows = [dict(zip(self.NAMES, map(float, r.split(","))), which="named", extra=1) for r in WINE[:3]]
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+        p = run([*self.models(), "--model-column", "which", "--input-format", "jsonl"], text, check=0)
+        self.assertIn("line 1: model 'named': ignored key(s) 'extra', not features of its bundle", p.stderr)
+        self.assertEqual(p.stderr.count("ignored key(s)"), 1, p.stderr)
+        self.assertNotIn("'which'", p.stderr)
+
     def test_json_objects_with_sorted_keys_are_read_by_the_feature_names(self):
         rows = [dict(zip(self.NAMES, map(float, r.split(","))), which="named") for r in WINE[:10]]
         text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)

@@ -59,6 +59,7 @@ struct ModelParser {
   std::vector<std::string> feature_names;  // what it was set up with: a new version may declare others
   std::optional<RowParser> parser;
   std::string error;  // why it cannot be set up for this model (--columns against its feature names)
+  bool warned_keys = false;  // JSON keys that are not its features: said once per model
 };
 
 class ModelSetRun {
@@ -226,15 +227,34 @@ class ModelSetRun {
     return true;
   }
 
+  // --model-column as a header name or JSON key (the header's name for an index), or "".
+  std::string ModelColumnName() const {
+    if (!IsIndex(o_.model_column)) return o_.model_column;
+    const auto& header = reader_->header();
+    const size_t at = std::stoul(o_.model_column);
+    return at < header.size() ? std::string(header[at]) : std::string();
+  }
+
+  void Warn(const std::string& text) const {
+    if (o_.log_level <= LogLevel::kWarn) std::fprintf(stderr, "tfjs-run: warning: %s\n", text.c_str());
+  }
+
   // Reads the record's features for `model` with its parser, set up on its first row.
   bool Features(const std::string& model, const BundleInfo& info, const RowReader::Record& record,
                 std::vector<float>& values, RowError& error) {
     auto it = parsers_.find(model);
     if (it == parsers_.end() || it->second.feature_names != info.feature_names) {
-      it = parsers_.insert_or_assign(model, NewParser(info, record.text)).first;
+      it = parsers_.insert_or_assign(model, NewParser(model, info, record.text)).first;
     }
-    const ModelParser& p = it->second;
-    if (p.parser ? p.parser->Parse(record.text, record.line, values, error) : (error.message = p.error, false)) {
+    ModelParser& p = it->second;
+    std::string ignored_keys;
+    if (p.parser ? p.parser->Parse(record.text, record.line, values, error, p.warned_keys ? nullptr : &ignored_keys)
+                 : (error.message = p.error, false)) {
+      if (!ignored_keys.empty()) {
+        p.warned_keys = true;
+        Warn(inputs_.Where(record.line) + ": model '" + model + "': ignored key(s) " + ignored_keys +
+             ", not features of its bundle (said once per model; later lines are not checked)");
+      }
       return true;
     }
     error.message = "model '" + model + "': " + error.message;
@@ -244,11 +264,12 @@ class ModelSetRun {
   // A parser for one model's rows, settled on the input's header when that is what names the
   // features (--columns, or the bundle's feature names); otherwise on the model's first row,
   // every field but the model's a feature, so each model's rows may have their own width.
-  ModelParser NewParser(const BundleInfo& info, std::string_view first_row) const {
+  ModelParser NewParser(const std::string& model, const BundleInfo& info, std::string_view first_row) const {
     ModelParser p;
     p.feature_names = info.feature_names;
     RowParserOptions options = ParserOptions(o_.reader);
     options.feature_names = info.feature_names;
+    options.not_a_feature = ModelColumnName();
     const std::optional<std::string>& header = reader_->header_text();
     const bool csv = o_.reader.format == InputFormat::kCsv;
     const bool by_header = csv && header && (!options.columns.empty() || !options.feature_names.empty());
@@ -271,6 +292,10 @@ class ModelSetRun {
       return p;
     }
     p.parser->Settle(by_header ? std::string_view(*header) : first_row, 0);
+    if (by_header && !p.parser->ignored_columns().empty()) {
+      Warn("model '" + model + "': the header's column(s) " + p.parser->ignored_columns() +
+           " are not features of its bundle: ignored");
+    }
     return p;
   }
 

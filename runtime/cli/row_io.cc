@@ -13,7 +13,7 @@
 namespace tfjs_run::cli {
 
 RowParserOptions ParserOptions(const RowReaderOptions& o) {
-  return {o.format, o.delimiter, o.header, o.columns, o.feature_names, o.allow_nonfinite};
+  return {o.format, o.delimiter, o.header, o.columns, o.feature_names, o.allow_nonfinite, {}};
 }
 
 LineReaderOptions RowReader::LineOptions(RowReaderOptions& o, RowReader* self) {

@@ -216,7 +216,9 @@ void RowParser::MatchFeatureNames() {
   std::vector<std::string> ignored;
   for (const std::string& column : header_) {
     const auto& names = options_.feature_names;
-    if (std::find(names.begin(), names.end(), column) == names.end()) ignored.push_back(column);
+    if (std::find(names.begin(), names.end(), column) == names.end() && column != options_.not_a_feature) {
+      ignored.push_back(column);
+    }
   }
   ignored_columns_ = JoinQuoted(ignored, 8);
 }
@@ -404,7 +406,9 @@ bool RowParser::ParseJson(std::string_view line, uint64_t line_no, std::vector<f
     if (ignored && ignored->empty() && doc.size() > keys_.size()) {
       std::vector<std::string> extra;
       for (auto it = doc.begin(); it != doc.end(); ++it) {
-        if (std::find(keys_.begin(), keys_.end(), it.key()) == keys_.end()) extra.push_back(it.key());
+        if (std::find(keys_.begin(), keys_.end(), it.key()) == keys_.end() && it.key() != options_.not_a_feature) {
+          extra.push_back(it.key());
+        }
       }
       *ignored = JoinQuoted(extra, 8);
     }

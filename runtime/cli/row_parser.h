@@ -34,6 +34,9 @@ struct RowParserOptions {
   std::vector<std::string> feature_names;
   // NaN and infinity pass as features; otherwise they are bad rows.
   bool allow_nonfinite = false;
+  // A header column or JSON key that is expected and not a feature (--model-column's): never
+  // reported as ignored. Empty: none.
+  std::string not_a_feature;
 };
 
 // Limits on what the parser accepts, so no input can exhaust memory or the stack.
