@@ -31,7 +31,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 enum Exit { kOk = 0, kBadInput = 2, kModelFailed = 3, kOutputFailed = 4 };
-constexpr size_t kChunkRows = 1024;  // records read before their rows are predicted and written
+constexpr size_t kChunkRows = 1024;  // records read before their rows' answers are awaited and written
 
 bool IsIndex(const std::string& s) {
   return !s.empty() && s.size() < 9 && s.find_first_not_of("0123456789") == std::string::npos;
@@ -46,11 +46,21 @@ struct Row {
   size_t answer_row = 0;
 };
 
-// One model's rows of a chunk.
+// One model's rows of a chunk not yet submitted (fewer than --batch-size), and its info.
 struct ModelRows {
   BundleInfo info;
   std::vector<float> values;
   std::vector<size_t> rows;  // their index in the chunk
+};
+
+// A batch of one model's rows, submitted as soon as it is full (or at the chunk's end), so the
+// model works while the next rows are read. It owns its values: the runtime reads them until the
+// answer comes, and nothing resizes them meanwhile.
+struct Batch {
+  std::string model;
+  std::vector<float> values;
+  std::vector<size_t> rows;  // their index in the chunk
+  std::future<Prediction> answer;
 };
 
 // One model's RowParser, set up with its bundle's feature names and the run's header and
@@ -123,7 +133,9 @@ class ModelSetRun {
         rows->values.insert(rows->values.end(), values.begin(), values.end());
         rows->rows.push_back(chunk_.size());
         ++per_model_[row.model].read;
+        const std::string model = row.model;
         chunk_.push_back(std::move(row));
+        if (rows->rows.size() >= o_.pipeline.batch_size) Submit(model, *rows);
         return;
       }
     }
@@ -312,61 +324,62 @@ class ModelSetRun {
                                                                             : std::nullopt;
   }
 
-  // Predicts the chunk's rows, each model's in --batch-size batches submitted at once, and writes
-  // the chunk in input order.
-  void Flush() {
-    struct Batch {
-      std::string model;
-      size_t from, n;
-      std::future<Prediction> answer;
-    };
-    std::vector<Batch> batches;
-    for (auto& [model, rows] : rows_) {
-      const size_t cols = rows.rows.empty() ? 0 : rows.values.size() / rows.rows.size();
-      for (size_t from = 0; from < rows.rows.size(); from += o_.pipeline.batch_size) {
-        const size_t n = std::min(o_.pipeline.batch_size, rows.rows.size() - from);
-        auto done = std::make_shared<std::promise<Prediction>>();
-        batches.push_back({model, from, n, done->get_future()});
-        try {
-          models_.Submit(model, DenseMatrixView(rows.values.data() + from * cols, n, cols),
-                         [done](Prediction p, std::exception_ptr e) {
-                           if (e) done->set_exception(e);
-                           else done->set_value(std::move(p));
-                         });
-        } catch (...) {  // refused before queueing (removed meanwhile, shutdown): answered in order below
-          done->set_exception(std::current_exception());
-        }
-      }
+  // Submits `rows` (one model's, not yet submitted) as a batch, emptying them.
+  void Submit(const std::string& model, ModelRows& rows) {
+    Batch& b = batches_.emplace_back();
+    b.model = model;
+    b.values = std::move(rows.values);
+    b.rows = std::move(rows.rows);
+    rows.values.clear();
+    rows.rows.clear();
+    const size_t n = b.rows.size(), cols = b.values.size() / n;
+    auto done = std::make_shared<std::promise<Prediction>>();
+    b.answer = done->get_future();
+    try {
+      models_.Submit(model, DenseMatrixView(b.values.data(), n, cols), [done](Prediction p, std::exception_ptr e) {
+        if (e) done->set_exception(e);
+        else done->set_value(std::move(p));
+      });
+    } catch (...) {  // refused before queueing (removed meanwhile, shutdown): answered in order in Flush
+      done->set_exception(std::current_exception());
     }
-    for (Batch& b : batches) Answer(b.model, b.from, b.n, b.answer);
+  }
+
+  // Submits each model's rows left over, waits for every batch of the chunk, and writes the chunk
+  // in input order.
+  void Flush() {
+    for (auto& [model, rows] : rows_) {
+      if (!rows.rows.empty()) Submit(model, rows);
+    }
+    for (Batch& b : batches_) Answer(b);
     Write();
     chunk_.clear();
+    batches_.clear();
     rows_.clear();
   }
 
-  // Fills the answers of rows [from, from + n) of `model`; a failed batch is retried row by row
-  // with --on-error skip or drop, so only the rows that fail are rejected.
-  void Answer(const std::string& model, size_t from, size_t n, std::future<Prediction>& answer) {
-    ModelRows& rows = rows_[model];
-    const size_t cols = rows.values.size() / rows.rows.size();
+  // Fills the answers of the batch's rows; a failed batch is retried row by row with --on-error
+  // skip or drop, so only the rows that fail are rejected.
+  void Answer(Batch& b) {
+    const size_t n = b.rows.size(), cols = b.values.size() / n;
     try {
-      auto p = std::make_shared<const Prediction>(answer.get());
-      for (size_t r = 0; r < n; ++r) chunk_[rows.rows[from + r]].answer = p, chunk_[rows.rows[from + r]].answer_row = r;
+      auto p = std::make_shared<const Prediction>(b.answer.get());
+      for (size_t r = 0; r < n; ++r) chunk_[b.rows[r]].answer = p, chunk_[b.rows[r]].answer_row = r;
       return;
     } catch (const std::exception& e) {
       if (o_.pipeline.on_error == OnError::kFail) {
-        const uint64_t first = chunk_[rows.rows[from]].line, last = chunk_[rows.rows[from + n - 1]].line;
-        Failed(rows.rows[from], "model '" + model + "', " + inputs_.Range(first, last) + ": " + e.what());
+        const uint64_t first = chunk_[b.rows.front()].line, last = chunk_[b.rows.back()].line;
+        Failed(b.rows.front(), "model '" + b.model + "', " + inputs_.Range(first, last) + ": " + e.what());
         return;
       }
     }
-    for (size_t r = from; r < from + n; ++r) {
-      Row& row = chunk_[rows.rows[r]];
+    for (size_t r = 0; r < n; ++r) {
+      Row& row = chunk_[b.rows[r]];
       try {
         row.answer = std::make_shared<const Prediction>(
-            models_.PredictVersioned(model, DenseMatrixView(rows.values.data() + r * cols, 1, cols)));
+            models_.PredictVersioned(b.model, DenseMatrixView(b.values.data() + r * cols, 1, cols)));
       } catch (const std::exception& e) {
-        Rejected(row, inputs_.Where(row.line) + ": model '" + model + "': " + e.what());
+        Rejected(row, inputs_.Where(row.line) + ": model '" + b.model + "': " + e.what());
       }
     }
   }
@@ -426,7 +439,8 @@ class ModelSetRun {
   InputFiles& inputs_;
   const RowReader* reader_ = nullptr;
   std::vector<Row> chunk_;
-  std::map<std::string, ModelRows> rows_;  // the chunk's, by model
+  std::map<std::string, ModelRows> rows_;  // the chunk's rows not yet submitted, by model
+  std::vector<Batch> batches_;             // the chunk's batches submitted, in that order
   std::map<std::string, ModelParser> parsers_;  // by model, kept from chunk to chunk
   RowCounts counts_;
   std::map<std::string, RowCounts> per_model_;
