@@ -11,7 +11,9 @@
 #      the process's CPU minus its worker thread's (--stats), per row. With --baseline BIN, the
 #      same for another tfjs-run binary (an older build), alternately.
 #   4. 2M rows, the model's math native (docs/native.md) against tfjs, default threads: the wine
-#      example (its app standardises in tfjs around the native model) and the model alone.
+#      example (its app's declared standardize runs natively too), the same standardisation as JS
+#      functions (tests/fixtures/wine-app-functions.js: in tfjs around the native model), and the
+#      model alone.
 #   tools/bench-cli.sh [--reps N] [--baseline BIN]     (default 3 reps: about 5 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,6 +38,8 @@ node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json"
   --name wine -o "$work/wine.bundle.js" 2>/dev/null
 node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --backend wasm \
   --name wine-noapp -o "$work/wine-noapp.bundle.js" 2>/dev/null
+node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --backend wasm \
+  --app "$root/tests/fixtures/wine-app-functions.js" --name wine-functions -o "$work/wine-functions.bundle.js" 2>/dev/null
 cut -d, -f2- "$wine/data/wine.data" > "$work/wine.csv"
 awk -v n=2000000 '{ row[NR] = $0 } END { for (i = 0; i < n; i++) print row[i % NR + 1] }' "$work/wine.csv" > "$work/2m.csv"
 head -200000 "$work/2m.csv" > "$work/200k.csv"
@@ -130,7 +134,7 @@ echo "### 2M wine rows, default threads, --batch-size 256: the model's math nati
 echo
 echo "| bundle | native wall s (median) | tfjs wall s (median) | native faster, pair by pair (median) | each pair's ratio | native CPU s | tfjs CPU s |"
 echo "|---|---|---|---|---|---|---|"
-for name in wine wine-noapp; do
+for name in wine wine-functions wine-noapp; do
   wa=(); ca=(); wb=(); cb=(); ratios=()
   for rep in $(seq "$reps"); do
     read -r a ac < <(timed "$work/o1" "$work/e1" "$cli" "$work/$name.bundle.js" --no-header --batch-size 256 --model-exec native \
@@ -140,6 +144,11 @@ for name in wine wine-noapp; do
     [ "$(wc -l < "$work/o1")" = 2000000 ] && [ "$(wc -l < "$work/o2")" = 2000000 ] || { echo "a run lost rows" >&2; exit 1; }
     wa+=("$a"); ca+=("$ac"); wb+=("$b"); cb+=("$bc"); ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')")
   done
-  printf '| %s | %.2f | %.2f | %s | %s | %.2f | %.2f |\n' "$name$([ "$name" = wine ] && echo " (app in tfjs around it)")" \
+  case "$name" in
+    wine) label="wine (standardize declared: native too)" ;;
+    wine-functions) label="wine-functions (app as JS functions, in tfjs around it)" ;;
+    *) label="$name" ;;
+  esac
+  printf '| %s | %.2f | %.2f | %s | %s | %.2f | %.2f |\n' "$label" \
     "$(median "${wa[@]}")" "$(median "${wb[@]}")" "$(median "${ratios[@]}")" "${ratios[*]}" "$(median "${ca[@]}")" "$(median "${cb[@]}")"
 done
