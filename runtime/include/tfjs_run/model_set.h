@@ -58,7 +58,7 @@ class ModelSet {
   // How the models get threads.
   //   kPerModel (the default): each model is a Runtime with worker threads of its own, models x
   //     workers threads (the design described above).
-  //   kShared: a measurement of the alternative (docs/models.md, "Shared threads: measured").
+  //   kShared: a measured alternative (docs/models.md, "Shared threads").
   //     One serving thread per core (defaults.workers of them, 0: one per CPU this process may
   //     use), shared by every model; each model has a worker (an isolate) on each thread, or on
   //     options.workers of them, and each thread serves its models' queues in turn, a batch each.
