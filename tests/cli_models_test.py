@@ -210,6 +210,10 @@ class FeatureNamesTest(unittest.TestCase):
         self.assertIn("warning: model 'named': the header's column(s) 'note' are not features of its bundle: ignored",
                       p.stderr)
         self.assertNotIn("'which'", p.stderr)
+        p = run([*self.models(), "--model-column", "which"], self.table(self.NAMES + ["bell\x07\x1b[2J"]), check=0)
+        self.assertIn("the header's column(s) 'bell", p.stderr)
+        self.assertNotIn("\x07", p.stderr)  # escaped: an input cannot write control characters to stderr
+        self.assertNotIn("\x1b", p.stderr)
         rows = [dict(zip(self.NAMES, map(float, r.split(","))), which="named", extra=1) for r in WINE[:3]]
         text = "".join(json.dumps(r) + "\n" for r in rows)
         p = run([*self.models(), "--model-column", "which", "--input-format", "jsonl"], text, check=0)

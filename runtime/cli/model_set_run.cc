@@ -133,9 +133,8 @@ class ModelSetRun {
         rows->values.insert(rows->values.end(), values.begin(), values.end());
         rows->rows.push_back(chunk_.size());
         ++per_model_[row.model].read;
-        const std::string model = row.model;
         chunk_.push_back(std::move(row));
-        if (rows->rows.size() >= o_.pipeline.batch_size) Submit(model, *rows);
+        if (rows->rows.size() >= o_.pipeline.batch_size) Submit(chunk_.back().model, *rows);
         return;
       }
     }
@@ -264,7 +263,7 @@ class ModelSetRun {
                  : (error.message = p.error, false)) {
       if (!ignored_keys.empty()) {
         p.warned_keys = true;
-        Warn(inputs_.Where(record.line) + ": model '" + model + "': ignored key(s) " + ignored_keys +
+        Warn(inputs_.Where(record.line) + ": model '" + model + "': ignored key(s) " + Printable(ignored_keys) +
              ", not features of its bundle (said once per model; later lines are not checked)");
       }
       return true;
@@ -305,7 +304,7 @@ class ModelSetRun {
     }
     p.parser->Settle(by_header ? std::string_view(*header) : first_row, 0);
     if (by_header && !p.parser->ignored_columns().empty()) {
-      Warn("model '" + model + "': the header's column(s) " + p.parser->ignored_columns() +
+      Warn("model '" + model + "': the header's column(s) " + Printable(p.parser->ignored_columns()) +
            " are not features of its bundle: ignored");
     }
     return p;
