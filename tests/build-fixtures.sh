@@ -105,6 +105,7 @@ ref fixed-batch-3 "$out/shaped/fixed-batch-3/model.json" wasm "$out/shaped/multi
 ref int-input "$out/shaped/int-input/model.json" cpu "$out/shaped/int-input.csv"
 ref uint8-input "$out/shaped/uint8-input/model.json" wasm "$out/shaped/uint8-input.csv"
 ref wine-noapp "$wine/model/model.json" wasm "$out/random.csv"
+ref wine-noapp-on-wine "$wine/model/model.json" wasm "$out/wine.csv"
 for f in "$out"/ref-*.csv; do
   [ "$(wc -l < "$f")" -gt 0 ] || { echo "build-fixtures: empty reference $f" >&2; exit 1; }
 done

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -351,6 +352,76 @@ TEST(ReloadTest, UnderLoadAPublishedVersionReachesEveryWorkerWithoutAFailedReque
   EXPECT_GE(stats.watch.unchanged, 1u);  // polls of an unchanged manifest (304 or same version)
   EXPECT_EQ(stats.watch.failures, 0u) << stats.watch.last_error;
   std::printf("publish to all workers on v2: %.0f ms\n", ms);
+}
+
+// With callers running a JS-free native model on their own threads (RuntimeOptions::caller_runs)
+// and no grace window, pushed reloads alternate two models of one width while requests flow: no
+// request fails, and every answer is what tfjs in Node gives for the model of the version the
+// answer names: the wine model with its declared standardize ("std-N"), or alone ("raw-N"), on
+// rows where the two disagree.
+TEST(ReloadTest, UnderLoadCallerRunCallsFollowEachSwitchAndEveryAnswerIsItsVersions) {
+  const DenseMatrix wine = cli::ReadCsvFile(kFixtures + "/wine.csv");
+  const DenseMatrix ref_std = cli::ReadCsvFile(kFixtures + "/ref-wine-std-cpu.csv");
+  const DenseMatrix ref_raw = cli::ReadCsvFile(kFixtures + "/ref-wine-noapp-on-wine.csv");
+  std::vector<size_t> rows;  // where the two models' answers differ by more than 0.1
+  for (size_t r = 0; r < wine.rows(); ++r) {
+    for (size_t c = 0; c < ref_std.cols(); ++c) {
+      if (std::fabs(ref_std.at(r, c) - ref_raw.at(r, c)) > 0.1f) {
+        rows.push_back(r);
+        break;
+      }
+    }
+  }
+  ASSERT_GT(rows.size(), 50u);
+  const BundleSource std_bundle = BundleSource::FromFile(kFixtures + "/wine-std-cpu.bundle.js");
+  const BundleSource raw_bundle = BundleSource::FromFile(kFixtures + "/wine-noapp.bundle.js");
+  RuntimeOptions o = TwoWorkers();
+  o.rollback_window = 0ms;  // no grace window: callers may run on their threads right after a switch
+  o.rollback_window_batches = 0;
+  auto runtime = Runtime::Start(std_bundle, "std-0", {}, o);
+  ASSERT_EQ(runtime->info().model_exec, "native");
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0}, failed{0}, by_std{0}, by_raw{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 3; ++t) {
+    callers.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      while (!stop.load()) {
+        const size_t r = rows[rng() % rows.size()];
+        try {
+          Prediction p = runtime->PredictVersioned(wine.view().slice_rows(r, 1));
+          const bool is_std = p.bundle_version.rfind("std-", 0) == 0;
+          const DenseMatrix& ref = is_std ? ref_std : ref_raw;
+          ++(is_std ? by_std : by_raw);
+          for (size_t c = 0; c < ref.cols(); ++c) {
+            if (std::fabs(p.output.at(0, c) - ref.at(r, c)) > 1e-5f * (1 + std::fabs(ref.at(r, c)))) ++wrong;
+          }
+        } catch (const std::exception&) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (int i = 1; i <= 6; ++i) {
+    std::this_thread::sleep_for(50ms);
+    const bool to_std = i % 2 == 0;
+    ReloadResult r = runtime->Reload(to_std ? std_bundle : raw_bundle, (to_std ? "std-" : "raw-") + std::to_string(i));
+    ASSERT_TRUE(r.ok) << r.error;
+  }
+  std::this_thread::sleep_for(50ms);
+  stop = true;
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(by_std.load(), 0);
+  EXPECT_GT(by_raw.load(), 0);
+  uint64_t caller_batches = 0;
+  for (const WorkerStats& w : runtime->Stats().workers) {
+    caller_batches += w.caller_batches;
+    EXPECT_EQ(w.version, "std-6");
+  }
+  EXPECT_GT(caller_batches, 0u);
+  EXPECT_EQ(runtime->Stats().requests.count, static_cast<uint64_t>(by_std.load() + by_raw.load()));
 }
 
 // Starting from a published layout is one call: it serves under the manifest's version name

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -122,6 +123,109 @@ TEST(RuntimeTest, LatencyModeSpinsButAnswersReloadsAndShutsDownAsUsual) {
   std::future<DenseMatrix> last = runtime->Submit({data.data(), rows, cols});
   runtime.reset();  // shutdown with a request in flight and idle workers spinning
   EXPECT_EQ(last.get().rows(), rows);
+}
+
+// |got - tfjs| / (1 + |tfjs|), the worst over `got`'s values (docs/native.md's parity measure).
+double WorstAgainst(const DenseMatrix& got, const DenseMatrix& ref, size_t first_ref_row) {
+  double worst = 0;
+  for (size_t r = 0; r < got.rows(); ++r) {
+    for (size_t c = 0; c < got.cols(); ++c) {
+      const double e = ref.at(first_ref_row + r, c);
+      worst = std::max(worst, std::fabs(double(got.at(r, c)) - e) / (1 + std::fabs(e)));
+    }
+  }
+  return worst;
+}
+
+// RuntimeOptions::caller_runs: a blocking Predict of a model that runs natively with no JS runs
+// on the calling thread with an idle worker's model. Answers are tfjs's in Node (within the
+// unit-case rule, 1e-5) either way; the workers' stats count every call and say which ran on
+// the caller's thread; a request larger than max_batch_rows, Submit, and a model whose predict
+// enters JS always queue.
+TEST(RuntimeTest, ABlockingPredictOfAJsFreeNativeModelRunsOnTheCallersThreadAndAnswersAsTfjs) {
+  const DenseMatrix wine = cli::ReadCsvFile(kFixtures + "/wine.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-wine-std-cpu.csv");
+  ASSERT_EQ(wine.rows(), ref.rows());
+  for (bool caller_runs : {true, false}) {
+    SCOPED_TRACE(caller_runs ? "caller_runs" : "queued");
+    RuntimeOptions o;
+    o.workers = 2;
+    o.caller_runs = caller_runs;
+    auto runtime = Runtime::Start(BundleSource::FromFile(kFixtures + "/wine-std-cpu.bundle.js"), o);
+    ASSERT_EQ(runtime->info().model_exec, "native") << runtime->info().model_exec_note;
+    std::atomic<int> wrong{0}, small_calls{0};
+    std::atomic<uint64_t> rows_sent{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 4; ++t) {
+      callers.emplace_back([&, t] {
+        std::mt19937 rng(t);
+        for (int i = 0; i < 150; ++i) {
+          const size_t n = 1 + rng() % 7;
+          const size_t r = rng() % (wine.rows() - n);
+          DenseMatrix p;
+          if (i % 50 == 49) {  // all 178 rows: more than max_batch_rows, so queued
+            p = runtime->Predict(wine.view());
+            if (WorstAgainst(p, ref, 0) > 1e-5) ++wrong;
+            rows_sent += wine.rows();
+            continue;
+          }
+          if (i % 10 == 9) {  // Submit queues
+            p = runtime->Submit(wine.view().slice_rows(r, n)).get();
+          } else {
+            Prediction v = runtime->PredictVersioned(wine.view().slice_rows(r, n));
+            if (v.bundle_version != runtime->info().version) ++wrong;
+            p = std::move(v.output);
+            ++small_calls;
+          }
+          if (p.rows() != n || WorstAgainst(p, ref, r) > 1e-5) ++wrong;
+          rows_sent += n;
+        }
+      });
+    }
+    for (auto& c : callers) c.join();
+    EXPECT_EQ(wrong.load(), 0);
+    const RuntimeStats stats = runtime->Stats();
+    uint64_t rows = 0, caller_batches = 0;
+    for (const WorkerStats& w : stats.workers) {
+      rows += w.rows;
+      caller_batches += w.caller_batches;
+    }
+    EXPECT_EQ(stats.requests.count, 600u);  // every call, answered once, wherever it ran
+    EXPECT_EQ(stats.requests.failed, 0u);
+    EXPECT_EQ(rows, rows_sent.load());
+    if (caller_runs) {
+      EXPECT_GT(caller_batches, 0u);
+      EXPECT_LE(caller_batches, static_cast<uint64_t>(small_calls.load()));
+    } else {
+      EXPECT_EQ(caller_batches, 0u);
+    }
+  }
+  // The same model with its pre-processing as JS functions: every call enters JS, so it queues.
+  auto wrapped = Runtime::Start(BundleSource::FromFile(kFixtures + "/wine-layers-cpu.bundle.js"), RuntimeOptions{});
+  for (int i = 0; i < 20; ++i) wrapped->Predict(wine.view().slice_rows(i, 1));
+  for (const WorkerStats& w : wrapped->Stats().workers) EXPECT_EQ(w.caller_batches, 0u);
+  EXPECT_EQ(wrapped->Stats().requests.count, 20u);
+}
+
+// On the caller's thread, a request is checked as a queued one is: a wrong width is refused,
+// naming the width the bundle expects, before anything runs; the next good call still runs there.
+TEST(RuntimeTest, ACallerRunCallFailsAsAQueuedOneWould) {
+  RuntimeOptions o;
+  o.workers = 1;
+  auto runtime = Runtime::Start(BundleSource::FromFile(kFixtures + "/wine-std-cpu.bundle.js"), o);
+  std::vector<float> row(12, 0.0f);
+  try {
+    runtime->Predict({row.data(), 1, 12});
+    FAIL() << "a 12-column row was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kShape);
+    EXPECT_NE(std::string(e.what()).find("13"), std::string::npos) << e.what();
+  }
+  row.assign(13, 1.0f);
+  EXPECT_EQ(runtime->Predict({row.data(), 1, 13}).rows(), 1u);
+  uint64_t caller_batches = 0;
+  for (const WorkerStats& w : runtime->Stats().workers) caller_batches += w.caller_batches;
+  EXPECT_EQ(caller_batches, 1u);
 }
 
 TEST(RuntimeTest, ABigRequestIsSplitIntoChunksAndComesBackInOrder) {

@@ -238,6 +238,7 @@ bool Model::code_cache_accepted() const { return impl_->code_cache_accepted; }
 double Model::load_ms() const { return impl_->load_ms; }
 
 bool Model::broken() const { return impl_->host.broken(); }
+bool Model::runs_without_js() const { return impl_->native_direct; }
 size_t Model::memory_bytes() const { return impl_->host.MemoryBytes(); }
 
 std::vector<uint8_t> Model::CreateCodeCache() {

@@ -13,6 +13,7 @@
 
 #include <sched.h>
 
+#include <atomic>
 #include <thread>
 #include <type_traits>
 
@@ -69,6 +70,9 @@ struct Runtime::Impl {
   Prediction EmptyPrediction() const;
   template <typename T>
   std::future<T> Start(DenseMatrixView input, bool copy, bool block);
+  // A blocking call: on the caller's thread with an idle worker's model when options.caller_runs
+  // allows (Worker::TryPredictHere), else queued.
+  Prediction PredictBlocking(DenseMatrixView input);
   void StartWithCallback(DenseMatrixView input, Runtime::Callback done, bool block);
 
   const RuntimeOptions options;
@@ -78,6 +82,7 @@ struct Runtime::Impl {
   internal::GraceWindow grace;
   internal::Reloader reloader;
   std::vector<std::unique_ptr<Worker>> workers;
+  std::atomic<size_t> next_here{0};  // the worker a caller-run call tries first, spreading them
   std::unique_ptr<VersionWatcher> watcher;
   std::mutex shutdown_mu;
   bool stopped = false;
@@ -287,12 +292,21 @@ T GetSpinning(std::future<T> f, std::chrono::microseconds spin) {
 }
 }  // namespace
 
-DenseMatrix Runtime::Predict(DenseMatrixView input) {
-  return GetSpinning(impl_->Start<DenseMatrix>(input, /*copy=*/false, /*block=*/true), impl_->options.spin);
+Prediction Runtime::Impl::PredictBlocking(DenseMatrixView input) {
+  if (options.caller_runs && input.rows() > 0 && input.rows() <= options.max_batch_rows) {
+    CheckShape(input);
+    const size_t n = workers.size();
+    const size_t first = next_here.fetch_add(1, std::memory_order_relaxed);
+    Prediction p;
+    for (size_t i = 0; i < n; ++i) {
+      if (workers[(first + i) % n]->TryPredictHere(input, p)) return p;
+    }
+  }
+  return GetSpinning(Start<Prediction>(input, /*copy=*/false, /*block=*/true), options.spin);
 }
-Prediction Runtime::PredictVersioned(DenseMatrixView input) {
-  return GetSpinning(impl_->Start<Prediction>(input, /*copy=*/false, /*block=*/true), impl_->options.spin);
-}
+
+DenseMatrix Runtime::Predict(DenseMatrixView input) { return std::move(impl_->PredictBlocking(input).output); }
+Prediction Runtime::PredictVersioned(DenseMatrixView input) { return impl_->PredictBlocking(input); }
 std::future<DenseMatrix> Runtime::Submit(DenseMatrixView input) {
   return impl_->Start<DenseMatrix>(input, /*copy=*/true, /*block=*/true);
 }

@@ -116,6 +116,17 @@ void Worker::UpdateStats(const std::function<void(WorkerStats&)>& f) {
   f(stats_);
 }
 
+void Worker::RecordFinishedLocked(float us, bool failed) {
+  stats_.finished.min_us = stats_.finished.count == 0 ? us : std::min<double>(stats_.finished.min_us, us);
+  stats_.finished.max_us = std::max<double>(stats_.finished.max_us, us);
+  stats_.finished.sum_us += us;
+  ++stats_.finished.count;
+  if (failed) ++stats_.finished.failed;
+  if (latencies_.size() < kLatencyWindow) latencies_.push_back(us);
+  else latencies_[latency_next_] = us;
+  latency_next_ = (latency_next_ + 1) % kLatencyWindow;
+}
+
 void Worker::Pin() {
   if (cpu_ < 0) return;
   cpu_set_t set;
@@ -128,6 +139,7 @@ void Worker::Pin() {
 }
 
 bool Worker::LoadFirst(StageSpec& first, std::promise<void>& loaded) {
+  std::lock_guard lock(serve_mu_);
   try {
     // No version serves yet, so none can refuse this one.
     if (std::string why = versions_.Stage(first); !why.empty()) throw Error(ErrorKind::kInternal, why);
@@ -175,6 +187,7 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
     batch.clear();
     const RequestQueue::Taken taken = queue_.Take(batch, max_rows, options_.max_batch_delay, take_step, options_.spin);
     if (taken == RequestQueue::Taken::kDrained) break;
+    std::lock_guard lock(serve_mu_);  // a blocking Predict may be using the model (TryPredictHere)
     if (taken == RequestQueue::Taken::kInterrupted) {
       step_done_.set_value((*step)(*this));
       continue;
@@ -182,6 +195,8 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
     if (versions_.holds_previous()) TendGraceWindow();
     RunBatch(batch, parts, /*retry=*/true);
   }
+  std::lock_guard lock(serve_mu_);
+  served_out_ = true;
   versions_.DisposeAll();  // the isolates are disposed on the thread that owns them
 }
 
@@ -203,6 +218,37 @@ ServedSlot::Turn Worker::ServeTurn() {
     default:
       return Turn::kIdle;
   }
+}
+
+bool Worker::TryPredictHere(DenseMatrixView input, Prediction& out) {
+  std::unique_lock lock(serve_mu_, std::try_to_lock);
+  if (!lock.owns_lock() || served_out_ || queue_.stopped() || !versions_.serving() || versions_.holds_previous() ||
+      !versions_.model().runs_without_js()) {
+    return false;
+  }
+  ScopedLogVersion log_version(versions_.version());
+  const auto start = Clock::now();
+  std::exception_ptr error;
+  try {
+    out.output = versions_.model().Predict(input);
+    out.bundle_version = versions_.version();
+    out.worker = index;
+  } catch (...) {
+    error = std::current_exception();
+  }
+  const auto end = Clock::now();
+  {
+    std::lock_guard stats_lock(stats_mu_);
+    ++stats_.batches;
+    ++stats_.caller_batches;
+    stats_.rows += input.rows();
+    stats_.busy_seconds += std::chrono::duration<double>(end - start).count();
+    if (error) ++stats_.failed_batches;
+    ++stats_.requests;
+    RecordFinishedLocked(std::chrono::duration<float, std::micro>(end - start).count(), error != nullptr);
+  }
+  if (error) std::rethrow_exception(error);
+  return true;
 }
 
 // Through the runtime's log sink (ModelOptions::log: a JVM's logging, the CLI's --log-level),
@@ -336,15 +382,7 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     std::lock_guard lock(stats_mu_);  // once per batch, not per request
     stats_.requests += batch.size();
     for (Request* req : finished_) {
-      const float us = std::chrono::duration<float, std::micro>(end - req->submitted).count();
-      stats_.finished.min_us = stats_.finished.count == 0 ? us : std::min<double>(stats_.finished.min_us, us);
-      stats_.finished.max_us = std::max<double>(stats_.finished.max_us, us);
-      stats_.finished.sum_us += us;
-      ++stats_.finished.count;
-      if (req->error) ++stats_.finished.failed;
-      if (latencies_.size() < kLatencyWindow) latencies_.push_back(us);
-      else latencies_[latency_next_] = us;
-      latency_next_ = (latency_next_ + 1) % kLatencyWindow;
+      RecordFinishedLocked(std::chrono::duration<float, std::micro>(end - req->submitted).count(), req->error != nullptr);
     }
   }
   for (Request* req : finished_) RequestQueue::Finish(*req, index);  // batch (and its shared_ptrs) outlives this loop

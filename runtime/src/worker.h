@@ -3,11 +3,14 @@
 // (serving_threads.h).
 //
 // The reload protocol runs steps on it (stage a new version, commit the switch, abort); Run
-// waits until one has. On a thread of its own, the thread runs the step between batches, so the
-// versions are only ever touched by that thread and need no lock. As a slot, the step runs on
-// the caller's thread while the slot is held out of its serving thread's turns (serve_mu_), so
-// a load never holds a thread other models are served on; the serving thread takes the slot
-// back at its next turn.
+// waits until one has. On a thread of its own, the thread runs the step between batches. As a
+// slot, the step runs on the caller's thread while the slot is held out of its serving thread's
+// turns, so a load never holds a thread other models are served on; the serving thread takes
+// the slot back at its next turn.
+//
+// Whoever touches the versions holds serve_mu_: the serving thread for a batch or a step, Run
+// for a slot's step, and a blocking Predict that runs on its own thread with this worker's
+// model (TryPredictHere) while the worker is idle.
 #pragma once
 
 #include <functional>
@@ -54,6 +57,13 @@ class Worker final : public ServedSlot {
   // ServedSlot: one turn on the shared thread.
   Turn ServeTurn() override;
 
+  // RuntimeOptions::caller_runs: if this worker is idle and its model runs without JS
+  // (Model::runs_without_js) and holds no previous version (a grace window's retries and
+  // rollback need the queue), predicts `input` on the calling thread with it, counted in this
+  // worker's stats. False (nothing done) otherwise; the caller then queues. Throws the model's
+  // error as the queue would deliver it.
+  bool TryPredictHere(DenseMatrixView input, Prediction& out);
+
   // For steps only (see Run for the thread they run on).
   WorkerVersions& versions() { return versions_; }
   // Commits the staged version (WorkerVersions::Commit) and records the switch in the stats.
@@ -90,6 +100,8 @@ class Worker final : public ServedSlot {
   // the previous version. On success, rolls the runtime back, fills `output` and clears `error`.
   void TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& output, std::exception_ptr& error);
   void UpdateStats(const std::function<void(WorkerStats&)>& f);
+  // A request finished `us` after it was submitted. Under stats_mu_.
+  void RecordFinishedLocked(float us, bool failed);
   // WorkerStats::memory_bytes from the current isolate. At `t` (a batch's end): only if 100 ms
   // have passed since the last sample; without `t`, now.
   void SampleMemory(std::optional<Clock::time_point> t = std::nullopt);
@@ -99,13 +111,13 @@ class Worker final : public ServedSlot {
   const RuntimeOptions& options_;
   RequestQueue& queue_;
   GraceWindow& grace_;
-  WorkerVersions versions_;  // owned by the worker thread, or by whoever holds serve_mu_
+  WorkerVersions versions_;  // touched only under serve_mu_
   std::thread thread_;       // its own, or (a slot) the one that loads it and ends
 
-  // A slot on a shared thread: held by the serving thread for a turn, by Run for a step.
+  // A slot on a shared thread, or null.
   ServingThreads* const shared_;
   const size_t thread_index_;
-  std::mutex serve_mu_;
+  std::mutex serve_mu_;           // held by whoever touches versions_ (see the top)
   bool served_out_ = false;       // guarded by serve_mu_: drained, isolates disposed
   bool attached_ = false;         // written by the loading thread, read after it is joined
   std::promise<void> detached_;   // set by the serving thread after the slot's last turn

@@ -5,10 +5,12 @@
 //
 //   tfjs-run-models-bench BUNDLE ROWS.csv [--models 1,4,16] [--seconds 3] [--callers 8]
 //                         [--batch 16] [--workers 0] [--model-workers W] [--warmup 0]
-//                         [--threads per-model,shared,direct]
+//                         [--threads per-model,shared,per-model-queued,shared-queued,direct]
 // --threads: the designs to run, interleaved per model count so each sees the same machine:
-// per-model and shared are ModelSet::Threads; direct (see Direct) is what moving between the
-// models' isolates costs with no threads at all. --model-workers: each model's
+// per-model and shared are ModelSet::Threads; with "-queued" appended, the same with
+// RuntimeOptions::caller_runs off, so that every call goes through the queue and a worker's
+// thread; direct (see Direct) is what moving between the models' isolates costs with no threads
+// at all. --model-workers: each model's
 // RuntimeOptions::workers (default: --workers). --warmup: seconds of the same load before the
 // measured ones; every isolate JIT-compiles tfjs's JS itself, so with many models each sees few
 // calls and runs unoptimised code for longer.
@@ -85,18 +87,22 @@ struct Load {
   double warmup = 0, seconds = 3;
 };
 
-// Serves `n` models in a ModelSet of `design` (per-model or shared) under `load` and prints a row.
+// Serves `n` models in a ModelSet of `design` (per-model or shared, either "-queued") under `load`
+// and prints a row.
 void RunModelSet(const Load& load, const std::string& design, int n) {
+  const bool queued = design.size() > 7 && design.compare(design.size() - 7, 7, "-queued") == 0;
+  const bool per_model = design.rfind("per-model", 0) == 0;
   const tfjs_run::DenseMatrix& rows = load.rows;
   const int n_callers = load.callers, batch = load.batch, model_workers = load.model_workers;
   const double warmup = load.warmup, seconds = load.seconds;
   tfjs_run::RuntimeOptions options;
   options.workers = static_cast<size_t>(load.workers);
   options.model.log = [](tfjs_run::LogLevel, std::string_view) {};
+  options.caller_runs = !queued;
   const double rss_before = RssMiB();
   double add_ms = 0;
-  tfjs_run::ModelSet models(options, design == "per-model" ? tfjs_run::ModelSet::Threads::kPerModel
-                                                           : tfjs_run::ModelSet::Threads::kShared);
+  tfjs_run::ModelSet models(options, per_model ? tfjs_run::ModelSet::Threads::kPerModel
+                                               : tfjs_run::ModelSet::Threads::kShared);
   for (int m = 0; m < n; ++m) {
     const auto t = Clock::now();
     tfjs_run::RuntimeOptions own = options;
@@ -138,7 +144,7 @@ void RunModelSet(const Load& load, const std::string& design, int n) {
   auto at = [&](double q) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(q * all.size()))];
   };
-  std::printf("%-9s  %6d  %6.0f  %6.0f  %6.0f  %17.1f  %12.1f  %13zu\n", design.c_str(), n,
+  std::printf("%-16s  %6d  %6.0f  %6.0f  %6.0f  %17.1f  %12.1f  %13zu\n", design.c_str(), n,
               static_cast<double>(done_rows) / elapsed, at(0.5), at(0.99), rss_models / n, add_ms / n,
               models.Stats("m0").runtime.workers.size());
 }
@@ -148,7 +154,7 @@ void RunModelSet(const Load& load, const std::string& design, int n) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: %s BUNDLE ROWS.csv [--models 1,4,16] [--seconds S] [--callers C] [--batch B] "
-                         "[--workers W] [--model-workers W] [--warmup S] [--threads per-model,shared,direct]\n",
+                         "[--workers W] [--model-workers W] [--warmup S] [--threads per-model,shared,direct,...]\n",
                  argv[0]);
     return 1;
   }
@@ -167,17 +173,19 @@ int main(int argc, char** argv) {
     else if (flag == "--model-workers") load.model_workers = std::stoi(argv[i + 1]);
   }
   for (const std::string& design : designs) {
-    if (design != "per-model" && design != "shared" && design != "direct") {
-      std::fprintf(stderr, "--threads: per-model, shared or direct, not '%s'\n", design.c_str());
+    if (design != "per-model" && design != "shared" && design != "per-model-queued" && design != "shared-queued" &&
+        design != "direct") {
+      std::fprintf(stderr, "--threads: per-model, shared, per-model-queued, shared-queued or direct, not '%s'\n",
+                   design.c_str());
       return 1;
     }
   }
-  std::printf("threads    models  rows/s  p50_us  p99_us  rss_per_model_mib  add_ms(mean)  workers/model\n");
+  std::printf("threads           models  rows/s  p50_us  p99_us  rss_per_model_mib  add_ms(mean)  workers/model\n");
   for (int n : counts) {
     for (const std::string& design : designs) {  // interleaved, so both designs see the same machine
       if (design == "direct") {
         const double rows_per_s = Direct(load.source, load.rows, n, load.batch, load.warmup, load.seconds);
-        std::printf("%-9s  %6d  %6.0f\n", design.c_str(), n, rows_per_s);
+        std::printf("%-16s  %6d  %6.0f\n", design.c_str(), n, rows_per_s);
         continue;
       }
       RunModelSet(load, design, n);

@@ -157,6 +157,11 @@ class Model {
   DenseMatrix Predict(const std::vector<DenseMatrixView>& parts);
 
   const BundleInfo& info() const;
+  // Whether predict runs the native plan alone and never enters JS (model_exec "native" with no
+  // app functions around the model). Only then may Predict be called from a thread other than
+  // the one that uses the Model (one call at a time still; how the Runtime runs a blocking
+  // Predict on its caller's thread, RuntimeOptions::caller_runs). Fixed at load.
+  bool runs_without_js() const;
 
   // Serialises the compiled bundle for ModelOptions::code_cache. Best called after load and a
   // predict, when the functions tfjs uses have been compiled (they are then in the cache too).

@@ -66,6 +66,13 @@ struct RuntimeOptions {
   // worker and caller. Worth it when the workers' cores are the runtime's own.
   std::chrono::microseconds spin{0};
   static constexpr OptionRange kSpinUs{0, 1'000'000};
+  // A blocking Predict (or PredictVersioned) of at most max_batch_rows rows, on a model that runs
+  // natively with no JS (Model::runs_without_js), runs on the calling thread, with the model of
+  // a worker that is idle at that moment, as ONNX Runtime's Run does: no queue, and none of the
+  // two thread wake-ups a queued call costs. When every worker is busy (or the version serving
+  // is in its grace window, or the model is in tfjs) the call queues as before. The workers'
+  // stats count such calls (WorkerStats::caller_batches). Submit and TrySubmit always queue.
+  bool caller_runs = true;
   // Requests with more rows are split into chunks of this many rows (0: never split).
   // Large wasm batches are slower per row than medium ones; see docs/benchmarks.md.
   size_t chunk_rows = 256;
@@ -131,6 +138,7 @@ struct WorkerStats {
   RequestTotals finished;    // whole requests this worker completed (their last chunk)
   uint64_t rows = 0;
   uint64_t batches = 0;      // predict calls
+  uint64_t caller_batches = 0;  // of those, run on a blocking Predict's own thread (RuntimeOptions::caller_runs)
   uint64_t failed_batches = 0;
   double mean_batch_rows = 0;
   double busy_seconds = 0;   // time spent in predict
