@@ -180,6 +180,11 @@ bool RequestQueue::stopped() const {
   return stopping_;
 }
 
+bool RequestQueue::empty() const {
+  std::lock_guard lock(mu_);
+  return queue_.empty();
+}
+
 QueueStats RequestQueue::Stats() const {
   std::lock_guard lock(mu_);
   return QueueStats{queued_rows_, queue_.size(), max_queued_rows_seen_, rejected_overloaded_, recomputed_};

@@ -115,6 +115,7 @@ class RequestQueue {
   // No new requests; workers finish what was accepted, then Take returns kDrained.
   void Stop();
   bool stopped() const;
+  bool empty() const;  // nothing queued
   QueueStats Stats() const;
 
  private:

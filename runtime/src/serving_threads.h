@@ -36,8 +36,9 @@ class ServedSlot {
  public:
   enum class Turn { kWorked, kIdle, kDone };
   // Takes at most one batch from the model's queue and runs it, without waiting: kWorked, kIdle
-  // (nothing queued, or the slot is busy with a reload step), or kDone (the queue is drained and
-  // the slot's isolates disposed; the thread drops it and must not touch it again).
+  // (nothing queued, or the slot is held by a reload step or a caller, which then wakes the
+  // threads if anything is queued), or kDone (the queue is drained and the slot's isolates
+  // disposed; the thread drops it and must not touch it again).
   virtual Turn ServeTurn() = 0;
 
  protected:

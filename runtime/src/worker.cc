@@ -63,9 +63,14 @@ void Worker::Join() {
 std::string Worker::Run(const Step& step) {
   if (shared_) {
     step_posted_ = Clock::now();
-    std::lock_guard lock(serve_mu_);  // waits out the turn running now; the slot sits out the next ones
-    if (served_out_ || queue_.stopped()) return "the runtime is shutting down";
-    return step(*this);
+    std::string result;
+    {
+      std::lock_guard lock(serve_mu_);  // waits out the turn running now; the slot sits out the next ones
+      if (served_out_ || queue_.stopped()) return "the runtime is shutting down";
+      result = step(*this);
+    }
+    RingIfQueued();
+    return result;
   }
   std::future<std::string> done;
   const bool posted = queue_.SignalUnlessStopped([&] {
@@ -202,7 +207,7 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
 
 ServedSlot::Turn Worker::ServeTurn() {
   std::unique_lock lock(serve_mu_, std::try_to_lock);
-  if (!lock.owns_lock()) return Turn::kIdle;  // a reload step runs on it (Run)
+  if (!lock.owns_lock()) return Turn::kIdle;  // a step (Run) or a caller (TryPredictHere) holds it; it rings after
   batch_.clear();
   switch (queue_.TryTake(batch_, std::max<size_t>(1, options_.max_batch_rows))) {
     case RequestQueue::Taken::kBatch:
@@ -247,8 +252,14 @@ bool Worker::TryPredictHere(DenseMatrixView input, Prediction& out) {
     ++stats_.requests;
     RecordFinishedLocked(std::chrono::duration<float, std::micro>(end - start).count(), error != nullptr);
   }
+  lock.unlock();
+  RingIfQueued();
   if (error) std::rethrow_exception(error);
   return true;
+}
+
+void Worker::RingIfQueued() {
+  if (shared_ && !queue_.empty()) shared_->Wake(false);
 }
 
 // Through the runtime's log sink (ModelOptions::log: a JVM's logging, the CLI's --log-level),

@@ -99,6 +99,10 @@ class Worker final : public ServedSlot {
   // The batch's one request failed on the current version with `error`: in a grace window, try
   // the previous version. On success, rolls the runtime back, fills `output` and clears `error`.
   void TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& output, std::exception_ptr& error);
+  // A slot whose serve_mu_ was just released: its serving thread may have found it held, taken
+  // the turn as idle and gone to sleep with requests queued (their push rang before), so ring
+  // again if there are any.
+  void RingIfQueued();
   void UpdateStats(const std::function<void(WorkerStats&)>& f);
   // A request finished `us` after it was submitted. Under stats_mu_.
   void RecordFinishedLocked(float us, bool failed);
