@@ -44,7 +44,7 @@ const char* const kCases[] = {
 // The graph models make-native-graphs.js writes, in tfjs-converter's format.
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
-                                   "graph-rank1-elementwise"};
+                                   "graph-rank1-elementwise", "graph-unary"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;

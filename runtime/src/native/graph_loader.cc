@@ -10,6 +10,7 @@
 #include "native/merge.h"
 #include "native/resample.h"
 #include "native/spatial.h"
+#include "native/unary.h"
 
 namespace tfjs_run::native {
 
@@ -213,6 +214,7 @@ class GraphCompiler {
   Value MatMul(const OpCall& k);
   Value Window2D(const OpCall& k);
   Value ActivationOp(const OpCall& k);
+  Value UnaryOp(const OpCall& k);
   Value BatchNorm(const OpCall& k);
   Value Reshape(const OpCall& k);
   Value Squeeze(const OpCall& k);
@@ -381,6 +383,14 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"Softsign", {&G::ActivationOp}},
       {"Softmax", {&G::ActivationOp}},
       {"LeakyRelu", {&G::ActivationOp}},
+      {"Abs", {&G::UnaryOp}},
+      {"Neg", {&G::UnaryOp}},
+      {"Sqrt", {&G::UnaryOp}},
+      {"Rsqrt", {&G::UnaryOp}},
+      {"Square", {&G::UnaryOp}},
+      {"Exp", {&G::UnaryOp}},
+      {"Log", {&G::UnaryOp}},
+      {"ClipByValue", {&G::UnaryOp}},
       {"FusedBatchNorm", {&G::BatchNorm}},
       {"FusedBatchNormV3", {&G::BatchNorm}},
       {"Reshape", {&G::Reshape}},
@@ -408,7 +418,8 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
   const Value& x = In(n, 0);
   // Shapes are checked here, once, before the op's code reads an axis of them.
   ActivationSpec act;
-  const bool elementwise = n.op == "Reshape" || n.op == "ExpandDims" || n.op == "Cast" ||
+  Unary unary = Unary::kAbs;
+  const bool elementwise = n.op == "Reshape" || n.op == "ExpandDims" || n.op == "Cast" || UnaryOf(n.op, unary) ||
                            (ActivationOf(n.op, act) && act.kind != Activation::kSoftmax);
   const int64_t cols = CheckRow(x.dims, elementwise, Describe(n));
   if (!kind) Unsupported(Describe(n));
@@ -452,6 +463,19 @@ Value GraphCompiler::ActivationOp(const OpCall& k) {
   ActivationOf(k.n.op, act);
   if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(k.n, "alpha", 0.2f);
   return Add(MakeActivation(k.label, act, k.cols, LastAxis(k.x.dims)), k.x, k.x.dims);
+}
+
+Value GraphCompiler::UnaryOp(const OpCall& k) {
+  Unary kind = Unary::kAbs;
+  UnaryOf(k.n.op, kind);
+  float lo = 0, hi = 0;
+  if (kind == Unary::kClip) {
+    if (k.n.inputs.size() != 3) Invalid(Describe(k.n) + " does not take three inputs");
+    const Tensor &min = Constant(k.n, k.n.inputs[1]), &max = Constant(k.n, k.n.inputs[2]);
+    if (min.values.size() != 1 || max.values.size() != 1) Unsupported(Describe(k.n) + " to bounds that are not scalars");
+    lo = min.values[0], hi = max.values[0];
+  }
+  return Add(MakeUnary(k.label, kind, k.cols, lo, hi), k.x, k.x.dims);
 }
 
 Value GraphCompiler::BatchNorm(const OpCall& k) {
