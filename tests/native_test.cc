@@ -44,7 +44,7 @@ const char* const kCases[] = {
 // The graph models make-native-graphs.js writes, in tfjs-converter's format.
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
-                                   "graph-rank1-elementwise", "graph-unary"};
+                                   "graph-rank1-elementwise", "graph-unary", "graph-broadcast"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;
@@ -464,8 +464,8 @@ TEST(NativeCompile, OpsThatReadAnAxisAreDeclinedOnRowsWithNoAxisBesidesTheBatch)
   declined(Rank1Graph({{"name", "y"}, {"op", "Mean"}, {"input", {"x", "a"}}}, {{"a", {1}}}), "Mean");
   declined(Rank1Graph({{"name", "y"}, {"op", "ConcatV2"}, {"input", {"x", "x", "a"}}}, {{"a", {1}}}), "ConcatV2");
   declined(Rank1Graph({{"name", "y"}, {"op", "Squeeze"}, {"input", {"x"}}}, {}), "Squeeze");
-  // Elementwise with a constant that broadcasts the row along more axes than it has.
-  for (const char* op : {"Mul", "AddV2"}) {
+  // Elementwise with a constant that broadcasts the row along more axes than it has (its batch).
+  for (const char* op : {"Mul", "AddV2", "Sub", "RealDiv", "Maximum", "Minimum"}) {
     try {
       Compile(Rank1Graph({{"name", "y"}, {"op", op}, {"input", {"x", "c"}}}, {{"c", {3}}}));
       ADD_FAILURE() << op << " by a constant of 3 values compiled";

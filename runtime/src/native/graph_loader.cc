@@ -211,6 +211,7 @@ class GraphCompiler {
   static const OpKind* FindOp(const std::string& op);
   Value PassThrough(const Node& n) { return In(n, 0); }
   Value Binary(const Node& n);
+  Value AddN(const Node& n);
   Value MatMul(const OpCall& k);
   Value Window2D(const OpCall& k);
   Value ActivationOp(const OpCall& k);
@@ -365,6 +366,9 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"Mul", {nullptr, &G::Binary}},
       {"Sub", {nullptr, &G::Binary}},
       {"RealDiv", {nullptr, &G::Binary}},
+      {"Maximum", {nullptr, &G::Binary}},
+      {"Minimum", {nullptr, &G::Binary}},
+      {"AddN", {nullptr, &G::AddN}},
       {"MatMul", {&G::MatMul}},
       {"_FusedMatMul", {&G::MatMul}},
       {"Conv2D", {&G::Window2D}},
@@ -639,23 +643,52 @@ Value GraphCompiler::DepthToSpace(const OpCall& k) {
   return Add(std::move(step), x, {in.h * b, in.w * b, in.c / (b * b)});
 }
 
-// Elementwise with a constant (a per-channel scale or shift: x·s + b) or two computed values of
-// the same shape (a residual add, a gate).
+// The merge a binary op is.
+Merge MergeOf(const std::string& op) {
+  return op == "Mul" ? Merge::kMultiply : op == "Sub" ? Merge::kSubtract : op == "RealDiv" ? Merge::kDivide
+       : op == "Maximum" ? Merge::kMaximum : op == "Minimum" ? Merge::kMinimum : Merge::kAdd;
+}
+
+// A constant as an operand of an op on rows of rank `rank`: its shape aligned to the row's (the
+// leading 1s numpy would add), its batch axis dropped. A constant that would broadcast over the
+// batch, or add axes to the value, is declined.
+BinaryOperand ConstantOperand(const Node& n, const Tensor& c, size_t rank) {
+  std::vector<int64_t> dims = c.shape;
+  // A constant of higher rank than the value would add axes to it (and move its batch).
+  if (dims.size() > rank + 1) Unsupported(Describe(n) + " with a constant of higher rank than its input");
+  if (dims.size() == rank + 1) {
+    if (dims[0] != 1) Unsupported(Describe(n) + " broadcasting a constant over the batch");
+    dims.erase(dims.begin());
+  }
+  dims.insert(dims.begin(), rank - dims.size(), 1);
+  return BinaryOperand{std::move(dims), c.values};
+}
+
+// Elementwise with a constant or of two computed values. A per-channel or scalar constant in
+// Add/Mul/Sub/RealDiv is a per-channel affine map (x·s + b); other constants, Maximum and Minimum,
+// and computed values of different shapes (a squeeze-excite gate [1, 1, C] over an image) are
+// broadcast as tfjs broadcasts them, so long as the batch is not.
 Value GraphCompiler::Binary(const Node& n) {
   if (n.inputs.size() != 2) Invalid(Describe(n) + " does not take two inputs");
   const std::string label = n.name + " (" + n.op + ")";
+  const bool affine = n.op != "Maximum" && n.op != "Minimum";
   for (size_t k = 0; k < 2; ++k) {
     if (!IsConst(n.inputs[k])) continue;
-    if ((n.op == "BiasAdd" || n.op == "RealDiv") && k == 0) Unsupported(Describe(n) + " of a constant by a value");
+    if (n.op == "BiasAdd" && k == 0) Unsupported(Describe(n) + " of a constant by a value");
     const Value& x = In(n, 1 - k);
     const Tensor& c = Constant(n, n.inputs[k]);
     const int64_t cols = CheckRow(x.dims, true, Describe(n)), ch = LastAxis(x.dims);
+    BinaryOperand operand = ConstantOperand(n, c, x.dims.size());
     const int64_t count = static_cast<int64_t>(c.values.size());
-    if (count != 1 && count != ch) Unsupported(Describe(n) + " broadcasting other than per channel");
-    // A constant of higher rank than the value would add axes to it (and move its batch).
-    if (c.shape.size() > x.dims.size() + 1) Unsupported(Describe(n) + " with a constant of higher rank than its input");
-    for (size_t d = 0; d + 1 < c.shape.size(); ++d) {
-      if (c.shape[d] != 1) Unsupported(Describe(n) + " broadcasting other than per channel");
+    const bool per_channel = (count == 1 || count == ch) && std::all_of(c.shape.begin(), c.shape.end() - (c.shape.empty() ? 0 : 1),
+                                                                        [](int64_t d) { return d == 1; });
+    if (!affine || !per_channel || (n.op == "RealDiv" && k == 0)) {
+      if (n.op == "BiasAdd") Unsupported(Describe(n) + " broadcasting other than per channel");
+      BinaryOperand value{x.dims, {}};
+      std::vector<int64_t> dims = BroadcastDims(k == 0 ? operand.dims : x.dims, k == 0 ? x.dims : operand.dims, Describe(n));
+      auto step = k == 0 ? MakeBroadcast(label, MergeOf(n.op), std::move(operand), std::move(value))
+                         : MakeBroadcast(label, MergeOf(n.op), std::move(value), std::move(operand));
+      return Add(std::move(step), x, std::move(dims));
     }
     // x·scale + shift per channel.
     std::vector<float> scale(static_cast<size_t>(ch), 1.0f), shift(static_cast<size_t>(ch), 0.0f);
@@ -672,12 +705,31 @@ Value GraphCompiler::Binary(const Node& n) {
   if (n.op == "BiasAdd") Unsupported(Describe(n) + " of two computed values");
   const Value &a = In(n, 0), &b = In(n, 1);
   CheckRow(a.dims, true, Describe(n));
-  if (a.dims != b.dims) Unsupported(Describe(n) + " broadcasting values of different shapes");
-  const Merge op = n.op == "Mul"       ? Merge::kMultiply
-                   : n.op == "Sub"     ? Merge::kSubtract
-                   : n.op == "RealDiv" ? Merge::kDivide
-                                       : Merge::kAdd;
-  return Value{plan_->Add(MakeMerge(label, op, 2, Elements(a.dims, Describe(n))), {a.id, b.id}), a.dims};
+  CheckRow(b.dims, true, Describe(n));
+  if (a.dims == b.dims) {
+    return Value{plan_->Add(MakeMerge(label, MergeOf(n.op), 2, Elements(a.dims, Describe(n))), {a.id, b.id}), a.dims};
+  }
+  // Of different ranks, numpy would line the batch of one up with an axis of the other.
+  if (a.dims.size() != b.dims.size()) Unsupported(Describe(n) + " broadcasting values of different ranks");
+  std::vector<int64_t> dims = BroadcastDims(a.dims, b.dims, Describe(n));
+  auto step = MakeBroadcast(label, MergeOf(n.op), BinaryOperand{a.dims, {}}, BinaryOperand{b.dims, {}});
+  return Value{plan_->Add(std::move(step), {a.id, b.id}), std::move(dims)};
+}
+
+// The sum of values of one shape, left to right as tfjs adds them.
+Value GraphCompiler::AddN(const Node& n) {
+  if (n.inputs.empty()) Invalid(Describe(n) + " has no inputs");
+  const Value& first = In(n, 0);
+  CheckRow(first.dims, true, Describe(n));
+  if (n.inputs.size() == 1) return first;
+  std::vector<Plan::Value> ids;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Value& v = In(n, i);
+    if (v.dims != first.dims) Unsupported(Describe(n) + " of values of different shapes");
+    ids.push_back(v.id);
+  }
+  const std::string label = n.name + " (" + n.op + ")";
+  return Value{plan_->Add(MakeMerge(label, Merge::kAdd, ids.size(), Elements(first.dims, Describe(n))), ids), first.dims};
 }
 
 // Convolutions (dense and depthwise, fused with a bias and an activation) and pooling.
