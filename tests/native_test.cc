@@ -39,12 +39,13 @@ const char* const kCases[] = {
     "functional-chain", "quantized-uint8", "quantized-uint16", "quantized-float16", "one-row", "large-values",
     "conv2d-valid", "conv2d-same-stride2", "conv2d-dilated", "conv2d-large-channels", "conv1d", "depthwise-same",
     "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-and-upsample", "merges",
-    "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block",
+    "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block", "prelu",
 };
 // The graph models make-native-graphs.js writes, in tfjs-converter's format.
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
-                                   "graph-rank1-elementwise", "graph-unary", "graph-broadcast"};
+                                   "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
+                                   "graph-prelu"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;

@@ -189,8 +189,11 @@ class GraphCompiler {
   };
   Tail TailOf(const Node& n) const;
   // What a converter-fused op (_FusedMatMul, _FusedConv2D, FusedDepthwiseConv2dNative) fuses:
-  // its fused_ops, a BiasAdd (its third input) and then an activation, into `bias` and `act`.
-  void Fused(const Node& n, const Tensor*& bias, ActivationSpec& act) const;
+  // its fused_ops, a BiasAdd (its third input) and then an activation, into `bias` and `act`, or
+  // a Prelu after the BiasAdd, whose slopes (its fourth input) go into `prelu`.
+  void Fused(const Node& n, const Tensor*& bias, ActivationSpec& act, const Tensor*& prelu) const;
+  // `v` through the slopes of a fused Prelu, if there is one.
+  Value FusedPrelu(const Node& n, const Tensor* prelu, const Value& v);
   Value CompileNode(const Node& n, const Tail& tail);
 
   // What an op's compile function gets: the node, what it absorbs (`tail`), its first input `x`
@@ -215,6 +218,7 @@ class GraphCompiler {
   Value MatMul(const OpCall& k);
   Value Window2D(const OpCall& k);
   Value ActivationOp(const OpCall& k);
+  Value Prelu(const OpCall& k);
   Value UnaryOp(const OpCall& k);
   Value BatchNorm(const OpCall& k);
   Value Reshape(const OpCall& k);
@@ -258,7 +262,7 @@ GraphCompiler::Tail GraphCompiler::TailOf(const Node& n) const {
   return tail;
 }
 
-void GraphCompiler::Fused(const Node& n, const Tensor*& bias, ActivationSpec& act) const {
+void GraphCompiler::Fused(const Node& n, const Tensor*& bias, ActivationSpec& act, const Tensor*& prelu) const {
   const std::vector<std::string> fused = StringListAttr(n, "fused_ops");
   size_t k = 0;
   if (k < fused.size() && fused[k] == "BiasAdd") {
@@ -271,8 +275,17 @@ void GraphCompiler::Fused(const Node& n, const Tensor*& bias, ActivationSpec& ac
     if (fused_act.kind == Activation::kLeakyRelu) fused_act.alpha = FloatAttr(n, "leakyrelu_alpha", 0.2f);
     act = fused_act;
     ++k;
+  } else if (k == 1 && k < fused.size() && fused[k] == "Prelu") {  // tfjs takes a Prelu only after a BiasAdd
+    if (n.inputs.size() < 4) Invalid(Describe(n) + " fuses a Prelu but has no slopes input");
+    prelu = &Constant(n, n.inputs[3]);
+    ++k;
   }
   if (k != fused.size()) Unsupported(Describe(n) + " fusing " + (k < fused.size() ? fused[k] : std::string("?")));
+}
+
+Value GraphCompiler::FusedPrelu(const Node& n, const Tensor* prelu, const Value& v) {
+  if (!prelu) return v;
+  return Add(MakePrelu(n.name + " (Prelu)", *prelu, v.dims), v, v.dims);
 }
 
 // The nodes computed from the input, each after its inputs (an iterative depth-first search
@@ -387,6 +400,7 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"Softsign", {&G::ActivationOp}},
       {"Softmax", {&G::ActivationOp}},
       {"LeakyRelu", {&G::ActivationOp}},
+      {"Prelu", {&G::Prelu}},
       {"Abs", {&G::UnaryOp}},
       {"Neg", {&G::UnaryOp}},
       {"Sqrt", {&G::UnaryOp}},
@@ -455,11 +469,12 @@ Value GraphCompiler::MatMul(const OpCall& k) {
   if (kernel.shape[0] != x.dims.back()) Invalid(Describe(n) + ": the weight does not match its input");
   const Tensor* bias = k.tail.bias ? &Constant(*k.tail.bias, k.tail.bias->inputs[1]) : nullptr;
   ActivationSpec fused_act = k.tail.act;
-  if (n.op == "_FusedMatMul") Fused(n, bias, fused_act);
+  const Tensor* prelu = nullptr;
+  if (n.op == "_FusedMatMul") Fused(n, bias, fused_act, prelu);
   if (bias && bias->shape != std::vector<int64_t>{kernel.shape[1]}) Invalid(Describe(n) + ": the bias does not match its MatMul");
   std::vector<int64_t> dims = x.dims;
   dims.back() = kernel.shape[1];
-  return Add(MakeDense(k.label, kernel, bias, fused_act, k.cols / x.dims.back()), x, dims);
+  return FusedPrelu(n, prelu, Add(MakeDense(k.label, kernel, bias, fused_act, k.cols / x.dims.back()), x, dims));
 }
 
 Value GraphCompiler::ActivationOp(const OpCall& k) {
@@ -480,6 +495,11 @@ Value GraphCompiler::UnaryOp(const OpCall& k) {
     lo = min.values[0], hi = max.values[0];
   }
   return Add(MakeUnary(k.label, kind, k.cols, lo, hi), k.x, k.x.dims);
+}
+
+Value GraphCompiler::Prelu(const OpCall& k) {
+  if (k.n.inputs.size() != 2) Invalid(Describe(k.n) + " does not take two inputs");
+  return Add(MakePrelu(k.label, Constant(k.n, k.n.inputs[1]), k.x.dims), k.x, k.x.dims);
 }
 
 Value GraphCompiler::BatchNorm(const OpCall& k) {
@@ -766,14 +786,15 @@ Value GraphCompiler::Window2D(const OpCall& k) {
   const int64_t out_c = depthwise ? in.c * filter.shape[3] : filter.shape[3];
   const Tensor* bias = tail.bias ? &Constant(*tail.bias, tail.bias->inputs[1]) : nullptr;
   ActivationSpec act = tail.act;
-  if (n.op == "_FusedConv2D" || n.op == "FusedDepthwiseConv2dNative") Fused(n, bias, act);
+  const Tensor* prelu = nullptr;
+  if (n.op == "_FusedConv2D" || n.op == "FusedDepthwiseConv2dNative") Fused(n, bias, act, prelu);
   if (bias && static_cast<int64_t>(bias->values.size()) != out_c) Invalid(Describe(n) + ": the bias does not match the filters");
   Tensor flat_bias;
   if (bias) flat_bias = Tensor{{out_c}, bias->values};
   const Geometry g = GeometryOf(in, w, Describe(n));
   auto step = depthwise ? MakeDepthwiseConv2D(label, in, w, filter, bias ? &flat_bias : nullptr, act)
                         : MakeConv2D(label, in, w, filter, bias ? &flat_bias : nullptr, act);
-  return Add(std::move(step), x, {g.oh, g.ow, out_c});
+  return FusedPrelu(n, prelu, Add(std::move(step), x, {g.oh, g.ow, out_c}));
 }
 }  // namespace
 
