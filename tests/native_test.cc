@@ -45,7 +45,7 @@ const char* const kCases[] = {
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
-                                   "graph-prelu"};
+                                   "graph-prelu",           "graph-pad"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;

@@ -614,19 +614,27 @@ Value GraphCompiler::Concat(const OpCall& k) {
   return Value{plan_->Add(std::move(step), ids), dims};
 }
 
+// A constant value around the row, on any axis but the batch.
 Value GraphCompiler::Pad(const OpCall& k) {
   const Node& n = k.n;
   const Value& x = k.x;
-  if (n.op == "PadV2" && (n.inputs.size() < 3 || Constant(n, n.inputs[2]).values != std::vector<float>{0.0f})) {
-    Unsupported(Describe(n) + " with a value other than 0");
+  float value = 0;
+  if (n.op == "PadV2") {
+    if (n.inputs.size() < 3) Invalid(Describe(n) + " has no constant value");
+    const Tensor& c = Constant(n, n.inputs[2]);
+    if (c.values.size() != 1) Invalid(Describe(n) + ": its constant value is not a scalar");
+    value = c.values[0];
   }
   const std::vector<int64_t> p = Ints(n, SecondInput(n));
-  if (x.dims.size() != 3 || p.size() != 8 || p[0] || p[1] || p[6] || p[7]) {
-    Unsupported(Describe(n) + " other than around the height and width of an image");
+  if (p.size() != 2 * (x.dims.size() + 1)) Invalid(Describe(n) + ": its paddings do not match its input");
+  if (p[0] || p[1]) Unsupported(Describe(n) + " on the batch axis");
+  std::vector<int64_t> before, after, dims = x.dims;
+  for (size_t i = 0; i < x.dims.size(); ++i) {
+    before.push_back(p[2 * i + 2]);
+    after.push_back(p[2 * i + 3]);
+    dims[i] += before.back() + after.back();
   }
-  const Image in{x.dims[0], x.dims[1], x.dims[2]};
-  auto step = MakeZeroPad2D(k.label, in, p[2], p[3], p[4], p[5]);
-  return Add(std::move(step), x, {in.h + p[2] + p[3], in.w + p[4] + p[5], in.c});
+  return Add(MakePad(k.label, x.dims, before, after, value), x, dims);
 }
 
 Value GraphCompiler::ResizeNearest(const OpCall& k) {

@@ -13,28 +13,35 @@ namespace tfjs_run::native {
 namespace {
 constexpr int64_t kMaxWindow = 1 << 12;  // a padding or cropping
 
-class ZeroPadStep : public Step {
+// XNNPACK's constant pad over the batch and the row's axes.
+class PadStep : public Step {
  public:
-  ZeroPadStep(const std::string& step_name, const Image& in, int64_t top, int64_t bottom, int64_t left, int64_t right)
-      : shape_{0, static_cast<size_t>(in.h), static_cast<size_t>(in.w), static_cast<size_t>(in.c)},
-        pre_{0, static_cast<size_t>(top), static_cast<size_t>(left), 0},
-        post_{0, static_cast<size_t>(bottom), static_cast<size_t>(right), 0} {
+  PadStep(const std::string& step_name, const std::vector<int64_t>& dims, const std::vector<int64_t>& before,
+          const std::vector<int64_t>& after, float value)
+      : rank_(dims.size() + 1) {
     name = step_name;
-    in_cols = {in.values()};
-    out_cols = (in.h + top + bottom) * (in.w + left + right) * in.c;
+    int64_t out = 1;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      shape_[i + 1] = static_cast<size_t>(dims[i]);
+      pre_[i + 1] = static_cast<size_t>(before[i]);
+      post_[i + 1] = static_cast<size_t>(after[i]);
+      out *= dims[i] + before[i] + after[i];
+    }
+    in_cols = {Elements(dims, name + "'s input")};
+    out_cols = out;
     xnn::InitializeOnce();
-    const float zero = 0;
     xnn_operator_t op = nullptr;
-    op_ = xnn::Created(xnn_create_constant_pad_nd_x32(&zero, 0, &op), &op, name);
+    op_ = xnn::Created(xnn_create_constant_pad_nd_x32(&value, 0, &op), &op, name);
   }
   void Run(const float* const* in, float* out, size_t rows) override {
     shape_[0] = rows;
-    xnn::Check(xnn_setup_constant_pad_nd_x32(op_.get(), 4, shape_, pre_, post_, in[0], out, nullptr), name);
+    xnn::Check(xnn_setup_constant_pad_nd_x32(op_.get(), rank_, shape_, pre_, post_, in[0], out, nullptr), name);
     xnn::Run(op_.get(), name);
   }
 
  private:
-  size_t shape_[4], pre_[4], post_[4];
+  size_t rank_;
+  size_t shape_[XNN_MAX_TENSOR_DIMS] = {}, pre_[XNN_MAX_TENSOR_DIMS] = {}, post_[XNN_MAX_TENSOR_DIMS] = {};
   xnn::Operator op_;
 };
 
@@ -178,11 +185,23 @@ class TransposeStep : public Step {
 std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
                                     int64_t left, int64_t right) {
   CheckImage(in, name);
-  for (int64_t p : {top, bottom, left, right}) {
-    if (p < 0 || p > kMaxWindow) Invalid(name + " has a padding out of range");
+  return MakePad(name, {in.h, in.w, in.c}, {top, left, 0}, {bottom, right, 0}, 0.0f);
+}
+
+std::unique_ptr<Step> MakePad(const std::string& name, const std::vector<int64_t>& dims,
+                              const std::vector<int64_t>& before, const std::vector<int64_t>& after, float value) {
+  if (before.size() != dims.size() || after.size() != dims.size()) Invalid(name + " has paddings that do not fit its input");
+  if (dims.size() + 1 > XNN_MAX_TENSOR_DIMS) Unsupported(name + " on an input of rank " + std::to_string(dims.size() + 1));
+  std::vector<int64_t> out = dims;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (before[i] < 0 || after[i] < 0 || before[i] > kMaxWindow || after[i] > kMaxWindow) {
+      Invalid(name + " has a padding out of range");
+    }
+    out[i] += before[i] + after[i];
   }
-  Elements({in.h + top + bottom, in.w + left + right, in.c}, name + "'s output");
-  return std::make_unique<ZeroPadStep>(name, in, top, bottom, left, right);
+  Elements(dims, name + "'s input");
+  Elements(out, name + "'s output");
+  return std::make_unique<PadStep>(name, dims, before, after, value);
 }
 
 std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw) {

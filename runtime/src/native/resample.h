@@ -1,4 +1,4 @@
-// The steps that resize or rearrange an NHWC image row without weights: zero padding, cropping,
+// The steps that resize or rearrange an NHWC image row without weights: padding, cropping,
 // nearest and bilinear resizing, depth to space, and transposing the axes of any row.
 #pragma once
 
@@ -16,6 +16,10 @@ class Step;
 // Zeros around the image: `top` rows above, `left` columns before, and so on.
 std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
                                     int64_t left, int64_t right);
+// `value` around a row of shape `dims` (of rank at most 5): before[i] values before its axis i
+// and after[i] after it, on any axis (the channels too).
+std::unique_ptr<Step> MakePad(const std::string& name, const std::vector<int64_t>& dims,
+                              const std::vector<int64_t>& before, const std::vector<int64_t>& after, float value);
 // The image without `top` rows above, `left` columns before, and so on.
 std::unique_ptr<Step> MakeCrop2D(const std::string& name, const Image& in, int64_t top, int64_t bottom, int64_t left,
                                  int64_t right);
