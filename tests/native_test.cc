@@ -45,7 +45,7 @@ const char* const kCases[] = {
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
-                                   "graph-prelu",           "graph-pad"};
+                                   "graph-prelu",           "graph-pad",             "graph-shape-arithmetic"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;
@@ -494,6 +494,28 @@ TEST(NativeCompile, OpsThatReadAnAxisAreDeclinedOnRowsWithNoAxisBesidesTheBatch)
       EXPECT_TRUE(e.unsupported) << dir << ": " << e.what();
       EXPECT_NE(std::string(e.what()).find("no axis besides the batch"), std::string::npos) << e.what();
     }
+  }
+}
+
+// Shape arithmetic is folded at load, and the batch size it holds may only become a Reshape's
+// batch axis: moved to another axis (the last Pack's inputs swapped), the graph stays in tfjs.
+TEST(NativeCompile, TheBatchSizeInFoldedShapesIsOnlyEverAReshapesBatchAxis) {
+  ModelArtifacts a = ArtifactsOf(kFixtures + "/native-graphs/graph-shape-arithmetic");
+  ASSERT_NO_THROW(Compile(a));
+  nlohmann::json topology = nlohmann::json::parse(a.topology_json);
+  nlohmann::json* last_pack = nullptr;
+  for (auto& node : topology["node"]) {
+    if (node["op"] == "Pack") last_pack = &node;
+  }
+  ASSERT_NE(last_pack, nullptr);
+  std::swap((*last_pack)["input"][0], (*last_pack)["input"][1]);
+  a.topology_json = topology.dump();
+  try {
+    Compile(a);
+    ADD_FAILURE() << "a Reshape to [-1, batch] compiled";
+  } catch (const CompileError& e) {
+    EXPECT_TRUE(e.unsupported) << e.what();
+    EXPECT_NE(std::string(e.what()).find("using the batch size"), std::string::npos) << e.what();
   }
 }
 

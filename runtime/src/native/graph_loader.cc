@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "native/const_fold.h"
 #include "native/merge.h"
 #include "native/resample.h"
 #include "native/spatial.h"
@@ -137,17 +138,30 @@ class GraphCompiler {
 
  private:
   const Node& At(const std::string& name) const { return nodes_[by_name_.at(name)]; }
+  // A Const node, or shape arithmetic folded at load (const_fold.h).
   bool IsConst(const std::string& name) const {
     auto it = by_name_.find(name);
-    return it != by_name_.end() && nodes_[it->second].op == "Const";
+    return (it != by_name_.end() && nodes_[it->second].op == "Const") || known_.count(name);
   }
   const Tensor& Constant(const Node& at, const std::string& name) const {
     if (!IsConst(name)) Unsupported(Describe(at) + " with an input that is not a constant");
+    if (auto k = known_.find(name); k != known_.end()) {
+      if (k->second.ints.batch_at >= 0) Unsupported(Describe(at) + " using the batch size as a value");
+      return k->second.tensor;
+    }
     auto w = weights_.find(name);
     if (w == weights_.end()) Invalid(Describe(at) + ": no weight for the constant '" + name + "'");
     return w->second;
   }
-  std::vector<int64_t> Ints(const Node& at, const std::string& name) const {
+  // A constant shape, axes or paddings; a folded shape may hold the batch size (as -1) only first
+  // and only for a Reshape (`batch_first`), which drops it.
+  std::vector<int64_t> Ints(const Node& at, const std::string& name, bool batch_first = false) const {
+    if (auto k = known_.find(name); k != known_.end()) {
+      const KnownInts& ints = k->second.ints;
+      if (ints.batch_at > 0 || (ints.batch_at == 0 && !batch_first)) Unsupported(Describe(at) + " using the batch size");
+      if (ints.values.size() > 16) Invalid(Describe(at) + ": the constant '" + name + "' is too long for a shape or axes");
+      return ints.values;
+    }
     std::vector<int64_t> out;
     const Tensor& t = Constant(at, name);
     if (t.values.size() > 16) Invalid(Describe(at) + ": the constant '" + name + "' is too long for a shape or axes");
@@ -195,6 +209,10 @@ class GraphCompiler {
   // `v` through the slopes of a fused Prelu, if there is one.
   Value FusedPrelu(const Node& n, const Tensor* prelu, const Value& v);
   Value CompileNode(const Node& n, const Tail& tail);
+  // Whether `n` is shape arithmetic on known inputs (a Shape of a computed value, or a foldable op
+  // of constants), and then its result, into known_.
+  bool Foldable(const Node& n) const;
+  void Fold(const Node& n);
 
   // What an op's compile function gets: the node, what it absorbs (`tail`), its first input `x`
   // with the values in one row of it (checked), and the label of its steps.
@@ -239,6 +257,11 @@ class GraphCompiler {
   const std::map<std::string, Tensor>& weights_;
   std::map<std::string, std::vector<size_t>> consumers_;
   std::map<std::string, Value> values_;
+  struct Known {
+    KnownInts ints;
+    Tensor tensor;  // the same as floats, for ops that take a constant
+  };
+  std::map<std::string, Known> known_;
   std::string output_;
   std::unique_ptr<Plan> plan_;
 };
@@ -356,6 +379,10 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
   for (size_t i : Order(input)) {
     const Node& n = nodes_[i];
     if (values_.count(n.name)) continue;  // the input, or absorbed into the node before it
+    if (Foldable(n)) {
+      Fold(n);
+      continue;
+    }
     const Tail tail = TailOf(n);
     const Value v = values_[n.name] = CompileNode(n, tail);
     for (const Node* t : {tail.bias, tail.activation}) {
@@ -365,6 +392,31 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
   if (!values_.count(output_)) Invalid("the graph's output '" + output_ + "' is not computed from its input");
   plan_->set_output(values_[output_].id);
   return std::move(plan_);
+}
+
+bool GraphCompiler::Foldable(const Node& n) const {
+  if (!Folds(n.op)) return false;
+  if (n.op == "Shape") return n.inputs.size() == 1 && values_.count(n.inputs[0]);
+  return std::all_of(n.inputs.begin(), n.inputs.end(), [&](const std::string& in) { return IsConst(in); });
+}
+
+void GraphCompiler::Fold(const Node& n) {
+  KnownInts ints;
+  if (n.op == "Shape") {
+    ints = ShapeOf(In(n, 0).dims);
+  } else {
+    std::vector<KnownInts> inputs;
+    for (const std::string& in : n.inputs) {
+      auto k = known_.find(in);
+      inputs.push_back(k != known_.end() ? k->second.ints : KnownInts{Constant(n, in).shape, Ints(n, in), -1});
+    }
+    const FoldAttrs attrs{IntAttr(n, "begin_mask", 0),      IntAttr(n, "end_mask", 0),
+                          IntAttr(n, "ellipsis_mask", 0),   IntAttr(n, "new_axis_mask", 0),
+                          IntAttr(n, "shrink_axis_mask", 0), IntAttr(n, "axis", 0)};
+    ints = native::Fold(n.op, inputs, attrs, Describe(n));
+  }
+  Tensor tensor{ints.shape, std::vector<float>(ints.values.begin(), ints.values.end())};
+  known_[n.name] = Known{std::move(ints), std::move(tensor)};
 }
 
 const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
@@ -520,7 +572,7 @@ Value GraphCompiler::BatchNorm(const OpCall& k) {
 // ---- Shapes: reshapes, axes, casts, transposes (resample.h)
 
 Value GraphCompiler::Reshape(const OpCall& k) {
-  std::vector<int64_t> target = Ints(k.n, SecondInput(k.n));
+  std::vector<int64_t> target = Ints(k.n, SecondInput(k.n), true);
   if (target.empty()) Invalid(Describe(k.n) + " has an empty shape");
   target.erase(target.begin());  // the batch
   return Value{k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n))};
