@@ -45,7 +45,8 @@ const char* const kCases[] = {
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
-                                   "graph-prelu",           "graph-pad",             "graph-shape-arithmetic"};
+                                   "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
+                                   "graph-slice"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;
@@ -516,6 +517,28 @@ TEST(NativeCompile, TheBatchSizeInFoldedShapesIsOnlyEverAReshapesBatchAxis) {
   } catch (const CompileError& e) {
     EXPECT_TRUE(e.unsupported) << e.what();
     EXPECT_NE(std::string(e.what()).find("using the batch size"), std::string::npos) << e.what();
+  }
+}
+
+// A slice of a computed value must take all of its batch, whose size is not known at load: the
+// first slice of graph-slice without its end mask (so ending at 0) stays in tfjs.
+TEST(NativeCompile, ASliceOfPartOfTheBatchIsDeclined) {
+  ModelArtifacts a = ArtifactsOf(kFixtures + "/native-graphs/graph-slice");
+  ASSERT_NO_THROW(Compile(a));
+  nlohmann::json topology = nlohmann::json::parse(a.topology_json);
+  for (auto& node : topology["node"]) {
+    if (node["op"] == "StridedSlice") {
+      node["attr"]["end_mask"]["i"] = "0";
+      break;
+    }
+  }
+  a.topology_json = topology.dump();
+  try {
+    Compile(a);
+    ADD_FAILURE() << "a slice ending at batch row 0 compiled";
+  } catch (const CompileError& e) {
+    EXPECT_TRUE(e.unsupported) << e.what();
+    EXPECT_NE(std::string(e.what()).find("slicing the batch axis"), std::string::npos) << e.what();
   }
 }
 

@@ -38,28 +38,17 @@ KnownInts Pick(const KnownInts& from, const std::vector<int64_t>& picks, bool sc
 
 KnownInts StridedSlice(const std::vector<KnownInts>& in, const FoldAttrs& a, const std::string& what) {
   const KnownInts& x = Vector(in, 0, what);
-  if (a.ellipsis_mask || a.new_axis_mask) Unsupported(what + " with an ellipsis or a new axis");
   if (in.size() != 4) Invalid(what + " does not take four inputs");
   for (size_t i = 1; i < 4; ++i) {
-    if (in[i].values.size() != 1) Unsupported(what + " over more axes than its input has");
     if (in[i].batch_at >= 0) Unsupported(what + " by the batch size");
   }
-  const int64_t n = static_cast<int64_t>(x.values.size()), stride = in[3].values[0];
-  if (stride == 0) Invalid(what + " has a stride of 0");
-  int64_t begin = in[1].values[0], end = in[2].values[0];
-  if (a.shrink_axis_mask & 1) {  // one element: begin, as an index
-    if (begin < 0) begin += n;
-    return Pick(x, {begin}, true, what);
-  }
-  auto clamp = [&](int64_t v) {
-    if (v < 0) v += n;
-    return stride > 0 ? std::clamp<int64_t>(v, 0, n) : std::clamp<int64_t>(v, -1, n - 1);
-  };
-  begin = (a.begin_mask & 1) ? (stride > 0 ? 0 : n - 1) : clamp(begin);
-  end = (a.end_mask & 1) ? (stride > 0 ? n : -1) : clamp(end);
+  const SliceSpec spec = ResolveStridedSlice({static_cast<int64_t>(x.values.size())}, in[1].values, in[2].values,
+                                             in[3].values, a.masks, what);
+  if (spec.shape.size() > 1) Unsupported(what + " adding an axis to a vector");
+  const AxisSlice& axis = spec.axes[0];
   std::vector<int64_t> picks;
-  for (int64_t i = begin; stride > 0 ? i < end : i > end; i += stride) picks.push_back(i);
-  return Pick(x, picks, false, what);
+  for (int64_t i = 0; i < axis.length; ++i) picks.push_back(axis.begin + i * axis.step);
+  return Pick(x, picks, spec.shape.empty(), what);
 }
 }  // namespace
 

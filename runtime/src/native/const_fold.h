@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "native/slice.h"
+
 namespace tfjs_run::native {
 
 // An integer tensor known at load (rank 0 or 1).
@@ -20,7 +22,7 @@ struct KnownInts {
 
 // StridedSlice's masks; the axis of Pack.
 struct FoldAttrs {
-  int64_t begin_mask = 0, end_mask = 0, ellipsis_mask = 0, new_axis_mask = 0, shrink_axis_mask = 0;
+  SliceMasks masks;
   int64_t axis = 0;
 };
 
@@ -31,8 +33,7 @@ bool Folds(const std::string& op);
 KnownInts ShapeOf(const std::vector<int64_t>& dims);
 
 // `op` over its inputs, all known (Shape excepted: use ShapeOf). Unsupported() naming `what` for
-// what it does not fold (tensors of rank 2 or more, ellipses and new axes, the batch size twice in
-// one result), Invalid() for inputs TensorFlow would refuse.
+// what it does not fold (tensors of rank 2 or more, new axes, the batch size twice in one result), Invalid() for inputs TensorFlow would refuse.
 KnownInts Fold(const std::string& op, const std::vector<KnownInts>& inputs, const FoldAttrs& attrs,
                const std::string& what);
 

@@ -10,6 +10,7 @@
 #include "native/const_fold.h"
 #include "native/merge.h"
 #include "native/resample.h"
+#include "native/slice.h"
 #include "native/spatial.h"
 #include "native/unary.h"
 
@@ -121,6 +122,11 @@ std::string StringAttr(const Node& n, const char* key, const std::string& otherw
   if (!a || !a->is_object() || !a->contains("s")) return otherwise;
   if (!(*a)["s"].is_string()) Invalid(Describe(n) + ": attribute " + key + " is malformed");
   return Base64((*a)["s"].get<std::string>());
+}
+
+SliceMasks Masks(const Node& n) {
+  return SliceMasks{IntAttr(n, "begin_mask", 0), IntAttr(n, "end_mask", 0), IntAttr(n, "ellipsis_mask", 0),
+                    IntAttr(n, "new_axis_mask", 0), IntAttr(n, "shrink_axis_mask", 0)};
 }
 
 struct Value {
@@ -250,6 +256,7 @@ class GraphCompiler {
   Value ResizeNearest(const OpCall& k);
   Value ResizeBilinear(const OpCall& k);
   Value DepthToSpace(const OpCall& k);
+  Value Slice(const OpCall& k);
   std::vector<size_t> Order(size_t input) const;
 
   std::vector<Node> nodes_;
@@ -410,10 +417,7 @@ void GraphCompiler::Fold(const Node& n) {
       auto k = known_.find(in);
       inputs.push_back(k != known_.end() ? k->second.ints : KnownInts{Constant(n, in).shape, Ints(n, in), -1});
     }
-    const FoldAttrs attrs{IntAttr(n, "begin_mask", 0),      IntAttr(n, "end_mask", 0),
-                          IntAttr(n, "ellipsis_mask", 0),   IntAttr(n, "new_axis_mask", 0),
-                          IntAttr(n, "shrink_axis_mask", 0), IntAttr(n, "axis", 0)};
-    ints = native::Fold(n.op, inputs, attrs, Describe(n));
+    ints = native::Fold(n.op, inputs, FoldAttrs{Masks(n), IntAttr(n, "axis", 0)}, Describe(n));
   }
   Tensor tensor{ints.shape, std::vector<float>(ints.values.begin(), ints.values.end())};
   known_[n.name] = Known{std::move(ints), std::move(tensor)};
@@ -477,6 +481,8 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"ResizeNearestNeighbor", {&G::ResizeNearest}},
       {"ResizeBilinear", {&G::ResizeBilinear}},
       {"DepthToSpace", {&G::DepthToSpace}},
+      {"StridedSlice", {&G::Slice}},
+      {"Slice", {&G::Slice}},
   };
   auto it = kOps.find(op);
   return it == kOps.end() ? nullptr : &it->second;
@@ -721,6 +727,34 @@ Value GraphCompiler::DepthToSpace(const OpCall& k) {
   const Image in{x.dims[0], x.dims[1], x.dims[2]};
   auto step = MakeDepthToSpace(k.label, in, b);
   return Add(std::move(step), x, {in.h * b, in.w * b, in.c / (b * b)});
+}
+
+// StridedSlice, or Slice (a begin and a size per axis), of a computed value, all of its batch.
+Value GraphCompiler::Slice(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  if (n.inputs.size() != (n.op == "Slice" ? 3u : 4u)) Invalid(Describe(n) + " has other than its inputs");
+  std::vector<int64_t> dims = x.dims;
+  dims.insert(dims.begin(), kUnknownSize);
+  const std::vector<int64_t> begin = Ints(n, n.inputs[1]), arg = Ints(n, n.inputs[2]);
+  SliceSpec spec;
+  if (n.op == "Slice") {  // a size of -1: the rest of the axis
+    if (begin.size() != dims.size() || arg.size() != dims.size()) Invalid(Describe(n) + " does not match its input's rank");
+    std::vector<int64_t> end(begin.size()), strides(begin.size(), 1);
+    for (size_t i = 0; i < end.size(); ++i) end[i] = arg[i] == -1 ? (i == 0 ? int64_t{1} << 30 : dims[i]) : begin[i] + arg[i];
+    spec = ResolveStridedSlice(dims, begin, end, strides, SliceMasks{}, Describe(n));
+  } else {
+    spec = ResolveStridedSlice(dims, begin, arg, Ints(n, n.inputs[3]), Masks(n), Describe(n));
+  }
+  if (spec.first_new_axes > 0) Unsupported(Describe(n) + " adding an axis before the batch");
+  std::vector<int64_t> starts, steps, lengths;
+  for (size_t a = 1; a < spec.axes.size(); ++a) {
+    starts.push_back(spec.axes[a].begin);
+    steps.push_back(spec.axes[a].step);
+    lengths.push_back(spec.axes[a].length);
+  }
+  std::vector<int64_t> out(spec.shape.begin() + 1, spec.shape.end());  // the batch stays first
+  return Add(MakeStridedSlice(k.label, x.dims, starts, steps, lengths), x, std::move(out));
 }
 
 // The merge a binary op is.

@@ -3,6 +3,7 @@
 #include <xnnpack.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "native/plan.h"
@@ -180,6 +181,51 @@ class TransposeStep : public Step {
   std::vector<size_t> out_dims_, stride_;
   std::vector<size_t> index_;  // the output position, reused by every call
 };
+
+// A loop, as the transpose: walks the output in order, stepping through the input by each axis's
+// stride times its step (negative for a reversed axis).
+class StridedSliceStep : public Step {
+ public:
+  StridedSliceStep(const std::string& step_name, const std::vector<int64_t>& dims, const std::vector<int64_t>& begin,
+                   const std::vector<int64_t>& step, const std::vector<int64_t>& length) {
+    name = step_name;
+    in_cols = {Elements(dims.empty() ? std::vector<int64_t>{1} : dims, name + "'s input")};
+    out_cols = 1;
+    std::vector<ptrdiff_t> in_stride(dims.size(), 1);
+    for (size_t i = dims.size(); i-- > 1;) in_stride[i - 1] = in_stride[i] * static_cast<ptrdiff_t>(dims[i]);
+    for (size_t a = 0; a < dims.size(); ++a) {
+      start_ += static_cast<ptrdiff_t>(begin[a]) * in_stride[a];
+      out_dims_.push_back(static_cast<size_t>(length[a]));
+      stride_.push_back(static_cast<ptrdiff_t>(step[a]) * in_stride[a]);
+      out_cols *= length[a];
+    }
+    index_.resize(out_dims_.size());
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t n = static_cast<size_t>(out_cols), width = static_cast<size_t>(in_cols[0]), rank = out_dims_.size();
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = in[0] + r * width;
+      float* y = out + r * n;
+      std::fill(index_.begin(), index_.end(), 0);
+      ptrdiff_t from = start_;
+      for (size_t i = 0; i < n; ++i) {
+        y[i] = x[from];
+        for (size_t a = rank; a-- > 0;) {  // the next output index, odometer-wise
+          from += stride_[a];
+          if (++index_[a] < out_dims_[a]) break;
+          from -= stride_[a] * static_cast<ptrdiff_t>(out_dims_[a]);
+          index_[a] = 0;
+        }
+      }
+    }
+  }
+
+ private:
+  ptrdiff_t start_ = 0;
+  std::vector<size_t> out_dims_;
+  std::vector<ptrdiff_t> stride_;
+  std::vector<size_t> index_;  // the output position, reused by every call
+};
 }  // namespace
 
 std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
@@ -262,4 +308,21 @@ std::unique_ptr<Step> MakeTranspose(const std::string& name, const std::vector<i
   }
   return std::make_unique<TransposeStep>(name, dims, perm);
 }
+std::unique_ptr<Step> MakeStridedSlice(const std::string& name, const std::vector<int64_t>& dims,
+                                       const std::vector<int64_t>& begin, const std::vector<int64_t>& step,
+                                       const std::vector<int64_t>& length) {
+  if (begin.size() != dims.size() || step.size() != dims.size() || length.size() != dims.size()) {
+    Invalid(name + " slices other axes than its input has");
+  }
+  Elements(dims, name + "'s input");
+  for (size_t a = 0; a < dims.size(); ++a) {
+    const int64_t last = begin[a] + (length[a] - 1) * step[a];
+    if (length[a] < 1 || step[a] == 0 || begin[a] < 0 || begin[a] >= dims[a] || last < 0 || last >= dims[a]) {
+      Invalid(name + " slices past its input");
+    }
+  }
+  Elements(length, name + "'s output");
+  return std::make_unique<StridedSliceStep>(name, dims, begin, step, length);
+}
+
 }  // namespace tfjs_run::native

@@ -1,5 +1,5 @@
 // The steps that resize or rearrange an NHWC image row without weights: padding, cropping,
-// nearest and bilinear resizing, depth to space, and transposing the axes of any row.
+// nearest and bilinear resizing, depth to space, and transposing or slicing the axes of any row.
 #pragma once
 
 #include <cstdint>
@@ -37,5 +37,12 @@ std::unique_ptr<Step> MakeDepthToSpace(const std::string& name, const Image& in,
 // A row of shape `dims` with its axes permuted: output axis i is input axis perm[i].
 std::unique_ptr<Step> MakeTranspose(const std::string& name, const std::vector<int64_t>& dims,
                                     const std::vector<int64_t>& perm);
+
+// The values of a row of shape `dims` at begin[a] + i·step[a] for i < length[a] along each axis a
+// (a step may be negative): a strided slice whose axes were worked out by the loader. Invalid()
+// naming `name` unless every index is inside the row.
+std::unique_ptr<Step> MakeStridedSlice(const std::string& name, const std::vector<int64_t>& dims,
+                                       const std::vector<int64_t>& begin, const std::vector<int64_t>& step,
+                                       const std::vector<int64_t>& length);
 
 }  // namespace tfjs_run::native
