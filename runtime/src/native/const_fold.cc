@@ -17,7 +17,9 @@ const KnownInts& Vector(const std::vector<KnownInts>& inputs, size_t i, const st
 
 int64_t Scalar(const std::vector<KnownInts>& inputs, size_t i, const std::string& what) {
   if (i >= inputs.size()) Invalid(what + " has too few inputs");
-  if (inputs[i].values.size() != 1 || inputs[i].batch_at >= 0) Unsupported(what + " with an index that is not one number");
+  if (inputs[i].values.size() != 1 || inputs[i].batch_at >= 0) {
+    Unsupported(what + " with an index that is not one number");
+  }
   return inputs[i].values[0];
 }
 
@@ -65,14 +67,18 @@ KnownInts ShapeOf(const std::vector<int64_t>& dims) {
 
 KnownInts Fold(const std::string& op, const std::vector<KnownInts>& in, const FoldAttrs& a, const std::string& what) {
   for (const KnownInts& k : in) {
-    if (k.shape.size() > 1 || k.values.size() > kMaxLength) Unsupported(what + " of a tensor that is not a short vector");
+    if (k.shape.size() > 1 || k.values.size() > kMaxLength) {
+      Unsupported(what + " of a tensor that is not a short vector");
+    }
   }
   if (op == "StridedSlice") return StridedSlice(in, a, what);
   if (op == "Slice") {
     const KnownInts& x = Vector(in, 0, what);
     const int64_t begin = Scalar(in, 1, what), size = Scalar(in, 2, what);
     const int64_t end = size == -1 ? static_cast<int64_t>(x.values.size()) : begin + size;
-    if (begin < 0 || end < begin) Invalid(what + " has a slice out of range");
+    if (begin < 0 || end < begin || end > static_cast<int64_t>(x.values.size())) {
+      Invalid(what + " has a slice out of range");
+    }
     std::vector<int64_t> picks;
     for (int64_t i = begin; i < end; ++i) picks.push_back(i);
     return Pick(x, picks, false, what);
@@ -100,6 +106,7 @@ KnownInts Fold(const std::string& op, const std::vector<KnownInts>& in, const Fo
     }
     all.values.insert(all.values.end(), in[i].values.begin(), in[i].values.end());
   }
+  if (all.values.size() > kMaxLength) Unsupported(what + " making a vector that is not short");
   all.shape = {static_cast<int64_t>(all.values.size())};
   return all;
 }
