@@ -33,7 +33,8 @@ bool Folds(const std::string& op);
 KnownInts ShapeOf(const std::vector<int64_t>& dims);
 
 // `op` over its inputs, all known (Shape excepted: use ShapeOf). Unsupported() naming `what` for
-// what it does not fold (tensors of rank 2 or more, new axes, the batch size twice in one result), Invalid() for inputs TensorFlow would refuse.
+// what it does not fold (tensors of rank 2 or more, new axes, the batch size twice in one
+// result), Invalid() for inputs TensorFlow would refuse.
 KnownInts Fold(const std::string& op, const std::vector<KnownInts>& inputs, const FoldAttrs& attrs,
                const std::string& what);
 

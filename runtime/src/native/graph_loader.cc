@@ -164,8 +164,12 @@ class GraphCompiler {
   std::vector<int64_t> Ints(const Node& at, const std::string& name, bool batch_first = false) const {
     if (auto k = known_.find(name); k != known_.end()) {
       const KnownInts& ints = k->second.ints;
-      if (ints.batch_at > 0 || (ints.batch_at == 0 && !batch_first)) Unsupported(Describe(at) + " using the batch size");
-      if (ints.values.size() > 16) Invalid(Describe(at) + ": the constant '" + name + "' is too long for a shape or axes");
+      if (ints.batch_at > 0 || (ints.batch_at == 0 && !batch_first)) {
+        Unsupported(Describe(at) + " using the batch size");
+      }
+      if (ints.values.size() > 16) {
+        Invalid(Describe(at) + ": the constant '" + name + "' is too long for a shape or axes");
+      }
       return ints.values;
     }
     std::vector<int64_t> out;
@@ -549,7 +553,9 @@ Value GraphCompiler::UnaryOp(const OpCall& k) {
   if (kind == Unary::kClip) {
     if (k.n.inputs.size() != 3) Invalid(Describe(k.n) + " does not take three inputs");
     const Tensor &min = Constant(k.n, k.n.inputs[1]), &max = Constant(k.n, k.n.inputs[2]);
-    if (min.values.size() != 1 || max.values.size() != 1) Unsupported(Describe(k.n) + " to bounds that are not scalars");
+    if (min.values.size() != 1 || max.values.size() != 1) {
+      Unsupported(Describe(k.n) + " to bounds that are not scalars");
+    }
     lo = min.values[0], hi = max.values[0];
   }
   return Add(MakeUnary(k.label, kind, k.cols, lo, hi), k.x, k.x.dims);
@@ -739,9 +745,13 @@ Value GraphCompiler::Slice(const OpCall& k) {
   const std::vector<int64_t> begin = Ints(n, n.inputs[1]), arg = Ints(n, n.inputs[2]);
   SliceSpec spec;
   if (n.op == "Slice") {  // a size of -1: the rest of the axis
-    if (begin.size() != dims.size() || arg.size() != dims.size()) Invalid(Describe(n) + " does not match its input's rank");
+    if (begin.size() != dims.size() || arg.size() != dims.size()) {
+      Invalid(Describe(n) + " does not match its input's rank");
+    }
     std::vector<int64_t> end(begin.size()), strides(begin.size(), 1);
-    for (size_t i = 0; i < end.size(); ++i) end[i] = arg[i] == -1 ? (i == 0 ? int64_t{1} << 30 : dims[i]) : begin[i] + arg[i];
+    for (size_t i = 0; i < end.size(); ++i) {
+      end[i] = arg[i] != -1 ? begin[i] + arg[i] : i == 0 ? int64_t{1} << 30 : dims[i];
+    }
     spec = ResolveStridedSlice(dims, begin, end, strides, SliceMasks{}, Describe(n));
   } else {
     spec = ResolveStridedSlice(dims, begin, arg, Ints(n, n.inputs[3]), Masks(n), Describe(n));
@@ -794,12 +804,14 @@ Value GraphCompiler::Binary(const Node& n) {
     const int64_t cols = CheckRow(x.dims, true, Describe(n)), ch = LastAxis(x.dims);
     BinaryOperand operand = ConstantOperand(n, c, x.dims.size());
     const int64_t count = static_cast<int64_t>(c.values.size());
-    const bool per_channel = (count == 1 || count == ch) && std::all_of(c.shape.begin(), c.shape.end() - (c.shape.empty() ? 0 : 1),
-                                                                        [](int64_t d) { return d == 1; });
+    const auto leading_end = c.shape.end() - (c.shape.empty() ? 0 : 1);
+    const bool per_channel = (count == 1 || count == ch) &&
+                             std::all_of(c.shape.begin(), leading_end, [](int64_t d) { return d == 1; });
     if (!affine || !per_channel || (n.op == "RealDiv" && k == 0)) {
       if (n.op == "BiasAdd") Unsupported(Describe(n) + " broadcasting other than per channel");
       BinaryOperand value{x.dims, {}};
-      std::vector<int64_t> dims = BroadcastDims(k == 0 ? operand.dims : x.dims, k == 0 ? x.dims : operand.dims, Describe(n));
+      std::vector<int64_t> dims =
+          BroadcastDims(k == 0 ? operand.dims : x.dims, k == 0 ? x.dims : operand.dims, Describe(n));
       auto step = k == 0 ? MakeBroadcast(label, MergeOf(n.op), std::move(operand), std::move(value))
                          : MakeBroadcast(label, MergeOf(n.op), std::move(value), std::move(operand));
       return Add(std::move(step), x, std::move(dims));
@@ -843,7 +855,8 @@ Value GraphCompiler::AddN(const Node& n) {
     ids.push_back(v.id);
   }
   const std::string label = n.name + " (" + n.op + ")";
-  return Value{plan_->Add(MakeMerge(label, Merge::kAdd, ids.size(), Elements(first.dims, Describe(n))), ids), first.dims};
+  auto step = MakeMerge(label, Merge::kAdd, ids.size(), Elements(first.dims, Describe(n)));
+  return Value{plan_->Add(std::move(step), ids), first.dims};
 }
 
 // Convolutions (dense and depthwise, fused with a bias and an activation) and pooling.

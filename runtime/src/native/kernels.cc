@@ -207,7 +207,9 @@ std::unique_ptr<Step> MakePrelu(const std::string& name, const Tensor& alpha, co
   }
   const int64_t cols = Elements(dims.empty() ? std::vector<int64_t>{1} : dims, name + "'s input");
   const int64_t period = Elements(shape.empty() ? std::vector<int64_t>{1} : shape, name + "'s slopes");
-  if (static_cast<int64_t>(alpha.values.size()) != period || cols % period != 0) Invalid(name + ": its slopes do not fit");
+  if (static_cast<int64_t>(alpha.values.size()) != period || cols % period != 0) {
+    Invalid(name + ": its slopes do not fit");
+  }
   return std::make_unique<PreluStep>(name, alpha.values, cols);
 }
 

@@ -173,7 +173,8 @@ std::unique_ptr<Step> MakeMerge(const std::string& name, Merge op, size_t inputs
   return std::make_unique<MergeStep>(name, op, inputs, cols);
 }
 
-std::vector<int64_t> BroadcastDims(const std::vector<int64_t>& a, const std::vector<int64_t>& b, const std::string& what) {
+std::vector<int64_t> BroadcastDims(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
+                                   const std::string& what) {
   if (a.size() != b.size()) Invalid(what + ": operands of different ranks");
   std::vector<int64_t> out(a.size());
   for (size_t i = 0; i < a.size(); ++i) {

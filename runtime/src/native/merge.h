@@ -30,7 +30,8 @@ struct BinaryOperand {
 
 // The shape `a` op `b` gives, numpy's broadcasting of two shapes of the same rank (each axis equal
 // or 1 on one side); Invalid() naming `what` otherwise.
-std::vector<int64_t> BroadcastDims(const std::vector<int64_t>& a, const std::vector<int64_t>& b, const std::string& what);
+std::vector<int64_t> BroadcastDims(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
+                                   const std::string& what);
 
 // `a` op `b` (kAdd, kMultiply, kSubtract, kDivide, kMaximum, kMinimum) broadcast as numpy and tfjs
 // do, as XNNPACK computes it. Its inputs are the computed sides, a's first; at most one side is a

@@ -236,8 +236,12 @@ std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, in
 
 std::unique_ptr<Step> MakePad(const std::string& name, const std::vector<int64_t>& dims,
                               const std::vector<int64_t>& before, const std::vector<int64_t>& after, float value) {
-  if (before.size() != dims.size() || after.size() != dims.size()) Invalid(name + " has paddings that do not fit its input");
-  if (dims.size() + 1 > XNN_MAX_TENSOR_DIMS) Unsupported(name + " on an input of rank " + std::to_string(dims.size() + 1));
+  if (before.size() != dims.size() || after.size() != dims.size()) {
+    Invalid(name + " has paddings that do not fit its input");
+  }
+  if (dims.size() + 1 > XNN_MAX_TENSOR_DIMS) {
+    Unsupported(name + " on an input of rank " + std::to_string(dims.size() + 1));
+  }
   std::vector<int64_t> out = dims;
   for (size_t i = 0; i < dims.size(); ++i) {
     if (before[i] < 0 || after[i] < 0 || before[i] > kMaxWindow || after[i] > kMaxWindow) {

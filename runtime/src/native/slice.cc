@@ -60,7 +60,8 @@ SliceSpec ResolveStridedSlice(const std::vector<int64_t>& dims, const std::vecto
       if (spec.axes.empty()) ++spec.first_new_axes;
     } else {
       const int64_t size = dims[spec.axes.size()];
-      take(Resolve(size, begin[i], end[i], strides[i], bit(masks.begin, i), bit(masks.end, i), bit(masks.shrink_axis, i), what));
+      take(Resolve(size, begin[i], end[i], strides[i], bit(masks.begin, i), bit(masks.end, i),
+                   bit(masks.shrink_axis, i), what));
     }
   }
   while (spec.axes.size() < rank) take(All(dims[spec.axes.size()]));  // an implicit ellipsis at the end

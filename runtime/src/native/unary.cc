@@ -10,7 +10,8 @@ namespace tfjs_run::native {
 namespace {
 class UnaryStep : public Step {
  public:
-  UnaryStep(const std::string& step_name, Unary kind, int64_t cols, float lo, float hi) : kind_(kind), lo_(lo), hi_(hi) {
+  UnaryStep(const std::string& step_name, Unary kind, int64_t cols, float lo, float hi)
+      : kind_(kind), lo_(lo), hi_(hi) {
     name = step_name;
     in_cols = {cols};
     out_cols = cols;
