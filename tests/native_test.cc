@@ -39,12 +39,14 @@ const char* const kCases[] = {
     "functional-chain", "quantized-uint8", "quantized-uint16", "quantized-float16", "one-row", "large-values",
     "conv2d-valid", "conv2d-same-stride2", "conv2d-dilated", "conv2d-large-channels", "conv1d", "depthwise-same",
     "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-and-upsample", "merges",
-    "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block",
+    "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block", "prelu",
 };
 // The graph models make-native-graphs.js writes, in tfjs-converter's format.
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
-                                   "graph-rank1-elementwise"};
+                                   "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
+                                   "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
+                                   "graph-slice"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;
@@ -464,8 +466,8 @@ TEST(NativeCompile, OpsThatReadAnAxisAreDeclinedOnRowsWithNoAxisBesidesTheBatch)
   declined(Rank1Graph({{"name", "y"}, {"op", "Mean"}, {"input", {"x", "a"}}}, {{"a", {1}}}), "Mean");
   declined(Rank1Graph({{"name", "y"}, {"op", "ConcatV2"}, {"input", {"x", "x", "a"}}}, {{"a", {1}}}), "ConcatV2");
   declined(Rank1Graph({{"name", "y"}, {"op", "Squeeze"}, {"input", {"x"}}}, {}), "Squeeze");
-  // Elementwise with a constant that broadcasts the row along more axes than it has.
-  for (const char* op : {"Mul", "AddV2"}) {
+  // Elementwise with a constant that broadcasts the row along more axes than it has (its batch).
+  for (const char* op : {"Mul", "AddV2", "Sub", "RealDiv", "Maximum", "Minimum"}) {
     try {
       Compile(Rank1Graph({{"name", "y"}, {"op", op}, {"input", {"x", "c"}}}, {{"c", {3}}}));
       ADD_FAILURE() << op << " by a constant of 3 values compiled";
@@ -493,6 +495,50 @@ TEST(NativeCompile, OpsThatReadAnAxisAreDeclinedOnRowsWithNoAxisBesidesTheBatch)
       EXPECT_TRUE(e.unsupported) << dir << ": " << e.what();
       EXPECT_NE(std::string(e.what()).find("no axis besides the batch"), std::string::npos) << e.what();
     }
+  }
+}
+
+// Shape arithmetic is folded at load, and the batch size it holds may only become a Reshape's
+// batch axis: moved to another axis (the last Pack's inputs swapped), the graph stays in tfjs.
+TEST(NativeCompile, TheBatchSizeInFoldedShapesIsOnlyEverAReshapesBatchAxis) {
+  ModelArtifacts a = ArtifactsOf(kFixtures + "/native-graphs/graph-shape-arithmetic");
+  ASSERT_NO_THROW(Compile(a));
+  nlohmann::json topology = nlohmann::json::parse(a.topology_json);
+  nlohmann::json* last_pack = nullptr;
+  for (auto& node : topology["node"]) {
+    if (node["op"] == "Pack") last_pack = &node;
+  }
+  ASSERT_NE(last_pack, nullptr);
+  std::swap((*last_pack)["input"][0], (*last_pack)["input"][1]);
+  a.topology_json = topology.dump();
+  try {
+    Compile(a);
+    ADD_FAILURE() << "a Reshape to [-1, batch] compiled";
+  } catch (const CompileError& e) {
+    EXPECT_TRUE(e.unsupported) << e.what();
+    EXPECT_NE(std::string(e.what()).find("using the batch size"), std::string::npos) << e.what();
+  }
+}
+
+// A slice of a computed value must take all of its batch, whose size is not known at load: the
+// first slice of graph-slice without its end mask (so ending at 0) stays in tfjs.
+TEST(NativeCompile, ASliceOfPartOfTheBatchIsDeclined) {
+  ModelArtifacts a = ArtifactsOf(kFixtures + "/native-graphs/graph-slice");
+  ASSERT_NO_THROW(Compile(a));
+  nlohmann::json topology = nlohmann::json::parse(a.topology_json);
+  for (auto& node : topology["node"]) {
+    if (node["op"] == "StridedSlice") {
+      node["attr"]["end_mask"]["i"] = "0";
+      break;
+    }
+  }
+  a.topology_json = topology.dump();
+  try {
+    Compile(a);
+    ADD_FAILURE() << "a slice ending at batch row 0 compiled";
+  } catch (const CompileError& e) {
+    EXPECT_TRUE(e.unsupported) << e.what();
+    EXPECT_NE(std::string(e.what()).find("slicing the batch axis"), std::string::npos) << e.what();
   }
 }
 

@@ -7,9 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "native/const_fold.h"
 #include "native/merge.h"
 #include "native/resample.h"
+#include "native/slice.h"
 #include "native/spatial.h"
+#include "native/unary.h"
 
 namespace tfjs_run::native {
 
@@ -121,6 +124,11 @@ std::string StringAttr(const Node& n, const char* key, const std::string& otherw
   return Base64((*a)["s"].get<std::string>());
 }
 
+SliceMasks Masks(const Node& n) {
+  return SliceMasks{IntAttr(n, "begin_mask", 0), IntAttr(n, "end_mask", 0), IntAttr(n, "ellipsis_mask", 0),
+                    IntAttr(n, "new_axis_mask", 0), IntAttr(n, "shrink_axis_mask", 0)};
+}
+
 struct Value {
   Plan::Value id = 0;
   std::vector<int64_t> dims;  // one row's shape (the batch dimension dropped)
@@ -136,17 +144,34 @@ class GraphCompiler {
 
  private:
   const Node& At(const std::string& name) const { return nodes_[by_name_.at(name)]; }
+  // A Const node, or shape arithmetic folded at load (const_fold.h).
   bool IsConst(const std::string& name) const {
     auto it = by_name_.find(name);
-    return it != by_name_.end() && nodes_[it->second].op == "Const";
+    return (it != by_name_.end() && nodes_[it->second].op == "Const") || known_.count(name);
   }
   const Tensor& Constant(const Node& at, const std::string& name) const {
     if (!IsConst(name)) Unsupported(Describe(at) + " with an input that is not a constant");
+    if (auto k = known_.find(name); k != known_.end()) {
+      if (k->second.ints.batch_at >= 0) Unsupported(Describe(at) + " using the batch size as a value");
+      return k->second.tensor;
+    }
     auto w = weights_.find(name);
     if (w == weights_.end()) Invalid(Describe(at) + ": no weight for the constant '" + name + "'");
     return w->second;
   }
-  std::vector<int64_t> Ints(const Node& at, const std::string& name) const {
+  // A constant shape, axes or paddings; a folded shape may hold the batch size (as -1) only first
+  // and only for a Reshape (`batch_first`), which drops it.
+  std::vector<int64_t> Ints(const Node& at, const std::string& name, bool batch_first = false) const {
+    if (auto k = known_.find(name); k != known_.end()) {
+      const KnownInts& ints = k->second.ints;
+      if (ints.batch_at > 0 || (ints.batch_at == 0 && !batch_first)) {
+        Unsupported(Describe(at) + " using the batch size");
+      }
+      if (ints.values.size() > 16) {
+        Invalid(Describe(at) + ": the constant '" + name + "' is too long for a shape or axes");
+      }
+      return ints.values;
+    }
     std::vector<int64_t> out;
     const Tensor& t = Constant(at, name);
     if (t.values.size() > 16) Invalid(Describe(at) + ": the constant '" + name + "' is too long for a shape or axes");
@@ -188,9 +213,16 @@ class GraphCompiler {
   };
   Tail TailOf(const Node& n) const;
   // What a converter-fused op (_FusedMatMul, _FusedConv2D, FusedDepthwiseConv2dNative) fuses:
-  // its fused_ops, a BiasAdd (its third input) and then an activation, into `bias` and `act`.
-  void Fused(const Node& n, const Tensor*& bias, ActivationSpec& act) const;
+  // its fused_ops, a BiasAdd (its third input) and then an activation, into `bias` and `act`, or
+  // a Prelu after the BiasAdd, whose slopes (its fourth input) go into `prelu`.
+  void Fused(const Node& n, const Tensor*& bias, ActivationSpec& act, const Tensor*& prelu) const;
+  // `v` through the slopes of a fused Prelu, if there is one.
+  Value FusedPrelu(const Node& n, const Tensor* prelu, const Value& v);
   Value CompileNode(const Node& n, const Tail& tail);
+  // Whether `n` is shape arithmetic on known inputs (a Shape of a computed value, or a foldable op
+  // of constants), and then its result, into known_.
+  bool Foldable(const Node& n) const;
+  void Fold(const Node& n);
 
   // What an op's compile function gets: the node, what it absorbs (`tail`), its first input `x`
   // with the values in one row of it (checked), and the label of its steps.
@@ -210,9 +242,12 @@ class GraphCompiler {
   static const OpKind* FindOp(const std::string& op);
   Value PassThrough(const Node& n) { return In(n, 0); }
   Value Binary(const Node& n);
+  Value AddN(const Node& n);
   Value MatMul(const OpCall& k);
   Value Window2D(const OpCall& k);
   Value ActivationOp(const OpCall& k);
+  Value Prelu(const OpCall& k);
+  Value UnaryOp(const OpCall& k);
   Value BatchNorm(const OpCall& k);
   Value Reshape(const OpCall& k);
   Value Squeeze(const OpCall& k);
@@ -225,6 +260,7 @@ class GraphCompiler {
   Value ResizeNearest(const OpCall& k);
   Value ResizeBilinear(const OpCall& k);
   Value DepthToSpace(const OpCall& k);
+  Value Slice(const OpCall& k);
   std::vector<size_t> Order(size_t input) const;
 
   std::vector<Node> nodes_;
@@ -232,6 +268,11 @@ class GraphCompiler {
   const std::map<std::string, Tensor>& weights_;
   std::map<std::string, std::vector<size_t>> consumers_;
   std::map<std::string, Value> values_;
+  struct Known {
+    KnownInts ints;
+    Tensor tensor;  // the same as floats, for ops that take a constant
+  };
+  std::map<std::string, Known> known_;
   std::string output_;
   std::unique_ptr<Plan> plan_;
 };
@@ -255,7 +296,7 @@ GraphCompiler::Tail GraphCompiler::TailOf(const Node& n) const {
   return tail;
 }
 
-void GraphCompiler::Fused(const Node& n, const Tensor*& bias, ActivationSpec& act) const {
+void GraphCompiler::Fused(const Node& n, const Tensor*& bias, ActivationSpec& act, const Tensor*& prelu) const {
   const std::vector<std::string> fused = StringListAttr(n, "fused_ops");
   size_t k = 0;
   if (k < fused.size() && fused[k] == "BiasAdd") {
@@ -268,8 +309,17 @@ void GraphCompiler::Fused(const Node& n, const Tensor*& bias, ActivationSpec& ac
     if (fused_act.kind == Activation::kLeakyRelu) fused_act.alpha = FloatAttr(n, "leakyrelu_alpha", 0.2f);
     act = fused_act;
     ++k;
+  } else if (k == 1 && k < fused.size() && fused[k] == "Prelu") {  // tfjs takes a Prelu only after a BiasAdd
+    if (n.inputs.size() < 4) Invalid(Describe(n) + " fuses a Prelu but has no slopes input");
+    prelu = &Constant(n, n.inputs[3]);
+    ++k;
   }
   if (k != fused.size()) Unsupported(Describe(n) + " fusing " + (k < fused.size() ? fused[k] : std::string("?")));
+}
+
+Value GraphCompiler::FusedPrelu(const Node& n, const Tensor* prelu, const Value& v) {
+  if (!prelu) return v;
+  return Add(MakePrelu(n.name + " (Prelu)", *prelu, v.dims), v, v.dims);
 }
 
 // The nodes computed from the input, each after its inputs (an iterative depth-first search
@@ -340,6 +390,10 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
   for (size_t i : Order(input)) {
     const Node& n = nodes_[i];
     if (values_.count(n.name)) continue;  // the input, or absorbed into the node before it
+    if (Foldable(n)) {
+      Fold(n);
+      continue;
+    }
     const Tail tail = TailOf(n);
     const Value v = values_[n.name] = CompileNode(n, tail);
     for (const Node* t : {tail.bias, tail.activation}) {
@@ -349,6 +403,28 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
   if (!values_.count(output_)) Invalid("the graph's output '" + output_ + "' is not computed from its input");
   plan_->set_output(values_[output_].id);
   return std::move(plan_);
+}
+
+bool GraphCompiler::Foldable(const Node& n) const {
+  if (!Folds(n.op)) return false;
+  if (n.op == "Shape") return n.inputs.size() == 1 && values_.count(n.inputs[0]);
+  return std::all_of(n.inputs.begin(), n.inputs.end(), [&](const std::string& in) { return IsConst(in); });
+}
+
+void GraphCompiler::Fold(const Node& n) {
+  KnownInts ints;
+  if (n.op == "Shape") {
+    ints = ShapeOf(In(n, 0).dims);
+  } else {
+    std::vector<KnownInts> inputs;
+    for (const std::string& in : n.inputs) {
+      auto k = known_.find(in);
+      inputs.push_back(k != known_.end() ? k->second.ints : KnownInts{Constant(n, in).shape, Ints(n, in), -1});
+    }
+    ints = native::Fold(n.op, inputs, FoldAttrs{Masks(n), IntAttr(n, "axis", 0)}, Describe(n));
+  }
+  Tensor tensor{ints.shape, std::vector<float>(ints.values.begin(), ints.values.end())};
+  known_[n.name] = Known{std::move(ints), std::move(tensor)};
 }
 
 const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
@@ -363,6 +439,9 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"Mul", {nullptr, &G::Binary}},
       {"Sub", {nullptr, &G::Binary}},
       {"RealDiv", {nullptr, &G::Binary}},
+      {"Maximum", {nullptr, &G::Binary}},
+      {"Minimum", {nullptr, &G::Binary}},
+      {"AddN", {nullptr, &G::AddN}},
       {"MatMul", {&G::MatMul}},
       {"_FusedMatMul", {&G::MatMul}},
       {"Conv2D", {&G::Window2D}},
@@ -381,6 +460,15 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"Softsign", {&G::ActivationOp}},
       {"Softmax", {&G::ActivationOp}},
       {"LeakyRelu", {&G::ActivationOp}},
+      {"Prelu", {&G::Prelu}},
+      {"Abs", {&G::UnaryOp}},
+      {"Neg", {&G::UnaryOp}},
+      {"Sqrt", {&G::UnaryOp}},
+      {"Rsqrt", {&G::UnaryOp}},
+      {"Square", {&G::UnaryOp}},
+      {"Exp", {&G::UnaryOp}},
+      {"Log", {&G::UnaryOp}},
+      {"ClipByValue", {&G::UnaryOp}},
       {"FusedBatchNorm", {&G::BatchNorm}},
       {"FusedBatchNormV3", {&G::BatchNorm}},
       {"Reshape", {&G::Reshape}},
@@ -397,6 +485,8 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"ResizeNearestNeighbor", {&G::ResizeNearest}},
       {"ResizeBilinear", {&G::ResizeBilinear}},
       {"DepthToSpace", {&G::DepthToSpace}},
+      {"StridedSlice", {&G::Slice}},
+      {"Slice", {&G::Slice}},
   };
   auto it = kOps.find(op);
   return it == kOps.end() ? nullptr : &it->second;
@@ -408,7 +498,8 @@ Value GraphCompiler::CompileNode(const Node& n, const Tail& tail) {
   const Value& x = In(n, 0);
   // Shapes are checked here, once, before the op's code reads an axis of them.
   ActivationSpec act;
-  const bool elementwise = n.op == "Reshape" || n.op == "ExpandDims" || n.op == "Cast" ||
+  Unary unary = Unary::kAbs;
+  const bool elementwise = n.op == "Reshape" || n.op == "ExpandDims" || n.op == "Cast" || UnaryOf(n.op, unary) ||
                            (ActivationOf(n.op, act) && act.kind != Activation::kSoftmax);
   const int64_t cols = CheckRow(x.dims, elementwise, Describe(n));
   if (!kind) Unsupported(Describe(n));
@@ -440,11 +531,12 @@ Value GraphCompiler::MatMul(const OpCall& k) {
   if (kernel.shape[0] != x.dims.back()) Invalid(Describe(n) + ": the weight does not match its input");
   const Tensor* bias = k.tail.bias ? &Constant(*k.tail.bias, k.tail.bias->inputs[1]) : nullptr;
   ActivationSpec fused_act = k.tail.act;
-  if (n.op == "_FusedMatMul") Fused(n, bias, fused_act);
+  const Tensor* prelu = nullptr;
+  if (n.op == "_FusedMatMul") Fused(n, bias, fused_act, prelu);
   if (bias && bias->shape != std::vector<int64_t>{kernel.shape[1]}) Invalid(Describe(n) + ": the bias does not match its MatMul");
   std::vector<int64_t> dims = x.dims;
   dims.back() = kernel.shape[1];
-  return Add(MakeDense(k.label, kernel, bias, fused_act, k.cols / x.dims.back()), x, dims);
+  return FusedPrelu(n, prelu, Add(MakeDense(k.label, kernel, bias, fused_act, k.cols / x.dims.back()), x, dims));
 }
 
 Value GraphCompiler::ActivationOp(const OpCall& k) {
@@ -452,6 +544,26 @@ Value GraphCompiler::ActivationOp(const OpCall& k) {
   ActivationOf(k.n.op, act);
   if (act.kind == Activation::kLeakyRelu) act.alpha = FloatAttr(k.n, "alpha", 0.2f);
   return Add(MakeActivation(k.label, act, k.cols, LastAxis(k.x.dims)), k.x, k.x.dims);
+}
+
+Value GraphCompiler::UnaryOp(const OpCall& k) {
+  Unary kind = Unary::kAbs;
+  UnaryOf(k.n.op, kind);
+  float lo = 0, hi = 0;
+  if (kind == Unary::kClip) {
+    if (k.n.inputs.size() != 3) Invalid(Describe(k.n) + " does not take three inputs");
+    const Tensor &min = Constant(k.n, k.n.inputs[1]), &max = Constant(k.n, k.n.inputs[2]);
+    if (min.values.size() != 1 || max.values.size() != 1) {
+      Unsupported(Describe(k.n) + " to bounds that are not scalars");
+    }
+    lo = min.values[0], hi = max.values[0];
+  }
+  return Add(MakeUnary(k.label, kind, k.cols, lo, hi), k.x, k.x.dims);
+}
+
+Value GraphCompiler::Prelu(const OpCall& k) {
+  if (k.n.inputs.size() != 2) Invalid(Describe(k.n) + " does not take two inputs");
+  return Add(MakePrelu(k.label, Constant(k.n, k.n.inputs[1]), k.x.dims), k.x, k.x.dims);
 }
 
 Value GraphCompiler::BatchNorm(const OpCall& k) {
@@ -472,7 +584,7 @@ Value GraphCompiler::BatchNorm(const OpCall& k) {
 // ---- Shapes: reshapes, axes, casts, transposes (resample.h)
 
 Value GraphCompiler::Reshape(const OpCall& k) {
-  std::vector<int64_t> target = Ints(k.n, SecondInput(k.n));
+  std::vector<int64_t> target = Ints(k.n, SecondInput(k.n), true);
   if (target.empty()) Invalid(Describe(k.n) + " has an empty shape");
   target.erase(target.begin());  // the batch
   return Value{k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n))};
@@ -566,19 +678,27 @@ Value GraphCompiler::Concat(const OpCall& k) {
   return Value{plan_->Add(std::move(step), ids), dims};
 }
 
+// A constant value around the row, on any axis but the batch.
 Value GraphCompiler::Pad(const OpCall& k) {
   const Node& n = k.n;
   const Value& x = k.x;
-  if (n.op == "PadV2" && (n.inputs.size() < 3 || Constant(n, n.inputs[2]).values != std::vector<float>{0.0f})) {
-    Unsupported(Describe(n) + " with a value other than 0");
+  float value = 0;
+  if (n.op == "PadV2") {
+    if (n.inputs.size() < 3) Invalid(Describe(n) + " has no constant value");
+    const Tensor& c = Constant(n, n.inputs[2]);
+    if (c.values.size() != 1) Invalid(Describe(n) + ": its constant value is not a scalar");
+    value = c.values[0];
   }
   const std::vector<int64_t> p = Ints(n, SecondInput(n));
-  if (x.dims.size() != 3 || p.size() != 8 || p[0] || p[1] || p[6] || p[7]) {
-    Unsupported(Describe(n) + " other than around the height and width of an image");
+  if (p.size() != 2 * (x.dims.size() + 1)) Invalid(Describe(n) + ": its paddings do not match its input");
+  if (p[0] || p[1]) Unsupported(Describe(n) + " on the batch axis");
+  std::vector<int64_t> before, after, dims = x.dims;
+  for (size_t i = 0; i < x.dims.size(); ++i) {
+    before.push_back(p[2 * i + 2]);
+    after.push_back(p[2 * i + 3]);
+    dims[i] += before.back() + after.back();
   }
-  const Image in{x.dims[0], x.dims[1], x.dims[2]};
-  auto step = MakeZeroPad2D(k.label, in, p[2], p[3], p[4], p[5]);
-  return Add(std::move(step), x, {in.h + p[2] + p[3], in.w + p[4] + p[5], in.c});
+  return Add(MakePad(k.label, x.dims, before, after, value), x, dims);
 }
 
 Value GraphCompiler::ResizeNearest(const OpCall& k) {
@@ -615,23 +735,86 @@ Value GraphCompiler::DepthToSpace(const OpCall& k) {
   return Add(std::move(step), x, {in.h * b, in.w * b, in.c / (b * b)});
 }
 
-// Elementwise with a constant (a per-channel scale or shift: x·s + b) or two computed values of
-// the same shape (a residual add, a gate).
+// StridedSlice, or Slice (a begin and a size per axis), of a computed value, all of its batch.
+Value GraphCompiler::Slice(const OpCall& k) {
+  const Node& n = k.n;
+  const Value& x = k.x;
+  if (n.inputs.size() != (n.op == "Slice" ? 3u : 4u)) Invalid(Describe(n) + " has other than its inputs");
+  std::vector<int64_t> dims = x.dims;
+  dims.insert(dims.begin(), kUnknownSize);
+  const std::vector<int64_t> begin = Ints(n, n.inputs[1]), arg = Ints(n, n.inputs[2]);
+  SliceSpec spec;
+  if (n.op == "Slice") {  // a size of -1: the rest of the axis
+    if (begin.size() != dims.size() || arg.size() != dims.size()) {
+      Invalid(Describe(n) + " does not match its input's rank");
+    }
+    std::vector<int64_t> end(begin.size()), strides(begin.size(), 1);
+    for (size_t i = 0; i < end.size(); ++i) {
+      end[i] = arg[i] != -1 ? begin[i] + arg[i] : i == 0 ? int64_t{1} << 30 : dims[i];
+    }
+    spec = ResolveStridedSlice(dims, begin, end, strides, SliceMasks{}, Describe(n));
+  } else {
+    spec = ResolveStridedSlice(dims, begin, arg, Ints(n, n.inputs[3]), Masks(n), Describe(n));
+  }
+  if (spec.first_new_axes > 0) Unsupported(Describe(n) + " adding an axis before the batch");
+  std::vector<int64_t> starts, steps, lengths;
+  for (size_t a = 1; a < spec.axes.size(); ++a) {
+    starts.push_back(spec.axes[a].begin);
+    steps.push_back(spec.axes[a].step);
+    lengths.push_back(spec.axes[a].length);
+  }
+  std::vector<int64_t> out(spec.shape.begin() + 1, spec.shape.end());  // the batch stays first
+  return Add(MakeStridedSlice(k.label, x.dims, starts, steps, lengths), x, std::move(out));
+}
+
+// The merge a binary op is.
+Merge MergeOf(const std::string& op) {
+  return op == "Mul" ? Merge::kMultiply : op == "Sub" ? Merge::kSubtract : op == "RealDiv" ? Merge::kDivide
+       : op == "Maximum" ? Merge::kMaximum : op == "Minimum" ? Merge::kMinimum : Merge::kAdd;
+}
+
+// A constant as an operand of an op on rows of rank `rank`: its shape aligned to the row's (the
+// leading 1s numpy would add), its batch axis dropped. A constant that would broadcast over the
+// batch, or add axes to the value, is declined.
+BinaryOperand ConstantOperand(const Node& n, const Tensor& c, size_t rank) {
+  std::vector<int64_t> dims = c.shape;
+  // A constant of higher rank than the value would add axes to it (and move its batch).
+  if (dims.size() > rank + 1) Unsupported(Describe(n) + " with a constant of higher rank than its input");
+  if (dims.size() == rank + 1) {
+    if (dims[0] != 1) Unsupported(Describe(n) + " broadcasting a constant over the batch");
+    dims.erase(dims.begin());
+  }
+  dims.insert(dims.begin(), rank - dims.size(), 1);
+  return BinaryOperand{std::move(dims), c.values};
+}
+
+// Elementwise with a constant or of two computed values. A per-channel or scalar constant in
+// Add/Mul/Sub/RealDiv is a per-channel affine map (x·s + b); other constants, Maximum and Minimum,
+// and computed values of different shapes (a squeeze-excite gate [1, 1, C] over an image) are
+// broadcast as tfjs broadcasts them, so long as the batch is not.
 Value GraphCompiler::Binary(const Node& n) {
   if (n.inputs.size() != 2) Invalid(Describe(n) + " does not take two inputs");
   const std::string label = n.name + " (" + n.op + ")";
+  const bool affine = n.op != "Maximum" && n.op != "Minimum";
   for (size_t k = 0; k < 2; ++k) {
     if (!IsConst(n.inputs[k])) continue;
-    if ((n.op == "BiasAdd" || n.op == "RealDiv") && k == 0) Unsupported(Describe(n) + " of a constant by a value");
+    if (n.op == "BiasAdd" && k == 0) Unsupported(Describe(n) + " of a constant by a value");
     const Value& x = In(n, 1 - k);
     const Tensor& c = Constant(n, n.inputs[k]);
     const int64_t cols = CheckRow(x.dims, true, Describe(n)), ch = LastAxis(x.dims);
+    BinaryOperand operand = ConstantOperand(n, c, x.dims.size());
     const int64_t count = static_cast<int64_t>(c.values.size());
-    if (count != 1 && count != ch) Unsupported(Describe(n) + " broadcasting other than per channel");
-    // A constant of higher rank than the value would add axes to it (and move its batch).
-    if (c.shape.size() > x.dims.size() + 1) Unsupported(Describe(n) + " with a constant of higher rank than its input");
-    for (size_t d = 0; d + 1 < c.shape.size(); ++d) {
-      if (c.shape[d] != 1) Unsupported(Describe(n) + " broadcasting other than per channel");
+    const auto leading_end = c.shape.end() - (c.shape.empty() ? 0 : 1);
+    const bool per_channel = (count == 1 || count == ch) &&
+                             std::all_of(c.shape.begin(), leading_end, [](int64_t d) { return d == 1; });
+    if (!affine || !per_channel || (n.op == "RealDiv" && k == 0)) {
+      if (n.op == "BiasAdd") Unsupported(Describe(n) + " broadcasting other than per channel");
+      BinaryOperand value{x.dims, {}};
+      std::vector<int64_t> dims =
+          BroadcastDims(k == 0 ? operand.dims : x.dims, k == 0 ? x.dims : operand.dims, Describe(n));
+      auto step = k == 0 ? MakeBroadcast(label, MergeOf(n.op), std::move(operand), std::move(value))
+                         : MakeBroadcast(label, MergeOf(n.op), std::move(value), std::move(operand));
+      return Add(std::move(step), x, std::move(dims));
     }
     // x·scale + shift per channel.
     std::vector<float> scale(static_cast<size_t>(ch), 1.0f), shift(static_cast<size_t>(ch), 0.0f);
@@ -648,12 +831,32 @@ Value GraphCompiler::Binary(const Node& n) {
   if (n.op == "BiasAdd") Unsupported(Describe(n) + " of two computed values");
   const Value &a = In(n, 0), &b = In(n, 1);
   CheckRow(a.dims, true, Describe(n));
-  if (a.dims != b.dims) Unsupported(Describe(n) + " broadcasting values of different shapes");
-  const Merge op = n.op == "Mul"       ? Merge::kMultiply
-                   : n.op == "Sub"     ? Merge::kSubtract
-                   : n.op == "RealDiv" ? Merge::kDivide
-                                       : Merge::kAdd;
-  return Value{plan_->Add(MakeMerge(label, op, 2, Elements(a.dims, Describe(n))), {a.id, b.id}), a.dims};
+  CheckRow(b.dims, true, Describe(n));
+  if (a.dims == b.dims) {
+    return Value{plan_->Add(MakeMerge(label, MergeOf(n.op), 2, Elements(a.dims, Describe(n))), {a.id, b.id}), a.dims};
+  }
+  // Of different ranks, numpy would line the batch of one up with an axis of the other.
+  if (a.dims.size() != b.dims.size()) Unsupported(Describe(n) + " broadcasting values of different ranks");
+  std::vector<int64_t> dims = BroadcastDims(a.dims, b.dims, Describe(n));
+  auto step = MakeBroadcast(label, MergeOf(n.op), BinaryOperand{a.dims, {}}, BinaryOperand{b.dims, {}});
+  return Value{plan_->Add(std::move(step), {a.id, b.id}), std::move(dims)};
+}
+
+// The sum of values of one shape, left to right as tfjs adds them.
+Value GraphCompiler::AddN(const Node& n) {
+  if (n.inputs.empty()) Invalid(Describe(n) + " has no inputs");
+  const Value& first = In(n, 0);
+  CheckRow(first.dims, true, Describe(n));
+  if (n.inputs.size() == 1) return first;
+  std::vector<Plan::Value> ids;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const Value& v = In(n, i);
+    if (v.dims != first.dims) Unsupported(Describe(n) + " of values of different shapes");
+    ids.push_back(v.id);
+  }
+  const std::string label = n.name + " (" + n.op + ")";
+  auto step = MakeMerge(label, Merge::kAdd, ids.size(), Elements(first.dims, Describe(n)));
+  return Value{plan_->Add(std::move(step), ids), first.dims};
 }
 
 // Convolutions (dense and depthwise, fused with a bias and an activation) and pooling.
@@ -690,14 +893,15 @@ Value GraphCompiler::Window2D(const OpCall& k) {
   const int64_t out_c = depthwise ? in.c * filter.shape[3] : filter.shape[3];
   const Tensor* bias = tail.bias ? &Constant(*tail.bias, tail.bias->inputs[1]) : nullptr;
   ActivationSpec act = tail.act;
-  if (n.op == "_FusedConv2D" || n.op == "FusedDepthwiseConv2dNative") Fused(n, bias, act);
+  const Tensor* prelu = nullptr;
+  if (n.op == "_FusedConv2D" || n.op == "FusedDepthwiseConv2dNative") Fused(n, bias, act, prelu);
   if (bias && static_cast<int64_t>(bias->values.size()) != out_c) Invalid(Describe(n) + ": the bias does not match the filters");
   Tensor flat_bias;
   if (bias) flat_bias = Tensor{{out_c}, bias->values};
   const Geometry g = GeometryOf(in, w, Describe(n));
   auto step = depthwise ? MakeDepthwiseConv2D(label, in, w, filter, bias ? &flat_bias : nullptr, act)
                         : MakeConv2D(label, in, w, filter, bias ? &flat_bias : nullptr, act);
-  return Add(std::move(step), x, {g.oh, g.ow, out_c});
+  return FusedPrelu(n, prelu, Add(std::move(step), x, {g.oh, g.ow, out_c}));
 }
 }  // namespace
 

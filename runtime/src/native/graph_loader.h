@@ -1,7 +1,9 @@
 // tfjs-converter graph models (a TensorFlow GraphDef as JSON) to a Plan: the graph from the
 // input placeholder to the output, branches and joins included (Add, ConcatV2, ...), over the ops
 // the native kernels cover: matrix products, convolutions, pooling, normalisation, element-wise
-// arithmetic, activations, reshapes and resizes (the op table in graph_loader.cc).
+// and broadcast arithmetic, activations, reshapes, slices, padding and resizes (the op table in
+// graph_loader.cc), with the shape arithmetic that computes their constants folded at load
+// (const_fold.h).
 #pragma once
 
 #include <map>

@@ -140,6 +140,28 @@ class ChannelAffineStep : public Step {
  private:
   std::vector<float> scale_, shift_;
 };
+
+// tfjs's prelu: x < 0 ? alpha·x : x, alpha repeating along the row (per channel, or per value of
+// the last axes).
+class PreluStep : public Step {
+ public:
+  PreluStep(const std::string& step_name, std::vector<float> alpha, int64_t cols) : alpha_(std::move(alpha)) {
+    name = step_name;
+    in_cols = {cols};
+    out_cols = cols;
+  }
+  bool in_place() const override { return true; }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t period = alpha_.size(), n = rows * static_cast<size_t>(out_cols);
+    const float* x = in[0];
+    for (size_t i = 0; i < n; i += period) {
+      for (size_t c = 0; c < period; ++c) out[i + c] = x[i + c] < 0 ? alpha_[c] * x[i + c] : x[i + c];
+    }
+  }
+
+ private:
+  std::vector<float> alpha_;
+};
 }  // namespace
 
 std::unique_ptr<Step> MakeDense(const std::string& name, const Tensor& kernel, const Tensor* bias,
@@ -167,6 +189,28 @@ std::unique_ptr<Step> MakeChannelAffine(const std::string& name, std::vector<flo
                                         int64_t cols) {
   if (scale.empty() || cols % static_cast<int64_t>(scale.size()) != 0) Invalid(name + ": channels do not divide the row");
   return std::make_unique<ChannelAffineStep>(name, std::move(scale), std::move(shift), cols);
+}
+
+std::unique_ptr<Step> MakePrelu(const std::string& name, const Tensor& alpha, const std::vector<int64_t>& dims) {
+  std::vector<int64_t> shape = alpha.shape;
+  if (shape.size() > dims.size() + 1) Unsupported(name + " with slopes of higher rank than its input");
+  if (shape.size() == dims.size() + 1) {
+    if (shape[0] != 1) Unsupported(name + " with slopes over the batch");
+    shape.erase(shape.begin());
+  }
+  // The slopes' leading 1s, then the input's last axes: they repeat along the row.
+  size_t first = 0;
+  while (first < shape.size() && shape[first] == 1) ++first;
+  const size_t from = dims.size() - shape.size();
+  for (size_t i = first; i < shape.size(); ++i) {
+    if (shape[i] != dims[from + i]) Unsupported(name + " with slopes shared along other than its first axes");
+  }
+  const int64_t cols = Elements(dims.empty() ? std::vector<int64_t>{1} : dims, name + "'s input");
+  const int64_t period = Elements(shape.empty() ? std::vector<int64_t>{1} : shape, name + "'s slopes");
+  if (static_cast<int64_t>(alpha.values.size()) != period || cols % period != 0) {
+    Invalid(name + ": its slopes do not fit");
+  }
+  return std::make_unique<PreluStep>(name, alpha.values, cols);
 }
 
 }  // namespace tfjs_run::native

@@ -1,6 +1,6 @@
-// The steps that work on a row's last axis: dense layers, activations, and per-channel affine
-// maps (a batch norm folded at load). Shapes are checked by the callers (the loaders); here they
-// are given.
+// The steps that work on a row's last axis: dense layers, activations, per-channel affine maps
+// (a batch norm folded at load) and prelu's per-channel slopes. Shapes are checked by the callers
+// (the loaders); here they are given.
 #pragma once
 
 #include <cstdint>
@@ -38,5 +38,11 @@ ChannelScale BatchNormScale(const Tensor* gamma, const Tensor* beta, const Tenso
 // folded at load).
 std::unique_ptr<Step> MakeChannelAffine(const std::string& name, std::vector<float> scale, std::vector<float> shift,
                                         int64_t cols);
+
+// tfjs's prelu on rows of shape `dims`: x < 0 ? alpha·x : x. The slopes' shape is the input's
+// last axes (a slope per channel, or per value of the last k axes), after 1s for the axes they
+// are shared along (Keras' shared_axes, tfjs-converter's [1, 1, C]) and at most a batch axis of
+// 1; anything else is declined.
+std::unique_ptr<Step> MakePrelu(const std::string& name, const Tensor& alpha, const std::vector<int64_t>& dims);
 
 }  // namespace tfjs_run::native

@@ -371,6 +371,21 @@ Value BatchNormLayer(const LayerCall& k) {
   return k.One(MakeChannelAffine(k.label, std::move(norm.scale), std::move(norm.shift), k.cols), k.x.dims);
 }
 
+// Keras' PReLU: a slope per value of the input's row, shared along `shared_axes` (counted with
+// the batch as 0), where the slopes' shape is 1.
+Value PreluLayer(const LayerCall& k) {
+  std::vector<int64_t> shape = k.x.dims;
+  const json shared = k.c.value("shared_axes", json());
+  for (const json& a : shared.is_array() ? shared : shared.is_null() ? json::array() : json::array({shared})) {
+    if (!a.is_number_integer() || a.get<int64_t>() < 1 || a.get<int64_t>() > static_cast<int64_t>(shape.size())) {
+      Invalid(Describe(k.l) + " shares its slopes along an axis it does not have");
+    }
+    shape[static_cast<size_t>(a.get<int64_t>() - 1)] = 1;
+  }
+  const Tensor& alpha = NeedWeight(k.weights, k.l, "alpha", shape);
+  return k.One(MakePrelu(k.label, alpha, k.x.dims), k.x.dims);
+}
+
 Value PermuteLayer(const LayerCall& k) {
   const json& c = k.c;
   const Value& x = k.x;
@@ -560,6 +575,7 @@ const LayerKind* FindLayerKind(const std::string& class_name) {
       {"Flatten", {Flatten}},
       {"Reshape", {ReshapeLayer}},
       {"BatchNormalization", {BatchNormLayer}},
+      {"PReLU", {PreluLayer}},
       {"Permute", {PermuteLayer}},
       {"Conv1D", {ConvLayer}},
       {"Conv2D", {ConvLayer}},

@@ -3,6 +3,7 @@
 #include <xnnpack.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "native/plan.h"
@@ -13,28 +14,35 @@ namespace tfjs_run::native {
 namespace {
 constexpr int64_t kMaxWindow = 1 << 12;  // a padding or cropping
 
-class ZeroPadStep : public Step {
+// XNNPACK's constant pad over the batch and the row's axes.
+class PadStep : public Step {
  public:
-  ZeroPadStep(const std::string& step_name, const Image& in, int64_t top, int64_t bottom, int64_t left, int64_t right)
-      : shape_{0, static_cast<size_t>(in.h), static_cast<size_t>(in.w), static_cast<size_t>(in.c)},
-        pre_{0, static_cast<size_t>(top), static_cast<size_t>(left), 0},
-        post_{0, static_cast<size_t>(bottom), static_cast<size_t>(right), 0} {
+  PadStep(const std::string& step_name, const std::vector<int64_t>& dims, const std::vector<int64_t>& before,
+          const std::vector<int64_t>& after, float value)
+      : rank_(dims.size() + 1) {
     name = step_name;
-    in_cols = {in.values()};
-    out_cols = (in.h + top + bottom) * (in.w + left + right) * in.c;
+    int64_t out = 1;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      shape_[i + 1] = static_cast<size_t>(dims[i]);
+      pre_[i + 1] = static_cast<size_t>(before[i]);
+      post_[i + 1] = static_cast<size_t>(after[i]);
+      out *= dims[i] + before[i] + after[i];
+    }
+    in_cols = {Elements(dims, name + "'s input")};
+    out_cols = out;
     xnn::InitializeOnce();
-    const float zero = 0;
     xnn_operator_t op = nullptr;
-    op_ = xnn::Created(xnn_create_constant_pad_nd_x32(&zero, 0, &op), &op, name);
+    op_ = xnn::Created(xnn_create_constant_pad_nd_x32(&value, 0, &op), &op, name);
   }
   void Run(const float* const* in, float* out, size_t rows) override {
     shape_[0] = rows;
-    xnn::Check(xnn_setup_constant_pad_nd_x32(op_.get(), 4, shape_, pre_, post_, in[0], out, nullptr), name);
+    xnn::Check(xnn_setup_constant_pad_nd_x32(op_.get(), rank_, shape_, pre_, post_, in[0], out, nullptr), name);
     xnn::Run(op_.get(), name);
   }
 
  private:
-  size_t shape_[4], pre_[4], post_[4];
+  size_t rank_;
+  size_t shape_[XNN_MAX_TENSOR_DIMS] = {}, pre_[XNN_MAX_TENSOR_DIMS] = {}, post_[XNN_MAX_TENSOR_DIMS] = {};
   xnn::Operator op_;
 };
 
@@ -173,16 +181,77 @@ class TransposeStep : public Step {
   std::vector<size_t> out_dims_, stride_;
   std::vector<size_t> index_;  // the output position, reused by every call
 };
+
+// A loop, as the transpose: walks the output in order, stepping through the input by each axis's
+// stride times its step (negative for a reversed axis).
+class StridedSliceStep : public Step {
+ public:
+  StridedSliceStep(const std::string& step_name, const std::vector<int64_t>& dims, const std::vector<int64_t>& begin,
+                   const std::vector<int64_t>& step, const std::vector<int64_t>& length) {
+    name = step_name;
+    in_cols = {Elements(dims.empty() ? std::vector<int64_t>{1} : dims, name + "'s input")};
+    out_cols = 1;
+    std::vector<ptrdiff_t> in_stride(dims.size(), 1);
+    for (size_t i = dims.size(); i-- > 1;) in_stride[i - 1] = in_stride[i] * static_cast<ptrdiff_t>(dims[i]);
+    for (size_t a = 0; a < dims.size(); ++a) {
+      start_ += static_cast<ptrdiff_t>(begin[a]) * in_stride[a];
+      out_dims_.push_back(static_cast<size_t>(length[a]));
+      stride_.push_back(static_cast<ptrdiff_t>(step[a]) * in_stride[a]);
+      out_cols *= length[a];
+    }
+    index_.resize(out_dims_.size());
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t n = static_cast<size_t>(out_cols), width = static_cast<size_t>(in_cols[0]), rank = out_dims_.size();
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = in[0] + r * width;
+      float* y = out + r * n;
+      std::fill(index_.begin(), index_.end(), 0);
+      ptrdiff_t from = start_;
+      for (size_t i = 0; i < n; ++i) {
+        y[i] = x[from];
+        for (size_t a = rank; a-- > 0;) {  // the next output index, odometer-wise
+          from += stride_[a];
+          if (++index_[a] < out_dims_[a]) break;
+          from -= stride_[a] * static_cast<ptrdiff_t>(out_dims_[a]);
+          index_[a] = 0;
+        }
+      }
+    }
+  }
+
+ private:
+  ptrdiff_t start_ = 0;
+  std::vector<size_t> out_dims_;
+  std::vector<ptrdiff_t> stride_;
+  std::vector<size_t> index_;  // the output position, reused by every call
+};
 }  // namespace
 
 std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
                                     int64_t left, int64_t right) {
   CheckImage(in, name);
-  for (int64_t p : {top, bottom, left, right}) {
-    if (p < 0 || p > kMaxWindow) Invalid(name + " has a padding out of range");
+  return MakePad(name, {in.h, in.w, in.c}, {top, left, 0}, {bottom, right, 0}, 0.0f);
+}
+
+std::unique_ptr<Step> MakePad(const std::string& name, const std::vector<int64_t>& dims,
+                              const std::vector<int64_t>& before, const std::vector<int64_t>& after, float value) {
+  if (before.size() != dims.size() || after.size() != dims.size()) {
+    Invalid(name + " has paddings that do not fit its input");
   }
-  Elements({in.h + top + bottom, in.w + left + right, in.c}, name + "'s output");
-  return std::make_unique<ZeroPadStep>(name, in, top, bottom, left, right);
+  if (dims.size() + 1 > XNN_MAX_TENSOR_DIMS) {
+    Unsupported(name + " on an input of rank " + std::to_string(dims.size() + 1));
+  }
+  std::vector<int64_t> out = dims;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (before[i] < 0 || after[i] < 0 || before[i] > kMaxWindow || after[i] > kMaxWindow) {
+      Invalid(name + " has a padding out of range");
+    }
+    out[i] += before[i] + after[i];
+  }
+  Elements(dims, name + "'s input");
+  Elements(out, name + "'s output");
+  return std::make_unique<PadStep>(name, dims, before, after, value);
 }
 
 std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw) {
@@ -243,4 +312,21 @@ std::unique_ptr<Step> MakeTranspose(const std::string& name, const std::vector<i
   }
   return std::make_unique<TransposeStep>(name, dims, perm);
 }
+std::unique_ptr<Step> MakeStridedSlice(const std::string& name, const std::vector<int64_t>& dims,
+                                       const std::vector<int64_t>& begin, const std::vector<int64_t>& step,
+                                       const std::vector<int64_t>& length) {
+  if (begin.size() != dims.size() || step.size() != dims.size() || length.size() != dims.size()) {
+    Invalid(name + " slices other axes than its input has");
+  }
+  Elements(dims, name + "'s input");
+  for (size_t a = 0; a < dims.size(); ++a) {
+    const int64_t last = begin[a] + (length[a] - 1) * step[a];
+    if (length[a] < 1 || step[a] == 0 || begin[a] < 0 || begin[a] >= dims[a] || last < 0 || last >= dims[a]) {
+      Invalid(name + " slices past its input");
+    }
+  }
+  Elements(length, name + "'s output");
+  return std::make_unique<StridedSliceStep>(name, dims, begin, step, length);
+}
+
 }  // namespace tfjs_run::native

@@ -1,5 +1,5 @@
-// The steps that resize or rearrange an NHWC image row without weights: zero padding, cropping,
-// nearest and bilinear resizing, depth to space, and transposing the axes of any row.
+// The steps that resize or rearrange an NHWC image row without weights: padding, cropping,
+// nearest and bilinear resizing, depth to space, and transposing or slicing the axes of any row.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,10 @@ class Step;
 // Zeros around the image: `top` rows above, `left` columns before, and so on.
 std::unique_ptr<Step> MakeZeroPad2D(const std::string& name, const Image& in, int64_t top, int64_t bottom,
                                     int64_t left, int64_t right);
+// `value` around a row of shape `dims` (of rank at most 5): before[i] values before its axis i
+// and after[i] after it, on any axis (the channels too).
+std::unique_ptr<Step> MakePad(const std::string& name, const std::vector<int64_t>& dims,
+                              const std::vector<int64_t>& before, const std::vector<int64_t>& after, float value);
 // The image without `top` rows above, `left` columns before, and so on.
 std::unique_ptr<Step> MakeCrop2D(const std::string& name, const Image& in, int64_t top, int64_t bottom, int64_t left,
                                  int64_t right);
@@ -33,5 +37,12 @@ std::unique_ptr<Step> MakeDepthToSpace(const std::string& name, const Image& in,
 // A row of shape `dims` with its axes permuted: output axis i is input axis perm[i].
 std::unique_ptr<Step> MakeTranspose(const std::string& name, const std::vector<int64_t>& dims,
                                     const std::vector<int64_t>& perm);
+
+// The values of a row of shape `dims` at begin[a] + i·step[a] for i < length[a] along each axis a
+// (a step may be negative): a strided slice whose axes were worked out by the loader. Invalid()
+// naming `name` unless every index is inside the row.
+std::unique_ptr<Step> MakeStridedSlice(const std::string& name, const std::vector<int64_t>& dims,
+                                       const std::vector<int64_t>& begin, const std::vector<int64_t>& step,
+                                       const std::vector<int64_t>& length);
 
 }  // namespace tfjs_run::native
