@@ -102,6 +102,7 @@ const Field<RO> kRuntimeFields[] = {
     TFJS_NUMBER(RO, "maxBatchRows", max_batch_rows, RO::kMaxBatchRows),
     TFJS_NUMBER(RO, "maxBatchDelayMicros", max_batch_delay, RO::kMaxBatchDelayUs),
     TFJS_NUMBER(RO, "spinMicros", spin, RO::kSpinUs),
+    TFJS_BOOLEAN(RO, "callerRuns", caller_runs),
     TFJS_NUMBER(RO, "chunkRows", chunk_rows, RO::kChunkRows),
     TFJS_NUMBER(RO, "maxQueueRows", max_queue_rows, RO::kMaxQueueRows),
     TFJS_NUMBER(RO, "loadTimeoutMs", model.load_timeout, ModelOptions::kLoadTimeoutMs),

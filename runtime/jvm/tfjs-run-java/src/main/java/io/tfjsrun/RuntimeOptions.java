@@ -40,6 +40,7 @@ public final class RuntimeOptions implements Serializable, Cloneable {
   private Long maxBatchRows;
   private Long maxBatchDelayMicros;
   private Long spinMicros;
+  private Boolean callerRuns;
   private Long chunkRows;
   private Long maxQueueRows;
   private Long loadTimeoutMs;
@@ -115,6 +116,18 @@ public final class RuntimeOptions implements Serializable, Cloneable {
   public RuntimeOptions withSpinMicros(long micros) {
     RuntimeOptions o = copy();
     o.spinMicros = micros;
+    return o;
+  }
+
+  /**
+   * Whether a blocking predict of at most maxBatchRows rows, on a model that runs natively with
+   * no JS, runs on the calling thread with an idle worker's model (default true), as ONNX
+   * Runtime's run does: no queue and no thread hand-off. False: every call queues for a worker,
+   * which keeps the callers' threads (a Flink task's, say) free of the model's work.
+   */
+  public RuntimeOptions withCallerRuns(boolean runs) {
+    RuntimeOptions o = copy();
+    o.callerRuns = runs;
     return o;
   }
 
@@ -235,7 +248,7 @@ public final class RuntimeOptions implements Serializable, Cloneable {
   private Map<String, Object> set() {
     Map<String, Object> m = new LinkedHashMap<>();
     Object[] fields = {"threads", threads, "pinning", pinning, "maxBatchRows", maxBatchRows, "maxBatchDelayMicros",
-        maxBatchDelayMicros, "spinMicros", spinMicros, "chunkRows", chunkRows, "maxQueueRows", maxQueueRows,
+        maxBatchDelayMicros, "spinMicros", spinMicros, "callerRuns", callerRuns, "chunkRows", chunkRows, "maxQueueRows", maxQueueRows,
         "loadTimeoutMs", loadTimeoutMs, "predictTimeoutMs", predictTimeoutMs, "maxHeapMb", maxHeapMb, "maxBufferMb",
         maxBufferMb, "rollbackWindowMs", rollbackWindowMs, "rollbackWindowBatches", rollbackWindowBatches,
         "useCodeCache", useCodeCache, "reloadNice", reloadNice, "codeCacheDir", codeCacheDir, "modelExec", modelExec};

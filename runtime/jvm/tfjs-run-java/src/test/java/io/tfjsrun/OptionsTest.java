@@ -28,7 +28,7 @@ class OptionsTest {
     // Read through the native library from a default-constructed tfjs_run::RuntimeOptions.
     RuntimeOptions defaults = RuntimeOptions.defaults().resolved();
     assertEquals("RuntimeOptions[threads=0, pinning=AUTO, maxBatchRows=64, maxBatchDelayMicros=0, spinMicros=0, "
-        + "chunkRows=256, maxQueueRows=65536, loadTimeoutMs=30000, predictTimeoutMs=60000, maxHeapMb=1024, "
+        + "callerRuns=true, chunkRows=256, maxQueueRows=65536, loadTimeoutMs=30000, predictTimeoutMs=60000, maxHeapMb=1024, "
         + "maxBufferMb=2048, rollbackWindowMs=60000, rollbackWindowBatches=10000, useCodeCache=true, reloadNice=10, "
         + "codeCacheDir=, modelExec=AUTO]", defaults.toString());
     assertEquals(64, RuntimeOptions.defaults().maxBatchRows());
@@ -43,7 +43,7 @@ class OptionsTest {
   void everyOptionSetInJavaReachesCpp() {
     // Every field, none at its default: what C++ took comes back as it was set.
     RuntimeOptions all = RuntimeOptions.defaults().withThreads(3).withPinning(RuntimeOptions.Pinning.NEVER)
-        .withMaxBatchRows(7).withMaxBatchDelayMicros(11).withSpinMicros(13).withChunkRows(17).withMaxQueueRows(19)
+        .withMaxBatchRows(7).withMaxBatchDelayMicros(11).withSpinMicros(13).withCallerRuns(false).withChunkRows(17).withMaxQueueRows(19)
         .withLoadTimeoutMs(23).withPredictTimeoutMs(29).withMaxHeapMb(31).withMaxBufferMb(37)
         .withRollbackWindow(41, 43).withCodeCache(false).withReloadNice(5).withCodeCacheDir("/tmp/cc")
         .withModelExec(RuntimeOptions.ModelExec.TFJS);
