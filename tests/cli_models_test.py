@@ -82,6 +82,47 @@ class SeveralModelsTest(unittest.TestCase):
         for m in BUNDLES:
             self.assertRegex(p.stderr, rf"model {m}: rows 30, predicted 30, rejected 0")
 
+    def test_many_chunks_of_uneven_mixes_blank_lines_and_bad_rows_come_out_in_input_order(self):
+        # 5000 records, several of the CLI's chunks: each model's batch stays open across them
+        # (and each model's first batch is cut short), so records wait for a later chunk's
+        # answers; each is still written in its place, once, by its own model.
+        records, expected = [], []
+        seen = {m: 0 for m in BUNDLES}
+        for i in range(5000):
+            if i % 997 == 500:
+                records.append("")
+                expected.append("")
+                continue
+            if i % 1231 == 700:
+                records.append("nosuch," + WINE[0])
+                expected.append(None)  # skipped in place: a row of NaN
+                continue
+            k = (i * 7919) % 13
+            model = "wine" if k < 8 else "multi" if k < 12 else "legacy"
+            records.append(f"{model},{ROWS[model][seen[model] % 30]}")
+            expected.append(self.expected[model][seen[model] % 30])
+            seen[model] += 1
+        p = run([*model_args(), "--model-column", "0", "--batch-size", "16", "--on-error", "skip"],
+                "\n".join(records) + "\n", check=0)
+        got = p.stdout.split("\n")[:-1]
+        self.assertEqual(len(got), len(records))
+        for i, (g, e) in enumerate(zip(got, expected)):
+            if e is None:
+                self.assertIn("nan", g.lower(), f"output line {i + 1}")
+            else:
+                self.assertEqual(g, e, f"output line {i + 1}")
+        predicted = sum(seen.values())
+        self.assertIn(f"predicted {predicted}, rejected {sum(e is None for e in expected)}", p.stderr)
+
+    def test_on_shared_threads_the_answers_and_their_order_are_the_same(self):
+        rows = interleaved()
+        text = "".join(f"{m},{r}\n" for m, r in rows)
+        p = run([*model_args(), "--model-column", "0", "--batch-size", "4", "--model-threads", "shared"], text, check=0)
+        self.check_in_order(p.stdout, rows)
+        p = run([*model_args(), "--model-column", "0", "--model-threads", "some"], text)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("--model-threads must be per-model or shared, got 'some'", p.stderr)
+
     def test_the_model_column_by_header_name_anywhere_in_the_row(self):
         rows = interleaved()[:30]
         # The header names the model's column (the rows of each model have their own width).

@@ -12,6 +12,8 @@
 #   tools/bench-models-cli.sh [--reps N] [--rows N]     (default 3 reps of 1M rows: about 3 minutes)
 # APP=FILE bundles another app module (default: the wine example's, whose standardize runs
 # natively; tests/fixtures/wine-app-functions.js runs the same in JS on every call).
+# MODEL_THREADS=shared runs every count with --model-threads shared (one serving thread per core
+# for all the models) instead of the default, a worker per model.
 # BENCH_SKIP_SETUP=1 skips tools/setup.sh and tools/build.sh (an up-to-date build/ is used as is).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,7 +47,8 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 run() {
   local n=$1 input=$2 args=() k
   for k in $(seq 0 $((n - 1))); do args+=(--model "m$k=$work/wine.bundle.js"); done
-  /usr/bin/time -f '%e %M' -o "$work/time" "$cli" "${args[@]}" --model-column 0 --no-header "$input" \
+  /usr/bin/time -f '%e %M' -o "$work/time" "$cli" "${args[@]}" --model-column 0 ${MODEL_THREADS:+--model-threads "$MODEL_THREADS"} \
+    --no-header "$input" \
     > /dev/null 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
   local rate p99
   rate=$(sed -n 's/.*rejected [0-9]*; \([0-9]*\) rows\/s.*/\1/p' "$work/err" | head -1)

@@ -10,6 +10,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,7 +32,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 enum Exit { kOk = 0, kBadInput = 2, kModelFailed = 3, kOutputFailed = 4 };
-constexpr size_t kChunkRows = 1024;  // records read before their rows' answers are awaited and written
+// Records read before the answers are awaited and written: this many, or twice a batch of every
+// model, whichever is more (Flush).
+constexpr size_t kChunkRows = 1024;
 
 bool IsIndex(const std::string& s) {
   return !s.empty() && s.size() < 9 && s.find_first_not_of("0123456789") == std::string::npos;
@@ -80,20 +83,21 @@ class ModelSetRun {
     RowReaderOptions options = o_.reader;
     options.columns.clear();  // this reader only splits records and finds the header; each model's parser does the rest
     options.feature_names.clear();
-    options.before_blocking_read = [this] { Flush(); };
+    options.before_blocking_read = [this] { Flush(/*all=*/true); };
     options.stop_reading = [this, &stop_requested] { return result_ != kOk || stop_requested(); };
     options.next_input = [this](uint64_t lines_before) { return inputs_.Next(lines_before); };
     RowReader reader(-1, std::move(options));
     reader_ = &reader;
     RowReader::Record record;
+    const size_t chunk_rows = std::max(kChunkRows, 2 * o_.pipeline.batch_size * std::max<size_t>(1, models_.names().size()));
     while (result_ == kOk && reader.NextRecord(record)) {
       last_line_ = record.line;
       Take(record);
-      if (chunk_.size() >= kChunkRows) Flush();
+      if (chunk_.size() >= chunk_rows) Flush(/*all=*/false);
     }
     last_line_ = std::max(last_line_, reader.lines_read());
     read_error_ = reader.read_error();
-    Flush();
+    Flush(/*all=*/true);
     if (!fatal_.empty()) WriteAll(stderr, fatal_);
     return result_;
   }
@@ -134,7 +138,7 @@ class ModelSetRun {
         rows->rows.push_back(chunk_.size());
         ++per_model_[row.model].read;
         chunk_.push_back(std::move(row));
-        if (rows->rows.size() >= o_.pipeline.batch_size) Submit(chunk_.back().model, *rows);
+        if (rows->rows.size() >= BatchTarget(chunk_.back().model)) Submit(chunk_.back().model, *rows);
         return;
       }
     }
@@ -323,8 +327,21 @@ class ModelSetRun {
                                                                             : std::nullopt;
   }
 
+  // The rows at which `model`'s batch is submitted: --batch-size, but each model's first batch is
+  // cut at (k + 1) / N of it for the k-th of N models, so that when rows name the models evenly
+  // (round-robin, say) their batches come due one after another rather than all at once, and the
+  // runtime gets a steady stream instead of bursts of N batches.
+  size_t BatchTarget(const std::string& model) const {
+    const size_t batch = o_.pipeline.batch_size;
+    if (started_.count(model)) return batch;
+    const std::vector<std::string> names = models_.names();
+    const size_t k = static_cast<size_t>(std::find(names.begin(), names.end(), model) - names.begin());
+    return std::max<size_t>(1, batch * (std::min(k, names.size()) + 1) / std::max<size_t>(1, names.size()));
+  }
+
   // Submits `rows` (one model's, not yet submitted) as a batch, emptying them.
   void Submit(const std::string& model, ModelRows& rows) {
+    started_.insert(model);
     Batch& b = batches_.emplace_back();
     b.model = model;
     b.values = std::move(rows.values);
@@ -344,17 +361,44 @@ class ModelSetRun {
     }
   }
 
-  // Submits each model's rows left over, waits for every batch of the chunk, and writes the chunk
-  // in input order.
-  void Flush() {
-    for (auto& [model, rows] : rows_) {
-      if (!rows.rows.empty()) Submit(model, rows);
-    }
+  // Waits for every batch submitted and writes the chunk in input order: with `all`, all of it,
+  // submitting each model's rows left over first. Otherwise a model's batch that is not full yet
+  // stays open, and the records from its first row on stay for the next chunk (so that batches
+  // do not all come due at each chunk's end): only the rows from the chunk's first half are
+  // submitted unfilled, so at least half of it is written. A failed prediction (--on-error fail)
+  // writes all of it, up to the failure.
+  void Flush(bool all) {
+    SubmitLeftOvers(all ? chunk_.size() : chunk_.size() / 2);
     for (Batch& b : batches_) Answer(b);
-    Write();
-    chunk_.clear();
     batches_.clear();
-    rows_.clear();
+    if (model_failed_ && !all) {
+      Flush(/*all=*/true);
+      return;
+    }
+    size_t written = chunk_.size();
+    for (const auto& [model, rows] : rows_) {
+      if (!rows.rows.empty()) written = std::min(written, rows.rows.front());
+    }
+    Write(written);
+    chunk_.erase(chunk_.begin(), chunk_.begin() + static_cast<std::ptrdiff_t>(written));
+    if (chunk_.empty()) {
+      rows_.clear();  // each model's info is read again with its next row (a reload may change it)
+      return;
+    }
+    for (auto& [model, rows] : rows_) {
+      for (size_t& r : rows.rows) r -= written;
+      try {
+        rows.info = models_.info(model);
+      } catch (const Error&) {  // removed meanwhile: its rows are answered (or refused) as submitted
+      }
+    }
+  }
+
+  // Submits the rows not yet submitted of each model whose first such row is before `before`.
+  void SubmitLeftOvers(size_t before) {
+    for (auto& [model, rows] : rows_) {
+      if (!rows.rows.empty() && rows.rows.front() < before) Submit(model, rows);
+    }
   }
 
   // Fills the answers of the batch's rows; a failed batch is retried row by row with --on-error
@@ -392,11 +436,12 @@ class ModelSetRun {
     model_failed_ = true;
   }
 
-  void Write() {
+  // Writes the chunk's first `rows` records (all of them after a failure, up to it).
+  void Write(size_t rows) {
     std::string out;
     const bool keep_places = o_.pipeline.on_error == OnError::kSkip;
     static const std::string kNoVersion;
-    for (size_t i = 0; i < chunk_.size(); ++i) {
+    for (size_t i = 0; i < rows; ++i) {
       Row& row = chunk_[i];
       if (model_failed_ && i >= model_failed_at_) {
         counts_.unprocessed += chunk_.size() - i - std::count_if(chunk_.begin() + i, chunk_.end(), [](const Row& r) {
@@ -422,6 +467,7 @@ class ModelSetRun {
     }
     if (model_failed_) {
       fatal_ = model_failure_ + fatal_;
+      model_failure_.clear();  // said once, though the last Flush writes again
       result_ = kModelFailed;
     }
     if (!out.empty() && !output_failed_ &&
@@ -440,6 +486,7 @@ class ModelSetRun {
   std::vector<Row> chunk_;
   std::map<std::string, ModelRows> rows_;  // the chunk's rows not yet submitted, by model
   std::vector<Batch> batches_;             // the chunk's batches submitted, in that order
+  std::set<std::string> started_;          // models that have submitted a batch (BatchTarget)
   std::map<std::string, ModelParser> parsers_;  // by model, kept from chunk to chunk
   RowCounts counts_;
   std::map<std::string, RowCounts> per_model_;
@@ -486,8 +533,10 @@ int RunModelSet(const CliOptions& o, InputFiles& inputs, const std::function<int
                 int64_t started_unix_ms) {
   const auto stop_requested = [&stop_signal] { return stop_signal() != 0; };
   const auto wall_start = Clock::now();
-  const RuntimeOptions defaults = SharedWorkers(o.runtime, o.models.size());
-  ModelSet models(defaults);
+  // Shared threads: o.runtime.workers is the number of serving threads (0: one per core), and
+  // each model has a worker on every one of them.
+  const RuntimeOptions defaults = o.shared_threads ? o.runtime : SharedWorkers(o.runtime, o.models.size());
+  ModelSet models(defaults, o.shared_threads ? ModelSet::Threads::kShared : ModelSet::Threads::kPerModel);
   std::unique_ptr<ModelLayoutWatcher> layout;
   const WatchOptions watch = o.watch.value_or(WatchOptions{});
   for (const ModelConfigEntry& e : o.models) {

@@ -144,7 +144,10 @@ cxxopts::Options DeclareOptions() {
     ("model-column", "The CSV column (0-based index or header name) or JSON-lines field naming each row's model; "
      "the other columns are its features, unless --columns picks them. Output stays in input order; a row naming "
      "a model not served is a bad row. With --watch BASE and no --model, BASE is a multi-model layout "
-     "(BASE/models.json) whose models are added and removed as it changes", cxxopts::value<std::string>());
+     "(BASE/models.json) whose models are added and removed as it changes", cxxopts::value<std::string>())
+    ("model-threads", "With several models: per-model (default; each model has workers of its own, max(1, cores / "
+     "models) of them under --threads 0) or shared (one serving thread per core, or --threads of them, each "
+     "serving every model's queue in turn; docs/models.md)", cxxopts::value<std::string>());
   options.add_options("Hot reload")
     ("watch", "Follow a published layout (a directory, file:// or http(s):// URL holding manifest.json, see "
         "docs/publishing.md) and switch to each new version without losing a row. Without BUNDLE, the first "
@@ -313,6 +316,13 @@ void ReadModels(const cxxopts::ParseResult& args, CliOptions& o) {
       if (e.name.empty() || e.source.empty()) throw exception("--model must be NAME=SOURCE, got '" + spec + "'");
       o.models.push_back(std::move(e));
     }
+  }
+  if (args.count("model-threads")) {
+    const std::string threads = args["model-threads"].as<std::string>();
+    if (threads != "per-model" && threads != "shared") {
+      throw exception("--model-threads must be per-model or shared, got '" + threads + "'");
+    }
+    o.shared_threads = threads == "shared";
   }
   if (args.count("model-config")) {
     try {

@@ -29,6 +29,9 @@ struct CliOptions {
   // --model-column: the CSV column (index or header name) or JSON-lines field naming each row's
   // model. With --watch and no --model, --watch is a multi-model layout's BASE.
   std::string model_column;
+  // --model-threads shared: the models share one serving thread per core (ModelSet::Threads::kShared)
+  // instead of each having workers of its own (docs/models.md).
+  bool shared_threads = false;
   bool several_models() const { return !models.empty() || !model_column.empty(); }
 };
 
