@@ -2,6 +2,7 @@
 //
 //   tfjs-run-runtime-bench BUNDLE ROWS.csv --workers W --callers C --rows R [--seconds S] [--warmup S]
 //       [--max-batch-rows B] [--max-batch-delay US] [--chunk-rows K] [--pin auto|always|never]
+//       [--spin US] [--caller-runs 0|1] [--model-exec auto|native|tfjs] [--in-flight N]
 //   tfjs-run-runtime-bench BUNDLE ROWS.csv --startup W [--cache-dir DIR] [--code-cache 0|1]
 //
 // Load mode: C caller threads each call Runtime::Predict with R rows in a loop: first for the
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   long delay_us = 200, spin_us = 0;
   double seconds = 2, warmup = 3;
   std::string pin = "auto";
-  bool use_cache = true;
+  bool use_cache = true, caller_runs = true;
   size_t in_flight = 1;  // requests each caller keeps in flight (1: synchronous Predict)
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     else if (a == "--in-flight") in_flight = std::stoul(v);
     else if (a == "--model-exec") model_exec = v;
     else if (a == "--spin") spin_us = std::stol(v);
+    else if (a == "--caller-runs") caller_runs = v != "0";
   }
   const tfjs_run::DenseMatrix table = tfjs_run::cli::ReadCsvFile(rows_path);
   const std::vector<float>& data = table.values();
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
                              : model_exec == "tfjs" ? tfjs_run::ModelExec::kTfjs : tfjs_run::ModelExec::kAuto;
   options.max_batch_rows = max_batch_rows;
   options.spin = std::chrono::microseconds(spin_us);
+  options.caller_runs = caller_runs;
   options.max_batch_delay = std::chrono::microseconds(delay_us);
   options.chunk_rows = chunk_rows;
   options.pinning = pin == "always" ? tfjs_run::RuntimeOptions::Pinning::kAlways
