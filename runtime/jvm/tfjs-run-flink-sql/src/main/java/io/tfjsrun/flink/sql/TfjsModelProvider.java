@@ -22,7 +22,7 @@ import org.apache.flink.table.ml.PredictRuntimeProvider;
  * native runtime per TaskManager per spec (as the DataStream functions do). For now the input columns
  * are the features in order (numeric columns, as floats) and the output is one ARRAY&lt;FLOAT&gt;.
  */
-final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPredictRuntimeProvider {
+public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPredictRuntimeProvider {
   private final ModelSpec spec;
 
   TfjsModelProvider(ModelSpec spec) {
@@ -60,7 +60,8 @@ final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPredictRun
     return List.of(GenericRowData.of(new GenericArrayData(boxed)));
   }
 
-  static final class Sync extends PredictFunction {
+  // Public: the planner's generated code refers to these classes.
+  public static final class Sync extends PredictFunction {
     private static final long serialVersionUID = 1L;
     private final ModelSpec spec;
     private transient TfjsRuntime runtime;
@@ -86,7 +87,7 @@ final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPredictRun
     }
   }
 
-  static final class Async extends AsyncPredictFunction {
+  public static final class Async extends AsyncPredictFunction {
     private static final long serialVersionUID = 1L;
     private final ModelSpec spec;
     private transient TfjsRuntime runtime;
