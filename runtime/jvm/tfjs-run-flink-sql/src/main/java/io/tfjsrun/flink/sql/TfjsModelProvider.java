@@ -1,0 +1,121 @@
+package io.tfjsrun.flink.sql;
+
+import io.tfjsrun.ModelSpec;
+import io.tfjsrun.Prediction;
+import io.tfjsrun.TfjsRuntime;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.table.data.GenericArrayData;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.functions.AsyncPredictFunction;
+import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.functions.PredictFunction;
+import org.apache.flink.table.ml.AsyncPredictRuntimeProvider;
+import org.apache.flink.table.ml.ModelProvider;
+import org.apache.flink.table.ml.PredictRuntimeProvider;
+
+/**
+ * Both of ML_PREDICT's runtimes over one spec: the async one through the runtime's submit, the sync
+ * one through its blocking predict. Each function opens the spec in {@code open()}, which shares one
+ * native runtime per TaskManager per spec (as the DataStream functions do). For now the input columns
+ * are the features in order (numeric columns, as floats) and the output is one ARRAY&lt;FLOAT&gt;.
+ */
+public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPredictRuntimeProvider {
+  private final ModelSpec spec;
+
+  TfjsModelProvider(ModelSpec spec) {
+    this.spec = spec;
+  }
+
+  @Override
+  public PredictFunction createPredictFunction(ModelProvider.Context context) {
+    return new Sync(spec);
+  }
+
+  @Override
+  public AsyncPredictFunction createAsyncPredictFunction(ModelProvider.Context context) {
+    return new Async(spec);
+  }
+
+  @Override
+  public ModelProvider copy() {
+    return new TfjsModelProvider(spec);
+  }
+
+  /** The row's fields as one feature row; a NULL field is an error naming its position. */
+  static float[] features(RowData row) {
+    float[] out = new float[row.getArity()];
+    for (int i = 0; i < out.length; i++) {
+      if (row.isNullAt(i)) throw new IllegalArgumentException("input column " + (i + 1) + " is NULL");
+      out[i] = ((Number) ((GenericRowData) row).getField(i)).floatValue();
+    }
+    return out;
+  }
+
+  static Collection<RowData> output(float[] values) {
+    Float[] boxed = new Float[values.length];
+    for (int i = 0; i < values.length; i++) boxed[i] = values[i];
+    return List.of(GenericRowData.of(new GenericArrayData(boxed)));
+  }
+
+  // Public: the planner's generated code refers to these classes.
+  public static final class Sync extends PredictFunction {
+    private static final long serialVersionUID = 1L;
+    private final ModelSpec spec;
+    private transient TfjsRuntime runtime;
+
+    Sync(ModelSpec spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    public void open(FunctionContext context) {
+      runtime = spec.open();
+    }
+
+    @Override
+    public Collection<RowData> predict(RowData input) {
+      return output(runtime.predict(features(input), 1));
+    }
+
+    @Override
+    public void close() {
+      if (runtime != null) runtime.close();
+      runtime = null;
+    }
+  }
+
+  public static final class Async extends AsyncPredictFunction {
+    private static final long serialVersionUID = 1L;
+    private final ModelSpec spec;
+    private transient TfjsRuntime runtime;
+
+    Async(ModelSpec spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    public void open(FunctionContext context) {
+      runtime = spec.open();
+    }
+
+    @Override
+    public CompletableFuture<Collection<RowData>> asyncPredict(RowData input) {
+      float[] row;
+      try {
+        row = features(input);
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+      return runtime.submitVersioned(row, 1).thenApply((Prediction p) -> output(p.values()));
+    }
+
+    @Override
+    public void close() {
+      if (runtime != null) runtime.close();
+      runtime = null;
+    }
+  }
+}
