@@ -24,34 +24,26 @@ import org.apache.flink.table.ml.PredictRuntimeProvider;
  */
 public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPredictRuntimeProvider {
   private final ModelSpec spec;
+  private final ModelSchema schema;
 
-  TfjsModelProvider(ModelSpec spec) {
+  TfjsModelProvider(ModelSpec spec, ModelSchema schema) {
     this.spec = spec;
+    this.schema = schema;
   }
 
   @Override
   public PredictFunction createPredictFunction(ModelProvider.Context context) {
-    return new Sync(spec);
+    return new Sync(spec, schema);
   }
 
   @Override
   public AsyncPredictFunction createAsyncPredictFunction(ModelProvider.Context context) {
-    return new Async(spec);
+    return new Async(spec, schema);
   }
 
   @Override
   public ModelProvider copy() {
-    return new TfjsModelProvider(spec);
-  }
-
-  /** The row's fields as one feature row; a NULL field is an error naming its position. */
-  static float[] features(RowData row) {
-    float[] out = new float[row.getArity()];
-    for (int i = 0; i < out.length; i++) {
-      if (row.isNullAt(i)) throw new IllegalArgumentException("input column " + (i + 1) + " is NULL");
-      out[i] = ((Number) ((GenericRowData) row).getField(i)).floatValue();
-    }
-    return out;
+    return new TfjsModelProvider(spec, schema);
   }
 
   static Collection<RowData> output(float[] values) {
@@ -64,10 +56,12 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
   public static final class Sync extends PredictFunction {
     private static final long serialVersionUID = 1L;
     private final ModelSpec spec;
+    private final ModelSchema schema;
     private transient TfjsRuntime runtime;
 
-    Sync(ModelSpec spec) {
+    Sync(ModelSpec spec, ModelSchema schema) {
       this.spec = spec;
+      this.schema = schema;
     }
 
     @Override
@@ -77,7 +71,7 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
 
     @Override
     public Collection<RowData> predict(RowData input) {
-      return output(runtime.predict(features(input), 1));
+      return output(runtime.predict(schema.features(input), 1));
     }
 
     @Override
@@ -90,10 +84,12 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
   public static final class Async extends AsyncPredictFunction {
     private static final long serialVersionUID = 1L;
     private final ModelSpec spec;
+    private final ModelSchema schema;
     private transient TfjsRuntime runtime;
 
-    Async(ModelSpec spec) {
+    Async(ModelSpec spec, ModelSchema schema) {
       this.spec = spec;
+      this.schema = schema;
     }
 
     @Override
@@ -105,7 +101,7 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData input) {
       float[] row;
       try {
-        row = features(input);
+        row = schema.features(input);
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
       }

@@ -61,7 +61,7 @@ public final class TfjsModelProviderFactory implements ModelProviderFactory {
   public ModelProvider createModelProvider(Context context) {
     FactoryUtil.ModelProviderFactoryHelper helper = FactoryUtil.createModelProviderFactoryHelper(this, context);
     helper.validate();
-    return new TfjsModelProvider(spec(helper.getOptions()));
+    return new TfjsModelProvider(spec(helper.getOptions()), ModelSchema.of(context.getCatalogModel()));
   }
 
   /** The model's options as a spec; exactly one of bundle and watch. */

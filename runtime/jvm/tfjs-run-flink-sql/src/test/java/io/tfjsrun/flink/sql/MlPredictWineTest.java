@@ -1,6 +1,8 @@
 package io.tfjsrun.flink.sql;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tfjsrun.Fixtures;
 import java.util.ArrayList;
@@ -11,6 +13,7 @@ import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -55,5 +58,28 @@ class MlPredictWineTest {
       assertEquals(node[id].length, scores.length);
       for (int k = 0; k < scores.length; k++) assertEquals(node[id][k], scores[k], 1e-5, "row " + id + " output " + k);
     }
+  }
+
+  /** A column that is not a number, or an OUTPUT that is not one ARRAY<FLOAT>, fails planning, naming it. */
+  @Test
+  void aSchemaTheModelCannotTakeIsAValidationErrorNamingTheColumn() {
+    TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance().inStreamingMode().build());
+    String bundle = Fixtures.bundle("wine-layers-cpu").toString();
+    env.executeSql("CREATE TEMPORARY VIEW t AS SELECT * FROM (VALUES (1.0, 'x')) AS t(a, b)");
+    env.executeSql("CREATE MODEL m1 INPUT (a DOUBLE, b STRING) OUTPUT (p ARRAY<FLOAT>) WITH ('provider' = 'tfjs', "
+        + "'bundle' = '" + bundle + "')");
+    Exception e = assertThrows(Exception.class,
+        () -> env.executeSql("SELECT * FROM ML_PREDICT(TABLE t, MODEL m1, DESCRIPTOR(a, b))"));
+    assertTrue(causes(e).contains("INPUT column 'b' is STRING"), causes(e));
+    env.executeSql("CREATE MODEL m2 INPUT (a DOUBLE) OUTPUT (p FLOAT) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle
+        + "')");
+    e = assertThrows(Exception.class, () -> env.executeSql("SELECT * FROM ML_PREDICT(TABLE t, MODEL m2, DESCRIPTOR(a))"));
+    assertTrue(causes(e).contains("OUTPUT is one ARRAY<FLOAT> column"), causes(e));
+  }
+
+  private static String causes(Throwable e) {
+    StringBuilder out = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) out.append(t.getMessage()).append(" | ");
+    return out.toString();
   }
 }
