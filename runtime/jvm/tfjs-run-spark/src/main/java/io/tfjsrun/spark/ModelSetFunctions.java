@@ -11,12 +11,11 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The SQL functions over a {@link SparkModels} set, each taking the model's name (a literal or a
- * column) first: {@code tfjs_predict(model, struct(col, ...))} and
- * {@code tfjs_predict_array(model, array)}, each answering the model's output row as
- * array&lt;float&gt;; a null struct or array in, null out.
+ * column) first: {@code tfjs_predict(model, struct(col, ...))} ({@link StructArguments} lets it
+ * take the columns as arguments of their own) and {@code tfjs_predict_array(model, array)}, each
+ * answering the model's output row as array&lt;float&gt;; a null struct or array in, null out.
  *
- * <p>The columns come as one struct, not as arguments of their own: a Java UDF has one fixed
- * arity per name, and a struct keeps its columns' names, so they are matched to the bundle's
+ * <p>The columns come as one struct, which keeps their names, so they are matched to the bundle's
  * declared feature names (in any order) as {@link FeatureColumns#named} does; a bundle that
  * declares none takes them in the struct's order.
  */

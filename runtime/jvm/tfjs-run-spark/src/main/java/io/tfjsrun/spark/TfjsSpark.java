@@ -18,7 +18,7 @@ import org.apache.spark.sql.types.StructType;
  * Dataset<Row> out = TfjsSpark.predict(rows, wine, FeatureColumns.array("features"), "prediction");
  * // SQL: SELECT tfjs_predict(features) FROM t
  * TfjsSpark.register(spark, "tfjs_predict", wine);
- * // Several models by name: SELECT tfjs_predict('wine', struct(alcohol, ...)), tfjs_predict_array(model, features)
+ * // Several models by name: SELECT tfjs_predict('wine', alcohol, ...), tfjs_predict_array(model, features)
  * SparkModels models = SparkModels.of(Map.of("wine", wine, "other", other));
  * TfjsSpark.register(spark, models);
  * Dataset<Row> byName = TfjsSpark.predict(rows, models, "wine", FeatureColumns.named("alcohol", ...), "prediction");
@@ -85,15 +85,16 @@ public final class TfjsSpark {
 
   /**
    * Registers, for SQL and the DataFrame API ({@code call_function}), the set's models by name:
-   * {@code tfjs_predict(model, struct(col, ...))}, the struct's columns matched to the bundle's declared feature
-   * names (else taken in order), and {@code tfjs_predict_array(model, array of numbers)}; each answers
+   * {@code tfjs_predict(model, col, ...)} or {@code tfjs_predict(model, struct(col, ...))}, the columns matched to
+   * the bundle's declared feature names (else taken in order), and
+   * {@code tfjs_predict_array(model, array of numbers)}; each answers
    * array&lt;float&gt;, null for a null struct or array. The model name is a literal or a column; a name the set
    * lacks, a null feature (unless the set answers null for it) and a column count the model does not take fail the
-   * query, naming them. The columns are one struct argument because a Java UDF has a fixed arity, and a struct keeps
-   * its columns' names.
+   * query, naming them. The session must be a classic one (not Spark Connect's).
    */
   public static void register(SparkSession spark, SparkModels models) {
     spark.udf().register(PREDICT_FUNCTION, new ModelSetFunctions.Columns(PREDICT_FUNCTION, models), OUTPUT);
+    StructArguments.allow(spark, PREDICT_FUNCTION);
     spark.udf().register(PREDICT_ARRAY_FUNCTION, new ModelSetFunctions.Array(PREDICT_ARRAY_FUNCTION, models), OUTPUT);
   }
 }

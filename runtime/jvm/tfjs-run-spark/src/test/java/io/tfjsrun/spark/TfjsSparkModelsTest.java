@@ -87,6 +87,8 @@ class TfjsSparkModelsTest {
     Dataset<Row> columns = spark.sql("SELECT id, tfjs_predict('wine', struct(" + features + ")) AS p FROM wine");
     assertEquals("array<float>", columns.schema().apply("p").dataType().simpleString());
     TfjsSparkTest.expectNodesAnswers(columns.collectAsList(), "p");
+    Dataset<Row> varargs = spark.sql("SELECT id, tfjs_predict('wine', " + features + ") AS p FROM wine");
+    TfjsSparkTest.expectNodesAnswers(varargs.collectAsList(), "p");
     TfjsSparkTest.expectNodesAnswers(spark.sql("SELECT id, tfjs_predict_array('wine', features) AS p FROM wine")
         .collectAsList(), "p");
   }
@@ -101,6 +103,11 @@ class TfjsSparkModelsTest {
     Dataset<Row> called = wine.select(col("id"),
         call_function(TfjsSpark.PREDICT_FUNCTION, lit("wine"), struct(wineColumns)).as("p"));
     TfjsSparkTest.expectNodesAnswers(called.collectAsList(), "p");
+    Column[] args = new Column[14];
+    args[0] = lit("wine");
+    System.arraycopy(wineColumns, 0, args, 1, 13);
+    TfjsSparkTest.expectNodesAnswers(wine.select(col("id"), call_function(TfjsSpark.PREDICT_FUNCTION, args).as("p"))
+        .collectAsList(), "p");
   }
 
   static float first(Row row, int column) {
@@ -114,6 +121,12 @@ class TfjsSparkModelsTest {
         .collectAsList();
     assertEquals(2, byColumn.size());
     for (Row r : byColumn) assertEquals(r.getString(0).equals("digits") ? 312f : 213f, first(r, 1), 0f, r.getString(0));
+    List<Row> byColumnVarargs = spark.sql("SELECT model, tfjs_predict(model, b, a, c) FROM abc WHERE b IS NOT NULL")
+        .collectAsList();
+    assertEquals(2, byColumnVarargs.size());
+    for (Row r : byColumnVarargs) {
+      assertEquals(r.getString(0).equals("digits") ? 312f : 213f, first(r, 1), 0f, r.getString(0));
+    }
     Row literal = spark.sql("SELECT tfjs_predict('digits', struct(a, b, c)), tfjs_predict('plain', struct(a, b, c)),"
         + " tfjs_predict_array('digits', array(1, 2, 3)), tfjs_predict_array('plain', array(3, 2, 1))"
         + " FROM abc WHERE model = 'digits'").first();
@@ -184,6 +197,8 @@ class TfjsSparkModelsTest {
     String twelve = String.join(", ", Arrays.copyOf(wineNames, 12));
     expectFailure(() -> spark.sql("SELECT tfjs_predict('wine', struct(" + twelve + ")) FROM wine").collectAsList(),
         "tfjs-run: SQL function tfjs_predict, model 'wine' takes 13 features, given 12");
+    expectFailure(() -> spark.sql("SELECT tfjs_predict('plain', a, b) FROM abc").collectAsList(),
+        "tfjs-run: SQL function tfjs_predict, model 'plain' takes 3 features, given 2");
     expectFailure(() -> spark.sql("SELECT tfjs_predict_array('plain', array(1, 2))").collectAsList(),
         "tfjs-run: SQL function tfjs_predict_array, model 'plain' takes 3 features, given 2");
     expectFailure(() -> TfjsSpark.predict(TfjsSparkTest.wineDataset(1), models, "wine",
