@@ -118,6 +118,34 @@ public final class FeatureColumns implements Serializable {
     return out;
   }
 
+  /** Whether {@code row} has a null where a feature is (the array column, or one of its elements). */
+  boolean hasNull(Row row) {
+    for (int index : indices) {
+      if (row.isNullAt(index)) return true;
+      if (array && row.getList(index).contains(null)) return true;
+    }
+    return false;
+  }
+
+  static boolean hasNull(scala.collection.Seq<?> values) {
+    for (int i = 0; i < values.size(); i++) {
+      if (values.apply(i) == null) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Throws IllegalArgumentException naming {@code model} and both counts when the model declares
+   * an input width ({@code inputCols} &gt;= 0) that is not {@code given}: the runtime would refuse
+   * the rows anyway, but not saying which model and which columns.
+   */
+  static void checkCount(String model, long inputCols, int given, String where) {
+    if (inputCols >= 0 && inputCols != given) {
+      throw new IllegalArgumentException("tfjs-run: " + where + ", model '" + model + "' takes " + inputCols
+          + " features, given " + given);
+    }
+  }
+
   /** The features of a SQL function's argument (an array of numbers). */
   static float[] readArray(scala.collection.Seq<?> values, String where) {
     float[] out = new float[values.size()];
