@@ -10,7 +10,6 @@
 #include <future>
 #include <limits>
 #include <map>
-#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -331,17 +330,20 @@ class ModelSetRun {
   // cut at (k + 1) / N of it for the k-th of N models, so that when rows name the models evenly
   // (round-robin, say) their batches come due one after another rather than all at once, and the
   // runtime gets a steady stream instead of bursts of N batches.
-  size_t BatchTarget(const std::string& model) const {
+  // Worked out once per model (not per row), and --batch-size from its first batch on.
+  size_t BatchTarget(const std::string& model) {
+    auto it = targets_.find(model);
+    if (it != targets_.end()) return it->second;
     const size_t batch = o_.pipeline.batch_size;
-    if (started_.count(model)) return batch;
     const std::vector<std::string> names = models_.names();
     const size_t k = static_cast<size_t>(std::find(names.begin(), names.end(), model) - names.begin());
-    return std::max<size_t>(1, batch * (std::min(k, names.size()) + 1) / std::max<size_t>(1, names.size()));
+    const size_t first = std::max<size_t>(1, batch * (std::min(k, names.size()) + 1) / std::max<size_t>(1, names.size()));
+    return targets_.emplace(model, first).first->second;
   }
 
   // Submits `rows` (one model's, not yet submitted) as a batch, emptying them.
   void Submit(const std::string& model, ModelRows& rows) {
-    started_.insert(model);
+    targets_[model] = o_.pipeline.batch_size;
     Batch& b = batches_.emplace_back();
     b.model = model;
     b.values = std::move(rows.values);
@@ -486,7 +488,7 @@ class ModelSetRun {
   std::vector<Row> chunk_;
   std::map<std::string, ModelRows> rows_;  // the chunk's rows not yet submitted, by model
   std::vector<Batch> batches_;             // the chunk's batches submitted, in that order
-  std::set<std::string> started_;          // models that have submitted a batch (BatchTarget)
+  std::map<std::string, size_t> targets_;  // each model's batch size now (BatchTarget)
   std::map<std::string, ModelParser> parsers_;  // by model, kept from chunk to chunk
   RowCounts counts_;
   std::map<std::string, RowCounts> per_model_;
