@@ -53,65 +53,79 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
   }
 
   // Public: the planner's generated code refers to these classes.
-  public static final class Sync extends PredictFunction {
+  /** What both functions hold: the spec, the schema, and the runtime opened from the spec. */
+  private static final class Opened implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
-    private final ModelSpec spec;
-    private final ModelSchema schema;
-    private transient TfjsRuntime runtime;
+    final ModelSpec spec;
+    final ModelSchema schema;
+    transient TfjsRuntime runtime;
 
-    Sync(ModelSpec spec, ModelSchema schema) {
+    Opened(ModelSpec spec, ModelSchema schema) {
       this.spec = spec;
       this.schema = schema;
     }
 
-    @Override
-    public void open(FunctionContext context) {
+    void open() {
       runtime = spec.open();
     }
 
-    @Override
-    public Collection<RowData> predict(RowData input) {
-      return output(runtime.predict(schema.features(input), 1));
-    }
-
-    @Override
-    public void close() {
+    void close() {
       if (runtime != null) runtime.close();
       runtime = null;
     }
   }
 
-  public static final class Async extends AsyncPredictFunction {
+  public static final class Sync extends PredictFunction {
     private static final long serialVersionUID = 1L;
-    private final ModelSpec spec;
-    private final ModelSchema schema;
-    private transient TfjsRuntime runtime;
+    private final Opened model;
 
-    Async(ModelSpec spec, ModelSchema schema) {
-      this.spec = spec;
-      this.schema = schema;
+    Sync(ModelSpec spec, ModelSchema schema) {
+      this.model = new Opened(spec, schema);
     }
 
     @Override
     public void open(FunctionContext context) {
-      runtime = spec.open();
+      model.open();
+    }
+
+    @Override
+    public Collection<RowData> predict(RowData input) {
+      return output(model.runtime.predict(model.schema.features(input), 1));
+    }
+
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+
+  public static final class Async extends AsyncPredictFunction {
+    private static final long serialVersionUID = 1L;
+    private final Opened model;
+
+    Async(ModelSpec spec, ModelSchema schema) {
+      this.model = new Opened(spec, schema);
+    }
+
+    @Override
+    public void open(FunctionContext context) {
+      model.open();
     }
 
     @Override
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData input) {
       float[] row;
       try {
-        row = schema.features(input);
+        row = model.schema.features(input);
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
       }
-      return runtime.submitVersioned(row, 1).thenApply((Prediction p) -> output(p.values()));
+      return model.runtime.submitVersioned(row, 1).thenApply((Prediction p) -> output(p.values()));
     }
 
     @Override
     public void close() {
-      if (runtime != null) runtime.close();
-      runtime = null;
+      model.close();
     }
   }
 }
