@@ -642,11 +642,11 @@ TEST(GraceWindowTest, ANewVersionThatFailsARealRowIsRolledBackAndTheRequestAnswe
   EXPECT_NE(s.last_rollback.find("version 2 rolled back to 1"), std::string::npos) << s.last_rollback;
   EXPECT_NE(s.last_rollback.find("fails on 7"), std::string::npos) << s.last_rollback;
   EXPECT_EQ(runtime->info().version, "1");
-  // Every worker goes back before its next batch; nothing fails meanwhile.
+  // Every worker goes back, an idle one too, with no request of its own.
+  EXPECT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "1"); }, 5s));
   for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(runtime->PredictVersioned({seven.data(), 1, 3}).bundle_version, "1");
   }
-  EXPECT_TRUE(AllWorkersOn(*runtime, "1"));
   // The rolled-back version is bad: not taken again; a new one is.
   ReloadResult again = runtime->Reload(Source(Versioned(2, "throws-on-7")));
   EXPECT_FALSE(again.ok);

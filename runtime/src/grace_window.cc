@@ -15,7 +15,10 @@ void GraceWindow::Open(const std::string& next, const std::string& previous, con
   w.previous = previous;
   w.previous_info = previous_info;
   w.opened = std::chrono::steady_clock::now();
+  record_.window_rolled_back.store(false);
 }
+
+bool GraceWindow::RolledBack() const { return record_.window_rolled_back.load(); }
 
 bool GraceWindow::Expired() const {
   const auto& w = record_.window;
@@ -44,6 +47,7 @@ bool GraceWindow::RollBack(const std::string& next, const std::string& why) {
   if (w.rolled_back) return true;
   if (!w.open) return false;
   w.rolled_back = true;
+  record_.window_rolled_back.store(true);
   record_.MarkBad(next);
   ++record_.rollbacks;
   record_.last_rollback = "version " + next + " rolled back to " + w.previous + ": " + why;

@@ -5,9 +5,9 @@
 // counted over all workers), whichever ends first. If in that window the new version fails a
 // request (it throws, returns the wrong thing, times out or runs out of memory) that the
 // previous version answers, the request gets the previous version's answer, the runtime rolls
-// back (every worker swaps the previous version in before its next batch), and the new version
-// is marked bad, so a watcher does not switch to it again. A request that fails on both
-// versions fails as it would have, and does not roll anything back.
+// back (every worker swaps the previous version in: an idle one at once, a busy one before its
+// next batch), and the new version is marked bad, so a watcher does not switch to it again. A
+// request that fails on both versions fails as it would have, and does not roll anything back.
 //
 // The window's state is in the VersionRecord, under its lock; workers ask it once per batch only
 // while they hold a previous version.
@@ -39,6 +39,10 @@ class GraceWindow {
   // A worker: `next` failed a request, with `why`, that the previous version answered. Rolls
   // the runtime back once. False if the window has already closed: nothing is rolled back then.
   bool RollBack(const std::string& next, const std::string& why);
+  // Whether the last switch was rolled back: a worker still holding a previous version then
+  // checks at once instead of at its next batch (an idle worker would otherwise keep serving
+  // nothing on the bad version, and report it, until a request came its way). Takes no lock.
+  bool RolledBack() const;
 
  private:
   bool Expired() const;  // under record_.mu

@@ -165,6 +165,12 @@ bool RequestQueue::SignalUnlessStopped(const std::function<void()>& f) {
   return true;
 }
 
+void RequestQueue::WakeEveryone() {
+  { std::lock_guard lock(mu_); }  // a taker between its predicate and its wait sees the news after it
+  work_cv_.notify_all();
+  Wake(true);
+}
+
 void RequestQueue::Stop() {
   {
     std::lock_guard lock(mu_);

@@ -112,6 +112,10 @@ class RequestQueue {
   // worker (so a worker's `interrupted` predicate sees what `f` set). False if stopped.
   bool SignalUnlessStopped(const std::function<void()>& f);
 
+  // Wakes every taker, waiting (Take) or on a shared thread (the wake-up), with nothing new
+  // queued: for news outside the queue that an `interrupted` predicate or a turn checks.
+  void WakeEveryone();
+
   // No new requests; workers finish what was accepted, then Take returns kDrained.
   void Stop();
   bool stopped() const;

@@ -2,6 +2,7 @@
 // Read by many threads; lock `mu`.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -30,6 +31,9 @@ struct VersionRecord {
     std::chrono::steady_clock::time_point opened;
     uint64_t batches = 0;        // batches run on `next`, by every worker
   } window;
+  // window.rolled_back, readable without `mu` (a worker waiting for work checks it under its
+  // queue's lock, and must not take `mu` there).
+  std::atomic<bool> window_rolled_back{false};
 
   bool IsBad(const std::string& version) const {  // under mu
     for (const auto& v : bad_versions) {

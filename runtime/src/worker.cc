@@ -183,7 +183,7 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
   const size_t max_rows = std::max<size_t>(1, options_.max_batch_rows);
   const Step* step = nullptr;
   auto take_step = [&] {  // under the queue's lock
-    if (!step_) return false;
+    if (!step_) return versions_.holds_previous() && grace_.RolledBack();  // roll back while idle
     step = step_;
     step_ = nullptr;
     return true;
@@ -194,7 +194,9 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
     if (taken == RequestQueue::Taken::kDrained) break;
     std::lock_guard lock(serve_mu_);  // a blocking Predict may be using the model (TryPredictHere)
     if (taken == RequestQueue::Taken::kInterrupted) {
-      step_done_.set_value((*step)(*this));
+      if (step) step_done_.set_value((*step)(*this));
+      else TendGraceWindow();
+      step = nullptr;
       continue;
     }
     if (versions_.holds_previous()) TendGraceWindow();
@@ -208,6 +210,7 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
 ServedSlot::Turn Worker::ServeTurn() {
   std::unique_lock lock(serve_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return Turn::kIdle;  // a step (Run) or a caller (TryPredictHere) holds it; it rings after
+  if (versions_.holds_previous() && grace_.RolledBack()) TendGraceWindow();  // roll back while idle
   batch_.clear();
   switch (queue_.TryTake(batch_, std::max<size_t>(1, options_.max_batch_rows))) {
     case RequestQueue::Taken::kBatch:
@@ -336,6 +339,7 @@ void Worker::TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& outpu
   Log(LogLevel::kWarn, "version " + versions_.version() + " failed a request that version " +
                            versions_.previous_version() + " answered; rolling back: " + why);
   if (!RollBack()) return;
+  queue_.WakeEveryone();  // the other workers roll back now, not at their next batch
   output = std::move(answer);
   error = nullptr;
 }
