@@ -40,13 +40,14 @@ const char* const kCases[] = {
     "conv2d-valid", "conv2d-same-stride2", "conv2d-dilated", "conv2d-large-channels", "conv1d", "depthwise-same",
     "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-and-upsample", "merges",
     "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block", "prelu",
+    "several-outputs",
 };
 // The graph models make-native-graphs.js writes, in tfjs-converter's format.
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
                                    "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
-                                   "graph-slice"};
+                                   "graph-slice",           "graph-two-outputs"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;
