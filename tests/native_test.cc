@@ -414,6 +414,26 @@ TEST(NativeModel, SeveralOutputsRunNativelySideBySideAsInTfjs) {
   }
 }
 
+// With a postprocess (tests/fixtures/multi-out-app.js), runNative's rows are split back into the
+// three outputs with their shapes: the app answers the last head and twice the first, natively
+// as tfjs in Node computes the heads.
+TEST(NativeModel, SeveralOutputsReachAPostprocessAsAnArrayWhenTheModelStepRunsNatively) {
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/shaped/multi-out.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-multi-out.csv");
+  ModelOptions native_only;
+  native_only.model_exec = ModelExec::kNative;
+  std::unique_ptr<Model> model = Model::Load(BundleSource::FromFile(kFixtures + "/multi-out-app.bundle.js"), native_only);
+  EXPECT_NE(model->info().model_exec_note.find("pre/post-processing in tfjs"), std::string::npos)
+      << model->info().model_exec_note;
+  const DenseMatrix out = model->Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
+  ASSERT_EQ(out.rows(), ref.rows());
+  ASSERT_EQ(out.cols(), 12u);
+  for (size_t r = 0; r < out.rows(); ++r) {
+    for (size_t c = 0; c < 7; ++c) ASSERT_NEAR(out.at(r, c), ref.at(r, 7 + c), kTolerance) << "row " << r;
+    for (size_t c = 0; c < 5; ++c) ASSERT_NEAR(out.at(r, 7 + c), 2 * ref.at(r, c), 2 * kTolerance) << "row " << r;
+  }
+}
+
 // tests/fixtures/hostile/native-misuse.js calls runNative() with every wrong argument: each is a
 // JS error in the bundle, never a crash or a read out of bounds, and the right call still works.
 TEST(NativeModel, RunNativeChecksEverythingABundleHandsIt) {
