@@ -38,6 +38,7 @@ std::vector<std::string> EndpointsOf(const json& config, const char* key, const 
   if (!config.contains(key)) Invalid("the functional model does not name its " + what);
   const json& list = config[key];
   if (!list.is_array() || list.empty()) Invalid("the functional model's " + what + " are malformed");
+  if (list.size() > kMaxLayers) Invalid("the functional model names more " + what + " than " + std::to_string(kMaxLayers));
   std::vector<std::string> names;
   for (const json& e : list) {
     if (!e.is_array() || e.empty() || !e[0].is_string()) Invalid("the functional model's " + what + " are malformed");
