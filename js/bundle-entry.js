@@ -144,11 +144,20 @@ function standardizeRows(x) {
   return y.reshape([rows, cols]);
 }
 
-// The model step: tfjs, or the native plan tfjs-run installed (bundle.runNative).
+// Each model output's shape without the batch, in the model's output order (load()'s warm-up).
+let modelOutputDims = null;
+
+// The model step: tfjs, or the native plan tfjs-run installed (bundle.runNative), whose rows hold
+// the model's outputs side by side in its output order.
 function runModel(input) {
   if (typeof bundle.runNative !== 'function') return outputsOf(model.predict(input));
   const rows = input.shape[0];
   const y = bundle.runNative(input.dataSync(), rows);
+  if (modelOutputDims.length > 1) {
+    const widths = modelOutputDims.map((dims) => dims.reduce((a, b) => a * b, 1));
+    return tf.split(tf.tensor2d(y, [rows, y.length / rows], 'float32'), widths, 1)
+      .map((t, i) => t.reshape([rows, ...modelOutputDims[i]]));
+  }
   // The model's own output shape where it is known (layers models), else [rows, columns].
   const shape = model.outputs && model.outputs[0] && model.outputs[0].shape;
   const dims = Array.isArray(shape) && shape.slice(1).every((d) => d > 0) ? shape.slice(1) : [y.length / rows];
@@ -223,6 +232,7 @@ const bundle = {
       else if (intInput) input = castRows(input);
       if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([1, ...reshapeTo]);
       const ys = outputsOf(model.predict(input));
+      modelOutputDims = ys.map((t) => t.shape.slice(1));
       const y = typeof app.postprocess === 'function' ? app.postprocess(ys.length === 1 ? ys[0] : ys, tf) : ys;
       return (Array.isArray(y) ? y : [y]).map((t) => perRow(t).shape[1]);
     });
@@ -236,7 +246,8 @@ const bundle = {
   },
 
   // For tfjs-run's native executor (runtime/src/native): the model exactly as bundled, when it
-  // has one input and one output. tfjs-run compiles it and checks it against predict() on sample
+  // has one input (its outputs side by side, in the model's order, as predict() lays them out;
+  // `outputNames` gives that order for a graph model). tfjs-run compiles it and checks it against predict() on sample
   // rows at load. Then, without app functions, predict runs natively without entering JS (the
   // app's declared standardize, if any, runs natively as the plan's first step); with app pre-
   // or post-processing (`wrapped`), tfjs-run installs runNative() and forward() calls it for the
@@ -246,8 +257,8 @@ const bundle = {
     if (app.inputCols || app.outputCols || !this.modelInputShape) {
       return 'the app module declares its own input or output width';
     }
-    const ins = loader.inputs(model).length, outs = loader.outputNames(model).length;
-    if (ins !== 1 || outs !== 1) return `the model has ${ins} inputs and ${outs} outputs (native: one of each)`;
+    const ins = loader.inputs(model).length;
+    if (ins !== 1) return `the model has ${ins} inputs (native: one)`;
     if (intInput) return `the model input is ${intInput} (cast from the rows in tfjs; native takes float32)`;
     const wrapped = typeof app.preprocess === 'function' || typeof app.postprocess === 'function';
     return {
@@ -256,13 +267,14 @@ const bundle = {
       weightSpecs: JSON.stringify(artifacts.weightSpecs),
       weightData: decodeBase64(artifacts.weightsBase64),
       inputDims: this.modelInputShape.slice(1),
+      outputNames: loader.outputNames(model),
       wrapped,
       standardizeMean: standardize && !wrapped ? standardize.mean.slice().buffer : null,
       standardizeStd: standardize && !wrapped ? standardize.std.slice().buffer : null,
     };
   },
   // (Float32Array of rows x the model's input values, rows) => Float32Array of the model's
-  // output: installed by tfjs-run when the model step runs natively inside predict().
+  // outputs side by side: installed by tfjs-run when the model step runs natively inside predict().
   runNative: null,
 
   activeBackend() {

@@ -8,7 +8,7 @@
 # (tf.js-on-flink shape, no app), and image, image-uint8, image-float16, free-dims, multi-out,
 # fixed-batch-1, fixed-batch-3, int-input, uint8-input
 # (generated models of each shape the bundler takes without an app module), wine-noapp (the
-# wine model alone, which runs natively), native/ (per-op models for the native executor). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
+# wine model alone, which runs natively), multi-out-app (multi-out with a postprocess), native/ (per-op models for the native executor). Inputs: wine.csv (the 178 raw feature rows), random.csv (rows
 # of N(0,1)-ish values for the app-less legacy bundle). References: ref-NAME.csv, computed by
 # tools/node-harness.js --model (tfjs 4.22 in Node loading the model files directly).
 set -euo pipefail
@@ -57,7 +57,7 @@ build legacy "$wine/model/model.json" cpu --entry "$root/tests/fixtures/legacy/e
 # Real-model shapes with no app module (tests/fixtures/make-shaped-models.js): an NHWC image
 # model in a file not named model.json (built without --backend or --name: the defaults are
 # under test), its uint8- and float16-quantized twins, free dimensions fixed by --input-shape,
-# and three outputs concatenated.
+# and three outputs concatenated (multi-out-app: with a postprocess taking them as an array).
 node "$root/tests/fixtures/make-shaped-models.js" "$out/shaped"
 node "$bundler" --model "$out/shaped/image/liveness.json" --version test-1 -o "$out/image.bundle.js" &
 build image-uint8 "$out/shaped/image-uint8" cpu &
@@ -66,6 +66,7 @@ build image-float16 "$out/shaped/image-float16/model.json" wasm &
 build free-dims "$out/shaped/free-dims/model.json" wasm --input-shape 4,4,3 &
 wait
 build multi-out "$out/shaped/multi-out/model.json" cpu &
+build multi-out-app "$out/shaped/multi-out/model.json" cpu --app "$root/tests/fixtures/multi-out-app.js" &
 build fixed-batch-1 "$out/shaped/fixed-batch-1/model.json" cpu &
 build fixed-batch-3 "$out/shaped/fixed-batch-3/model.json" wasm &
 wait

@@ -40,13 +40,14 @@ const char* const kCases[] = {
     "conv2d-valid", "conv2d-same-stride2", "conv2d-dilated", "conv2d-large-channels", "conv1d", "depthwise-same",
     "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-and-upsample", "merges",
     "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block", "prelu",
+    "several-outputs",
 };
 // The graph models make-native-graphs.js writes, in tfjs-converter's format.
 const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",       "graph-shapes",
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
                                    "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
-                                   "graph-slice"};
+                                   "graph-slice",           "graph-two-outputs"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;
@@ -387,19 +388,49 @@ TEST(NativeModel, AStandardizeThatDoesNotFitIsRefused) {
   EXPECT_EQ(out[1], -2.0f);
 }
 
-TEST(NativeModel, SeveralOutputsStayInTfjsAndNativeOnlyRefusesThemSayingWhy) {
+// A model with three heads (5, 2 and 7 columns) runs natively, its outputs side by side in the
+// model's order as tfjs lays them out, and answers what tfjs in Node answers in any grouping.
+TEST(NativeModel, SeveralOutputsRunNativelySideBySideAsInTfjs) {
   const BundleSource source = BundleSource::FromFile(kFixtures + "/multi-out.bundle.js");
-  std::unique_ptr<Model> model = Model::Load(source);
-  EXPECT_EQ(model->info().model_exec, "tfjs");
-  EXPECT_NE(model->info().model_exec_note.find("the model has 1 inputs and 3 outputs (native: one of each)"),
-            std::string::npos) << model->info().model_exec_note;
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/shaped/multi-out.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-multi-out.csv");
   ModelOptions native_only;
   native_only.model_exec = ModelExec::kNative;
-  try {
-    Model::Load(source, native_only);
-    FAIL() << "loaded with --model-exec native";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot run natively"), std::string::npos) << e.what();
+  std::unique_ptr<Model> model = Model::Load(source, native_only);
+  EXPECT_EQ(model->info().model_exec, "native") << model->info().model_exec_note;
+  ASSERT_EQ(model->info().outputs.size(), 3u);
+  EXPECT_EQ(model->info().outputs[2].first_col, 7);
+  ASSERT_EQ(ref.cols(), 14u);
+  ASSERT_EQ(rows.rows(), ref.rows());
+  for (size_t group : {size_t{1}, size_t{7}, rows.rows()}) {
+    for (size_t r = 0; r < rows.rows(); r += group) {
+      const size_t n = std::min(group, rows.rows() - r);
+      const DenseMatrix out = model->Predict(DenseMatrixView(rows.data() + r * rows.cols(), n, rows.cols()));
+      ASSERT_EQ(out.cols(), ref.cols());
+      for (size_t i = 0; i < out.rows() * out.cols(); ++i) {
+        ASSERT_NEAR(out.data()[i], ref.data()[r * ref.cols() + i], kTolerance) << "group " << group << ", row " << r;
+      }
+    }
+  }
+}
+
+// With a postprocess (tests/fixtures/multi-out-app.js), runNative's rows are split back into the
+// three outputs with their shapes: the app answers the last head and twice the first, natively
+// as tfjs in Node computes the heads.
+TEST(NativeModel, SeveralOutputsReachAPostprocessAsAnArrayWhenTheModelStepRunsNatively) {
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/shaped/multi-out.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-multi-out.csv");
+  ModelOptions native_only;
+  native_only.model_exec = ModelExec::kNative;
+  std::unique_ptr<Model> model = Model::Load(BundleSource::FromFile(kFixtures + "/multi-out-app.bundle.js"), native_only);
+  EXPECT_NE(model->info().model_exec_note.find("pre/post-processing in tfjs"), std::string::npos)
+      << model->info().model_exec_note;
+  const DenseMatrix out = model->Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
+  ASSERT_EQ(out.rows(), ref.rows());
+  ASSERT_EQ(out.cols(), 12u);
+  for (size_t r = 0; r < out.rows(); ++r) {
+    for (size_t c = 0; c < 7; ++c) ASSERT_NEAR(out.at(r, c), ref.at(r, 7 + c), kTolerance) << "row " << r;
+    for (size_t c = 0; c < 5; ++c) ASSERT_NEAR(out.at(r, 7 + c), 2 * ref.at(r, c), 2 * kTolerance) << "row " << r;
   }
 }
 

@@ -133,6 +133,8 @@ struct Model::Impl {
   // deadline. BoundedString: a string field of bounded size, false if it is none.
   v8::Local<v8::Value> ArtifactField(JsScope& s, v8::Local<v8::Object> obj, std::string_view key);
   bool BoundedString(JsScope& s, v8::Local<v8::Object> obj, std::string_view key, std::string& out);
+  // nativeArtifacts().outputNames: a bounded list of bounded names, or none (empty).
+  std::vector<std::string> OutputNames(JsScope& s, v8::Local<v8::Object> artifacts);
   // Runs the plan; every native failure becomes an Error naming `what`: kTimeout (kLoadTimeout
   // while loading) when `stop` stopped it, kMemory when its scratch could not be allocated,
   // kPredict when a kernel failed.

@@ -16,6 +16,8 @@ using internal::IntOr;
 
 namespace {
 constexpr size_t kMaxArtifactString = native::kMaxTopologyBytes;
+constexpr uint32_t kMaxOutputs = 1024;  // names in nativeArtifacts().outputNames
+constexpr int kMaxOutputName = 1024;   // characters in one of them
 constexpr size_t kCheckRows = 7;  // generated rows per magnitude, in the load-time check
 // The magnitudes of the generated rows: small, ordinary and large values of both signs around
 // the row of zeros, so that a plan that is right only near one input is caught.
@@ -97,6 +99,26 @@ bool Model::Impl::BoundedString(JsScope& s, v8::Local<v8::Object> obj, std::stri
   return out.size() <= kMaxArtifactString;
 }
 
+std::vector<std::string> Model::Impl::OutputNames(JsScope& s, v8::Local<v8::Object> artifacts) {
+  v8::Local<v8::Value> list = ArtifactField(s, artifacts, "outputNames");
+  if (list->IsNullOrUndefined()) return {};
+  if (!list->IsArray() || list.As<v8::Array>()->Length() > kMaxOutputs) {
+    native::Invalid("nativeArtifacts().outputNames is not a list of at most " + std::to_string(kMaxOutputs) + " names");
+  }
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < list.As<v8::Array>()->Length(); ++i) {
+    v8::Local<v8::Value> name;
+    const bool got = list.As<v8::Array>()->Get(s.context, i).ToLocal(&name);
+    CheckLoadDeadline("reading nativeArtifacts().outputNames");
+    if (!got || !name->IsString() || name.As<v8::String>()->Length() > kMaxOutputName) {
+      native::Invalid("nativeArtifacts().outputNames is not a list of names of at most " +
+                      std::to_string(kMaxOutputName) + " characters");
+    }
+    names.push_back(s.ToString(name));
+  }
+  return names;
+}
+
 std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v8::Object> b, bool& wrapped) {
   v8::Local<v8::Value> fn = s.Get(b, "nativeArtifacts");
   if (!fn->IsFunction()) {
@@ -138,6 +160,7 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
       artifacts.input_dims.push_back(n);
     }
   }
+  artifacts.output_names = OutputNames(s, o);
   for (auto [key, out] : {std::pair{"standardizeMean", &artifacts.standardize_mean},
                           std::pair{"standardizeStd", &artifacts.standardize_std}}) {
     v8::Local<v8::Value> v = ArtifactField(s, o, key);

@@ -27,8 +27,9 @@ std::unique_ptr<Plan> Compile(const ModelArtifacts& artifacts) {
     const nlohmann::json topology = ParseBounded(artifacts.topology_json, "the model topology");
     const nlohmann::json specs = ParseBounded(artifacts.weight_specs_json, "the weight specs");
     const std::map<std::string, Tensor> weights = DecodeWeights(specs, artifacts.weight_data);
-    std::unique_ptr<Plan> plan = artifacts.format == "graph" ? CompileGraph(topology, weights, artifacts.input_dims)
-                                                             : CompileLayers(topology, weights, artifacts.input_dims);
+    std::unique_ptr<Plan> plan =
+        artifacts.format == "graph" ? CompileGraph(topology, weights, artifacts.input_dims, artifacts.output_names)
+                                    : CompileLayers(topology, weights, artifacts.input_dims);
     if (!artifacts.standardize_mean.empty() || !artifacts.standardize_std.empty()) {
       plan->Standardize(artifacts.standardize_mean, artifacts.standardize_std);
     }

@@ -18,6 +18,9 @@ struct ModelArtifacts {
   std::string weight_specs_json;  // its weightsManifest's weights, in order
   std::string weight_data;        // the weights, concatenated
   std::vector<int64_t> input_dims;  // the model's input without the batch (free dims fixed), if known
+  // A graph model's outputs as tfjs names them, in predict()'s order (its signature's), if known;
+  // a layers model's come from its topology.
+  std::vector<std::string> output_names;
   // The app module's declared standardize, run as the plan's input step (Plan::Standardize):
   // empty, or a mean and a std each of the input width, of its last axis, or of one value.
   std::vector<float> standardize_mean, standardize_std;

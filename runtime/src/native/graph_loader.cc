@@ -140,7 +140,8 @@ class GraphCompiler {
                 const std::map<std::string, Tensor>& weights)
       : nodes_(std::move(nodes)), by_name_(std::move(by_name)), weights_(weights) {}
 
-  std::unique_ptr<Plan> Compile(std::vector<int64_t> dims);
+  // `outputs`: as CompileGraph's `output_names`.
+  std::unique_ptr<Plan> Compile(std::vector<int64_t> dims, const std::vector<std::string>& outputs);
 
  private:
   const Node& At(const std::string& name) const { return nodes_[by_name_.at(name)]; }
@@ -198,10 +199,13 @@ class GraphCompiler {
     }
     return Value{plan_->Add(std::move(step), {in.id}), std::move(dims)};
   }
-  // The node after `n` if it is n's only consumer and n is not the output.
+  bool IsOutput(const std::string& name) const {
+    return std::find(outputs_.begin(), outputs_.end(), name) != outputs_.end();
+  }
+  // The node after `n` if it is n's only consumer and n is not an output.
   const Node* OnlyNext(const Node& n) const {
     auto it = consumers_.find(n.name);
-    if (n.name == output_ || it == consumers_.end() || it->second.size() != 1) return nullptr;
+    if (IsOutput(n.name) || it == consumers_.end() || it->second.size() != 1) return nullptr;
     return &nodes_[it->second.front()];
   }
   // A bias add (BiasAdd, or Add/AddV2 of a constant vector) and then an activation after a
@@ -262,6 +266,7 @@ class GraphCompiler {
   Value DepthToSpace(const OpCall& k);
   Value Slice(const OpCall& k);
   std::vector<size_t> Order(size_t input) const;
+  void FindOutputs(const std::vector<std::string>& names);
 
   std::vector<Node> nodes_;
   std::map<std::string, size_t> by_name_;
@@ -273,7 +278,7 @@ class GraphCompiler {
     Tensor tensor;  // the same as floats, for ops that take a constant
   };
   std::map<std::string, Known> known_;
-  std::string output_;
+  std::vector<std::string> outputs_;  // node names, in the model's output order
   std::unique_ptr<Plan> plan_;
 };
 
@@ -323,34 +328,57 @@ Value GraphCompiler::FusedPrelu(const Node& n, const Tensor* prelu, const Value&
 }
 
 // The nodes computed from the input, each after its inputs (an iterative depth-first search
-// from the output, so a deep graph cannot exhaust the stack); Invalid on a cycle.
+// from each output in turn, so a deep graph cannot exhaust the stack); Invalid on a cycle.
 std::vector<size_t> GraphCompiler::Order(size_t input) const {
   std::vector<size_t> order;
   std::vector<uint8_t> state(nodes_.size(), 0);  // 0 new, 1 open, 2 done
-  std::vector<std::pair<size_t, size_t>> stack{{by_name_.at(output_), 0}};
-  state[stack.back().first] = 1;
-  while (!stack.empty()) {
-    auto& [i, next] = stack.back();
-    const Node& n = nodes_[i];
-    if (i != input && n.op != "Const" && next < n.inputs.size()) {
-      const std::string& in = n.inputs[next++];
-      auto it = by_name_.find(in);
-      if (it == by_name_.end()) Invalid(Describe(n) + " takes '" + in + "', which is not in the graph");
-      if (state[it->second] == 1) Invalid("the graph has a cycle through " + Describe(n));
-      if (state[it->second] == 0) {
-        state[it->second] = 1;
-        stack.push_back({it->second, 0});
+  std::vector<std::pair<size_t, size_t>> stack;
+  for (const std::string& out : outputs_) {
+    if (state[by_name_.at(out)] != 0) continue;  // on the way to an earlier output
+    stack.push_back({by_name_.at(out), 0});
+    state[stack.back().first] = 1;
+    while (!stack.empty()) {
+      auto& [i, next] = stack.back();
+      const Node& n = nodes_[i];
+      if (i != input && n.op != "Const" && next < n.inputs.size()) {
+        const std::string& in = n.inputs[next++];
+        auto it = by_name_.find(in);
+        if (it == by_name_.end()) Invalid(Describe(n) + " takes '" + in + "', which is not in the graph");
+        if (state[it->second] == 1) Invalid("the graph has a cycle through " + Describe(n));
+        if (state[it->second] == 0) {
+          state[it->second] = 1;
+          stack.push_back({it->second, 0});
+        }
+        continue;
       }
-      continue;
+      state[i] = 2;
+      if (n.op != "Const") order.push_back(i);
+      stack.pop_back();
     }
-    state[i] = 2;
-    if (n.op != "Const") order.push_back(i);
-    stack.pop_back();
   }
   return order;
 }
 
-std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
+// The outputs: `names` (tfjs's, "node" or "node:0"), or, when the bundle gives none, the nodes
+// nothing takes, in the graph's order (what tfjs-converter picks for a graph without a signature).
+void GraphCompiler::FindOutputs(const std::vector<std::string>& names) {
+  for (std::string name : names) {
+    if (const size_t colon = name.find(':'); colon != std::string::npos) {
+      if (name.substr(colon) != ":0") Unsupported("the graph output '" + name.substr(0, 64) + "', a second output of a node");
+      name.resize(colon);
+    }
+    if (!by_name_.count(name)) Invalid("the graph output '" + name.substr(0, 64) + "' is not a node of the graph");
+    outputs_.push_back(std::move(name));
+  }
+  if (!names.empty()) return;
+  for (const Node& n : nodes_) {
+    if (n.op == "Const" || n.op == "NoOp" || n.op == "Placeholder" || consumers_.count(n.name)) continue;
+    outputs_.push_back(n.name);
+  }
+  if (outputs_.empty()) Invalid("the graph has no output");
+}
+
+std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims, const std::vector<std::string>& outputs) {
   size_t input = nodes_.size();
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
@@ -365,12 +393,7 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
     }
   }
   if (input == nodes_.size()) Invalid("the graph has no Placeholder input");
-  for (const Node& n : nodes_) {
-    if (n.op == "Const" || n.op == "NoOp" || n.op == "Placeholder" || consumers_.count(n.name)) continue;
-    if (!output_.empty()) Unsupported("a graph with several outputs ('" + output_ + "', '" + n.name + "')");
-    output_ = n.name;
-  }
-  if (output_.empty()) Invalid("the graph has no output");
+  FindOutputs(outputs);
   if (dims.empty()) {
     const json* shape = Attr(nodes_[input], "shape");
     const json* dim = shape && shape->is_object() && shape->contains("shape") && (*shape)["shape"].is_object() &&
@@ -400,8 +423,12 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims) {
       if (t) values_[t->name] = v;
     }
   }
-  if (!values_.count(output_)) Invalid("the graph's output '" + output_ + "' is not computed from its input");
-  plan_->set_output(values_[output_].id);
+  std::vector<Plan::Value> ids;
+  for (const std::string& out : outputs_) {
+    if (!values_.count(out)) Invalid("the graph's output '" + out.substr(0, 64) + "' is not computed from its input");
+    ids.push_back(values_[out].id);
+  }
+  plan_->set_outputs(std::move(ids));
   return std::move(plan_);
 }
 
@@ -906,7 +933,7 @@ Value GraphCompiler::Window2D(const OpCall& k) {
 }  // namespace
 
 std::unique_ptr<Plan> CompileGraph(const json& topology, const std::map<std::string, Tensor>& weights,
-                                   std::vector<int64_t> dims) {
+                                   std::vector<int64_t> dims, const std::vector<std::string>& output_names) {
   if (!topology.is_object() || !topology.contains("node") || !topology["node"].is_array()) {
     Invalid("the graph has no node list");
   }
@@ -935,7 +962,7 @@ std::unique_ptr<Plan> CompileGraph(const json& topology, const std::map<std::str
     if (!by_name.emplace(n.name, nodes.size()).second) Invalid("two graph nodes are named '" + n.name + "'");
     nodes.push_back(std::move(n));
   }
-  return GraphCompiler(std::move(nodes), std::move(by_name), weights).Compile(std::move(dims));
+  return GraphCompiler(std::move(nodes), std::move(by_name), weights).Compile(std::move(dims), output_names);
 }
 
 }  // namespace tfjs_run::native

@@ -1,5 +1,5 @@
 // tfjs-converter graph models (a TensorFlow GraphDef as JSON) to a Plan: the graph from the
-// input placeholder to the output, branches and joins included (Add, ConcatV2, ...), over the ops
+// input placeholder to its outputs, branches and joins included (Add, ConcatV2, ...), over the ops
 // the native kernels cover: matrix products, convolutions, pooling, normalisation, element-wise
 // and broadcast arithmetic, activations, reshapes, slices, padding and resizes (the op table in
 // graph_loader.cc), with the shape arithmetic that computes their constants folded at load
@@ -20,8 +20,10 @@ namespace tfjs_run::native {
 
 inline constexpr size_t kMaxGraphNodes = 65536;
 
-// Throws CompileError naming the first node it does not cover.
+// `output_names`: the model's outputs in the order tfjs's predict() returns them (its signature's
+// order), each output's values side by side in the plan's rows; empty: the nodes nothing takes,
+// in the graph's order. Throws CompileError naming the first node it does not cover.
 std::unique_ptr<Plan> CompileGraph(const nlohmann::json& topology, const std::map<std::string, Tensor>& weights,
-                                   std::vector<int64_t> input_dims);
+                                   std::vector<int64_t> input_dims, const std::vector<std::string>& output_names);
 
 }  // namespace tfjs_run::native

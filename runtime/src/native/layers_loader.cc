@@ -1,5 +1,6 @@
 #include "native/layers_loader.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
@@ -27,18 +28,28 @@ std::string Describe(const Layer& l) { return "layer '" + l.name + "' (" + l.cla
 
 struct Topology {
   std::vector<Layer> layers;
-  std::string input, output;  // layer names; a Sequential model's input is ""
+  std::string input;  // a layer name; a Sequential model's is ""
+  std::vector<std::string> outputs;  // layer names, in the model's output order
   const json* input_config = nullptr;  // where the input shape is declared
 };
 
-std::string EndpointOf(const json& config, const char* key, const std::string& what) {
+// The layers a functional model names as its inputs or outputs (`key`), in its order.
+std::vector<std::string> EndpointsOf(const json& config, const char* key, const std::string& what) {
   if (!config.contains(key)) Invalid("the functional model does not name its " + what);
   const json& list = config[key];
-  if (!list.is_array() || list.empty() || !list[0].is_array() || list[0].empty() || !list[0][0].is_string()) {
-    Invalid("the functional model's " + what + " are malformed");
+  if (!list.is_array() || list.empty()) Invalid("the functional model's " + what + " are malformed");
+  if (list.size() > kMaxLayers) Invalid("the functional model names more " + what + " than " + std::to_string(kMaxLayers));
+  std::vector<std::string> names;
+  for (const json& e : list) {
+    if (!e.is_array() || e.empty() || !e[0].is_string()) Invalid("the functional model's " + what + " are malformed");
+    const auto nonzero = [&](size_t i) { return e.size() > i && !(e[i].is_number_integer() && e[i].get<int64_t>() == 0); };
+    if (nonzero(1) || nonzero(2)) {
+      Unsupported("the model's " + what + " '" + e[0].get<std::string>().substr(0, 64) +
+                  "' as a second output or application of a layer");
+    }
+    names.push_back(e[0].get<std::string>());
   }
-  if (list.size() > 1) Unsupported("a model with several " + what);
-  return list[0][0].get<std::string>();
+  return names;
 }
 
 // The layers of a Sequential model (each takes the one before), or of a functional model (each
@@ -90,13 +101,15 @@ Topology Read(const json& topology) {
   }
   if (t.layers.empty()) Invalid("the model has no layers");
   if (sequential) {
-    t.output = t.layers.back().name;
+    t.outputs = {t.layers.back().name};
     t.input_config = t.layers.front().config;
     return t;
   }
   if (!config.is_object()) Invalid("the functional model's config is not an object");
-  t.input = EndpointOf(config, "input_layers", "inputs");
-  t.output = EndpointOf(config, "output_layers", "outputs");
+  const std::vector<std::string> inputs = EndpointsOf(config, "input_layers", "inputs");
+  if (inputs.size() > 1) Unsupported("a model with several inputs");
+  t.input = inputs[0];
+  t.outputs = EndpointsOf(config, "output_layers", "outputs");
   for (const Layer& l : t.layers) {
     if (l.inputs.empty() && l.name != t.input) Unsupported("a model with several inputs ('" + l.name.substr(0, 64) + "')");
     if (l.name == t.input) t.input_config = l.config;
@@ -643,10 +656,11 @@ std::unique_ptr<Plan> CompileLayers(const json& topology, const std::map<std::st
   for (const Layer& l : t.layers) {
     for (const std::string& in : l.inputs) consumers[in].push_back(&l);
   }
-  // The layer after `l` when it is l's only consumer, takes only l, and l is not the output.
+  // The layer after `l` when it is l's only consumer, takes only l, and l is not an output.
   auto only_next = [&](const Layer& l) -> const Layer* {
     auto it = consumers.find(l.name);
-    if (l.name == t.output || it == consumers.end() || it->second.size() != 1) return nullptr;
+    const bool output = std::find(t.outputs.begin(), t.outputs.end(), l.name) != t.outputs.end();
+    if (output || it == consumers.end() || it->second.size() != 1) return nullptr;
     const Layer* next = it->second.front();
     return next->inputs.size() == 1 ? next : nullptr;
   };
@@ -703,9 +717,13 @@ std::unique_ptr<Plan> CompileLayers(const json& topology, const std::map<std::st
     }
     pending.swap(later);
   }
-  auto out = made.find(t.output);
-  if (out == made.end()) Invalid("the model's output layer '" + t.output.substr(0, 64) + "' is not among its layers");
-  plan->set_output(out->second.id);
+  std::vector<Plan::Value> outputs;
+  for (const std::string& name : t.outputs) {
+    auto out = made.find(name);
+    if (out == made.end()) Invalid("the model's output layer '" + name.substr(0, 64) + "' is not among its layers");
+    outputs.push_back(out->second.id);
+  }
+  plan->set_outputs(std::move(outputs));
   return plan;
 }
 

@@ -1,6 +1,7 @@
 // Keras-style layers models (tfjs-layers' model.json topology) to a Plan: Sequential models, and
-// functional models whose layers form a graph from one input to one output (branches, residual
-// adds, concatenations).
+// functional models whose layers form a graph from one input to one or more outputs (branches,
+// residual adds, concatenations; several outputs side by side in the plan's rows, in the model's
+// order).
 #pragma once
 
 #include <map>

@@ -30,10 +30,19 @@ Plan::Value Plan::Add(std::unique_ptr<Step> step, const std::vector<Value>& inpu
   return last();
 }
 
-void Plan::set_output(Value v) {
-  if (v < 0 || v > last()) Invalid("the model's output is not a value of the plan");
-  output_ = v;
+void Plan::set_outputs(std::vector<Value> values) {
+  if (values.empty()) Invalid("the model has no output");
+  for (Value v : values) {
+    if (v < 0 || v > last()) Invalid("the model's output is not a value of the plan");
+  }
+  outputs_ = std::move(values);
   allocated_ = false;
+}
+
+int64_t Plan::output_cols() const {
+  int64_t total = 0;
+  for (Value v : outputs()) total += cols(v);
+  return total;
 }
 
 void Plan::Standardize(std::vector<float> mean, std::vector<float> std) {
@@ -73,7 +82,7 @@ void Plan::Allocate() {
   for (size_t i = 0; i < steps_.size(); ++i) {
     for (Value v : steps_[i].inputs) last_use[static_cast<size_t>(v)] = i + 1;
   }
-  last_use[static_cast<size_t>(output())] = values;  // read after the last step
+  for (Value v : outputs()) last_use[static_cast<size_t>(v)] = values;  // read after the last step
   slot_of_.assign(values, -1);
   slot_cols_.clear();
   std::vector<int> free_slots;
@@ -179,7 +188,20 @@ void Plan::RunPass(const float* input, size_t rows, float* result, const StopChe
     n.step->stop = &stop;
     n.step->Run(ins_.data(), at(static_cast<Value>(i + 1)), rows);
   }
-  std::memcpy(result, at(output()), rows * static_cast<size_t>(output_cols()) * sizeof(float));
+  const std::vector<Value> outs = outputs();
+  if (outs.size() == 1) {
+    std::memcpy(result, at(outs[0]), rows * static_cast<size_t>(cols(outs[0])) * sizeof(float));
+    return;
+  }
+  // Several: each output row is their rows side by side, in the model's order.
+  const size_t row_cols = static_cast<size_t>(output_cols());
+  size_t first_col = 0;
+  for (Value v : outs) {
+    const size_t width = static_cast<size_t>(cols(v));
+    const float* from = at(v);
+    for (size_t r = 0; r < rows; ++r) std::memcpy(result + r * row_cols + first_col, from + r * width, width * sizeof(float));
+    first_col += width;
+  }
 }
 
 }  // namespace tfjs_run::native

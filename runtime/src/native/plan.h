@@ -47,13 +47,15 @@ class Plan {
 
   void set_input_cols(int64_t cols) { input_cols_ = cols; }
   // Appends a step on `inputs`; its in_cols must match their widths. The plan's output is the
-  // last step's value unless set_output says otherwise.
+  // last step's value unless set_output or set_outputs says otherwise.
   Value Add(std::unique_ptr<Step> step, const std::vector<Value>& inputs);
   // Appends a step on the last value (a chain).
   Value Add(std::unique_ptr<Step> step) { return Add(std::move(step), {last()}); }
   Value last() const { return static_cast<Value>(steps_.size()); }
   int64_t cols(Value v) const;
-  void set_output(Value v);
+  void set_output(Value v) { set_outputs({v}); }
+  // The model's outputs, in its order: each output row holds their values side by side.
+  void set_outputs(std::vector<Value> values);
 
   // The input rows are standardized as they are copied in: (x - mean) / std per column, in
   // float32 (an app module's declared standardize). `mean` and `std` hold one value per input
@@ -62,7 +64,7 @@ class Plan {
   void Standardize(std::vector<float> mean, std::vector<float> std);
 
   int64_t input_cols() const { return input_cols_; }
-  int64_t output_cols() const { return cols(output()); }
+  int64_t output_cols() const;
   // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)", shortened past a few steps.
   std::string Describe() const;
   // The floats of scratch a call with `rows` rows needs: the buffers of the values alive at once
@@ -76,10 +78,11 @@ class Plan {
 
   // Called before each step of each pass; true stops the call (a deadline passed).
   using StopCheck = std::function<bool()>;
-  // Runs `rows` rows of input_cols() values into `output` (rows x output_cols()). The caller's
-  // buffers are only copied from and to: steps read the plan's own, padded buffers. Throws
-  // RunError (native/tensor.h): a kernel failed, or `stop` said to stop (naming the step it
-  // stopped before). Not thread-safe: it reuses its scratch (one plan per worker).
+  // Runs `rows` rows of input_cols() values into `output` (rows x output_cols(), the outputs
+  // side by side). The caller's buffers are only copied from and to: steps read the plan's own,
+  // padded buffers. Throws RunError (native/tensor.h): a kernel failed, or `stop` said to stop
+  // (naming the step it stopped before). Not thread-safe: it reuses its scratch (one plan per
+  // worker).
   void Run(const float* input, size_t rows, float* output, const StopCheck& stop = {});
 
  private:
@@ -87,7 +90,7 @@ class Plan {
     std::unique_ptr<Step> step;
     std::vector<Value> inputs;
   };
-  Value output() const { return output_ < 0 ? last() : output_; }
+  std::vector<Value> outputs() const { return outputs_.empty() ? std::vector<Value>{last()} : outputs_; }
   // The floats one row needs: its values in every buffer, and the kernels' own memory.
   size_t PerRowFloats() const;
   // The floats the kernels allocate once per call, whatever its rows (Step::fixed_floats).
@@ -98,7 +101,7 @@ class Plan {
 
   int64_t input_cols_ = 0;
   std::vector<float> mean_, std_;  // Standardize's, or empty
-  Value output_ = -1;
+  std::vector<Value> outputs_;  // set_outputs's, or empty: the last value
   std::vector<Node> steps_;
   bool allocated_ = false;
   std::vector<int> slot_of_;         // per value

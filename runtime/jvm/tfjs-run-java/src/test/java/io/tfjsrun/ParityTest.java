@@ -63,7 +63,7 @@ class ParityTest {
       }
     }
     TfjsException e = org.junit.jupiter.api.Assertions.assertThrows(TfjsException.class, () -> TfjsRuntime.open(
-        Fixtures.bundle("multi-out"), RuntimeOptions.defaults().withThreads(1).withModelExec(RuntimeOptions.ModelExec.NATIVE)));
+        Fixtures.bundle("int-input"), RuntimeOptions.defaults().withThreads(1).withModelExec(RuntimeOptions.ModelExec.NATIVE)));
     assertTrue(e.getMessage().contains("cannot run natively"), e.getMessage());
   }
 
