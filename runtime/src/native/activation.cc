@@ -41,7 +41,10 @@ Elementwise::Elementwise(const std::string& name, ActivationSpec act, int64_t ch
   xnn_status status = xnn_status_success;
   switch (act.kind) {
     case Activation::kSigmoid: status = xnn_create_sigmoid_nc_f32(c, c, c, 0, &op); break;
-    case Activation::kSoftmax: status = xnn_create_softmax_nc_f32(c, c, c, 0, &op); break;
+    case Activation::kSoftmax:
+      if (c <= kNarrowSoftmax) return;  // a loop: XNNPACK's per-row calls cost more than the math
+      status = xnn_create_softmax_nc_f32(c, c, c, 0, &op);
+      break;
     case Activation::kElu: status = xnn_create_elu_nc_f32(c, c, c, act.alpha, 0, &op); break;
     case Activation::kLeakyRelu: status = xnn_create_leaky_relu_nc_f32(c, c, c, act.alpha, 0, &op); break;
     case Activation::kHardSwish: status = xnn_create_hardswish_nc_f32(c, c, c, 0, &op); break;
@@ -115,8 +118,38 @@ void Elementwise::Loop(const float* in, float* out, size_t n) const {
     case Activation::kGelu:
       for (size_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * 0.7071067811865476f));
       break;
+    case Activation::kSoftmax:
+      NarrowSoftmax(in, out, n / channels_);
+      break;
     default:
       throw RunError(name_ + ": no loop for its activation", false);
+  }
+}
+
+// tfjs's CPU softmax, run by run: exp(x - max(x)) over its sum. Its max skips NaN after the first
+// value, and x - max holds NaN if max is NaN or infinite: the whole run is NaN then, as there.
+void Elementwise::NarrowSoftmax(const float* in, float* out, size_t count) const {
+  float e[kNarrowSoftmax];
+  for (size_t run = 0; run < count; ++run) {
+    const float* x = in + run * channels_;
+    float* y = out + run * channels_;
+    float max = -INFINITY;
+    bool nan = false;
+    for (size_t i = 0; i < channels_; ++i) {
+      nan |= std::isnan(x[i]);
+      max = x[i] > max ? x[i] : max;
+    }
+    if (nan || !std::isfinite(max)) {
+      std::fill_n(y, channels_, NAN);
+      continue;
+    }
+    double sum = 0;  // a JS number, as tfjs's sum
+    for (size_t i = 0; i < channels_; ++i) {
+      e[i] = std::exp(x[i] - max);
+      sum += e[i];
+    }
+    const float total = static_cast<float>(sum);
+    for (size_t i = 0; i < channels_; ++i) y[i] = e[i] / total;  // after every x is read: may be in place
   }
 }
 

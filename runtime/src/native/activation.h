@@ -44,6 +44,9 @@ class Elementwise {
 
  private:
   void Loop(const float* in, float* out, size_t n) const;
+  // Softmax over runs of at most kNarrowSoftmax values, without XNNPACK.
+  static constexpr size_t kNarrowSoftmax = 16;
+  void NarrowSoftmax(const float* in, float* out, size_t count) const;
   // Notes in nan_runs_ the runs of `in` whose softmax is NaN in tfjs: max(x) is NaN or infinite,
   // so x - max(x) holds NaN.
   void NonFiniteSoftmaxRuns(const float* in, size_t count);
