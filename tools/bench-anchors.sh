@@ -12,7 +12,8 @@
 # (tools/anchors/run.py) time a bare loop of calls on preallocated inputs; the table shows how
 # much of a call is Python's own.
 # The venv lives in build/anchors-venv-HASH (HASH: of tools/anchors/requirements.txt), made once.
-#   tools/bench-anchors.sh [--seconds S] [--reps N]     (defaults 2 s, 3 reps: about 10 minutes)
+#   tools/bench-anchors.sh [--seconds S] [--reps N] [--models M,...]
+# (defaults 2 s, 3 reps, all four models: about 10 minutes; --models wine,seed-mlp: about 4)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds=2
@@ -21,7 +22,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --reps) reps="$2"; shift 2 ;;
-    *) echo "usage: $(basename "$0") [--seconds S] [--reps N]" >&2; exit 1 ;;
+    --models) IFS=, read -r -a models <<< "$2"; shift 2 ;;
+    *) echo "usage: $(basename "$0") [--seconds S] [--reps N] [--models wine,seed-mlp,mobilenet_v2,rdn_x2]" >&2; exit 1 ;;
   esac
 done
 "$root/tools/setup.sh" >/dev/null 2>&1
@@ -50,7 +52,7 @@ declare -A rows=([wine]="$work/rows.csv" [seed-mlp]="$work/rows.csv"
                  [mobilenet_v2]="$work/mobilenet_v2/rows.csv" [rdn_x2]="$work/rdn_x2/rows.csv")
 declare -A batches=([wine]="1 64 256 4096" [seed-mlp]="1 64 256 4096" [mobilenet_v2]="1 8" [rdn_x2]="1 8")
 declare -A worst=()
-models=(wine seed-mlp mobilenet_v2 rdn_x2)
+[ -n "${models+set}" ] || models=(wine seed-mlp mobilenet_v2 rdn_x2)
 conv() { [ "$1" = mobilenet_v2 ] || [ "$1" = rdn_x2 ]; }
 for m in "${models[@]}"; do
   node "$root/model-bundler/bin/model-bundler.js" --model "${model[$m]}" --backend wasm --name "$m" \
