@@ -126,30 +126,44 @@ void Elementwise::Loop(const float* in, float* out, size_t n) const {
   }
 }
 
+namespace {
 // tfjs's CPU softmax, run by run: exp(x - max(x)) over its sum. Its max skips NaN after the first
 // value, and x - max holds NaN if max is NaN or infinite: the whole run is NaN then, as there.
-void Elementwise::NarrowSoftmax(const float* in, float* out, size_t count) const {
-  float e[kNarrowSoftmax];
+// kChannels, when not 0, is the run's length known at compile time (the loops unroll).
+template <size_t kChannels>
+void SoftmaxRuns(const float* in, float* out, size_t count, size_t channels) {
+  const size_t c = kChannels != 0 ? kChannels : channels;
+  float e[Elementwise::kNarrowSoftmax];
   for (size_t run = 0; run < count; ++run) {
-    const float* x = in + run * channels_;
-    float* y = out + run * channels_;
+    const float* x = in + run * c;
+    float* y = out + run * c;
     float max = -INFINITY;
     bool nan = false;
-    for (size_t i = 0; i < channels_; ++i) {
+    for (size_t i = 0; i < c; ++i) {
       nan |= std::isnan(x[i]);
       max = x[i] > max ? x[i] : max;
     }
     if (nan || !std::isfinite(max)) {
-      std::fill_n(y, channels_, NAN);
+      std::fill_n(y, c, NAN);
       continue;
     }
     double sum = 0;  // a JS number, as tfjs's sum
-    for (size_t i = 0; i < channels_; ++i) {
+    for (size_t i = 0; i < c; ++i) {
       e[i] = std::exp(x[i] - max);
       sum += e[i];
     }
     const float total = static_cast<float>(sum);
-    for (size_t i = 0; i < channels_; ++i) y[i] = e[i] / total;  // after every x is read: may be in place
+    for (size_t i = 0; i < c; ++i) y[i] = e[i] / total;  // after every x is read: may be in place
+  }
+}
+}  // namespace
+
+void Elementwise::NarrowSoftmax(const float* in, float* out, size_t count) const {
+  switch (channels_) {
+    case 2: return SoftmaxRuns<2>(in, out, count, channels_);
+    case 3: return SoftmaxRuns<3>(in, out, count, channels_);
+    case 4: return SoftmaxRuns<4>(in, out, count, channels_);
+    default: return SoftmaxRuns<0>(in, out, count, channels_);
   }
 }
 

@@ -42,10 +42,12 @@ class Elementwise {
   // `count` runs of `channels` values; may be in place.
   void Run(const float* in, float* out, size_t count);
 
+  // Softmax over runs of at most this many values is a loop, without XNNPACK (its three calls
+  // per run cost more than the math of a few classes).
+  static constexpr size_t kNarrowSoftmax = 16;
+
  private:
   void Loop(const float* in, float* out, size_t n) const;
-  // Softmax over runs of at most kNarrowSoftmax values, without XNNPACK.
-  static constexpr size_t kNarrowSoftmax = 16;
   void NarrowSoftmax(const float* in, float* out, size_t count) const;
   // Notes in nan_runs_ the runs of `in` whose softmax is NaN in tfjs: max(x) is NaN or infinite,
   // so x - max(x) holds NaN.

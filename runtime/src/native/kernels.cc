@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <limits>
 #include <cmath>
 #include <vector>
 
@@ -47,46 +48,60 @@ class DenseStep : public Step {
     for (size_t i = 0; i < k_; ++i) {
       for (size_t j = 0; j < units_; ++j) column_sums[j] += std::fabs(weights_[i * units_ + j]);
     }
-    for (double sum : column_sums) column_bound_ = std::max(column_bound_, sum);
-    for (float b : bias_) bias_bound_ = std::max(bias_bound_, static_cast<double>(std::fabs(b)));
+    double column_bound = 0, bias_bound = 0;
+    for (double sum : column_sums) column_bound = std::max(column_bound, sum);
+    for (float b : bias_) bias_bound = std::max(bias_bound, static_cast<double>(std::fabs(b)));
+    safe_bits_ = SafeBits(column_bound, bias_bound);
   }
 
   void Run(const float* const* in, float* out, size_t rows) override {
     const size_t batch = rows * positions_;
     xnn::Check(xnn_setup_fully_connected_nc_f32(fc_.get(), batch, in[0], out, nullptr), name);
     xnn::Run(fc_.get(), name);
-    for (size_t r = 0; r < batch; ++r) {
-      if (SumsStayFinite(in[0] + r * k_)) continue;
-      // Slower than XNNPACK, and a bundle's weights can send every row here: the deadline is
-      // checked per row, not only between steps.
-      if (stop && *stop && (*stop)()) throw RunError("stopped in step " + name, true);
-      RunAsTfjs(in[0] + r * k_, out + r * units_);
+    if (LargestBits(in[0], batch * k_) > safe_bits_) {  // some row may overflow: find which
+      for (size_t r = 0; r < batch; ++r) {
+        if (LargestBits(in[0] + r * k_, k_) <= safe_bits_) continue;
+        // Slower than XNNPACK, and a bundle's weights can send every row here: the deadline is
+        // checked per row, not only between steps.
+        if (stop && *stop && (*stop)()) throw RunError("stopped in step " + name, true);
+        RunAsTfjs(in[0] + r * k_, out + r * units_);
+      }
     }
     if (after_) after_->Run(out, out, batch);
   }
 
  private:
-  // Whether no partial sum of this row can overflow float32 (nor hold NaN or infinity), with a
-  // margin for float32 rounding in XNNPACK's sums.
-  bool SumsStayFinite(const float* x) const {
-    // The largest |x[i]| by its bits (for floats without sign, the order of their bits is their
-    // order, and NaN and infinity lie above every finite value): integer maxima in independent
-    // lanes, which vectorize, where a float reduction would be one chain of dependent adds.
-    constexpr size_t kLanes = 8;
-    uint32_t lanes[kLanes] = {};
+  // A row's sums cannot overflow float32 (nor hold NaN or infinity), with a margin for float32
+  // rounding in XNNPACK's sums, when its largest |x| times the largest column sum of |weight|, plus
+  // the largest |bias|, is at most kSafeSum. As bits: the largest such |x|, or kNoneSafe.
+  static constexpr int64_t kNoneSafe = -1;  // below every row's LargestBits, zeros' too
+  static int64_t SafeBits(double column_bound, double bias_bound) {
+    constexpr double kSafeSum = 1e38;  // FLT_MAX is 3.4e38
+    auto safe = [&](float largest) { return static_cast<double>(largest) * column_bound + bias_bound <= kSafeSum; };
+    if (!safe(0)) return kNoneSafe;
+    float largest = std::numeric_limits<float>::max();
+    if (!safe(largest)) {
+      largest = static_cast<float>((kSafeSum - bias_bound) / column_bound);
+      while (largest > 0 && !safe(largest)) largest = std::nextafter(largest, 0.0f);
+    }
+    return std::bit_cast<uint32_t>(largest);
+  }
+
+  // The largest |x[i]| of n values, by its bits. For floats without sign the order of their bits
+  // is their order, and NaN's and infinity's lie above every finite value's: an integer maximum,
+  // which vectorizes, where a float reduction that must see NaN is one chain of dependent steps.
+  // Lanes of a fixed count, so that the compiler vectorizes them at -O2.
+  static int64_t LargestBits(const float* x, size_t n) {
+    constexpr size_t kLanes = 16;
+    int32_t lanes[kLanes] = {};  // |x| bits fit in 31: signed maxima, which SSE2 does in fewer steps
     size_t i = 0;
-    for (; i + kLanes <= k_; i += kLanes) {
+    for (; i + kLanes <= n; i += kLanes) {
       for (size_t l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], AbsBits(x[i + l]));
     }
-    for (; i < k_; ++i) lanes[0] = std::max(lanes[0], AbsBits(x[i]));
-    const uint32_t largest_bits = *std::max_element(lanes, lanes + kLanes);
-    constexpr uint32_t kInfinityBits = 0x7f800000u;
-    if (largest_bits >= kInfinityBits) return false;  // NaN or infinite
-    const float largest = std::bit_cast<float>(largest_bits);
-    constexpr double kSafeSum = 1e38;  // FLT_MAX is 3.4e38
-    return static_cast<double>(largest) * column_bound_ + bias_bound_ <= kSafeSum;
+    for (; i < n; ++i) lanes[0] = std::max(lanes[0], AbsBits(x[i]));
+    return *std::max_element(lanes, lanes + kLanes);  // widened: kNoneSafe is below it
   }
-  static uint32_t AbsBits(float v) { return std::bit_cast<uint32_t>(v) & 0x7fffffffu; }
+  static int32_t AbsBits(float v) { return static_cast<int32_t>(std::bit_cast<uint32_t>(v) & 0x7fffffffu); }
 
   // One row as tfjs's CPU backend computes it (a JS number is a double); the fused activation
   // keeps NaN, as Math.max(0, x) does.
@@ -110,7 +125,7 @@ class DenseStep : public Step {
   std::vector<float> weights_, bias_;  // kept for RunAsTfjs: XNNPACK holds them packed
   ActivationSpec act_;
   bool fused_ = false;
-  double column_bound_ = 0, bias_bound_ = 0;
+  int64_t safe_bits_ = kNoneSafe;
   xnn::Operator fc_;
   std::unique_ptr<Elementwise> after_;
 };
