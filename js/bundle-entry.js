@@ -259,7 +259,9 @@ const bundle = {
     }
     const ins = loader.inputs(model).length;
     if (ins !== 1) return `the model has ${ins} inputs (native: one)`;
-    if (intInput) return `the model input is ${intInput} (cast from the rows in tfjs; native takes float32)`;
+    if (intInput && artifacts.meta.format !== 'graph') {
+      return `the model input is ${intInput} (cast from the rows in tfjs; native takes integers in graph models only)`;
+    }
     const wrapped = typeof app.preprocess === 'function' || typeof app.postprocess === 'function';
     return {
       format: artifacts.meta.format,
@@ -271,6 +273,8 @@ const bundle = {
       wrapped,
       standardizeMean: standardize && !wrapped ? standardize.mean.slice().buffer : null,
       standardizeStd: standardize && !wrapped ? standardize.std.slice().buffer : null,
+      // Native rounds and range-checks the rows as castRows does (runtime/src/native/int_input.h).
+      intInput,
     };
   },
   // (Float32Array of rows x the model's input values, rows) => Float32Array of the model's

@@ -195,17 +195,24 @@ class RealModelShapesWithoutGlue(unittest.TestCase):
         self.assertIn("column 2: 3000000000 does not fit the model's int32 input", p.stderr)
 
     def test_a_uint8_placeholder_takes_0_to_255_whatever_dtype_tfjs_holds_it_in(self):
-        # tfjs holds DT_UINT8 as int32; the range checked is the placeholder's own.
+        # tfjs holds DT_UINT8 as int32; the range checked is the placeholder's own. The graph only
+        # casts its input to float32, so it runs natively, rounding and checking as the bundle does.
         self.check("uint8-input", "uint8-input.csv")
-        self.assertIn("the model input is uint8", self.info("uint8-input")["model_exec_note"])
-        p = subprocess.run([TFJS_RUN, os.path.join(FIX, "uint8-input.bundle.js"), "--on-error", "drop"],
-                           input="1,2,3\n256,0,0\n0,0,-1\n255,1,0.4\n", capture_output=True, text=True, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stdout.splitlines(), ["0.5,-4,0.375", "127.5,-2,0"])
-        self.assertIn("dropped line 2", p.stderr)
-        self.assertIn("column 0: 256 does not fit the model's uint8 input (0 to 255", p.stderr)
-        self.assertIn("dropped line 3", p.stderr)
-        self.assertIn("column 2: -1 does not fit", p.stderr)
+        info = self.info("uint8-input")
+        self.assertEqual(info["model_exec"], "native", info["model_exec_note"])
+        self.assertIn("round to uint8", info["model_exec_note"])
+        for mode in ("native", "tfjs"):
+            with self.subTest(mode=mode):
+                p = subprocess.run([TFJS_RUN, os.path.join(FIX, "uint8-input.bundle.js"), "--on-error", "drop",
+                                    "--model-exec", mode],
+                                   input="1,2,3\n256,0,0\n0,0,-1\n255,1,0.4\n2.5,3.5,0.5\n", capture_output=True,
+                                   text=True, timeout=120)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(p.stdout.splitlines(), ["0.5,-4,0.375", "127.5,-2,0", "1,-8,0"])
+                self.assertIn("dropped line 2", p.stderr)
+                self.assertIn("column 0: 256 does not fit the model's uint8 input (0 to 255", p.stderr)
+                self.assertIn("dropped line 3", p.stderr)
+                self.assertIn("column 2: -1 does not fit", p.stderr)
 
 
 class RefusesShapesItCannotServe(unittest.TestCase):

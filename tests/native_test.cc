@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "native/compile.h"
+#include "native/int_input.h"
 #include "native/plan.h"
 #include "native/spatial.h"
 #include "native/xnn.h"
@@ -481,6 +482,65 @@ ModelArtifacts Rank1Graph(const nlohmann::json& op, const std::vector<std::pair<
   return ModelArtifacts{"graph", nlohmann::json{{"node", nodes}}.dump(), specs.dump(), data, {}};
 }
 
+// An integer input (native/int_input.h): the graph must only cast it to float32; the plan rounds
+// the rows (ties to even) and refuses a value out of range in the bundle's own words.
+TEST(NativeCompile, AnIntegerInputIsRoundedRangeCheckedAndOnlyEverCastToFloat) {
+  nlohmann::json cast = {{"name", "y"}, {"op", "Cast"}, {"input", {"x"}}, {"attr", {{"DstT", {{"type", "DT_FLOAT"}}}}}};
+  ModelArtifacts a = Rank1Graph(cast, {});
+  a.int_input = "uint8";
+  std::unique_ptr<Plan> plan = Compile(a);
+  const float in[] = {2.5f, 3.5f, 254.6f, -0.4f};
+  float out[4] = {};
+  plan->Run(in, 4, out);
+  EXPECT_EQ(out[0], 2);  // ties to even, as tfjs's round
+  EXPECT_EQ(out[1], 4);
+  EXPECT_EQ(out[2], 255);
+  EXPECT_EQ(out[3], 0);
+  for (auto [value, text] : {std::pair{255.5f, "255.5"}, std::pair{-0.6f, "-0.6000000238418579"},
+                             std::pair{NAN, "NaN"}, std::pair{3e38f, "3.0000000054977558e+38"}}) {
+    const float bad[] = {1, 2, value};
+    try {
+      plan->Run(bad, 3, out);
+      ADD_FAILURE() << "ran: " << text;
+    } catch (const RunError& e) {  // JS writes the float32 value as the double it widens to
+      EXPECT_EQ(std::string(e.what()), std::string("row 2 of the call, column 0: ") + text +
+                                           " does not fit the model's uint8 input (0 to 255, after rounding to an integer)");
+    }
+  }
+  a.int_input = "float64";
+  EXPECT_THROW(Compile(a), CompileError);
+  a.int_input = "int32";
+  a.format = "layers";
+  try {
+    Compile(a);
+    ADD_FAILURE() << "a layers model with an integer input compiled";
+  } catch (const CompileError& e) {
+    EXPECT_TRUE(e.unsupported) << e.what();
+  }
+  // Taken by anything but a Cast to float32, the rounded floats are not what the model computes on.
+  for (const nlohmann::json& op : {nlohmann::json{{"name", "y"}, {"op", "Neg"}, {"input", {"x"}}},
+                                   nlohmann::json{{"name", "y"}, {"op", "Cast"}, {"input", {"x"}},
+                                                  {"attr", {{"DstT", {{"type", "DT_INT32"}}}}}}}) {
+    ModelArtifacts b = Rank1Graph(op, {});
+    b.int_input = "int32";
+    try {
+      Compile(b);
+      ADD_FAILURE() << "compiled: " << op.dump();
+    } catch (const CompileError& e) {
+      EXPECT_TRUE(e.unsupported) << e.what();
+      EXPECT_NE(std::string(e.what()).find("not by a Cast to float32"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(NativeCompile, NumbersInErrorsAreWrittenAsJavaScriptWritesThem) {
+  const std::pair<double, const char*> cases[] = {
+      {0, "0"}, {-0.0, "0"}, {1, "1"}, {-2.5, "-2.5"}, {3000000000, "3000000000"}, {1e21, "1e+21"}, {1e20, "100000000000000000000"},
+      {123.456, "123.456"}, {0.000001, "0.000001"}, {1e-7, "1e-7"}, {1.5e-10, "1.5e-10"}, {2147483647, "2147483647"},
+      {-2147483648.0, "-2147483648"}, {INFINITY, "Infinity"}, {-INFINITY, "-Infinity"}, {0.1, "0.1"}};
+  for (auto [v, text] : cases) EXPECT_EQ(JsNumberText(v), text) << v;
+}
+
 TEST(NativeCompile, OpsThatReadAnAxisAreDeclinedOnRowsWithNoAxisBesidesTheBatch) {
   auto declined = [](const ModelArtifacts& a, const std::string& what) {
     try {
@@ -700,7 +760,9 @@ TEST(NativeModel, ThePredictDeadlineStopsNativeWork) {
       EXPECT_EQ(e.kind(), ErrorKind::kTimeout) << e.what();
     }
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    EXPECT_LT(took.count(), 800) << "ms";
+    // Stopped near the deadline, not at the call's end; the margin is for a loaded machine (CI
+    // shares two cores with other test processes, and 870 ms has been seen there).
+    EXPECT_LT(took.count(), 1500) << "ms";
     RecordProperty(std::string(wrapped ? "wrapped" : "direct") + (value > 1 ? "_recomputed_ms" : "_ms"),
                    std::to_string(took.count()));
     if (!wrapped) {  // the wrapped isolate was terminated: the runtime replaces it

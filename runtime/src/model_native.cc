@@ -173,6 +173,9 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
     out->resize(values->ByteLength() / sizeof(float));
     if (!out->empty()) std::memcpy(out->data(), values->Data(), values->ByteLength());
   }
+  if (!ArtifactField(s, o, "intInput")->IsNullOrUndefined() && !BoundedString(s, o, "intInput", artifacts.int_input)) {
+    native::Invalid("nativeArtifacts().intInput is not a dtype's name");
+  }
   wrapped = ArtifactField(s, o, "wrapped")->IsTrue();
   if (wrapped && !(artifacts.standardize_mean.empty() && artifacts.standardize_std.empty())) {
     native::Invalid("nativeArtifacts() offers a standardize for a wrapped model (its app's steps run it in tfjs)");
@@ -192,6 +195,9 @@ bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v
                                  Clock::time_point deadline, std::string& why) {
   const size_t cols = static_cast<size_t>(info.input_cols);
   std::vector<float> rows = CheckRows(info.sample_input, cols, compiled, (options.max_buffer_mb << 20) / sizeof(float));
+  if (const auto& ints = compiled.int_input()) {  // integers in the input's range, as rows of it must be
+    for (float& v : rows) v = static_cast<float>(std::clamp<double>(native::RoundHalfEven(v), ints->lo, ints->hi));
+  }
   if (info.max_rows >= 0) {  // a fixed batch: the first rows of that many, if there are enough
     const size_t batch = static_cast<size_t>(info.max_rows) * cols;
     if (rows.size() < batch) {

@@ -27,9 +27,13 @@ std::unique_ptr<Plan> Compile(const ModelArtifacts& artifacts) {
     const nlohmann::json topology = ParseBounded(artifacts.topology_json, "the model topology");
     const nlohmann::json specs = ParseBounded(artifacts.weight_specs_json, "the weight specs");
     const std::map<std::string, Tensor> weights = DecodeWeights(specs, artifacts.weight_data);
+    const bool int_input = !artifacts.int_input.empty();
+    if (int_input && artifacts.format != "graph") Unsupported("an integer input to a layers model");
     std::unique_ptr<Plan> plan =
-        artifacts.format == "graph" ? CompileGraph(topology, weights, artifacts.input_dims, artifacts.output_names)
-                                    : CompileLayers(topology, weights, artifacts.input_dims);
+        artifacts.format == "graph"
+            ? CompileGraph(topology, weights, artifacts.input_dims, artifacts.output_names, int_input)
+            : CompileLayers(topology, weights, artifacts.input_dims);
+    if (int_input) plan->set_int_input(IntInputOf(artifacts.int_input));
     if (!artifacts.standardize_mean.empty() || !artifacts.standardize_std.empty()) {
       plan->Standardize(artifacts.standardize_mean, artifacts.standardize_std);
     }

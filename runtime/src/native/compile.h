@@ -24,6 +24,8 @@ struct ModelArtifacts {
   // The app module's declared standardize, run as the plan's input step (Plan::Standardize):
   // empty, or a mean and a std each of the input width, of its last axis, or of one value.
   std::vector<float> standardize_mean, standardize_std;
+  // The input's integer dtype ("int32", "uint8", "bool", ...; int_input.h), or empty: float32.
+  std::string int_input;
 };
 
 inline constexpr size_t kMaxTopologyBytes = 64u << 20;

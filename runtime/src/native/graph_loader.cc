@@ -141,9 +141,12 @@ class GraphCompiler {
       : nodes_(std::move(nodes)), by_name_(std::move(by_name)), weights_(weights) {}
 
   // `outputs`: as CompileGraph's `output_names`.
-  std::unique_ptr<Plan> Compile(std::vector<int64_t> dims, const std::vector<std::string>& outputs);
+  std::unique_ptr<Plan> Compile(std::vector<int64_t> dims, const std::vector<std::string>& outputs, bool int_input);
 
  private:
+  // An integer placeholder: the plan holds its rounded values as floats, which is what the model
+  // computes on only if each node taking it casts it to float32 first.
+  void IntOnlyCastToFloat(const Node& input) const;
   const Node& At(const std::string& name) const { return nodes_[by_name_.at(name)]; }
   // A Const node, or shape arithmetic folded at load (const_fold.h).
   bool IsConst(const std::string& name) const {
@@ -378,7 +381,8 @@ void GraphCompiler::FindOutputs(const std::vector<std::string>& names) {
   if (outputs_.empty()) Invalid("the graph has no output");
 }
 
-std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims, const std::vector<std::string>& outputs) {
+std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims, const std::vector<std::string>& outputs,
+                                             bool int_input) {
   size_t input = nodes_.size();
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
@@ -393,6 +397,7 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims, const st
     }
   }
   if (input == nodes_.size()) Invalid("the graph has no Placeholder input");
+  if (int_input) IntOnlyCastToFloat(nodes_[input]);
   FindOutputs(outputs);
   if (dims.empty()) {
     const json* shape = Attr(nodes_[input], "shape");
@@ -639,6 +644,18 @@ Value GraphCompiler::ExpandDims(const OpCall& k) {
   std::vector<int64_t> dims = k.x.dims;
   dims.insert(dims.begin() + (axis - 1), 1);
   return Value{k.x.id, dims};
+}
+
+void GraphCompiler::IntOnlyCastToFloat(const Node& input) const {
+  auto it = consumers_.find(input.name);
+  if (it == consumers_.end()) return;
+  for (size_t c : it->second) {
+    const Node& n = nodes_[c];
+    const json* to = Attr(n, "DstT");
+    if (n.op != "Cast" || !to || !to->is_object() || to->value("type", std::string()) != "DT_FLOAT") {
+      Unsupported("the integer input taken by " + Describe(n) + ", not by a Cast to float32");
+    }
+  }
 }
 
 Value GraphCompiler::Cast(const OpCall& k) {
@@ -933,7 +950,8 @@ Value GraphCompiler::Window2D(const OpCall& k) {
 }  // namespace
 
 std::unique_ptr<Plan> CompileGraph(const json& topology, const std::map<std::string, Tensor>& weights,
-                                   std::vector<int64_t> dims, const std::vector<std::string>& output_names) {
+                                   std::vector<int64_t> dims, const std::vector<std::string>& output_names,
+                                   bool int_input) {
   if (!topology.is_object() || !topology.contains("node") || !topology["node"].is_array()) {
     Invalid("the graph has no node list");
   }
@@ -962,7 +980,7 @@ std::unique_ptr<Plan> CompileGraph(const json& topology, const std::map<std::str
     if (!by_name.emplace(n.name, nodes.size()).second) Invalid("two graph nodes are named '" + n.name + "'");
     nodes.push_back(std::move(n));
   }
-  return GraphCompiler(std::move(nodes), std::move(by_name), weights).Compile(std::move(dims), output_names);
+  return GraphCompiler(std::move(nodes), std::move(by_name), weights).Compile(std::move(dims), output_names, int_input);
 }
 
 }  // namespace tfjs_run::native

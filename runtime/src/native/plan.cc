@@ -57,8 +57,14 @@ void Plan::Standardize(std::vector<float> mean, std::vector<float> std) {
               std::to_string(std[c]) + " at " + std::to_string(c) + "; each must be finite, and the std not 0");
     }
   }
+  if (int_input_) Unsupported("the app module's standardize on an integer input");
   mean_ = std::move(mean);
   std_ = std::move(std);
+}
+
+void Plan::set_int_input(IntInput input) {
+  if (!mean_.empty()) Unsupported("the app module's standardize on an integer input");
+  int_input_ = std::move(input);
 }
 
 std::string Plan::Describe() const {
@@ -72,6 +78,7 @@ std::string Plan::Describe() const {
     out += (out.empty() ? "" : " -> ") + steps_[i].step->name;
   }
   if (steps_.size() > kHead + kTail + 1) out = std::to_string(steps_.size()) + " steps: " + out;
+  if (int_input_) out = "round to " + int_input_->dtype + (out.empty() ? "" : " -> " + out);
   if (!mean_.empty()) out = "standardize (" + std::to_string(mean_.size()) + ")" + (out.empty() ? "" : " -> " + out);
   return out.empty() ? "identity" : out;
 }
@@ -156,6 +163,7 @@ void Plan::Run(const float* input, size_t rows, float* output, const StopCheck& 
   if (!allocated_) Allocate();
   const size_t pass = PassRows();
   const size_t in_cols = static_cast<size_t>(input_cols_), out_cols = static_cast<size_t>(output_cols());
+  if (int_input_) CheckIntRows(*int_input_, input, rows, in_cols);  // the whole call, as the bundle does
   for (size_t r = 0; r < rows; r += pass) {
     const size_t n = std::min(pass, rows - r);
     RunPass(input + r * in_cols, n, output + r * out_cols, stop);
@@ -168,7 +176,11 @@ void Plan::RunPass(const float* input, size_t rows, float* result, const StopChe
     if (buffers_[s].size() < need) buffers_[s].resize(need);
   }
   auto at = [&](Value v) { return buffers_[static_cast<size_t>(slot_of_[static_cast<size_t>(v)])].data(); };
-  if (mean_.empty()) {
+  if (int_input_) {
+    float* in = at(0);
+    const size_t total = rows * static_cast<size_t>(input_cols_);
+    for (size_t i = 0; i < total; ++i) in[i] = RoundHalfEven(input[i]);
+  } else if (mean_.empty()) {
     std::memcpy(at(0), input, rows * static_cast<size_t>(input_cols_) * sizeof(float));
   } else {  // (x - mean) / std, each rounded to float32 as tfjs's sub and div are
     float* in = at(0);

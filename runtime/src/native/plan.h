@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "native/int_input.h"
 #include "native/tensor.h"
 
 namespace tfjs_run::native {
@@ -63,6 +65,11 @@ class Plan {
   // CompileError if they do not fit the input or a value is not finite (or a std is 0).
   void Standardize(std::vector<float> mean, std::vector<float> std);
 
+  // The input is integers (int_input.h): Run fails a call whose values do not round into the
+  // range, and copies the rest in rounded. Not with Standardize.
+  void set_int_input(IntInput input);
+  const std::optional<IntInput>& int_input() const { return int_input_; }
+
   int64_t input_cols() const { return input_cols_; }
   int64_t output_cols() const;
   // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)", shortened past a few steps.
@@ -101,6 +108,7 @@ class Plan {
 
   int64_t input_cols_ = 0;
   std::vector<float> mean_, std_;  // Standardize's, or empty
+  std::optional<IntInput> int_input_;
   std::vector<Value> outputs_;  // set_outputs's, or empty: the last value
   std::vector<Node> steps_;
   bool allocated_ = false;
