@@ -1,22 +1,27 @@
 package io.tfjsrun.flink.sql;
 
+import io.tfjsrun.BundleInfo;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedCatalogModel;
 import org.apache.flink.table.data.DecimalData;
 import org.apache.flink.table.data.RowData;
-import org.apache.flink.table.types.logical.ArrayType;
 import org.apache.flink.table.types.logical.DecimalType;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
 /**
- * A 'tfjs' model's INPUT and OUTPUT, checked when the model is planned: every INPUT column is
- * numeric (TINYINT to DOUBLE, or DECIMAL; each becomes a float feature, in the declared order),
- * and the OUTPUT is one ARRAY&lt;FLOAT&gt; column. A mismatch is a ValidationException naming the
- * column; a NULL feature at run time is an error naming it too.
+ * A 'tfjs' model's INPUT and OUTPUT ({@link OutputColumns}), checked when the model is planned: every
+ * INPUT column is numeric (TINYINT to DOUBLE, or DECIMAL; each becomes a float feature). Checked
+ * against the bundle ({@link #bind}), the INPUT columns are matched by name to the feature names the
+ * bundle declares, and read in the bundle's order whatever their order in INPUT (listed in another
+ * order they would otherwise feed the model shuffled features); a bundle that declares none takes
+ * them in INPUT's order, and as many as it has inputs. A mismatch is a ValidationException naming
+ * the column. A NULL feature at run time is an error naming its column, or with {@code nullOutput}
+ * the row's OUTPUT is NULL without the row reaching the model.
  */
 final class ModelSchema implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -24,15 +29,23 @@ final class ModelSchema implements Serializable {
   private final String[] names;
   private final LogicalTypeRoot[] types;
   private final int[] precision, scale;  // a DECIMAL column's, which reading it needs
+  private final int[] order;             // the INPUT column of each of the model's features, in its order
+  private final boolean nullOutput;
+  private final OutputColumns output;
 
-  private ModelSchema(String[] names, LogicalTypeRoot[] types, int[] precision, int[] scale) {
+  private ModelSchema(String[] names, LogicalTypeRoot[] types, int[] precision, int[] scale, int[] order,
+                      boolean nullOutput, OutputColumns output) {
     this.names = names;
     this.types = types;
     this.precision = precision;
     this.scale = scale;
+    this.order = order;
+    this.nullOutput = nullOutput;
+    this.output = output;
   }
 
-  static ModelSchema of(ResolvedCatalogModel model) {
+  /** The model's schema, its INPUT taken in its own order until {@link #bind} matches it to the bundle's. */
+  static ModelSchema of(ResolvedCatalogModel model, boolean nullOutput) {
     List<Column> inputs = model.getResolvedInputSchema().getColumns();
     String[] names = new String[inputs.size()];
     LogicalTypeRoot[] types = new LogicalTypeRoot[inputs.size()];
@@ -50,13 +63,10 @@ final class ModelSchema implements Serializable {
             + inputs.get(i).getDataType() + "; its features are numbers (TINYINT to DOUBLE, or DECIMAL)");
       }
     }
-    List<Column> outputs = model.getResolvedOutputSchema().getColumns();
-    LogicalType out = outputs.size() == 1 ? outputs.get(0).getDataType().getLogicalType() : null;
-    if (!(out instanceof ArrayType a) || a.getElementType().getTypeRoot() != LogicalTypeRoot.FLOAT) {
-      throw new ValidationException("a 'tfjs' model's OUTPUT is one ARRAY<FLOAT> column (the model's output row), not "
-          + model.getResolvedOutputSchema());
-    }
-    return new ModelSchema(names, types, precision, scale);
+    int[] inOrder = new int[names.length];
+    for (int i = 0; i < inOrder.length; i++) inOrder[i] = i;
+    OutputColumns output = OutputColumns.of(model.getResolvedOutputSchema().getColumns());
+    return new ModelSchema(names, types, precision, scale, inOrder, nullOutput, output);
   }
 
   private static boolean isNumber(LogicalTypeRoot t) {
@@ -68,24 +78,68 @@ final class ModelSchema implements Serializable {
     }
   }
 
-  /** The row's INPUT columns as one feature row. */
+  /**
+   * This schema checked against the bundle {@code info} describes, its INPUT in the bundle's feature
+   * order. Throws ValidationException naming an INPUT column that is not a declared feature, a
+   * declared feature that is not an INPUT column, or both counts when the bundle declares no names.
+   */
+  ModelSchema bind(BundleInfo info) {
+    output.check(info);
+    List<String> declared = info.featureNames();
+    List<String> listed = Arrays.asList(names);
+    int[] bound = order;
+    if (!declared.isEmpty()) {
+      for (String name : names) {
+        if (!declared.contains(name)) {
+          throw new ValidationException("a 'tfjs' model's INPUT column '" + name + "' is not a feature of the bundle "
+              + info.name() + " " + info.version() + ", which declares " + declared);
+        }
+      }
+      bound = new int[declared.size()];
+      for (int f = 0; f < bound.length; f++) {
+        bound[f] = listed.indexOf(declared.get(f));
+        if (bound[f] < 0) {
+          throw new ValidationException("the bundle " + info.name() + " " + info.version() + "'s feature '"
+              + declared.get(f) + "' is not among the 'tfjs' model's INPUT columns " + listed);
+        }
+      }
+    } else if (info.inputCols() >= 0 && info.inputCols() != names.length) {
+      throw new ValidationException("a 'tfjs' model's INPUT has " + names.length + " columns " + listed + "; the bundle "
+          + info.name() + " " + info.version() + " takes " + info.inputCols() + " features");
+    }
+    return new ModelSchema(names, types, precision, scale, bound, nullOutput, output);
+  }
+
+  OutputColumns output() {
+    return output;
+  }
+
+  /**
+   * The row's INPUT columns as one feature row in the model's order, or null when a feature is NULL
+   * and such rows are answered NULL.
+   */
   float[] features(RowData row) {
     if (row.getArity() != names.length) {
       throw new IllegalArgumentException("the row has " + row.getArity() + " columns; the model's INPUT has " + names.length);
     }
-    float[] out = new float[names.length];
-    for (int i = 0; i < out.length; i++) {
-      if (row.isNullAt(i)) throw new IllegalArgumentException("INPUT column '" + names[i] + "' is NULL");
+    float[] out = new float[order.length];
+    for (int f = 0; f < out.length; f++) {
+      int i = order[f];
+      if (row.isNullAt(i)) {
+        if (nullOutput) return null;
+        throw new IllegalArgumentException("INPUT column '" + names[i] + "' is NULL (with 'null-input' = 'null-output'"
+            + " the row's OUTPUT would be NULL)");
+      }
       switch (types[i]) {
-        case TINYINT: out[i] = row.getByte(i); break;
-        case SMALLINT: out[i] = row.getShort(i); break;
-        case INTEGER: out[i] = row.getInt(i); break;
-        case BIGINT: out[i] = row.getLong(i); break;
-        case FLOAT: out[i] = row.getFloat(i); break;
-        case DOUBLE: out[i] = (float) row.getDouble(i); break;
+        case TINYINT: out[f] = row.getByte(i); break;
+        case SMALLINT: out[f] = row.getShort(i); break;
+        case INTEGER: out[f] = row.getInt(i); break;
+        case BIGINT: out[f] = row.getLong(i); break;
+        case FLOAT: out[f] = row.getFloat(i); break;
+        case DOUBLE: out[f] = (float) row.getDouble(i); break;
         default: {  // DECIMAL
           DecimalData d = row.getDecimal(i, precision[i], scale[i]);
-          out[i] = d.toBigDecimal().floatValue();
+          out[f] = d.toBigDecimal().floatValue();
         }
       }
     }

@@ -6,8 +6,6 @@ import io.tfjsrun.TfjsRuntime;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.apache.flink.table.data.GenericArrayData;
-import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.AsyncPredictFunction;
 import org.apache.flink.table.functions.FunctionContext;
@@ -19,8 +17,8 @@ import org.apache.flink.table.ml.PredictRuntimeProvider;
 /**
  * Both of ML_PREDICT's runtimes over one spec: the async one through the runtime's submit, the sync
  * one through its blocking predict. Each function opens the spec in {@code open()}, which shares one
- * native runtime per TaskManager per spec (as the DataStream functions do). For now the input columns
- * are the features in order (numeric columns, as floats) and the output is one ARRAY&lt;FLOAT&gt;.
+ * native runtime per TaskManager per spec (as the DataStream functions do), and checks the model's
+ * schema against the bundle served there.
  */
 public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPredictRuntimeProvider {
   private final ModelSpec spec;
@@ -46,27 +44,31 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
     return new TfjsModelProvider(spec, schema);
   }
 
-  static Collection<RowData> output(float[] values) {
-    Float[] boxed = new Float[values.length];
-    for (int i = 0; i < values.length; i++) boxed[i] = values[i];
-    return List.of(GenericRowData.of(new GenericArrayData(boxed)));
-  }
-
-  // Public: the planner's generated code refers to these classes.
   /** What both functions hold: the spec, the schema, and the runtime opened from the spec. */
   private static final class Opened implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     final ModelSpec spec;
-    final ModelSchema schema;
+    final ModelSchema planned;
     transient TfjsRuntime runtime;
+    transient ModelSchema schema;  // the planned one bound to the bundle the runtime serves
 
-    Opened(ModelSpec spec, ModelSchema schema) {
+    Opened(ModelSpec spec, ModelSchema planned) {
       this.spec = spec;
-      this.schema = schema;
+      this.planned = planned;
     }
 
     void open() {
       runtime = spec.open();
+      try {
+        schema = planned.bind(runtime.info());
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
+
+    static Collection<RowData> output(ModelSchema schema, Prediction p) {
+      return List.of(schema.output().row(p.values(), 0, p.output().cols(), p.version()));
     }
 
     void close() {
@@ -75,6 +77,7 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
     }
   }
 
+  // Public: the planner's generated code refers to these classes.
   public static final class Sync extends PredictFunction {
     private static final long serialVersionUID = 1L;
     private final Opened model;
@@ -90,7 +93,9 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
 
     @Override
     public Collection<RowData> predict(RowData input) {
-      return output(model.runtime.predict(model.schema.features(input), 1));
+      float[] row = model.schema.features(input);
+      if (row == null) return List.of(model.schema.output().nullRow());
+      return Opened.output(model.schema, model.runtime.predictVersioned(row, 1));
     }
 
     @Override
@@ -114,13 +119,15 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
 
     @Override
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData input) {
+      ModelSchema schema = model.schema;
       float[] row;
       try {
-        row = model.schema.features(input);
+        row = schema.features(input);
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
       }
-      return model.runtime.submitVersioned(row, 1).thenApply((Prediction p) -> output(p.values()));
+      if (row == null) return CompletableFuture.completedFuture(List.of(schema.output().nullRow()));
+      return model.runtime.submitVersioned(row, 1).thenApply(p -> Opened.output(schema, p));
     }
 
     @Override

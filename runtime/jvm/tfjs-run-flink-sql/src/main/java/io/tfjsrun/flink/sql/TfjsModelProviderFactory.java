@@ -1,8 +1,13 @@
 package io.tfjsrun.flink.sql;
 
+import io.tfjsrun.BundleInfo;
 import io.tfjsrun.ModelSpec;
 import io.tfjsrun.RuntimeOptions;
+import io.tfjsrun.TfjsException;
+import io.tfjsrun.TfjsRuntime;
 import io.tfjsrun.WatchOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -15,7 +20,8 @@ import org.apache.flink.table.ml.ModelProvider;
 /**
  * {@code CREATE MODEL m INPUT (...) OUTPUT (...) WITH ('provider' = 'tfjs', 'bundle' = '...')}: maps
  * the model's options to a {@link ModelSpec} (a bundle file or a watched source, and the runtime's
- * options); an option not set takes the C++ runtime's default.
+ * options); an option not set takes the C++ runtime's default. The model's INPUT and OUTPUT are
+ * checked against the bundle here when this machine can open it ({@link ModelSchema}).
  */
 public final class TfjsModelProviderFactory implements ModelProviderFactory {
   public static final String IDENTIFIER = "tfjs";
@@ -38,6 +44,9 @@ public final class TfjsModelProviderFactory implements ModelProviderFactory {
   static final ConfigOption<Long> PREDICT_TIMEOUT_MS = ConfigOptions.key("predict-timeout-ms").longType()
       .noDefaultValue();
   static final ConfigOption<Integer> HEAP_MB = ConfigOptions.key("max-heap-mb").intType().noDefaultValue();
+  static final ConfigOption<String> NULL_INPUT = ConfigOptions.key("null-input").stringType().defaultValue("fail")
+      .withDescription("A row with a NULL feature: 'fail' (an error naming the column) or 'null-output' (its OUTPUT"
+          + " is NULL, and it does not reach the model).");
   static final ConfigOption<String> MODEL_EXEC = ConfigOptions.key("model-exec").stringType().noDefaultValue()
       .withDescription("auto, native or tfjs.");
 
@@ -54,14 +63,46 @@ public final class TfjsModelProviderFactory implements ModelProviderFactory {
   @Override
   public Set<ConfigOption<?>> optionalOptions() {
     return Set.of(BUNDLE, WATCH, WATCH_POLL_MS, WATCH_TOTAL_TIMEOUT_MS, THREADS, BATCH_ROWS, BATCH_DELAY_US,
-                  QUEUE_ROWS, LOAD_TIMEOUT_MS, PREDICT_TIMEOUT_MS, HEAP_MB, MODEL_EXEC);
+                  QUEUE_ROWS, LOAD_TIMEOUT_MS, PREDICT_TIMEOUT_MS, HEAP_MB, MODEL_EXEC, NULL_INPUT);
   }
 
   @Override
   public ModelProvider createModelProvider(Context context) {
     FactoryUtil.ModelProviderFactoryHelper helper = FactoryUtil.createModelProviderFactoryHelper(this, context);
     helper.validate();
-    return new TfjsModelProvider(spec(helper.getOptions()), ModelSchema.of(context.getCatalogModel()));
+    ReadableConfig options = helper.getOptions();
+    ModelSpec spec = spec(options);
+    ModelSchema schema = ModelSchema.of(context.getCatalogModel(), nullOutput(options));
+    BundleInfo info = infoAtPlanning(spec, options);
+    return new TfjsModelProvider(spec, info != null ? schema.bind(info) : schema);
+  }
+
+  private static boolean nullOutput(ReadableConfig options) {
+    String policy = options.get(NULL_INPUT);
+    if (!policy.equals("fail") && !policy.equals("null-output")) {
+      throw new ValidationException("'null-input' is fail or null-output, not '" + policy + "'");
+    }
+    return policy.equals("null-output");
+  }
+
+  /**
+   * What the bundle declares, read here so that a schema it cannot take fails the planning: the
+   * bundle file when it is on this machine, the watched source when it answers (opened with one
+   * thread). Null when neither: each task checks the schema when it opens the model.
+   */
+  private static BundleInfo infoAtPlanning(ModelSpec spec, ReadableConfig options) {
+    String bundle = options.getOptional(BUNDLE).map(TfjsModelProviderFactory::localPath).orElse(null);
+    if (bundle != null && !Files.isRegularFile(Path.of(bundle))) return null;
+    try (TfjsRuntime runtime = spec.withOptions(spec.options().withThreads(1)).open()) {
+      return runtime.info();
+    } catch (TfjsException e) {
+      if (bundle == null) return null;  // a source this client cannot reach may still be one the tasks reach
+      throw new ValidationException("a 'tfjs' model's bundle " + bundle + " does not open: " + e.getMessage(), e);
+    }
+  }
+
+  private static String localPath(String bundle) {
+    return bundle.startsWith("file://") ? bundle.substring("file://".length()) : bundle;
   }
 
   /** The model's options as a spec; exactly one of bundle and watch. */
@@ -73,7 +114,7 @@ public final class TfjsModelProviderFactory implements ModelProviderFactory {
     }
     ModelSpec spec;
     if (bundle != null) {
-      spec = ModelSpec.bundle(bundle.startsWith("file://") ? bundle.substring("file://".length()) : bundle);
+      spec = ModelSpec.bundle(localPath(bundle));
     } else {
       WatchOptions w = WatchOptions.of(watch);
       if (options.getOptional(WATCH_POLL_MS).isPresent()) w = w.withPollIntervalMs(options.get(WATCH_POLL_MS));

@@ -1,42 +1,25 @@
 package io.tfjsrun.flink.sql;
 
+import static io.tfjsrun.flink.sql.SqlTests.causes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tfjsrun.Fixtures;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.types.Row;
-import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** ML_PREDICT over the wine bundle in a local Flink job, each answer against tfjs in Node's. */
 class MlPredictWineTest {
-  @ParameterizedTest
-  @ValueSource(booleans = {true, false})
-  void predictsLikeNode(boolean async) throws Exception {
-    float[][] rows = Fixtures.wineRows();
-    float[][] node = Fixtures.readCsv(Fixtures.dir().resolve("ref-wine-layers-cpu.csv"));
-    // One subtask, and network memory for the local cluster's exchanges (its default is too small here).
-    Configuration conf = new Configuration();
-    conf.setString("parallelism.default", "1");
-    conf.setString("taskmanager.memory.network.min", "128mb");
-    conf.setString("taskmanager.memory.network.max", "128mb");
-    TableEnvironment env = TableEnvironment.create(
-        EnvironmentSettings.newInstance().inStreamingMode().withConfiguration(conf).build());
+  /** The wine rows as a view `wines` (id, f0..f12), and its feature columns listed. */
+  private static String wines(TableEnvironment env, float[][] rows) {
     StringJoiner columns = new StringJoiner(", ");
-    StringJoiner inputs = new StringJoiner(", ");
-    for (int c = 0; c < rows[0].length; c++) {
-      columns.add("f" + c);
-      inputs.add("f" + c + " FLOAT");
-    }
+    for (int c = 0; c < rows[0].length; c++) columns.add("f" + c);
     StringJoiner values = new StringJoiner(", ");
     for (int r = 0; r < rows.length; r++) {
       StringJoiner v = new StringJoiner(", ", "(" + r + ", ", ")");
@@ -44,42 +27,54 @@ class MlPredictWineTest {
       values.add(v.toString());
     }
     env.executeSql("CREATE TEMPORARY VIEW wines AS SELECT * FROM (VALUES " + values + ") AS t(id, " + columns + ")");
-    env.executeSql("CREATE MODEL wine INPUT (" + inputs + ") OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', "
-        + "'bundle' = '" + Fixtures.bundle("wine-layers-cpu") + "', 'threads' = '1')");
-    List<Row> out = new ArrayList<>();
-    try (CloseableIterator<Row> it = env.executeSql("SELECT id, scores FROM ML_PREDICT(TABLE wines, MODEL wine, "
-        + "DESCRIPTOR(" + columns + "), MAP['async', '" + async + "'])").collect()) {
-      it.forEachRemaining(out::add);
-    }
+    return columns.toString();
+  }
+
+  /** The model's OUTPUT as the model's output row: the ARRAY<FLOAT> itself, or its FLOAT columns in order. */
+  @ParameterizedTest
+  @CsvSource({"true, scores ARRAY<FLOAT>", "false, scores ARRAY<FLOAT>",
+              "true, 'p0 FLOAT, p1 FLOAT, p2 FLOAT, version STRING'",
+              "false, 'version STRING, p0 FLOAT, p1 FLOAT, p2 FLOAT'"})
+  void predictsLikeNode(boolean async, String output) throws Exception {
+    float[][] rows = Fixtures.wineRows();
+    float[][] node = Fixtures.readCsv(Fixtures.dir().resolve("ref-wine-layers-cpu.csv"));
+    TableEnvironment env = SqlTests.env(1);
+    String columns = wines(env, rows);
+    env.executeSql("CREATE MODEL wine INPUT (" + columns.replace(",", " FLOAT,") + " FLOAT) OUTPUT (" + output
+        + ") WITH ('provider' = 'tfjs', 'bundle' = '" + Fixtures.bundle("wine-layers-cpu") + "', 'threads' = '1')");
+    boolean array = output.contains("ARRAY");
+    List<Row> out = SqlTests.collect(env, "SELECT id, " + (array ? "scores" : "p0, p1, p2, version")
+        + " FROM ML_PREDICT(TABLE wines, MODEL wine, DESCRIPTOR(" + columns + "), MAP['async', '" + async + "'])");
     assertEquals(rows.length, out.size());
     for (Row row : out) {
       int id = (Integer) row.getField(0);
-      Float[] scores = (Float[]) row.getField(1);
+      Float[] scores = array ? (Float[]) row.getField(1)
+          : new Float[] {(Float) row.getField(1), (Float) row.getField(2), (Float) row.getField(3)};
       assertEquals(node[id].length, scores.length);
       for (int k = 0; k < scores.length; k++) assertEquals(node[id][k], scores[k], 1e-5, "row " + id + " output " + k);
+      if (!array) assertTrue(!((String) row.getField(4)).isEmpty(), "the serving version");
     }
   }
 
-  /** A column that is not a number, or an OUTPUT that is not one ARRAY<FLOAT>, fails planning, naming it. */
+  /** A column that is not a number, an OUTPUT the model cannot give, or INPUT of another width fail planning. */
   @Test
   void aSchemaTheModelCannotTakeIsAValidationErrorNamingTheColumn() {
-    TableEnvironment env = TableEnvironment.create(EnvironmentSettings.newInstance().inStreamingMode().build());
+    TableEnvironment env = SqlTests.env(1);
     String bundle = Fixtures.bundle("wine-layers-cpu").toString();
     env.executeSql("CREATE TEMPORARY VIEW t AS SELECT * FROM (VALUES (1.0, 'x')) AS t(a, b)");
-    env.executeSql("CREATE MODEL m1 INPUT (a DOUBLE, b STRING) OUTPUT (p ARRAY<FLOAT>) WITH ('provider' = 'tfjs', "
-        + "'bundle' = '" + bundle + "')");
-    Exception e = assertThrows(Exception.class,
-        () -> env.executeSql("SELECT * FROM ML_PREDICT(TABLE t, MODEL m1, DESCRIPTOR(a, b))"));
-    assertTrue(causes(e).contains("INPUT column 'b' is STRING"), causes(e));
-    env.executeSql("CREATE MODEL m2 INPUT (a DOUBLE) OUTPUT (p FLOAT) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle
-        + "')");
-    e = assertThrows(Exception.class, () -> env.executeSql("SELECT * FROM ML_PREDICT(TABLE t, MODEL m2, DESCRIPTOR(a))"));
-    assertTrue(causes(e).contains("OUTPUT is one ARRAY<FLOAT> column"), causes(e));
-  }
-
-  private static String causes(Throwable e) {
-    StringBuilder out = new StringBuilder();
-    for (Throwable t = e; t != null; t = t.getCause()) out.append(t.getMessage()).append(" | ");
-    return out.toString();
+    String[][] cases = {
+        {"INPUT (a DOUBLE, b STRING) OUTPUT (p ARRAY<FLOAT>)", "a, b", "INPUT column 'b' is STRING"},
+        {"INPUT (a DOUBLE) OUTPUT (p DOUBLE)", "a", "OUTPUT is one ARRAY<FLOAT> column (the model's output row) or one"
+            + " FLOAT column per output value, and optionally 'version STRING'; its column 'p' is DOUBLE"},
+        {"INPUT (a DOUBLE) OUTPUT (p ARRAY<FLOAT>)", "a", "a 'tfjs' model's INPUT has 1 columns [a]; the bundle wine"},
+        {"INPUT (a DOUBLE) OUTPUT (p FLOAT, q FLOAT)", "a", "OUTPUT has 2 FLOAT columns (p, q); the bundle wine"},
+    };
+    for (int i = 0; i < cases.length; i++) {
+      env.executeSql("CREATE MODEL m" + i + " " + cases[i][0] + " WITH ('provider' = 'tfjs', 'bundle' = '" + bundle
+          + "')");
+      String query = "SELECT * FROM ML_PREDICT(TABLE t, MODEL m" + i + ", DESCRIPTOR(" + cases[i][1] + "))";
+      Exception e = assertThrows(Exception.class, () -> env.executeSql(query), cases[i][0]);
+      assertTrue(causes(e).contains(cases[i][2]), causes(e));
+    }
   }
 }

@@ -1,0 +1,123 @@
+package io.tfjsrun.flink.sql;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tfjsrun.Fixtures;
+import io.tfjsrun.RuntimeOptions;
+import io.tfjsrun.flink.TfjsAsyncFunction;
+import io.tfjsrun.flink.TfjsModel;
+import java.nio.file.Path;
+import java.util.StringJoiner;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.types.Row;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rows/s of ML_PREDICT (async, 256 in flight, unordered) against the DataStream async function
+ * (TfjsAsyncFunction, unorderedWait, 256 in flight) on the same rows and the same bundle, in a local
+ * MiniCluster at parallelism 2, each shape its own job, alternated rep by rep; and the same rows
+ * through the table conversion alone, without a model (what the planner's plan costs per row).
+ * tools/bench-flink-sql.sh runs it; skipped unless -Dtfjs.bench.bundle is set.
+ */
+class MlPredictThroughputBench {
+  static final AtomicLong FIRST = new AtomicLong(Long.MAX_VALUE);
+  static final AtomicLong LAST = new AtomicLong();
+  static final AtomicLong COUNT = new AtomicLong();
+  static volatile float[][] ROWS;
+
+  /** Stamps the time of each answer. */
+  static final class Clock<T> implements MapFunction<T, Integer> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Integer map(T out) {
+      long now = System.nanoTime();
+      FIRST.accumulateAndGet(now, Math::min);
+      LAST.accumulateAndGet(now, Math::max);
+      COUNT.incrementAndGet();
+      return 0;
+    }
+  }
+
+  private static double run(String shape, long records, String bundle) throws Exception {
+    FIRST.set(Long.MAX_VALUE);
+    LAST.set(0);
+    COUNT.set(0);
+    Configuration conf = new Configuration();
+    conf.setString("taskmanager.memory.network.min", "128mb");
+    conf.setString("taskmanager.memory.network.max", "128mb");
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    env.setParallelism(2);
+    DataStream<Long> sequence = env.fromSequence(0, records - 1);
+    int cols = ROWS[0].length;
+    DataStream<?> out;
+    if (shape.equals("stream-async")) {
+      DataStream<float[]> rows = sequence.map(i -> ROWS[(int) (i % ROWS.length)])
+          .returns(PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
+      TfjsModel model = TfjsModel.bundle(bundle).withOptions(RuntimeOptions.defaults());
+      out = AsyncDataStream.unorderedWait(rows, TfjsAsyncFunction.rows(model), 60, TimeUnit.SECONDS, 256);
+    } else {
+      String[] names = new String[cols];
+      TypeInformation<?>[] types = new TypeInformation<?>[cols];
+      StringJoiner columns = new StringJoiner(", ");
+      for (int c = 0; c < cols; c++) {
+        names[c] = "f" + c;
+        types[c] = Types.FLOAT;
+        columns.add(names[c]);
+      }
+      DataStream<Row> rows = sequence.map(i -> {
+        float[] r = ROWS[(int) (i % ROWS.length)];
+        Row row = new Row(r.length);
+        for (int c = 0; c < r.length; c++) row.setField(c, r[c]);
+        return row;
+      }).returns(Types.ROW_NAMED(names, types));
+      StreamTableEnvironment tables = StreamTableEnvironment.create(env);
+      tables.createTemporaryView("wines", rows);
+      tables.executeSql("CREATE TEMPORARY MODEL wine INPUT (" + columns.toString().replace(",", " FLOAT,")
+          + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "')");
+      String query = shape.equals("sql-async")
+          ? "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL wine, DESCRIPTOR(" + columns + "), MAP['async', 'true', "
+              + "'max-concurrent-operations', '256', 'output-mode', 'allow_unordered'])"
+          : "SELECT * FROM wines";  // sql-no-model
+      out = tables.toDataStream(tables.sqlQuery(query));
+    }
+    out.map(new Clock<>()).returns(Types.INT).sinkTo(new DiscardingSink<>());
+    env.execute(shape);
+    assertEquals(records, COUNT.get(), shape + ": every record answered");
+    return COUNT.get() / ((LAST.get() - FIRST.get()) / 1e9);
+  }
+
+  @Test
+  void rowsPerSecondOfEachShape() throws Exception {
+    String bundle = System.getProperty("tfjs.bench.bundle");
+    assumeTrue(bundle != null, "a benchmark: tools/bench-flink-sql.sh runs it");
+    ROWS = Fixtures.readCsv(Path.of(System.getProperty("tfjs.bench.rows")));
+    int reps = Integer.getInteger("tfjs.bench.reps", 3);
+    long records = Long.getLong("tfjs.bench.records", 1_000_000L);
+    String[] shapes = {"sql-async", "stream-async", "sql-no-model"};
+    StringBuilder table = new StringBuilder("| rep | " + String.join(" | ", shapes)
+        + " | sql-async / stream-async | planner's µs per row (async) |\n|");
+    for (int i = 0; i < shapes.length + 3; i++) table.append("---|");
+    table.append("\n");
+    for (int rep = 1; rep <= reps; rep++) {
+      double[] r = new double[shapes.length];
+      for (int i = 0; i < shapes.length; i++) r[i] = run(shapes[i], records, bundle);
+      table.append("| ").append(rep);
+      for (double v : r) table.append(String.format(" | %.0f", v));
+      table.append(String.format(" | %.2f | %.2f |%n", r[0] / r[1], 1e6 / r[0] - 1e6 / r[1]));
+    }
+    System.out.println("rows/s, parallelism 2, " + records + " records per job\n" + table);
+  }
+}

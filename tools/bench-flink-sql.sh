@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Rows/s of Flink SQL's ML_PREDICT (async, 256 in flight, unordered) against the DataStream
+# TfjsAsyncFunction (unorderedWait, 256 in flight) on the same rows, in a local MiniCluster at
+# parallelism 2 (issue 21), and the rows through the table conversion without a model. The wine
+# model alone (wasm backend, no app) on the standardised wine rows, as tools/bench-flink.sh.
+# Needs the native libraries and the CLI built (tools/build.sh, or cmake into $TFJS_RUN_BUILD_DIR).
+#   tools/bench-flink-sql.sh [--reps N] [--records N]     (default 3 and 1000000; about 3 minutes)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+reps=3
+records=1000000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reps) reps="$2"; shift 2 ;;
+    --records) records="$2"; shift 2 ;;
+    *) echo "usage: $(basename "$0") [--reps N] [--records N]" >&2; exit 1 ;;
+  esac
+done
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+wine="$root/examples/wine"
+node "$root/tools/bench/standardise-wine.js" "$wine/data/wine.data" > "$work/std-rows.csv"
+node "$root/model-bundler/bin/model-bundler.js" --model "$wine/model/model.json" --backend wasm --name wine \
+  -o "$work/wine.bundle.js" 2>/dev/null
+echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+report="$root/runtime/jvm/tfjs-run-flink-sql/target/surefire-reports/TEST-io.tfjsrun.flink.sql.MlPredictThroughputBench.xml"
+rm -f "$report"
+"$root/tools/build-jvm.sh" verify -pl tfjs-run-java,tfjs-run-flink,tfjs-run-flink-sql -Dtest=MlPredictThroughputBench \
+  -Dsurefire.failIfNoSpecifiedTests=false -Dtfjs.bench.bundle="$work/wine.bundle.js" \
+  -Dtfjs.bench.rows="$work/std-rows.csv" -Dtfjs.bench.reps="$reps" -Dtfjs.bench.records="$records" >/dev/null
+grep -E "(^|CDATA\[)(rows/s|\|)" "$report" | sed 's/.*CDATA\[//'
