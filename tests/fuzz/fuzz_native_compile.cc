@@ -7,7 +7,8 @@
 // batch as nativeArtifacts().inputDims would (each 0 to 255, so also invalid ones); 0 or 1 uses
 // the shape the topology declares (the rank-1 seeds declare [null] or [-1]). The loaders' shape
 // handling is fuzzed this way for inputs of rank 1 to 5. A topology that begins {"node": is
-// compiled as a graph, any other as a layers model.
+// compiled as a graph, any other as a layers model. A first byte of 6 to 11 (mod 12) also makes
+// the input uint8 (nativeArtifacts().intInput), so the integer input's checks are fuzzed too.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,7 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* end = data + size;
   ModelArtifacts a;
   if (p == end) return 0;
+  const bool int_input = (*p / 6) % 2 == 1;
   const size_t rank = *p++ % 6;
+  if (int_input) a.int_input = "uint8";
   for (size_t i = 1; rank >= 2 && i < rank; ++i) {
     if (p == end) return 0;
     a.input_dims.push_back(*p++);
