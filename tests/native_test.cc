@@ -800,7 +800,7 @@ TEST(NativeModel, TheLoadTimeCheckTriesMoreThanTheSampleRows) {
   EXPECT_EQ(model->info().model_exec, "tfjs");
   const std::string& note = model->info().model_exec_note;
   EXPECT_NE(note.find("generated row"), std::string::npos) << note;
-  EXPECT_NE(note.find("column"), std::string::npos) << note;
+  EXPECT_NE(note.find(" of 31, column"), std::string::npos) << note;  // 2 sample rows, a zero row, 4 x 7 generated
   const float row[] = {-1, -2, -3};
   const DenseMatrix out = model->Predict(DenseMatrixView(row, 1, 3));
   EXPECT_FLOAT_EQ(out.at(0, 0), 0.1f - 1 - 4 - 1.5f);  // the bundle's answer, not the relu'd one
@@ -813,6 +813,19 @@ TEST(NativeModel, TheLoadTimeCheckTriesMoreThanTheSampleRows) {
     EXPECT_EQ(e.kind(), ErrorKind::kContract);
     EXPECT_NE(std::string(e.what()).find("against tfjs's"), std::string::npos) << e.what();
   }
+}
+
+// tests/fixtures/hostile/native-agrees-on-sample-only-wide.js: the same wrong plan on rows of
+// 2^20 values. A row that large costs the check one generated row per magnitude, not seven (in
+// tfjs each is a whole inference), and those still catch the plan.
+TEST(NativeModel, TheLoadTimeCheckOnLargeRowsTriesFewerRowsAndStillCatchesAWrongPlan) {
+  const std::string name = "native-agrees-on-sample-only-wide.js";
+  const BundleSource source{ReadHostile(name), name};
+  std::unique_ptr<Model> model = Model::Load(source);
+  EXPECT_EQ(model->info().model_exec, "tfjs");
+  const std::string& note = model->info().model_exec_note;
+  EXPECT_NE(note.find("generated row"), std::string::npos) << note;
+  EXPECT_NE(note.find(" of 7, column"), std::string::npos) << note;  // 2 sample rows, a zero row, 4 x 1 generated
 }
 
 }  // namespace

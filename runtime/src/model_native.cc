@@ -22,20 +22,29 @@ constexpr size_t kCheckRows = 7;  // generated rows per magnitude, in the load-t
 // The magnitudes of the generated rows: small, ordinary and large values of both signs around
 // the row of zeros, so that a plan that is right only near one input is caught.
 constexpr float kCheckScales[] = {0.01f, 1.0f, 10.0f, 1000.0f};
-constexpr size_t kCheckScratchFloats = size_t{64} << 20;  // the check's cost bound, per model
+constexpr size_t kCheckScratchFloats = size_t{64} << 20;  // the check's memory bound, per model
+// The check's time bound: tfjs runs each generated row as a whole inference, which for an image
+// model costs about as much as the model's start-up. Beyond this many floats of scratch, summed
+// over the generated rows, a model gets fewer of them per magnitude, down to one.
+constexpr size_t kCheckWorkFloats = size_t{4} << 20;
 constexpr double kSelfCheckTolerance = 1e-4;
 
 // Rows for the load-time check: the declared sample rows, a row of zeros, then kCheckRows rows
 // of a fixed pattern in [-1, 1] (with zeros in it) at each of kCheckScales. Fewer generated rows
-// when a row is large, so that the check's scratch stays under kCheckScratchFloats and the
-// buffer budget (`budget_floats`, 0: none).
+// when a row is large: down to one per magnitude once their scratch passes kCheckWorkFloats (a
+// large row holds many values of each sign and size on its own), though still `min_rows` rows in
+// all if the memory bound allows (a fixed batch); and fewer, down to none, so that the check's
+// scratch stays under kCheckScratchFloats and the buffer budget (`budget_floats`, 0: none).
 std::vector<float> CheckRows(const std::vector<float>& sample, size_t cols, const native::Plan& plan,
-                             size_t budget_floats) {
+                             size_t budget_floats, size_t min_rows) {
   std::vector<float> rows = sample;
   const size_t per_row = std::max<size_t>(1, plan.ScratchFloats(1));
   const size_t bound = budget_floats == 0 ? kCheckScratchFloats : std::min(kCheckScratchFloats, budget_floats);
   const size_t room = bound / per_row > sample.size() / cols + 1 ? bound / per_row - sample.size() / cols - 1 : 0;
-  const size_t per_scale = std::min(kCheckRows, room / std::size(kCheckScales));
+  const size_t needed = min_rows > sample.size() / cols + 1 ? min_rows - sample.size() / cols - 1 : 0;
+  const size_t affordable = std::max({size_t{1}, kCheckWorkFloats / per_row / std::size(kCheckScales),
+                                      (needed + std::size(kCheckScales) - 1) / std::size(kCheckScales)});
+  const size_t per_scale = std::min({kCheckRows, room / std::size(kCheckScales), affordable});
   rows.resize(rows.size() + cols, 0.0f);  // zeros
   uint32_t x = 12345;
   for (float scale : kCheckScales) {
@@ -194,7 +203,8 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
 bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v8::Object> b, bool wrapped,
                                  Clock::time_point deadline, std::string& why) {
   const size_t cols = static_cast<size_t>(info.input_cols);
-  std::vector<float> rows = CheckRows(info.sample_input, cols, compiled, (options.max_buffer_mb << 20) / sizeof(float));
+  std::vector<float> rows = CheckRows(info.sample_input, cols, compiled, (options.max_buffer_mb << 20) / sizeof(float),
+                                      static_cast<size_t>(std::max<int64_t>(0, info.max_rows)));
   if (const auto& ints = compiled.int_input()) {  // integers in the input's range, as rows of it must be
     for (float& v : rows) v = static_cast<float>(std::clamp<double>(native::RoundHalfEven(v), ints->lo, ints->hi));
   }
