@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rows/s of Flink SQL's ML_PREDICT (async, 256 in flight, unordered) against the DataStream
 # TfjsAsyncFunction (unorderedWait, 256 in flight) on the same rows, in a local MiniCluster at
-# parallelism 2 (issue 21), and the rows through the table conversion without a model. The wine
+# parallelism 2 (issue 21), the rows through the table conversion without a model, and ML_PREDICT
+# with 'batch.max-rows' = '256' (the DataStream function's request size). The wine
 # model alone (wasm backend, no app) on the standardised wine rows, as tools/bench-flink.sh.
 # Needs the native libraries and the CLI built (tools/build.sh, or cmake into $TFJS_RUN_BUILD_DIR).
 #   tools/bench-flink-sql.sh [--reps N] [--records N]     (default 3 and 1000000; about 3 minutes)

@@ -19,10 +19,13 @@ import java.util.function.Supplier;
  * <p>A request the runtime refuses as overloaded is parked in the {@link Overflow} and retried.
  * A request that fails for a reason a single row can cause (its input, the bundle's predict) is
  * sent again row by row, so a bad record fails alone.
+ *
+ * <p>Public for the Flink SQL provider's async ML_PREDICT function (tfjs-run-flink-sql), which
+ * batches its rows through it as {@link TfjsAsyncFunction} does.
  */
-final class SubtaskBatcher {
+public final class SubtaskBatcher {
   /** One record: its features, and how to answer it. */
-  interface Entry {
+  public interface Entry {
     float[] row();
 
     void answer(float[] output, String version);
@@ -39,14 +42,15 @@ final class SubtaskBatcher {
   private final ArrayList<Entry> waiting = new ArrayList<>();  // guarded by this
   private int inFlight;                                        // guarded by this
 
-  SubtaskBatcher(Supplier<TfjsRuntime> runtime, Overflow overflow, int maxRows, int maxInFlight) {
+  /** {@code runtime} gives null once the caller closed it: records sent after that fail. */
+  public SubtaskBatcher(Supplier<TfjsRuntime> runtime, int maxRows, int maxInFlight) {
     this.runtime = runtime;
-    this.overflow = overflow;
+    this.overflow = new Overflow();
     this.maxRows = maxRows;
     this.maxInFlight = maxInFlight;
   }
 
-  void add(Entry entry) {
+  public void add(Entry entry) {
     List<Entry> batch = null;
     synchronized (this) {
       waiting.add(entry);
@@ -137,6 +141,14 @@ final class SubtaskBatcher {
 
   private static void failAll(List<Entry> batch, Throwable error) {
     for (Entry e : batch) e.fail(error);
+  }
+
+  /**
+   * Drops the requests parked as overloaded: called from the function's close, when Flink no
+   * longer waits for those records.
+   */
+  public void close() {
+    overflow.close();
   }
 
   /** A counted request came back: the records that waited meanwhile go next. */

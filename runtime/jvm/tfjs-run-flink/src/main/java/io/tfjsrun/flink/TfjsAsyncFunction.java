@@ -52,7 +52,6 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
   // Flink passes timeout() the same ResultFuture it gave asyncInvoke; this finds its Once until
   // it is completed (then it removes itself).
   private transient Map<ResultFuture<OUT>, Once<OUT>> pending;
-  private transient Overflow overflow;
   private transient SubtaskBatcher batcher;
 
   /** Your records; OUT is a generic (Kryo) type unless named here or by {@code .returns(...)} on the operator. */
@@ -87,8 +86,7 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
     super.open(openContext);
     handle.open(getRuntimeContext());
     pending = new ConcurrentHashMap<>();
-    overflow = new Overflow();
-    batcher = new SubtaskBatcher(handle::runtime, overflow, MAX_BATCH_ROWS, MAX_REQUESTS_IN_FLIGHT);
+    batcher = new SubtaskBatcher(handle::runtime, MAX_BATCH_ROWS, MAX_REQUESTS_IN_FLIGHT);
   }
 
   @Override
@@ -145,7 +143,7 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
     // Flink completes (or cancels) every record in flight before close; anything still parked
     // then belongs to a cancelled attempt and is dropped. The last subtask's close drains the
     // shared runtime: every record it accepted is completed first.
-    if (overflow != null) overflow.close();
+    if (batcher != null) batcher.close();
     handle.close();
     super.close();
   }

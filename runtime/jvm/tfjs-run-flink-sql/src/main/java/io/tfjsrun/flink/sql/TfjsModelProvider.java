@@ -3,6 +3,7 @@ package io.tfjsrun.flink.sql;
 import io.tfjsrun.ModelSpec;
 import io.tfjsrun.Prediction;
 import io.tfjsrun.TfjsRuntime;
+import io.tfjsrun.flink.SubtaskBatcher;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -15,10 +16,11 @@ import org.apache.flink.table.ml.ModelProvider;
 import org.apache.flink.table.ml.PredictRuntimeProvider;
 
 /**
- * Both of ML_PREDICT's runtimes over one spec: the async one through the runtime's submit, the sync
- * one through its blocking predict. Each function opens the spec in {@code open()}, which shares one
- * native runtime per TaskManager per spec (as the DataStream functions do), and checks the model's
- * schema against the bundle served there.
+ * Both of ML_PREDICT's runtimes over one spec: the async one through the runtime's submit, a
+ * subtask's rows in flight gathered into batches, the sync one through its blocking predict. Each
+ * function opens the spec in {@code open()}, which shares one native runtime per TaskManager per
+ * spec (as the DataStream functions do), and checks the model's schema against the bundle served
+ * there.
  */
 public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPredictRuntimeProvider {
   private final ModelSpec spec;
@@ -104,9 +106,20 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
     }
   }
 
+  /**
+   * Gathers a subtask's rows in flight into multi-row requests (SubtaskBatcher, as the DataStream
+   * TfjsAsyncFunction does): up to batch.max-rows per request, and while MAX_REQUESTS_IN_FLIGHT of
+   * them are out the new rows wait for the next. It adds no wait of its own: batch.max-delay-us
+   * still applies in the runtime. A failed request whose cause may be one row's is sent again row
+   * by row, so each row gets its own error.
+   */
   public static final class Async extends AsyncPredictFunction {
     private static final long serialVersionUID = 1L;
+    /** Rows per request at most (fewer when batch.max-rows says so), and requests out at once. */
+    static final int MAX_BATCH_ROWS = 256;
+    static final int MAX_REQUESTS_IN_FLIGHT = 2;
     private final Opened model;
+    private transient SubtaskBatcher batcher;
 
     Async(ModelSpec spec, ModelSchema schema) {
       this.model = new Opened(spec, schema);
@@ -115,6 +128,8 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
     @Override
     public void open(FunctionContext context) {
       model.open();
+      int rows = Math.min(MAX_BATCH_ROWS, model.spec.options().maxBatchRows());
+      batcher = new SubtaskBatcher(() -> model.runtime, rows, MAX_REQUESTS_IN_FLIGHT);
     }
 
     @Override
@@ -127,11 +142,38 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
         return CompletableFuture.failedFuture(e);
       }
       if (row == null) return CompletableFuture.completedFuture(List.of(schema.output().nullRow()));
-      return model.runtime.submitVersioned(row, 1).thenApply(p -> Opened.output(schema, p));
+      CompletableFuture<Collection<RowData>> result = new CompletableFuture<>();
+      batcher.add(new SubtaskBatcher.Entry() {
+        @Override
+        public float[] row() {
+          return row;
+        }
+
+        @Override
+        public void answer(float[] output, String version) {
+          try {
+            result.complete(List.of(schema.output().row(output, 0, output.length, version)));
+          } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+          }
+        }
+
+        @Override
+        public void fail(Throwable error) {
+          result.completeExceptionally(error);
+        }
+
+        @Override
+        public boolean isDone() {
+          return result.isDone();
+        }
+      });
+      return result;
     }
 
     @Override
     public void close() {
+      if (batcher != null) batcher.close();
       model.close();
     }
   }

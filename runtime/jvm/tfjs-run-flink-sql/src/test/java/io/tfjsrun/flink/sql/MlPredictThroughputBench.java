@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * Rows/s of ML_PREDICT (async, 256 in flight, unordered) against the DataStream async function
  * (TfjsAsyncFunction, unorderedWait, 256 in flight) on the same rows and the same bundle, in a local
  * MiniCluster at parallelism 2, each shape its own job, alternated rep by rep; and the same rows
- * through the table conversion alone, without a model (what the planner's plan costs per row).
+ * through the table conversion alone, without a model (what the planner's plan costs per row); and
+ * ML_PREDICT with 'batch.max-rows' = '256', the request size of the DataStream function.
  * tools/bench-flink-sql.sh runs it; skipped unless -Dtfjs.bench.bundle is set.
  */
 class MlPredictThroughputBench {
@@ -86,8 +87,9 @@ class MlPredictThroughputBench {
       StreamTableEnvironment tables = StreamTableEnvironment.create(env);
       tables.createTemporaryView("wines", rows);
       tables.executeSql("CREATE TEMPORARY MODEL wine INPUT (" + columns.toString().replace(",", " FLOAT,")
-          + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "')");
-      String query = shape.equals("sql-async")
+          + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "'"
+          + (shape.equals("sql-async-256") ? ", 'batch.max-rows' = '256'" : "") + ")");
+      String query = shape.startsWith("sql-async")
           ? "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL wine, DESCRIPTOR(" + columns + "), MAP['async', 'true', "
               + "'max-concurrent-operations', '256', 'output-mode', 'allow_unordered'])"
           : "SELECT * FROM wines";  // sql-no-model
@@ -106,17 +108,17 @@ class MlPredictThroughputBench {
     ROWS = Fixtures.readCsv(Path.of(System.getProperty("tfjs.bench.rows")));
     int reps = Integer.getInteger("tfjs.bench.reps", 3);
     long records = Long.getLong("tfjs.bench.records", 1_000_000L);
-    String[] shapes = {"sql-async", "stream-async", "sql-no-model"};
+    String[] shapes = {"sql-async", "stream-async", "sql-no-model", "sql-async-256"};
     StringBuilder table = new StringBuilder("| rep | " + String.join(" | ", shapes)
-        + " | sql-async / stream-async | planner's µs per row (async) |\n|");
-    for (int i = 0; i < shapes.length + 3; i++) table.append("---|");
+        + " | sql-async / stream-async | sql-async-256 / stream-async | planner's µs per row (async) |\n|");
+    for (int i = 0; i < shapes.length + 4; i++) table.append("---|");
     table.append("\n");
     for (int rep = 1; rep <= reps; rep++) {
       double[] r = new double[shapes.length];
       for (int i = 0; i < shapes.length; i++) r[i] = run(shapes[i], records, bundle);
       table.append("| ").append(rep);
       for (double v : r) table.append(String.format(" | %.0f", v));
-      table.append(String.format(" | %.2f | %.2f |%n", r[0] / r[1], 1e6 / r[0] - 1e6 / r[1]));
+      table.append(String.format(" | %.2f | %.2f | %.2f |%n", r[0] / r[1], r[3] / r[1], 1e6 / r[0] - 1e6 / r[1]));
     }
     System.out.println("rows/s, parallelism 2, " + records + " records per job\n" + table);
   }

@@ -1,0 +1,89 @@
+package io.tfjsrun.flink.sql;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tfjsrun.Fixtures;
+import io.tfjsrun.ModelSpec;
+import io.tfjsrun.RuntimeOptions;
+import io.tfjsrun.TfjsRuntime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.catalog.CatalogModel;
+import org.apache.flink.table.catalog.Column;
+import org.apache.flink.table.catalog.ResolvedCatalogModel;
+import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The async function's batching, called as the planner's operator calls it (many rows in flight)
+ * over the probe bundle, which answers a row's sum and fails a row whose first feature is 13.
+ */
+class MlPredictBatchingTest {
+  private static final int ROWS = 1000;
+  private static final int UNLUCKY = 500;
+
+  private static ModelSchema schema() {
+    ResolvedSchema in = ResolvedSchema.of(Column.physical("a", DataTypes.FLOAT()),
+        Column.physical("b", DataTypes.FLOAT()), Column.physical("c", DataTypes.FLOAT()));
+    ResolvedSchema out = ResolvedSchema.of(Column.physical("s", DataTypes.FLOAT()),
+        Column.physical("previous", DataTypes.FLOAT()), Column.physical("version", DataTypes.STRING()));
+    CatalogModel model = CatalogModel.of(Schema.newBuilder().fromResolvedSchema(in).build(),
+        Schema.newBuilder().fromResolvedSchema(out).build(), Map.of(), null);
+    return ModelSchema.of(ResolvedCatalogModel.of(model, in, out), false);
+  }
+
+  /** Sends ROWS rows at once (row i is i + 100, 1, 0; row UNLUCKY is 13, 1, 0) and returns the runtime's requests. */
+  private static long predictAll(RuntimeOptions options) throws Exception {
+    ModelSpec spec = ModelSpec.bundle(Fixtures.sourceFile("tests/fixtures/probe.js").toString()).withOptions(options);
+    try (TfjsRuntime shared = spec.open()) {  // the runtime the function opens too: equal specs share one
+      TfjsModelProvider.Async function = new TfjsModelProvider.Async(spec, schema());
+      function.open(null);
+      List<CompletableFuture<Collection<RowData>>> results = new ArrayList<>();
+      try {
+        for (int i = 0; i < ROWS; i++) {
+          float a = i == UNLUCKY ? 13 : i + 100;
+          results.add(function.asyncPredict(GenericRowData.of(a, 1f, 0f)));
+        }
+        for (int i = 0; i < ROWS; i++) {
+          CompletableFuture<Collection<RowData>> r = results.get(i);
+          if (i == UNLUCKY) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                () -> r.get(30, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("unlucky row 0"), e.getCause().getMessage());
+            continue;
+          }
+          RowData row = r.get(30, TimeUnit.SECONDS).iterator().next();
+          assertEquals(i + 101f, row.getFloat(0), "row " + i);
+          assertEquals("1.0.0", row.getString(2).toString(), "row " + i);
+        }
+      } finally {
+        function.close();
+      }
+      return shared.stats().totalRequests();
+    }
+  }
+
+  @Test
+  void rowsInFlightGoInBatchesAndABadRowFailsAlone() throws Exception {
+    long requests = predictAll(RuntimeOptions.defaults().withThreads(1));
+    // Batches of up to 64 rows (the runtime's batch.max-rows), the failed one sent again row by row.
+    assertTrue(requests < ROWS / 4, requests + " requests for " + ROWS + " rows");
+  }
+
+  @Test
+  void noRequestHasMoreRowsThanBatchMaxRows() throws Exception {
+    long requests = predictAll(RuntimeOptions.defaults().withThreads(1).withMaxBatchRows(4));
+    assertTrue(requests >= ROWS / 4 && requests < ROWS, requests + " requests for " + ROWS + " rows");
+  }
+}
