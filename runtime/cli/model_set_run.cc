@@ -49,7 +49,6 @@ struct Row {
   size_t answer_row = 0;
 };
 
-
 // A batch of one model's rows, submitted as soon as it is full (or at the chunk's end), so the
 // model works while the next rows are read. It owns its values: the runtime reads them until the
 // answer comes, and nothing resizes them meanwhile.
