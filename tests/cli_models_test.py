@@ -159,6 +159,34 @@ class SeveralModelsTest(unittest.TestCase):
         p = run([*model_args(), "--model-column", "0"], f"wine,{MULTI[0]}\n", check=2)
         self.assertIn("line 1: the row has 6 features; the model 'wine' takes 13", p.stderr)
 
+    def test_a_wrong_width_first_row_lets_the_model_settle_on_its_next_and_each_model_counts_its_own_rows(self):
+        # wine's first row has multi's width: its parser, settled on that row, is set up anew on
+        # the next. Over several chunks, a short wine row later is its parser's bad row, counted
+        # as wine's; every other row is answered in its place by its model.
+        records, expected = [f"wine,{MULTI[0]}"], [None]
+        seen = {m: 0 for m in BUNDLES}
+        for i in range(3000):
+            if i == 1500:
+                records.append("wine," + ",".join(WINE[0].split(",")[:5]))
+                expected.append(None)
+                continue
+            model = ("wine", "multi", "legacy")[i % 3]
+            records.append(f"{model},{ROWS[model][seen[model] % 30]}")
+            expected.append(self.expected[model][seen[model] % 30])
+            seen[model] += 1
+        p = run([*model_args(), "--model-column", "0", "--batch-size", "8", "--on-error", "skip"],
+                "\n".join(records) + "\n", check=0)
+        got = p.stdout.split("\n")[:-1]
+        self.assertEqual(len(got), len(records))
+        for i, (g, e) in enumerate(zip(got, expected)):
+            self.assertEqual(g, "nan,nan,nan" if e is None else e, f"output line {i + 1}")
+        self.assertIn("line 1: the row has 6 features; the model 'wine' takes 13", p.stderr)
+        self.assertIn("line 1502: model 'wine': expected 14 fields, found 6 (short row)", p.stderr)
+        self.assertIn("rows read 3001, predicted 2999, rejected 2", p.stderr)
+        self.assertRegex(p.stderr, r"model wine: rows 999, predicted 999, rejected 1;")
+        self.assertRegex(p.stderr, r"model multi: rows 1000, predicted 1000, rejected 0;")
+        self.assertRegex(p.stderr, r"model legacy: rows 1000, predicted 1000, rejected 0;")
+
     def test_metrics_file_holds_every_model(self):
         with tempfile.TemporaryDirectory() as d:
             rows = interleaved()[:12]

@@ -44,15 +44,9 @@ struct Row {
   enum Kind { kBlank, kRejected, kParsed } kind = kBlank;
   uint64_t line = 0;
   std::string model;
+  RowCounts* counts = nullptr;  // kParsed: its model's counts
   std::shared_ptr<const Prediction> answer;  // kParsed and answered
   size_t answer_row = 0;
-};
-
-// One model's rows of a chunk not yet submitted (fewer than --batch-size), and its info.
-struct ModelRows {
-  BundleInfo info;
-  std::vector<float> values;
-  std::vector<size_t> rows;  // their index in the chunk
 };
 
 // A batch of one model's rows, submitted as soon as it is full (or at the chunk's end), so the
@@ -72,6 +66,23 @@ struct ModelParser {
   std::optional<RowParser> parser;
   std::string error;  // why it cannot be set up for this model (--columns against its feature names)
   bool warned_keys = false;  // JSON keys that are not its features: said once per model
+};
+
+// What is kept of one model from chunk to chunk. Its rows reach it through their model's
+// ModelRows, so a row costs one lookup by name rather than one per thing kept.
+struct ModelState {
+  std::optional<ModelParser> parser;  // set up on its first row (Features)
+  size_t target = 0;  // the rows at which its batch is submitted (BatchTarget); 0: not worked out yet
+  RowCounts* counts = nullptr;  // in per_model_, from its first row read
+};
+
+// One model's rows of a chunk not yet submitted (fewer than --batch-size), and its info.
+struct ModelRows {
+  BundleInfo info;
+  ModelState* state = nullptr;
+  bool parser_checked = false;  // its parser was set up with `info`'s feature names (Features)
+  std::vector<float> values;
+  std::vector<size_t> rows;  // their index in the chunk
 };
 
 class ModelSetRun {
@@ -124,20 +135,22 @@ class ModelSetRun {
       error.message = "longer than --max-line-bytes " + std::to_string(o_.reader.max_line_bytes);
     } else if (ModelOf(record.text, row.model, error)) {
       ModelRows* rows = RowsOf(row.model, error);
-      if (rows && !Features(row.model, rows->info, record, values, error)) rows = nullptr;
+      if (rows && !Features(row.model, *rows, record, values, error)) rows = nullptr;
       if (rows && rows->info.input_cols >= 0 && values.size() != static_cast<size_t>(rows->info.input_cols)) {
         error.message = "the row has " + std::to_string(values.size()) + " features; the model '" + row.model +
                         "' takes " + std::to_string(rows->info.input_cols);
-        parsers_.erase(row.model);  // it may have settled on this row: the next one settles anew
+        rows->state->parser.reset();  // it may have settled on this row: the next one settles anew
         rows = nullptr;
       }
       if (rows) {
         row.kind = Row::kParsed;
         rows->values.insert(rows->values.end(), values.begin(), values.end());
         rows->rows.push_back(chunk_.size());
-        ++per_model_[row.model].read;
+        if (!rows->state->counts) rows->state->counts = &per_model_[row.model];
+        row.counts = rows->state->counts;
+        ++row.counts->read;
         chunk_.push_back(std::move(row));
-        if (rows->rows.size() >= BatchTarget(chunk_.back().model)) Submit(chunk_.back().model, *rows);
+        if (rows->rows.size() >= BatchTarget(chunk_.back().model, *rows->state)) Submit(chunk_.back().model, *rows);
         return;
       }
     }
@@ -166,6 +179,7 @@ class ModelSetRun {
     try {
       ModelRows rows;
       rows.info = models_.info(model);
+      rows.state = &state_[model];
       return &rows_.emplace(model, std::move(rows)).first->second;
     } catch (const Error&) {
       std::string names;
@@ -253,14 +267,16 @@ class ModelSetRun {
     if (o_.log_level <= LogLevel::kWarn) std::fprintf(stderr, "tfjs-run: warning: %s\n", text.c_str());
   }
 
-  // Reads the record's features for `model` with its parser, set up on its first row.
-  bool Features(const std::string& model, const BundleInfo& info, const RowReader::Record& record,
-                std::vector<float>& values, RowError& error) {
-    auto it = parsers_.find(model);
-    if (it == parsers_.end() || it->second.feature_names != info.feature_names) {
-      it = parsers_.insert_or_assign(model, NewParser(model, info, record.text)).first;
+  // Reads the record's features for `model` with its parser, set up on its first row, and again
+  // on the first row after its info names other features.
+  bool Features(const std::string& model, ModelRows& rows, const RowReader::Record& record, std::vector<float>& values,
+                RowError& error) {
+    std::optional<ModelParser>& parser = rows.state->parser;
+    if (!parser || (!rows.parser_checked && parser->feature_names != rows.info.feature_names)) {
+      parser = NewParser(model, rows.info, record.text);
     }
-    ModelParser& p = it->second;
+    rows.parser_checked = true;
+    ModelParser& p = *parser;
     std::string ignored_keys;
     if (p.parser ? p.parser->Parse(record.text, record.line, values, error, p.warned_keys ? nullptr : &ignored_keys)
                  : (error.message = p.error, false)) {
@@ -331,19 +347,18 @@ class ModelSetRun {
   // (round-robin, say) their batches come due one after another rather than all at once, and the
   // runtime gets a steady stream instead of bursts of N batches.
   // Worked out once per model (not per row), and --batch-size from its first batch on.
-  size_t BatchTarget(const std::string& model) {
-    auto it = targets_.find(model);
-    if (it != targets_.end()) return it->second;
+  size_t BatchTarget(const std::string& model, ModelState& state) {
+    if (state.target) return state.target;
     const size_t batch = o_.pipeline.batch_size;
     const std::vector<std::string> names = models_.names();
     const size_t k = static_cast<size_t>(std::find(names.begin(), names.end(), model) - names.begin());
     const size_t first = std::max<size_t>(1, batch * (std::min(k, names.size()) + 1) / std::max<size_t>(1, names.size()));
-    return targets_.emplace(model, first).first->second;
+    return state.target = first;
   }
 
   // Submits `rows` (one model's, not yet submitted) as a batch, emptying them.
   void Submit(const std::string& model, ModelRows& rows) {
-    targets_[model] = o_.pipeline.batch_size;
+    rows.state->target = o_.pipeline.batch_size;
     Batch& b = batches_.emplace_back();
     b.model = model;
     b.values = std::move(rows.values);
@@ -391,6 +406,7 @@ class ModelSetRun {
       for (size_t& r : rows.rows) r -= written;
       try {
         rows.info = models_.info(model);
+        rows.parser_checked = false;
       } catch (const Error&) {  // removed meanwhile: its rows are answered (or refused) as submitted
       }
     }
@@ -458,7 +474,7 @@ class ModelSetRun {
         AppendRow(out, o_.pipeline.output_format, o_.pipeline.output_delimiter, m.row(row.answer_row).data(), m.cols(),
                   o_.pipeline.with_version ? &row.answer->bundle_version : nullptr);
         ++counts_.predicted;
-        ++per_model_[row.model].predicted;
+        ++row.counts->predicted;
       } else if (row.kind == Row::kRejected && keep_places) {
         auto it = rows_.find(row.model);
         const size_t cols = it != rows_.end() ? static_cast<size_t>(std::max<int64_t>(1, it->second.info.output_cols)) : 1;
@@ -488,8 +504,7 @@ class ModelSetRun {
   std::vector<Row> chunk_;
   std::map<std::string, ModelRows> rows_;  // the chunk's rows not yet submitted, by model
   std::vector<Batch> batches_;             // the chunk's batches submitted, in that order
-  std::map<std::string, size_t> targets_;  // each model's batch size now (BatchTarget)
-  std::map<std::string, ModelParser> parsers_;  // by model, kept from chunk to chunk
+  std::map<std::string, ModelState> state_;  // by model, kept from chunk to chunk
   RowCounts counts_;
   std::map<std::string, RowCounts> per_model_;
   Exit result_ = kOk;
