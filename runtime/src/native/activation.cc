@@ -127,6 +127,18 @@ void Elementwise::Loop(const float* in, float* out, size_t n) const {
 }
 
 namespace {
+// The largest of a softmax run's n values into `max`; false when tfjs's softmax of the run is all
+// NaN: a value is NaN, or the largest is infinite (x - max holds NaN then), as with only -inf.
+bool SoftmaxMax(const float* x, size_t n, float& max) {
+  max = -INFINITY;
+  bool nan = false;
+  for (size_t i = 0; i < n; ++i) {
+    nan |= std::isnan(x[i]);
+    max = x[i] > max ? x[i] : max;
+  }
+  return !nan && std::isfinite(max);
+}
+
 // tfjs's CPU softmax, run by run: exp(x - max(x)) over its sum. Its max skips NaN after the first
 // value, and x - max holds NaN if max is NaN or infinite: the whole run is NaN then, as there.
 // kChannels, when not 0, is the run's length known at compile time (the loops unroll).
@@ -137,13 +149,8 @@ void SoftmaxRuns(const float* in, float* out, size_t count, size_t channels) {
   for (size_t run = 0; run < count; ++run) {
     const float* x = in + run * c;
     float* y = out + run * c;
-    float max = -INFINITY;
-    bool nan = false;
-    for (size_t i = 0; i < c; ++i) {
-      nan |= std::isnan(x[i]);
-      max = x[i] > max ? x[i] : max;
-    }
-    if (nan || !std::isfinite(max)) {
+    float max;
+    if (!SoftmaxMax(x, c, max)) {
       std::fill_n(y, c, NAN);
       continue;
     }
@@ -170,14 +177,8 @@ void Elementwise::NarrowSoftmax(const float* in, float* out, size_t count) const
 void Elementwise::NonFiniteSoftmaxRuns(const float* in, size_t count) {
   nan_runs_.clear();
   for (size_t run = 0; run < count; ++run) {
-    const float* x = in + run * channels_;
-    float max = -INFINITY;
-    bool nan = false;
-    for (size_t i = 0; i < channels_; ++i) {
-      nan |= std::isnan(x[i]);
-      max = x[i] > max ? x[i] : max;
-    }
-    if (nan || !std::isfinite(max)) nan_runs_.push_back(run);
+    float max;
+    if (!SoftmaxMax(in + run * channels_, channels_, max)) nan_runs_.push_back(run);
   }
 }
 
