@@ -79,6 +79,18 @@ public final class Fixtures {
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * Publishes the versioned bundle number {@code number} (answers [sum * 1000 + number, number])
+   * into the layout {@code published} with tools/publish-bundle.sh, as version "v" + number.
+   */
+  public static void publishVersioned(Path dir, int number, Path published) throws Exception {
+    Path bundle = writeTemp(dir, "v" + number + ".bundle.js", versionedBundle(number, "ok"));
+    Process p = new ProcessBuilder("bash", sourceFile("tools/publish-bundle.sh").toString(), bundle.toString(),
+        published.toString(), "v" + number).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    assertEquals(0, p.waitFor());
+  }
+
   public static Path writeTemp(Path dir, String name, byte[] content) throws IOException {
     Path p = dir.resolve(name);
     Files.write(p, content);

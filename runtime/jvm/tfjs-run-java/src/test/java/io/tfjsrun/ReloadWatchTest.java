@@ -182,12 +182,12 @@ class ReloadWatchTest {
   @Test
   void watchingADirectoryFollowsPublishedVersionsUnderLoad(@TempDir Path dir) throws Exception {
     Path published = dir.resolve("published");
-    publish(dir, 1, published);
+    Fixtures.publishVersioned(dir, 1, published);
     WatchOptions watch = WatchOptions.of(published.toString()).withPollIntervalMs(50);
     try (TfjsRuntime runtime = TfjsRuntime.openWatching(watch, TWO); Load load = new Load(runtime)) {
       assertEquals("v1", runtime.info().version());
       Thread.sleep(200);
-      publish(dir, 2, published);
+      Fixtures.publishVersioned(dir, 2, published);
       awaitVersion(runtime, "v2");
       // Garbage at the source: the manifest names a bundle whose checksum does not match.
       Files.writeString(published.resolve("manifest.json"),
@@ -195,7 +195,7 @@ class ReloadWatchTest {
               + "\", \"size\": " + Files.size(published.resolve("ml-v2.bundle.js")) + "}");
       Thread.sleep(300);
       assertEquals("v2", runtime.info().version());
-      publish(dir, 3, published);
+      Fixtures.publishVersioned(dir, 3, published);
       awaitVersion(runtime, "v3");
       long[] perVersion = load.finish();
       assertTrue(perVersion[1] > 0 && perVersion[2] > 0 && perVersion[3] > 0, java.util.Arrays.toString(perVersion));
@@ -234,11 +234,4 @@ class ReloadWatchTest {
     }
   }
 
-  private static void publish(Path dir, int number, Path published) throws Exception {
-    Path bundle = Fixtures.writeTemp(dir, "v" + number + ".bundle.js", Fixtures.versionedBundle(number, "ok"));
-    Process p = new ProcessBuilder("bash", Fixtures.sourceFile("tools/publish-bundle.sh").toString(), bundle.toString(),
-        published.toString(), "v" + number).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    assertEquals(0, p.waitFor());
-  }
 }

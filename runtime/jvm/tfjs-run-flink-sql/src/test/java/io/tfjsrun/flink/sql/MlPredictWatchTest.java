@@ -14,19 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A model followed through 'watch' moves to the version published while its query runs. */
 class MlPredictWatchTest {
-  /** Publishes the versioned bundle number {@code number} (answers [sum * 1000 + number, number]) into {@code published}. */
-  private static void publish(Path dir, int number, Path published) throws Exception {
-    Path bundle = Fixtures.writeTemp(dir, "v" + number + ".bundle.js", Fixtures.versionedBundle(number, "ok"));
-    Process p = new ProcessBuilder("bash", Fixtures.sourceFile("tools/publish-bundle.sh").toString(), bundle.toString(),
-        published.toString(), "v" + number).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    assertEquals(0, p.waitFor());
-  }
 
   @Test
   void aVersionPublishedMidQueryAnswersTheRowsAfterIt(@TempDir Path dir) throws Exception {
     Path published = dir.resolve("published");
-    publish(dir, 1, published);
+    Fixtures.publishVersioned(dir, 1, published);
     TableEnvironment env = SqlTests.env(1);
     env.executeSql("CREATE TEMPORARY TABLE src (a INT, b INT, c INT) WITH ('connector' = 'datagen', "
         + "'rows-per-second' = '200', 'fields.a.min' = '0', 'fields.a.max' = '9', 'fields.b.min' = '0', "
@@ -47,7 +39,7 @@ class MlPredictWatchTest {
         assertEquals("v" + n, row.getField(5));
         assertTrue(n >= last, "versions only move forward: v" + last + " then v" + n);
         last = n;
-        if (++perVersion[n] == 50 && n == 1) publish(dir, 2, published);
+        if (++perVersion[n] == 50 && n == 1) Fixtures.publishVersioned(dir, 2, published);
       }
     }
     assertTrue(perVersion[1] >= 50, java.util.Arrays.toString(perVersion));
