@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -122,6 +123,60 @@ TEST(ModelSetTest, OnASharedThreadCallersRunningAModelAndQueueingForItAreAllAnsw
   EXPECT_GT(stats.runtime.workers.at(0).caller_batches, 0u);
   // How many queued depends on the scheduler (none, on some runs); without the wake-up, this
   // test hung in two of three runs.
+}
+
+// On shared threads, replacing a broken isolate is a load, and no load runs on a thread other
+// models are served on: a recovery thread loads it and finishes the batch that broke, while the
+// other model on the one serving thread answers. The request that broke the isolate fails alone,
+// with the deadline (it breaks the fresh isolate too); the model answers its other requests.
+TEST(ModelSetTest, OnASharedThreadABrokenIsolateIsReplacedOffTheServingThread) {
+  std::mutex mu;
+  std::vector<std::pair<std::thread::id, std::string>> lines;
+  RuntimeOptions options = OneWorker();  // one serving thread, both models on it
+  options.model.predict_timeout = 300ms;
+  options.model.log = [&](LogLevel, std::string_view text) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(std::this_thread::get_id(), std::string(text));
+  };
+  auto ids_of = [&](const std::string& suffix) {
+    std::lock_guard lock(mu);
+    std::vector<std::thread::id> ids;
+    for (const auto& [id, text] : lines) {
+      if (text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0) ids.push_back(id);
+    }
+    return ids;
+  };
+  ModelSet models(options, ModelSet::Threads::kShared);
+  models.AddModel("a", Source(Versioned(1, "loops-on-7-logs")));
+  models.AddModel("b", Source(Versioned(2)));
+  const float ok[] = {1, 0, 0}, loops[] = {7, 0, 0};
+  const size_t loads_before = ids_of("loading").size();
+  { std::lock_guard lock(mu); lines.clear(); }
+  EXPECT_EQ(models.Predict("a", {ok, 1, 3}).at(0, 0), 1001.0f);
+  const std::vector<std::thread::id> serving = ids_of("predicting");
+  ASSERT_EQ(serving.size(), 1u);
+  ASSERT_GE(loads_before, 1u);
+
+  std::future<DenseMatrix> looping = models.Submit("a", {loops, 1, 3});
+  std::future<DenseMatrix> beside = models.Submit("a", {ok, 1, 3});
+  for (int i = 0; i < 20; ++i) {  // the other model answers throughout
+    const float row[] = {static_cast<float>(i), 0, 0};
+    EXPECT_EQ(models.Predict("b", {row, 1, 3}).at(0, 0), i * 1000.0f + 2);
+  }
+  try {
+    looping.get();
+    ADD_FAILURE() << "a row that never returns was answered";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kTimeout) << e.what();
+  }
+  EXPECT_EQ(beside.get().at(0, 0), 1001.0f);
+  EXPECT_EQ(models.Predict("a", {ok, 1, 3}).at(0, 0), 1001.0f);
+
+  const std::vector<std::thread::id> loads = ids_of("loading");
+  ASSERT_GE(loads.size(), 1u);  // the looping row broke an isolate, and its retry the fresh one
+  for (const std::thread::id& id : loads) EXPECT_NE(id, serving.front()) << "a load ran on the serving thread";
+  EXPECT_EQ(models.Stats("a").runtime.workers.at(0).recycles, loads.size());
+  EXPECT_EQ(models.Stats("b").errors, 0u);
 }
 
 void AddRemoveAndReloadUnderLoad(ModelSet::Threads threads) {

@@ -58,6 +58,7 @@ void Worker::Start(StageSpec& first, std::promise<void>& loaded) {
 void Worker::Join() {
   if (thread_.joinable()) thread_.join();
   if (attached_) detached_future_.wait();
+  if (recovery_.joinable()) recovery_.join();  // past its work: the slot was done only after it
 }
 
 std::string Worker::Run(const Step& step) {
@@ -195,11 +196,11 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
     std::lock_guard lock(serve_mu_);  // a blocking Predict may be using the model (TryPredictHere)
     if (taken == RequestQueue::Taken::kInterrupted) {
       if (step) step_done_.set_value((*step)(*this));
-      else TendGraceWindow();
+      else TendGraceWindow(nullptr);
       step = nullptr;
       continue;
     }
-    if (versions_.holds_previous()) TendGraceWindow();
+    if (versions_.holds_previous()) TendGraceWindow(&batch);  // on a thread of its own, never deferred
     RunBatch(batch, parts, /*retry=*/true);
   }
   std::lock_guard lock(serve_mu_);
@@ -209,12 +210,15 @@ void Worker::Main(StageSpec& first, std::promise<void>& loaded) {
 
 ServedSlot::Turn Worker::ServeTurn() {
   std::unique_lock lock(serve_mu_, std::try_to_lock);
-  if (!lock.owns_lock()) return Turn::kIdle;  // a step (Run) or a caller (TryPredictHere) holds it; it rings after
-  if (versions_.holds_previous() && grace_.RolledBack()) TendGraceWindow();  // roll back while idle
+  // A step (Run), a caller (TryPredictHere) or a recovery thread holds the slot, or a recovery is
+  // pending; each rings after.
+  if (!lock.owns_lock() || recovering_) return Turn::kIdle;
+  // Roll back while idle.
+  if (versions_.holds_previous() && grace_.RolledBack() && !TendGraceWindow(nullptr)) return Turn::kIdle;
   batch_.clear();
   switch (queue_.TryTake(batch_, std::max<size_t>(1, options_.max_batch_rows))) {
     case RequestQueue::Taken::kBatch:
-      if (versions_.holds_previous()) TendGraceWindow();
+      if (versions_.holds_previous() && !TendGraceWindow(&batch_)) return Turn::kWorked;  // the recovery runs it
       RunBatch(batch_, parts_, /*retry=*/true);
       return Turn::kWorked;
     case RequestQueue::Taken::kDrained:
@@ -230,8 +234,8 @@ ServedSlot::Turn Worker::ServeTurn() {
 
 bool Worker::TryPredictHere(DenseMatrixView input, Prediction& out) {
   std::unique_lock lock(serve_mu_, std::try_to_lock);
-  if (!lock.owns_lock() || served_out_ || queue_.stopped() || !versions_.serving() || versions_.holds_previous() ||
-      !versions_.model().runs_without_js()) {
+  if (!lock.owns_lock() || served_out_ || recovering_ || queue_.stopped() || !versions_.serving() ||
+      versions_.holds_previous() || !versions_.model().runs_without_js()) {
     return false;
   }
   ScopedLogVersion log_version(versions_.version());
@@ -286,17 +290,49 @@ bool Worker::Recycle() {
   return true;
 }
 
-void Worker::TendGraceWindow() {
+bool Worker::TendGraceWindow(std::vector<Task>* batch) {
   switch (grace_.Check(versions_.version())) {
     case GraceWindow::Verdict::kKeep:
-      return;
+      return true;
     case GraceWindow::Verdict::kClose:
       versions_.DropPrevious();
-      return;
+      return true;
     case GraceWindow::Verdict::kRollBack:
+      if (shared_ && !on_recovery_thread_ && versions_.rollback_loads()) {
+        std::vector<Task> held;
+        if (batch) held.swap(*batch);
+        RecoverOffThread([this, held = std::move(held)]() mutable {
+          RollBack();
+          std::vector<DenseMatrixView> parts;
+          if (!held.empty()) RunBatch(held, parts, /*retry=*/true);
+        });
+        return false;
+      }
       RollBack();
-      return;
+      return true;
   }
+  return true;
+}
+
+void Worker::RecoverOffThread(std::function<void()> work) {
+  recovery_work_.push_back(std::move(work));
+  if (recovering_) return;  // the pending recovery thread runs it too, after what came before
+  if (recovery_.joinable()) recovery_.join();  // the last one is past its work (recovering_ was false)
+  recovering_ = true;
+  recovery_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), ("tfjs-run-r" + std::to_string(index)).substr(0, 15).c_str());
+    {
+      // After this turn. The slot cannot have been served out meanwhile: its turns are idle while
+      // recovering_, and a slot is done only at a turn.
+      std::lock_guard lock(serve_mu_);
+      on_recovery_thread_ = true;
+      for (std::function<void()>& w : recovery_work_) w();  // on this thread, nothing more is deferred
+      recovery_work_.clear();
+      on_recovery_thread_ = false;
+      recovering_ = false;
+    }
+    shared_->Wake(true);  // its thread may be asleep with this slot's queue full, or due to find it drained
+  });
 }
 
 bool Worker::RollBack() {
@@ -344,13 +380,28 @@ void Worker::TryPrevious(std::vector<DenseMatrixView>& parts, DenseMatrix& outpu
   error = nullptr;
 }
 
-void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts, bool retry) {
+namespace {
+// The batch's rows, request by request; returns their count.
+size_t PartsOf(const std::vector<Task>& batch, std::vector<DenseMatrixView>& parts) {
   size_t rows = 0;
   parts.clear();
   for (const Task& t : batch) {
     rows += t.rows;
     parts.push_back(t.request->input.slice_rows(t.first_row, t.rows));  // Model copies them once, into JS
   }
+  return rows;
+}
+}  // namespace
+
+void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts, bool retry) {
+  if (shared_ && recovering_ && !on_recovery_thread_) {  // an earlier request of this turn broke the isolate
+    RecoverOffThread([this, held = batch, retry]() mutable {
+      std::vector<DenseMatrixView> own_parts;
+      RunBatch(held, own_parts, retry);
+    });
+    return;
+  }
+  const size_t rows = PartsOf(batch, parts);
   const auto start = Clock::now();
   DenseMatrix output;
   std::exception_ptr error;
@@ -369,7 +420,22 @@ void Worker::RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& pa
     if (error) ++s.failed_batches;
   });
   const bool broke = error && versions_.model().broken();
-  if (broke) Recycle();
+  if (broke && shared_ && !on_recovery_thread_) {  // a slot: the load goes off its serving thread
+    RecoverOffThread([this, held = batch, error, retry, end]() mutable {
+      std::vector<DenseMatrixView> parts;
+      PartsOf(held, parts);
+      DenseMatrix output;
+      FinishBatch(held, parts, output, error, /*broke=*/true, retry, end);
+    });
+    return;
+  }
+  FinishBatch(batch, parts, output, error, broke, retry, end);
+}
+
+void Worker::FinishBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts, DenseMatrix& output,
+                         std::exception_ptr error, bool broke, bool retry, Clock::time_point end) {
+  // A reload step may have switched versions before a recovery thread got here.
+  if (broke && versions_.model().broken()) Recycle();
   if (error && batch.size() > 1) {
     // One request's rows made the batch fail: run each request alone, so only the requests that
     // fail on their own get the error and the others still get their results. If the batch

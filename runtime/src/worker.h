@@ -9,8 +9,12 @@
 // the slot back at its next turn.
 //
 // Whoever touches the versions holds serve_mu_: the serving thread for a batch or a step, Run
-// for a slot's step, and a blocking Predict that runs on its own thread with this worker's
-// model (TryPredictHere) while the worker is idle.
+// for a slot's step, a slot's recovery thread, and a blocking Predict that runs on its own
+// thread with this worker's model (TryPredictHere) while the worker is idle.
+//
+// A slot never loads on its serving thread: replacing a broken isolate, and a rollback that must
+// load the previous version again, run on a recovery thread of their own (RecoverOffThread),
+// which then finishes the batch that broke; the slot sits out its turns until it is done.
 #pragma once
 
 #include <functional>
@@ -87,12 +91,22 @@ class Worker final : public ServedSlot {
   // and a request that broke an isolate is retried once alone (`retry`): a request that breaks
   // two isolates fails, with the reason, and nothing else fails with it.
   void RunBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts, bool retry);
+  // The rest of RunBatch once the predict call ran: replaces a broken isolate, reruns as RunBatch
+  // says, tries the previous version, and completes the requests.
+  void FinishBatch(std::vector<Task>& batch, std::vector<DenseMatrixView>& parts, DenseMatrix& output,
+                   std::exception_ptr error, bool broke, bool retry, Clock::time_point end);
+  // A slot, on its serving thread, under serve_mu_: runs `work` on a recovery thread that takes
+  // serve_mu_ once this turn ends (work deferred later in the same turn runs there too, in
+  // order). The slot's turns are idle (and TryPredictHere declines) until it has run; then the
+  // threads are woken.
+  void RecoverOffThread(std::function<void()> work);
   // Replaces a broken isolate with a fresh one of the same version. False if that load failed
   // (the old isolate then stays; its termination was cancelled, so it may still serve).
   bool Recycle();
   // Before each batch while a previous version is held: drop it when the window has closed, or
-  // swap it back in when the runtime rolled back.
-  void TendGraceWindow();
+  // swap it back in when the runtime rolled back. False if a slot's rollback went to a recovery
+  // thread (it must load), taking `batch` (if any) to run after it: the turn then runs none.
+  bool TendGraceWindow(std::vector<Task>* batch);
   // Swaps the previous version back in. False if that failed: the worker then goes on with the
   // version it has.
   bool RollBack();
@@ -128,6 +142,10 @@ class Worker final : public ServedSlot {
   std::future<void> detached_future_ = detached_.get_future();
   std::vector<Task> batch_;              // scratch for turns
   std::vector<DenseMatrixView> parts_;   // scratch for turns
+  bool recovering_ = false;              // guarded by serve_mu_: a recovery thread is pending or running
+  bool on_recovery_thread_ = false;      // guarded by serve_mu_: the holder is the recovery thread
+  std::thread recovery_;                 // the last recovery thread; joined before the next and in Join
+  std::vector<std::function<void()>> recovery_work_;  // guarded by serve_mu_: what it is to run, in order
 
   // The step mailbox, guarded by the queue's lock (RequestQueue::SignalUnlessStopped).
   const Step* step_ = nullptr;

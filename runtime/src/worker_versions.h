@@ -74,6 +74,8 @@ class WorkerVersions {
   const Model& model() const { return *current_.model; }
   const std::string& version() const { return current_.version; }
   bool holds_previous() const { return previous_.source != nullptr; }
+  // Whether RollBack must load the previous version again (its isolate broke or is gone).
+  bool rollback_loads() const { return !previous_.model || previous_.model->broken(); }
   // The previous version's live isolate, or null (none, or it broke).
   Model* previous_model() { return previous_.model && !previous_.model->broken() ? previous_.model.get() : nullptr; }
   const std::string& previous_version() const { return previous_.version; }
