@@ -267,7 +267,9 @@ const bundle = {
       format: artifacts.meta.format,
       topology: JSON.stringify(artifacts.topology),
       weightSpecs: JSON.stringify(artifacts.weightSpecs),
-      weightData: decodeBase64(artifacts.weightsBase64),
+      // The weights as bundled: tfjs-run decodes them natively (a second decode here, in JS, took
+      // longer than compiling the model).
+      weightsBase64: artifacts.weightsBase64,
       inputDims: this.modelInputShape.slice(1),
       outputNames: loader.outputNames(model),
       wrapped,

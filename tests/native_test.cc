@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,7 +17,9 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
+#include "check_verdicts.h"
 #include "native/compile.h"
 #include "native/int_input.h"
 #include "native/plan.h"
@@ -826,6 +829,60 @@ TEST(NativeModel, TheLoadTimeCheckOnLargeRowsTriesFewerRowsAndStillCatchesAWrong
   const std::string& note = model->info().model_exec_note;
   EXPECT_NE(note.find("generated row"), std::string::npos) << note;
   EXPECT_NE(note.find(" of 7, column"), std::string::npos) << note;  // 2 sample rows, a zero row, 4 x 1 generated
+}
+
+// A pass of the load-time check is remembered in ModelOptions::check_verdict_dir: a second load
+// of the same bytes skips the check and answers as tfjs in Node does, directly or with the app's
+// steps around the plan. Other bytes, another buffer budget (the check's rows depend on it), or a
+// bundle whose check failed run the check at every load.
+TEST(NativeModel, APassOfTheLoadTimeCheckIsRememberedForTheSameBytesOnly) {
+  ASSERT_FALSE(internal::VerdictIdentity().empty()) << "the builds' IDs or the CPU could not be read";
+  const std::string dir = ::testing::TempDir() + "tfjs-run-verdicts-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  ModelOptions options;
+  options.check_verdict_dir = dir;
+  auto remembered = [](const Model& m) {
+    return m.info().model_exec_note.find("passed at an earlier load") != std::string::npos;
+  };
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/wine.csv");
+  for (const std::string name : {"wine-noapp", "wine-layers-wasm"}) {
+    SCOPED_TRACE(name);
+    const BundleSource source = BundleSource::FromFile(kFixtures + "/" + name + ".bundle.js");
+    const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-" + name + (name == "wine-noapp" ? "-on-wine" : "") + ".csv");
+    std::unique_ptr<Model> first = Model::Load(source, options);
+    ASSERT_EQ(first->info().model_exec, "native") << first->info().model_exec_note;
+    EXPECT_FALSE(remembered(*first)) << first->info().model_exec_note;
+    std::unique_ptr<Model> again = Model::Load(source, options);
+    ASSERT_EQ(again->info().model_exec, "native") << again->info().model_exec_note;
+    EXPECT_TRUE(remembered(*again)) << again->info().model_exec_note;
+    const DenseMatrix out = again->Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
+    ASSERT_EQ(out.rows() * out.cols(), ref.rows() * ref.cols());
+    for (size_t i = 0; i < out.rows() * out.cols(); ++i) ASSERT_NEAR(out.data()[i], ref.data()[i], kTolerance) << i;
+
+    BundleSource edited = source;
+    edited.code += "\n// one more line\n";
+    EXPECT_FALSE(remembered(*Model::Load(edited, options)));
+    ModelOptions budget = options;
+    budget.max_buffer_mb = options.max_buffer_mb / 2;
+    EXPECT_FALSE(remembered(*Model::Load(source, budget)));
+    ModelOptions nowhere;
+    EXPECT_FALSE(remembered(*Model::Load(source, nowhere)));
+  }
+  auto passes = [&] {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.path().extension() == ".check-passed";
+    return n;
+  };
+  const size_t before = passes();
+  EXPECT_EQ(before, 6u);  // two bundles, each as is, edited and with the other budget
+  const std::string name = "native-agrees-on-sample-only.js";
+  for (int i = 0; i < 2; ++i) {
+    std::unique_ptr<Model> wrong = Model::Load(BundleSource{ReadHostile(name), name}, options);
+    EXPECT_EQ(wrong->info().model_exec, "tfjs");
+    EXPECT_NE(wrong->info().model_exec_note.find("generated row"), std::string::npos) << wrong->info().model_exec_note;
+  }
+  EXPECT_EQ(passes(), before);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -6,8 +6,11 @@
 # (tools/bench/conv/make-conv-models.js, random weights), bundled for the wasm backend; with
 # --real WORK, also the real models whose bundles tests/real-models/real_models.py made in WORK
 # (its --work directory: WORK/bundles, WORK/rows). A load is Model::Load in tfjs-run-bench, the
-# second of a process (the first also pays V8's process start-up), no code cache. Runners
-# alternate per model; medians of --reps.
+# second of a process (the first also pays V8's process start-up), no code cache. A native load
+# is measured twice: as the first load of the bundle's bytes (the load-time check runs), and with
+# the check's pass remembered by the process's first load (ModelOptions::check_verdict_dir: every
+# later load of the same bytes by the same build on the machine). Runners alternate per model;
+# medians of --reps.
 # Run tools/setup.sh first.
 #   tools/bench-startup.sh [--reps N] [--real WORK] [--models M,...]   (defaults 5 reps: about 3 minutes)
 set -euo pipefail
@@ -52,23 +55,27 @@ if [ -n "$real" ]; then
   done
 fi
 [ -n "${models+set}" ] || models=("${all[@]}")
-# load_ms BUNDLE ROWS EXEC: the second load's ms in one tfjs-run-bench process.
+# load_ms BUNDLE ROWS EXEC [VERDICTS]: the second load's ms in one tfjs-run-bench process; with
+# VERDICTS (a fresh directory), the first load remembers the check's pass and the second skips it.
 load_ms() {
-  "$build/tools/bench/tfjs-run-bench" "$1" "$2" --loads 2 --model-exec "$3" --batch-sizes 1 --seconds 0.01 --warmup 0 |
-    grep median_load_ms | sed 's/.*"median_load_ms":\([0-9.]*\).*/\1/'
+  "$build/tools/bench/tfjs-run-bench" "$1" "$2" --loads 2 --model-exec "$3" ${4:+--check-verdicts "$4"} \
+    --batch-sizes 1 --seconds 0.01 --warmup 0 | grep median_load_ms | sed 's/.*"median_load_ms":\([0-9.]*\).*/\1/'
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps"
 echo
-echo "| model | runs | native load ms | tfjs load ms | native / tfjs |"
-echo "|---|---|---|---|---|"
+echo "| model | runs | native load ms | native, check remembered | tfjs load ms | native / tfjs | remembered / tfjs |"
+echo "|---|---|---|---|---|---|---|"
 for m in "${models[@]}"; do
-  exec=$("$build/runtime/tfjs-run" "${bundle[$m]}" --info | sed 's/.*"model_exec":"\([a-z]*\)".*/\1/')
-  n=(); t=()
+  exec=$("$build/runtime/tfjs-run" "${bundle[$m]}" --info --code-cache none | sed 's/.*"model_exec":"\([a-z]*\)".*/\1/')
+  n=(); r=(); t=()
   for rep in $(seq "$reps"); do
     n+=("$(load_ms "${bundle[$m]}" "${rows[$m]}" auto)")
+    rm -rf "$work/verdicts"
+    r+=("$(load_ms "${bundle[$m]}" "${rows[$m]}" auto "$work/verdicts")")
     t+=("$(load_ms "${bundle[$m]}" "${rows[$m]}" tfjs)")
   done
-  mn=$(median "${n[@]}"); mt=$(median "${t[@]}")
-  printf '| %s | %s | %.0f | %.0f | %.2f |\n' "$m" "$exec" "$mn" "$mt" "$(awk -v a="$mn" -v b="$mt" 'BEGIN { print a / b }')"
+  mn=$(median "${n[@]}"); mr=$(median "${r[@]}"); mt=$(median "${t[@]}")
+  printf '| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n' "$m" "$exec" "$mn" "$mr" "$mt" \
+    "$(awk -v a="$mn" -v b="$mt" 'BEGIN { print a / b }')" "$(awk -v a="$mr" -v b="$mt" 'BEGIN { print a / b }')"
 done

@@ -14,6 +14,7 @@ void Model::Impl::Load(const BundleSource& source) {
   // field read (a getter is JS too), activeBackend(), and turning a thrown value into a message.
   const Clock::time_point deadline = Clock::now() + options.load_timeout;
   loading = true;
+  loading_code = source.code;
   host.Run(deadline, [&](JsScope& s) {
     v8::TryCatch try_catch(s.isolate);
     v8::ScriptOrigin script_origin(s.isolate, s.Str(origin));
@@ -42,6 +43,7 @@ void Model::Impl::Load(const BundleSource& source) {
     CallJs(s, ErrorKind::kBundleLoad, "the bundle's top-level code", [&] { return script->Run(s.context); });
     ReadContract(s, deadline);
   });
+  loading_code = {};
 }
 
 v8::Local<v8::Value> Model::Impl::Settle(JsScope& s, v8::Local<v8::Value> value, ErrorKind kind,

@@ -44,6 +44,7 @@ struct Model::Impl {
   v8::Global<v8::Function> predict_fn;  // v1: bundle.predict; legacy: global predict
   std::unique_ptr<native::Plan> plan;   // set when the model runs natively
   bool native_direct = false;           // predict runs the plan alone (no app steps in JS)
+  std::string_view loading_code;        // the bundle text, while Load runs (for the check's verdicts)
 
   [[noreturn]] void Fail(ErrorKind kind, const std::string& message, const std::string& stack = {}) const {
     if (host.cancelled()) {
@@ -129,6 +130,7 @@ struct Model::Impl {
   void LoadNative(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
   // `wrapped`: the app pre- or post-processes in JS around the model (runNative is used then).
   std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle, bool& wrapped);
+  std::string WeightData(JsScope& s, v8::Local<v8::Object> artifacts);
   // A field of nativeArtifacts()'s object (its getter is bundle JS): kLoadTimeout past the
   // deadline. BoundedString: a string field of bounded size, false if it is none.
   v8::Local<v8::Value> ArtifactField(JsScope& s, v8::Local<v8::Object> obj, std::string_view key);

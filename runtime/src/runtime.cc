@@ -50,11 +50,17 @@ std::vector<int> AllowedCpus() {
   return cpus;
 }
 
+// The load-time check's verdicts live beside the code caches, unless the caller chose a place.
+RuntimeOptions WithVerdictDir(RuntimeOptions o) {
+  if (o.model.check_verdict_dir.empty() && o.use_code_cache) o.model.check_verdict_dir = o.code_cache_dir;
+  return o;
+}
+
 }  // namespace
 
 struct Runtime::Impl {
   explicit Impl(const RuntimeOptions& o)
-      : options(o),
+      : options(WithVerdictDir(o)),
         cache(o.code_cache_dir),
         queue(o.max_queue_rows, o.chunk_rows, [this](ErrorKind kind, std::string message) {
           return NamedError(kind, std::move(message));

@@ -2,6 +2,9 @@
 // Prints JSON lines (the same shape as tools/node-harness.js --bench) for tools/bench.sh.
 //
 //   tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds 2] [--warmup 1] [--loads 5]
+//                  [--model-exec auto|native|tfjs] [--check-verdicts DIR]
+// --check-verdicts: where the load-time check's passes are remembered (ModelOptions::check_verdict_dir);
+// with a fresh DIR, the first load runs the check and the later ones skip it.
 // Each batch size is first run for --warmup seconds, not measured (TurboFan compiles tfjs for
 // about a second of CPU after load; tools/node-harness.js --bench warms up the same way).
 #include <algorithm>
@@ -18,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds S] [--warmup S] [--loads N] [--model-exec auto|native|tfjs]\n");
+    std::fprintf(stderr, "usage: tfjs-run-bench BUNDLE ROWS.csv [--batch-sizes 1,64,4096] [--seconds S] [--warmup S] [--loads N] [--model-exec auto|native|tfjs] [--check-verdicts DIR]\n");
     return 1;
   }
   std::string bundle_path = argv[1], rows_path = argv[2], batches = "1,64,4096";
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
     else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
     else if (a == "--loads") loads = std::stoi(argv[i + 1]);
     else if (a == "--warmup") warmup = std::stod(argv[i + 1]);
+    else if (a == "--check-verdicts") options.check_verdict_dir = argv[i + 1];
     else if (a == "--model-exec") {
       const std::string e = argv[i + 1];
       options.model_exec = e == "native" ? tfjs_run::ModelExec::kNative

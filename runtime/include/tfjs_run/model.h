@@ -129,6 +129,11 @@ struct ModelOptions {
   std::shared_ptr<const std::vector<uint8_t>> code_cache;
   // Native execution of the model (runtime/src/native): see ModelExec.
   ModelExec model_exec = ModelExec::kAuto;
+  // Where the load-time check's passes are remembered (docs/native.md): a later load of the same
+  // bundle bytes, with the same max_buffer_mb, by the same builds of tfjs-run, XNNPACK and V8 on
+  // the same CPU, skips the check. Empty: nowhere, every native load runs it. The Runtime sets it
+  // to its code_cache_dir.
+  std::string check_verdict_dir;
   // Set to true from any thread to abandon this model's JS: a Load in progress, or a predict,
   // is terminated within about 50 ms and throws Error(kShutdown). How the Runtime abandons a
   // slow reload at shutdown; a model whose work was abandoned should be discarded.

@@ -103,7 +103,8 @@ struct RuntimeOptions {
   // worker compiles the bundle itself (for measuring; there is no reason to turn it off).
   bool use_code_cache = true;
   // Directory for the V8 code cache, reused across starts (keyed by the bundle text and the
-  // V8 version). Empty: the cache lives in memory for this start only.
+  // V8 version). Empty: the cache lives in memory for this start only. With use_code_cache, the
+  // load-time check's passes are kept here too, unless model.check_verdict_dir names a place.
   std::string code_cache_dir;
 };
 

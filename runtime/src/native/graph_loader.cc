@@ -1,12 +1,11 @@
 #include "native/graph_loader.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
 
+#include "native/base64.h"
 #include "native/const_fold.h"
 #include "native/merge.h"
 #include "native/resample.h"
@@ -27,17 +26,12 @@ struct Node {
 
 std::string Describe(const Node& n) { return "node '" + n.name + "' (" + n.op + ")"; }
 
-// A base64 attribute string (GraphDef bytes), decoded by OpenSSL.
+// A base64 attribute string (GraphDef bytes).
 std::string Base64(const std::string& text) {
-  if (text.size() > 4096 || text.size() % 4 != 0) Invalid("a graph attribute string is malformed");
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) Invalid("a graph attribute string is not base64");
-  size_t len = static_cast<size_t>(n);
-  for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;  // EVP keeps the padding's zeros
-  out.resize(len);
-  return out;
+  if (text.size() > 4096) Invalid("a graph attribute string is malformed");
+  std::optional<std::string> bytes = DecodeBase64(text);
+  if (!bytes) Invalid("a graph attribute string is not base64");
+  return std::move(*bytes);
 }
 
 const json* Attr(const Node& n, const char* key) {

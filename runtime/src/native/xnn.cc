@@ -13,6 +13,8 @@ void InitializeOnce() {
   if (status != xnn_status_success) Unsupported("XNNPACK failed to initialise on this machine");
 }
 
+const void* LibraryAddress() { return reinterpret_cast<const void*>(&xnn_initialize); }
+
 void Check(xnn_status status, const std::string& step) {
   if (status != xnn_status_success) {
     throw RunError("the native kernel of " + step + " failed (XNNPACK status " +

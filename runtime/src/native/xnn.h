@@ -15,6 +15,8 @@ namespace tfjs_run::native::xnn {
 
 // Initialises XNNPACK once per process; Unsupported() if this machine cannot run it.
 void InitializeOnce();
+// An address inside the XNNPACK library this process runs (to name its build: check_verdicts.h).
+const void* LibraryAddress();
 
 struct OperatorDeleter {
   void operator()(xnn_operator_t op) const { xnn_delete_operator(op); }
