@@ -77,7 +77,7 @@ bool InitJavaTypes(JNIEnv* env) {
   if (!g.prediction_init || !g.bundle_info) return false;
   g.bundle_info_init = env->GetMethodID(g.bundle_info, "<init>",
       "(Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;JJJLjava/lang/String;"
-      "Ljava/lang/String;[Ljava/lang/String;)V");
+      "Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/String;[J)V");
   g.reload_result = OwnClass(env, "io/tfjsrun/ReloadResult");
   if (!g.bundle_info_init || !g.reload_result) return false;
   g.reload_result_init = env->GetMethodID(g.reload_result, "<init>", "(ZLjava/lang/String;Ljava/lang/String;D[D[D[D)V");
@@ -253,15 +253,26 @@ jobject NewBundleInfo(JNIEnv* env, const BundleInfo& info) {
   jstring exec = NewString(env, info.model_exec);
   jstring note = NewString(env, info.model_exec_note);
   jobjectArray features = NewStringArray(env, info.feature_names);
+  // The outputs as their names and, in a parallel array, each one's [first, end) columns.
+  std::vector<std::string> output_names;
+  std::vector<jlong> output_columns;
+  for (const BundleInfo::OutputColumns& o : info.outputs) {
+    output_names.push_back(o.name);
+    output_columns.push_back(static_cast<jlong>(o.first_col));
+    output_columns.push_back(static_cast<jlong>(o.first_col + o.cols));
+  }
+  jobjectArray outputs = features != nullptr ? NewStringArray(env, output_names) : nullptr;
+  jlongArray columns = outputs != nullptr ? NewLongArray(env, output_columns) : nullptr;
   jobject out = nullptr;
-  if (features != nullptr) {  // else an OutOfMemoryError is pending
+  if (columns != nullptr) {  // else an OutOfMemoryError is pending
     out = env->NewObject(g.bundle_info, g.bundle_info_init, name, version, sha, backend, contract,
                          static_cast<jlong>(info.input_cols), static_cast<jlong>(info.output_cols),
-                         static_cast<jlong>(info.max_rows), exec, note, features);
+                         static_cast<jlong>(info.max_rows), exec, note, features, outputs, columns);
   }
   for (jobject o : {static_cast<jobject>(name), static_cast<jobject>(version), static_cast<jobject>(sha),
                     static_cast<jobject>(backend), static_cast<jobject>(contract), static_cast<jobject>(exec),
-                    static_cast<jobject>(note), static_cast<jobject>(features)}) {
+                    static_cast<jobject>(note), static_cast<jobject>(features), static_cast<jobject>(outputs),
+                    static_cast<jobject>(columns)}) {
     if (o != nullptr) env->DeleteLocalRef(o);
   }
   return out;

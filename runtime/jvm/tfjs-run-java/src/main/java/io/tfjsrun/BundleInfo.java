@@ -15,9 +15,24 @@ public final class BundleInfo {
   private final String modelExec;
   private final String modelExecNote;
   private final List<String> featureNames;
+  private final List<Output> outputs;
 
+  /**
+   * One of the model's outputs and the columns [firstColumn, endColumn) it fills in each output row: a graph model's
+   * output (by its name), a layers model's output layer, or an app's postprocess ("postprocess", or "postprocess[i]"
+   * for the i-th of several).
+   */
+  public record Output(String name, long firstColumn, long endColumn) {
+    /** How many values of each output row are this output's. */
+    public long columns() {
+      return endColumn - firstColumn;
+    }
+  }
+
+  /** {@code outputColumns} holds each output's first and end column, two entries per name of {@code outputNames}. */
   BundleInfo(String name, String version, String sha256, String backend, String contract, long inputCols,
-      long outputCols, long maxRows, String modelExec, String modelExecNote, String[] featureNames) {
+      long outputCols, long maxRows, String modelExec, String modelExecNote, String[] featureNames,
+      String[] outputNames, long[] outputColumns) {
     this.name = name;
     this.version = version;
     this.sha256 = sha256;
@@ -29,6 +44,11 @@ public final class BundleInfo {
     this.modelExec = modelExec;
     this.modelExecNote = modelExecNote;
     this.featureNames = List.of(featureNames);
+    Output[] outputs = new Output[outputNames.length];
+    for (int i = 0; i < outputs.length; i++) {
+      outputs[i] = new Output(outputNames[i], outputColumns[2 * i], outputColumns[2 * i + 1]);
+    }
+    this.outputs = List.of(outputs);
   }
 
   public String name() {
@@ -84,6 +104,14 @@ public final class BundleInfo {
    */
   public List<String> featureNames() {
     return featureNames;
+  }
+
+  /**
+   * The model's outputs in the order their columns follow one another in each output row (tfjs-run --info lists the
+   * same), or an empty list when the bundle declares none (legacy and hand-written bundles).
+   */
+  public List<Output> outputs() {
+    return outputs;
   }
 
   @Override

@@ -19,8 +19,8 @@ import org.apache.flink.table.types.logical.LogicalTypeRoot;
  * against the bundle ({@link #bind}), the INPUT columns are matched by name to the feature names the
  * bundle declares, and read in the bundle's order whatever their order in INPUT (listed in another
  * order they would otherwise feed the model shuffled features); a bundle that declares none takes
- * them in INPUT's order, and as many as it has inputs. A mismatch is a ValidationException naming
- * the column. A NULL feature at run time is an error naming its column, or with {@code nullOutput}
+ * them in INPUT's order, and as many as it has inputs; the OUTPUT columns are bound to the bundle's
+ * outputs by name or by position. A mismatch is a ValidationException naming the column. A NULL feature at run time is an error naming its column, or with {@code nullOutput}
  * the row's OUTPUT is NULL without the row reaching the model.
  */
 final class ModelSchema implements Serializable {
@@ -80,11 +80,13 @@ final class ModelSchema implements Serializable {
 
   /**
    * This schema checked against the bundle {@code info} describes, its INPUT in the bundle's feature
-   * order. Throws ValidationException naming an INPUT column that is not a declared feature, a
-   * declared feature that is not an INPUT column, or both counts when the bundle declares no names.
+   * order and its OUTPUT bound to the bundle's outputs ({@link OutputColumns#bind}). Throws
+   * ValidationException naming an INPUT column that is not a declared feature, a declared feature
+   * that is not an INPUT column, both counts when the bundle declares no names, or an OUTPUT column
+   * the bundle cannot fill.
    */
   ModelSchema bind(BundleInfo info) {
-    output.check(info);
+    OutputColumns boundOutput = output.bind(info);
     List<String> declared = info.featureNames();
     List<String> listed = Arrays.asList(names);
     int[] bound = order;
@@ -107,7 +109,7 @@ final class ModelSchema implements Serializable {
       throw new ValidationException("a 'tfjs' model's INPUT has " + names.length + " columns " + listed + "; the bundle "
           + info.name() + " " + info.version() + " takes " + info.inputCols() + " features");
     }
-    return new ModelSchema(names, types, precision, scale, bound, nullOutput, output);
+    return new ModelSchema(names, types, precision, scale, bound, nullOutput, boundOutput);
   }
 
   OutputColumns output() {

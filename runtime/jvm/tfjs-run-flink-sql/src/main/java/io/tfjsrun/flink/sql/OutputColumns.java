@@ -2,7 +2,6 @@ package io.tfjsrun.flink.sql;
 
 import io.tfjsrun.BundleInfo;
 import java.io.Serializable;
-import java.util.Arrays;
 import java.util.List;
 import java.util.StringJoiner;
 import org.apache.flink.table.api.ValidationException;
@@ -16,80 +15,172 @@ import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
 /**
- * A 'tfjs' model's OUTPUT: the model's output row as one ARRAY&lt;FLOAT&gt; column, or as one FLOAT
- * column per output value in the model's order (a model with several heads gives them in its output
- * row one after another), and, optionally, a {@code version STRING} column with the bundle version
- * that computed the row (it changes as a watched model reloads).
+ * A 'tfjs' model's OUTPUT: FLOAT and ARRAY&lt;FLOAT&gt; columns that take the model's output row, and,
+ * optionally, a {@code version STRING} column with the bundle version that computed the row (it
+ * changes as a watched model reloads). Bound to the bundle ({@link #bind}), the columns take the row
+ * in one of three forms:
+ * <ul>
+ *   <li>by name, when any column is named after one of the outputs the bundle declares (its heads,
+ *       {@link BundleInfo#outputs}; the name as Flink gives it, case included): each column takes the
+ *       output it is named after, an output of one value as FLOAT or ARRAY&lt;FLOAT&gt;, a longer one
+ *       as ARRAY&lt;FLOAT&gt;; any subset of the outputs, in any order, and every column an output;
+ *   <li>otherwise one ARRAY&lt;FLOAT&gt; column: the whole output row;
+ *   <li>otherwise one FLOAT column per output value, by position in the model's order (a model with
+ *       several heads gives them one after another), as many as the bundle gives.
+ * </ul>
+ * A name decides: a FLOAT column named after a one-value output takes that output even where its
+ * position would give another value. Before the binding only the columns' types are checked.
  */
 final class OutputColumns implements Serializable {
   private static final long serialVersionUID = 1L;
   static final String VERSION = "version";
 
   private final String[] names;
-  private final int arrayColumn;     // the ARRAY<FLOAT> column, or -1
-  private final int[] floatColumns;  // the FLOAT columns in the model's output order (empty with an array)
+  private final boolean[] arrays;    // ARRAY<FLOAT>, else FLOAT (or the version column)
   private final int versionColumn;   // or -1
+  // Bound to the bundle: each column's values [first, end) of the output row (end -1: to the row's end), and the
+  // values a row has (-1: any). Null before the binding.
+  private final int[] first, end;
+  private final int width;
 
-  private OutputColumns(String[] names, int arrayColumn, int[] floatColumns, int versionColumn) {
+  private OutputColumns(String[] names, boolean[] arrays, int versionColumn, int[] first, int[] end, int width) {
     this.names = names;
-    this.arrayColumn = arrayColumn;
-    this.floatColumns = floatColumns;
+    this.arrays = arrays;
     this.versionColumn = versionColumn;
+    this.first = first;
+    this.end = end;
+    this.width = width;
   }
 
+  /** The OUTPUT columns, their types checked, not yet bound to a bundle. */
   static OutputColumns of(List<Column> columns) {
     String[] names = new String[columns.size()];
-    int arrayColumn = -1, versionColumn = -1, floats = 0;
-    int[] floatColumns = new int[columns.size()];
+    boolean[] arrays = new boolean[names.length];
+    int versionColumn = -1;
     for (int i = 0; i < names.length; i++) {
       names[i] = columns.get(i).getName();
       LogicalType type = columns.get(i).getDataType().getLogicalType();
       if (names[i].equals(VERSION) && type.getTypeRoot() == LogicalTypeRoot.VARCHAR) {
         versionColumn = i;
       } else if (type instanceof ArrayType a && a.getElementType().getTypeRoot() == LogicalTypeRoot.FLOAT) {
-        if (arrayColumn >= 0) throw mismatch("has two ARRAY<FLOAT> columns");
-        arrayColumn = i;
-      } else if (type.getTypeRoot() == LogicalTypeRoot.FLOAT) {
-        floatColumns[floats++] = i;
-      } else {
+        arrays[i] = true;
+      } else if (type.getTypeRoot() != LogicalTypeRoot.FLOAT) {
         throw mismatch("column '" + names[i] + "' is " + columns.get(i).getDataType());
       }
     }
-    if (arrayColumn >= 0 && floats > 0) throw mismatch("has both ARRAY<FLOAT> and FLOAT columns");
-    if (arrayColumn < 0 && floats == 0) throw mismatch("has no ARRAY<FLOAT> or FLOAT column");
-    return new OutputColumns(names, arrayColumn, Arrays.copyOf(floatColumns, floats), versionColumn);
+    if (names.length == (versionColumn >= 0 ? 1 : 0)) throw mismatch("has no ARRAY<FLOAT> or FLOAT column");
+    return new OutputColumns(names, arrays, versionColumn, null, null, -1);
   }
 
   private static ValidationException mismatch(String what) {
     return new ValidationException("a 'tfjs' model's OUTPUT is one ARRAY<FLOAT> column (the model's output row) or one"
-        + " FLOAT column per output value, and optionally 'version STRING'; its " + what);
+        + " FLOAT column per output value, and optionally 'version STRING'; its " + what + " (columns named after the"
+        + " bundle's outputs take those: FLOAT or ARRAY<FLOAT>)");
   }
 
-  /** Throws ValidationException when the bundle gives another number of outputs than the FLOAT columns. */
-  void check(BundleInfo info) {
-    if (arrayColumn < 0 && info.outputCols() >= 0 && info.outputCols() != floatColumns.length) {
-      StringJoiner listed = new StringJoiner(", ");
-      for (int c : floatColumns) listed.add(names[c]);
-      throw new ValidationException("a 'tfjs' model's OUTPUT has " + floatColumns.length + " FLOAT columns (" + listed
-          + "); the bundle " + info.name() + " " + info.version() + " gives " + info.outputCols() + " outputs");
+  /**
+   * These columns bound to the outputs of the bundle {@code info} describes, by name or else by
+   * position. Throws ValidationException naming a column the bundle cannot fill.
+   */
+  OutputColumns bind(BundleInfo info) {
+    for (int c = 0; c < names.length; c++) {
+      if (c != versionColumn && output(info, names[c]) != null) return byName(info);
     }
+    return byPosition(info);
+  }
+
+  private static BundleInfo.Output output(BundleInfo info, String name) {
+    for (BundleInfo.Output o : info.outputs()) {
+      if (o.name().equals(name)) return o;
+    }
+    return null;
+  }
+
+  private OutputColumns byName(BundleInfo info) {
+    int[] first = new int[names.length], end = new int[names.length];
+    for (int c = 0; c < names.length; c++) {
+      if (c == versionColumn) continue;
+      BundleInfo.Output o = output(info, names[c]);
+      if (o == null) {
+        throw new ValidationException("a 'tfjs' model's OUTPUT column '" + names[c] + "' is not an output of the"
+            + " bundle " + bundle(info) + ", which declares " + outputs(info) + "; as other columns are named after its outputs,"
+            + " every column is taken by name");
+      }
+      if (!arrays[c] && o.columns() != 1) {
+        throw new ValidationException("a 'tfjs' model's OUTPUT column '" + names[c] + "' is FLOAT; the bundle "
+            + bundle(info) + "'s output '" + o.name() + "' has " + o.columns() + " values, an ARRAY<FLOAT>");
+      }
+      first[c] = (int) o.firstColumn();
+      end[c] = (int) o.endColumn();
+    }
+    int width = (int) info.outputCols();
+    if (width < 0) {
+      for (BundleInfo.Output o : info.outputs()) width = Math.max(width, (int) o.endColumn());
+    }
+    return new OutputColumns(names, arrays, versionColumn, first, end, width);
+  }
+
+  private OutputColumns byPosition(BundleInfo info) {
+    int[] first = new int[names.length], end = new int[names.length];
+    int floats = 0, array = -1;
+    StringJoiner listed = new StringJoiner(", ");
+    for (int c = 0; c < names.length; c++) {
+      if (c == versionColumn) continue;
+      if (arrays[c]) {
+        if (array >= 0) {
+          throw mismatch("has two ARRAY<FLOAT> columns, neither named after an output of the bundle " + bundle(info)
+              + " (its outputs: " + outputs(info) + ")");
+        }
+        array = c;
+        end[c] = -1;
+      } else {
+        first[c] = floats++;
+        end[c] = floats;
+        listed.add(names[c]);
+      }
+    }
+    if (array >= 0 && floats > 0) throw mismatch("has both ARRAY<FLOAT> and FLOAT columns");
+    if (array < 0 && info.outputCols() >= 0 && info.outputCols() != floats) {
+      throw new ValidationException("a 'tfjs' model's OUTPUT has " + floats + " FLOAT columns (" + listed + "); the"
+          + " bundle " + bundle(info) + " gives " + info.outputCols() + " outputs"
+          + (info.outputs().isEmpty() ? "" : ", declared as " + outputs(info) + " to name columns after"));
+    }
+    return new OutputColumns(names, arrays, versionColumn, first, end, array >= 0 ? -1 : floats);
+  }
+
+  private static String bundle(BundleInfo info) {
+    return info.name() + " " + info.version();
+  }
+
+  /** The bundle's outputs as "[head_0 (5 values), head_1 (1 value)]", or "none". */
+  private static String outputs(BundleInfo info) {
+    if (info.outputs().isEmpty()) return "none";
+    StringJoiner out = new StringJoiner(", ", "[", "]");
+    for (BundleInfo.Output o : info.outputs()) {
+      out.add(o.name() + " (" + o.columns() + (o.columns() == 1 ? " value)" : " values)"));
+    }
+    return out.toString();
   }
 
   /** One row's OUTPUT from {@code cols} values of the model at {@code offset}, computed by {@code version}. */
   RowData row(float[] values, int offset, int cols, String version) {
-    GenericRowData row = new GenericRowData(names.length);
-    if (arrayColumn >= 0) {
-      Float[] boxed = new Float[cols];
-      for (int i = 0; i < cols; i++) boxed[i] = values[offset + i];
-      row.setField(arrayColumn, new GenericArrayData(boxed));
-    } else {
-      if (cols != floatColumns.length) {
-        throw new IllegalStateException("the model gave " + cols + " outputs for a row; its OUTPUT has "
-            + floatColumns.length + " FLOAT columns");
-      }
-      for (int i = 0; i < cols; i++) row.setField(floatColumns[i], values[offset + i]);
+    if (first == null) throw new IllegalStateException("the OUTPUT columns are not bound to a bundle");
+    if (width >= 0 && cols != width) {
+      throw new IllegalStateException("the model gave " + cols + " values for a row; its OUTPUT takes " + width);
     }
-    if (versionColumn >= 0) row.setField(versionColumn, StringData.fromString(version));
+    GenericRowData row = new GenericRowData(names.length);
+    for (int c = 0; c < names.length; c++) {
+      if (c == versionColumn) {
+        row.setField(c, StringData.fromString(version));
+      } else if (arrays[c]) {
+        int n = (end[c] < 0 ? cols : end[c]) - first[c];
+        Float[] boxed = new Float[n];
+        for (int i = 0; i < n; i++) boxed[i] = values[offset + first[c] + i];
+        row.setField(c, new GenericArrayData(boxed));
+      } else {
+        row.setField(c, values[offset + first[c]]);
+      }
+    }
     return row;
   }
 
