@@ -115,14 +115,14 @@ class MlPredictAsyncOptionsTest {
   }
 
   /**
-   * Behaviour: a slow first row (1 s) and fast ones after it, on two workers, each row a request
-   * ('batch.max-rows' 1). ORDERED, the default, holds the fast rows' answers back until the first's;
-   * ALLOW_UNORDERED (insert-only input, so Flink uses UNORDERED) emits them as they come, the slow
-   * row's last.
+   * Behaviour: a slow first row (3 s, a margin for a loaded machine) and fast ones after it, on two
+   * workers, each row a request ('batch.max-rows' 1). ORDERED, the default, holds the fast rows'
+   * answers back until the first's; ALLOW_UNORDERED (insert-only input, so Flink uses UNORDERED)
+   * emits them as they come, the slow row's last.
    */
   @Test
   void outputModeOrderedKeepsTheInputOrderAndAllowUnorderedEmitsAnswersAsTheyCome() throws Exception {
-    TableEnvironment env = tableAndModel(delaying(), new int[] {1000, 0, 0},
+    TableEnvironment env = tableAndModel(delaying(), new int[] {3000, 0, 0},
         ", 'threads' = '2', 'batch.max-rows' = '1'");
     assertEquals(List.of(0, 1, 2), answeredIds(env, ""));
     assertEquals(List.of(0, 1, 2), answeredIds(env, ", 'output-mode', 'ORDERED'"));
