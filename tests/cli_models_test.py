@@ -121,7 +121,12 @@ class SeveralModelsTest(unittest.TestCase):
         self.check_in_order(p.stdout, rows)
         p = run([*model_args(), "--model-column", "0", "--model-threads", "some"], text)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("--model-threads must be per-model or shared, got 'some'", p.stderr)
+        self.assertIn("--model-threads must be auto, per-model or shared, got 'some'", p.stderr)
+        # auto (the default) with more models than serving threads: shared threads, the same answers.
+        p = run([*model_args(), "--model-column", "0", "--batch-size", "4", "--threads", "1", "--log-level", "info"],
+                text, check=0)
+        self.check_in_order(p.stdout, rows)
+        self.assertIn(f"{len(BUNDLES)} models on 1 shared serving thread", p.stderr)
 
     def test_the_model_column_by_header_name_anywhere_in_the_row(self):
         rows = interleaved()[:30]
@@ -200,16 +205,21 @@ class SeveralModelsTest(unittest.TestCase):
     def test_with_several_models_each_gets_its_share_of_the_cores_not_a_worker_per_core(self):
         cpus = len(os.sched_getaffinity(0))
         with tempfile.TemporaryDirectory() as d:
-            for n in (1, 3):
+            # (models, --model-threads, workers each): per-model, a share of the cores; shared (auto's
+            # choice with more models than cores), an isolate on each of the cores' serving threads.
+            for n, threads, each in ((1, "auto", cpus), (3, "per-model", max(1, cpus // 3)),
+                                     (cpus + 1, "auto", cpus), (3, "shared", cpus)):
                 args = [a for k in range(n) for a in ("--model", f"m{k}={FIX}/wine-layers-cpu.bundle.js")]
                 p = subprocess.run([TFJS_RUN, "--code-cache", "none", *args, "--model-column", "0",
-                                    "--metrics-file", f"{d}/m.prom"], input=f"m0,{WINE[0]}\n",
-                                   capture_output=True, text=True, timeout=300)
+                                    "--model-threads", threads, "--metrics-file", f"{d}/m.prom"],
+                                   input=f"m0,{WINE[0]}\n", capture_output=True, text=True, timeout=300)
                 self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(f"on {cpus} shared serving thread" in p.stderr, threads == "shared" or (threads == "auto" and n > cpus),
+                                 p.stderr)
                 workers = re.findall(r'^tfjs_run_workers\{model="(m\d+)"\} (\d+)$', open(f"{d}/m.prom").read(), re.M)
                 self.assertEqual(len(workers), n)
                 for model, count in workers:
-                    self.assertEqual(int(count), cpus if n == 1 else max(1, cpus // n), model)
+                    self.assertEqual(int(count), each, f"{n} models, {threads}: {model}")
 
     def test_usage_errors(self):
         p = run([*model_args()], "", check=1)

@@ -179,6 +179,34 @@ TEST(ModelSetTest, OnASharedThreadABrokenIsolateIsReplacedOffTheServingThread) {
   EXPECT_EQ(models.Stats("b").errors, 0u);
 }
 
+// The per-model quota: a hot model's full queue does not starve a cold one. 40 one-row batches of
+// 20 ms wait for the hot model; a request for the cold model, made after them, is answered while
+// most of them still wait, whether the two models share one serving thread or not.
+void AHotModelDoesNotStarveAColdOne(ModelSet::Threads threads) {
+  RuntimeOptions options = OneWorker();
+  options.max_batch_rows = 1;
+  ModelSet models(options, threads);
+  models.AddModel("hot", Source(Versioned(1, "slow-predict")));
+  models.AddModel("cold", Source(Versioned(2)));
+  const float row[] = {1, 0, 0};
+  std::vector<std::future<DenseMatrix>> flood;
+  for (int i = 0; i < 40; ++i) flood.push_back(models.Submit("hot", {row, 1, 3}));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(models.Predict("cold", {row, 1, 3}).at(0, 0), 1002.0f);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  size_t done = 0;
+  for (auto& f : flood) done += f.wait_for(0s) == std::future_status::ready;
+  EXPECT_LT(done, 20u) << "the cold model waited for most of the hot one's batches";
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count(), 400);
+  for (auto& f : flood) EXPECT_EQ(f.get().at(0, 0), 1001.0f);
+}
+
+TEST(ModelSetTest, AHotModelDoesNotStarveAColdOne) { AHotModelDoesNotStarveAColdOne(ModelSet::Threads::kPerModel); }
+
+TEST(ModelSetTest, OnASharedThreadAHotModelDoesNotStarveAColdOne) {
+  AHotModelDoesNotStarveAColdOne(ModelSet::Threads::kShared);
+}
+
 void AddRemoveAndReloadUnderLoad(ModelSet::Threads threads) {
   ModelSet models(OneWorker(), threads);
   models.AddModel("m1", Source(Versioned(1)));

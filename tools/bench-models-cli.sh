@@ -12,8 +12,9 @@
 #   tools/bench-models-cli.sh [--reps N] [--rows N]     (default 3 reps of 1M rows: about 3 minutes)
 # APP=FILE bundles another app module (default: the wine example's, whose standardize runs
 # natively; tests/fixtures/wine-app-functions.js runs the same in JS on every call).
-# MODEL_THREADS=shared runs every count with --model-threads shared (one serving thread per core
-# for all the models) instead of the default, a worker per model.
+# MODEL_THREADS=shared or per-model runs every count with that --model-threads (one serving thread
+# per core for all the models, or workers per model) instead of the default, auto (shared when the
+# models outnumber the cores).
 # BENCH_SKIP_SETUP=1 skips tools/setup.sh and tools/build.sh (an up-to-date build/ is used as is).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -145,9 +145,10 @@ cxxopts::Options DeclareOptions() {
      "the other columns are its features, unless --columns picks them. Output stays in input order; a row naming "
      "a model not served is a bad row. With --watch BASE and no --model, BASE is a multi-model layout "
      "(BASE/models.json) whose models are added and removed as it changes", cxxopts::value<std::string>())
-    ("model-threads", "With several models: per-model (default; each model has workers of its own, max(1, cores / "
-     "models) of them under --threads 0) or shared (one serving thread per core, or --threads of them, each "
-     "serving every model's queue in turn; docs/models.md)", cxxopts::value<std::string>());
+    ("model-threads", "With several models: per-model (each model has workers of its own, max(1, cores / models) "
+     "of them under --threads 0), shared (one serving thread per core, or --threads of them, each serving every "
+     "model's queue in turn), or auto: shared when more models are given at start than there are serving threads, "
+     "else per-model (docs/models.md)", cxxopts::value<std::string>()->default_value("auto"));
   options.add_options("Hot reload")
     ("watch", "Follow a published layout (a directory, file:// or http(s):// URL holding manifest.json, see "
         "docs/publishing.md) and switch to each new version without losing a row. Without BUNDLE, the first "
@@ -317,13 +318,13 @@ void ReadModels(const cxxopts::ParseResult& args, CliOptions& o) {
       o.models.push_back(std::move(e));
     }
   }
-  if (args.count("model-threads")) {
-    const std::string threads = args["model-threads"].as<std::string>();
-    if (threads != "per-model" && threads != "shared") {
-      throw exception("--model-threads must be per-model or shared, got '" + threads + "'");
-    }
-    o.shared_threads = threads == "shared";
+  const std::string threads = args["model-threads"].as<std::string>();
+  if (threads != "auto" && threads != "per-model" && threads != "shared") {
+    throw exception("--model-threads must be auto, per-model or shared, got '" + threads + "'");
   }
+  o.model_threads = threads == "shared"      ? CliOptions::ModelThreads::kShared
+                    : threads == "per-model" ? CliOptions::ModelThreads::kPerModel
+                                             : CliOptions::ModelThreads::kAuto;
   if (args.count("model-config")) {
     try {
       for (auto& e : ReadModelConfig(args["model-config"].as<std::string>()).models) o.models.push_back(std::move(e));

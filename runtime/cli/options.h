@@ -29,9 +29,11 @@ struct CliOptions {
   // --model-column: the CSV column (index or header name) or JSON-lines field naming each row's
   // model. With --watch and no --model, --watch is a multi-model layout's BASE.
   std::string model_column;
-  // --model-threads shared: the models share one serving thread per core (ModelSet::Threads::kShared)
-  // instead of each having workers of its own (docs/models.md).
-  bool shared_threads = false;
+  // --model-threads: per-model (each model has workers of its own), shared (the models share one
+  // serving thread per core, ModelSet::Threads::kShared), or auto: shared when more models are
+  // given at start than there are serving cores (docs/models.md).
+  enum class ModelThreads { kAuto, kPerModel, kShared };
+  ModelThreads model_threads = ModelThreads::kAuto;
   bool several_models() const { return !models.empty() || !model_column.empty(); }
 };
 

@@ -6,10 +6,10 @@
 // it sleeps on the one shared wake-up only after a pass in which every queue was empty, and any
 // model's queue rings it (RequestQueue::SetWakeUp).
 //
-// A model's first load runs on a thread of its own and a reload's on the caller's (Worker::Run),
-// so neither holds a thread other models are served on; replacing a broken isolate and a
-// rollback's reload still run on it. A slot leaves its thread when its queue is drained
-// (ServedSlot::Turn::kDone).
+// No load runs on a serving thread: a model's first load runs on a thread of its own, a reload's
+// on the caller's (Worker::Run), and replacing a broken isolate or reloading a broken previous
+// version for a rollback on a slot's recovery thread (worker.h). A slot leaves its thread when its
+// queue is drained (ServedSlot::Turn::kDone).
 //
 // ModelSet::Threads::kShared; measured against a Runtime per model in docs/models.md.
 #pragma once

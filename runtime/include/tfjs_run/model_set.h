@@ -58,12 +58,12 @@ class ModelSet {
   // How the models get threads.
   //   kPerModel (the default): each model is a Runtime with worker threads of its own, models x
   //     workers threads (the design described above).
-  //   kShared: a measured alternative (docs/models.md, "Shared threads").
+  //   kShared: for more models than cores (docs/models.md, "Shared threads"; the CLI's choice then).
   //     One serving thread per core (defaults.workers of them, 0: one per CPU this process may
   //     use), shared by every model; each model has a worker (an isolate) on each thread, or on
   //     options.workers of them, and each thread serves its models' queues in turn, a batch each.
-  //     A model's load runs off the shared threads, but a broken isolate's replacement and a
-  //     rollback's reload run on them, delaying the other models on that thread meanwhile.
+  //     No load runs on a shared thread: a model's first load, a reload, a broken isolate's
+  //     replacement and a rollback's reload each run on a thread of their own.
   enum class Threads { kPerModel, kShared };
 
   explicit ModelSet(RuntimeOptions defaults = {}, Threads threads = Threads::kPerModel);
