@@ -121,6 +121,20 @@ TEST(RowReaderTest, ColumnsByIndexRangeAndName) {
   EXPECT_NE(r.errors[0].message.find("'zz'"), std::string::npos);
 }
 
+// A field no selected column reads (--model-column's model name) is skipped unread, plain or
+// quoted; the rows around it still get every check: a bad number, a short or a long row.
+TEST(RowReaderTest, FieldsNotSelectedAreNeverReadAsNumbers) {
+  RowReaderOptions o;
+  o.header = HeaderMode::kNo;
+  o.columns = "1-3";
+  Read r = ReadAll("m1,1,2,3\n\"m,2\",4,5,6\nm3,7,8,9\r\n,10,11,12\nm5,1,x,3\nm6,1,2\nm7,1,2,3,4\n", o);
+  EXPECT_EQ(r.rows, (std::vector<std::vector<float>>{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}, {10, 11, 12}}));
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].ToString(), "line 5, column 3: 'x' is not a number");
+  EXPECT_NE(r.errors[1].message.find("short row"), std::string::npos) << r.errors[1].message;
+  EXPECT_NE(r.errors[2].message.find("long row"), std::string::npos) << r.errors[2].message;
+}
+
 TEST(RowReaderTest, DelimiterAndCrLfAndQuotedNumbers) {
   RowReaderOptions tab;
   tab.delimiter = '\t';

@@ -195,6 +195,22 @@ class ModelSetRun {
     return names.empty() ? std::string() : names.front();
   }
 
+  // Field `index` of a CSV record with no quotes and no carriage return (what SplitCsvRecord
+  // would give, without splitting the rest), into `out`; false for any other record, or one with
+  // fewer fields.
+  static bool PlainField(std::string_view text, char delimiter, size_t index, std::string& out) {
+    if (text.find_first_of("\"\r") != std::string_view::npos) return false;
+    size_t at = 0;
+    for (size_t i = 0; i < index; ++i) {
+      const size_t next = text.find(delimiter, at);
+      if (next == std::string_view::npos) return false;
+      at = next + 1;
+    }
+    const size_t stop = std::min(text.find(delimiter, at), text.size());
+    out.assign(text.data() + at, stop - at);
+    return true;
+  }
+
   // The --model-column field's index in a CSV record: the index given, or the header's column of that name.
   std::optional<size_t> ModelColumn() const {
     if (IsIndex(o_.model_column)) return std::stoul(o_.model_column);
@@ -234,6 +250,8 @@ class ModelSetRun {
       model = name->get<std::string>();
       return true;
     }
+    const auto col = ModelColumn();
+    if (col && PlainField(text, o_.reader.delimiter, *col, model)) return true;
     std::vector<std::string_view> fields;
     std::string scratch;
     CsvSplitError split;
@@ -242,7 +260,6 @@ class ModelSetRun {
       error.message = split.message;
       return false;
     }
-    const auto col = ModelColumn();
     if (!col) {
       error.message = "no column '" + o_.model_column + "' (--model-column) in the header";
       return false;

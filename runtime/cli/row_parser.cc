@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -230,6 +231,10 @@ void RowParser::CheckSelected() {
                        std::to_string(expected_fields_) + " fields";
     }
   }
+  unused_.assign(selected_.empty() ? 0 : expected_fields_, 1);
+  for (size_t i : selected_) {
+    if (i < unused_.size()) unused_[i] = 0;
+  }
 }
 
 RowParser::LineKind RowParser::Settle(std::string_view line, uint64_t /*line_no*/) {
@@ -285,9 +290,10 @@ bool RowParser::Parse(std::string_view line, uint64_t line_no, std::vector<float
   return ParseCsvFast(line, out) || ParseCsv(line, line_no, out, error);
 }
 
-// The common case in one pass with no allocation: plain finite numbers between delimiters.
-// Anything else (spaces, quotes, '+', NaN, a bad field, the wrong count) goes to ParseCsv for its
-// exact reading or its error.
+// The common case in one pass with no allocation: plain finite numbers between delimiters, and
+// fields no selected column reads (a model's name, say) skipped unread. Anything else (spaces,
+// quotes, '+', NaN, a bad field, the wrong count) goes to ParseCsv for its exact reading or its
+// error.
 bool RowParser::ParseCsvFast(std::string_view line, std::vector<float>& out) const {
   const char* p = line.data();
   const char* end = p + line.size();
@@ -298,10 +304,19 @@ bool RowParser::ParseCsvFast(std::string_view line, std::vector<float>& out) con
   if (!selected_.empty()) all.clear();
   size_t n = 0;
   for (;;) {
-    float v;
-    auto [q, ec] = std::from_chars(p, end, v);
-    if (ec != std::errc() || n == expected_fields_ || (!std::isfinite(v) && !options_.allow_nonfinite)) break;
-    target.push_back(v);
+    const char* q;
+    if (n < unused_.size() && unused_[n]) {
+      q = static_cast<const char*>(std::memchr(p, options_.delimiter, static_cast<size_t>(end - p)));
+      if (!q) q = end;
+      if (std::memchr(p, '"', static_cast<size_t>(q - p))) break;  // quoted: ParseCsv splits it
+      target.push_back(0);
+    } else {
+      float v;
+      const auto [at, ec] = std::from_chars(p, end, v);
+      if (ec != std::errc() || n == expected_fields_ || (!std::isfinite(v) && !options_.allow_nonfinite)) break;
+      target.push_back(v);
+      q = at;
+    }
     ++n;
     if (q == end) {
       if (n != expected_fields_) break;

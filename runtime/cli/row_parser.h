@@ -96,6 +96,9 @@ class RowParser {
   // feature names. Empty: objects are refused.
   std::vector<std::string> keys_;
   std::vector<size_t> selected_;  // field indices; empty = all
+  // Per field of a CSV line, 1 if no selected index reads it (ParseCsvFast skips it unparsed);
+  // empty when every field is read.
+  std::vector<uint8_t> unused_;
   // Set when --columns cannot apply to this input (a name it lacks, an index past its fields):
   // every row is then a bad row with this message, never read with the wrong columns.
   std::string columns_error_;
