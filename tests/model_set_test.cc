@@ -310,6 +310,23 @@ TEST(ModelSetTest, ABrokenModelLeavesTheOthersAlone) {
   }
 }
 
+// The add the Java TfjsModels makes (a version and an answer check) with options of the model's
+// own: its workers, not the set's, and the check still holds.
+TEST(ModelSetTest, AModelAddedWithAVersionAndACheckRunsWithItsOwnOptions) {
+  ModelSet models(OneWorker());
+  models.AddModel("m1", Source(Versioned(1)), "first", {{1, 2, 3}, {6001, 1}, 1e-6});
+  RuntimeOptions two = OneWorker();
+  two.workers = 2;
+  models.AddModel("m2", Source(Versioned(2)), "second", {{1, 2, 3}, {6002, 2}, 1e-6}, two);
+  EXPECT_EQ(models.Stats("m1").runtime.workers.size(), 1u);
+  EXPECT_EQ(models.Stats("m2").runtime.workers.size(), 2u);
+  EXPECT_EQ(models.info("m2").version, "second");
+  const float row[] = {1, 0, 0};
+  EXPECT_EQ(models.Predict("m2", {row, 1, 3}).at(0, 0), 1002.0f);
+  EXPECT_THROW(models.AddModel("m3", Source(Versioned(3)), "third", {{1, 2, 3}, {0, 0}, 1e-6}, two), Error);
+  EXPECT_EQ(models.names(), (std::vector<std::string>{"m1", "m2"}));
+}
+
 TEST(ModelSetTest, AFullQueueRefusesOnlyItsOwnModel) {
   RuntimeOptions small = OneWorker();
   small.max_queue_rows = 4;

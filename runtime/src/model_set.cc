@@ -139,8 +139,13 @@ void ModelSet::AddModel(const std::string& name, const BundleSource& source, con
 
 void ModelSet::AddModel(const std::string& name, const BundleSource& source, const std::string& version,
                         const ReloadCheck& check) {
+  AddModel(name, source, version, check, impl_->defaults);
+}
+
+void ModelSet::AddModel(const std::string& name, const BundleSource& source, const std::string& version,
+                        const ReloadCheck& check, const RuntimeOptions& options) {
   impl_->Add(name, [&] {
-    std::unique_ptr<Runtime> runtime = impl_->Start(source, version, impl_->defaults);
+    std::unique_ptr<Runtime> runtime = impl_->Start(source, version, options);
     if (!check.sample.empty() || !check.expected.empty()) runtime->Verify(check);  // as Runtime::Start does
     return runtime;
   });

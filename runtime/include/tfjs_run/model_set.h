@@ -79,9 +79,12 @@ class ModelSet {
   void AddModel(const std::string& name, const BundleSource& source, const RuntimeOptions& options);
   // The same, serving `source` under `version` ("" takes the bundle's declared one) and, when
   // `check` has rows, only if its answers pass the check (Runtime::Start with a version): an add
-  // held to what a Reload is held to. The Java TfjsModels adds models this way.
+  // held to what a Reload is held to, with the set's defaults or `options`. The Java TfjsModels
+  // adds models this way.
   void AddModel(const std::string& name, const BundleSource& source, const std::string& version,
                 const ReloadCheck& check);
+  void AddModel(const std::string& name, const BundleSource& source, const std::string& version,
+                const ReloadCheck& check, const RuntimeOptions& options);
   // The same from a published layout, followed from then on (Runtime::StartWatching).
   void AddWatchedModel(const std::string& name, const WatchOptions& watch);
   void AddWatchedModel(const std::string& name, const WatchOptions& watch, const RuntimeOptions& options);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "java_types.h"
 #include "jni_calls.h"
 #include "tfjs_run/model_set.h"
+#include "tfjs_run/option_range.h"
 
 namespace tfjs_run::jni {
 namespace {
@@ -33,6 +35,20 @@ std::string ModelName(JNIEnv* env, jstring name) {
 std::string WithoutModelPrefix(const std::string& message, const std::string& name) {
   const std::string prefix = "model '" + name + "': ";
   return message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
+}
+
+// The options model `name` is added with: none (the set's defaults) when `options` is null, else
+// what it sets over the C++ defaults, as the set's own are. One out of its range throws an
+// OptionError naming the model too, so a caller adding many models knows which was refused.
+std::optional<RuntimeOptions> ModelOptions(JNIEnv* env, jobject options, const std::string& name) {
+  if (options == nullptr) return std::nullopt;
+  try {
+    RuntimeOptions out = ToRuntimeOptions(env, options);
+    out.model.log = JavaLog("model '" + name + "'");  // through SLF4J, not fd 2
+    return out;
+  } catch (const OptionError& e) {
+    throw OptionError("model '" + name + "': " + e.what());
+  }
 }
 
 // --- native methods ---------------------------------------------------------------------------
@@ -62,20 +78,26 @@ void StopReloading(JNIEnv* env, jclass, jlong handle) {
 }
 
 // Adds model `name` serving `code` under `version`, its answers to `sample` checked against
-// `expected` when given. A load that fails is a result that is not ok, naming the model and the
-// version, and the set is unchanged; a bad argument throws.
+// `expected` when given, with `options` (null: the set's defaults). A load that fails is a result
+// that is not ok, naming the model and the version, and the set is unchanged; a bad argument
+// (an option out of range among them) throws.
 jobject Add(JNIEnv* env, jclass, jlong handle, jstring name, jbyteArray code, jstring origin, jstring version,
-            jfloatArray sample, jfloatArray expected, jdouble tolerance) {
+            jfloatArray sample, jfloatArray expected, jdouble tolerance, jobject options) {
   return Guarded<jobject>(env, nullptr, [&] {
     ModelSet* set = AsModelSet(handle);
     const std::string model = ModelName(env, name);
+    const std::optional<RuntimeOptions> own = ModelOptions(env, options, model);
     const BundleSource source = ToBundleSource(env, code, origin);
     const ReloadCheck check{ToFloats(env, sample), ToFloats(env, expected), tolerance};
     ReloadResult r;
     r.version = ToString(env, version);
     const auto start = std::chrono::steady_clock::now();
     try {
-      set->AddModel(model, source, r.version, check);
+      if (own) {
+        set->AddModel(model, source, r.version, check, *own);
+      } else {
+        set->AddModel(model, source, r.version, check);
+      }
       r.ok = true;
       r.version = set->info(model).version;
     } catch (const Error& e) {
@@ -87,13 +109,18 @@ jobject Add(JNIEnv* env, jclass, jlong handle, jstring name, jbyteArray code, js
   });
 }
 
-void AddWatching(JNIEnv* env, jclass, jlong handle, jstring name, jobject watch_options) {
+void AddWatching(JNIEnv* env, jclass, jlong handle, jstring name, jobject watch_options, jobject options) {
   Guarded<int>(env, 0, [&] {
     ModelSet* set = AsModelSet(handle);
     const std::string model = ModelName(env, name);
     WatchOptions watch = ToWatchOptions(env, watch_options);
     watch.log = JavaLog("watch " + watch.source);
-    set->AddWatchedModel(model, watch);
+    const std::optional<RuntimeOptions> own = ModelOptions(env, options, model);
+    if (own) {
+      set->AddWatchedModel(model, watch, *own);
+    } else {
+      set->AddWatchedModel(model, watch);
+    }
     return 0;
   });
 }
@@ -184,8 +211,11 @@ const JNINativeMethod kMethods[] = {
     TFJS_NATIVE("close", "(J)V", Close),
     TFJS_NATIVE("stopReloading", "(J)V", StopReloading),
     TFJS_NATIVE("add",
-                "(JLjava/lang/String;[BLjava/lang/String;Ljava/lang/String;[F[FD)Lio/tfjsrun/ReloadResult;", Add),
-    TFJS_NATIVE("addWatching", "(JLjava/lang/String;Lio/tfjsrun/WatchOptions;)V", AddWatching),
+                "(JLjava/lang/String;[BLjava/lang/String;Ljava/lang/String;[F[FDLio/tfjsrun/RuntimeOptions;)"
+                "Lio/tfjsrun/ReloadResult;",
+                Add),
+    TFJS_NATIVE("addWatching", "(JLjava/lang/String;Lio/tfjsrun/WatchOptions;Lio/tfjsrun/RuntimeOptions;)V",
+                AddWatching),
     TFJS_NATIVE("reload",
                 "(JLjava/lang/String;[BLjava/lang/String;Ljava/lang/String;[F[FD)Lio/tfjsrun/ReloadResult;", Reload),
     TFJS_NATIVE("remove", "(JLjava/lang/String;)V", Remove),

@@ -16,11 +16,15 @@ final class NativeModels {
   /** Abandons every model's reload in progress (its result says so); a model's first load is not abandoned. */
   static native void stopReloading(long handle);
 
-  /** Adds a model; a load that fails is a result that is not ok (naming model and version), the set unchanged. */
+  /**
+   * Adds a model with {@code options} (null: the set's defaults); a load that fails is a result that is not ok
+   * (naming model and version), the set unchanged. An option out of range is an IllegalArgumentException naming
+   * the model.
+   */
   static native ReloadResult add(long handle, String name, byte[] code, String origin, String version, float[] sample,
-      float[] expected, double tolerance);
+      float[] expected, double tolerance, RuntimeOptions options);
 
-  static native void addWatching(long handle, String name, WatchOptions watch);
+  static native void addWatching(long handle, String name, WatchOptions watch, RuntimeOptions options);
 
   static native ReloadResult reload(long handle, String name, byte[] code, String origin, String version,
       float[] sample, float[] expected, double tolerance);

@@ -16,9 +16,17 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * try (TfjsModels models = TfjsModels.shared("scoring", RuntimeOptions.defaults().withThreads(1))) {
  *   models.load("wine", bundleBytes, "wine.bundle.js", "7", sample, expected, 1e-4);  // add or update
+ *   models.load("hot", hotBytes, "3", RuntimeOptions.defaults().withThreads(4));     // options of its own
  *   DenseMatrix p = models.predict("wine", rows);
  * }
  * }</pre>
+ *
+ * <p><b>Options per model.</b> A model is added with the set's {@code defaults}, or with the
+ * {@link RuntimeOptions} given to the {@code load} or {@code addWatching} that adds it: its own
+ * workers, batching, queue bound, deadlines and heap. Those options are the model's whole options,
+ * as the set's defaults are (an option they leave unset is the native default, not the set's).
+ * They are fixed while the model is in the set: a load that updates a model ignores them, so
+ * every subtask applying the same update may pass them; remove the model to add it with others.
  *
  * <p><b>Shared per JVM.</b> {@link #shared} returns a handle to one set per name in this class
  * loader, so every Flink subtask of a job in one TaskManager serves the same models; each handle
@@ -72,6 +80,15 @@ public final class TfjsModels implements AutoCloseable {
     return load(name, bundle, name, version, null, null, TfjsRuntime.DEFAULT_TOLERANCE);
   }
 
+  /**
+   * As {@link #load(String, byte[], String)}, adding the model with {@code options} (null: the
+   * set's defaults) if the set has none of that name; an option out of range is an
+   * IllegalArgumentException naming the model and the option, and the set is unchanged.
+   */
+  public ReloadResult load(String name, byte[] bundle, String version, RuntimeOptions options) {
+    return load(name, bundle, name, version, null, null, TfjsRuntime.DEFAULT_TOLERANCE, options);
+  }
+
   /** As {@link #load(String, byte[], String)} from a file; one that cannot be read is a result that is not ok. */
   public ReloadResult load(String name, Path bundle, String version) {
     checkName(name);
@@ -100,6 +117,17 @@ public final class TfjsModels implements AutoCloseable {
    */
   public ReloadResult load(String name, byte[] bundle, String origin, String version, float[] sampleRows,
       float[] expectedRows, double tolerance) {
+    return load(name, bundle, origin, version, sampleRows, expectedRows, tolerance, null);
+  }
+
+  /**
+   * As {@link #load(String, byte[], String, String, float[], float[], double)}, adding the model
+   * with {@code options} (null: the set's defaults) if the set has none of that name; a load that
+   * updates the model keeps the options it was added with. An option out of range is an
+   * IllegalArgumentException naming the model and the option, and the set is unchanged.
+   */
+  public ReloadResult load(String name, byte[] bundle, String origin, String version, float[] sampleRows,
+      float[] expectedRows, double tolerance, RuntimeOptions options) {
     checkName(name);
     if (bundle == null) {
       throw new TfjsException(TfjsException.Kind.BUNDLE_READ, "the bundle for model '" + name + "' is null");
@@ -118,7 +146,7 @@ public final class TfjsModels implements AutoCloseable {
         }
         r = call(h -> NativeModels.reload(h, name, bundle, from, wanted, sampleRows, expectedRows, tolerance));
       } else {
-        r = call(h -> NativeModels.add(h, name, bundle, from, wanted, sampleRows, expectedRows, tolerance));
+        r = call(h -> NativeModels.add(h, name, bundle, from, wanted, sampleRows, expectedRows, tolerance, options));
       }
       if (r.ok()) shared.loaded.put(name, new SharedModelSet.Loaded(r.version(), sha256));
       return r;
@@ -131,9 +159,18 @@ public final class TfjsModels implements AutoCloseable {
    * the name is taken.
    */
   public void addWatching(String name, WatchOptions watch) {
+    addWatching(name, watch, null);
+  }
+
+  /**
+   * As {@link #addWatching(String, WatchOptions)}, the model with {@code options} (null: the set's
+   * defaults); an option out of range is an IllegalArgumentException naming the model and the
+   * option, and the set is unchanged.
+   */
+  public void addWatching(String name, WatchOptions watch, RuntimeOptions options) {
     checkName(name);
     shared.exclusively(name, () -> call(h -> {
-      NativeModels.addWatching(h, name, watch);
+      NativeModels.addWatching(h, name, watch, options);
       shared.loaded.remove(name);
       return null;
     }));

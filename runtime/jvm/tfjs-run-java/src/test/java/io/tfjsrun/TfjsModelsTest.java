@@ -119,6 +119,71 @@ class TfjsModelsTest {
   }
 
   @Test
+  void eachModelRunsWithTheOptionsItWasAddedWith(@TempDir Path dir) throws Exception {
+    Path published = dir.resolve("published");
+    Fixtures.publishVersioned(dir, 1, published);
+    try (TfjsModels models = TfjsModels.create(ONE)) {
+      assertTrue(models.load("one", bytes("wine-layers-cpu"), "1").ok());  // the set's defaults: one worker
+      assertTrue(models.load("two", bytes("wine-graph-cpu"), "1", ONE.withThreads(2)).ok());
+      models.addWatching("watched", WatchOptions.of(published.toString()), ONE.withThreads(3));
+
+      Map<String, Integer> workers = Map.of("one", 1, "two", 2, "watched", 3);
+      for (ModelStats s : models.stats()) {
+        assertEquals(workers.get(s.name), s.runtime.workers.size(), s.name + ": " + s.runtime);
+      }
+      // Requests queued for both at once: each model answers with its own bundle, on its own workers.
+      List<CompletableFuture<DenseMatrix>> one = new ArrayList<>();
+      List<CompletableFuture<DenseMatrix>> two = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        one.add(models.submit("one", DenseMatrix.of(wine)));
+        two.add(models.submit("two", DenseMatrix.of(wine)));
+      }
+      for (int i = 0; i < 50; i++) {
+        DenseMatrix a = one.get(i).get(60, TimeUnit.SECONDS);
+        DenseMatrix b = two.get(i).get(60, TimeUnit.SECONDS);
+        for (int r = 0; r < wine.length; r++) {
+          assertArrayEquals(REFERENCE.get("wine-layers-cpu")[r], a.row(r), 1e-5f, "one, row " + r);
+          assertArrayEquals(REFERENCE.get("wine-graph-cpu")[r], b.row(r), 1e-5f, "two, row " + r);
+        }
+      }
+      Prediction watched = models.predictVersioned("watched", ROW, 1);
+      assertArrayEquals(new float[] {6001, 1}, watched.values(), 0f);
+      assertEquals("v1", watched.version());
+      long answered = 0;
+      for (RuntimeStats.WorkerStats w : models.stats("two").runtime.workers) answered += w.requests;
+      assertEquals(50, answered, models.stats("two").runtime.toString());
+
+      // An update keeps the options the model was added with (a runtime's workers are fixed).
+      assertTrue(models.load("two", bytes("wine-layers-cpu"), "2", ONE).ok());
+      assertEquals(2, models.stats("two").runtime.workers.size());
+      assertArrayEquals(REFERENCE.get("wine-layers-cpu")[0], models.predict("two", wine[0], 1), 1e-5f);
+    }
+  }
+
+  @Test
+  void aBadOptionForOneModelIsRefusedNamingItAndTheOthersServe() throws Exception {
+    try (TfjsModels models = TfjsModels.create(ONE)) {
+      assertTrue(models.load("good", Fixtures.versionedBundle(1, "ok"), "v1").ok());
+
+      IllegalArgumentException load = assertThrows(IllegalArgumentException.class,
+          () -> models.load("bad", Fixtures.versionedBundle(2, "ok"), "v2", ONE.withMaxBatchRows(0)));
+      assertTrue(load.getMessage().contains("model 'bad'") && load.getMessage().contains("maxBatchRows"),
+          load.getMessage());
+      IllegalArgumentException watch = assertThrows(IllegalArgumentException.class,
+          () -> models.addWatching("bad", WatchOptions.of("/nowhere"), ONE.withThreads(-1)));
+      assertTrue(watch.getMessage().contains("model 'bad'") && watch.getMessage().contains("threads"),
+          watch.getMessage());
+
+      assertEquals(List.of("good"), models.names());
+      assertArrayEquals(new float[] {6001, 1}, models.predict("good", ROW, 1), 0f);
+      assertEquals(0, models.stats("good").errors);
+      // The name is free: the same model with options in range is added.
+      assertTrue(models.load("bad", Fixtures.versionedBundle(2, "ok"), "v2", ONE.withMaxBatchRows(1)).ok());
+      assertArrayEquals(new float[] {6002, 2}, models.predict("bad", ROW, 1), 0f);
+    }
+  }
+
+  @Test
   void loadIsIdempotentAndUpdatesToANewVersion() throws Exception {
     try (TfjsModels a = TfjsModels.create(ONE)) {
       byte[] v1 = Fixtures.versionedBundle(1, "ok");
