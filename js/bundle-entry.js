@@ -164,16 +164,93 @@ function runModel(input) {
   return [tf.tensor(y, [rows, ...dims], 'float32')];
 }
 
-function forward(x) {
+// The rows as the model takes them: standardized, pre-processed or cast, reshaped.
+function prepare(x) {
   let input = standardize ? standardizeRows(x) : x;
   if (typeof app.preprocess === 'function') input = app.preprocess(input, tf);
   else if (intInput) input = castRows(input);
   if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([input.shape[0], ...reshapeTo]);
-  const ys = runModel(input);
-  // Contract: postprocess gets the one output as a tensor, or every output as an array.
-  let y = typeof app.postprocess === 'function' ? app.postprocess(ys.length === 1 ? ys[0] : ys, tf) : ys;
-  const parts = (Array.isArray(y) ? y : [y]).map(perRow);
+  return input;
+}
+
+// The model's outputs after the app's postprocess, each as [rows, columns].
+// Contract: postprocess gets the one output as a tensor, or every output as an array.
+function finishParts(ys) {
+  const y = typeof app.postprocess === 'function' ? app.postprocess(ys.length === 1 ? ys[0] : ys, tf) : ys;
+  return (Array.isArray(y) ? y : [y]).map(perRow);
+}
+
+function finish(ys) {
+  const parts = finishParts(ys);
   return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+}
+
+function forward(x) {
+  return finish(runModel(prepare(x)));
+}
+
+// A graph model with control flow or dynamic shapes (detectors with NonMaxSuppression, say)
+// cannot run in predict(): tfjs says so at the warm-up, and it then runs in executeAsync(), so
+// predict() returns a promise. tf.tidy cannot span the await: the steps before and after the
+// model run in tidy, and the model's own outputs are disposed here.
+let needsAsync = false;
+
+function needsExecuteAsync(error) {
+  return artifacts.meta.format === 'graph' && /executeAsync/.test(String(error && error.message));
+}
+
+async function runModelAsync(input) {
+  return outputsOf(await model.executeAsync(input));
+}
+
+async function forwardAsync(x) {
+  const input = tf.tidy(() => prepare(x));
+  let ys;
+  try {
+    ys = await runModelAsync(input);
+  } finally {
+    if (input !== x) tf.dispose(input);
+  }
+  try {
+    return tf.tidy(() => finish(ys));
+  } finally {
+    tf.dispose(ys);
+  }
+}
+
+// predict() for such a model: the same rows and the same fixed-batch chunks as predict().
+async function predictAsync(input, rows, cols) {
+  const step = fixedBatch || rows;
+  const parts = [];
+  try {
+    for (let from = 0; from < rows; from += step) {
+      const n = Math.min(step, rows - from);
+      const chunk = new Float32Array(step * cols);  // zeros past the last row
+      chunk.set(input.subarray(from * cols, (from + n) * cols));
+      const x = tf.tensor2d(chunk, [step, cols], 'float32');
+      let out;
+      try {
+        out = await forwardAsync(x);
+      } finally {
+        x.dispose();
+      }
+      if (n < step) {
+        parts.push(tf.tidy(() => out.slice([0, 0], [n, -1])));
+        out.dispose();
+      } else {
+        parts.push(out);
+      }
+    }
+    const y = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+    try {
+      const data = y.dataSync();
+      return data instanceof Float32Array ? data : Float32Array.from(data);
+    } finally {
+      if (parts.length !== 1) y.dispose();
+    }
+  } finally {
+    tf.dispose(parts);
+  }
 }
 
 const bundle = {
@@ -225,17 +302,29 @@ const bundle = {
       standardize = checkStandardize(app.standardize, inCols, shape ? shape[shape.length - 1] : inCols);
     }
     // Warm up once; that also tells the output width after post-processing.
-    const widths = tf.tidy(() => {
-      let input = tf.zeros([fixedBatch || 1, inCols]);
-      if (standardize) input = standardizeRows(input);
-      if (typeof app.preprocess === 'function') input = app.preprocess(input, tf);
-      else if (intInput) input = castRows(input);
-      if (reshapeTo && input instanceof tf.Tensor && input.rank === 2) input = input.reshape([1, ...reshapeTo]);
-      const ys = outputsOf(model.predict(input));
-      modelOutputDims = ys.map((t) => t.shape.slice(1));
-      const y = typeof app.postprocess === 'function' ? app.postprocess(ys.length === 1 ? ys[0] : ys, tf) : ys;
-      return (Array.isArray(y) ? y : [y]).map((t) => perRow(t).shape[1]);
-    });
+    const zeros = tf.zeros([fixedBatch || 1, inCols]);
+    let ys;
+    try {
+      ys = tf.tidy(() => outputsOf(model.predict(prepare(zeros))));
+    } catch (e) {
+      if (!needsExecuteAsync(e)) throw e;
+      needsAsync = true;
+      const input = tf.tidy(() => prepare(zeros));
+      try {
+        ys = await runModelAsync(input);
+      } finally {
+        tf.dispose(input);
+      }
+    } finally {
+      zeros.dispose();
+    }
+    modelOutputDims = ys.map((t) => t.shape.slice(1));
+    let widths;
+    try {
+      widths = tf.tidy(() => finishParts(ys).map((t) => t.shape[1]));
+    } finally {
+      tf.dispose(ys);
+    }
     const names = typeof app.postprocess !== 'function' ? loader.outputNames(model)
       : widths.map((_, i) => (widths.length === 1 ? 'postprocess' : `postprocess[${i}]`));
     let at = 0;
@@ -254,6 +343,7 @@ const bundle = {
   // model step, keeping the app's steps (and standardize) in tfjs. A string: why this bundle runs
   // in tfjs.
   nativeArtifacts() {
+    if (needsAsync) return 'the graph has control flow or dynamic shapes (tfjs runs it with executeAsync)';
     if (app.inputCols || app.outputCols || !this.modelInputShape) {
       return 'the app module declares its own input or output width';
     }
@@ -288,6 +378,7 @@ const bundle = {
   },
 
   predict(input, rows, cols) {
+    if (needsAsync) return predictAsync(input, rows, cols);
     const y = tf.tidy(() => {
       if (!fixedBatch || rows === fixedBatch) return forward(tf.tensor2d(input, [rows, cols], 'float32'));
       const parts = [];

@@ -86,9 +86,27 @@ async function loadReference() {
     for (let i = 0; i < v.length; i++) if (!(v[i] >= range[0] && v[i] <= range[1])) throw new Error(`value ${i} out of ${dtype}`);
     return tf.cast(r, 'int32').cast(dtype);
   };
+  // A graph model with control flow or dynamic shapes (detectors with NonMaxSuppression, say)
+  // cannot run in predict(); tfjs says so and it runs in executeAsync(), as in tfjs-run's bundles.
+  let needsAsync = false;
+  const run = async (x) => {
+    if (!needsAsync) {
+      try {
+        return tf.tidy(() => {
+          const out = model.predict(x);
+          return Array.isArray(out) ? out : [out];
+        });
+      } catch (e) {
+        if (!isGraph || !/executeAsync/.test(String(e && e.message))) throw e;
+        needsAsync = true;
+      }
+    }
+    const out = await model.executeAsync(x);
+    return Array.isArray(out) ? out : [out];
+  };
   const runner = {
     backend: () => tf.getBackend(),
-    predict(input, rows, cols) {
+    async predict(input, rows, cols) {
       // A model with a fixed batch (input [n, ...]) is run on n rows at a time, the last call
       // padded with zero rows whose answers are dropped.
       const batch = model.inputs[0].shape[0];
@@ -98,26 +116,35 @@ async function loadReference() {
           const n = Math.min(batch, rows - from);
           const chunk = new Float32Array(batch * cols);
           chunk.set(input.subarray(from * cols, (from + n) * cols));
-          const y = runner.predict(chunk, batch, cols);
+          const y = await runner.predict(chunk, batch, cols);
           parts.push(y.subarray(0, n * (y.length / batch)));
         }
         const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
         parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
         return out;
       }
+      const x = tf.tidy(() => {
+        let t = tf.tensor2d(standardized(input, cols), [rows, cols], 'float32');
+        if (app.preprocess) t = app.preprocess(t, tf);
+        else if (model.inputs[0].dtype && model.inputs[0].dtype !== 'float32') t = integers(t, model.inputs[0].dtype);
+        if (!app.preprocess && dims.length !== 1) t = tf.reshape(t, [rows, ...dims]);
+        return t;
+      });
+      let ys;
+      try {
+        ys = await run(x);
+      } finally {
+        x.dispose();
+      }
       const y = tf.tidy(() => {
-        let x = tf.tensor2d(standardized(input, cols), [rows, cols], 'float32');
-        if (app.preprocess) x = app.preprocess(x, tf);
-        else if (model.inputs[0].dtype && model.inputs[0].dtype !== 'float32') x = integers(x, model.inputs[0].dtype);
-        if (!app.preprocess && dims.length !== 1) x = tf.reshape(x, [rows, ...dims]);
-        let out = model.predict(x);
-        let outs = Array.isArray(out) ? out : [out];
+        let outs = ys;
         if (app.postprocess) {
-          out = app.postprocess(outs.length === 1 ? outs[0] : outs, tf);
+          const out = app.postprocess(outs.length === 1 ? outs[0] : outs, tf);
           outs = Array.isArray(out) ? out : [out];
         }
         return tf.concat(outs.map((t) => tf.reshape(t, [rows, -1])), 1);
       });
+      tf.dispose(ys);
       const data = y.dataSync();
       y.dispose();
       return data;
