@@ -358,8 +358,11 @@ const bundle = {
       topology: JSON.stringify(artifacts.topology),
       weightSpecs: JSON.stringify(artifacts.weightSpecs),
       // The weights as bundled: tfjs-run decodes them natively (a second decode here, in JS, took
-      // longer than compiling the model).
+      // longer than compiling the model). Runtimes before weightsBase64 read weightData instead.
       weightsBase64: artifacts.weightsBase64,
+      get weightData() {
+        return decodeBase64(artifacts.weightsBase64);
+      },
       inputDims: this.modelInputShape.slice(1),
       outputNames: loader.outputNames(model),
       wrapped,

@@ -831,6 +831,33 @@ TEST(NativeModel, TheLoadTimeCheckOnLargeRowsTriesFewerRowsAndStillCatchesAWrong
   EXPECT_NE(note.find(" of 7, column"), std::string::npos) << note;  // 2 sample rows, a zero row, 4 x 1 generated
 }
 
+// The weights as base64 (what bundles hand over now) are decoded by the runtime: the same plan as
+// from weightData, so the same wrong plan is caught; text that is not base64 (or not one byte a
+// character) keeps the model in tfjs, saying so, and weightsBase64 wins over weightData.
+TEST(NativeModel, WeightsHandedOverAsBase64AreDecodedOrRefusedByName) {
+  const std::string name = "native-agrees-on-sample-only.js";
+  const std::string code = ReadHostile(name);
+  const std::string from = "weightData: new Float32Array([...kernel, ...bias]).buffer";
+  ASSERT_NE(code.find(from), std::string::npos);
+  auto with = [&](const std::string& weights) {
+    std::string text = code;
+    text.replace(text.find(from), from.size(), weights);
+    return Model::Load(BundleSource{text, name});
+  };
+  const std::string base64 =
+      "weightsBase64: btoa(String.fromCharCode(...new Uint8Array(new Float32Array([...kernel, ...bias]).buffer)))";
+  std::unique_ptr<Model> decoded = with(base64);
+  EXPECT_NE(decoded->info().model_exec_note.find("generated row"), std::string::npos) << decoded->info().model_exec_note;
+  for (const std::string& bad : {std::string("weightsBase64: 'not*base64'"), std::string("weightsBase64: 'AAA\u0100'"),
+                                 "weightsBase64: '!!!!', " + from}) {
+    SCOPED_TRACE(bad);
+    std::unique_ptr<Model> refused = with(bad);
+    EXPECT_EQ(refused->info().model_exec, "tfjs");
+    EXPECT_NE(refused->info().model_exec_note.find("weightsBase64 is not base64"), std::string::npos)
+        << refused->info().model_exec_note;
+  }
+}
+
 // A pass of the load-time check is remembered in ModelOptions::check_verdict_dir: a second load
 // of the same bytes skips the check and answers as tfjs in Node does, directly or with the app's
 // steps around the plan. Other bytes, another buffer budget (the check's rows depend on it), or a

@@ -131,16 +131,17 @@ std::vector<std::string> Model::Impl::OutputNames(JsScope& s, v8::Local<v8::Obje
 }
 
 // The weights: `weightsBase64` as bundled (decoded here, not a second time in JS), or, from
-// bundles before it, `weightData` as an ArrayBuffer.
+// bundles before it, `weightData` as an ArrayBuffer (read only without weightsBase64: bundles
+// offer it too, as a getter that decodes, for runtimes before it).
 std::string Model::Impl::WeightData(JsScope& s, v8::Local<v8::Object> o) {
-  v8::Local<v8::Value> data = ArtifactField(s, o, "weightData");
-  if (data->IsArrayBuffer()) {
-    std::shared_ptr<v8::BackingStore> store = data.As<v8::ArrayBuffer>()->GetBackingStore();
-    return std::string(static_cast<const char*>(store->Data()), store->ByteLength());
-  }
   v8::Local<v8::Value> text = ArtifactField(s, o, "weightsBase64");
   if (!text->IsString()) {
-    native::Invalid("nativeArtifacts() offers neither weightsBase64 (a string) nor weightData (an ArrayBuffer)");
+    v8::Local<v8::Value> data = ArtifactField(s, o, "weightData");
+    if (!data->IsArrayBuffer()) {
+      native::Invalid("nativeArtifacts() offers neither weightsBase64 (a string) nor weightData (an ArrayBuffer)");
+    }
+    std::shared_ptr<v8::BackingStore> store = data.As<v8::ArrayBuffer>()->GetBackingStore();
+    return std::string(static_cast<const char*>(store->Data()), store->ByteLength());
   }
   v8::Local<v8::String> str = text.As<v8::String>();
   // Base64 is ASCII: a string V8 holds in two bytes a character is not base64.
