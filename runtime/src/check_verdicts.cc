@@ -17,6 +17,45 @@
 namespace tfjs_run::internal {
 namespace {
 
+// Whether one of the object's loaded segments holds `address`.
+bool Holds(const dl_phdr_info& info, uintptr_t address) {
+  for (int i = 0; i < info.dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info.dlpi_phdr[i];
+    const uintptr_t start = info.dlpi_addr + ph.p_vaddr;
+    if (ph.p_type == PT_LOAD && address >= start && address - start < ph.p_memsz) return true;
+  }
+  return false;
+}
+
+// The object's GNU build ID note, in hex; empty if it has none.
+std::string BuildIdOf(const dl_phdr_info& info) {
+  static const char* kHex = "0123456789abcdef";
+  for (int i = 0; i < info.dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info.dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    const size_t align = ph.p_align > 4 ? 8 : 4;
+    auto up = [align](size_t n) { return (n + align - 1) & ~(align - 1); };
+    const auto* base = reinterpret_cast<const unsigned char*>(info.dlpi_addr + ph.p_vaddr);
+    for (size_t at = 0; at + sizeof(ElfW(Nhdr)) <= ph.p_memsz;) {
+      const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(base + at);
+      const size_t name_at = at + sizeof(ElfW(Nhdr));
+      const size_t desc_at = name_at + up(note->n_namesz);
+      if (desc_at + note->n_descsz > ph.p_memsz) break;
+      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
+          std::string_view(reinterpret_cast<const char*>(base + name_at), 4) == std::string_view("GNU", 4)) {
+        std::string id;
+        for (size_t k = 0; k < note->n_descsz; ++k) {
+          id += kHex[base[desc_at + k] >> 4];
+          id += kHex[base[desc_at + k] & 15];
+        }
+        return id;
+      }
+      at = desc_at + up(note->n_descsz);
+    }
+  }
+  return {};
+}
+
 // The GNU build ID (hex) of the loaded object that holds `address`; empty if none does or it has
 // no build ID.
 std::string BuildIdAt(const void* address) {
@@ -27,36 +66,8 @@ std::string BuildIdAt(const void* address) {
   dl_iterate_phdr(
       [](dl_phdr_info* info, size_t, void* data) -> int {
         auto* s = static_cast<Search*>(data);
-        bool holds = false;
-        for (int i = 0; i < info->dlpi_phnum && !holds; ++i) {
-          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-          const uintptr_t start = info->dlpi_addr + ph.p_vaddr;
-          holds = ph.p_type == PT_LOAD && s->address >= start && s->address - start < ph.p_memsz;
-        }
-        if (!holds) return 0;
-        for (int i = 0; i < info->dlpi_phnum && s->id.empty(); ++i) {
-          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-          if (ph.p_type != PT_NOTE) continue;
-          const size_t align = ph.p_align > 4 ? 8 : 4;
-          auto up = [align](size_t n) { return (n + align - 1) & ~(align - 1); };
-          const auto* base = reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr);
-          for (size_t at = 0; at + sizeof(ElfW(Nhdr)) <= ph.p_memsz;) {
-            const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(base + at);
-            const size_t name_at = at + sizeof(ElfW(Nhdr));
-            const size_t desc_at = name_at + up(note->n_namesz);
-            if (desc_at + note->n_descsz > ph.p_memsz) break;
-            if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
-                std::string_view(reinterpret_cast<const char*>(base + name_at), 4) == std::string_view("GNU", 4)) {
-              static const char* kHex = "0123456789abcdef";
-              for (size_t k = 0; k < note->n_descsz; ++k) {
-                s->id += kHex[base[desc_at + k] >> 4];
-                s->id += kHex[base[desc_at + k] & 15];
-              }
-              break;
-            }
-            at = desc_at + up(note->n_descsz);
-          }
-        }
+        if (!Holds(*info, s->address)) return 0;
+        s->id = BuildIdOf(*info);
         return 1;
       },
       &search);
