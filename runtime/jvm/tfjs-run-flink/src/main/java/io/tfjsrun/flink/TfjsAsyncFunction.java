@@ -95,33 +95,13 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
     Once<OUT> once = new Once<>(resultFuture, pending);
     pending.put(resultFuture, once);
     long start = System.nanoTime();
-    batcher.add(new SubtaskBatcher.Entry() {
-      @Override
-      public float[] row() {
-        return row;
-      }
-
-      @Override
-      public void answer(float[] output, String version) {
-        try {
-          once.complete(handle.result(record, output, version, start));
-        } catch (Throwable t) {
+    batcher.add(SubtaskBatcher.Entry.of(row,
+        (output, version) -> once.complete(handle.result(record, output, version, start)),
+        error -> {
           handle.failed();
-          once.fail(t);
-        }
-      }
-
-      @Override
-      public void fail(Throwable error) {
-        handle.failed();
-        once.fail(error);
-      }
-
-      @Override
-      public boolean isDone() {
-        return once.isDone();
-      }
-    });
+          once.fail(error);
+        },
+        once::isDone));
   }
 
   @Override

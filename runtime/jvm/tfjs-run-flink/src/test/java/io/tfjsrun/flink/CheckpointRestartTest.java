@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -95,14 +94,7 @@ class CheckpointRestartTest {
     String job = "checkpoint-restart-" + how;
     List<LabeledRow> input = FlinkTests.numberedWine(28);  // 4984 records
     float[][] node = FlinkTests.nodeReference("wine-layers-cpu");
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    Configuration conf = new Configuration();
-    conf.setString("restart-strategy.type", "fixed-delay");
-    conf.setString("restart-strategy.fixed-delay.attempts", "3");
-    conf.setString("restart-strategy.fixed-delay.delay", "100 ms");
-    env.configure(conf);
-    env.setParallelism(2);
-    env.enableCheckpointing(100);
+    StreamExecutionEnvironment env = FlinkTests.restartingEnvironment();
     TfjsModel model = TfjsModel.bundle(Fixtures.bundle("wine-layers-cpu").toString())
         .withOptions(RuntimeOptions.defaults().withThreads(2));
     DataStream<LabeledRow> rows = env.fromData(input).map(new Throttle());

@@ -14,6 +14,7 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.reporter.MetricReporter;
 import org.apache.flink.metrics.reporter.MetricReporterFactory;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 /**
@@ -32,6 +33,22 @@ public final class FlinkTests {
     conf.setString("metrics.reporter.memory.interval", "100 ms");
     return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
         .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(SLOTS).setConfiguration(conf).build());
+  }
+
+  /**
+   * An environment for the restore tests: parallelism 2, a checkpoint every 100 ms, and a failed
+   * job restarted (from its last completed checkpoint) up to 3 times, 100 ms apart.
+   */
+  public static StreamExecutionEnvironment restartingEnvironment() {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    Configuration conf = new Configuration();
+    conf.setString("restart-strategy.type", "fixed-delay");
+    conf.setString("restart-strategy.fixed-delay.attempts", "3");
+    conf.setString("restart-strategy.fixed-delay.delay", "100 ms");
+    env.configure(conf);
+    env.setParallelism(2);
+    env.enableCheckpointing(100);
+    return env;
   }
 
   /** A wine row numbered by its place in the stream, which the output carries as its label. */

@@ -473,14 +473,7 @@ class ModelStreamKafkaTest {
     int rows = wine.length;
     CHECKPOINTED.set(false);
     THROWN.set(false);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    Configuration conf = new Configuration();
-    conf.setString("restart-strategy.type", "fixed-delay");
-    conf.setString("restart-strategy.fixed-delay.attempts", "3");
-    conf.setString("restart-strategy.fixed-delay.delay", "100 ms");
-    env.configure(conf);
-    env.setParallelism(2);
-    env.enableCheckpointing(100);
+    StreamExecutionEnvironment env = FlinkTests.restartingEnvironment();
     publish(updates, reference("v1", "wine-layers-cpu"));
     publish(updates, reference("v2", "wine-graph-cpu"));
     Map<String, Outcome> answers = new HashMap<>();
@@ -522,14 +515,7 @@ class ModelStreamKafkaTest {
     Map<String, float[]> sent = new HashMap<>();
     CHECKPOINTED.set(false);
     THROWN.set(true);  // disarmed until the rollback is in a completed checkpoint
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    Configuration conf = new Configuration();
-    conf.setString("restart-strategy.type", "fixed-delay");
-    conf.setString("restart-strategy.fixed-delay.attempts", "3");
-    conf.setString("restart-strategy.fixed-delay.delay", "100 ms");
-    env.configure(conf);
-    env.setParallelism(2);
-    env.enableCheckpointing(100);
+    StreamExecutionEnvironment env = FlinkTests.restartingEnvironment();
     publish(updates, versioned(1, "ok"));
     Map<String, Outcome> answers = new HashMap<>();
     List<Outcome> rejected = new ArrayList<>();

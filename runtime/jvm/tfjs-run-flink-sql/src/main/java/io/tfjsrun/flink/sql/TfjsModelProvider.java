@@ -143,31 +143,9 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
       }
       if (row == null) return CompletableFuture.completedFuture(List.of(schema.output().nullRow()));
       CompletableFuture<Collection<RowData>> result = new CompletableFuture<>();
-      batcher.add(new SubtaskBatcher.Entry() {
-        @Override
-        public float[] row() {
-          return row;
-        }
-
-        @Override
-        public void answer(float[] output, String version) {
-          try {
-            result.complete(List.of(schema.output().row(output, 0, output.length, version)));
-          } catch (RuntimeException e) {
-            result.completeExceptionally(e);
-          }
-        }
-
-        @Override
-        public void fail(Throwable error) {
-          result.completeExceptionally(error);
-        }
-
-        @Override
-        public boolean isDone() {
-          return result.isDone();
-        }
-      });
+      batcher.add(SubtaskBatcher.Entry.of(row,
+          (output, version) -> result.complete(List.of(schema.output().row(output, 0, output.length, version))),
+          result::completeExceptionally, result::isDone));
       return result;
     }
 

@@ -22,20 +22,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * names take the output row whole (one ARRAY&lt;FLOAT&gt;) or by position (FLOAT columns).
  */
 class MlPredictOutputTest {
-  /** The multi-out fixture's rows (6 features) as a view `samples` (id, f0..f5), and its feature columns listed. */
-  private static String multiOutRows(TableEnvironment env, float[][] rows) {
-    StringJoiner columns = new StringJoiner(", ");
-    for (int c = 0; c < rows[0].length; c++) columns.add("f" + c);
-    StringJoiner values = new StringJoiner(", ");
-    for (int r = 0; r < rows.length; r++) {
-      StringJoiner v = new StringJoiner(", ", "(" + r + ", ", ")");
-      for (float x : rows[r]) v.add("CAST(" + x + " AS FLOAT)");
-      values.add(v.toString());
-    }
-    env.executeSql("CREATE TEMPORARY VIEW samples AS SELECT * FROM (VALUES " + values + ") AS t(id, " + columns + ")");
-    return columns.toString();
-  }
-
   private static void createMultiOut(TableEnvironment env, String name, String columns, String output) {
     env.executeSql("CREATE MODEL " + name + " INPUT (" + columns.replace(",", " FLOAT,") + " FLOAT) OUTPUT (" + output
         + ") WITH ('provider' = 'tfjs', 'bundle' = '" + Fixtures.bundle("multi-out") + "', 'threads' = '1')");
@@ -55,7 +41,7 @@ class MlPredictOutputTest {
     float[][] rows = Fixtures.readCsv(Fixtures.dir().resolve("shaped/multi-out.csv"));
     float[][] node = Fixtures.readCsv(Fixtures.dir().resolve("ref-multi-out.csv"));
     TableEnvironment env = SqlTests.env(1);
-    String columns = multiOutRows(env, rows);
+    String columns = SqlTests.rowsView(env, "samples", rows);
     // Two of the three heads, in another order than the model's.
     createMultiOut(env, "heads", columns, "head_2 ARRAY<FLOAT>, version STRING, head_0 ARRAY<FLOAT>");
     List<Row> out = SqlTests.collect(env, "SELECT id, head_0, head_2, version FROM ML_PREDICT(TABLE samples,"
@@ -75,7 +61,7 @@ class MlPredictOutputTest {
   @Test
   void aColumnTheBundlesOutputsCannotFillFailsPlanningNamingItAndTheOutputs() {
     TableEnvironment env = SqlTests.env(1);
-    String columns = multiOutRows(env, new float[][] {{1, 2, 3, 4, 5, 6}});
+    String columns = SqlTests.rowsView(env, "samples", new float[][] {{1, 2, 3, 4, 5, 6}});
     String outputs = "[head_0 (5 values), head_1 (2 values), head_2 (7 values)]";
     String[][] cases = {
         {"head_0 ARRAY<FLOAT>, head_3 ARRAY<FLOAT>", "a 'tfjs' model's OUTPUT column 'head_3' is not an output of the"

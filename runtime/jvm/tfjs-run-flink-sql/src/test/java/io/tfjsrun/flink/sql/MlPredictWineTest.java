@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tfjsrun.Fixtures;
 import java.util.List;
-import java.util.StringJoiner;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.types.Row;
 import org.junit.jupiter.api.Test;
@@ -16,19 +15,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** ML_PREDICT over the wine bundle in a local Flink job, each answer against tfjs in Node's. */
 class MlPredictWineTest {
-  /** The wine rows as a view `wines` (id, f0..f12), and its feature columns listed. */
-  private static String wines(TableEnvironment env, float[][] rows) {
-    StringJoiner columns = new StringJoiner(", ");
-    for (int c = 0; c < rows[0].length; c++) columns.add("f" + c);
-    StringJoiner values = new StringJoiner(", ");
-    for (int r = 0; r < rows.length; r++) {
-      StringJoiner v = new StringJoiner(", ", "(" + r + ", ", ")");
-      for (float x : rows[r]) v.add("CAST(" + x + " AS FLOAT)");
-      values.add(v.toString());
-    }
-    env.executeSql("CREATE TEMPORARY VIEW wines AS SELECT * FROM (VALUES " + values + ") AS t(id, " + columns + ")");
-    return columns.toString();
-  }
 
   /** The model's OUTPUT as the model's output row: the ARRAY<FLOAT> itself, or its FLOAT columns in order. */
   @ParameterizedTest
@@ -39,7 +25,7 @@ class MlPredictWineTest {
     float[][] rows = Fixtures.wineRows();
     float[][] node = Fixtures.readCsv(Fixtures.dir().resolve("ref-wine-layers-cpu.csv"));
     TableEnvironment env = SqlTests.env(1);
-    String columns = wines(env, rows);
+    String columns = SqlTests.rowsView(env, "wines", rows);
     env.executeSql("CREATE MODEL wine INPUT (" + columns.replace(",", " FLOAT,") + " FLOAT) OUTPUT (" + output
         + ") WITH ('provider' = 'tfjs', 'bundle' = '" + Fixtures.bundle("wine-layers-cpu") + "', 'threads' = '1')");
     boolean array = output.contains("ARRAY");

@@ -2,6 +2,7 @@ package io.tfjsrun.flink.sql;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.StringJoiner;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
@@ -27,6 +28,23 @@ final class SqlTests {
       it.forEachRemaining(out::add);
     }
     return out;
+  }
+
+  /**
+   * {@code rows} as a temporary view {@code name} (id, f0, f1, ...): each row its index, then its
+   * values as FLOATs. Returns the feature columns listed ("f0, f1, ...").
+   */
+  static String rowsView(TableEnvironment env, String name, float[][] rows) {
+    StringJoiner columns = new StringJoiner(", ");
+    for (int c = 0; c < rows[0].length; c++) columns.add("f" + c);
+    StringJoiner values = new StringJoiner(", ");
+    for (int r = 0; r < rows.length; r++) {
+      StringJoiner v = new StringJoiner(", ", "(" + r + ", ", ")");
+      for (float x : rows[r]) v.add("CAST(" + x + " AS FLOAT)");
+      values.add(v.toString());
+    }
+    env.executeSql("CREATE TEMPORARY VIEW " + name + " AS SELECT * FROM (VALUES " + values + ") AS t(id, " + columns + ")");
+    return columns.toString();
   }
 
   /** Every message in {@code e}'s chain of causes, for asserting on the one that names the problem. */
