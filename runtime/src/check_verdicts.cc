@@ -115,30 +115,29 @@ const std::string& VerdictIdentity() {
   return identity;
 }
 
-std::string CheckVerdicts::FileFor(std::string_view code, const std::string& context) const {
-  if (dir_.empty() || VerdictIdentity().empty()) return {};
+CheckVerdict::CheckVerdict(const std::string& dir, std::string_view code, const std::string& context)
+    : dir_(dir), context_(context) {
+  if (dir_.empty() || VerdictIdentity().empty()) return;
   const std::string key = Sha256Hex(VerdictIdentity() + "\ncontext " + context + "\ncode " + Sha256Hex(code));
-  return (std::filesystem::path(dir_) / (key + ".check-passed")).string();
+  file_ = (std::filesystem::path(dir_) / (key + ".check-passed")).string();
 }
 
-bool CheckVerdicts::Passed(std::string_view code, const std::string& context) const {
-  const std::string file = FileFor(code, context);
+bool CheckVerdict::Passed() const {
   std::error_code ec;
-  return !file.empty() && std::filesystem::is_regular_file(file, ec);
+  return !file_.empty() && std::filesystem::is_regular_file(file_, ec);
 }
 
-void CheckVerdicts::RememberPass(std::string_view code, const std::string& context) const {
-  const std::string file = FileFor(code, context);
-  if (file.empty()) return;
+void CheckVerdict::RememberPass() const {
+  if (file_.empty()) return;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  const std::string tmp = file + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = file_ + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary);
-    out << VerdictIdentity() << "context " << context << "\n";
+    out << VerdictIdentity() << "context " << context_ << "\n";
     if (!out) return;
   }
-  std::filesystem::rename(tmp, file, ec);
+  std::filesystem::rename(tmp, file_, ec);
 }
 
 }  // namespace tfjs_run::internal

@@ -1,4 +1,4 @@
-// CheckVerdicts: the load-time check's passes (docs/native.md, "The check at load"), remembered on
+// CheckVerdict: the load-time check's passes (docs/native.md, "The check at load"), remembered on
 // disk so that a later load of the same bundle bytes skips the check.
 //
 // A pass is remembered under a key of everything the check's outcome depends on: the bundle text,
@@ -13,19 +13,21 @@
 
 namespace tfjs_run::internal {
 
-class CheckVerdicts {
+// One bundle's verdict in one context; the key is worked out once, at construction.
+class CheckVerdict {
  public:
   // `dir` empty: nothing is remembered, Passed finds nothing.
-  explicit CheckVerdicts(std::string dir) : dir_(std::move(dir)) {}
+  CheckVerdict(const std::string& dir, std::string_view code, const std::string& context);
 
   // Whether a check of this bundle text passed at an earlier load in the same context.
-  bool Passed(std::string_view code, const std::string& context) const;
+  bool Passed() const;
   // Remembers that it passed. Written atomically; failures are ignored (the cache only saves time).
-  void RememberPass(std::string_view code, const std::string& context) const;
+  void RememberPass() const;
 
  private:
-  std::string FileFor(std::string_view code, const std::string& context) const;
   std::string dir_;
+  std::string context_;
+  std::string file_;  // empty: nothing to remember or find
 };
 
 // The identity of the builds and the machine a verdict holds for (exposed for tests); empty when

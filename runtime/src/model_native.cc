@@ -292,12 +292,12 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
     plan = std::move(compiled);  // runNative reads it while the check runs
     // The check's rows depend on the buffer budget (CheckRows); its outcome on the builds and the
     // CPU too, which the verdicts' key holds itself.
-    const internal::CheckVerdicts verdicts(options.check_verdict_dir);
-    const std::string context = "max_buffer_mb " + std::to_string(options.max_buffer_mb);
-    const bool remembered = verdicts.Passed(loading_code, context);
+    const internal::CheckVerdict verdict(options.check_verdict_dir, loading_code,
+                                         "max_buffer_mb " + std::to_string(options.max_buffer_mb));
+    const bool remembered = verdict.Passed();
     if (remembered && wrapped) InstallRunNative(s, b, true);
     if (remembered || AgreesWithTfjs(s, *plan, b, wrapped, deadline, why)) {
-      if (!remembered) verdicts.RememberPass(loading_code, context);
+      if (!remembered) verdict.RememberPass();
       native_direct = !wrapped;
       info.model_exec = "native";
       info.model_exec_note = wrapped ? "the app's pre/post-processing in tfjs around " + plan->Describe() : plan->Describe();
