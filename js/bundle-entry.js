@@ -225,8 +225,11 @@ async function predictAsync(input, rows, cols) {
   try {
     for (let from = 0; from < rows; from += step) {
       const n = Math.min(step, rows - from);
-      const chunk = new Float32Array(step * cols);  // zeros past the last row
-      chunk.set(input.subarray(from * cols, (from + n) * cols));
+      let chunk = input.subarray(from * cols, (from + n) * cols);  // the bundle's own copy: no other
+      if (n < step) {
+        chunk = new Float32Array(step * cols);  // zeros past the last row
+        chunk.set(input.subarray(from * cols, (from + n) * cols));
+      }
       const x = tf.tensor2d(chunk, [step, cols], 'float32');
       let out;
       try {
