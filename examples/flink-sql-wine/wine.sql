@@ -1,6 +1,9 @@
 -- The wine classifier in Flink SQL: the 178 rows of examples/wine/data/wine.data, each with the
 -- model's three class scores and the bundle version that computed them. run.sh fills in
 -- ${WINE_DATA} and ${WINE_BUNDLE}; MlPredictExampleTest runs these same statements.
+
+-- The SQL client prints the rows as a plain table (no interactive view) when run with -f.
+SET 'sql-client.execution.result-mode' = 'tableau';
 CREATE TABLE wines (
   label INT,
   alcohol DOUBLE, malic_acid DOUBLE, ash DOUBLE, alcalinity DOUBLE, magnesium DOUBLE, phenols DOUBLE,

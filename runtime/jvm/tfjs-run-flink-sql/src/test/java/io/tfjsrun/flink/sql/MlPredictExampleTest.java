@@ -9,14 +9,19 @@ import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.types.Row;
 import org.junit.jupiter.api.Test;
 
-/** examples/flink-sql-wine/wine.sql, statement by statement, as its run.sh gives it to the SQL client. */
+/**
+ * examples/flink-sql-wine/wine.sql, statement by statement, in a TableEnvironment (the SQL client's own
+ * SET statements left out). examples/flink-sql-wine's SqlClientOnAClusterTest runs the same script
+ * with the SQL client on a standalone cluster.
+ */
 class MlPredictExampleTest {
   @Test
   void theExamplesSqlScoresEveryWineAsNodeDoes() throws Exception {
     String script = Files.readString(Fixtures.sourceFile("examples/flink-sql-wine/wine.sql"))
         .replace("${WINE_DATA}", Fixtures.sourceFile("examples/wine/data/wine.data").toString())
         .replace("${WINE_BUNDLE}", Fixtures.bundle("wine-layers-cpu").toString())
-        .replaceAll("(?m)^--.*\n", "");
+        .replaceAll("(?m)^--.*\n", "")
+        .replaceAll("(?m)^SET .*\n", "");
     String[] statements = script.split(";\\s*(\n|$)");
     assertEquals(3, statements.length, script);
     TableEnvironment env = SqlTests.env(1);
