@@ -2,6 +2,7 @@ package io.tfjsrun.flink.sql;
 
 import io.tfjsrun.BundleInfo;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.List;
 import java.util.StringJoiner;
 import org.apache.flink.table.api.ValidationException;
@@ -174,9 +175,8 @@ final class OutputColumns implements Serializable {
         row.setField(c, StringData.fromString(version));
       } else if (arrays[c]) {
         int n = (end[c] < 0 ? cols : end[c]) - first[c];
-        Float[] boxed = new Float[n];
-        for (int i = 0; i < n; i++) boxed[i] = values[offset + first[c] + i];
-        row.setField(c, new GenericArrayData(boxed));
+        int from = offset + first[c];
+        row.setField(c, new GenericArrayData(Arrays.copyOfRange(values, from, from + n)));  // unboxed
       } else {
         row.setField(c, values[offset + first[c]]);
       }

@@ -113,6 +113,36 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
    * still applies in the runtime. A failed request whose cause may be one row's is sent again row
    * by row, so each row gets its own error.
    */
+  /** One row in flight: its features, and the future ML_PREDICT waits on (one object per row). */
+  private static final class Pending extends CompletableFuture<Collection<RowData>> implements SubtaskBatcher.Entry {
+    private final float[] row;
+    private final OutputColumns output;
+
+    Pending(float[] row, OutputColumns output) {
+      this.row = row;
+      this.output = output;
+    }
+
+    @Override
+    public float[] row() {
+      return row;
+    }
+
+    @Override
+    public void answer(float[] values, String version) {
+      try {
+        complete(List.of(output.row(values, 0, values.length, version)));
+      } catch (RuntimeException e) {
+        completeExceptionally(e);
+      }
+    }
+
+    @Override
+    public void fail(Throwable error) {
+      completeExceptionally(error);
+    }
+  }
+
   public static final class Async extends AsyncPredictFunction {
     private static final long serialVersionUID = 1L;
     /** Rows per request at most (fewer when batch.max-rows says so), and requests out at once. */
@@ -142,10 +172,8 @@ public final class TfjsModelProvider implements PredictRuntimeProvider, AsyncPre
         return CompletableFuture.failedFuture(e);
       }
       if (row == null) return CompletableFuture.completedFuture(List.of(schema.output().nullRow()));
-      CompletableFuture<Collection<RowData>> result = new CompletableFuture<>();
-      batcher.add(SubtaskBatcher.Entry.of(row,
-          (output, version) -> result.complete(List.of(schema.output().row(output, 0, output.length, version))),
-          result::completeExceptionally, result::isDone));
+      Pending result = new Pending(row, schema.output());
+      batcher.add(result);
       return result;
     }
 

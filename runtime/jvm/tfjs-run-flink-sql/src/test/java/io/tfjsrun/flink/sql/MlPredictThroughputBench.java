@@ -21,15 +21,26 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.api.Table;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.runtime.typeutils.InternalTypeInfo;
+import org.apache.flink.table.types.logical.FloatType;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.types.Row;
 import org.junit.jupiter.api.Test;
 
 /**
  * Rows/s of ML_PREDICT (async, 256 in flight, unordered) against the DataStream async function
  * (TfjsAsyncFunction, unorderedWait, 256 in flight) on the same rows and the same bundle, in a local
- * MiniCluster at parallelism 2, each shape its own job, alternated rep by rep; and the same rows
- * through the table conversion alone, without a model (what the planner's plan costs per row); and
- * ML_PREDICT with 'batch.max-rows' = '256', the request size of the DataStream function.
+ * MiniCluster at parallelism 2, each shape its own job, alternated rep by rep; each rep runs with
+ * Flink's default copies between chained operators and again with pipeline.object-reuse. The SQL
+ * model sends requests of up to 256 rows ('batch.max-rows' = '256'), as the DataStream function
+ * does. The SQL shapes take the rows in and give them out as the table's own rows (RowData), as a
+ * SQL source and sink connector do; sql-no-model is that plan without the model (what the plan
+ * costs per row); sql-async-row is ML_PREDICT with the rows converted from and to
+ * DataStream&lt;Row&gt; around it, as a job mixing the DataStream and Table APIs has them.
  * tools/bench-flink-sql.sh runs it; skipped unless -Dtfjs.bench.bundle is set.
  */
 class MlPredictThroughputBench {
@@ -37,6 +48,7 @@ class MlPredictThroughputBench {
   static final AtomicLong LAST = new AtomicLong();
   static final AtomicLong COUNT = new AtomicLong();
   static volatile float[][] ROWS;
+  static volatile GenericRowData[] INTERNAL;  // ROWS as the table's rows
 
   /** Stamps the time of each answer. */
   static final class Clock<T> implements MapFunction<T, Integer> {
@@ -52,13 +64,14 @@ class MlPredictThroughputBench {
     }
   }
 
-  private static double run(String shape, long records, String bundle) throws Exception {
+  private static double run(String shape, long records, String bundle, boolean objectReuse) throws Exception {
     FIRST.set(Long.MAX_VALUE);
     LAST.set(0);
     COUNT.set(0);
     Configuration conf = new Configuration();
     conf.setString("taskmanager.memory.network.min", "128mb");
     conf.setString("taskmanager.memory.network.max", "128mb");
+    conf.setString("pipeline.object-reuse", Boolean.toString(objectReuse));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     env.setParallelism(2);
     DataStream<Long> sequence = env.fromSequence(0, records - 1);
@@ -72,28 +85,39 @@ class MlPredictThroughputBench {
     } else {
       String[] names = new String[cols];
       TypeInformation<?>[] types = new TypeInformation<?>[cols];
+      LogicalType[] logical = new LogicalType[cols];
       StringJoiner columns = new StringJoiner(", ");
       for (int c = 0; c < cols; c++) {
         names[c] = "f" + c;
         types[c] = Types.FLOAT;
+        logical[c] = new FloatType();
         columns.add(names[c]);
       }
-      DataStream<Row> rows = sequence.map(i -> {
-        float[] r = ROWS[(int) (i % ROWS.length)];
-        Row row = new Row(r.length);
-        for (int c = 0; c < r.length; c++) row.setField(c, r[c]);
-        return row;
-      }).returns(Types.ROW_NAMED(names, types));
       StreamTableEnvironment tables = StreamTableEnvironment.create(env);
-      tables.createTemporaryView("wines", rows);
+      boolean external = shape.endsWith("-row");
+      if (external) {  // through DataStream<Row>: the planner converts every row in and out
+        DataStream<Row> rows = sequence.map(i -> {
+          float[] r = ROWS[(int) (i % ROWS.length)];
+          Row row = new Row(r.length);
+          for (int c = 0; c < r.length; c++) row.setField(c, r[c]);
+          return row;
+        }).returns(Types.ROW_NAMED(names, types));
+        tables.createTemporaryView("wines", rows);
+      } else {  // the table's own rows (RowData), as a SQL connector hands them over
+        DataStream<RowData> rows = sequence.map(i -> (RowData) INTERNAL[(int) (i % INTERNAL.length)])
+            .returns(InternalTypeInfo.of(RowType.of(logical, names)));
+        tables.createTemporaryView("wines", rows);
+      }
       tables.executeSql("CREATE TEMPORARY MODEL wine INPUT (" + columns.toString().replace(",", " FLOAT,")
-          + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "'"
-          + (shape.equals("sql-async-256") ? ", 'batch.max-rows' = '256'" : "") + ")");
+          + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "', "
+          + "'batch.max-rows' = '256')");  // requests of up to 256 rows, as TfjsAsyncFunction sends
       String query = shape.startsWith("sql-async")
           ? "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL wine, DESCRIPTOR(" + columns + "), MAP['async', 'true', "
               + "'max-concurrent-operations', '256', 'output-mode', 'allow_unordered'])"
           : "SELECT * FROM wines";  // sql-no-model
-      out = tables.toDataStream(tables.sqlQuery(query));
+      Table result = tables.sqlQuery(query);
+      out = external ? tables.toDataStream(result)
+          : tables.toDataStream(result, result.getResolvedSchema().toPhysicalRowDataType().bridgedTo(RowData.class));
     }
     out.map(new Clock<>()).returns(Types.INT).sinkTo(new DiscardingSink<>());
     env.execute(shape);
@@ -106,19 +130,29 @@ class MlPredictThroughputBench {
     String bundle = System.getProperty("tfjs.bench.bundle");
     assumeTrue(bundle != null, "a benchmark: tools/bench-flink-sql.sh runs it");
     ROWS = Fixtures.readCsv(Path.of(System.getProperty("tfjs.bench.rows")));
+    INTERNAL = new GenericRowData[ROWS.length];
+    for (int r = 0; r < ROWS.length; r++) {
+      INTERNAL[r] = new GenericRowData(ROWS[r].length);
+      for (int c = 0; c < ROWS[r].length; c++) INTERNAL[r].setField(c, ROWS[r][c]);
+    }
     int reps = Integer.getInteger("tfjs.bench.reps", 3);
     long records = Long.getLong("tfjs.bench.records", 1_000_000L);
-    String[] shapes = {"sql-async", "stream-async", "sql-no-model", "sql-async-256"};
-    StringBuilder table = new StringBuilder("| rep | " + String.join(" | ", shapes)
-        + " | sql-async / stream-async | sql-async-256 / stream-async | planner's µs per row (async) |\n|");
-    for (int i = 0; i < shapes.length + 4; i++) table.append("---|");
+    String[] shapes = {"sql-async", "stream-async", "sql-no-model", "sql-async-row"};
+    String only = System.getProperty("tfjs.bench.only");  // one shape alone, e.g. under a profiler
+    if (only != null) shapes = new String[] {only, only, only, only};
+    StringBuilder table = new StringBuilder("| rep | object reuse | " + String.join(" | ", shapes)
+        + " | sql-async / stream-async | sql-async-row / stream-async | planner's µs per row (async) |\n|");
+    for (int i = 0; i < shapes.length + 5; i++) table.append("---|");
     table.append("\n");
     for (int rep = 1; rep <= reps; rep++) {
-      double[] r = new double[shapes.length];
-      for (int i = 0; i < shapes.length; i++) r[i] = run(shapes[i], records, bundle);
-      table.append("| ").append(rep);
-      for (double v : r) table.append(String.format(" | %.0f", v));
-      table.append(String.format(" | %.2f | %.2f | %.2f |%n", r[0] / r[1], r[3] / r[1], 1e6 / r[0] - 1e6 / r[1]));
+      for (String reuseSetting : System.getProperty("tfjs.bench.objectReuse", "false,true").split(",")) {
+        boolean reuse = Boolean.parseBoolean(reuseSetting);
+        double[] r = new double[shapes.length];
+        for (int i = 0; i < shapes.length; i++) r[i] = run(shapes[i], records, bundle, reuse);
+        table.append("| ").append(rep).append(" | ").append(reuse ? "on" : "off");
+        for (double v : r) table.append(String.format(" | %.0f", v));
+        table.append(String.format(" | %.2f | %.2f | %.2f |%n", r[0] / r[1], r[3] / r[1], 1e6 / r[0] - 1e6 / r[1]));
+      }
     }
     System.out.println("rows/s, parallelism 2, " + records + " records per job\n" + table);
   }

@@ -16,15 +16,20 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** ML_PREDICT over the wine bundle in a local Flink job, each answer against tfjs in Node's. */
 class MlPredictWineTest {
 
-  /** The model's OUTPUT as the model's output row: the ARRAY<FLOAT> itself, or its FLOAT columns in order. */
+  /**
+   * The model's OUTPUT as the model's output row: the ARRAY<FLOAT> itself, or its FLOAT columns in
+   * order; and with pipeline.object-reuse, where Flink hands chained operators the same objects.
+   */
   @ParameterizedTest
-  @CsvSource({"true, scores ARRAY<FLOAT>", "false, scores ARRAY<FLOAT>",
-              "true, 'p0 FLOAT, p1 FLOAT, p2 FLOAT, version STRING'",
-              "false, 'version STRING, p0 FLOAT, p1 FLOAT, p2 FLOAT'"})
-  void predictsLikeNode(boolean async, String output) throws Exception {
+  @CsvSource({"true, scores ARRAY<FLOAT>, false", "false, scores ARRAY<FLOAT>, false",
+              "true, 'p0 FLOAT, p1 FLOAT, p2 FLOAT, version STRING', false",
+              "false, 'version STRING, p0 FLOAT, p1 FLOAT, p2 FLOAT', false",
+              "true, scores ARRAY<FLOAT>, true", "true, 'p0 FLOAT, p1 FLOAT, p2 FLOAT, version STRING', true"})
+  void predictsLikeNode(boolean async, String output, boolean objectReuse) throws Exception {
     float[][] rows = Fixtures.wineRows();
     float[][] node = Fixtures.readCsv(Fixtures.dir().resolve("ref-wine-layers-cpu.csv"));
     TableEnvironment env = SqlTests.env(1);
+    env.getConfig().set("pipeline.object-reuse", Boolean.toString(objectReuse));
     String columns = SqlTests.rowsView(env, "wines", rows);
     env.executeSql("CREATE MODEL wine INPUT (" + columns.replace(",", " FLOAT,") + " FLOAT) OUTPUT (" + output
         + ") WITH ('provider' = 'tfjs', 'bundle' = '" + Fixtures.bundle("wine-layers-cpu") + "', 'threads' = '1')");
