@@ -2,13 +2,13 @@
 # Rows/s of Flink SQL's ML_PREDICT (async, 256 in flight, unordered) against the DataStream
 # TfjsAsyncFunction (unorderedWait, 256 in flight) on the same rows, in a local MiniCluster at
 # parallelism 2 (issue 21): the SQL rows in and out as the table's own rows (RowData, as SQL
-# connectors hand them over), the same plan without a model, and ML_PREDICT with the rows converted
+# connectors hand them over), ML_PREDICT sync, the same plan without a model, and ML_PREDICT with the rows converted
 # from and to DataStream<Row> around it; every rep with Flink's default copies between chained
 # operators, then with pipeline.object-reuse. The SQL model sends requests of up to 256 rows, as
 # the DataStream function does. The wine model alone (wasm backend, no app) on the
 # standardised wine rows, as tools/bench-flink.sh.
 # Needs the native libraries and the CLI built (tools/build.sh, or cmake into $TFJS_RUN_BUILD_DIR).
-#   tools/bench-flink-sql.sh [--reps N] [--records N]     (default 3 and 1000000; about 4 minutes)
+#   tools/bench-flink-sql.sh [--reps N] [--records N]     (default 3 and 1000000; about 6 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 reps=3

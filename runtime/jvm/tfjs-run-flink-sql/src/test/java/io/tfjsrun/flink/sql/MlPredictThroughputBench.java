@@ -8,6 +8,7 @@ import io.tfjsrun.RuntimeOptions;
 import io.tfjsrun.flink.TfjsAsyncFunction;
 import io.tfjsrun.flink.TfjsModel;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,7 +39,8 @@ import org.junit.jupiter.api.Test;
  * Flink's default copies between chained operators and again with pipeline.object-reuse. The SQL
  * model sends requests of up to 256 rows ('batch.max-rows' = '256'), as the DataStream function
  * does. The SQL shapes take the rows in and give them out as the table's own rows (RowData), as a
- * SQL source and sink connector do; sql-no-model is that plan without the model (what the plan
+ * SQL source and sink connector do; sql-sync is ML_PREDICT's sync function (a JS-free native model
+ * runs on the task's thread); sql-no-model is that plan without the model (what the plan
  * costs per row); sql-async-row is ML_PREDICT with the rows converted from and to
  * DataStream&lt;Row&gt; around it, as a job mixing the DataStream and Table APIs has them.
  * tools/bench-flink-sql.sh runs it; skipped unless -Dtfjs.bench.bundle is set.
@@ -111,9 +113,10 @@ class MlPredictThroughputBench {
       tables.executeSql("CREATE TEMPORARY MODEL wine INPUT (" + columns.toString().replace(",", " FLOAT,")
           + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "', "
           + "'batch.max-rows' = '256')");  // requests of up to 256 rows, as TfjsAsyncFunction sends
+      String predict = "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL wine, DESCRIPTOR(" + columns + "), ";
       String query = shape.startsWith("sql-async")
-          ? "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL wine, DESCRIPTOR(" + columns + "), MAP['async', 'true', "
-              + "'max-concurrent-operations', '256', 'output-mode', 'allow_unordered'])"
+          ? predict + "MAP['async', 'true', 'max-concurrent-operations', '256', 'output-mode', 'allow_unordered'])"
+          : shape.equals("sql-sync") ? predict + "MAP['async', 'false'])"
           : "SELECT * FROM wines";  // sql-no-model
       Table result = tables.sqlQuery(query);
       out = external ? tables.toDataStream(result)
@@ -137,12 +140,13 @@ class MlPredictThroughputBench {
     }
     int reps = Integer.getInteger("tfjs.bench.reps", 3);
     long records = Long.getLong("tfjs.bench.records", 1_000_000L);
-    String[] shapes = {"sql-async", "stream-async", "sql-no-model", "sql-async-row"};
+    String[] shapes = {"sql-async", "stream-async", "sql-sync", "sql-no-model", "sql-async-row"};
     String only = System.getProperty("tfjs.bench.only");  // one shape alone, e.g. under a profiler
-    if (only != null) shapes = new String[] {only, only, only, only};
+    if (only != null) Arrays.fill(shapes, only);
     StringBuilder table = new StringBuilder("| rep | object reuse | " + String.join(" | ", shapes)
-        + " | sql-async / stream-async | sql-async-row / stream-async | planner's µs per row (async) |\n|");
-    for (int i = 0; i < shapes.length + 5; i++) table.append("---|");
+        + " | sql-async / stream-async | sql-sync / stream-async | sql-async-row / stream-async"
+        + " | planner's µs per row (async) |\n|");
+    for (int i = 0; i < shapes.length + 6; i++) table.append("---|");
     table.append("\n");
     for (int rep = 1; rep <= reps; rep++) {
       for (String reuseSetting : System.getProperty("tfjs.bench.objectReuse", "false,true").split(",")) {
@@ -151,7 +155,8 @@ class MlPredictThroughputBench {
         for (int i = 0; i < shapes.length; i++) r[i] = run(shapes[i], records, bundle, reuse);
         table.append("| ").append(rep).append(" | ").append(reuse ? "on" : "off");
         for (double v : r) table.append(String.format(" | %.0f", v));
-        table.append(String.format(" | %.2f | %.2f | %.2f |%n", r[0] / r[1], r[3] / r[1], 1e6 / r[0] - 1e6 / r[1]));
+        table.append(String.format(" | %.2f | %.2f | %.2f | %.2f |%n", r[0] / r[1], r[2] / r[1], r[4] / r[1],
+            1e6 / r[0] - 1e6 / r[1]));
       }
     }
     System.out.println("rows/s, parallelism 2, " + records + " records per job\n" + table);
