@@ -273,6 +273,9 @@ const bundle = {
   // The name of each input column (model-bundler --feature-names): tfjs-run matches CSV headers
   // and JSON object keys to them.
   featureNames: artifacts.meta.featureNames || null,
+  // This bundle's answers to the rows of tfjs-run's load-time check, {perScale, rows, base64}:
+  // model-bundler appends them after the bundle (model-bundler/lib/check-answers.js).
+  checkAnswers: null,
 
   async load() {
     await backend.setup(tf);
@@ -373,6 +376,8 @@ const bundle = {
       standardizeStd: standardize && !wrapped ? standardize.std.slice().buffer : null,
       // Native rounds and range-checks the rows as castRows does (runtime/src/native/int_input.h).
       intInput,
+      // predict()'s answers to the load-time check's rows, computed when the bundle was made.
+      checkAnswers: this.checkAnswers,
     };
   },
   // (Float32Array of rows x the model's input values, rows) => Float32Array of the model's

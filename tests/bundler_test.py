@@ -98,6 +98,23 @@ class Stamping(unittest.TestCase):
             self.assertIn(info["sha256"], banner)
 
 
+    def test_the_bundle_carries_its_answers_to_the_load_time_check_unless_told_not_to(self):
+        # model-bundler runs the bundle on the load-time check's rows and appends its answers:
+        # tfjs-run's native load compares its plan with them instead of running tfjs there.
+        with tempfile.TemporaryDirectory() as d:
+            for flag, carried in ((), True), (("--no-check-answers",), False):
+                out = os.path.join(d, "a.bundle.js")
+                p = bundle("--model", os.path.join(WINE, "model.json"), "--name", "wine", *flag, "-o", out)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                with open(out) as f:
+                    self.assertEqual("b.checkAnswers=a" in f.read(), carried, flag)
+                info = json.loads(subprocess.run([TFJS_RUN, out, "--info", "--code-cache", "none"], capture_output=True,
+                                                 text=True, check=True).stdout)
+                self.assertEqual(info["model_exec"], "native", info["model_exec_note"])
+                self.assertEqual("answers model-bundler computed" in info["model_exec_note"], carried,
+                                 info["model_exec_note"])
+
+
 FIX = os.environ.get("FIXTURES_OUT", "")
 SHAPED = os.path.join(FIX, "shaped")
 
@@ -163,6 +180,19 @@ class RealModelShapesWithoutGlue(unittest.TestCase):
             {"name": "head_0", "columns": [0, 5]}, {"name": "head_1", "columns": [5, 7]},
             {"name": "head_2", "columns": [7, 14]}])
 
+
+    def test_the_load_time_check_of_each_native_shape_uses_the_answers_the_bundler_computed(self):
+        # The bundler made the check's rows as tfjs-run makes them, for a fixed batch and rounded
+        # to an integer input's range too: otherwise the answers differ and tfjs runs at load.
+        for name in ("multi-out", "fixed-batch-1", "fixed-batch-3", "uint8-input", "image-uint8", "wine-noapp",
+                     "wine-layers-wasm", "multi-out-app"):
+            with self.subTest(name=name):
+                p = subprocess.run([TFJS_RUN, os.path.join(FIX, f"{name}.bundle.js"), "--info", "--code-cache", "none"],
+                                   capture_output=True, text=True, timeout=120)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                info = json.loads(p.stdout)
+                self.assertEqual(info["model_exec"], "native", info["model_exec_note"])
+                self.assertIn("answers model-bundler computed", info["model_exec_note"])
 
     def test_a_fixed_batch_is_served_in_calls_of_that_many_rows_and_shown_by_info(self):
         # --batch-size 7 against batches of 1 and of 3 (7 = 3 + 3 + 1 padded), native and tfjs.

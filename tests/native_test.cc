@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "check_rows.h"
 #include "check_verdicts.h"
 #include "native/compile.h"
 #include "native/int_input.h"
@@ -910,6 +911,71 @@ TEST(NativeModel, APassOfTheLoadTimeCheckIsRememberedForTheSameBytesOnly) {
   }
   EXPECT_EQ(passes(), before);
   std::filesystem::remove_all(dir);
+}
+
+// A load that checks fewer generated rows per magnitude finds each of its rows among those made
+// with more, where BundledRow says: model-bundler answers up to kCheckRowsPerScale of them.
+TEST(CheckRows, RowsOfFewerPerMagnitudeAreAmongThoseOfMore) {
+  const size_t cols = 5;
+  const std::vector<float> sample = {1, 2, 3, 4, 5, -1, -2, -3, -4, -5};
+  for (size_t more = 0; more <= internal::kCheckRowsPerScale; ++more) {
+    const std::vector<float> all = internal::MakeCheckRows(sample, cols, more);
+    ASSERT_EQ(all.size(), cols * (2 + 1 + more * internal::kCheckScaleCount));
+    for (size_t fewer = 0; fewer <= more; ++fewer) {
+      const std::vector<float> some = internal::MakeCheckRows(sample, cols, fewer);
+      for (size_t r = 0; r < some.size() / cols; ++r) {
+        const size_t at = internal::BundledRow(r, 2, fewer, more);
+        ASSERT_TRUE(std::equal(some.begin() + r * cols, some.begin() + (r + 1) * cols, all.begin() + at * cols))
+            << fewer << " of " << more << ", row " << r;
+      }
+    }
+  }
+  // Each magnitude's rows stay within it, with zeros among them.
+  const std::vector<float> rows = internal::MakeCheckRows({}, 1000, 1);
+  for (size_t s = 0; s < internal::kCheckScaleCount; ++s) {
+    const auto row = rows.begin() + (1 + s) * 1000;
+    const float largest = std::abs(*std::max_element(row, row + 1000, [](float a, float b) { return std::abs(a) < std::abs(b); }));
+    EXPECT_LE(largest, internal::kCheckScales[s]);
+    EXPECT_GT(largest, internal::kCheckScales[s] / 2);
+    EXPECT_GT(std::count(row, row + 1000, 0.0f), 100);
+  }
+}
+
+// model-bundler runs each bundle on the check's rows and appends its answers (bundle.checkAnswers):
+// a native load compares its plan with them instead of running tfjs on the rows. Answers that
+// differ send the check to tfjs here, as without them; answers of the wrong shape are refused.
+TEST(NativeModel, TheBundlersAnswersStandInForTfjsInTheLoadTimeCheck) {
+  auto by_answers = [](const Model& m) {
+    return m.info().model_exec_note.find("the answers model-bundler computed") != std::string::npos;
+  };
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/wine.csv");
+  for (const std::string name : {"wine-noapp", "wine-layers-wasm"}) {
+    SCOPED_TRACE(name);
+    const BundleSource source = BundleSource::FromFile(kFixtures + "/" + name + ".bundle.js");
+    const size_t at = source.code.rfind("\"base64\":\"");
+    ASSERT_NE(at, std::string::npos) << "the bundle carries no answers";
+    std::unique_ptr<Model> model = Model::Load(source, ModelOptions{});
+    ASSERT_EQ(model->info().model_exec, "native") << model->info().model_exec_note;
+    EXPECT_TRUE(by_answers(*model)) << model->info().model_exec_note;
+    const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-" + name + (name == "wine-noapp" ? "-on-wine" : "") + ".csv");
+    const DenseMatrix out = model->Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
+    ASSERT_EQ(out.rows() * out.cols(), ref.rows() * ref.cols());
+    for (size_t i = 0; i < out.rows() * out.cols(); ++i) ASSERT_NEAR(out.data()[i], ref.data()[i], kTolerance) << i;
+
+    BundleSource zeros = source;  // "AAAA..." is base64 for zero bytes: every answer 0
+    const size_t from = at + 10, to = zeros.code.find('"', from);
+    std::fill(zeros.code.begin() + static_cast<std::ptrdiff_t>(from), zeros.code.begin() + static_cast<std::ptrdiff_t>(to), 'A');
+    std::unique_ptr<Model> checked_here = Model::Load(zeros, ModelOptions{});
+    EXPECT_EQ(checked_here->info().model_exec, "native") << checked_here->info().model_exec_note;
+    EXPECT_FALSE(by_answers(*checked_here)) << checked_here->info().model_exec_note;
+
+    BundleSource short_answers = source;
+    short_answers.code.replace(from, 8, "");  // 6 bytes fewer
+    std::unique_ptr<Model> refused = Model::Load(short_answers, ModelOptions{});
+    EXPECT_EQ(refused->info().model_exec, "tfjs");
+    EXPECT_NE(refused->info().model_exec_note.find("checkAnswers.base64 is not"), std::string::npos)
+        << refused->info().model_exec_note;
+  }
 }
 
 }  // namespace

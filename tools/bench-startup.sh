@@ -7,10 +7,12 @@
 # --real WORK, also the real models whose bundles tests/real-models/real_models.py made in WORK
 # (its --work directory: WORK/bundles, WORK/rows). A load is Model::Load in tfjs-run-bench, the
 # second of a process (the first also pays V8's process start-up), no code cache. A native load
-# is measured twice: as the first load of the bundle's bytes (the load-time check runs), and with
-# the check's pass remembered by the process's first load (ModelOptions::check_verdict_dir: every
-# later load of the same bytes by the same build on the machine). Runners alternate per model;
-# medians of --reps.
+# is measured three times: as the first load of the bundle's bytes (the load-time check runs its
+# native side against the answers model-bundler appended to the bundle), the same with the answers
+# cut off the bundle (the check runs tfjs on its rows too, as for bundles made before them), and
+# with the check's pass remembered by the process's first load (ModelOptions::check_verdict_dir:
+# every later load of the same bytes by the same build on the machine). Runners alternate per
+# model; medians of --reps.
 # Run tools/setup.sh first.
 #   tools/bench-startup.sh [--reps N] [--real WORK] [--models M,...]   (defaults 5 reps: about 3 minutes)
 set -euo pipefail
@@ -64,18 +66,29 @@ load_ms() {
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps"
 echo
-echo "| model | runs | native load ms | native, check remembered | tfjs load ms | native / tfjs | remembered / tfjs |"
-echo "|---|---|---|---|---|---|---|"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
+echo "| model | runs | native load ms (answers) | native, no answers | native, check remembered | tfjs load ms | native / tfjs | no answers / tfjs | remembered / tfjs |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for m in "${models[@]}"; do
-  exec=$("$build/runtime/tfjs-run" "${bundle[$m]}" --info --code-cache none | sed 's/.*"model_exec":"\([a-z]*\)".*/\1/')
-  n=(); r=(); t=()
+  info=$("$build/runtime/tfjs-run" "${bundle[$m]}" --info --code-cache none)
+  exec=$(sed 's/.*"model_exec":"\([a-z]*\)".*/\1/' <<<"$info")
+  grep -q "answers model-bundler computed" <<<"$info" || exec="$exec (answers not used)"
+  # The bundle as model-bundler wrote it before appending the answers: less its last line.
+  plain="$work/$m.no-answers.bundle.js"
+  if tail -n 1 "${bundle[$m]}" | grep -q '^;(function(a){var b=globalThis.tfjsRunBundle;if(b)b.checkAnswers=a;})'; then
+    head -n -1 "${bundle[$m]}" > "$plain"
+  else
+    cp "${bundle[$m]}" "$plain"
+  fi
+  n=(); p=(); r=(); t=()
   for rep in $(seq "$reps"); do
     n+=("$(load_ms "${bundle[$m]}" "${rows[$m]}" auto)")
+    p+=("$(load_ms "$plain" "${rows[$m]}" auto)")
     rm -rf "$work/verdicts"
     r+=("$(load_ms "${bundle[$m]}" "${rows[$m]}" auto "$work/verdicts")")
     t+=("$(load_ms "${bundle[$m]}" "${rows[$m]}" tfjs)")
   done
-  mn=$(median "${n[@]}"); mr=$(median "${r[@]}"); mt=$(median "${t[@]}")
-  printf '| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n' "$m" "$exec" "$mn" "$mr" "$mt" \
-    "$(awk -v a="$mn" -v b="$mt" 'BEGIN { print a / b }')" "$(awk -v a="$mr" -v b="$mt" 'BEGIN { print a / b }')"
+  mn=$(median "${n[@]}"); mp=$(median "${p[@]}"); mr=$(median "${r[@]}"); mt=$(median "${t[@]}")
+  printf '| %s | %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |\n' "$m" "$exec" "$mn" "$mp" "$mr" "$mt" \
+    "$(ratio "$mn" "$mt")" "$(ratio "$mp" "$mt")" "$(ratio "$mr" "$mt")"
 done

@@ -5,6 +5,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const TerserPlugin = require('terser-webpack-plugin');
+const {computeCheckAnswers} = require('./check-answers');
 const {readModel, ModelError} = require('./model-files');
 
 const BUNDLER_DIR = path.resolve(__dirname, '..');
@@ -153,7 +154,7 @@ function checkShapes(info, options, modelPath) {
   }
 }
 
-// options: {model, app, backend, output, name, version, minify, entry, inputShape, featureNames}
+// options: {model, app, backend, output, name, version, minify, entry, inputShape, featureNames, checkAnswers, warn}
 async function buildBundle(options) {
   const backend = options.backend || 'wasm';
   if (!['cpu', 'wasm'].includes(backend)) throw new ModelError(`--backend must be cpu or wasm, not '${backend}'`);
@@ -204,10 +205,27 @@ async function buildBundle(options) {
         banner: `tfjs-run bundle ${JSON.stringify({...meta, featureNames: undefined})}`,  // names may hold "*/"
       })],
     });
+    if (!options.entry && options.checkAnswers !== false) appendCheckAnswers(output, options.warn);
     return {output, meta};
   } finally {
     fs.rmSync(tmp, {recursive: true, force: true});
   }
+}
+
+// The bundle's own answers to the rows of tfjs-run's load-time check (lib/check-answers.js),
+// appended to it as bundle.checkAnswers, which nativeArtifacts() hands over: a native load then
+// compares its plan with them instead of running tfjs on those rows.
+// A bundle that cannot run here (its load fails in Node) is still written, without them.
+function appendCheckAnswers(output, warn) {
+  let answers;
+  try {
+    answers = computeCheckAnswers(output);
+  } catch (e) {
+    if (warn) warn(`${e.message}; the bundle carries no answers for tfjs-run's load-time check`);
+    return;
+  }
+  if (!answers) return;
+  fs.appendFileSync(output, `\n;(function(a){var b=globalThis.tfjsRunBundle;if(b)b.checkAnswers=a;})(${JSON.stringify(answers)});\n`);
 }
 
 // --model FILE, or a directory holding model.json.

@@ -128,8 +128,18 @@ struct Model::Impl {
   void ReadFeatureNames(JsScope& s, v8::Local<v8::Object> bundle);
   // Compiles the bundle's model for native execution as options.model_exec asks (ModelExec).
   void LoadNative(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
+  // The answers model-bundler computed in tfjs for the check's rows (nativeArtifacts().checkAnswers,
+  // model-bundler/lib/check-answers.js): `rows` rows of the bundle's output width, for the rows made
+  // with `per_scale` generated rows per magnitude (check_rows.h). `values` empty: none offered.
+  struct BundledAnswers {
+    size_t per_scale = 0;
+    size_t rows = 0;
+    std::vector<float> values;
+  };
   // `wrapped`: the app pre- or post-processes in JS around the model (runNative is used then).
-  std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle, bool& wrapped);
+  std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle, bool& wrapped,
+                                              BundledAnswers& answers);
+  BundledAnswers CheckAnswers(JsScope& s, v8::Local<v8::Object> artifacts);
   std::string WeightData(JsScope& s, v8::Local<v8::Object> artifacts);
   // A field of nativeArtifacts()'s object (its getter is bundle JS): kLoadTimeout past the
   // deadline. BoundedString: a string field of bounded size, false if it is none.
@@ -144,8 +154,10 @@ struct Model::Impl {
                const native::Plan::StopCheck& stop, const std::string& what);
   // Whether `plan` answers like the bundle's predict() on the sample rows and on generated rows
   // of varied magnitude and sign (zeros among them); `why` names the worst difference if not.
+  // Compared first with `answers` where they cover the rows (`by_answers` then says they
+  // decided), and with predict() run here when there are none or they differ.
   bool AgreesWithTfjs(JsScope& s, native::Plan& plan, v8::Local<v8::Object> bundle, bool wrapped,
-                      Clock::time_point deadline, std::string& why);
+                      const BundledAnswers& answers, Clock::time_point deadline, std::string& why, bool& by_answers);
   // Installs bundle.runNative(x, rows), the plan as a JS function, for predict()'s model step.
   void InstallRunNative(JsScope& s, v8::Local<v8::Object> bundle, bool installed);
   static void RunNativeCallback(const v8::FunctionCallbackInfo<v8::Value>& args);

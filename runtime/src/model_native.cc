@@ -7,6 +7,7 @@
 #include <new>
 #include <string_view>
 
+#include "check_rows.h"
 #include "check_verdicts.h"
 #include "model_impl.h"
 #include "native/base64.h"
@@ -20,46 +21,12 @@ namespace {
 constexpr size_t kMaxArtifactString = native::kMaxTopologyBytes;
 constexpr uint32_t kMaxOutputs = 1024;  // names in nativeArtifacts().outputNames
 constexpr int kMaxOutputName = 1024;   // characters in one of them
-constexpr size_t kCheckRows = 7;  // generated rows per magnitude, in the load-time check
-// The magnitudes of the generated rows: small, ordinary and large values of both signs around
-// the row of zeros, so that a plan that is right only near one input is caught.
-constexpr float kCheckScales[] = {0.01f, 1.0f, 10.0f, 1000.0f};
 constexpr size_t kCheckScratchFloats = size_t{64} << 20;  // the check's memory bound, per model
 // The check's time bound: tfjs runs each generated row as a whole inference, which for an image
 // model costs about as much as the model's start-up. Beyond this many floats of scratch, summed
-// over the generated rows, a model gets fewer of them per magnitude, down to one.
+// over the generated rows, a model gets fewer of them per magnitude, down to one (CheckRowsPerScale).
 constexpr size_t kCheckWorkFloats = size_t{4} << 20;
 constexpr double kSelfCheckTolerance = 1e-4;
-
-// Rows for the load-time check: the declared sample rows, a row of zeros, then kCheckRows rows
-// of a fixed pattern in [-1, 1] (with zeros in it) at each of kCheckScales. Fewer generated rows
-// when a row is large: down to one per magnitude once their scratch passes kCheckWorkFloats (a
-// large row holds many values of each sign and size on its own), though still `min_rows` rows in
-// all if the memory bound allows (a fixed batch); and fewer, down to none, so that the check's
-// scratch stays under kCheckScratchFloats and the buffer budget (`budget_floats`, 0: none).
-std::vector<float> CheckRows(const std::vector<float>& sample, size_t cols, const native::Plan& plan,
-                             size_t budget_floats, size_t min_rows) {
-  std::vector<float> rows = sample;
-  const size_t per_row = std::max<size_t>(1, plan.ScratchFloats(1));
-  const size_t bound = budget_floats == 0 ? kCheckScratchFloats : std::min(kCheckScratchFloats, budget_floats);
-  const size_t room = bound / per_row > sample.size() / cols + 1 ? bound / per_row - sample.size() / cols - 1 : 0;
-  const size_t needed = min_rows > sample.size() / cols + 1 ? min_rows - sample.size() / cols - 1 : 0;
-  const size_t affordable = std::max({size_t{1}, kCheckWorkFloats / per_row / std::size(kCheckScales),
-                                      (needed + std::size(kCheckScales) - 1) / std::size(kCheckScales)});
-  const size_t per_scale = std::min({kCheckRows, room / std::size(kCheckScales), affordable});
-  rows.resize(rows.size() + cols, 0.0f);  // zeros
-  uint32_t x = 12345;
-  for (float scale : kCheckScales) {
-    for (size_t r = 0; r < per_scale; ++r) {
-      for (size_t c = 0; c < cols; ++c) {
-        x = x * 1664525u + 1013904223u;
-        const float unit = static_cast<float>(x >> 8) / static_cast<float>(1 << 23) - 1.0f;
-        rows.push_back((x >> 4) % 5 == 0 ? 0.0f : unit * scale);
-      }
-    }
-  }
-  return rows;
-}
 
 // How far a native value `g` is from tfjs's `e`, in units of the tolerance (over 1: too far).
 // The tolerance grows with the value and with the row's largest input (`scale`): float32 sums
@@ -154,7 +121,40 @@ std::string Model::Impl::WeightData(JsScope& s, v8::Local<v8::Object> o) {
   return std::move(*bytes);
 }
 
-std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v8::Object> b, bool& wrapped) {
+// nativeArtifacts().checkAnswers: {perScale, rows, base64} or none. Offered, it must fit the
+// bundle: as many rows as its sample rows, the zeros and perScale rows per magnitude make, each
+// as wide as the bundle's output.
+Model::Impl::BundledAnswers Model::Impl::CheckAnswers(JsScope& s, v8::Local<v8::Object> o) {
+  BundledAnswers answers;
+  v8::Local<v8::Value> c = ArtifactField(s, o, "checkAnswers");
+  if (c->IsNullOrUndefined()) return answers;
+  const size_t cols = static_cast<size_t>(std::max<int64_t>(1, info.input_cols));
+  const size_t sample_rows = info.sample_input.size() / cols;
+  if (!c->IsObject()) native::Invalid("nativeArtifacts().checkAnswers is not an object");
+  v8::Local<v8::Object> obj = c.As<v8::Object>();
+  const int64_t per_scale = IntOr(ArtifactField(s, obj, "perScale"), -1);
+  const int64_t rows = IntOr(ArtifactField(s, obj, "rows"), -1);
+  if (per_scale < 1 || per_scale > static_cast<int64_t>(internal::kCheckRowsPerScale) ||
+      rows != static_cast<int64_t>(sample_rows + 1 + static_cast<size_t>(per_scale) * internal::kCheckScaleCount)) {
+    native::Invalid("nativeArtifacts().checkAnswers does not answer the check's rows (perScale " + std::to_string(per_scale) +
+                    ", rows " + std::to_string(rows) + ")");
+  }
+  std::string base64;
+  if (!BoundedString(s, obj, "base64", base64)) native::Invalid("nativeArtifacts().checkAnswers.base64 is not a bounded string");
+  std::optional<std::string> bytes = native::DecodeBase64(base64);
+  const size_t floats = static_cast<size_t>(rows) * static_cast<size_t>(std::max<int64_t>(0, info.output_cols));
+  if (!bytes || bytes->size() != floats * sizeof(float)) {
+    native::Invalid("nativeArtifacts().checkAnswers.base64 is not " + std::to_string(floats) + " float32 values in base64");
+  }
+  answers.per_scale = static_cast<size_t>(per_scale);
+  answers.rows = static_cast<size_t>(rows);
+  answers.values.resize(floats);
+  if (floats > 0) std::memcpy(answers.values.data(), bytes->data(), bytes->size());
+  return answers;
+}
+
+std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v8::Object> b, bool& wrapped,
+                                                         BundledAnswers& answers) {
   v8::Local<v8::Value> fn = s.Get(b, "nativeArtifacts");
   if (!fn->IsFunction()) {
     throw native::CompileError("the bundle offers no model to compile (bundled by an older model-bundler, or by "
@@ -212,6 +212,7 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
   if (wrapped && !(artifacts.standardize_mean.empty() && artifacts.standardize_std.empty())) {
     native::Invalid("nativeArtifacts() offers a standardize for a wrapped model (its app's steps run it in tfjs)");
   }
+  answers = CheckAnswers(s, o);
   CheckLoadDeadline("reading nativeArtifacts()");
   std::unique_ptr<native::Plan> compiled = native::Compile(artifacts);
   // Wrapped, the app's steps change the widths: runNative checks what it is given instead.
@@ -224,10 +225,16 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
 }
 
 bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v8::Object> b, bool wrapped,
-                                 Clock::time_point deadline, std::string& why) {
+                                 const BundledAnswers& answers, Clock::time_point deadline, std::string& why,
+                                 bool& by_answers) {
+  by_answers = false;
   const size_t cols = static_cast<size_t>(info.input_cols);
-  std::vector<float> rows = CheckRows(info.sample_input, cols, compiled, (options.max_buffer_mb << 20) / sizeof(float),
-                                      static_cast<size_t>(std::max<int64_t>(0, info.max_rows)));
+  const size_t sample_rows = info.sample_input.size() / cols;
+  const size_t budget = (options.max_buffer_mb << 20) / sizeof(float);
+  const size_t per_scale = internal::CheckRowsPerScale(
+      sample_rows, compiled.ScratchFloats(1), budget == 0 ? kCheckScratchFloats : std::min(kCheckScratchFloats, budget),
+      kCheckWorkFloats, static_cast<size_t>(std::max<int64_t>(0, info.max_rows)));
+  std::vector<float> rows = internal::MakeCheckRows(info.sample_input, cols, per_scale);
   if (const auto& ints = compiled.int_input()) {  // integers in the input's range, as rows of it must be
     for (float& v : rows) v = static_cast<float>(std::clamp<double>(native::RoundHalfEven(v), ints->lo, ints->hi));
   }
@@ -246,17 +253,35 @@ bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v
                     std::to_string(options.max_buffer_mb) + " MiB buffer budget");
   }
   const DenseMatrixView view(rows.data(), n, cols);
-  DenseMatrix expected = PredictV1(s, &view, 1, n, cols, deadline);
-  DenseMatrix got(n, static_cast<size_t>(info.output_cols));
-  if (wrapped) {  // the same predict(), its model step now native
-    InstallRunNative(s, b, true);
-    got = PredictV1(s, &view, 1, n, cols, deadline);
-  } else {
-    RunPlan(compiled, rows.data(), n, got.data(), [&] { return Clock::now() > deadline; }, "the load-time check");
+  const size_t out_cols = static_cast<size_t>(info.output_cols);
+  DenseMatrix got(n, out_cols);
+  auto run_native = [&] {
+    if (wrapped) {  // the same predict(), its model step now native
+      InstallRunNative(s, b, true);
+      got = PredictV1(s, &view, 1, n, cols, deadline);
+    } else {
+      RunPlan(compiled, rows.data(), n, got.data(), [&] { return Clock::now() > deadline; }, "the load-time check");
+    }
+  };
+  // The answers model-bundler computed in tfjs, where they cover these rows: no tfjs run here.
+  if (!answers.values.empty() && answers.per_scale >= per_scale) {
+    DenseMatrix expected(n, out_cols);
+    for (size_t r = 0; r < n; ++r) {
+      const size_t from = internal::BundledRow(r, sample_rows, per_scale, answers.per_scale);
+      std::copy_n(answers.values.data() + from * out_cols, out_cols, expected.data() + r * out_cols);
+    }
+    run_native();
+    if (WorstDifference(got, expected, rows, cols).excess <= 1) {
+      by_answers = true;
+      return true;
+    }
+    if (wrapped) InstallRunNative(s, b, false);  // predict() in tfjs alone, below
   }
+  // tfjs's predict() run here on the rows: the reference.
+  DenseMatrix expected = PredictV1(s, &view, 1, n, cols, deadline);
+  run_native();
   const Difference worst = WorstDifference(got, expected, rows, cols);
   if (worst.excess <= 1) return true;
-  const size_t sample_rows = info.sample_input.size() / cols;
   why = "the native result differs from tfjs's at load on " +
         std::string(worst.row < sample_rows ? "sample row " + std::to_string(worst.row)
                                             : "generated row " + std::to_string(worst.row - sample_rows)) +
@@ -288,20 +313,23 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
   std::string why;
   try {
     bool wrapped = false;
-    std::unique_ptr<native::Plan> compiled = CompileNative(s, b, wrapped);
+    BundledAnswers answers;
+    std::unique_ptr<native::Plan> compiled = CompileNative(s, b, wrapped, answers);
     plan = std::move(compiled);  // runNative reads it while the check runs
-    // The check's rows depend on the buffer budget (CheckRows); its outcome on the builds and the
-    // CPU too, which the verdicts' key holds itself.
+    // The check's rows depend on the buffer budget (CheckRowsPerScale); its outcome on the builds
+    // and the CPU too, which the verdicts' key holds itself.
     const internal::CheckVerdict verdict(options.check_verdict_dir, loading_code,
                                          "max_buffer_mb " + std::to_string(options.max_buffer_mb));
     const bool remembered = verdict.Passed();
     if (remembered && wrapped) InstallRunNative(s, b, true);
-    if (remembered || AgreesWithTfjs(s, *plan, b, wrapped, deadline, why)) {
+    bool by_answers = false;
+    if (remembered || AgreesWithTfjs(s, *plan, b, wrapped, answers, deadline, why, by_answers)) {
       if (!remembered) verdict.RememberPass();
       native_direct = !wrapped;
       info.model_exec = "native";
       info.model_exec_note = wrapped ? "the app's pre/post-processing in tfjs around " + plan->Describe() : plan->Describe();
       if (remembered) info.model_exec_note += " (the load-time check passed at an earlier load of these bytes)";
+      if (by_answers) info.model_exec_note += " (the load-time check compared it with the answers model-bundler computed in tfjs)";
       return;
     }
     InstallRunNative(s, b, false);
