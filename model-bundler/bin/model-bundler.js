@@ -35,7 +35,7 @@ unminified one); --no-minify keeps tfjs readable in stack traces (about 9 MB).
 The bundle is then run once here, in Node, on the rows of tfjs-run's load-time check (the
 sample rows, zeros, and generated rows of four magnitudes), and carries its answers (at most
 4 MB): tfjs-run compares its native plan with them at load instead of running tfjs on those
-rows, which takes an image model's first native load from about 2x a tfjs load to about 1.1x.
+rows, which takes an image model's first native load from 1.4-2.8x a tfjs load to 1.0-1.4x.
 --no-check-answers leaves them out (tfjs-run then runs the check's rows in tfjs at load).
 
 --entry FILE replaces js/bundle-entry.js (advanced: e.g. a tf.js-on-flink style bundle). The
