@@ -44,7 +44,7 @@ trap 'rm -rf "$work"' EXIT
 export NODE_NO_WARNINGS=1 TF_CPP_MIN_LOG_LEVEL=3
 wine="$root/examples/wine"
 node "$root/tools/bench/standardise-wine.js" "$wine/data/wine.data" > "$work/rows.csv"
-/usr/bin/python3 "$root/tools/onnx/make-seed-mlp.py" "$work/seed-mlp" 0 >/dev/null
+"$python" "$root/tools/onnx/make-seed-mlp.py" "$work/seed-mlp" 0 >/dev/null
 node "$root/tools/bench/conv/make-conv-models.js" "$work" >/dev/null 2>&1
 declare -A model=([wine]="$wine/model/model.json" [seed-mlp]="$work/seed-mlp/model.json"
                   [mobilenet_v2]="$work/mobilenet_v2/model.json" [rdn_x2]="$work/rdn_x2/model.json")
