@@ -74,16 +74,25 @@ class MlPredictBatchingTest {
     }
   }
 
+  /**
+   * The runtime holds a request up to 2 ms for more rows, so that the loop adding rows outpaces its
+   * answers on any machine (without it, a runtime answering faster than rows arrive makes small
+   * batches, and the counts below depend on the race).
+   */
+  private static RuntimeOptions slowAnswers() {
+    return RuntimeOptions.defaults().withThreads(1).withMaxBatchDelayMicros(2000);
+  }
+
   @Test
   void rowsInFlightGoInBatchesAndABadRowFailsAlone() throws Exception {
-    long requests = predictAll(RuntimeOptions.defaults().withThreads(1));
+    long requests = predictAll(slowAnswers());
     // Batches of up to 64 rows (the runtime's batch.max-rows), the failed one sent again row by row.
     assertTrue(requests < ROWS / 4, requests + " requests for " + ROWS + " rows");
   }
 
   @Test
   void noRequestHasMoreRowsThanBatchMaxRows() throws Exception {
-    long requests = predictAll(RuntimeOptions.defaults().withThreads(1).withMaxBatchRows(4));
+    long requests = predictAll(slowAnswers().withMaxBatchRows(4));
     assertTrue(requests >= ROWS / 4 && requests < ROWS, requests + " requests for " + ROWS + " rows");
   }
 }
