@@ -12,6 +12,7 @@ import * as backend from 'tfjs-run-backend';
 import * as loader from 'tfjs-run-loader';
 import * as artifacts from 'tfjs-run-model';
 import * as app from 'tfjs-run-app';
+import {kIntRanges} from './int-ranges.js';
 
 let model = null;
 
@@ -44,8 +45,6 @@ let fixedBatch = null;
 // is rounded to the nearest integer (ties to even) and must fit the dtype (bool: 0 or 1), or the
 // call fails naming the row, the column and the value; then it is cast. null: float32, as given.
 let intInput = null;
-const kIntRanges = {int32: [-2147483648, 2147483647], int16: [-32768, 32767], int8: [-128, 127], uint16: [0, 65535],
-                    uint8: [0, 255], bool: [0, 1]};
 
 // The input's dtype as the model declares it: a graph model's placeholder may be narrower than the
 // dtype tfjs gives it (tfjs holds DT_UINT8 as int32), and the rows must fit what it declares.

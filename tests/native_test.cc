@@ -863,6 +863,15 @@ TEST(NativeModel, WeightsHandedOverAsBase64AreDecodedOrRefusedByName) {
 // of the same bytes skips the check and answers as tfjs in Node does, directly or with the app's
 // steps around the plan. Other bytes, another buffer budget (the check's rows depend on it), or a
 // bundle whose check failed run the check at every load.
+// `model`, loaded from the wine fixture `name`, answers the wine rows as tfjs in Node does.
+void ExpectWineAnswersAsNode(Model& model, const std::string& name) {
+  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/wine.csv");
+  const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-" + name + (name == "wine-noapp" ? "-on-wine" : "") + ".csv");
+  const DenseMatrix out = model.Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
+  ASSERT_EQ(out.rows() * out.cols(), ref.rows() * ref.cols());
+  for (size_t i = 0; i < out.rows() * out.cols(); ++i) ASSERT_NEAR(out.data()[i], ref.data()[i], kTolerance) << i;
+}
+
 TEST(NativeModel, APassOfTheLoadTimeCheckIsRememberedForTheSameBytesOnly) {
   ASSERT_FALSE(internal::VerdictIdentity().empty()) << "the builds' IDs or the CPU could not be read";
   const std::string dir = ::testing::TempDir() + "tfjs-run-verdicts-" + std::to_string(::getpid());
@@ -872,20 +881,16 @@ TEST(NativeModel, APassOfTheLoadTimeCheckIsRememberedForTheSameBytesOnly) {
   auto remembered = [](const Model& m) {
     return m.info().model_exec_note.find("passed at an earlier load") != std::string::npos;
   };
-  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/wine.csv");
   for (const std::string name : {"wine-noapp", "wine-layers-wasm"}) {
     SCOPED_TRACE(name);
     const BundleSource source = BundleSource::FromFile(kFixtures + "/" + name + ".bundle.js");
-    const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-" + name + (name == "wine-noapp" ? "-on-wine" : "") + ".csv");
     std::unique_ptr<Model> first = Model::Load(source, options);
     ASSERT_EQ(first->info().model_exec, "native") << first->info().model_exec_note;
     EXPECT_FALSE(remembered(*first)) << first->info().model_exec_note;
     std::unique_ptr<Model> again = Model::Load(source, options);
     ASSERT_EQ(again->info().model_exec, "native") << again->info().model_exec_note;
     EXPECT_TRUE(remembered(*again)) << again->info().model_exec_note;
-    const DenseMatrix out = again->Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
-    ASSERT_EQ(out.rows() * out.cols(), ref.rows() * ref.cols());
-    for (size_t i = 0; i < out.rows() * out.cols(); ++i) ASSERT_NEAR(out.data()[i], ref.data()[i], kTolerance) << i;
+    ExpectWineAnswersAsNode(*again, name);
 
     BundleSource edited = source;
     edited.code += "\n// one more line\n";
@@ -948,7 +953,6 @@ TEST(NativeModel, TheBundlersAnswersStandInForTfjsInTheLoadTimeCheck) {
   auto by_answers = [](const Model& m) {
     return m.info().model_exec_note.find("the answers model-bundler computed") != std::string::npos;
   };
-  const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/wine.csv");
   for (const std::string name : {"wine-noapp", "wine-layers-wasm"}) {
     SCOPED_TRACE(name);
     const BundleSource source = BundleSource::FromFile(kFixtures + "/" + name + ".bundle.js");
@@ -957,10 +961,7 @@ TEST(NativeModel, TheBundlersAnswersStandInForTfjsInTheLoadTimeCheck) {
     std::unique_ptr<Model> model = Model::Load(source, ModelOptions{});
     ASSERT_EQ(model->info().model_exec, "native") << model->info().model_exec_note;
     EXPECT_TRUE(by_answers(*model)) << model->info().model_exec_note;
-    const DenseMatrix ref = cli::ReadCsvFile(kFixtures + "/ref-" + name + (name == "wine-noapp" ? "-on-wine" : "") + ".csv");
-    const DenseMatrix out = model->Predict(DenseMatrixView(rows.data(), rows.rows(), rows.cols()));
-    ASSERT_EQ(out.rows() * out.cols(), ref.rows() * ref.cols());
-    for (size_t i = 0; i < out.rows() * out.cols(); ++i) ASSERT_NEAR(out.data()[i], ref.data()[i], kTolerance) << i;
+    ExpectWineAnswersAsNode(*model, name);
 
     BundleSource zeros = source;  // "AAAA..." is base64 for zero bytes: every answer 0
     const size_t from = at + 10, to = zeros.code.find('"', from);

@@ -15,7 +15,6 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const vm = require('vm');
 const {parseArgs} = require('util');
 const {createRequire} = require('module');
 const requireTf = createRequire(path.join(__dirname, '..', 'model-bundler', 'package.json'));
@@ -153,26 +152,9 @@ async function loadReference() {
   return runner;
 }
 
-// --bundle: the bundle itself, with `process` hidden while it loads.
+// --bundle: the bundle itself, loaded as tfjs-run loads it (model-bundler/lib/load-bundle.js).
 async function loadBundle() {
-  const source = fs.readFileSync(args.bundle, 'utf8');
-  const savedProcess = globalThis.process;
-  globalThis.self = globalThis;
-  globalThis.WorkerGlobalScope = function WorkerGlobalScope() {};
-  try {
-    Object.defineProperty(globalThis, 'process', {value: undefined, configurable: true, writable: true});
-    vm.runInThisContext(source, {filename: args.bundle});
-    if (globalThis.tfjsRunBundle) {
-      await globalThis.tfjsRunBundle.load();
-    } else if (typeof globalThis.isLoaded === 'function') {
-      while (!globalThis.isLoaded()) await new Promise((r) => setTimeout(r, 1));
-    } else {
-      throw new Error('bundle exposes no known contract');
-    }
-  } finally {
-    Object.defineProperty(globalThis, 'process', {value: savedProcess, configurable: true, writable: true});
-  }
-  const b = globalThis.tfjsRunBundle;
+  const b = await requireTf('./lib/load-bundle').loadBundle(args.bundle);
   if (b) return {backend: () => (b.activeBackend ? b.activeBackend() : 'none'), predict: (x, r, c) => b.predict(x, r, c)};
   return {
     backend: () => 'legacy',

@@ -6,22 +6,20 @@
 //
 //   computeCheckAnswers(bundlePath) -> {perScale, rows, base64} | null
 //
-// runs the bundle in a child Node process (its own tfjs, its backend; `process` hidden while it
-// loads, as tools/node-harness.js does) and returns its predict()'s answers, float32 in base64.
-// null when the bundle keeps its model in tfjs, or its answers would be too large to carry.
+// runs the bundle in a child Node process (its own tfjs, its backend; lib/load-bundle.js) and
+// returns its predict()'s answers, float32 in base64. null when the bundle keeps its model in tfjs, or its answers would be too large to carry.
 // Throws when the child fails (its stderr in the message).
 'use strict';
 const {execFileSync} = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const vm = require('vm');
+const {kIntRanges} = require('../../js/int-ranges');
+const {loadBundle} = require('./load-bundle');
 
 const kRowsPerScale = 7;  // runtime/src/check_rows.h, kCheckRowsPerScale
 const kScales = [0.01, 1, 10, 1000].map(Math.fround);
 const kMaxAnswerBytes = 4 << 20;  // the answers carried in a bundle, at most
-const kIntRanges = {int32: [-2147483648, 2147483647], int16: [-32768, 32767], int8: [-128, 127], uint16: [0, 65535],
-                    uint8: [0, 255], bool: [0, 1]};
 
 // check_rows.cc's MakeCheckRows: float32 values, each generated row seeded by its magnitude and index.
 function checkRows(sample, cols, perScale) {
@@ -57,20 +55,10 @@ function roundHalfEven(v) {
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-// In the child: loads the bundle and prints the answers as JSON (or null).
+// In the child: loads the bundle and returns its answers (or null).
 async function answerInChild(bundlePath) {
-  const source = fs.readFileSync(bundlePath, 'utf8');
-  const savedProcess = globalThis.process;
-  globalThis.self = globalThis;
-  globalThis.WorkerGlobalScope = function WorkerGlobalScope() {};
-  try {
-    Object.defineProperty(globalThis, 'process', {value: undefined, configurable: true, writable: true});
-    vm.runInThisContext(source, {filename: bundlePath});
-    await globalThis.tfjsRunBundle.load();
-  } finally {
-    Object.defineProperty(globalThis, 'process', {value: savedProcess, configurable: true, writable: true});
-  }
-  const b = globalThis.tfjsRunBundle;
+  const b = await loadBundle(bundlePath);
+  if (!b) return null;  // a tf.js-on-flink bundle: no native model, no check
   const artifacts = b.nativeArtifacts();
   if (typeof artifacts === 'string') return null;  // the model stays in tfjs: no check to answer
   const cols = b.inputShape[1];

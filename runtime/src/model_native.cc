@@ -263,9 +263,10 @@ bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v
       RunPlan(compiled, rows.data(), n, got.data(), [&] { return Clock::now() > deadline; }, "the load-time check");
     }
   };
-  // The answers model-bundler computed in tfjs, where they cover these rows: no tfjs run here.
+  DenseMatrix expected(n, out_cols);
   if (!answers.values.empty() && answers.per_scale >= per_scale) {
-    DenseMatrix expected(n, out_cols);
+    // The answers model-bundler computed in tfjs cover these rows: no tfjs run here unless the
+    // plan differs from them, and then tfjs decides, against the native answers already run.
     for (size_t r = 0; r < n; ++r) {
       const size_t from = internal::BundledRow(r, sample_rows, per_scale, answers.per_scale);
       std::copy_n(answers.values.data() + from * out_cols, out_cols, expected.data() + r * out_cols);
@@ -275,11 +276,13 @@ bool Model::Impl::AgreesWithTfjs(JsScope& s, native::Plan& compiled, v8::Local<v
       by_answers = true;
       return true;
     }
-    if (wrapped) InstallRunNative(s, b, false);  // predict() in tfjs alone, below
+    if (wrapped) InstallRunNative(s, b, false);  // predict() in tfjs alone
+    expected = PredictV1(s, &view, 1, n, cols, deadline);
+    if (wrapped) InstallRunNative(s, b, true);
+  } else {
+    expected = PredictV1(s, &view, 1, n, cols, deadline);  // tfjs's predict() here: the reference
+    run_native();
   }
-  // tfjs's predict() run here on the rows: the reference.
-  DenseMatrix expected = PredictV1(s, &view, 1, n, cols, deadline);
-  run_native();
   const Difference worst = WorstDifference(got, expected, rows, cols);
   if (worst.excess <= 1) return true;
   why = "the native result differs from tfjs's at load on " +

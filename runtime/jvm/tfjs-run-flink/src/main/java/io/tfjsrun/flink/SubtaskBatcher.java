@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
-import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -30,48 +28,13 @@ public final class SubtaskBatcher {
   public interface Entry {
     float[] row();
 
+    /** The model's output row for it; an answer that cannot be made fails the entry instead of throwing. */
     void answer(float[] output, String version);
 
     void fail(Throwable error);
 
+    /** Already completed (Flink timed it out): it is not sent. */
     boolean isDone();
-
-    /** What answering a record does with the model's output row; it may throw. */
-    interface Answer {
-      void accept(float[] output, String version) throws Exception;
-    }
-
-    /**
-     * An entry of {@code row} answered by {@code answer} (an answer that throws fails the entry
-     * with what it threw), failed by {@code fail}, and done when {@code isDone} says so.
-     */
-    static Entry of(float[] row, Answer answer, Consumer<Throwable> fail, BooleanSupplier isDone) {
-      return new Entry() {
-        @Override
-        public float[] row() {
-          return row;
-        }
-
-        @Override
-        public void answer(float[] output, String version) {
-          try {
-            answer.accept(output, version);
-          } catch (Throwable t) {
-            fail.accept(t);
-          }
-        }
-
-        @Override
-        public void fail(Throwable error) {
-          fail.accept(error);
-        }
-
-        @Override
-        public boolean isDone() {
-          return isDone.getAsBoolean();
-        }
-      };
-    }
   }
 
   private final Supplier<TfjsRuntime> runtime;

@@ -51,7 +51,7 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
   private final ModelHandle<IN, OUT> handle;
   // Flink passes timeout() the same ResultFuture it gave asyncInvoke; this finds its Once until
   // it is completed (then it removes itself).
-  private transient Map<ResultFuture<OUT>, Once<OUT>> pending;
+  private transient Map<ResultFuture<OUT>, Once<IN, OUT>> pending;
   private transient SubtaskBatcher batcher;
 
   /** Your records; OUT is a generic (Kryo) type unless named here or by {@code .returns(...)} on the operator. */
@@ -92,28 +92,21 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
   @Override
   public void asyncInvoke(IN record, ResultFuture<OUT> resultFuture) throws Exception {
     float[] row = handle.features.features(record);
-    Once<OUT> once = new Once<>(resultFuture, pending);
+    Once<IN, OUT> once = new Once<>(handle, record, row, resultFuture, pending);
     pending.put(resultFuture, once);
-    long start = System.nanoTime();
-    batcher.add(SubtaskBatcher.Entry.of(row,
-        (output, version) -> once.complete(handle.result(record, output, version, start)),
-        error -> {
-          handle.failed();
-          once.fail(error);
-        },
-        once::isDone));
+    batcher.add(once);
   }
 
   @Override
   public void timeout(IN record, ResultFuture<OUT> resultFuture) throws Exception {
-    Once<OUT> once = pending.get(resultFuture);
+    Once<IN, OUT> once = pending.get(resultFuture);
     TfjsRuntime runtime = handle.runtime();
     TimeoutException e = new TimeoutException("tfjs-run: no prediction within Flink's async timeout for bundle '"
         + (runtime == null ? "?" : runtime.info().name()) + "' version " + (runtime == null ? "?" : runtime.info().version()));
-    handle.failed();
     if (once != null) {
       once.fail(e);
     } else {
+      handle.failed();
       resultFuture.completeExceptionally(e);
     }
   }
@@ -132,29 +125,57 @@ public class TfjsAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> imple
     return handle.runtime();
   }
 
-  /** Completes a ResultFuture exactly once (a prediction racing its timeout loses quietly). */
-  private static final class Once<OUT> {
+  /**
+   * One record in flight, and the batcher's entry for it: completes its ResultFuture exactly once
+   * (a prediction racing its timeout loses quietly). An answer the result builder cannot turn into
+   * an output fails the record with what it threw; every failure is counted.
+   */
+  private static final class Once<IN, OUT> implements SubtaskBatcher.Entry {
+    private final ModelHandle<IN, OUT> handle;
+    private final IN record;
+    private final float[] row;
+    private final long start = System.nanoTime();
     private final ResultFuture<OUT> target;
-    private final Map<ResultFuture<OUT>, Once<OUT>> pending;
+    private final Map<ResultFuture<OUT>, Once<IN, OUT>> pending;
     private final AtomicBoolean done = new AtomicBoolean();
 
-    Once(ResultFuture<OUT> target, Map<ResultFuture<OUT>, Once<OUT>> pending) {
+    Once(ModelHandle<IN, OUT> handle, IN record, float[] row, ResultFuture<OUT> target,
+         Map<ResultFuture<OUT>, Once<IN, OUT>> pending) {
+      this.handle = handle;
+      this.record = record;
+      this.row = row;
       this.target = target;
       this.pending = pending;
     }
 
-    boolean isDone() {
+    @Override
+    public float[] row() {
+      return row;
+    }
+
+    @Override
+    public boolean isDone() {
       return done.get();
     }
 
-    void complete(OUT value) {
+    @Override
+    public void answer(float[] output, String version) {
+      OUT value;
+      try {
+        value = handle.result(record, output, version, start);
+      } catch (Throwable t) {
+        fail(t);
+        return;
+      }
       if (done.compareAndSet(false, true)) {
         pending.remove(target);
         target.complete(Collections.singletonList(value));
       }
     }
 
-    void fail(Throwable error) {
+    @Override
+    public void fail(Throwable error) {
+      handle.failed();
       if (done.compareAndSet(false, true)) {
         pending.remove(target);
         target.completeExceptionally(error);

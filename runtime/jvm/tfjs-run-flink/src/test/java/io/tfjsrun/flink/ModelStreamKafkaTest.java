@@ -536,10 +536,7 @@ class ModelStreamKafkaTest {
         add(it.next(), answers, rejected);
       }
       awaitServing(job, "sum", "v1");
-      long checkpointed = completedCheckpoints(job) + 2;  // one that began after the rollback, completed
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (completedCheckpoints(job) < checkpointed && System.currentTimeMillis() < deadline) Thread.sleep(20);
-      assertTrue(completedCheckpoints(job) >= checkpointed, "no checkpoint completed after the rollback");
+      assertTrue(awaitACheckpointBegunNow(job), "no checkpoint completed after the rollback");
       THROWN.set(false);  // the next answer fails the job once; the restart restores that checkpoint or a later one
       while (sent.size() < rows) publishSum(data, sent, 1 + sent.size() % 10, 0, 0);
       while (it.hasNext()) add(it.next(), answers, rejected);
@@ -591,9 +588,7 @@ class ModelStreamKafkaTest {
     long size;
     try (CloseableIterator<Outcome> it = job(env, data, wine.length, updates, 1, 1 << 20).executeAndCollect(job)) {
       awaitServing(job, "v1");
-      long after = completedCheckpoints(job) + 2;  // one that began after v1 served, completed
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (completedCheckpoints(job) < after && System.currentTimeMillis() < deadline) Thread.sleep(20);
+      awaitACheckpointBegunNow(job);  // one that began after v1 served
       size = jobGauge(job, "lastCheckpointFullSize");
       publishRows(data, 0, wine.length);
       while (it.hasNext()) add(it.next(), answers, rejected);
@@ -610,6 +605,17 @@ class ModelStreamKafkaTest {
   static long jobGauge(String job, String name) {
     Map<String, Metric> found = FlinkTests.MemoryReporter.find(job, name);
     return found.isEmpty() ? 0 : ((Gauge<Long>) found.values().iterator().next()).getValue();
+  }
+
+  /**
+   * Waits (up to a minute) until a checkpoint that began after this call has completed: two more
+   * than now, as one may be under way. Whether it did.
+   */
+  static boolean awaitACheckpointBegunNow(String job) throws InterruptedException {
+    long target = completedCheckpoints(job) + 2;
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (completedCheckpoints(job) < target && System.currentTimeMillis() < deadline) Thread.sleep(20);
+    return completedCheckpoints(job) >= target;
   }
 
   static long completedCheckpoints(String job) {

@@ -163,7 +163,10 @@ final class OutputColumns implements Serializable {
     return out.toString();
   }
 
-  /** One row's OUTPUT from {@code cols} values of the model at {@code offset}, computed by {@code version}. */
+  /**
+   * One row's OUTPUT from {@code cols} values of the model at {@code offset}, computed by
+   * {@code version}. {@code values} becomes the row's: the caller does not change it afterwards.
+   */
   RowData row(float[] values, int offset, int cols, String version) {
     if (first == null) throw new IllegalStateException("the OUTPUT columns are not bound to a bundle");
     if (width >= 0 && cols != width) {
@@ -176,7 +179,10 @@ final class OutputColumns implements Serializable {
       } else if (arrays[c]) {
         int n = (end[c] < 0 ? cols : end[c]) - first[c];
         int from = offset + first[c];
-        row.setField(c, new GenericArrayData(Arrays.copyOfRange(values, from, from + n)));  // unboxed
+        // Unboxed; a whole array that is the row's own (as the batcher and a predict hand it) is
+        // taken as it is, without a second copy.
+        float[] part = from == 0 && n == values.length ? values : Arrays.copyOfRange(values, from, from + n);
+        row.setField(c, new GenericArrayData(part));
       } else {
         row.setField(c, values[offset + first[c]]);
       }
