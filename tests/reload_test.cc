@@ -539,7 +539,7 @@ TEST_P(FaultTest, KeepsServingV1ThenTakesAGoodV3) {
     for (auto& [r, n] : runtime->Stats().watch.failures_by_reason) if (r == reason) return n;
     return uint64_t{0};
   };
-  ASSERT_TRUE(WaitFor([&] { return failures_for(c.reason) >= 2 || (std::string(c.reason) == "load-failed" && failures_for(c.reason) >= 1); }, 15s))
+  ASSERT_TRUE(WaitFor([&] { return failures_for(c.reason) >= 2 || (std::string(c.reason) == "load-failed" && failures_for(c.reason) >= 1); }, 30s))
       << fault << ": last error: " << runtime->Stats().watch.last_error;
   EXPECT_TRUE(AllWorkersOn(*runtime, "1"));
   const std::string last_error = runtime->Stats().watch.last_error;
@@ -551,7 +551,7 @@ TEST_P(FaultTest, KeepsServingV1ThenTakesAGoodV3) {
   fs::remove(faults);
   if (fault == "server-down") server = std::make_unique<FixtureServer>(dir.path, port);
   Publish(dir.path, 3, Versioned(3));
-  ASSERT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "3"); }, 15s))
+  ASSERT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "3"); }, 30s))
       << fault << ": v3 not taken; last error: " << runtime->Stats().watch.last_error;
   load.StopAndExpectEveryAnswerRight();
   std::lock_guard l(log_mu);
@@ -652,7 +652,7 @@ TEST(GraceWindowTest, ANewVersionThatFailsARealRowIsRolledBackAndTheRequestAnswe
   EXPECT_NE(s.last_rollback.find("fails on 7"), std::string::npos) << s.last_rollback;
   EXPECT_EQ(runtime->info().version, "1");
   // Every worker goes back, an idle one too, with no request of its own.
-  EXPECT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "1"); }, 5s));
+  EXPECT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "1"); }, 30s));
   for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(runtime->PredictVersioned({seven.data(), 1, 3}).bundle_version, "1");
   }
@@ -731,7 +731,7 @@ TEST(GraceWindowTest, UnderLoadARollbackLosesNoRequest) {
   EXPECT_EQ(runtime->Stats().rollbacks, 1u);
   // A worker busy at the rollback goes back when its batch ends: soon, but under TSan on a
   // loaded machine not always within the 200 ms above.
-  EXPECT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "1"); }, 10s));
+  EXPECT_TRUE(WaitFor([&] { return AllWorkersOn(*runtime, "1"); }, 30s));
 }
 
 // Each version holds 8 MB of ballast in its isolate: if old isolates were kept, 190 of them
@@ -910,7 +910,7 @@ TEST_P(AbandonTest, ShutdownDuringASlowLoadReturnsWithin2sAndAnswersEveryRequest
   auto runtime = Runtime::Start(Source(Versioned(1)), o);
   ReloadResult reload;
   std::thread reloader([&] { reload = runtime->Reload(Source(Versioned(2, "loads-slowly")), "2"); });
-  ASSERT_TRUE(WaitFor([&] { return loading.load(); }, 10s));
+  ASSERT_TRUE(WaitFor([&] { return loading.load(); }, 30s));
   std::vector<float> rows = {1, 2, 3, 4, 5, 6};
   std::future<Prediction> answer = runtime->SubmitVersioned({rows.data(), 2, 3});
   std::this_thread::sleep_for(100ms);
