@@ -52,7 +52,8 @@ const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",  
                                    "graph-resample",        "graph-transpose-sum",   "graph-rank1-times-two",
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
                                    "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
-                                   "graph-slice",           "graph-two-outputs"};
+                                   "graph-slice",           "graph-two-outputs",     "graph-topk-gather",
+                                   "graph-batch-one-gather"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;
@@ -612,6 +613,60 @@ TEST(NativeCompile, TheBatchSizeInFoldedShapesIsOnlyEverAReshapesBatchAxis) {
   } catch (const CompileError& e) {
     EXPECT_TRUE(e.unsupported) << e.what();
     EXPECT_NE(std::string(e.what()).find("using the batch size"), std::string::npos) << e.what();
+  }
+}
+
+// graph-batch-one-gather folds the batch axis into another by a Reshape ([1, 4, 4, 5] to [16, 5])
+// and gathers from it: only a Reshape, GatherV2 or a pass-through may take such a value, and a
+// computed index that is not a whole number in range fails the call, naming the step.
+TEST(NativeCompile, AValueWhoseBatchAxisAReshapeFoldedGoesOnlyWhereThatIsUnderstood) {
+  ModelArtifacts a = ArtifactsOf(kFixtures + "/native-graphs/graph-batch-one-gather");
+  ASSERT_NO_THROW(Compile(a));
+  const nlohmann::json topology = nlohmann::json::parse(a.topology_json);
+  auto node_of_op = [](nlohmann::json& t, const std::string& op, bool last) -> nlohmann::json& {
+    nlohmann::json* found = nullptr;
+    for (auto& node : t["node"]) {
+      if (node["op"] == op && (last || !found)) found = &node;
+    }
+    EXPECT_NE(found, nullptr) << op;
+    return *found;
+  };
+  {  // the gathered [6, 5] into a Sigmoid, which reads it as a batch of rows
+    nlohmann::json t = topology;
+    nlohmann::json& last = node_of_op(t, "Reshape", true);
+    last["op"] = "Sigmoid";
+    last["input"] = {last["input"][0]};
+    a.topology_json = t.dump();
+    try {
+      Compile(a);
+      ADD_FAILURE() << "a Sigmoid of a value without its batch axis compiled";
+    } catch (const CompileError& e) {
+      EXPECT_TRUE(e.unsupported) << e.what();
+      EXPECT_NE(std::string(e.what()).find("whose batch axis a Reshape folded"), std::string::npos) << e.what();
+    }
+  }
+  {  // the top scores themselves (in (0, 1)) as indices
+    nlohmann::json t = topology;
+    std::string top;
+    for (auto& node : t["node"]) {
+      if (node["op"] == "TopKV2") top = node["name"];
+    }
+    nlohmann::json& gather = node_of_op(t, "GatherV2", false);
+    for (auto& node : t["node"]) {
+      if (node["name"] == gather["input"][1]) node["input"][0] = top;  // the Reshape to [-1]
+    }
+    a.topology_json = t.dump();
+    std::unique_ptr<Plan> plan = Compile(a);
+    const DenseMatrix rows = cli::ReadCsvFile(kFixtures + "/native-graphs/graph-batch-one-gather/rows.csv");
+    std::vector<float> out(static_cast<size_t>(plan->output_cols()));
+    try {
+      plan->Run(rows.data(), 1, out.data());
+      ADD_FAILURE() << "a gather at a fractional index ran";
+    } catch (const RunError& e) {
+      EXPECT_FALSE(e.stopped);
+      EXPECT_NE(std::string(e.what()).find("(GatherV2): row 0 gathers at index 0."), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("which is not a whole number in [0, 16)"), std::string::npos) << e.what();
+    }
   }
 }
 

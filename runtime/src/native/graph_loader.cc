@@ -7,6 +7,7 @@
 
 #include "native/base64.h"
 #include "native/const_fold.h"
+#include "native/index_ops.h"
 #include "native/merge.h"
 #include "native/resample.h"
 #include "native/slice.h"
@@ -20,11 +21,16 @@ using nlohmann::json;
 
 struct Node {
   std::string name, op;
-  std::vector<std::string> inputs;  // producer names (":0" and control inputs dropped)
+  // What it takes: a producer's name, or "name:k" for a producer's output k > 0 (":0" and
+  // control inputs dropped).
+  std::vector<std::string> inputs;
   const json* attr;
 };
 
 std::string Describe(const Node& n) { return "node '" + n.name + "' (" + n.op + ")"; }
+
+// The node an input names: "name" of "name:k".
+std::string NodeOf(const std::string& input) { return input.substr(0, input.find(':')); }
 
 // A base64 attribute string (GraphDef bytes).
 std::string Base64(const std::string& text) {
@@ -126,6 +132,10 @@ SliceMasks Masks(const Node& n) {
 struct Value {
   Plan::Value id = 0;
   std::vector<int64_t> dims;  // one row's shape (the batch dimension dropped)
+  // In a graph whose batch is fixed at 1, a Reshape may fold the batch axis into the first
+  // ([1, 128, 128, 4] to [16384, 4]): then `dims` is the whole tensor's shape, axis 0 included.
+  // Only Reshape, GatherV2 and pass-throughs take such a value.
+  bool merged = false;
 };
 
 class GraphCompiler {
@@ -224,6 +234,8 @@ class GraphCompiler {
   // of constants), and then its result, into known_.
   bool Foldable(const Node& n) const;
   void Fold(const Node& n);
+  // Unsupported() if `n` takes a Value::merged value and is not an op that reads it as such.
+  void TakesMerged(const Node& n) const;
 
   // What an op's compile function gets: the node, what it absorbs (`tail`), its first input `x`
   // with the values in one row of it (checked), and the label of its steps.
@@ -262,6 +274,9 @@ class GraphCompiler {
   Value ResizeBilinear(const OpCall& k);
   Value DepthToSpace(const OpCall& k);
   Value Slice(const OpCall& k);
+  Value TopK(const OpCall& k);
+  Value IndexArithmetic(const Node& n);
+  Value Gather(const Node& n);
   std::vector<size_t> Order(size_t input) const;
   void FindOutputs(const std::vector<std::string>& names);
 
@@ -277,6 +292,7 @@ class GraphCompiler {
   std::map<std::string, Known> known_;
   std::vector<std::string> outputs_;  // node names, in the model's output order
   std::unique_ptr<Plan> plan_;
+  bool batch_one_ = false;  // the graph's input fixes its batch at 1 (Value::merged)
 };
 
 bool IsBiasAdd(const std::string& op) { return op == "BiasAdd" || op == "Add" || op == "AddV2"; }
@@ -331,15 +347,16 @@ std::vector<size_t> GraphCompiler::Order(size_t input) const {
   std::vector<uint8_t> state(nodes_.size(), 0);  // 0 new, 1 open, 2 done
   std::vector<std::pair<size_t, size_t>> stack;
   for (const std::string& out : outputs_) {
-    if (state[by_name_.at(out)] != 0) continue;  // on the way to an earlier output
-    stack.push_back({by_name_.at(out), 0});
+    const size_t at = by_name_.at(NodeOf(out));
+    if (state[at] != 0) continue;  // on the way to an earlier output
+    stack.push_back({at, 0});
     state[stack.back().first] = 1;
     while (!stack.empty()) {
       auto& [i, next] = stack.back();
       const Node& n = nodes_[i];
       if (i != input && n.op != "Const" && next < n.inputs.size()) {
         const std::string& in = n.inputs[next++];
-        auto it = by_name_.find(in);
+        auto it = by_name_.find(NodeOf(in));
         if (it == by_name_.end()) Invalid(Describe(n) + " takes '" + in + "', which is not in the graph");
         if (state[it->second] == 1) Invalid("the graph has a cycle through " + Describe(n));
         if (state[it->second] == 0) {
@@ -361,10 +378,9 @@ std::vector<size_t> GraphCompiler::Order(size_t input) const {
 void GraphCompiler::FindOutputs(const std::vector<std::string>& names) {
   for (std::string name : names) {
     if (const size_t colon = name.find(':'); colon != std::string::npos) {
-      if (name.substr(colon) != ":0") Unsupported("the graph output '" + name.substr(0, 64) + "', a second output of a node");
-      name.resize(colon);
+      if (name.substr(colon) == ":0") name.resize(colon);
     }
-    if (!by_name_.count(name)) Invalid("the graph output '" + name.substr(0, 64) + "' is not a node of the graph");
+    if (!by_name_.count(NodeOf(name))) Invalid("the graph output '" + name.substr(0, 64) + "' is not a node of the graph");
     outputs_.push_back(std::move(name));
   }
   if (!names.empty()) return;
@@ -385,23 +401,27 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims, const st
       input = i;
     } else if (n.op != "Const" && n.op != "NoOp") {
       for (const std::string& in : n.inputs) {
-        if (!by_name_.count(in)) Invalid(Describe(n) + " takes '" + in + "', which is not in the graph");
-        consumers_[in].push_back(i);
+        if (!by_name_.count(NodeOf(in))) Invalid(Describe(n) + " takes '" + in + "', which is not in the graph");
+        consumers_[NodeOf(in)].push_back(i);
       }
     }
   }
   if (input == nodes_.size()) Invalid("the graph has no Placeholder input");
   if (int_input) IntOnlyCastToFloat(nodes_[input]);
   FindOutputs(outputs);
+  const json* shape = Attr(nodes_[input], "shape");
+  const json* dim = shape && shape->is_object() && shape->contains("shape") && (*shape)["shape"].is_object() &&
+                            (*shape)["shape"].contains("dim") && (*shape)["shape"]["dim"].is_array()
+                        ? &(*shape)["shape"]["dim"] : nullptr;
+  auto size_of = [](const json& d) -> int64_t {
+    return d.is_object() && d.contains("size") && d["size"].is_string()
+               ? std::strtoll(d["size"].get<std::string>().c_str(), nullptr, 10) : -1;
+  };
+  batch_one_ = dim && !dim->empty() && size_of((*dim)[0]) == 1;
   if (dims.empty()) {
-    const json* shape = Attr(nodes_[input], "shape");
-    const json* dim = shape && shape->is_object() && shape->contains("shape") && (*shape)["shape"].is_object() &&
-                              (*shape)["shape"].contains("dim") ? &(*shape)["shape"]["dim"] : nullptr;
-    if (!dim || !dim->is_array() || dim->empty()) Invalid("the graph input's shape is not declared");
+    if (!dim || dim->empty()) Invalid("the graph input's shape is not declared");
     for (size_t i = 1; i < dim->size(); ++i) {
-      const json& d = (*dim)[i];
-      const int64_t size = d.is_object() && d.contains("size") && d["size"].is_string()
-                               ? std::strtoll(d["size"].get<std::string>().c_str(), nullptr, 10) : -1;
+      const int64_t size = size_of((*dim)[i]);
       if (size <= 0) Unsupported("the graph input has a free dimension (fix it with model-bundler --input-shape)");
       dims.push_back(size);
     }
@@ -416,6 +436,7 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims, const st
       Fold(n);
       continue;
     }
+    TakesMerged(n);
     const Tail tail = TailOf(n);
     const Value v = values_[n.name] = CompileNode(n, tail);
     for (const Node* t : {tail.bias, tail.activation}) {
@@ -433,7 +454,9 @@ std::unique_ptr<Plan> GraphCompiler::Compile(std::vector<int64_t> dims, const st
 
 bool GraphCompiler::Foldable(const Node& n) const {
   if (!Folds(n.op)) return false;
-  if (n.op == "Shape") return n.inputs.size() == 1 && values_.count(n.inputs[0]);
+  if (n.op == "Shape") {
+    return n.inputs.size() == 1 && values_.count(n.inputs[0]) && !values_.at(n.inputs[0]).merged;
+  }
   return std::all_of(n.inputs.begin(), n.inputs.end(), [&](const std::string& in) { return IsConst(in); });
 }
 
@@ -513,6 +536,11 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"DepthToSpace", {&G::DepthToSpace}},
       {"StridedSlice", {&G::Slice}},
       {"Slice", {&G::Slice}},
+      {"TopKV2", {&G::TopK}},
+      {"FloorDiv", {nullptr, &G::IndexArithmetic}},
+      {"FloorMod", {nullptr, &G::IndexArithmetic}},
+      {"Equal", {nullptr, &G::IndexArithmetic}},
+      {"GatherV2", {nullptr, &G::Gather}},
   };
   auto it = kOps.find(op);
   return it == kOps.end() ? nullptr : &it->second;
@@ -612,6 +640,15 @@ Value GraphCompiler::BatchNorm(const OpCall& k) {
 Value GraphCompiler::Reshape(const OpCall& k) {
   std::vector<int64_t> target = Ints(k.n, SecondInput(k.n), true);
   if (target.empty()) Invalid(Describe(k.n) + " has an empty shape");
+  if (batch_one_ && !known_.count(SecondInput(k.n))) {
+    // The batch is 1: the target shapes the whole tensor. A first axis other than 1 folds the
+    // batch into it (Value::merged); a first axis of 1 is the batch again.
+    std::vector<int64_t> whole = Reshaped(std::move(target), k.cols, Describe(k.n));
+    if (whole[0] != 1) return Value{k.x.id, std::move(whole), true};
+    whole.erase(whole.begin());
+    return Value{k.x.id, whole.empty() ? std::vector<int64_t>{1} : std::move(whole)};
+  }
+  if (k.x.merged) Unsupported(Describe(k.n) + " of a value whose batch axis a Reshape folded, to a computed shape");
   target.erase(target.begin());  // the batch
   return Value{k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n))};
 }
@@ -805,6 +842,105 @@ Value GraphCompiler::Slice(const OpCall& k) {
   return Add(MakeStridedSlice(k.label, x.dims, starts, steps, lengths), x, std::move(out));
 }
 
+// ---- Post-processing on indices (index_ops.h)
+
+void GraphCompiler::TakesMerged(const Node& n) const {
+  const OpKind* kind = FindOp(n.op);
+  if (n.op == "Reshape" || n.op == "GatherV2" || (kind && kind->compile_node == &GraphCompiler::PassThrough)) return;
+  for (const std::string& in : n.inputs) {
+    auto it = values_.find(in);
+    if (it != values_.end() && it->second.merged) {
+      Unsupported(Describe(n) + " taking '" + in + "', whose batch axis a Reshape folded into another");
+    }
+  }
+}
+
+// TopKV2 along the last axis: its values (output 0) and their indices (output 1, "name:1").
+Value GraphCompiler::TopK(const OpCall& k) {
+  const Node& n = k.n;
+  if (n.inputs.size() != 2) Invalid(Describe(n) + " has other than its two inputs");
+  const std::vector<int64_t> count = Ints(n, n.inputs[1]);
+  if (count.size() != 1) Invalid(Describe(n) + " has a k that is not one number");
+  const int64_t axis = LastAxis(k.x.dims), outer = k.cols / axis;
+  std::vector<int64_t> dims = k.x.dims;
+  dims.back() = count[0];
+  values_[n.name + ":1"] = Add(MakeTopK(k.label + " indices", outer, axis, count[0], true), k.x, dims);
+  return Add(MakeTopK(k.label, outer, axis, count[0], false), k.x, dims);
+}
+
+// FloorDiv and FloorMod by a scalar constant other than 0, and Equal of two values of one shape
+// or of a value and a scalar constant.
+Value GraphCompiler::IndexArithmetic(const Node& n) {
+  if (n.inputs.size() != 2) Invalid(Describe(n) + " does not take two inputs");
+  IndexBinary kind = IndexBinary::kEqual;
+  IndexBinaryOf(n.op, kind);
+  const std::string label = n.name + " (" + n.op + ")";
+  const Value& a = In(n, 0);
+  const int64_t cols = CheckRow(a.dims, true, Describe(n));
+  if (IsConst(n.inputs[1])) {
+    const Tensor& c = Constant(n, n.inputs[1]);
+    if (c.values.size() != 1 || c.shape.size() > 1) Unsupported(Describe(n) + " with a constant other than a scalar");
+    if (kind != IndexBinary::kEqual && c.values[0] == 0) Unsupported(Describe(n) + " by a constant 0");
+    return Add(MakeIndexBinary(label, kind, cols, c.values[0]), a, a.dims);
+  }
+  // A computed divisor may be 0, where tfjs's backends do not agree on the answer.
+  if (kind != IndexBinary::kEqual) Unsupported(Describe(n) + " by a computed value");
+  const Value& b = In(n, 1);
+  if (a.dims != b.dims) Unsupported(Describe(n) + " of values of different shapes");
+  return Value{plan_->Add(MakeIndexBinary(label, kind, cols, std::nullopt), {a.id, b.id}), a.dims};
+}
+
+// GatherV2 (batch_dims 0) along an axis other than the batch, or along the first axis of a
+// Value::merged value, by constant indices or, in a graph whose batch is 1, computed ones.
+Value GraphCompiler::Gather(const Node& n) {
+  if (n.inputs.size() != 3) Invalid(Describe(n) + " has other than its three inputs");
+  if (IntAttr(n, "batch_dims", 0) != 0) Unsupported(Describe(n) + " with batch_dims");
+  const Value& params = In(n, 0);
+  CheckRow(params.dims, false, Describe(n));
+  std::vector<int64_t> whole = params.dims;  // the whole tensor's shape, the batch (1) first
+  if (!params.merged) whole.insert(whole.begin(), 1);
+  const std::vector<int64_t> axes = Ints(n, n.inputs[2]);
+  if (axes.size() != 1) Invalid(Describe(n) + " has an axis that is not one number");
+  const int64_t rank = static_cast<int64_t>(whole.size()), axis = axes[0] < 0 ? axes[0] + rank : axes[0];
+  if (axis < 0 || axis >= rank) Invalid(Describe(n) + " on an axis its input does not have");
+  if (axis == 0 && !params.merged) Unsupported(Describe(n) + " along the batch axis");
+  std::vector<int64_t> index_shape;
+  std::vector<float> constant;
+  const Value* computed = nullptr;
+  if (IsConst(n.inputs[1])) {
+    const Tensor& t = Constant(n, n.inputs[1]);
+    index_shape = t.shape;
+    constant = t.values;
+    if (constant.empty()) Unsupported(Describe(n) + " by no indices");
+  } else {
+    // A computed index row in a larger batch would gather from other rows.
+    if (!batch_one_) Unsupported(Describe(n) + " by computed indices in a graph whose batch is not fixed at 1");
+    computed = &In(n, 1);
+    index_shape = computed->dims;
+    if (!computed->merged) index_shape.insert(index_shape.begin(), 1);
+  }
+  const int64_t count = index_shape.empty() ? 1 : Elements(index_shape, Describe(n) + "'s indices");
+  const size_t at = static_cast<size_t>(axis) - (params.merged ? 0 : 1);  // the axis in params.dims
+  int64_t outer = 1, inner = 1;
+  for (size_t i = 0; i < params.dims.size(); ++i) {
+    if (i < at) outer *= params.dims[i];
+    if (i > at) inner *= params.dims[i];
+  }
+  std::vector<int64_t> out(whole.begin(), whole.begin() + axis);
+  out.insert(out.end(), index_shape.begin(), index_shape.end());
+  out.insert(out.end(), whole.begin() + axis + 1, whole.end());
+  Value result;
+  result.merged = out.empty() || out[0] != 1;
+  if (!result.merged) out.erase(out.begin());
+  result.dims = out.empty() ? std::vector<int64_t>{1} : out;
+  auto step = MakeGather(n.name + " (" + n.op + ")", outer, params.dims[at], inner, count, std::move(constant));
+  if (Elements(result.dims, Describe(n) + "'s output") != step->out_cols) Invalid(Describe(n) + " makes a shape its kernel does not");
+  std::vector<Plan::Value> inputs = {params.id};
+  if (computed) inputs.push_back(computed->id);
+  result.id = plan_->Add(std::move(step), inputs);
+  return result;
+}
+
 // The merge a binary op is.
 Merge MergeOf(const std::string& op) {
   return op == "Mul" ? Merge::kMultiply : op == "Sub" ? Merge::kSubtract : op == "RealDiv" ? Merge::kDivide
@@ -958,14 +1094,15 @@ std::unique_ptr<Plan> CompileGraph(const json& topology, const std::map<std::str
       Invalid("a graph node lacks its name or op");
     }
     Node n{j["name"].get<std::string>(), j["op"].get<std::string>(), {}, j.contains("attr") ? &j["attr"] : nullptr};
+    // A ':' would make the name read as another node's output ("name:1").
+    if (n.name.find(':') != std::string::npos) Invalid(Describe(n) + ": a node's name has no ':'");
     if (j.contains("input")) {
       if (!j["input"].is_array()) Invalid(Describe(n) + " has malformed inputs");
       for (const json& in : j["input"]) {
         if (!in.is_string()) Invalid(Describe(n) + " has malformed inputs");
         std::string name = in.get<std::string>();
         if (!name.empty() && name[0] == '^') continue;  // a control dependency
-        if (const size_t colon = name.find(':'); colon != std::string::npos) {
-          if (name.substr(colon) != ":0") Unsupported(Describe(n) + " takes a second output of a node");
+        if (const size_t colon = name.find(':'); colon != std::string::npos && name.substr(colon) == ":0") {
           name.resize(colon);
         }
         n.inputs.push_back(std::move(name));

@@ -1,0 +1,165 @@
+#include "native/index_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include "native/plan.h"
+
+namespace tfjs_run::native {
+
+namespace {
+double Apply(IndexBinary kind, double a, double b) {
+  switch (kind) {
+    case IndexBinary::kFloorDiv:
+      return std::floor(a / b);
+    case IndexBinary::kFloorMod: {  // tfjs: a % b, then moved to b's sign when it differs from a's
+      const double rem = std::fmod(a, b);
+      return (a < 0 && b < 0) || (a >= 0 && b >= 0) ? rem : std::fmod(rem + b, b);
+    }
+    case IndexBinary::kEqual:
+      return a == b ? 1.0 : 0.0;
+  }
+  return 0;
+}
+
+class IndexBinaryStep : public Step {
+ public:
+  IndexBinaryStep(const std::string& step_name, IndexBinary kind, int64_t cols, std::optional<float> constant)
+      : kind_(kind), constant_(constant) {
+    name = step_name;
+    in_cols = constant ? std::vector<int64_t>{cols} : std::vector<int64_t>{cols, cols};
+    out_cols = cols;
+  }
+  bool in_place() const override { return true; }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t n = rows * static_cast<size_t>(out_cols);
+    const float* a = in[0];
+    if (constant_) {
+      const double b = *constant_;
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(Apply(kind_, a[i], b));
+    } else {
+      const float* b = in[1];
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(Apply(kind_, a[i], b[i]));
+    }
+  }
+
+ private:
+  IndexBinary kind_;
+  std::optional<float> constant_;
+};
+
+class TopKStep : public Step {
+ public:
+  TopKStep(const std::string& step_name, int64_t outer, int64_t axis, int64_t k, bool indices)
+      : outer_(static_cast<size_t>(outer)), axis_(static_cast<size_t>(axis)), k_(static_cast<size_t>(k)),
+        indices_(indices), order_(axis_) {
+    name = step_name;
+    in_cols = {outer * axis};
+    out_cols = outer * k;
+    fixed_floats = axis;  // the order it sorts (indices, as wide as a float)
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    for (size_t run = 0; run < rows * outer_; ++run) {
+      const float* x = in[0] + run * axis_;
+      std::iota(order_.begin(), order_.end(), 0u);
+      // Descending, a tie to the lower index, NaN after every number: a strict weak order.
+      auto before = [x](uint32_t a, uint32_t b) {
+        const float va = x[a], vb = x[b];
+        const bool na = std::isnan(va), nb = std::isnan(vb);
+        if (na != nb) return nb;
+        if (na || va == vb) return a < b;
+        return va > vb;
+      };
+      std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k_), order_.end(), before);
+      float* o = out + run * k_;
+      for (size_t i = 0; i < k_; ++i) o[i] = indices_ ? static_cast<float>(order_[i]) : x[order_[i]];
+    }
+  }
+
+ private:
+  size_t outer_, axis_, k_;
+  bool indices_;
+  std::vector<uint32_t> order_;
+};
+
+class GatherStep : public Step {
+ public:
+  GatherStep(const std::string& step_name, int64_t outer, int64_t axis, int64_t inner, int64_t count,
+             std::vector<float> constant)
+      : outer_(static_cast<size_t>(outer)), axis_(static_cast<size_t>(axis)), inner_(static_cast<size_t>(inner)),
+        count_(static_cast<size_t>(count)), constant_(std::move(constant)) {
+    name = step_name;
+    in_cols = {outer * axis * inner};
+    if (constant_.empty()) in_cols.push_back(count);
+    out_cols = outer * count * inner;
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = in[0] + r * static_cast<size_t>(in_cols[0]);
+      const float* idx = constant_.empty() ? in[1] + r * count_ : constant_.data();
+      float* o = out + r * static_cast<size_t>(out_cols);
+      for (size_t j = 0; j < count_; ++j) {
+        const float v = idx[j];
+        if (!(v >= 0 && v < static_cast<float>(axis_)) || v != std::floor(v)) {
+          throw RunError(name + ": row " + std::to_string(r) + " gathers at index " + std::to_string(v) +
+                             ", which is not a whole number in [0, " + std::to_string(axis_) + ")",
+                         false);
+        }
+      }
+      for (size_t a = 0; a < outer_; ++a) {
+        for (size_t j = 0; j < count_; ++j) {
+          const float* from = x + (a * axis_ + static_cast<size_t>(idx[j])) * inner_;
+          std::copy(from, from + inner_, o + (a * count_ + j) * inner_);
+        }
+      }
+    }
+  }
+
+ private:
+  size_t outer_, axis_, inner_, count_;
+  std::vector<float> constant_;
+};
+}  // namespace
+
+bool IndexBinaryOf(const std::string& op, IndexBinary& kind) {
+  static const std::pair<const char*, IndexBinary> kOps[] = {
+      {"FloorDiv", IndexBinary::kFloorDiv}, {"FloorMod", IndexBinary::kFloorMod}, {"Equal", IndexBinary::kEqual}};
+  for (const auto& [name, k] : kOps) {
+    if (op == name) {
+      kind = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::unique_ptr<Step> MakeIndexBinary(const std::string& name, IndexBinary kind, int64_t cols,
+                                      std::optional<float> constant) {
+  Elements({cols}, name + "'s input");
+  return std::make_unique<IndexBinaryStep>(name, kind, cols, constant);
+}
+
+std::unique_ptr<Step> MakeTopK(const std::string& name, int64_t outer, int64_t axis, int64_t k, bool indices) {
+  Elements({outer, axis}, name + "'s input");
+  if (axis > kMaxExactIndex) Unsupported(name + " over an axis longer than 2^24 (its indices would not be exact)");
+  if (k < 1 || k > axis) Invalid(name + " takes " + std::to_string(k) + " of an axis of " + std::to_string(axis));
+  return std::make_unique<TopKStep>(name, outer, axis, k, indices);
+}
+
+std::unique_ptr<Step> MakeGather(const std::string& name, int64_t outer, int64_t axis, int64_t inner, int64_t count,
+                                 std::vector<float> constant) {
+  Elements({outer, axis, inner}, name + "'s input");
+  Elements({outer, count, inner}, name + "'s output");
+  if (axis > kMaxExactIndex) Unsupported(name + " along an axis longer than 2^24 (its indices would not be exact)");
+  for (float v : constant) {
+    if (!(v >= 0 && v < static_cast<float>(axis)) || v != std::floor(v)) {
+      Invalid(name + " gathers at a constant index out of its axis");
+    }
+  }
+  if (!constant.empty() && static_cast<int64_t>(constant.size()) != count) Invalid(name + " has indices of another count");
+  return std::make_unique<GatherStep>(name, outer, axis, inner, count, std::move(constant));
+}
+
+}  // namespace tfjs_run::native

@@ -1,0 +1,42 @@
+// Ops on integer values as a graph's post-processing computes them (a detector's top scores and
+// where they are): TopKV2, gathering by computed indices, FloorDiv and FloorMod, and Equal. The
+// plan holds every value as float32, which holds an integer exactly up to 2^24: the loaders keep
+// these ops to indices below that (TopK's axis, a gathered axis).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tfjs_run::native {
+
+class Step;
+
+// The largest axis whose indices a float32 holds exactly.
+inline constexpr int64_t kMaxExactIndex = int64_t{1} << 24;
+
+enum class IndexBinary { kFloorDiv, kFloorMod, kEqual };
+
+// The op named as in a GraphDef (FloorDiv, FloorMod, Equal); false if it is none of them.
+bool IndexBinaryOf(const std::string& op, IndexBinary& kind);
+
+// `kind` elementwise over rows of `cols` values: of two computed values of the same shape, or of
+// one and the scalar `constant` (its second operand). As tfjs computes them, in double rounded
+// once: FloorDiv floor(a / b), FloorMod JavaScript's a % b moved to b's sign, Equal 1 or 0.
+std::unique_ptr<Step> MakeIndexBinary(const std::string& name, IndexBinary kind, int64_t cols,
+                                      std::optional<float> constant);
+
+// TopKV2 on the last axis of rows of `outer` runs of `axis` values: the `k` largest of each run
+// in descending order, a tie to the lower index (tfjs's cpu and wasm order), a NaN after every
+// number. `indices` picks the output: their positions in the run, else their values.
+std::unique_ptr<Step> MakeTopK(const std::string& name, int64_t outer, int64_t axis, int64_t k, bool indices);
+
+// GatherV2 of a row of `outer` x `axis` x `inner` values along its middle axis, by `count`
+// indices: `constant` ones, or (when it is empty) a computed value's, the step's second input.
+// A computed index that is not a whole number in [0, axis) fails the call naming the step.
+std::unique_ptr<Step> MakeGather(const std::string& name, int64_t outer, int64_t axis, int64_t inner,
+                                 int64_t count, std::vector<float> constant);
+
+}  // namespace tfjs_run::native
