@@ -53,7 +53,7 @@ const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",  
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
                                    "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
                                    "graph-slice",           "graph-two-outputs",     "graph-topk-gather",
-                                   "graph-batch-one-gather"};
+                                   "graph-batch-one-gather", "graph-reduce-axes"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;

@@ -712,23 +712,41 @@ Value GraphCompiler::Transpose(const OpCall& k) {
 
 // ---- Reductions, joins, padding and resizing (spatial.h, merge.h, resample.h)
 
-// Mean, Max or Sum over every axis but the batch and the last: global pooling.
+// Mean, Max or Sum over any axes but the batch: the reduced axes moved first (a transpose, unless
+// they already are: global pooling over the spatial axes), then pooled over for each position
+// of the axes kept.
 Value GraphCompiler::Reduce(const OpCall& k) {
   const Node& n = k.n;
   const Value& x = k.x;
-  std::vector<int64_t> axes = Ints(n, SecondInput(n));
-  for (int64_t& a : axes) {
-    if (a < 0) a += static_cast<int64_t>(x.dims.size()) + 1;
+  const int64_t rank = static_cast<int64_t>(x.dims.size());
+  std::vector<bool> reduced(static_cast<size_t>(rank), false);
+  for (int64_t a : Ints(n, SecondInput(n))) {
+    if (a < 0) a += rank + 1;  // the tensor's rank: the batch is axis 0
+    if (a < 0 || a > rank) Invalid(Describe(n) + " over an axis its input does not have");
+    if (a == 0) Unsupported(Describe(n) + " over the batch axis");
+    reduced[static_cast<size_t>(a - 1)] = true;
   }
-  std::sort(axes.begin(), axes.end());
-  std::vector<int64_t> spatial;
-  for (int64_t a = 1; a < static_cast<int64_t>(x.dims.size()); ++a) spatial.push_back(a);
-  if (axes != spatial || spatial.empty()) Unsupported(Describe(n) + " over axes other than all but the last");
-  std::vector<int64_t> dims = BoolAttr(n, "keep_dims") ? std::vector<int64_t>(x.dims.size(), 1) : std::vector<int64_t>{};
-  if (dims.empty()) dims = {x.dims.back()};
-  else dims.back() = x.dims.back();
+  std::vector<int64_t> perm, dims;
+  int64_t positions = 1;
+  for (int64_t a = 0; a < rank; ++a) {
+    if (reduced[static_cast<size_t>(a)]) perm.push_back(a), positions *= x.dims[static_cast<size_t>(a)];
+  }
+  if (perm.empty()) return x;  // over no axes: the input
+  const bool keep = BoolAttr(n, "keep_dims");
+  for (int64_t a = 0; a < rank; ++a) {
+    const bool r = reduced[static_cast<size_t>(a)];
+    if (!r) perm.push_back(a);
+    if (keep || !r) dims.push_back(r ? 1 : x.dims[static_cast<size_t>(a)]);
+  }
+  const int64_t channels = k.cols / positions;
   const Pool kind = n.op == "Max" ? Pool::kMax : n.op == "Sum" ? Pool::kSum : Pool::kAverage;
-  return Add(MakeGlobalPool(k.label, kind, k.cols / x.dims.back(), x.dims.back()), x, dims);
+  Value in = x;
+  if (!std::is_sorted(perm.begin(), perm.end())) {
+    std::vector<int64_t> moved;
+    for (int64_t a : perm) moved.push_back(x.dims[static_cast<size_t>(a)]);
+    in = Add(MakeTranspose(k.label + " (reduced axes first)", x.dims, perm), x, moved);
+  }
+  return Add(MakeGlobalPool(k.label, kind, positions, channels), in, dims);
 }
 
 Value GraphCompiler::Concat(const OpCall& k) {
