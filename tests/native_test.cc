@@ -53,7 +53,8 @@ const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",  
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
                                    "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
                                    "graph-slice",           "graph-two-outputs",     "graph-topk-gather",
-                                   "graph-batch-one-gather", "graph-reduce-axes"};
+                                   "graph-batch-one-gather", "graph-reduce-axes",
+                                   "graph-resize-nearest"};
 
 std::vector<std::string> AllCases() {
   std::vector<std::string> dirs;

@@ -794,16 +794,19 @@ Value GraphCompiler::Pad(const OpCall& k) {
   return Add(MakePad(k.label, x.dims, before, after, value), x, dims);
 }
 
+// By whole factors without align_corners, each pixel repeated (the mapping is the same with or
+// without half-pixel centres then); otherwise tfjs's mapping of each output pixel to an input one.
 Value GraphCompiler::ResizeNearest(const OpCall& k) {
   const Node& n = k.n;
   const Value& x = k.x;
-  if (BoolAttr(n, "align_corners")) Unsupported(Describe(n) + " with align_corners");
   const std::vector<int64_t> size = Ints(n, SecondInput(n));
-  if (x.dims.size() != 3 || size.size() != 2 || size[0] % x.dims[0] != 0 || size[1] % x.dims[1] != 0) {
-    Unsupported(Describe(n) + " by a factor that is not a whole number");
-  }
+  if (x.dims.size() != 3 || size.size() != 2) Unsupported(Describe(n) + " of other than an image");
   const Image in{x.dims[0], x.dims[1], x.dims[2]};
-  auto step = MakeUpSampleNearest(k.label, in, size[0] / in.h, size[1] / in.w);
+  const bool align = BoolAttr(n, "align_corners");
+  if (!align && size[0] > 0 && size[1] > 0 && size[0] % in.h == 0 && size[1] % in.w == 0) {
+    return Add(MakeUpSampleNearest(k.label, in, size[0] / in.h, size[1] / in.w), x, {size[0], size[1], in.c});
+  }
+  auto step = MakeResizeNearest(k.label, in, size[0], size[1], align, BoolAttr(n, "half_pixel_centers"));
   return Add(std::move(step), x, {size[0], size[1], in.c});
 }
 

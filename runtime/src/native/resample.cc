@@ -3,6 +3,7 @@
 #include <xnnpack.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 
@@ -76,6 +77,51 @@ class UpSampleStep : public Step {
   size_t sh_, sw_;
 };
 
+
+// TensorFlow's nearest-neighbour resize to any size: each output row and column reads the input
+// row and column its index maps to, worked out once, as tfjs's wasm backend works them out (the
+// scale a float32, the half-pixel offset in double).
+class ResizeNearestStep : public Step {
+ public:
+  ResizeNearestStep(const std::string& step_name, const Image& in, const Image& out, bool align_corners,
+                    bool half_pixel_centers)
+      : in_(in), out_(out), rows_(Sources(in.h, out.h, align_corners, half_pixel_centers)),
+        cols_(Sources(in.w, out.w, align_corners, half_pixel_centers)) {
+    name = step_name;
+    in_cols = {in.values()};
+    out_cols = out.values();
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t w = static_cast<size_t>(in_.w), c = static_cast<size_t>(in_.c);
+    const size_t oh = static_cast<size_t>(out_.h), ow = static_cast<size_t>(out_.w);
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = in[0] + r * static_cast<size_t>(in_cols[0]);
+      float* y = out + r * static_cast<size_t>(out_cols);
+      for (size_t i = 0; i < oh; ++i) {
+        const float* line = x + rows_[i] * w * c;
+        for (size_t j = 0; j < ow; ++j) std::memcpy(y + (i * ow + j) * c, line + cols_[j] * c, c * sizeof(float));
+      }
+    }
+  }
+
+ private:
+  static std::vector<size_t> Sources(int64_t in, int64_t out, bool align_corners, bool half_pixel_centers) {
+    const bool align = align_corners && out > 1;
+    const float scale = static_cast<float>(align ? in - 1 : in) / static_cast<float>(align ? out - 1 : out);
+    std::vector<size_t> from(static_cast<size_t>(out));
+    for (int64_t i = 0; i < out; ++i) {
+      const double at = half_pixel_centers ? static_cast<double>(scale) * (static_cast<double>(i) + 0.5)
+                                           : static_cast<double>(scale * static_cast<float>(i));
+      double nearest = align_corners ? std::round(at) : std::floor(at);
+      nearest = std::min(nearest, static_cast<double>(in - 1));
+      if (half_pixel_centers) nearest = std::max(nearest, 0.0);
+      from[static_cast<size_t>(i)] = static_cast<size_t>(std::max(nearest, 0.0));
+    }
+    return from;
+  }
+  Image in_, out_;
+  std::vector<size_t> rows_, cols_;
+};
 
 class CropStep : public Step {
  public:
@@ -261,6 +307,15 @@ std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& 
   return std::make_unique<UpSampleStep>(name, in, sh, sw);
 }
 
+
+std::unique_ptr<Step> MakeResizeNearest(const std::string& name, const Image& in, int64_t oh, int64_t ow,
+                                        bool align_corners, bool half_pixel_centers) {
+  CheckImage(in, name);
+  const Image out{oh, ow, in.c};
+  CheckImage(out, name + "'s output");
+  if (align_corners && half_pixel_centers) Invalid(name + " asks for both align_corners and half_pixel_centers");
+  return std::make_unique<ResizeNearestStep>(name, in, out, align_corners, half_pixel_centers);
+}
 
 std::unique_ptr<Step> MakeCrop2D(const std::string& name, const Image& in, int64_t top, int64_t bottom, int64_t left,
                                  int64_t right) {

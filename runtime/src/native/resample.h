@@ -26,6 +26,10 @@ std::unique_ptr<Step> MakeCrop2D(const std::string& name, const Image& in, int64
 // Each pixel repeated sh times down and sw times across (TensorFlow's nearest neighbour resize
 // by whole factors, without align_corners).
 std::unique_ptr<Step> MakeUpSampleNearest(const std::string& name, const Image& in, int64_t sh, int64_t sw);
+// TensorFlow's nearest neighbour resize to oh x ow, by any factor: with align_corners, or
+// half_pixel_centers, or neither, each output pixel the input pixel tfjs maps it to.
+std::unique_ptr<Step> MakeResizeNearest(const std::string& name, const Image& in, int64_t oh, int64_t ow,
+                                        bool align_corners, bool half_pixel_centers);
 // TensorFlow's bilinear resize to oh x ow: with align_corners, or half_pixel_centers, or
 // neither (the legacy mapping tfjs-layers' UpSampling2D uses).
 std::unique_ptr<Step> MakeResizeBilinear(const std::string& name, const Image& in, int64_t oh, int64_t ow,
