@@ -138,6 +138,22 @@ struct Value {
   bool merged = false;
 };
 
+// A value's whole tensor shape in a graph whose batch is 1: the batch first, unless it is merged.
+std::vector<int64_t> WholeShape(const Value& v) {
+  std::vector<int64_t> whole = v.dims;
+  if (!v.merged) whole.insert(whole.begin(), 1);
+  return whole;
+}
+
+// The value of whole tensor shape `whole` in a graph whose batch is 1: a first axis of 1 is the
+// batch; any other holds it folded in (Value::merged).
+Value OfWholeShape(Plan::Value id, std::vector<int64_t> whole) {
+  const bool merged = whole.empty() || whole[0] != 1;
+  if (!merged) whole.erase(whole.begin());
+  if (whole.empty()) whole = {1};
+  return Value{id, std::move(whole), merged};
+}
+
 class GraphCompiler {
  public:
   GraphCompiler(std::vector<Node> nodes, std::map<std::string, size_t> by_name,
@@ -251,6 +267,7 @@ class GraphCompiler {
   struct OpKind {
     Value (GraphCompiler::*compile)(const OpCall&) = nullptr;
     Value (GraphCompiler::*compile_node)(const Node&) = nullptr;
+    bool takes_merged = false;  // reads a Value::merged input as such
   };
   static const OpKind* FindOp(const std::string& op);
   Value PassThrough(const Node& n) { return In(n, 0); }
@@ -479,9 +496,9 @@ void GraphCompiler::Fold(const Node& n) {
 const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
   using G = GraphCompiler;
   static const std::map<std::string, OpKind, std::less<>> kOps = {
-      {"Identity", {nullptr, &G::PassThrough}},
-      {"StopGradient", {nullptr, &G::PassThrough}},
-      {"Snapshot", {nullptr, &G::PassThrough}},
+      {"Identity", {nullptr, &G::PassThrough, true}},
+      {"StopGradient", {nullptr, &G::PassThrough, true}},
+      {"Snapshot", {nullptr, &G::PassThrough, true}},
       {"BiasAdd", {nullptr, &G::Binary}},
       {"Add", {nullptr, &G::Binary}},
       {"AddV2", {nullptr, &G::Binary}},
@@ -520,7 +537,7 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"ClipByValue", {&G::UnaryOp}},
       {"FusedBatchNorm", {&G::BatchNorm}},
       {"FusedBatchNormV3", {&G::BatchNorm}},
-      {"Reshape", {&G::Reshape}},
+      {"Reshape", {&G::Reshape, nullptr, true}},
       {"Squeeze", {&G::Squeeze}},
       {"ExpandDims", {&G::ExpandDims}},
       {"Cast", {&G::Cast}},
@@ -540,7 +557,7 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"FloorDiv", {nullptr, &G::IndexArithmetic}},
       {"FloorMod", {nullptr, &G::IndexArithmetic}},
       {"Equal", {nullptr, &G::IndexArithmetic}},
-      {"GatherV2", {nullptr, &G::Gather}},
+      {"GatherV2", {nullptr, &G::Gather, true}},
   };
   auto it = kOps.find(op);
   return it == kOps.end() ? nullptr : &it->second;
@@ -643,10 +660,7 @@ Value GraphCompiler::Reshape(const OpCall& k) {
   if (batch_one_ && !known_.count(SecondInput(k.n))) {
     // The batch is 1: the target shapes the whole tensor. A first axis other than 1 folds the
     // batch into it (Value::merged); a first axis of 1 is the batch again.
-    std::vector<int64_t> whole = Reshaped(std::move(target), k.cols, Describe(k.n));
-    if (whole[0] != 1) return Value{k.x.id, std::move(whole), true};
-    whole.erase(whole.begin());
-    return Value{k.x.id, whole.empty() ? std::vector<int64_t>{1} : std::move(whole)};
+    return OfWholeShape(k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n)));
   }
   if (k.x.merged) Unsupported(Describe(k.n) + " of a value whose batch axis a Reshape folded, to a computed shape");
   target.erase(target.begin());  // the batch
@@ -866,8 +880,7 @@ Value GraphCompiler::Slice(const OpCall& k) {
 // ---- Post-processing on indices (index_ops.h)
 
 void GraphCompiler::TakesMerged(const Node& n) const {
-  const OpKind* kind = FindOp(n.op);
-  if (n.op == "Reshape" || n.op == "GatherV2" || (kind && kind->compile_node == &GraphCompiler::PassThrough)) return;
+  if (const OpKind* kind = FindOp(n.op); kind && kind->takes_merged) return;
   for (const std::string& in : n.inputs) {
     auto it = values_.find(in);
     if (it != values_.end() && it->second.merged) {
@@ -885,8 +898,8 @@ Value GraphCompiler::TopK(const OpCall& k) {
   const int64_t axis = LastAxis(k.x.dims), outer = k.cols / axis;
   std::vector<int64_t> dims = k.x.dims;
   dims.back() = count[0];
-  values_[n.name + ":1"] = Add(MakeTopK(k.label + " indices", outer, axis, count[0], true), k.x, dims);
-  return Add(MakeTopK(k.label, outer, axis, count[0], false), k.x, dims);
+  const Value indices = values_[n.name + ":1"] = Add(MakeTopK(k.label + " indices", outer, axis, count[0]), k.x, dims);
+  return Value{plan_->Add(MakeTakeAlong(k.label, outer, axis, count[0]), {k.x.id, indices.id}), dims};
 }
 
 // FloorDiv and FloorMod by a scalar constant other than 0, and Equal of two values of one shape
@@ -918,8 +931,7 @@ Value GraphCompiler::Gather(const Node& n) {
   if (IntAttr(n, "batch_dims", 0) != 0) Unsupported(Describe(n) + " with batch_dims");
   const Value& params = In(n, 0);
   CheckRow(params.dims, false, Describe(n));
-  std::vector<int64_t> whole = params.dims;  // the whole tensor's shape, the batch (1) first
-  if (!params.merged) whole.insert(whole.begin(), 1);
+  const std::vector<int64_t> whole = WholeShape(params);
   const std::vector<int64_t> axes = Ints(n, n.inputs[2]);
   if (axes.size() != 1) Invalid(Describe(n) + " has an axis that is not one number");
   const int64_t rank = static_cast<int64_t>(whole.size()), axis = axes[0] < 0 ? axes[0] + rank : axes[0];
@@ -937,8 +949,7 @@ Value GraphCompiler::Gather(const Node& n) {
     // A computed index row in a larger batch would gather from other rows.
     if (!batch_one_) Unsupported(Describe(n) + " by computed indices in a graph whose batch is not fixed at 1");
     computed = &In(n, 1);
-    index_shape = computed->dims;
-    if (!computed->merged) index_shape.insert(index_shape.begin(), 1);
+    index_shape = WholeShape(*computed);
   }
   const int64_t count = index_shape.empty() ? 1 : Elements(index_shape, Describe(n) + "'s indices");
   const size_t at = static_cast<size_t>(axis) - (params.merged ? 0 : 1);  // the axis in params.dims
@@ -950,10 +961,7 @@ Value GraphCompiler::Gather(const Node& n) {
   std::vector<int64_t> out(whole.begin(), whole.begin() + axis);
   out.insert(out.end(), index_shape.begin(), index_shape.end());
   out.insert(out.end(), whole.begin() + axis + 1, whole.end());
-  Value result;
-  result.merged = out.empty() || out[0] != 1;
-  if (!result.merged) out.erase(out.begin());
-  result.dims = out.empty() ? std::vector<int64_t>{1} : out;
+  Value result = OfWholeShape(0, std::move(out));
   auto step = MakeGather(n.name + " (" + n.op + ")", outer, params.dims[at], inner, count, std::move(constant));
   if (Elements(result.dims, Describe(n) + "'s output") != step->out_cols) Invalid(Describe(n) + " makes a shape its kernel does not");
   std::vector<Plan::Value> inputs = {params.id};

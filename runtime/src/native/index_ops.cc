@@ -50,11 +50,11 @@ class IndexBinaryStep : public Step {
   std::optional<float> constant_;
 };
 
+// The positions of each run's k largest values.
 class TopKStep : public Step {
  public:
-  TopKStep(const std::string& step_name, int64_t outer, int64_t axis, int64_t k, bool indices)
-      : outer_(static_cast<size_t>(outer)), axis_(static_cast<size_t>(axis)), k_(static_cast<size_t>(k)),
-        indices_(indices), order_(axis_) {
+  TopKStep(const std::string& step_name, int64_t outer, int64_t axis, int64_t k)
+      : outer_(static_cast<size_t>(outer)), axis_(static_cast<size_t>(axis)), k_(static_cast<size_t>(k)), order_(axis_) {
     name = step_name;
     in_cols = {outer * axis};
     out_cols = outer * k;
@@ -74,14 +74,39 @@ class TopKStep : public Step {
       };
       std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k_), order_.end(), before);
       float* o = out + run * k_;
-      for (size_t i = 0; i < k_; ++i) o[i] = indices_ ? static_cast<float>(order_[i]) : x[order_[i]];
+      for (size_t i = 0; i < k_; ++i) o[i] = static_cast<float>(order_[i]);
     }
   }
 
  private:
   size_t outer_, axis_, k_;
-  bool indices_;
   std::vector<uint32_t> order_;
+};
+
+// Each run's values at `k` positions along it (its second input): TopK's values from its indices.
+class TakeAlongStep : public Step {
+ public:
+  TakeAlongStep(const std::string& step_name, int64_t outer, int64_t axis, int64_t k)
+      : outer_(static_cast<size_t>(outer)), axis_(static_cast<size_t>(axis)), k_(static_cast<size_t>(k)) {
+    name = step_name;
+    in_cols = {outer * axis, outer * k};
+    out_cols = outer * k;
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    for (size_t run = 0; run < rows * outer_; ++run) {
+      const float* x = in[0] + run * axis_;
+      const float* at = in[1] + run * k_;
+      for (size_t i = 0; i < k_; ++i) {
+        if (!(at[i] >= 0 && at[i] < static_cast<float>(axis_))) {
+          throw RunError(name + ": a position out of its axis of " + std::to_string(axis_), false);
+        }
+        out[run * k_ + i] = x[static_cast<size_t>(at[i])];
+      }
+    }
+  }
+
+ private:
+  size_t outer_, axis_, k_;
 };
 
 class GatherStep : public Step {
@@ -100,7 +125,7 @@ class GatherStep : public Step {
       const float* x = in[0] + r * static_cast<size_t>(in_cols[0]);
       const float* idx = constant_.empty() ? in[1] + r * count_ : constant_.data();
       float* o = out + r * static_cast<size_t>(out_cols);
-      for (size_t j = 0; j < count_; ++j) {
+      for (size_t j = 0; constant_.empty() && j < count_; ++j) {  // constant ones were checked at load
         const float v = idx[j];
         if (!(v >= 0 && v < static_cast<float>(axis_)) || v != std::floor(v)) {
           throw RunError(name + ": row " + std::to_string(r) + " gathers at index " + std::to_string(v) +
@@ -141,11 +166,17 @@ std::unique_ptr<Step> MakeIndexBinary(const std::string& name, IndexBinary kind,
   return std::make_unique<IndexBinaryStep>(name, kind, cols, constant);
 }
 
-std::unique_ptr<Step> MakeTopK(const std::string& name, int64_t outer, int64_t axis, int64_t k, bool indices) {
+std::unique_ptr<Step> MakeTopK(const std::string& name, int64_t outer, int64_t axis, int64_t k) {
   Elements({outer, axis}, name + "'s input");
   if (axis > kMaxExactIndex) Unsupported(name + " over an axis longer than 2^24 (its indices would not be exact)");
   if (k < 1 || k > axis) Invalid(name + " takes " + std::to_string(k) + " of an axis of " + std::to_string(axis));
-  return std::make_unique<TopKStep>(name, outer, axis, k, indices);
+  return std::make_unique<TopKStep>(name, outer, axis, k);
+}
+
+std::unique_ptr<Step> MakeTakeAlong(const std::string& name, int64_t outer, int64_t axis, int64_t k) {
+  Elements({outer, axis}, name + "'s input");
+  if (k < 1 || k > axis) Invalid(name + " takes " + std::to_string(k) + " of an axis of " + std::to_string(axis));
+  return std::make_unique<TakeAlongStep>(name, outer, axis, k);
 }
 
 std::unique_ptr<Step> MakeGather(const std::string& name, int64_t outer, int64_t axis, int64_t inner, int64_t count,

@@ -28,10 +28,13 @@ bool IndexBinaryOf(const std::string& op, IndexBinary& kind);
 std::unique_ptr<Step> MakeIndexBinary(const std::string& name, IndexBinary kind, int64_t cols,
                                       std::optional<float> constant);
 
-// TopKV2 on the last axis of rows of `outer` runs of `axis` values: the `k` largest of each run
-// in descending order, a tie to the lower index (tfjs's cpu and wasm order), a NaN after every
-// number. `indices` picks the output: their positions in the run, else their values.
-std::unique_ptr<Step> MakeTopK(const std::string& name, int64_t outer, int64_t axis, int64_t k, bool indices);
+// TopKV2 on the last axis of rows of `outer` runs of `axis` values: the positions in each run of
+// its `k` largest, in descending order of value, a tie to the lower index (tfjs's cpu and wasm
+// order), a NaN after every number.
+std::unique_ptr<Step> MakeTopK(const std::string& name, int64_t outer, int64_t axis, int64_t k);
+// The values of such rows at `k` positions of each run (its second input, MakeTopK's output):
+// TopKV2's values output, without sorting again.
+std::unique_ptr<Step> MakeTakeAlong(const std::string& name, int64_t outer, int64_t axis, int64_t k);
 
 // GatherV2 of a row of `outer` x `axis` x `inner` values along its middle axis, by `count`
 // indices: `constant` ones, or (when it is empty) a computed value's, the step's second input.
