@@ -78,6 +78,7 @@ TEST(ModelConfigTest, EachUnusableFieldIsNamed) {
       {R"({"models": [3]})", "models.conf: models[0] must be an object"},
       {R"({"models": [{"source": "a.js"}]})", "models.conf: models[0]: 'name' must be 1-128 characters"},
       {R"({"models": [{"name": "a b", "source": "a.js"}]})", "models[0]: 'name' must be 1-128 characters"},
+      {R"({"models": [{"name": "..", "source": "a.js"}]})", "models[0]: 'name' must be 1-128 characters of [A-Za-z0-9._-], not '.' or '..'"},
       {R"({"models": [{"name": "a"}]})", "models[0] (model 'a'): 'source' must be a non-empty string"},
       {R"({"models": [{"name": "a", "source": "a.js", "sauce": 1}]})", "(model 'a'): unknown field 'sauce'"},
       {R"({"models": [{"name": "a", "source": "a.js"}, {"name": "a", "source": "b.js"}]})",

@@ -301,6 +301,7 @@ TEST(ModelSetTest, ABrokenModelLeavesTheOthersAlone) {
   // The same name twice, a name that is not one, a model not there: kContract, naming it.
   EXPECT_THROW(models.AddModel("m1", Source(Versioned(9))), Error);
   EXPECT_THROW(models.AddModel("no/slashes", Source(Versioned(9))), Error);
+  EXPECT_THROW(models.AddModel("..", Source(Versioned(9))), Error);  // a layout directory name climbing out
   try {
     models.Predict("m9", {good, 1, 3});
     FAIL();

@@ -67,6 +67,9 @@ TEST(ManifestTest, RefusesMissingOrMalformedRequiredFieldsAsManifestGarbage) {
       {R"({"version": "1", "bundle": "1/../b.js", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
       {R"({"version": "1", "bundle": "1/", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
       {R"({"version": "1", "bundle": "1/x/b.js", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
+      // A version named ".." would make "../FILE" look like a file in the version's directory.
+      {R"({"version": "..", "bundle": "../b.js", "sha256": ")" + sha + R"(", "size": 1})", "not '.' or '..'"},
+      {R"({"version": ".", "bundle": "./b.js", "sha256": ")" + sha + R"(", "size": 1})", "not '.' or '..'"},
       {R"({"version": "1", "bundle": "b.js", "sha256": "ABC", "size": 1})", "64 lower-case hex digits"},
       {R"({"version": "1", "bundle": "b.js", "sha256": ")" + std::string(64, 'A') + R"(", "size": 1})",
        "64 lower-case hex digits"},

@@ -151,7 +151,7 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   if (!info.version.empty() && !internal::IsValidVersionName(info.version)) {
     const std::string quoted = internal::QuoteVersionName(info.version);
     info.version.clear();  // never carried into errors or output
-    Fail(ErrorKind::kContract, "tfjsRunBundle.version " + quoted + " must be 1-128 characters of [A-Za-z0-9._-]");
+    Fail(ErrorKind::kContract, "tfjsRunBundle.version " + quoted + " must be " + std::string(internal::kVersionNameRule));
   }
   info.sha256 = StringField(s, b, "sha256");
   const std::string requested_backend = StringField(s, b, "backend");

@@ -50,7 +50,7 @@ ModelConfigEntry ParseEntry(const nlohmann::json& model, size_t index, const std
   if (!model.is_object()) throw ModelConfigError(where + " must be an object");
   ModelConfigEntry e;
   if (!model.contains("name") || !model["name"].is_string() || !internal::IsValidVersionName(model["name"].get<std::string>())) {
-    throw ModelConfigError(where + ": 'name' must be 1-128 characters of [A-Za-z0-9._-]");
+    throw ModelConfigError(where + ": 'name' must be " + internal::kVersionNameRule);
   }
   e.name = model["name"].get<std::string>();
   auto bad = [&](const std::string& why) { return ModelConfigError(where + " (model '" + e.name + "'): " + why); };
@@ -76,7 +76,7 @@ ModelConfigEntry ParseEntry(const nlohmann::json& model, size_t index, const std
                       : p["specific"].is_string()       ? p["specific"].get<std::string>()
                                                         : std::string();
       if (!internal::IsValidVersionName(v)) {
-        throw bad("'version_policy': 'specific' must be a version name, 1-128 characters of [A-Za-z0-9._-]");
+        throw bad(std::string("'version_policy': 'specific' must be a version name, ") + internal::kVersionNameRule);
       }
       e.specific_version = v;
     } else if (!(p.is_string() && p.get<std::string>() == "latest")) {

@@ -76,7 +76,7 @@ struct ModelSet::Impl {
   void Reserve(const std::string& name) {
     if (!internal::IsValidVersionName(name)) {
       throw Error(ErrorKind::kContract, "model name " + internal::QuoteVersionName(name) +
-                                            " refused: a model name is 1-128 characters of [A-Za-z0-9._-]");
+                                            " refused: a model name is " + internal::kVersionNameRule);
     }
     std::unique_lock lock(mu);
     if (models.count(name) || loading.count(name)) {

@@ -62,7 +62,7 @@ Manifest ParseManifest(const std::string& text) {
   if (j.contains("version") && j["version"].is_number_integer()) j["version"] = std::to_string(j["version"].get<int64_t>());
   m.version = str("version");
   if (!internal::IsValidVersionName(m.version)) {
-    throw bad("'version' " + internal::QuoteVersionName(m.version) + " must be 1-128 characters of [A-Za-z0-9._-]");
+    throw bad("'version' " + internal::QuoteVersionName(m.version) + " must be " + internal::kVersionNameRule);
   }
   m.bundle = str("bundle");
   m.sha256 = str("sha256");

@@ -187,7 +187,7 @@ ReloadResult Reloader::Reload(const BundleSource& source, std::string version, c
   // Refused before any worker loads anything: a failed reload, but no version is marked bad.
   if (!version.empty() && !IsValidVersionName(version)) {
     result.version.clear();
-    return Failed(result, "version " + QuoteVersionName(version) + " refused: a version name is 1-128 characters of [A-Za-z0-9._-]");
+    return Failed(result, "version " + QuoteVersionName(version) + " refused: a version name is " + kVersionNameRule);
   }
   int64_t cols;
   {

@@ -1,6 +1,8 @@
-// Version names: what a bundle version may be called, wherever the name comes from (the
-// bundle's stamp, a manifest, a push). Only [A-Za-z0-9._-], 1 to 128 characters, so a version
-// printed beside predictions (--with-version) can never forge a row or a column.
+// Version names: what a bundle version (or a model) may be called, wherever the name comes from
+// (the bundle's stamp, a manifest, a push, a model config). Only [A-Za-z0-9._-], 1 to 128
+// characters, so a version printed beside predictions (--with-version) can never forge a row or a
+// column; and never "." or "..", because a name is also a directory of a published layout
+// (NAME/manifest.json, VERSION/FILE) and must not climb out of it.
 #pragma once
 
 #include <string>
@@ -9,6 +11,8 @@
 namespace tfjs_run::internal {
 
 inline constexpr size_t kMaxVersionLength = 128;
+// The rule, as error messages state it.
+inline constexpr const char* kVersionNameRule = "1-128 characters of [A-Za-z0-9._-], not '.' or '..'";
 
 inline bool IsVersionNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -16,7 +20,7 @@ inline bool IsVersionNameChar(char c) {
 }
 
 inline bool IsValidVersionName(std::string_view v) {
-  if (v.empty() || v.size() > kMaxVersionLength) return false;
+  if (v.empty() || v.size() > kMaxVersionLength || v == "." || v == "..") return false;
   for (char c : v) {
     if (!IsVersionNameChar(c)) return false;
   }

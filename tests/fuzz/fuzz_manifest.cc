@@ -1,6 +1,7 @@
 // libFuzzer target: the published-version manifest parser (docs/publishing.md) on arbitrary
 // text, as a file server that is down, hostile or returning garbage would serve it. Every input
-// is a Manifest with a valid version name and a bundle name without a path, bounded samples of
+// is a Manifest with a valid version name, a bundle that is a file name (FILE, or VERSION/FILE in
+// its own version's directory) and never climbs out of the manifest's directory, bounded samples of
 // finite float32 values with one expected row per sample row, and a tolerance in [0, 1]; or
 // Error(kBundleRead).
 #include <cmath>
@@ -16,7 +17,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     tfjs_run::Manifest m = tfjs_run::ParseManifest(text);
     if (!tfjs_run::internal::IsValidVersionName(m.version)) __builtin_trap();
-    if (m.bundle.empty() || m.bundle.find('/') != std::string::npos) __builtin_trap();
+    const std::string in_version_dir = m.version + "/";
+    const std::string file =
+        m.bundle.rfind(in_version_dir, 0) == 0 ? m.bundle.substr(in_version_dir.size()) : m.bundle;
+    if (file.empty() || file.find('/') != std::string::npos) __builtin_trap();
+    for (const std::string& segment : {m.version, file}) {
+      if (segment == "." || segment == "..") __builtin_trap();
+    }
     if (m.sha256.size() != 64 || m.size == 0) __builtin_trap();
     if (m.sample_rows > tfjs_run::Manifest::kMaxSampleRows) __builtin_trap();
     if (m.sample_input.size() > tfjs_run::Manifest::kMaxSampleValues) __builtin_trap();

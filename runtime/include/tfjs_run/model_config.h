@@ -25,7 +25,7 @@ class ModelConfigError : public std::invalid_argument {
 };
 
 struct ModelConfigEntry {
-  std::string name;    // 1-128 characters of [A-Za-z0-9._-]
+  std::string name;    // 1-128 characters of [A-Za-z0-9._-], not "." or ".."
   // A bundle file, or a published layout (a directory, file:// or http(s):// URL holding
   // manifest.json) that is followed for new versions.
   std::string source;

@@ -73,7 +73,7 @@ class ModelSet {
   ModelSet& operator=(const ModelSet&) = delete;
 
   // Loads `source` as model `name` on workers of its own. Throws Error: kContract if the name is
-  // taken or not 1-128 characters of [A-Za-z0-9._-]; the load's error (naming the model)
+  // taken or not 1-128 characters of [A-Za-z0-9._-] (or is "." or ".."); the load's error (naming the model)
   // otherwise. The set is unchanged when it throws, and the other models serve throughout.
   void AddModel(const std::string& name, const BundleSource& source);
   void AddModel(const std::string& name, const BundleSource& source, const RuntimeOptions& options);

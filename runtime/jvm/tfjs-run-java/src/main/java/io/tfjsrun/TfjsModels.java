@@ -46,7 +46,7 @@ import java.util.regex.Pattern;
  */
 public final class TfjsModels implements AutoCloseable {
   // ModelSet's rule for a model name (model_set.h).
-  private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+  private static final Pattern MODEL_NAME = Pattern.compile("(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}");
   private static final double[] NONE = new double[0];
 
   private final SharedModelSet shared;
@@ -112,7 +112,7 @@ public final class TfjsModels implements AutoCloseable {
    * <p>Returns ok at once, loading nothing, if the model already serves {@code version} from the
    * same bytes (the model's last load by bytes, compared by sha256). A load that fails is a result
    * that is not ok whose error names the model and the version; the model keeps serving what it
-   * served (or stays absent). A bad name (not 1-128 of [A-Za-z0-9._-]) is CONTRACT, a null
+   * served (or stays absent). A bad name (not 1-128 of [A-Za-z0-9._-], or '.' or '..') is CONTRACT, a null
    * bundle BUNDLE_READ.
    */
   public ReloadResult load(String name, byte[] bundle, String origin, String version, float[] sampleRows,
@@ -311,7 +311,7 @@ public final class TfjsModels implements AutoCloseable {
   private static void checkName(String name) {
     if (name == null || !MODEL_NAME.matcher(name).matches()) {
       throw new TfjsException(TfjsException.Kind.CONTRACT, "model name " + (name == null ? "null" : "'" + name + "'")
-          + " refused: a model name is 1-128 characters of [A-Za-z0-9._-]");
+          + " refused: a model name is 1-128 characters of [A-Za-z0-9._-], not '.' or '..'");
     }
   }
 

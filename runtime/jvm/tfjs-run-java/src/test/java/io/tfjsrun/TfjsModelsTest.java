@@ -370,6 +370,8 @@ class TfjsModelsTest {
       calls.put(() -> models.load(null, new byte[1], "v"), TfjsException.Kind.CONTRACT);
       calls.put(() -> models.load("", new byte[1], "v"), TfjsException.Kind.CONTRACT);
       calls.put(() -> models.load("a b", new byte[1], "v"), TfjsException.Kind.CONTRACT);
+      calls.put(() -> models.load("..", new byte[1], "v"), TfjsException.Kind.CONTRACT);  // a directory name
+      calls.put(() -> models.load(".", new byte[1], "v"), TfjsException.Kind.CONTRACT);
       calls.put(() -> models.load("m", (byte[]) null, "v"), TfjsException.Kind.BUNDLE_READ);
       calls.put(() -> models.addWatching("w", null), TfjsException.Kind.INTERNAL);
       for (Map.Entry<Executable, TfjsException.Kind> call : calls.entrySet()) {
