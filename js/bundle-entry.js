@@ -276,7 +276,14 @@ const bundle = {
   // model-bundler appends them after the bundle (model-bundler/lib/check-answers.js).
   checkAnswers: null,
 
-  async load() {
+  // load({deferWarmUp: true}): tfjs-run will try the model natively before anything runs it in
+  // tfjs. Where nothing of the bundle's own needs the warm-up to know its widths (no app steps, no
+  // declared widths), load() then skips it: the output shape stays null, warmUpPending is set, and
+  // tfjs-run calls finishLoad() with the native plan's output widths, or with none to warm up in
+  // tfjs as load() would have.
+  warmUpPending: false,
+
+  async load(options) {
     await backend.setup(tf);
     model = await loader.load(tf, artifacts.topology, artifacts.weightSpecs, decodeBase64(artifacts.weightsBase64),
                               artifacts.extra);
@@ -306,7 +313,28 @@ const bundle = {
       const shape = this.modelInputShape;
       standardize = checkStandardize(app.standardize, inCols, shape ? shape[shape.length - 1] : inCols);
     }
-    // Warm up once; that also tells the output width after post-processing.
+    this.inputShape = [null, inCols];
+    const ownWidths = typeof app.preprocess === 'function' || typeof app.postprocess === 'function' ||
+                      app.inputCols || app.outputCols;
+    if (options && options.deferWarmUp === true && !ownWidths && this.modelInputShape) {
+      this.warmUpPending = true;
+      return;
+    }
+    await this.finishLoad();
+  },
+
+  // With `widths` (each model output's values per row, from tfjs-run's native plan): the outputs
+  // are laid out without running the model. Without: one warm-up predict on a row of zeros, which
+  // also tells the output widths after post-processing.
+  async finishLoad(widths) {
+    this.warmUpPending = false;
+    if (Array.isArray(widths)) {
+      if (!widths.every((w) => Number.isInteger(w) && w > 0)) throw new Error('finishLoad(widths): positive integers');
+      modelOutputDims = widths.map((w) => [w]);
+      this.layOut(widths);
+      return;
+    }
+    const inCols = this.inputShape[1];
     const zeros = tf.zeros([fixedBatch || 1, inCols]);
     let ys;
     try {
@@ -324,19 +352,22 @@ const bundle = {
       zeros.dispose();
     }
     modelOutputDims = ys.map((t) => t.shape.slice(1));
-    let widths;
+    let outWidths;
     try {
-      widths = tf.tidy(() => finishParts(ys).map((t) => t.shape[1]));
+      outWidths = tf.tidy(() => finishParts(ys).map((t) => t.shape[1]));
     } finally {
       tf.dispose(ys);
     }
+    this.layOut(outWidths);
+  },
+
+  // outputs and outputShape from the output widths after post-processing.
+  layOut(widths) {
     const names = typeof app.postprocess !== 'function' ? loader.outputNames(model)
       : widths.map((_, i) => (widths.length === 1 ? 'postprocess' : `postprocess[${i}]`));
     let at = 0;
     this.outputs = widths.map((w, i) => ({name: names[i] || `output_${i}`, columns: [at, (at += w)]}));
-    const outCols = app.outputCols || at;
-    this.inputShape = [null, inCols];
-    this.outputShape = [null, outCols];
+    this.outputShape = [null, app.outputCols || at];
   },
 
   // For tfjs-run's native executor (runtime/src/native): the model exactly as bundled, when it

@@ -767,6 +767,81 @@ std::string ReadHostile(const std::string& name) {
   return ReadFile(std::string(TFJS_RUN_SOURCE_DIR) + "/tests/fixtures/hostile/" + name);
 }
 
+// A model that runs natively never runs in tfjs: model-bundler's bundles defer their warm-up
+// (load({deferWarmUp: true})) and take their output widths from the native plan (finishLoad).
+// What the load reports must not change: the same shapes and output layout as a load that
+// stays in tfjs and warms up there, for one output and several, a fixed batch and an image.
+TEST(NativeModel, ALoadWithoutTheTfjsWarmUpDeclaresWhatTheWarmUpWould) {
+  for (const char* name : {"wine-noapp", "multi-out", "fixed-batch-1", "image", "rank1-times-two"}) {
+    SCOPED_TRACE(name);
+    const BundleSource source = BundleSource::FromFile(kFixtures + "/" + name + ".bundle.js");
+    ModelOptions native_only, tfjs_only;
+    native_only.model_exec = ModelExec::kNative;
+    tfjs_only.model_exec = ModelExec::kTfjs;
+    const BundleInfo a = Model::Load(source, native_only)->info(), b = Model::Load(source, tfjs_only)->info();
+    EXPECT_EQ(a.model_exec, "native");
+    EXPECT_EQ(a.input_cols, b.input_cols);
+    EXPECT_EQ(a.output_cols, b.output_cols);
+    EXPECT_EQ(a.max_rows, b.max_rows);
+    EXPECT_EQ(a.model_input_shape, b.model_input_shape);
+    ASSERT_EQ(a.outputs.size(), b.outputs.size());
+    ASSERT_FALSE(a.outputs.empty());
+    for (size_t i = 0; i < a.outputs.size(); ++i) {
+      EXPECT_EQ(a.outputs[i].name, b.outputs[i].name) << i;
+      EXPECT_EQ(a.outputs[i].first_col, b.outputs[i].first_col) << i;
+      EXPECT_EQ(a.outputs[i].cols, b.outputs[i].cols) << i;
+    }
+  }
+}
+
+// The runtime's side of that protocol, with a hand-written bundle (hostile/deferred-warm-up.js)
+// that names, in its output's name, how its load was finished; and a bundle that breaks it.
+TEST(NativeModel, ADeferredWarmUpIsFinishedWithThePlansWidthsOrInTfjsAndMisuseFailsTheLoad) {
+  auto load = [](const std::string& mode, ModelExec exec) {
+    BundleSource source{ReadHostile("deferred-warm-up.js"), "deferred-warm-up.js"};
+    source.code.replace(source.code.find("MODE = 'native'"), 15, "MODE = '" + mode + "'");
+    ModelOptions options;
+    options.model_exec = exec;
+    return Model::Load(source, options);
+  };
+  const float rows[] = {1, 2, 3, -1, 0.5f, 4};
+  struct Case {
+    std::string mode;
+    ModelExec exec;
+    std::string exec_is, finished_by;
+  };
+  for (const Case& c : {Case{"native", ModelExec::kAuto, "native", "finishLoad([2])"},
+                        Case{"native", ModelExec::kNative, "native", "finishLoad([2])"},
+                        Case{"tfjs", ModelExec::kAuto, "tfjs", "finishLoad()"},
+                        Case{"native", ModelExec::kTfjs, "tfjs", "load() without deferWarmUp"}}) {
+    SCOPED_TRACE(c.mode + " " + c.finished_by);
+    std::unique_ptr<Model> model = load(c.mode, c.exec);
+    EXPECT_EQ(model->info().model_exec, c.exec_is) << model->info().model_exec_note;
+    ASSERT_EQ(model->info().outputs.size(), 1u);
+    EXPECT_EQ(model->info().outputs[0].name, c.finished_by);
+    EXPECT_EQ(model->info().output_cols, 2);
+    const DenseMatrix out = model->Predict(DenseMatrixView(rows, 2, 3));
+    ASSERT_EQ(out.cols(), 2u);
+    EXPECT_FLOAT_EQ(out.at(0, 0), 4);
+    EXPECT_FLOAT_EQ(out.at(0, 1), 5);
+    EXPECT_FLOAT_EQ(out.at(1, 0), 3);
+    EXPECT_FLOAT_EQ(out.at(1, 1), 4.5f);
+  }
+  for (auto [mode, message] : {std::pair{"no-finish", "warmUpPending is set, but finishLoad() is missing"},
+                               std::pair{"moves-input", "finishLoad() changed inputShape"},
+                               std::pair{"wrong-width", "finishLoad() declared 5 output columns for the native model's 2"}}) {
+    SCOPED_TRACE(mode);
+    try {
+      load(mode, ModelExec::kAuto);
+      ADD_FAILURE() << "loaded";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kContract) << e.what();
+      EXPECT_NE(e.message().find(message), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("bundle 'deferred-warm-up'"), std::string::npos) << e.what();
+    }
+  }
+}
+
 // tests/fixtures/hostile/native-slow-stack.js: four 2048x2048 Dense layers, seconds of native
 // work per call. Past the predict deadline the call fails with kTimeout within 2x the deadline,
 // whether tfjs-run runs the plan (direct) or the bundle's predict calls runNative (wrapped); the

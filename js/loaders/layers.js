@@ -12,5 +12,8 @@ export function inputs(model) {
 
 // The names of the outputs, in the order predict() returns them.
 export function outputNames(model) {
-  return model.outputNames;
+  // A Sequential model fills outputNames when it first runs; its outputs' layers are known before
+  // (a native model never runs in tfjs).
+  if (model.outputNames.length) return model.outputNames;
+  return model.outputs.map((t) => t.sourceLayer.name);
 }

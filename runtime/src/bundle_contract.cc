@@ -124,9 +124,11 @@ void Model::Impl::ReadFeatureNames(JsScope& s, v8::Local<v8::Object> b) {
 }
 
 // After load(): inputShape and outputShape, [rows|null, cols], each row within the buffer budget.
-void Model::Impl::ReadShapes(JsScope& s, v8::Local<v8::Object> b) {
+// With `output` false (load() deferred its warm-up), inputShape alone; outputShape is read after
+// finishLoad(), which may not change the input.
+void Model::Impl::ReadShapes(JsScope& s, v8::Local<v8::Object> b, bool output) {
   auto [in_rows, in_cols] = ShapeField(s, b, "inputShape");
-  auto [out_rows, out_cols] = ShapeField(s, b, "outputShape");
+  auto [out_rows, out_cols] = output ? ShapeField(s, b, "outputShape") : std::pair<int64_t, int64_t>{-1, 1};
   if (in_cols <= 0 || out_cols <= 0) {
     Fail(ErrorKind::kContract, "after load(), tfjsRunBundle.inputShape and outputShape must be [rows|null, cols] with cols > 0");
   }
@@ -140,8 +142,36 @@ void Model::Impl::ReadShapes(JsScope& s, v8::Local<v8::Object> b) {
                                    std::to_string(max_cols) + " does not fit in the buffer budget (max_buffer_mb)");
   }
   info.input_cols = in_cols;
-  info.output_cols = out_cols;
+  info.output_cols = output ? out_cols : 0;
   info.max_rows = in_rows;
+}
+
+void Model::Impl::FinishLoad(JsScope& s, v8::Local<v8::Object> b, const std::vector<int64_t>* widths,
+                             Clock::time_point deadline) {
+  v8::Local<v8::Value> finish = s.Get(b, "finishLoad");
+  if (!finish->IsFunction()) Fail(ErrorKind::kContract, "tfjsRunBundle.warmUpPending is set, but finishLoad() is missing");
+  v8::Local<v8::Value> arg = v8::Undefined(s.isolate);
+  if (widths) {
+    v8::Local<v8::Array> list = v8::Array::New(s.isolate, static_cast<int>(widths->size()));
+    for (size_t i = 0; i < widths->size(); ++i) {
+      if (!list->Set(s.context, static_cast<uint32_t>(i), v8::Number::New(s.isolate, static_cast<double>((*widths)[i])))
+               .FromMaybe(false)) {
+        CheckLoadDeadline("finishLoad()");
+        Fail(ErrorKind::kContract, "finishLoad()'s widths could not be made");
+      }
+    }
+    arg = list;
+  }
+  v8::Local<v8::Value> pending = CallJs(s, ErrorKind::kBundleLoad, "finishLoad()", [&] {
+    return finish.As<v8::Function>()->Call(s.context, b, 1, &arg);
+  });
+  Settle(s, pending, ErrorKind::kBundleLoad, "finishLoad() ", deadline);
+  const int64_t input_cols = info.input_cols, max_rows = info.max_rows;
+  ReadShapes(s, b, true);
+  if (info.input_cols != input_cols || info.max_rows != max_rows) {
+    Fail(ErrorKind::kContract, "tfjsRunBundle.finishLoad() changed inputShape");
+  }
+  ReadLayout(s, b);
 }
 
 void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point deadline) {
@@ -161,15 +191,25 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   if (!load->IsFunction() || !predict->IsFunction()) {
     Fail(ErrorKind::kContract, "tfjsRunBundle must have functions load() and predict(input, rows, cols)");
   }
-  v8::Local<v8::Value> pending =
-      CallJs(s, ErrorKind::kBundleLoad, "load()", [&] { return load.As<v8::Function>()->Call(s.context, b, 0, nullptr); });
+  // Asked to, a bundle whose output widths the native plan can tell defers its warm-up in tfjs
+  // (js/README.md): a model that runs natively never runs in tfjs.
+  const bool try_native = options.model_exec != ModelExec::kTfjs;
+  v8::Local<v8::Object> load_options = v8::Object::New(s.isolate);
+  if (try_native && !load_options->Set(s.context, s.Str("deferWarmUp"), v8::True(s.isolate)).FromMaybe(false)) {
+    Fail(ErrorKind::kContract, "load()'s options could not be made");
+  }
+  v8::Local<v8::Value> load_arg = load_options;
+  v8::Local<v8::Value> pending = CallJs(s, ErrorKind::kBundleLoad, "load()", [&] {
+    return load.As<v8::Function>()->Call(s.context, b, try_native ? 1 : 0, &load_arg);
+  });
   Settle(s, pending, ErrorKind::kBundleLoad, "load() ", deadline);
+  const bool warm_up_pending = try_native && s.Get(b, "warmUpPending")->IsTrue();
 
-  // Shapes and the running backend are known only after load.
-  ReadShapes(s, b);
+  // Shapes and the running backend are known only after load (the output's after finishLoad()).
+  ReadShapes(s, b, !warm_up_pending);
   ReadSampleInput(s, b);
   ReadFeatureNames(s, b);
-  ReadLayout(s, b);
+  if (!warm_up_pending) ReadLayout(s, b);
   v8::Local<v8::Value> active = s.Get(b, "activeBackend");
   if (active->IsFunction()) {
     info.backend = s.ToString(CallJs(s, ErrorKind::kContract, "activeBackend()", [&] {
@@ -184,7 +224,7 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   }
   bundle.Reset(s.isolate, b);
   predict_fn.Reset(s.isolate, predict.As<v8::Function>());
-  LoadNative(s, b, deadline);
+  LoadNative(s, b, deadline, warm_up_pending);
 }
 
 void Model::Impl::LoadLegacy(JsScope& s, v8::Local<v8::Function> predict, v8::Local<v8::Function> is_loaded,

@@ -122,12 +122,18 @@ struct Model::Impl {
                               Clock::time_point deadline);
   DenseMatrix PredictV1(JsScope& s, const DenseMatrixView* parts, size_t count, size_t rows, size_t cols,
                         Clock::time_point deadline);
-  void ReadShapes(JsScope& s, v8::Local<v8::Object> bundle);
+  void ReadShapes(JsScope& s, v8::Local<v8::Object> bundle, bool output);
+  // For a bundle whose load() deferred its warm-up: finishLoad(widths) with the native plan's
+  // output widths, or finishLoad() to warm up in tfjs; then reads the output's shape and layout.
+  void FinishLoad(JsScope& s, v8::Local<v8::Object> bundle, const std::vector<int64_t>* widths,
+                  Clock::time_point deadline);
   void ReadSampleInput(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadLayout(JsScope& s, v8::Local<v8::Object> bundle);
   void ReadFeatureNames(JsScope& s, v8::Local<v8::Object> bundle);
   // Compiles the bundle's model for native execution as options.model_exec asks (ModelExec).
-  void LoadNative(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline);
+  // `warm_up_pending`: load() deferred its warm-up; the output's width is the plan's until the
+  // check decides, then FinishLoad is called either way.
+  void LoadNative(JsScope& s, v8::Local<v8::Object> bundle, Clock::time_point deadline, bool warm_up_pending);
   // The answers model-bundler computed in tfjs for the check's rows (nativeArtifacts().checkAnswers,
   // model-bundler/lib/check-answers.js): `rows` rows of the bundle's output width, for the rows made
   // with `per_scale` generated rows per magnitude (check_rows.h). `values` empty: none offered.
@@ -137,8 +143,8 @@ struct Model::Impl {
     std::vector<float> values;
   };
   // `wrapped`: the app pre- or post-processes in JS around the model (runNative is used then).
-  std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle, bool& wrapped,
-                                              BundledAnswers& answers);
+  std::unique_ptr<native::Plan> CompileNative(JsScope& s, v8::Local<v8::Object> bundle, bool warm_up_pending,
+                                              bool& wrapped, BundledAnswers& answers);
   BundledAnswers CheckAnswers(JsScope& s, v8::Local<v8::Object> artifacts);
   std::string WeightData(JsScope& s, v8::Local<v8::Object> artifacts);
   // A field of nativeArtifacts()'s object (its getter is bundle JS): kLoadTimeout past the

@@ -153,8 +153,8 @@ Model::Impl::BundledAnswers Model::Impl::CheckAnswers(JsScope& s, v8::Local<v8::
   return answers;
 }
 
-std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v8::Object> b, bool& wrapped,
-                                                         BundledAnswers& answers) {
+std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v8::Object> b, bool warm_up_pending,
+                                                         bool& wrapped, BundledAnswers& answers) {
   v8::Local<v8::Value> fn = s.Get(b, "nativeArtifacts");
   if (!fn->IsFunction()) {
     throw native::CompileError("the bundle offers no model to compile (bundled by an older model-bundler, or by "
@@ -212,9 +212,13 @@ std::unique_ptr<native::Plan> Model::Impl::CompileNative(JsScope& s, v8::Local<v
   if (wrapped && !(artifacts.standardize_mean.empty() && artifacts.standardize_std.empty())) {
     native::Invalid("nativeArtifacts() offers a standardize for a wrapped model (its app's steps run it in tfjs)");
   }
-  answers = CheckAnswers(s, o);
+  if (wrapped && warm_up_pending) native::Invalid("nativeArtifacts() says wrapped, but load() deferred its warm-up");
   CheckLoadDeadline("reading nativeArtifacts()");
   std::unique_ptr<native::Plan> compiled = native::Compile(artifacts);
+  // The warm-up that would tell the output's width is deferred: the plan's stands in while the
+  // check runs; the bundle's predict() in tfjs is held to it there, and finishLoad() after.
+  if (warm_up_pending) info.output_cols = compiled->output_cols();
+  answers = CheckAnswers(s, o);
   // Wrapped, the app's steps change the widths: runNative checks what it is given instead.
   if (!wrapped && (compiled->input_cols() != info.input_cols || compiled->output_cols() != info.output_cols)) {
     native::Invalid("the compiled model takes " + std::to_string(compiled->input_cols()) + " and gives " +
@@ -308,16 +312,17 @@ void Model::Impl::RunPlan(native::Plan& compiled, const float* input, size_t row
   }
 }
 
-void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_point deadline) {
+void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_point deadline, bool warm_up_pending) {
   if (options.model_exec == ModelExec::kTfjs) {
     info.model_exec_note = "--model-exec tfjs";
     return;
   }
   std::string why;
+  bool accepted = false;
   try {
     bool wrapped = false;
     BundledAnswers answers;
-    std::unique_ptr<native::Plan> compiled = CompileNative(s, b, wrapped, answers);
+    std::unique_ptr<native::Plan> compiled = CompileNative(s, b, warm_up_pending, wrapped, answers);
     plan = std::move(compiled);  // runNative reads it while the check runs
     // The check's rows depend on the buffer budget (CheckRowsPerScale); its outcome on the builds
     // and the CPU too, which the verdicts' key holds itself.
@@ -333,9 +338,10 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
       info.model_exec_note = wrapped ? "the app's pre/post-processing in tfjs around " + plan->Describe() : plan->Describe();
       if (remembered) info.model_exec_note += " (the load-time check passed at an earlier load of these bytes)";
       if (by_answers) info.model_exec_note += " (the load-time check compared it with the answers model-bundler computed in tfjs)";
-      return;
+      accepted = true;
+    } else {
+      InstallRunNative(s, b, false);
     }
-    InstallRunNative(s, b, false);
   } catch (const native::CompileError& e) {
     why = e.what();
   } catch (const Error& e) {
@@ -348,10 +354,23 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
     why = "compiling the native model ran out of memory";
     InstallRunNative(s, b, false);
   }
+  // Outside the try: a failing finishLoad() fails the load; it says nothing of the native model.
+  if (accepted) {
+    if (warm_up_pending) {
+      const std::vector<int64_t> widths = plan->output_widths();
+      FinishLoad(s, b, &widths, deadline);
+      if (info.output_cols != plan->output_cols()) {
+        Fail(ErrorKind::kContract, "tfjsRunBundle.finishLoad() declared " + std::to_string(info.output_cols) +
+                                       " output columns for the native model's " + std::to_string(plan->output_cols()));
+      }
+    }
+    return;
+  }
   plan.reset();
   if (options.model_exec == ModelExec::kNative) {
     Fail(ErrorKind::kContract, "the model cannot run natively (--model-exec native): " + why);
   }
+  if (warm_up_pending) FinishLoad(s, b, nullptr, deadline);  // the warm-up in tfjs, as load() would have
   info.model_exec_note = why;
   host.Log(LogLevel::kDebug, "the model runs in tfjs: " + why);
 }

@@ -45,6 +45,12 @@ int64_t Plan::output_cols() const {
   return total;
 }
 
+std::vector<int64_t> Plan::output_widths() const {
+  std::vector<int64_t> widths;
+  for (Value v : outputs()) widths.push_back(cols(v));
+  return widths;
+}
+
 void Plan::Standardize(std::vector<float> mean, std::vector<float> std) {
   const size_t n = mean.size();
   if (n == 0 || std.size() != n || input_cols_ <= 0 || static_cast<size_t>(input_cols_) % n != 0) {

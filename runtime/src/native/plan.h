@@ -72,6 +72,8 @@ class Plan {
 
   int64_t input_cols() const { return input_cols_; }
   int64_t output_cols() const;
+  // Each output's values per row, in the model's order (they sum to output_cols()).
+  std::vector<int64_t> output_widths() const;
   // "dense_1 (Dense 13x16 relu) -> dense_2 (Dense 16x3 softmax)", shortened past a few steps.
   std::string Describe() const;
   // The floats of scratch a call with `rows` rows needs: the buffers of the values alive at once
