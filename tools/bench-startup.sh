@@ -8,11 +8,11 @@
 # (its --work directory: WORK/bundles, WORK/rows). A load is Model::Load in tfjs-run-bench, the
 # second of a process (the first also pays V8's process start-up), no code cache. A native load
 # is measured three times: as the first load of the bundle's bytes (the load-time check runs its
-# native side against the answers model-bundler appended to the bundle), the same with the answers
-# cut off the bundle (the check runs tfjs on its rows too, as for bundles made before them), and
-# with the check's pass remembered by the process's first load (ModelOptions::check_verdict_dir:
-# every later load of the same bytes by the same build on the machine). Runners alternate per
-# model; medians of --reps.
+# native side against the answers model-bundler appended to the bundle; the bundle's warm-up in
+# tfjs is skipped, js/README.md), the same with the warm-up kept (the bundle's deferWarmUp option
+# renamed away, as every native load ran before bundles could defer it), and with the check's pass
+# remembered by the process's first load (ModelOptions::check_verdict_dir: every later load of the
+# same bytes by the same build on the machine). Runners alternate per model; medians of --reps.
 # Run tools/setup.sh first.
 #   tools/bench-startup.sh [--reps N] [--real WORK] [--models M,...]   (defaults 5 reps: about 3 minutes)
 set -euo pipefail
@@ -67,19 +67,15 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ); medians of $reps"
 echo
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
-echo "| model | runs | native load ms (answers) | native, no answers | native, check remembered | tfjs load ms | native / tfjs | no answers / tfjs | remembered / tfjs |"
+echo "| model | runs | native load ms | native, warm-up kept | native, check remembered | tfjs load ms | native / tfjs | warm-up kept / tfjs | remembered / tfjs |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for m in "${models[@]}"; do
   info=$("$build/runtime/tfjs-run" "${bundle[$m]}" --info --code-cache none)
   exec=$(sed 's/.*"model_exec":"\([a-z]*\)".*/\1/' <<<"$info")
   grep -q "answers model-bundler computed" <<<"$info" || exec="$exec (answers not used)"
-  # The bundle as model-bundler wrote it before appending the answers: less its last line.
-  plain="$work/$m.no-answers.bundle.js"
-  if tail -n 1 "${bundle[$m]}" | grep -q '^;(function(a){var b=globalThis.tfjsRunBundle;if(b)b.checkAnswers=a;})'; then
-    head -n -1 "${bundle[$m]}" > "$plain"
-  else
-    cp "${bundle[$m]}" "$plain"
-  fi
+  # The bundle with its warm-up kept: load() never sees the option it defers it on.
+  plain="$work/$m.warm-up-kept.bundle.js"
+  sed 's/deferWarmUp/deferWarmUpOff/g' "${bundle[$m]}" > "$plain"
   n=(); p=(); r=(); t=()
   for rep in $(seq "$reps"); do
     n+=("$(load_ms "${bundle[$m]}" "${rows[$m]}" auto)")
