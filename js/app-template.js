@@ -6,7 +6,8 @@
 // (e.g. preprocess derives features). Default: the model's input width.
 // export const inputCols = 13;
 
-// Columns of each output row after postprocess. Default: found by a warm-up call in load().
+// Columns of each output row after postprocess. Default: found by a warm-up call in load() (or,
+// for a model with no app steps that runs natively, from tfjs-run's native plan).
 // export const outputCols = 3;
 
 // Rows (raw, as tfjs-run receives them) to warm a new version up with before it serves.

@@ -143,7 +143,9 @@ function standardizeRows(x) {
   return y.reshape([rows, cols]);
 }
 
-// Each model output's shape without the batch, in the model's output order (load()'s warm-up).
+// Each model output's shape without the batch, in the model's output order (the warm-up's; one
+// axis per output when finishLoad() had the widths from the native plan: only runNative reads it,
+// and that is installed for bundles with app steps, which never defer the warm-up).
 let modelOutputDims = null;
 
 // The model step: tfjs, or the native plan tfjs-run installed (bundle.runNative), whose rows hold

@@ -62,7 +62,7 @@ TEST(ManifestTest, RefusesMissingOrMalformedRequiredFieldsAsManifestGarbage) {
       {R"({"bundle": "b.js", "sha256": ")" + sha + R"(", "size": 1})", "'version' must be a non-empty string"},
       {R"({"version": "a b", "bundle": "b.js", "sha256": ")" + sha + R"(", "size": 1})", "must be 1-128 characters"},
       {R"({"version": "1", "bundle": "../etc/passwd", "sha256": ")" + sha + R"(", "size": 1})",
-       "must be a file name next to the manifest"},
+       "'bundle' must be a file name (1-128 characters"},
       {R"({"version": "1", "bundle": "sub/b.js", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
       {R"({"version": "1", "bundle": "1/../b.js", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
       {R"({"version": "1", "bundle": "1/", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
@@ -70,6 +70,11 @@ TEST(ManifestTest, RefusesMissingOrMalformedRequiredFieldsAsManifestGarbage) {
       // A version named ".." would make "../FILE" look like a file in the version's directory.
       {R"({"version": "..", "bundle": "../b.js", "sha256": ")" + sha + R"(", "size": 1})", "not '.' or '..'"},
       {R"({"version": ".", "bundle": "./b.js", "sha256": ")" + sha + R"(", "size": 1})", "not '.' or '..'"},
+      {R"({"version": "1", "bundle": ".", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
+      {R"({"version": "1", "bundle": "1/..", "sha256": ")" + sha + R"(", "size": 1})", "must be a file name"},
+      // A server that decodes the path would read ../other/x.js.
+      {R"({"version": "1", "bundle": "%2e%2e%2fother%2fx.js", "sha256": ")" + sha + R"(", "size": 1})",
+       "must be a file name"},
       {R"({"version": "1", "bundle": "b.js", "sha256": "ABC", "size": 1})", "64 lower-case hex digits"},
       {R"({"version": "1", "bundle": "b.js", "sha256": ")" + std::string(64, 'A') + R"(", "size": 1})",
        "64 lower-case hex digits"},

@@ -130,7 +130,9 @@ void Model::Impl::ReadShapes(JsScope& s, v8::Local<v8::Object> b, bool output) {
   auto [in_rows, in_cols] = ShapeField(s, b, "inputShape");
   auto [out_rows, out_cols] = output ? ShapeField(s, b, "outputShape") : std::pair<int64_t, int64_t>{-1, 1};
   if (in_cols <= 0 || out_cols <= 0) {
-    Fail(ErrorKind::kContract, "after load(), tfjsRunBundle.inputShape and outputShape must be [rows|null, cols] with cols > 0");
+    Fail(ErrorKind::kContract, std::string(output ? "after load() (and finishLoad(), if it deferred its warm-up), "
+                                                  : "after load(), ") +
+                                   "tfjsRunBundle.inputShape and outputShape must be [rows|null, cols] with cols > 0");
   }
   // One row must fit in a typed array and the buffer budget: the host allocates rows of these
   // widths (a warm-up row, results) on the bundle's word.
@@ -151,16 +153,10 @@ void Model::Impl::FinishLoad(JsScope& s, v8::Local<v8::Object> b, const std::vec
   v8::Local<v8::Value> finish = s.Get(b, "finishLoad");
   if (!finish->IsFunction()) Fail(ErrorKind::kContract, "tfjsRunBundle.warmUpPending is set, but finishLoad() is missing");
   v8::Local<v8::Value> arg = v8::Undefined(s.isolate);
-  if (widths) {
-    v8::Local<v8::Array> list = v8::Array::New(s.isolate, static_cast<int>(widths->size()));
-    for (size_t i = 0; i < widths->size(); ++i) {
-      if (!list->Set(s.context, static_cast<uint32_t>(i), v8::Number::New(s.isolate, static_cast<double>((*widths)[i])))
-               .FromMaybe(false)) {
-        CheckLoadDeadline("finishLoad()");
-        Fail(ErrorKind::kContract, "finishLoad()'s widths could not be made");
-      }
-    }
-    arg = list;
+  if (widths) {  // made whole, so that no setter the bundle put on Array.prototype runs
+    std::vector<v8::Local<v8::Value>> values;
+    for (int64_t w : *widths) values.push_back(v8::Number::New(s.isolate, static_cast<double>(w)));
+    arg = v8::Array::New(s.isolate, values.data(), values.size());
   }
   v8::Local<v8::Value> pending = CallJs(s, ErrorKind::kBundleLoad, "finishLoad()", [&] {
     return finish.As<v8::Function>()->Call(s.context, b, 1, &arg);
@@ -192,10 +188,12 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
     Fail(ErrorKind::kContract, "tfjsRunBundle must have functions load() and predict(input, rows, cols)");
   }
   // Asked to, a bundle whose output widths the native plan can tell defers its warm-up in tfjs
-  // (js/README.md): a model that runs natively never runs in tfjs.
+  // (js/README.md): a model that runs natively is not warmed up in tfjs (and, with the bundler's
+  // answers or a remembered check, never runs there).
   const bool try_native = options.model_exec != ModelExec::kTfjs;
   v8::Local<v8::Object> load_options = v8::Object::New(s.isolate);
-  if (try_native && !load_options->Set(s.context, s.Str("deferWarmUp"), v8::True(s.isolate)).FromMaybe(false)) {
+  if (try_native &&
+      !load_options->CreateDataProperty(s.context, s.Str("deferWarmUp"), v8::True(s.isolate)).FromMaybe(false)) {
     Fail(ErrorKind::kContract, "load()'s options could not be made");
   }
   v8::Local<v8::Value> load_arg = load_options;

@@ -319,8 +319,8 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
   }
   std::string why;
   bool accepted = false;
+  bool wrapped = false;
   try {
-    bool wrapped = false;
     BundledAnswers answers;
     std::unique_ptr<native::Plan> compiled = CompileNative(s, b, warm_up_pending, wrapped, answers);
     plan = std::move(compiled);  // runNative reads it while the check runs
@@ -345,10 +345,10 @@ void Model::Impl::LoadNative(JsScope& s, v8::Local<v8::Object> b, Clock::time_po
   } catch (const native::CompileError& e) {
     why = e.what();
   } catch (const Error& e) {
-    // predict() failed with the native model step installed: unless the isolate is broken
-    // (a deadline, the memory budget), take it out again and stay in tfjs.
+    // The check's predict() failed (with the native model step installed, when wrapped): unless
+    // the isolate is broken (a deadline, the memory budget), take it out again and stay in tfjs.
     if (host.timed_out() || !host.memory_error().empty() || e.kind() == ErrorKind::kLoadTimeout) throw;
-    why = std::string("predict() failed with the native model step: ") + e.what();
+    why = std::string(wrapped ? "predict() failed with the native model step: " : "the load-time check failed: ") + e.what();
     InstallRunNative(s, b, false);
   } catch (const std::bad_alloc&) {  // a topology's tensors within bounds, but not in this memory
     why = "compiling the native model ran out of memory";

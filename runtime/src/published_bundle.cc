@@ -70,9 +70,12 @@ Manifest ParseManifest(const std::string& text) {
   // NAME/manifest.json names NAME/VERSION/FILE): never outside the manifest's directory.
   const std::string version_dir = m.version + "/";
   const std::string file = m.bundle.rfind(version_dir, 0) == 0 ? m.bundle.substr(version_dir.size()) : m.bundle;
-  if (file.empty() || file.find('/') != std::string::npos || file.find("..") != std::string::npos) {
-    throw bad("'bundle' must be a file name next to the manifest or in its version's directory (" + version_dir +
-              "FILE), not '" + m.bundle + "'");
+  // The file's name follows the names' rule: no '/', no "." or "..", and nothing a server would
+  // decode into one (%2e%2e%2f).
+  if (!internal::IsValidVersionName(file)) {
+    throw bad("'bundle' must be a file name (" + std::string(internal::kVersionNameRule) +
+              ") next to the manifest or in its version's directory (" + version_dir + "FILE), not " +
+              internal::QuoteVersionName(m.bundle));
   }
   if (m.sha256.size() != 64 || m.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
     throw bad("'sha256' must be 64 lower-case hex digits");

@@ -1,7 +1,8 @@
 // libFuzzer target: the published-version manifest parser (docs/publishing.md) on arbitrary
 // text, as a file server that is down, hostile or returning garbage would serve it. Every input
 // is a Manifest with a valid version name, a bundle that is a file name (FILE, or VERSION/FILE in
-// its own version's directory) and never climbs out of the manifest's directory, bounded samples of
+// its own version's directory, with nothing a server could decode into a '/' or a dot segment)
+// and never climbs out of the manifest's directory, bounded samples of
 // finite float32 values with one expected row per sample row, and a tolerance in [0, 1]; or
 // Error(kBundleRead).
 #include <cmath>
@@ -20,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string in_version_dir = m.version + "/";
     const std::string file =
         m.bundle.rfind(in_version_dir, 0) == 0 ? m.bundle.substr(in_version_dir.size()) : m.bundle;
-    if (file.empty() || file.find('/') != std::string::npos) __builtin_trap();
+    if (file.empty() || file.find('/') != std::string::npos || file.find('%') != std::string::npos) __builtin_trap();
     for (const std::string& segment : {m.version, file}) {
       if (segment == "." || segment == "..") __builtin_trap();
     }
