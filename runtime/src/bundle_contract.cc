@@ -191,14 +191,16 @@ void Model::Impl::LoadV1(JsScope& s, v8::Local<v8::Object> b, Clock::time_point 
   // (js/README.md): a model that runs natively is not warmed up in tfjs (and, with the bundler's
   // answers or a remembered check, never runs there).
   const bool try_native = options.model_exec != ModelExec::kTfjs;
-  v8::Local<v8::Object> load_options = v8::Object::New(s.isolate);
-  if (try_native &&
-      !load_options->CreateDataProperty(s.context, s.Str("deferWarmUp"), v8::True(s.isolate)).FromMaybe(false)) {
-    Fail(ErrorKind::kContract, "load()'s options could not be made");
+  v8::Local<v8::Value> load_arg;
+  if (try_native) {
+    v8::Local<v8::Object> load_options = v8::Object::New(s.isolate);
+    if (!load_options->CreateDataProperty(s.context, s.Str("deferWarmUp"), v8::True(s.isolate)).FromMaybe(false)) {
+      Fail(ErrorKind::kContract, "load()'s options could not be made");
+    }
+    load_arg = load_options;
   }
-  v8::Local<v8::Value> load_arg = load_options;
   v8::Local<v8::Value> pending = CallJs(s, ErrorKind::kBundleLoad, "load()", [&] {
-    return load.As<v8::Function>()->Call(s.context, b, try_native ? 1 : 0, &load_arg);
+    return load.As<v8::Function>()->Call(s.context, b, try_native ? 1 : 0, try_native ? &load_arg : nullptr);
   });
   Settle(s, pending, ErrorKind::kBundleLoad, "load() ", deadline);
   const bool warm_up_pending = try_native && s.Get(b, "warmUpPending")->IsTrue();

@@ -21,10 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string in_version_dir = m.version + "/";
     const std::string file =
         m.bundle.rfind(in_version_dir, 0) == 0 ? m.bundle.substr(in_version_dir.size()) : m.bundle;
-    if (file.empty() || file.find('/') != std::string::npos || file.find('%') != std::string::npos) __builtin_trap();
-    for (const std::string& segment : {m.version, file}) {
-      if (segment == "." || segment == "..") __builtin_trap();
-    }
+    if (!tfjs_run::internal::IsValidVersionName(file)) __builtin_trap();
     if (m.sha256.size() != 64 || m.size == 0) __builtin_trap();
     if (m.sample_rows > tfjs_run::Manifest::kMaxSampleRows) __builtin_trap();
     if (m.sample_input.size() > tfjs_run::Manifest::kMaxSampleValues) __builtin_trap();
