@@ -22,7 +22,9 @@
 #include "check_rows.h"
 #include "check_verdicts.h"
 #include "native/compile.h"
+#include "native/index_ops.h"
 #include "native/int_input.h"
+#include "native/merge.h"
 #include "native/plan.h"
 #include "native/spatial.h"
 #include "native/xnn.h"
@@ -53,7 +55,8 @@ const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",  
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
                                    "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
                                    "graph-slice",           "graph-two-outputs",     "graph-topk-gather",
-                                   "graph-batch-one-gather", "graph-reduce-axes",
+                                   "graph-batch-one-gather", "graph-batch-one-pose",
+                                   "graph-join-unpack-argmax", "graph-reduce-axes",
                                    "graph-resize-nearest"};
 
 std::vector<std::string> AllCases() {
@@ -568,6 +571,10 @@ TEST(NativeCompile, OpsThatReadAnAxisAreDeclinedOnRowsWithNoAxisBesidesTheBatch)
   declined(Rank1Graph({{"name", "y"}, {"op", "Mean"}, {"input", {"x", "a"}}}, {{"a", {1}}}), "Mean");
   declined(Rank1Graph({{"name", "y"}, {"op", "ConcatV2"}, {"input", {"x", "x", "a"}}}, {{"a", {1}}}), "ConcatV2");
   declined(Rank1Graph({{"name", "y"}, {"op", "Squeeze"}, {"input", {"x"}}}, {}), "Squeeze");
+  declined(Rank1Graph({{"name", "y"}, {"op", "Pack"}, {"input", {"x", "x"}}, {"attr", {{"axis", {{"i", "0"}}}}}}, {}),
+           "Pack");
+  declined(Rank1Graph({{"name", "y"}, {"op", "Unpack"}, {"input", {"x"}}}, {}), "Unpack");
+  declined(Rank1Graph({{"name", "y"}, {"op", "ArgMax"}, {"input", {"x", "a"}}}, {{"a", {1}}}), "ArgMax");
   // Elementwise with a constant that broadcasts the row along more axes than it has (its batch).
   for (const char* op : {"Mul", "AddV2", "Sub", "RealDiv", "Maximum", "Minimum"}) {
     ExpectDeclined(Rank1Graph({{"name", "y"}, {"op", op}, {"input", {"x", "c"}}}, {{"c", {3}}}),
@@ -603,8 +610,9 @@ TEST(NativeCompile, TheBatchSizeInFoldedShapesIsOnlyEverAReshapesBatchAxis) {
 }
 
 // graph-batch-one-gather folds the batch axis into another by a Reshape ([1, 4, 4, 5] to [16, 5])
-// and gathers from it: only a Reshape, GatherV2 or a pass-through may take such a value, and a
-// computed index that is not a whole number in range fails the call, naming the step.
+// and gathers from it: only ops that read a row as the whole tensor (elementwise ones, reshapes,
+// joins, gathers) may take such a value, and a computed index that is not a whole number in range
+// fails the call, naming the step.
 TEST(NativeCompile, AValueWhoseBatchAxisAReshapeFoldedGoesOnlyWhereThatIsUnderstood) {
   ModelArtifacts a = ArtifactsOf(kFixtures + "/native-graphs/graph-batch-one-gather");
   ASSERT_NO_THROW(Compile(a));
@@ -617,13 +625,17 @@ TEST(NativeCompile, AValueWhoseBatchAxisAReshapeFoldedGoesOnlyWhereThatIsUnderst
     EXPECT_NE(found, nullptr) << op;
     return *found;
   };
-  {  // the gathered [6, 5] into a Sigmoid, which reads it as a batch of rows
+  {  // the gathered [6, 5] into a Sigmoid, elementwise on the whole tensor, and into a MaxPool,
+     // which would read it as a batch of images
     nlohmann::json t = topology;
     nlohmann::json& last = node_of_op(t, "Reshape", true);
     last["op"] = "Sigmoid";
     last["input"] = {last["input"][0]};
     a.topology_json = t.dump();
-    ExpectDeclined(a, "a Sigmoid of a value without its batch axis", "whose batch axis a Reshape folded");
+    EXPECT_NO_THROW(Compile(a));
+    last["op"] = "MaxPool";
+    a.topology_json = t.dump();
+    ExpectDeclined(a, "a MaxPool of a value without its batch axis", "whose batch axis was folded into another or dropped");
   }
   {  // the top scores themselves (in (0, 1)) as indices
     nlohmann::json t = topology;
@@ -716,6 +728,53 @@ TEST(NativePlan, KernelFailuresAndStopsAreRunErrorsNamingTheStep) {
     EXPECT_NE(std::string(e.what()).find("(Dense"), std::string::npos) << e.what();
   }
   EXPECT_EQ(checks, 4);
+}
+
+// GatherNd checks each computed index against its own axis (tfjs checks only the flattened
+// position, so [0, 3] of a [2, 3] would read [1, 0] there): out of its axis or fractional, it
+// fails the call naming the step and the row. ArgMax takes the first of equal largest values.
+TEST(NativePlan, GatherNdRefusesAnIndexOutsideItsAxisAndArgMaxTakesTheFirstLargest) {
+  std::unique_ptr<Step> gather = MakeGatherNd("gather (GatherNd)", {2, 3, 2}, 2, 2, {});
+  ASSERT_EQ(gather->out_cols, 4);
+  const std::vector<float> params = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  for (const auto& [at, says] : std::vector<std::pair<std::vector<float>, std::string>>{
+           {{1, 2, 0, 3}, "row 0 gathers at index 3.000000 of axis 1, which is not a whole number in [0, 3)"},
+           {{1, 2, 0.5f, 1}, "row 0 gathers at index 0.500000 of axis 0"},
+           {{-1, 0, 0, 0}, "row 0 gathers at index -1.000000 of axis 0, which is not a whole number in [0, 2)"}}) {
+    const float* ins[] = {params.data(), at.data()};
+    std::vector<float> out(4);
+    try {
+      gather->Run(ins, out.data(), 1);
+      ADD_FAILURE() << "gathered at " << at[0] << ", " << at[1] << ", " << at[2] << ", " << at[3];
+    } catch (const RunError& e) {
+      EXPECT_FALSE(e.stopped);
+      EXPECT_NE(std::string(e.what()).find("gather (GatherNd): " + says), std::string::npos) << e.what();
+    }
+  }
+  const std::vector<float> good = {1, 2, 0, 1};
+  const float* ins[] = {params.data(), good.data()};
+  std::vector<float> out(4);
+  gather->Run(ins, out.data(), 1);
+  EXPECT_EQ(out, (std::vector<float>{10, 11, 2, 3}));
+  EXPECT_THROW(MakeGatherNd("g", {2, 3}, 2, 1, {0, 3}), CompileError);  // a constant index out of its axis
+
+  std::unique_ptr<Step> argmax = MakeArgMax("argmax", 1, 4, 2);
+  const std::vector<float> x = {1, 5, 3, 5, 3, 2, 0, NAN};
+  const float* xin[] = {x.data()};
+  float picked[2] = {};
+  argmax->Run(xin, picked, 1);
+  EXPECT_EQ(picked[0], 1.0f);  // 3 at 1, then 3 again at 2
+  EXPECT_EQ(picked[1], 0.0f);  // 5 at 0 and 1; a NaN later is passed over
+
+  // A constant piece is repeated in every row.
+  std::unique_ptr<Step> concat = MakeConcat("concat", {1, 2}, 2, {{}, {7, 8, 9, 10}});
+  const std::vector<float> c = {1, 2, 3, 4};
+  const float* cin[] = {c.data()};
+  std::vector<float> joined(12);
+  concat->Run(cin, joined.data(), 2);
+  EXPECT_EQ(joined, (std::vector<float>{1, 7, 8, 2, 9, 10, 3, 7, 8, 4, 9, 10}));
+  EXPECT_THROW(MakeConcat("concat", {1, 2}, 2, {{}, {7, 8, 9}}), CompileError);
+  EXPECT_THROW(MakeConcat("concat", {1}, 2, {{7, 8}}), CompileError);
 }
 
 // XNNPACK's resize buffers (per output pixel) count in the scratch before they are allocated.

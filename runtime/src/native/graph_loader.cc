@@ -132,9 +132,10 @@ SliceMasks Masks(const Node& n) {
 struct Value {
   Plan::Value id = 0;
   std::vector<int64_t> dims;  // one row's shape (the batch dimension dropped)
-  // In a graph whose batch is fixed at 1, a Reshape may fold the batch axis into the first
-  // ([1, 128, 128, 4] to [16384, 4]): then `dims` is the whole tensor's shape, axis 0 included.
-  // Only Reshape, GatherV2 and pass-throughs take such a value.
+  // In a graph whose batch is fixed at 1, a row is one whole tensor, and an op may drop or fold
+  // its batch axis ([1, 128, 128, 4] reshaped to [16384, 4], [1, 34] to [17, 2], [1, 17] unpacked
+  // to [17]): then `dims` is the whole tensor's shape, axis 0 included. Only the ops that read a
+  // row in whole-tensor terms take such a value (OpKind::takes_merged).
   bool merged = false;
 };
 
@@ -145,10 +146,11 @@ std::vector<int64_t> WholeShape(const Value& v) {
   return whole;
 }
 
-// The value of whole tensor shape `whole` in a graph whose batch is 1: a first axis of 1 is the
-// batch; any other holds it folded in (Value::merged).
+// The value of whole tensor shape `whole` in a graph whose batch is 1: a first axis of 1 before
+// others is the batch; any other holds it folded in (Value::merged), and so does a tensor of rank
+// 1 ([1] stays [1], not a batch of rank-0 rows, which would read as [1, 1]).
 Value OfWholeShape(Plan::Value id, std::vector<int64_t> whole) {
-  const bool merged = whole.empty() || whole[0] != 1;
+  const bool merged = whole.size() < 2 || whole[0] != 1;
   if (!merged) whole.erase(whole.begin());
   if (whole.empty()) whole = {1};
   return Value{id, std::move(whole), merged};
@@ -220,7 +222,28 @@ class GraphCompiler {
       Invalid(step->name + ": its kernel writes " + std::to_string(step->out_cols) + " values per row, not the " +
               std::to_string(Elements(dims, step->name)) + " of its output shape");
     }
-    return Value{plan_->Add(std::move(step), {in.id}), std::move(dims)};
+    return Value{plan_->Add(std::move(step), {in.id}), std::move(dims), in.merged};
+  }
+  // The shape an op reads a value in: in a graph whose batch is 1 the whole tensor's
+  // (WholeShape), otherwise a row's (the batch dropped).
+  std::vector<int64_t> Frame(const Value& v) const { return batch_one_ ? WholeShape(v) : v.dims; }
+  // The value `id` of shape `shape` in Frame's terms. A scalar is declined in a graph whose batch
+  // is 1 (its rank could not be told from [1]'s).
+  Value Framed(const Node& n, Plan::Value id, std::vector<int64_t> shape) const {
+    if (!batch_one_) return Value{id, std::move(shape)};
+    if (shape.empty()) Unsupported(Describe(n) + " making a scalar");
+    return OfWholeShape(id, std::move(shape));
+  }
+  // An op's axis (TensorFlow's numbering: the batch is 0; negative from the end) on a tensor whose
+  // Frame has `rank` axes, as an index into that Frame. Without a batch fixed at 1, the batch axis
+  // is declined.
+  int64_t FrameAxis(const Node& n, int64_t axis, size_t rank) const {
+    const int64_t whole = static_cast<int64_t>(rank) + (batch_one_ ? 0 : 1);
+    if (axis < 0) axis += whole;
+    if (axis < 0 || axis >= whole) Invalid(Describe(n) + " on an axis its input does not have");
+    if (batch_one_) return axis;
+    if (axis == 0) Unsupported(Describe(n) + " along the batch axis");
+    return axis - 1;
   }
   bool IsOutput(const std::string& name) const {
     return std::find(outputs_.begin(), outputs_.end(), name) != outputs_.end();
@@ -272,6 +295,8 @@ class GraphCompiler {
   static const OpKind* FindOp(const std::string& op);
   Value PassThrough(const Node& n) { return In(n, 0); }
   Value Binary(const Node& n);
+  bool NeedsWholeBinary(const Node& n) const;
+  Value WholeBinary(const Node& n);
   Value AddN(const Node& n);
   Value MatMul(const OpCall& k);
   Value Window2D(const OpCall& k);
@@ -285,7 +310,10 @@ class GraphCompiler {
   Value Cast(const OpCall& k);
   Value Transpose(const OpCall& k);
   Value Reduce(const OpCall& k);
-  Value Concat(const OpCall& k);
+  Value Join(const Node& n);
+  Value Unpack(const OpCall& k);
+  Value ArgMax(const OpCall& k);
+  Value GatherNd(const Node& n);
   Value Pad(const OpCall& k);
   Value ResizeNearest(const OpCall& k);
   Value ResizeBilinear(const OpCall& k);
@@ -309,7 +337,7 @@ class GraphCompiler {
   std::map<std::string, Known> known_;
   std::vector<std::string> outputs_;  // node names, in the model's output order
   std::unique_ptr<Plan> plan_;
-  bool batch_one_ = false;  // the graph's input fixes its batch at 1 (Value::merged)
+  bool batch_one_ = false;  // the graph's input fixes its batch at 1: rows are whole tensors (Value::merged)
 };
 
 bool IsBiasAdd(const std::string& op) { return op == "BiasAdd" || op == "Add" || op == "AddV2"; }
@@ -500,14 +528,15 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"StopGradient", {nullptr, &G::PassThrough, true}},
       {"Snapshot", {nullptr, &G::PassThrough, true}},
       {"BiasAdd", {nullptr, &G::Binary}},
-      {"Add", {nullptr, &G::Binary}},
-      {"AddV2", {nullptr, &G::Binary}},
-      {"Mul", {nullptr, &G::Binary}},
-      {"Sub", {nullptr, &G::Binary}},
-      {"RealDiv", {nullptr, &G::Binary}},
-      {"Maximum", {nullptr, &G::Binary}},
-      {"Minimum", {nullptr, &G::Binary}},
-      {"AddN", {nullptr, &G::AddN}},
+      {"Add", {nullptr, &G::Binary, true}},
+      {"AddV2", {nullptr, &G::Binary, true}},
+      {"Mul", {nullptr, &G::Binary, true}},
+      {"Sub", {nullptr, &G::Binary, true}},
+      {"RealDiv", {nullptr, &G::Binary, true}},
+      {"Maximum", {nullptr, &G::Binary, true}},
+      {"Minimum", {nullptr, &G::Binary, true}},
+      {"SquaredDifference", {nullptr, &G::Binary, true}},
+      {"AddN", {nullptr, &G::AddN, true}},
       {"MatMul", {&G::MatMul}},
       {"_FusedMatMul", {&G::MatMul}},
       {"Conv2D", {&G::Window2D}},
@@ -516,36 +545,38 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"FusedDepthwiseConv2dNative", {&G::Window2D}},
       {"MaxPool", {&G::Window2D}},
       {"AvgPool", {&G::Window2D}},
-      {"Relu", {&G::ActivationOp}},
-      {"Relu6", {&G::ActivationOp}},
-      {"Sigmoid", {&G::ActivationOp}},
-      {"Tanh", {&G::ActivationOp}},
-      {"Elu", {&G::ActivationOp}},
-      {"Selu", {&G::ActivationOp}},
-      {"Softplus", {&G::ActivationOp}},
-      {"Softsign", {&G::ActivationOp}},
-      {"Softmax", {&G::ActivationOp}},
-      {"LeakyRelu", {&G::ActivationOp}},
+      {"Relu", {&G::ActivationOp, nullptr, true}},
+      {"Relu6", {&G::ActivationOp, nullptr, true}},
+      {"Sigmoid", {&G::ActivationOp, nullptr, true}},
+      {"Tanh", {&G::ActivationOp, nullptr, true}},
+      {"Elu", {&G::ActivationOp, nullptr, true}},
+      {"Selu", {&G::ActivationOp, nullptr, true}},
+      {"Softplus", {&G::ActivationOp, nullptr, true}},
+      {"Softsign", {&G::ActivationOp, nullptr, true}},
+      {"Softmax", {&G::ActivationOp, nullptr, true}},
+      {"LeakyRelu", {&G::ActivationOp, nullptr, true}},
       {"Prelu", {&G::Prelu}},
-      {"Abs", {&G::UnaryOp}},
-      {"Neg", {&G::UnaryOp}},
-      {"Sqrt", {&G::UnaryOp}},
-      {"Rsqrt", {&G::UnaryOp}},
-      {"Square", {&G::UnaryOp}},
-      {"Exp", {&G::UnaryOp}},
-      {"Log", {&G::UnaryOp}},
-      {"ClipByValue", {&G::UnaryOp}},
+      {"Abs", {&G::UnaryOp, nullptr, true}},
+      {"Neg", {&G::UnaryOp, nullptr, true}},
+      {"Sqrt", {&G::UnaryOp, nullptr, true}},
+      {"Rsqrt", {&G::UnaryOp, nullptr, true}},
+      {"Square", {&G::UnaryOp, nullptr, true}},
+      {"Exp", {&G::UnaryOp, nullptr, true}},
+      {"Log", {&G::UnaryOp, nullptr, true}},
+      {"ClipByValue", {&G::UnaryOp, nullptr, true}},
       {"FusedBatchNorm", {&G::BatchNorm}},
       {"FusedBatchNormV3", {&G::BatchNorm}},
       {"Reshape", {&G::Reshape, nullptr, true}},
-      {"Squeeze", {&G::Squeeze}},
-      {"ExpandDims", {&G::ExpandDims}},
-      {"Cast", {&G::Cast}},
+      {"Squeeze", {&G::Squeeze, nullptr, true}},
+      {"ExpandDims", {&G::ExpandDims, nullptr, true}},
+      {"Cast", {&G::Cast, nullptr, true}},
+      {"Unpack", {&G::Unpack, nullptr, true}},
       {"Transpose", {&G::Transpose}},
       {"Mean", {&G::Reduce}},
       {"Max", {&G::Reduce}},
       {"Sum", {&G::Reduce}},
-      {"ConcatV2", {&G::Concat}},
+      {"ConcatV2", {nullptr, &G::Join, true}},
+      {"Pack", {nullptr, &G::Join, true}},
       {"Pad", {&G::Pad}},
       {"PadV2", {&G::Pad}},
       {"ResizeNearestNeighbor", {&G::ResizeNearest}},
@@ -554,10 +585,12 @@ const GraphCompiler::OpKind* GraphCompiler::FindOp(const std::string& op) {
       {"StridedSlice", {&G::Slice}},
       {"Slice", {&G::Slice}},
       {"TopKV2", {&G::TopK}},
-      {"FloorDiv", {nullptr, &G::IndexArithmetic}},
-      {"FloorMod", {nullptr, &G::IndexArithmetic}},
-      {"Equal", {nullptr, &G::IndexArithmetic}},
+      {"ArgMax", {&G::ArgMax, nullptr, true}},
+      {"FloorDiv", {nullptr, &G::IndexArithmetic, true}},
+      {"FloorMod", {nullptr, &G::IndexArithmetic, true}},
+      {"Equal", {nullptr, &G::IndexArithmetic, true}},
       {"GatherV2", {nullptr, &G::Gather, true}},
+      {"GatherNd", {nullptr, &G::GatherNd, true}},
   };
   auto it = kOps.find(op);
   return it == kOps.end() ? nullptr : &it->second;
@@ -659,7 +692,7 @@ Value GraphCompiler::Reshape(const OpCall& k) {
   if (target.empty()) Invalid(Describe(k.n) + " has an empty shape");
   if (batch_one_ && !known_.count(SecondInput(k.n))) {
     // The batch is 1: the target shapes the whole tensor. A first axis other than 1 folds the
-    // batch into it (Value::merged); a first axis of 1 is the batch again.
+    // batch into it (Value::merged); a first axis of 1 before others is the batch again.
     return OfWholeShape(k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n)));
   }
   if (k.x.merged) Unsupported(Describe(k.n) + " of a value whose batch axis a Reshape folded, to a computed shape");
@@ -667,28 +700,54 @@ Value GraphCompiler::Reshape(const OpCall& k) {
   return Value{k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n))};
 }
 
+// Squeeze of the named axes (all those of 1 when none are named), and ExpandDims: in a graph
+// whose batch is 1, of any axis, the batch's included.
 Value GraphCompiler::Squeeze(const OpCall& k) {
-  const Value& x = k.x;
-  std::vector<int64_t> axes = IntListAttr(k.n, "squeeze_dims"), dims;
-  for (size_t i = 0; i < x.dims.size(); ++i) {
-    const int64_t axis = static_cast<int64_t>(i) + 1, from_end = axis - static_cast<int64_t>(x.dims.size()) - 1;
-    const bool named = axes.empty() ? x.dims[i] == 1
-                                    : std::count(axes.begin(), axes.end(), axis) + std::count(axes.begin(), axes.end(), from_end) > 0;
-    if (named && x.dims[i] != 1) Invalid(Describe(k.n) + " squeezes a dimension that is not 1");
-    if (!named) dims.push_back(x.dims[i]);
+  const std::vector<int64_t> shape = Frame(k.x), axes = IntListAttr(k.n, "squeeze_dims");
+  std::vector<bool> named(shape.size(), false);
+  for (int64_t a : axes) named[static_cast<size_t>(FrameAxis(k.n, a, shape.size()))] = true;
+  std::vector<int64_t> dims;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (named[i] && shape[i] != 1) Invalid(Describe(k.n) + " squeezes a dimension that is not 1");
+    if (!(axes.empty() ? shape[i] == 1 : named[i])) dims.push_back(shape[i]);
   }
-  if (dims.empty()) dims = {1};
-  return Value{x.id, dims};
+  if (!batch_one_ && dims.empty()) dims = {1};
+  return Framed(k.n, k.x.id, std::move(dims));
 }
 
 Value GraphCompiler::ExpandDims(const OpCall& k) {
-  int64_t axis = Ints(k.n, SecondInput(k.n)).at(0);
-  const int64_t rank = static_cast<int64_t>(k.x.dims.size()) + 1;
-  if (axis < 0) axis += rank + 1;
-  if (axis < 1 || axis > rank) Unsupported(Describe(k.n) + " on the batch axis");
-  std::vector<int64_t> dims = k.x.dims;
-  dims.insert(dims.begin() + (axis - 1), 1);
-  return Value{k.x.id, dims};
+  const std::vector<int64_t> axis = Ints(k.n, SecondInput(k.n));
+  if (axis.size() != 1) Invalid(Describe(k.n) + " has an axis that is not one number");
+  std::vector<int64_t> shape = Frame(k.x);
+  const int64_t at = FrameAxis(k.n, axis[0], shape.size() + 1);
+  shape.insert(shape.begin() + at, 1);
+  return Framed(k.n, k.x.id, std::move(shape));
+}
+
+// Unpack (unstack) along an axis: output j (":j" after the first) is the slice at j, the axis
+// dropped.
+Value GraphCompiler::Unpack(const OpCall& k) {
+  const Node& n = k.n;
+  const std::vector<int64_t> shape = Frame(k.x);
+  const size_t at = static_cast<size_t>(FrameAxis(n, IntAttr(n, "axis", 0), shape.size()));
+  const int64_t num = shape[at];
+  if (IntAttr(n, "num", num) != num) Invalid(Describe(n) + ": its num is not the size of its axis");
+  if (num > 64) Unsupported(Describe(n) + " into more than 64 outputs");
+  std::vector<int64_t> dims = shape;
+  dims.erase(dims.begin() + static_cast<std::ptrdiff_t>(at));
+  if (num == 1) return Framed(n, k.x.id, std::move(dims));
+  Value first;
+  for (int64_t j = 0; j < num; ++j) {
+    std::vector<int64_t> begin(shape.size(), 0), steps(shape.size(), 1), lengths = shape;
+    begin[at] = j;
+    lengths[at] = 1;
+    auto step = MakeStridedSlice(k.label + " " + std::to_string(j), shape, begin, steps, lengths);
+    if (step->out_cols != Elements(dims, Describe(n) + "'s output")) Invalid(Describe(n) + " makes a shape its kernel does not");
+    Value v = Framed(n, plan_->Add(std::move(step), {k.x.id}), dims);
+    if (j == 0) first = v;
+    else values_[n.name + ":" + std::to_string(j)] = v;
+  }
+  return first;
 }
 
 void GraphCompiler::IntOnlyCastToFloat(const Node& input) const {
@@ -763,26 +822,54 @@ Value GraphCompiler::Reduce(const OpCall& k) {
   return Add(MakeGlobalPool(k.label, kind, positions, channels), in, dims);
 }
 
-Value GraphCompiler::Concat(const OpCall& k) {
-  const Node& n = k.n;
-  const Value& x = k.x;
-  if (n.inputs.size() < 2) Invalid(Describe(n) + " has no axis");
-  int64_t axis = Ints(n, n.inputs.back()).at(0);
-  if (axis != -1 && axis != static_cast<int64_t>(x.dims.size())) Unsupported(Describe(n) + " over an axis other than the last");
-  std::vector<int64_t> widths;
+// ConcatV2 (its last input the axis) and Pack (a new axis, its `axis` attribute) along any axis
+// but a free batch: per position before the axis, each piece's elements from it on, side by side.
+// In a graph whose batch is 1 a piece may be a constant.
+Value GraphCompiler::Join(const Node& n) {
+  const bool pack = n.op == "Pack";
+  if (n.inputs.size() < (pack ? 1u : 2u)) Invalid(Describe(n) + " has no inputs");
+  const size_t count = pack ? n.inputs.size() : n.inputs.size() - 1;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<std::vector<float>> constants;
   std::vector<Plan::Value> ids;
-  for (size_t i = 0; i + 1 < n.inputs.size(); ++i) {
-    const Value& v = In(n, i);
-    if (v.dims.size() != x.dims.size() || !std::equal(x.dims.begin(), x.dims.end() - 1, v.dims.begin())) {
-      Invalid(Describe(n) + ": its inputs differ in more than the last axis");
+  for (size_t i = 0; i < count; ++i) {
+    if (IsConst(n.inputs[i])) {
+      // Without a batch fixed at 1, a constant would have to match a batch of any size.
+      if (!batch_one_) Unsupported(Describe(n) + " of a constant in a graph whose batch is not fixed at 1");
+      const Tensor& c = Constant(n, n.inputs[i]);
+      shapes.push_back(c.shape);
+      constants.push_back(c.values);
+    } else {
+      const Value& v = In(n, i);
+      CheckRow(v.dims, batch_one_, Describe(n));
+      shapes.push_back(Frame(v));
+      constants.emplace_back();
+      ids.push_back(v.id);
     }
-    widths.push_back(v.dims.back());
-    ids.push_back(v.id);
+    Elements(shapes.back(), Describe(n) + "'s input");
   }
-  auto step = MakeConcat(k.label, widths, k.cols / x.dims.back());
-  std::vector<int64_t> dims = x.dims;
-  dims.back() = step->out_cols / (k.cols / x.dims.back());
-  return Value{plan_->Add(std::move(step), ids), dims};
+  if (ids.empty()) Unsupported(Describe(n) + " of constants only");
+  std::vector<int64_t> axis = pack ? std::vector<int64_t>{IntAttr(n, "axis", 0)} : Ints(n, n.inputs.back());
+  if (axis.size() != 1) Invalid(Describe(n) + " has an axis that is not one number");
+  const std::vector<int64_t>& first = shapes[0];
+  const size_t at = static_cast<size_t>(FrameAxis(n, axis[0], first.size() + (pack ? 1 : 0)));
+  std::vector<int64_t> out = first, widths;
+  if (pack) out.insert(out.begin() + static_cast<std::ptrdiff_t>(at), static_cast<int64_t>(count));
+  else out[at] = 0;
+  int64_t positions = 1;
+  for (size_t a = 0; a < at; ++a) positions *= first[a];
+  for (const std::vector<int64_t>& shape : shapes) {
+    bool fits = shape.size() == first.size();
+    for (size_t a = 0; fits && a < shape.size(); ++a) fits = shape[a] == first[a] || (!pack && a == at);
+    if (!fits) Invalid(Describe(n) + ": its inputs differ in more than the axis it joins them on");
+    if (!pack) out[at] += shape[at];
+    int64_t width = 1;
+    for (size_t a = at; a < shape.size(); ++a) width *= shape[a];
+    widths.push_back(width);
+  }
+  auto step = MakeConcat(n.name + " (" + n.op + ")", widths, positions, std::move(constants));
+  if (step->out_cols != Elements(out, Describe(n) + "'s output")) Invalid(Describe(n) + " makes a shape its kernel does not");
+  return Framed(n, plan_->Add(std::move(step), ids), std::move(out));
 }
 
 // A constant value around the row, on any axis but the batch.
@@ -884,7 +971,7 @@ void GraphCompiler::TakesMerged(const Node& n) const {
   for (const std::string& in : n.inputs) {
     auto it = values_.find(in);
     if (it != values_.end() && it->second.merged) {
-      Unsupported(Describe(n) + " taking '" + in + "', whose batch axis a Reshape folded into another");
+      Unsupported(Describe(n) + " taking '" + in + "', whose batch axis was folded into another or dropped");
     }
   }
 }
@@ -920,8 +1007,8 @@ Value GraphCompiler::IndexArithmetic(const Node& n) {
   // A computed divisor may be 0, where tfjs's backends do not agree on the answer.
   if (kind != IndexBinary::kEqual) Unsupported(Describe(n) + " by a computed value");
   const Value& b = In(n, 1);
-  if (a.dims != b.dims) Unsupported(Describe(n) + " of values of different shapes");
-  return Value{plan_->Add(MakeIndexBinary(label, kind, cols, std::nullopt), {a.id, b.id}), a.dims};
+  if (Frame(a) != Frame(b)) Unsupported(Describe(n) + " of values of different shapes");
+  return Value{plan_->Add(MakeIndexBinary(label, kind, cols, std::nullopt), {a.id, b.id}), a.dims, a.merged};
 }
 
 // GatherV2 (batch_dims 0) along an axis other than the batch, or along the first axis of a
@@ -970,10 +1057,59 @@ Value GraphCompiler::Gather(const Node& n) {
   return result;
 }
 
+// ArgMax along any axis but a free batch (index_ops.h MakeArgMax).
+Value GraphCompiler::ArgMax(const OpCall& k) {
+  const std::vector<int64_t> shape = Frame(k.x), axis = Ints(k.n, SecondInput(k.n));
+  if (axis.size() != 1) Invalid(Describe(k.n) + " has an axis that is not one number");
+  const size_t at = static_cast<size_t>(FrameAxis(k.n, axis[0], shape.size()));
+  int64_t outer = 1, inner = 1;
+  std::vector<int64_t> out;
+  for (size_t a = 0; a < shape.size(); ++a) {
+    if (a < at) outer *= shape[a];
+    if (a > at) inner *= shape[a];
+    if (a != at) out.push_back(shape[a]);
+  }
+  return Framed(k.n, plan_->Add(MakeArgMax(k.label, outer, shape[at], inner), {k.x.id}), std::move(out));
+}
+
+// GatherNd, in a graph whose batch is 1 (its indices address the whole tensor, the batch's axis
+// included), by constant or computed indices (index_ops.h MakeGatherNd).
+Value GraphCompiler::GatherNd(const Node& n) {
+  if (n.inputs.size() != 2) Invalid(Describe(n) + " has other than its two inputs");
+  if (!batch_one_) Unsupported(Describe(n) + " in a graph whose batch is not fixed at 1");
+  const Value& params = In(n, 0);
+  const std::vector<int64_t> shape = WholeShape(params);
+  std::vector<int64_t> index_shape;
+  std::vector<float> constant;
+  std::vector<Plan::Value> inputs = {params.id};
+  if (IsConst(n.inputs[1])) {
+    const Tensor& t = Constant(n, n.inputs[1]);
+    index_shape = t.shape;
+    constant = t.values;
+    if (constant.empty()) Unsupported(Describe(n) + " by no indices");
+  } else {
+    const Value& computed = In(n, 1);
+    index_shape = WholeShape(computed);
+    inputs.push_back(computed.id);
+  }
+  if (index_shape.empty()) Invalid(Describe(n) + " has indices of rank 0");
+  const int64_t depth = index_shape.back();
+  if (depth < 1 || depth > static_cast<int64_t>(shape.size())) Invalid(Describe(n) + ": its index tuples do not fit its input");
+  std::vector<int64_t> out(index_shape.begin(), index_shape.end() - 1);
+  const int64_t count = out.empty() ? 1 : Elements(out, Describe(n) + "'s indices");
+  out.insert(out.end(), shape.begin() + depth, shape.end());
+  auto step = MakeGatherNd(n.name + " (" + n.op + ")", shape, depth, count, std::move(constant));
+  if (step->out_cols != (out.empty() ? 1 : Elements(out, Describe(n) + "'s output"))) {
+    Invalid(Describe(n) + " makes a shape its kernel does not");
+  }
+  return Framed(n, plan_->Add(std::move(step), inputs), std::move(out));
+}
+
 // The merge a binary op is.
 Merge MergeOf(const std::string& op) {
   return op == "Mul" ? Merge::kMultiply : op == "Sub" ? Merge::kSubtract : op == "RealDiv" ? Merge::kDivide
-       : op == "Maximum" ? Merge::kMaximum : op == "Minimum" ? Merge::kMinimum : Merge::kAdd;
+       : op == "Maximum" ? Merge::kMaximum : op == "Minimum" ? Merge::kMinimum
+       : op == "SquaredDifference" ? Merge::kSquaredDifference : Merge::kAdd;
 }
 
 // A constant as an operand of an op on rows of rank `rank`: its shape aligned to the row's (the
@@ -997,8 +1133,9 @@ BinaryOperand ConstantOperand(const Node& n, const Tensor& c, size_t rank) {
 // broadcast as tfjs broadcasts them, so long as the batch is not.
 Value GraphCompiler::Binary(const Node& n) {
   if (n.inputs.size() != 2) Invalid(Describe(n) + " does not take two inputs");
+  if (NeedsWholeBinary(n)) return WholeBinary(n);
   const std::string label = n.name + " (" + n.op + ")";
-  const bool affine = n.op != "Maximum" && n.op != "Minimum";
+  const bool affine = n.op != "Maximum" && n.op != "Minimum" && n.op != "SquaredDifference";
   for (size_t k = 0; k < 2; ++k) {
     if (!IsConst(n.inputs[k])) continue;
     if (n.op == "BiasAdd" && k == 0) Unsupported(Describe(n) + " of a constant by a value");
@@ -1045,6 +1182,51 @@ Value GraphCompiler::Binary(const Node& n) {
   return Value{plan_->Add(std::move(step), {a.id, b.id}), std::move(dims)};
 }
 
+// Whether, in a graph whose batch is 1, a binary op is broadcast between whole tensors: an input
+// is Value::merged, the computed inputs differ in rank, or a constant has axes that a row's
+// terms cannot line up (more than the whole tensor's, or a first that is not 1).
+bool GraphCompiler::NeedsWholeBinary(const Node& n) const {
+  if (!batch_one_ || n.op == "BiasAdd") return false;
+  std::vector<const Value*> computed;
+  const Tensor* constant = nullptr;
+  for (const std::string& in : n.inputs) {
+    if (IsConst(in)) constant = &Constant(n, in);
+    else if (auto it = values_.find(in); it != values_.end()) computed.push_back(&it->second);
+    else return false;  // In() will say what is missing
+  }
+  for (const Value* v : computed) {
+    if (v->merged) return true;
+  }
+  if (computed.size() == 2) return computed[0]->dims.size() != computed[1]->dims.size();
+  if (!constant || computed.empty()) return false;
+  const size_t whole = computed[0]->dims.size() + 1;
+  return constant->shape.size() > whole || (constant->shape.size() == whole && constant->shape[0] != 1);
+}
+
+// A binary op on whole tensors (graphs whose batch is 1): each side's whole shape, a constant's
+// as it is, aligned at their last axes and broadcast as numpy and tfjs do.
+Value GraphCompiler::WholeBinary(const Node& n) {
+  BinaryOperand sides[2];
+  std::vector<Plan::Value> ids;
+  size_t rank = 0;
+  for (size_t k = 0; k < 2; ++k) {
+    if (IsConst(n.inputs[k])) {
+      const Tensor& c = Constant(n, n.inputs[k]);
+      sides[k] = BinaryOperand{c.shape, c.values};
+    } else {
+      const Value& v = In(n, k);
+      CheckRow(v.dims, true, Describe(n));
+      sides[k] = BinaryOperand{WholeShape(v), {}};
+      ids.push_back(v.id);
+    }
+    rank = std::max(rank, sides[k].dims.size());
+  }
+  for (BinaryOperand& side : sides) side.dims.insert(side.dims.begin(), rank - side.dims.size(), 1);
+  std::vector<int64_t> dims = BroadcastDims(sides[0].dims, sides[1].dims, Describe(n));
+  auto step = MakeBroadcast(n.name + " (" + n.op + ")", MergeOf(n.op), std::move(sides[0]), std::move(sides[1]));
+  return Framed(n, plan_->Add(std::move(step), ids), std::move(dims));
+}
+
 // The sum of values of one shape, left to right as tfjs adds them.
 Value GraphCompiler::AddN(const Node& n) {
   if (n.inputs.empty()) Invalid(Describe(n) + " has no inputs");
@@ -1054,12 +1236,12 @@ Value GraphCompiler::AddN(const Node& n) {
   std::vector<Plan::Value> ids;
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     const Value& v = In(n, i);
-    if (v.dims != first.dims) Unsupported(Describe(n) + " of values of different shapes");
+    if (Frame(v) != Frame(first)) Unsupported(Describe(n) + " of values of different shapes");
     ids.push_back(v.id);
   }
   const std::string label = n.name + " (" + n.op + ")";
   auto step = MakeMerge(label, Merge::kAdd, ids.size(), Elements(first.dims, Describe(n)));
-  return Value{plan_->Add(std::move(step), ids), first.dims};
+  return Value{plan_->Add(std::move(step), ids), first.dims, first.merged};
 }
 
 // Convolutions (dense and depthwise, fused with a bias and an activation) and pooling.

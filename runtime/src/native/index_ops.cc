@@ -146,6 +146,77 @@ class GatherStep : public Step {
   size_t outer_, axis_, inner_, count_;
   std::vector<float> constant_;
 };
+
+class ArgMaxStep : public Step {
+ public:
+  ArgMaxStep(const std::string& step_name, int64_t outer, int64_t axis, int64_t inner)
+      : outer_(static_cast<size_t>(outer)), axis_(static_cast<size_t>(axis)), inner_(static_cast<size_t>(inner)) {
+    name = step_name;
+    in_cols = {outer * axis * inner};
+    out_cols = outer * inner;
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    for (size_t o = 0; o < rows * outer_; ++o) {
+      const float* x = in[0] + o * axis_ * inner_;
+      for (size_t i = 0; i < inner_; ++i) {
+        float best = x[i];
+        size_t at = 0;
+        for (size_t a = 1; a < axis_; ++a) {
+          if (x[a * inner_ + i] > best) best = x[a * inner_ + i], at = a;
+        }
+        out[o * inner_ + i] = static_cast<float>(at);
+      }
+    }
+  }
+
+ private:
+  size_t outer_, axis_, inner_;
+};
+
+class GatherNdStep : public Step {
+ public:
+  GatherNdStep(const std::string& step_name, const std::vector<int64_t>& params, size_t depth, size_t count,
+               std::vector<float> constant)
+      : dims_(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(depth)), count_(count),
+        constant_(std::move(constant)) {
+    name = step_name;
+    const int64_t all = Elements(params, name + "'s input");
+    slice_ = static_cast<size_t>(all);
+    for (int64_t d : dims_) slice_ /= static_cast<size_t>(d);
+    strides_.assign(depth, slice_);
+    for (size_t j = depth; j-- > 1;) strides_[j - 1] = strides_[j] * static_cast<size_t>(dims_[j]);
+    in_cols = {all};
+    if (constant_.empty()) in_cols.push_back(static_cast<int64_t>(count * depth));
+    out_cols = static_cast<int64_t>(count * slice_);
+  }
+  void Run(const float* const* in, float* out, size_t rows) override {
+    const size_t depth = dims_.size();
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = in[0] + r * static_cast<size_t>(in_cols[0]);
+      const float* idx = constant_.empty() ? in[1] + r * count_ * depth : constant_.data();
+      float* o = out + r * static_cast<size_t>(out_cols);
+      for (size_t t = 0; t < count_; ++t) {
+        size_t from = 0;
+        for (size_t j = 0; j < depth; ++j) {
+          const float v = idx[t * depth + j];
+          if (!(v >= 0 && v < static_cast<float>(dims_[j])) || v != std::floor(v)) {  // constant ones were checked at load
+            throw RunError(name + ": row " + std::to_string(r) + " gathers at index " + std::to_string(v) + " of axis " +
+                               std::to_string(j) + ", which is not a whole number in [0, " + std::to_string(dims_[j]) + ")",
+                           false);
+          }
+          from += static_cast<size_t>(v) * strides_[j];
+        }
+        std::copy(x + from, x + from + slice_, o + t * slice_);
+      }
+    }
+  }
+
+ private:
+  std::vector<int64_t> dims_;  // the indexed axes' sizes
+  std::vector<size_t> strides_;
+  size_t count_, slice_ = 1;
+  std::vector<float> constant_;
+};
 }  // namespace
 
 bool IndexBinaryOf(const std::string& op, IndexBinary& kind) {
@@ -191,6 +262,38 @@ std::unique_ptr<Step> MakeGather(const std::string& name, int64_t outer, int64_t
   }
   if (!constant.empty() && static_cast<int64_t>(constant.size()) != count) Invalid(name + " has indices of another count");
   return std::make_unique<GatherStep>(name, outer, axis, inner, count, std::move(constant));
+}
+
+std::unique_ptr<Step> MakeArgMax(const std::string& name, int64_t outer, int64_t axis, int64_t inner) {
+  Elements({outer, axis, inner}, name + "'s input");
+  if (axis > kMaxExactIndex) Unsupported(name + " over an axis longer than 2^24 (its indices would not be exact)");
+  return std::make_unique<ArgMaxStep>(name, outer, axis, inner);
+}
+
+std::unique_ptr<Step> MakeGatherNd(const std::string& name, const std::vector<int64_t>& params, int64_t depth,
+                                   int64_t count, std::vector<float> constant) {
+  Elements(params, name + "'s input");
+  if (depth < 1 || depth > static_cast<int64_t>(params.size())) {
+    Invalid(name + " has index tuples of " + std::to_string(depth) + " numbers for an input of rank " +
+            std::to_string(params.size()));
+  }
+  Elements({count, depth}, name + "'s indices");
+  for (int64_t j = 0; j < depth; ++j) {
+    if (params[static_cast<size_t>(j)] > kMaxExactIndex) {
+      Unsupported(name + " along an axis longer than 2^24 (its indices would not be exact)");
+    }
+  }
+  if (!constant.empty()) {
+    if (static_cast<int64_t>(constant.size()) != count * depth) Invalid(name + " has indices of another count");
+    for (size_t i = 0; i < constant.size(); ++i) {
+      const float v = constant[i];
+      if (!(v >= 0 && v < static_cast<float>(params[i % static_cast<size_t>(depth)])) || v != std::floor(v)) {
+        Invalid(name + " gathers at a constant index out of its axis");
+      }
+    }
+  }
+  return std::make_unique<GatherNdStep>(name, params, static_cast<size_t>(depth), static_cast<size_t>(count),
+                                        std::move(constant));
 }
 
 }  // namespace tfjs_run::native

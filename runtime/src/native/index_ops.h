@@ -1,5 +1,6 @@
 // Ops on integer values as a graph's post-processing computes them (a detector's top scores and
-// where they are): TopKV2, gathering by computed indices, FloorDiv and FloorMod, and Equal. The
+// where they are, a pose estimator's peaks): TopKV2, ArgMax, gathering by computed indices
+// (GatherV2, GatherNd), FloorDiv and FloorMod, and Equal. The
 // plan holds every value as float32, which holds an integer exactly up to 2^24: the loaders keep
 // these ops to indices below that (TopK's axis, a gathered axis).
 #pragma once
@@ -41,5 +42,19 @@ std::unique_ptr<Step> MakeTakeAlong(const std::string& name, int64_t outer, int6
 // A computed index that is not a whole number in [0, axis) fails the call naming the step.
 std::unique_ptr<Step> MakeGather(const std::string& name, int64_t outer, int64_t axis, int64_t inner,
                                  int64_t count, std::vector<float> constant);
+
+// ArgMax of a row of `outer` x `axis` x `inner` values along its middle axis: the position of the
+// first largest value, as tfjs's cpu backend finds it (a strict > from the first value, so a NaN
+// first stays, and a later NaN is passed over).
+std::unique_ptr<Step> MakeArgMax(const std::string& name, int64_t outer, int64_t axis, int64_t inner);
+
+// GatherNd of a row of shape `params` by `count` index tuples of `depth` numbers each: per tuple,
+// the values of params at those first `depth` coordinates (the product of params' other axes).
+// The indices are `constant` ones, or (when it is empty) a computed value's, the step's second
+// input. A computed index that is not a whole number inside its axis fails the call naming the
+// step (tfjs checks only the flattened position, so an index past its own axis may read another
+// row of params there; here it is an error).
+std::unique_ptr<Step> MakeGatherNd(const std::string& name, const std::vector<int64_t>& params, int64_t depth,
+                                   int64_t count, std::vector<float> constant);
 
 }  // namespace tfjs_run::native

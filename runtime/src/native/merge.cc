@@ -25,6 +25,7 @@ xnn::Operator CreateBinary(Merge op, const std::string& name) {
     case Merge::kSubtract: status = xnn_create_subtract_nd_f32(-INFINITY, INFINITY, 0, &x); break;
     case Merge::kDivide: status = xnn_create_divide_nd_f32(-INFINITY, INFINITY, 0, &x); break;
     case Merge::kMaximum: status = xnn_create_maximum_nd_f32(0, &x); break;
+    case Merge::kSquaredDifference: status = xnn_create_squared_difference_nd_f32(0, &x); break;
     default: status = xnn_create_minimum_nd_f32(0, &x); break;
   }
   return xnn::Created(status, &x, name);
@@ -44,6 +45,8 @@ xnn_status SetupBinary(Merge op, xnn_operator_t x, size_t rank, const size_t* sa
     case Merge::kDivide: return xnn_setup_divide_nd_f32(x, rank, sa, rank, sb, a, b, out, nullptr);
     case Merge::kMaximum:
       return xnn_setup_maximum_nd_f32(x, rank, sa, rank, sb, a, b, out, nullptr);
+    case Merge::kSquaredDifference:
+      return xnn_setup_squared_difference_nd_f32(x, rank, sa, rank, sb, a, b, out, nullptr);
     default: return xnn_setup_minimum_nd_f32(x, rank, sa, rank, sb, a, b, out, nullptr);
   }
 }
@@ -135,40 +138,55 @@ class BroadcastStep : public Step {
 
 class ConcatStep : public Step {
  public:
-  ConcatStep(const std::string& step_name, const std::vector<int64_t>& widths, int64_t positions)
-      : positions_(static_cast<size_t>(positions)) {
+  ConcatStep(const std::string& step_name, const std::vector<int64_t>& widths, int64_t positions,
+             std::vector<std::vector<float>> constants)
+      : positions_(static_cast<size_t>(positions)), constants_(std::move(constants)) {
     name = step_name;
-    int64_t total = 0;
-    for (int64_t w : widths) total += w;
+    constants_.resize(widths.size());
+    for (int64_t w : widths) total_ += static_cast<size_t>(w);
     size_t at = 0;
-    for (int64_t w : widths) {
-      in_cols.push_back(w * positions);
-      xnn_operator_t op = nullptr;
-      copies_.push_back(xnn::Created(
-          xnn_create_copy_nc_x32(static_cast<size_t>(w), static_cast<size_t>(w), static_cast<size_t>(total), 0, &op),
-          &op, name));
+    for (size_t i = 0; i < widths.size(); ++i) {
+      const size_t w = static_cast<size_t>(widths[i]);
+      widths_.push_back(w);
       offsets_.push_back(at);  // where its values start in each output run
-      at += static_cast<size_t>(w);
+      at += w;
+      if (!constants_[i].empty()) continue;
+      in_cols.push_back(widths[i] * positions);
+      xnn_operator_t op = nullptr;
+      copies_.push_back(xnn::Created(xnn_create_copy_nc_x32(w, w, total_, 0, &op), &op, name));
     }
-    out_cols = total * positions;
+    out_cols = static_cast<int64_t>(total_ * positions_);
   }
   void Run(const float* const* in, float* out, size_t rows) override {
-    for (size_t i = 0; i < copies_.size(); ++i) {
-      xnn::Check(xnn_setup_copy_nc_x32(copies_[i].get(), rows * positions_, in[i], out + offsets_[i], nullptr), name);
-      xnn::Run(copies_[i].get(), name);
+    size_t computed = 0;
+    for (size_t i = 0; i < widths_.size(); ++i) {
+      if (constants_[i].empty()) {
+        xnn::Check(xnn_setup_copy_nc_x32(copies_[computed].get(), rows * positions_, in[computed], out + offsets_[i],
+                                         nullptr),
+                   name);
+        xnn::Run(copies_[computed++].get(), name);
+        continue;
+      }
+      const float* c = constants_[i].data();
+      for (size_t r = 0; r < rows; ++r) {
+        for (size_t p = 0; p < positions_; ++p) {
+          std::copy(c + p * widths_[i], c + (p + 1) * widths_[i], out + (r * positions_ + p) * total_ + offsets_[i]);
+        }
+      }
     }
   }
 
  private:
-  size_t positions_;
-  std::vector<xnn::Operator> copies_;
-  std::vector<size_t> offsets_;
+  size_t positions_, total_ = 0;
+  std::vector<std::vector<float>> constants_;  // per piece: its values, or empty for a computed one
+  std::vector<size_t> widths_, offsets_;
+  std::vector<xnn::Operator> copies_;          // per computed piece
 };
 }  // namespace
 
 std::unique_ptr<Step> MakeMerge(const std::string& name, Merge op, size_t inputs, int64_t cols) {
   if (inputs < 2 || inputs > kMaxInputs) Invalid(name + " merges " + std::to_string(inputs) + " inputs");
-  if ((op == Merge::kSubtract || op == Merge::kDivide) && inputs != 2) Invalid(name + " takes other than two inputs");
+  if ((op == Merge::kSubtract || op == Merge::kDivide || op == Merge::kSquaredDifference) && inputs != 2) Invalid(name + " takes other than two inputs");
   Elements({cols}, name + "'s input");
   return std::make_unique<MergeStep>(name, op, inputs, cols);
 }
@@ -198,16 +216,25 @@ std::unique_ptr<Step> MakeBroadcast(const std::string& name, Merge op, BinaryOpe
   return std::make_unique<BroadcastStep>(name, op, std::move(a), std::move(b), out);
 }
 
-std::unique_ptr<Step> MakeConcat(const std::string& name, const std::vector<int64_t>& widths, int64_t positions) {
+std::unique_ptr<Step> MakeConcat(const std::string& name, const std::vector<int64_t>& widths, int64_t positions,
+                                 std::vector<std::vector<float>> constants) {
   if (widths.empty() || widths.size() > kMaxInputs) Invalid(name + " concatenates " + std::to_string(widths.size()) + " inputs");
+  if (constants.size() > widths.size()) Invalid(name + " has more constants than pieces");
+  constants.resize(widths.size());
   int64_t total = 0;
-  for (int64_t w : widths) {
-    Elements({w, positions}, name + "'s input");
-    total += w;
+  size_t computed = 0;
+  for (size_t i = 0; i < widths.size(); ++i) {
+    const int64_t n = Elements({widths[i], positions}, name + "'s input");
+    if (!constants[i].empty() && static_cast<int64_t>(constants[i].size()) != n) {
+      Invalid(name + ": a constant piece does not match its shape");
+    }
+    computed += constants[i].empty() ? 1 : 0;
+    total += widths[i];
   }
+  if (computed == 0) Invalid(name + " of constants only");
   Elements({total, positions}, name + "'s output");
   xnn::InitializeOnce();
-  return std::make_unique<ConcatStep>(name, widths, positions);
+  return std::make_unique<ConcatStep>(name, widths, positions, std::move(constants));
 }
 
 }  // namespace tfjs_run::native

@@ -14,10 +14,10 @@ namespace tfjs_run::native {
 
 class Step;
 
-enum class Merge { kAdd, kMultiply, kSubtract, kDivide, kAverage, kMaximum, kMinimum };
+enum class Merge { kAdd, kMultiply, kSubtract, kDivide, kAverage, kMaximum, kMinimum, kSquaredDifference };
 
-// `op` over `inputs` values of `cols` each, left to right (kSubtract and kDivide take two; kAverage: their
-// sum times 1/inputs, as tfjs computes it).
+// `op` over `inputs` values of `cols` each, left to right (kSubtract, kDivide and kSquaredDifference
+// take two; kAverage: their sum times 1/inputs, as tfjs computes it).
 std::unique_ptr<Step> MakeMerge(const std::string& name, Merge op, size_t inputs, int64_t cols);
 
 // One side of a broadcast binary op: a computed value (a row of shape `dims`), or a constant
@@ -33,12 +33,16 @@ struct BinaryOperand {
 std::vector<int64_t> BroadcastDims(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
                                    const std::string& what);
 
-// `a` op `b` (kAdd, kMultiply, kSubtract, kDivide, kMaximum, kMinimum) broadcast as numpy and tfjs
+// `a` op `b` (any but kAverage) broadcast as numpy and tfjs
 // do, as XNNPACK computes it. Its inputs are the computed sides, a's first; at most one side is a
 // constant. Operands of equal shapes are MakeMerge's.
 std::unique_ptr<Step> MakeBroadcast(const std::string& name, Merge op, BinaryOperand a, BinaryOperand b);
 
-// Rows of `positions` runs, each the runs of widths[0], widths[1], ... of the inputs side by side.
-std::unique_ptr<Step> MakeConcat(const std::string& name, const std::vector<int64_t>& widths, int64_t positions);
+// Rows of `positions` runs, each the runs of widths[0], widths[1], ... of the pieces side by side:
+// concatenation along any axis (positions: the elements before it; a width: the elements from it
+// on). A piece is computed (the step's inputs, in order) or, where `constants` has values for it,
+// a constant of positions x width values, the same in every row.
+std::unique_ptr<Step> MakeConcat(const std::string& name, const std::vector<int64_t>& widths, int64_t positions,
+                                 std::vector<std::vector<float>> constants = {});
 
 }  // namespace tfjs_run::native
