@@ -45,7 +45,7 @@ const char* const kCases[] = {
     "dense-no-bias", "dense-1-to-1", "dense-wide", "activation-layers", "batch-norm", "rank3-dense-flatten",
     "functional-chain", "quantized-uint8", "quantized-uint16", "quantized-float16", "one-row", "large-values",
     "conv2d-valid", "conv2d-same-stride2", "conv2d-dilated", "conv2d-large-channels", "conv1d", "depthwise-same",
-    "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-and-upsample", "merges",
+    "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-into-conv", "pad-and-upsample", "merges",
     "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block", "prelu",
     "several-outputs",
 };
@@ -55,7 +55,7 @@ const char* const kGraphCases[] = {"graph-conv-ops",        "graph-fused-ops",  
                                    "graph-rank1-elementwise", "graph-unary",         "graph-broadcast",
                                    "graph-prelu",           "graph-pad",             "graph-shape-arithmetic",
                                    "graph-slice",           "graph-two-outputs",     "graph-topk-gather",
-                                   "graph-batch-one-gather", "graph-batch-one-pose",
+                                   "graph-batch-one-gather", "graph-pad-into-conv", "graph-batch-one-pose",
                                    "graph-join-unpack-argmax", "graph-reduce-axes",
                                    "graph-resize-nearest"};
 
@@ -660,6 +660,28 @@ TEST(NativeCompile, AValueWhoseBatchAxisAReshapeFoldedGoesOnlyWhereThatIsUnderst
       EXPECT_NE(std::string(e.what()).find("which is not a whole number in [0, 16)"), std::string::npos) << e.what();
     }
   }
+}
+
+// Zeros padded around an image whose one consumer is a valid convolution are added by the
+// convolution as it reads (no copy of the padded image); a pad with another consumer, or before a
+// convolution with same padding or a pooling, is a step of its own. The results are the parity
+// cases' (pad-into-conv, graph-pad-into-conv, mobilenet-block).
+TEST(NativeCompile, ZerosPaddedForAValidConvolutionAreLeftToIt) {
+  auto describe = [](const std::string& dir) { return Compile(ArtifactsOf(dir))->Describe(); };
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+    return n;
+  };
+  const std::string graph = describe(kFixtures + "/native-graphs/graph-pad-into-conv");
+  EXPECT_EQ(count(graph, "(Pad)"), 1u) << graph;  // the one with a second consumer
+  EXPECT_EQ(count(graph, "(Conv2D"), 3u) << graph;
+  const std::string layers = describe(kNative + "/pad-into-conv");
+  EXPECT_EQ(count(layers, "(ZeroPadding2D)"), 1u) << layers;  // the one before a same convolution
+  const std::string block = describe(kNative + "/mobilenet-block");
+  EXPECT_EQ(count(block, "ZeroPadding2D"), 0u) << block;
+  const std::string pooled = describe(kFixtures + "/native-graphs/graph-conv-ops");
+  EXPECT_EQ(count(pooled, "(Pad)"), 1u) << pooled;  // before a MaxPool
 }
 
 // A slice of a computed value must take all of its batch, whose size is not known at load: the

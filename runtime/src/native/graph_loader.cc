@@ -137,6 +137,9 @@ struct Value {
   // to [17]): then `dims` is the whole tensor's shape, axis 0 included. Only the ops that read a
   // row in whole-tensor terms take such a value (OpKind::takes_merged).
   bool merged = false;
+  // Zeros a Pad left to its only consumer, a convolution with valid padding, to add as it reads
+  // (spatial.h Window::zeros): `dims` is the padded image's, `id` holds it without them.
+  Margins zeros;
 };
 
 // A value's whole tensor shape in a graph whose batch is 1: the batch first, unless it is merged.
@@ -892,6 +895,16 @@ Value GraphCompiler::Pad(const OpCall& k) {
     after.push_back(p[2 * i + 3]);
     dims[i] += before.back() + after.back();
   }
+  // Zeros around an image whose one consumer is a convolution with valid padding: it adds them.
+  const Node* next = OnlyNext(n);
+  if (next && value == 0 && x.dims.size() == 3 && before[2] == 0 && after[2] == 0 && next->inputs[0] == n.name &&
+      (next->op == "Conv2D" || next->op == "_FusedConv2D" || next->op == "DepthwiseConv2dNative" ||
+       next->op == "FusedDepthwiseConv2dNative") &&
+      StringAttr(*next, "padding", "VALID") == "VALID" && std::count(next->inputs.begin(), next->inputs.end(), n.name) == 1) {
+    Value v{x.id, dims};
+    v.zeros = Margins{before[0], after[0], before[1], after[1]};
+    return v;
+  }
   return Add(MakePad(k.label, x.dims, before, after, value), x, dims);
 }
 
@@ -1252,7 +1265,8 @@ Value GraphCompiler::Window2D(const OpCall& k) {
   const Value& x = k.x;
   if (x.dims.size() != 3) Unsupported(Describe(n) + " on an input of rank " + std::to_string(x.dims.size() + 1));
   if (StringAttr(n, "data_format", "NHWC") != "NHWC") Unsupported(Describe(n) + " in a layout other than NHWC");
-  const Image in{x.dims[0], x.dims[1], x.dims[2]};
+  const Margins& zeros = x.zeros;  // a Pad's before it, if it left them (Pad)
+  const Image in{x.dims[0] - zeros.top - zeros.bottom, x.dims[1] - zeros.left - zeros.right, x.dims[2]};
   const std::string padding = StringAttr(n, "padding", "VALID");
   if (padding != "SAME" && padding != "VALID") Unsupported(Describe(n) + " with padding " + padding.substr(0, 16));
   auto pair = [&](const char* key) {
@@ -1263,6 +1277,7 @@ Value GraphCompiler::Window2D(const OpCall& k) {
   };
   Window w;
   w.same = padding == "SAME";
+  w.zeros = zeros;
   std::tie(w.sh, w.sw) = pair("strides");
   if (n.op == "MaxPool" || n.op == "AvgPool") {
     std::tie(w.kh, w.kw) = pair("ksize");

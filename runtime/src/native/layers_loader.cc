@@ -201,8 +201,14 @@ bool SamePadding(const json& c, const Layer& l) {
 
 // A value of the plan and the shape of one of its rows.
 struct Value {
+  Value() = default;
+  Value(Plan::Value value, std::vector<int64_t> shape, Margins padding = {})
+      : id(value), dims(std::move(shape)), zeros(padding) {}
   Plan::Value id = 0;
   std::vector<int64_t> dims;
+  // Zeros a ZeroPadding2D left to its only consumer, a convolution with valid padding, to add as
+  // it reads (spatial.h Window::zeros): `dims` is the padded image's, `id` holds it without them.
+  Margins zeros;
 };
 
 Image ImageOf(const Value& v, const Layer& l) {
@@ -272,10 +278,12 @@ ChannelScale BatchNormAffine(const std::map<std::string, Tensor>& weights, const
 
 // What a convolution or dense layer absorbs from the layers after it: a batch norm folded into
 // its weights and bias, then an activation fused into its output (each only when the layer
-// before is its only input's only consumer, and not the model's output).
+// before is its only input's only consumer, and not the model's output). And whether a
+// ZeroPadding2D's zeros are left to the one convolution after it.
 struct Tail {
   const Layer* norm = nullptr;
   const Layer* activation = nullptr;
+  bool zeros_to_next = false;  // a ZeroPadding2D whose only consumer adds its zeros (Value::zeros)
 };
 
 // The layer's weights with `tail`'s batch norm folded in: kernel values scaled per output
@@ -418,6 +426,18 @@ Value PermuteLayer(const LayerCall& k) {
 
 // ---- Convolutions and pooling (spatial.h)
 
+// The image a convolution reads: its input's, less the zeros a ZeroPadding2D left to it, which
+// go into `w`.
+Image ConvInput(const Value& x, const Layer& l, Window& w) {
+  Image in = ImageOf(x, l);
+  if (!x.zeros.any()) return in;
+  if (w.same) Invalid(Describe(l) + ": same padding after a folded ZeroPadding2D");
+  w.zeros = x.zeros;
+  in.h -= x.zeros.top + x.zeros.bottom;
+  in.w -= x.zeros.left + x.zeros.right;
+  return in;
+}
+
 Value ConvLayer(const LayerCall& k) {
   const json& c = k.c;
   const Layer& l = k.l;
@@ -436,7 +456,7 @@ Value ConvLayer(const LayerCall& k) {
   } else {
     w = WindowOf(c, l, "kernel_size", false);
   }
-  const Image in = ImageOf(v, l);
+  const Image in = ConvInput(v, l, w);
   const Tensor& kernel = NeedWeight(k.weights, l, "kernel",
                                     conv1d ? std::vector<int64_t>{w.kw, in.c, filters}
                                            : std::vector<int64_t>{w.kh, w.kw, in.c, filters});
@@ -450,8 +470,8 @@ Value ConvLayer(const LayerCall& k) {
 Value DepthwiseConvLayer(const LayerCall& k) {
   const json& c = k.c;
   const Layer& l = k.l;
-  const Image in = ImageOf(k.x, l);
-  const Window w = WindowOf(c, l, "kernel_size", false);
+  Window w = WindowOf(c, l, "kernel_size", false);
+  const Image in = ConvInput(k.x, l, w);
   const int64_t m = Integer(c, "depth_multiplier", 1, l);
   const Tensor& kernel = NeedWeight(k.weights, l, "depthwise_kernel", {w.kh, w.kw, in.c, m});
   const Geometry g = GeometryOf(in, w, Describe(l));
@@ -510,8 +530,10 @@ Value ZeroPaddingLayer(const LayerCall& k) {
   ChannelsLast(k.c, k.l);
   const Image in = ImageOf(k.x, k.l);
   const auto [top, bottom, left, right] = Sides(k.c, "padding", k.l);
-  auto step = MakeZeroPad2D(k.label, in, top, bottom, left, right);
-  return k.One(std::move(step), {in.h + top + bottom, in.w + left + right, in.c});
+  auto step = MakeZeroPad2D(k.label, in, top, bottom, left, right);  // checks the sides
+  std::vector<int64_t> dims = {in.h + top + bottom, in.w + left + right, in.c};
+  if (k.tail.zeros_to_next) return Value{k.x.id, std::move(dims), Margins{top, bottom, left, right}};
+  return k.One(std::move(step), std::move(dims));
 }
 
 Value CroppingLayer(const LayerCall& k) {
@@ -666,6 +688,13 @@ std::unique_ptr<Plan> CompileLayers(const json& topology, const std::map<std::st
   };
   auto tail_of = [&](const Layer& l) {
     Tail tail;
+    if (l.class_name == "ZeroPadding2D") {
+      static const std::set<std::string> kConvs = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D"};
+      const Layer* next = only_next(l);
+      tail.zeros_to_next = next && kConvs.count(next->class_name) && next->config->is_object() &&
+                           next->config->value("padding", std::string()) == "valid";
+      return tail;
+    }
     static const std::set<std::string> kFolding = {"Conv2D", "Conv1D", "DepthwiseConv2D", "SeparableConv2D", "Dense"};
     if (!kFolding.count(l.class_name)) return tail;
     const bool linear = l.config->value("activation", std::string("linear")) == "linear";

@@ -146,7 +146,12 @@ Geometry GeometryOf(const Image& in, const Window& win, const std::string& what)
   for (int64_t v : {win.kh, win.kw, win.sh, win.sw, win.dh, win.dw}) {
     if (v < 1 || v > kMaxWindow) Invalid(what + " has a window size, stride or dilation out of range");
   }
-  auto axis = [&](int64_t size, int64_t k, int64_t s, int64_t d, int64_t& out, int64_t& before, int64_t& after) {
+  for (int64_t v : {win.zeros.top, win.zeros.bottom, win.zeros.left, win.zeros.right}) {
+    if (v < 0 || v > kMaxWindow) Invalid(what + " has a padding out of range");
+  }
+  if (win.same && win.zeros.any()) Invalid(what + ": a window with same padding takes no folded padding");
+  auto axis = [&](int64_t size, int64_t k, int64_t s, int64_t d, int64_t zeros_before, int64_t zeros_after,
+                  int64_t& out, int64_t& before, int64_t& after) {
     const int64_t span = (k - 1) * d + 1;
     if (win.same) {
       out = (size + s - 1) / s;
@@ -154,14 +159,16 @@ Geometry GeometryOf(const Image& in, const Window& win, const std::string& what)
       before = total / 2;
       after = total - before;
     } else {
+      size += zeros_before + zeros_after;
       if (span > size) Invalid(what + ": the window is larger than its input with valid padding");
       out = (size - span) / s + 1;
-      before = after = 0;
+      before = zeros_before;
+      after = zeros_after;
     }
   };
   Geometry g{};
-  axis(in.h, win.kh, win.sh, win.dh, g.oh, g.top, g.bottom);
-  axis(in.w, win.kw, win.sw, win.dw, g.ow, g.left, g.right);
+  axis(in.h, win.kh, win.sh, win.dh, win.zeros.top, win.zeros.bottom, g.oh, g.top, g.bottom);
+  axis(in.w, win.kw, win.sw, win.dw, win.zeros.left, win.zeros.right, g.ow, g.left, g.right);
   return g;
 }
 
@@ -207,6 +214,7 @@ std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& 
   for (int64_t v : {win.kh, win.kw, win.sh, win.sw}) {
     if (v < 1 || v > kMaxWindow) Invalid(name + " has a window size or stride out of range");
   }
+  if (win.zeros.any()) Invalid(name + ": a transposed convolution takes no folded padding");
   if (win.dh != 1 || win.dw != 1) Unsupported(name + " with dilation");
   if (kernel.shape.size() != 4 || kernel.shape[0] != win.kh || kernel.shape[1] != win.kw || kernel.shape[3] != in.c) {
     Invalid(name + ": the kernel does not match the window and input channels");
@@ -254,6 +262,7 @@ std::unique_ptr<Step> MakeConv2DTranspose(const std::string& name, const Image& 
 std::unique_ptr<Step> MakePool2D(const std::string& name, Pool kind, const Image& in, const Window& win) {
   xnn::InitializeOnce();
   if (kind == Pool::kSum) Invalid(name + ": a sum over a window is not a pooling the executor has");
+  if (win.zeros.any()) Invalid(name + ": pooling takes no folded padding");
   // XNNPACK's average pooling has no dilation: declined, never sized with a window it ignores.
   if (kind == Pool::kAverage && (win.dh != 1 || win.dw != 1)) Unsupported(name + ": average pooling with dilation");
   const Geometry g = GeometryOf(in, win, name);
