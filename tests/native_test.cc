@@ -684,6 +684,97 @@ TEST(NativeCompile, ZerosPaddedForAValidConvolutionAreLeftToIt) {
   EXPECT_EQ(count(pooled, "(Pad)"), 1u) << pooled;  // before a MaxPool
 }
 
+// A hand-built graph: a Placeholder of `shape` (its first the batch: -1 or 1), constants of given
+// values, and ops.
+struct SmallGraph {
+  nlohmann::json nodes = nlohmann::json::array(), specs = nlohmann::json::array();
+  std::string data;
+  explicit SmallGraph(const std::vector<int64_t>& shape) {
+    nlohmann::json dims = nlohmann::json::array();
+    for (int64_t d : shape) dims.push_back({{"size", std::to_string(d)}});
+    nodes.push_back({{"name", "x"}, {"op", "Placeholder"}, {"attr", {{"shape", {{"shape", {{"dim", dims}}}}}}}});
+  }
+  void Const(const std::string& name, const std::vector<int64_t>& shape, const std::vector<int32_t>& values) {
+    nodes.push_back({{"name", name}, {"op", "Const"}});
+    specs.push_back({{"name", name}, {"shape", shape}, {"dtype", "int32"}});
+    data.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(int32_t));
+  }
+  void Op(const std::string& name, const std::string& op, const std::vector<std::string>& in,
+          nlohmann::json attr = nlohmann::json::object()) {
+    nodes.push_back({{"name", name}, {"op", op}, {"input", in}, {"attr", std::move(attr)}});
+  }
+  ModelArtifacts Artifacts() const { return ModelArtifacts{"graph", nlohmann::json{{"node", nodes}}.dump(), specs.dump(), data, {}}; }
+  // The plan's output on `rows` rows of `in`.
+  std::vector<float> Run(const std::vector<float>& in, size_t rows) const {
+    std::unique_ptr<Plan> plan = Compile(Artifacts());
+    std::vector<float> out(rows * static_cast<size_t>(plan->output_cols()));
+    plan->Run(in.data(), rows, out.data());
+    return out;
+  }
+};
+
+// Shapes keep their rank through whole-tensor ops, and attributes are read as tfjs reads them (the
+// cases a review found, each once computing something other than tfjs's answer).
+TEST(NativeCompile, ShapesKeepTheirRankAndAttributesReadAsTfjsReadsThem) {
+  const nlohmann::json float_out = {{"DstT", {{"type", "DT_FLOAT"}}}};
+  auto attr_i = [](int64_t i) { return nlohmann::json{{"i", std::to_string(i)}}; };
+  {  // a scalar gathered in a graph whose batch is 1: declined (as [1] it would pack as a column)
+    SmallGraph g({1, 4});
+    g.Const("four", {1}, {4});
+    g.Const("one", {}, {1});
+    g.Const("axis0", {}, {0});
+    g.Op("r", "Reshape", {"x", "four"});
+    g.Op("s", "GatherV2", {"r", "one", "axis0"});
+    g.Op("y", "Pack", {"s", "s"}, {{"axis", attr_i(0)}});
+    ExpectDeclined(g.Artifacts(), "a scalar gathered", "making a scalar");
+  }
+  {  // a value per row gathered in a graph of any batch: [B], reshaped to [B, 1]
+    SmallGraph g({-1, 4});
+    g.Const("two", {}, {2});
+    g.Const("axis1", {}, {1});
+    g.Const("column", {2}, {-1, 1});
+    g.Op("s", "GatherV2", {"x", "two", "axis1"});
+    g.Op("y", "Reshape", {"s", "column"});
+    EXPECT_EQ(g.Run({0, 1, 2, 3, 4, 5, 6, 7}, 2), (std::vector<float>{2, 6}));
+  }
+  {  // ... and that [B] gathered along its axis 0, the batch's: declined
+    SmallGraph g({-1, 4});
+    g.Const("two", {}, {2});
+    g.Const("axis1", {}, {1});
+    g.Const("axis0", {}, {0});
+    g.Op("s", "GatherV2", {"x", "two", "axis1"});
+    g.Op("y", "GatherV2", {"s", "two", "axis0"});
+    ExpectDeclined(g.Artifacts(), "a gather along the batch", "no axis besides the batch");
+  }
+  {  // ConcatV2 takes its first N inputs (2 when N is not given): other counts are declined
+    SmallGraph g({-1, 2});
+    g.Const("last", {}, {-1});
+    g.Op("y", "ConcatV2", {"x", "x", "x", "last"});
+    ExpectDeclined(g.Artifacts(), "a ConcatV2 of 3 without N", "whose N is not its number of inputs");
+    g.nodes.back()["attr"] = {{"N", attr_i(3)}};
+    EXPECT_EQ(g.Run({1, 2}, 1), (std::vector<float>{1, 2, 1, 2, 1, 2}));
+  }
+  {  // a Reshape to a target folded from constants alone ([3, -1]) shapes the whole tensor
+    SmallGraph g({1, 6});
+    g.Const("three", {}, {3});
+    g.Const("rest", {}, {-1});
+    g.Const("axis1", {}, {1});
+    g.Op("target", "Pack", {"three", "rest"}, {{"axis", attr_i(0)}});
+    g.Op("r", "Reshape", {"x", "target"});
+    g.Op("m", "ArgMax", {"r", "axis1"});
+    g.Op("y", "Cast", {"m"}, float_out);
+    EXPECT_EQ(g.Run({0, 5, 4, 1, 2, 3}, 1), (std::vector<float>{1, 0, 1}));
+  }
+  {  // Squeeze's `axis` attribute (tfjs reads it before squeeze_dims)
+    SmallGraph g({1, 3, 1});
+    g.Const("axis0", {}, {0});
+    g.Op("s", "Squeeze", {"x"}, {{"axis", {{"list", {{"i", {"2"}}}}}}});
+    g.Op("m", "ArgMax", {"s", "axis0"});
+    g.Op("y", "Cast", {"m"}, float_out);
+    EXPECT_EQ(g.Run({1, 2, 3}, 1), (std::vector<float>{0, 0, 0}));  // over the batch of [1, 3]
+  }
+}
+
 // A slice of a computed value must take all of its batch, whose size is not known at load: the
 // first slice of graph-slice without its end mask (so ending at 0) stays in tfjs.
 TEST(NativeCompile, ASliceOfPartOfTheBatchIsDeclined) {

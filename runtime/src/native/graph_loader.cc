@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -87,8 +88,8 @@ bool ActivationOf(const std::string& op, ActivationSpec& act) {
   return false;
 }
 
-// A node's second input, "" if it has none: the constant shape, axes, permutation, paddings or
-// size of a Reshape, ExpandDims, Transpose, reduction, Pad or resize.
+// A node's second input, "" if it has none: the constant shape, axis, axes, permutation, paddings
+// or size of a Reshape, ExpandDims, ArgMax, Transpose, reduction, Pad or resize.
 std::string SecondInput(const Node& n) { return n.inputs.size() > 1 ? n.inputs[1] : std::string(); }
 
 // An integer attribute value: GraphDef JSON writes 64-bit integers as strings.
@@ -130,6 +131,9 @@ SliceMasks Masks(const Node& n) {
 }
 
 struct Value {
+  Value() = default;
+  Value(Plan::Value value, std::vector<int64_t> shape, bool whole = false)
+      : id(value), dims(std::move(shape)), merged(whole) {}
   Plan::Value id = 0;
   std::vector<int64_t> dims;  // one row's shape (the batch dimension dropped)
   // In a graph whose batch is fixed at 1, a row is one whole tensor, and an op may drop or fold
@@ -691,14 +695,24 @@ Value GraphCompiler::BatchNorm(const OpCall& k) {
 // ---- Shapes: reshapes, axes, casts, transposes (resample.h)
 
 Value GraphCompiler::Reshape(const OpCall& k) {
-  std::vector<int64_t> target = Ints(k.n, SecondInput(k.n), true);
+  const std::string& shape = SecondInput(k.n);
+  std::vector<int64_t> target = Ints(k.n, shape, true);
   if (target.empty()) Invalid(Describe(k.n) + " has an empty shape");
-  if (batch_one_ && !known_.count(SecondInput(k.n))) {
+  // A target folded from the input's own shape may hold the batch size first; one folded from
+  // constants alone does not.
+  auto known = known_.find(shape);
+  const bool batch_first = known != known_.end() && known->second.ints.batch_at == 0;
+  if (batch_one_ && !batch_first) {
     // The batch is 1: the target shapes the whole tensor. A first axis other than 1 folds the
     // batch into it (Value::merged); a first axis of 1 before others is the batch again.
     return OfWholeShape(k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n)));
   }
   if (k.x.merged) Unsupported(Describe(k.n) + " of a value whose batch axis a Reshape folded, to a computed shape");
+  // Otherwise the first axis is the batch: its size folded in, or -1 (any), or 1 (a model that
+  // predicts one row at a time).
+  if (!batch_first && target[0] != -1 && target[0] != 1) {
+    Unsupported(Describe(k.n) + " to a first axis of " + std::to_string(target[0]) + " in a graph whose batch is free");
+  }
   target.erase(target.begin());  // the batch
   return Value{k.x.id, Reshaped(std::move(target), k.cols, Describe(k.n))};
 }
@@ -706,7 +720,10 @@ Value GraphCompiler::Reshape(const OpCall& k) {
 // Squeeze of the named axes (all those of 1 when none are named), and ExpandDims: in a graph
 // whose batch is 1, of any axis, the batch's included.
 Value GraphCompiler::Squeeze(const OpCall& k) {
-  const std::vector<int64_t> shape = Frame(k.x), axes = IntListAttr(k.n, "squeeze_dims");
+  // tfjs reads `axis` first, then `squeeze_dims`.
+  std::vector<int64_t> axes = IntListAttr(k.n, "axis");
+  if (axes.empty()) axes = IntListAttr(k.n, "squeeze_dims");
+  const std::vector<int64_t> shape = Frame(k.x);
   std::vector<bool> named(shape.size(), false);
   for (int64_t a : axes) named[static_cast<size_t>(FrameAxis(k.n, a, shape.size()))] = true;
   std::vector<int64_t> dims;
@@ -714,7 +731,6 @@ Value GraphCompiler::Squeeze(const OpCall& k) {
     if (named[i] && shape[i] != 1) Invalid(Describe(k.n) + " squeezes a dimension that is not 1");
     if (!(axes.empty() ? shape[i] == 1 : named[i])) dims.push_back(shape[i]);
   }
-  if (!batch_one_ && dims.empty()) dims = {1};
   return Framed(k.n, k.x.id, std::move(dims));
 }
 
@@ -733,14 +749,21 @@ Value GraphCompiler::Unpack(const OpCall& k) {
   const Node& n = k.n;
   const std::vector<int64_t> shape = Frame(k.x);
   const size_t at = static_cast<size_t>(FrameAxis(n, IntAttr(n, "axis", 0), shape.size()));
-  const int64_t num = shape[at];
-  if (IntAttr(n, "num", num) != num) Invalid(Describe(n) + ": its num is not the size of its axis");
+  const int64_t num = shape[at];  // as tfjs, whatever the num attribute says
   if (num > 64) Unsupported(Describe(n) + " into more than 64 outputs");
   std::vector<int64_t> dims = shape;
   dims.erase(dims.begin() + static_cast<std::ptrdiff_t>(at));
   if (num == 1) return Framed(n, k.x.id, std::move(dims));
+  // Only the slices something takes are computed (the first is the node's own value).
+  std::set<std::string> taken;
+  if (auto it = consumers_.find(n.name); it != consumers_.end()) {
+    for (size_t c : it->second) taken.insert(nodes_[c].inputs.begin(), nodes_[c].inputs.end());
+  }
+  for (const std::string& out : outputs_) taken.insert(out);
   Value first;
   for (int64_t j = 0; j < num; ++j) {
+    const std::string name = j == 0 ? n.name : n.name + ":" + std::to_string(j);
+    if (j > 0 && !taken.count(name)) continue;
     std::vector<int64_t> begin(shape.size(), 0), steps(shape.size(), 1), lengths = shape;
     begin[at] = j;
     lengths[at] = 1;
@@ -832,6 +855,10 @@ Value GraphCompiler::Join(const Node& n) {
   const bool pack = n.op == "Pack";
   if (n.inputs.size() < (pack ? 1u : 2u)) Invalid(Describe(n) + " has no inputs");
   const size_t count = pack ? n.inputs.size() : n.inputs.size() - 1;
+  // tfjs concatenates the first N (2 when it is not given) and ignores the rest.
+  if (!pack && IntAttr(n, "N", 2) != static_cast<int64_t>(count)) {
+    Unsupported(Describe(n) + " whose N is not its number of inputs");
+  }
   std::vector<std::vector<int64_t>> shapes;
   std::vector<std::vector<float>> constants;
   std::vector<Plan::Value> ids;
@@ -1061,7 +1088,8 @@ Value GraphCompiler::Gather(const Node& n) {
   std::vector<int64_t> out(whole.begin(), whole.begin() + axis);
   out.insert(out.end(), index_shape.begin(), index_shape.end());
   out.insert(out.end(), whole.begin() + axis + 1, whole.end());
-  Value result = OfWholeShape(0, std::move(out));
+  if (!batch_one_) out.erase(out.begin());  // the batch (axis > 0 here)
+  Value result = batch_one_ ? Framed(n, 0, std::move(out)) : Value{0, std::move(out)};
   auto step = MakeGather(n.name + " (" + n.op + ")", outer, params.dims[at], inner, count, std::move(constant));
   if (Elements(result.dims, Describe(n) + "'s output") != step->out_cols) Invalid(Describe(n) + " makes a shape its kernel does not");
   std::vector<Plan::Value> inputs = {params.id};
@@ -1141,9 +1169,10 @@ BinaryOperand ConstantOperand(const Node& n, const Tensor& c, size_t rank) {
 }
 
 // Elementwise with a constant or of two computed values. A per-channel or scalar constant in
-// Add/Mul/Sub/RealDiv is a per-channel affine map (x·s + b); other constants, Maximum and Minimum,
-// and computed values of different shapes (a squeeze-excite gate [1, 1, C] over an image) are
-// broadcast as tfjs broadcasts them, so long as the batch is not.
+// Add/Mul/Sub/RealDiv is a per-channel affine map (x·s + b); other constants, Maximum, Minimum and
+// SquaredDifference, and computed values of different shapes (a squeeze-excite gate [1, 1, C] over
+// an image) are broadcast as tfjs broadcasts them, so long as the batch is not (in a graph whose
+// batch is 1, between whole tensors: WholeBinary).
 Value GraphCompiler::Binary(const Node& n) {
   if (n.inputs.size() != 2) Invalid(Describe(n) + " does not take two inputs");
   if (NeedsWholeBinary(n)) return WholeBinary(n);

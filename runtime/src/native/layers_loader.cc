@@ -530,7 +530,9 @@ Value ZeroPaddingLayer(const LayerCall& k) {
   ChannelsLast(k.c, k.l);
   const Image in = ImageOf(k.x, k.l);
   const auto [top, bottom, left, right] = Sides(k.c, "padding", k.l);
-  auto step = MakeZeroPad2D(k.label, in, top, bottom, left, right);  // checks the sides
+  // Made first, as it checks the sides (before they are added), also when the zeros are left
+  // to the convolution after it.
+  auto step = MakeZeroPad2D(k.label, in, top, bottom, left, right);
   std::vector<int64_t> dims = {in.h + top + bottom, in.w + left + right, in.c};
   if (k.tail.zeros_to_next) return Value{k.x.id, std::move(dims), Margins{top, bottom, left, right}};
   return k.One(std::move(step), std::move(dims));
