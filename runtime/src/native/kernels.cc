@@ -21,6 +21,24 @@ namespace {
 // overflow: each row is checked against a bound (the largest input times the largest column sum
 // of |weight|, plus the largest |bias|), and those over it are computed again as tfjs's CPU
 // backend does: sums in double, rounded to float32, the bias added, then the activation.
+// The largest |x[i]| of n values, by its bits. For floats without sign the order of their bits is
+// their order, and NaN's and infinity's lie above every finite value's: an integer maximum, which
+// vectorizes, where a float reduction that must see NaN is one chain of dependent steps. Lanes of
+// a fixed count, so that the compiler vectorizes them at -O2; built for AVX2 too and chosen at load
+// (SSE2 has no 32-bit integer maximum, so the baseline build emulates it in four instructions).
+__attribute__((target_clones("avx2", "default"))) int64_t LargestBits(const float* x, size_t n) {
+  constexpr size_t kLanes = 16;
+  int32_t lanes[kLanes] = {};  // |x| bits fit in 31: signed maxima
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      lanes[l] = std::max(lanes[l], static_cast<int32_t>(std::bit_cast<uint32_t>(x[i + l]) & 0x7fffffffu));
+    }
+  }
+  for (; i < n; ++i) lanes[0] = std::max(lanes[0], static_cast<int32_t>(std::bit_cast<uint32_t>(x[i]) & 0x7fffffffu));
+  return *std::max_element(lanes, lanes + kLanes);  // widened: kNoneSafe is below it
+}
+
 class DenseStep : public Step {
  public:
   DenseStep(const std::string& step_name, const Tensor& kernel, const Tensor* bias, ActivationSpec act,
@@ -87,21 +105,6 @@ class DenseStep : public Step {
     return std::bit_cast<uint32_t>(largest);
   }
 
-  // The largest |x[i]| of n values, by its bits. For floats without sign the order of their bits
-  // is their order, and NaN's and infinity's lie above every finite value's: an integer maximum,
-  // which vectorizes, where a float reduction that must see NaN is one chain of dependent steps.
-  // Lanes of a fixed count, so that the compiler vectorizes them at -O2.
-  static int64_t LargestBits(const float* x, size_t n) {
-    constexpr size_t kLanes = 16;
-    int32_t lanes[kLanes] = {};  // |x| bits fit in 31: signed maxima, which SSE2 does in fewer steps
-    size_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
-      for (size_t l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], AbsBits(x[i + l]));
-    }
-    for (; i < n; ++i) lanes[0] = std::max(lanes[0], AbsBits(x[i]));
-    return *std::max_element(lanes, lanes + kLanes);  // widened: kNoneSafe is below it
-  }
-  static int32_t AbsBits(float v) { return static_cast<int32_t>(std::bit_cast<uint32_t>(v) & 0x7fffffffu); }
 
   // One row as tfjs's CPU backend computes it (a JS number is a double); the fused activation
   // keeps NaN, as Math.max(0, x) does.
