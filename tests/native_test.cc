@@ -45,7 +45,8 @@ const char* const kCases[] = {
     "dense-no-bias", "dense-1-to-1", "dense-wide", "activation-layers", "batch-norm", "rank3-dense-flatten",
     "functional-chain", "quantized-uint8", "quantized-uint16", "quantized-float16", "one-row", "large-values",
     "conv2d-valid", "conv2d-same-stride2", "conv2d-dilated", "conv2d-large-channels", "conv1d", "depthwise-same",
-    "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-into-conv", "pad-and-upsample", "merges",
+    "depthwise-stride2-valid", "separable", "pooling", "global-pooling", "pad-into-conv", "upsample-into-conv", "pad-and-upsample",
+    "merges",
     "conv2d-transpose", "bilinear-and-crop", "permute", "mobilenet-block", "superres-block", "prelu",
     "several-outputs",
 };
@@ -682,6 +683,18 @@ TEST(NativeCompile, ZerosPaddedForAValidConvolutionAreLeftToIt) {
   EXPECT_EQ(count(block, "ZeroPadding2D"), 0u) << block;
   const std::string pooled = describe(kFixtures + "/native-graphs/graph-conv-ops");
   EXPECT_EQ(count(pooled, "(Pad)"), 1u) << pooled;  // before a MaxPool
+}
+
+// A 2x nearest upsampling whose one consumer is a 3x3 same convolution is computed into it (four
+// 2x2 convolutions of the image, upsampled_conv.h); before any other convolution it is a step.
+// The results are the parity cases' (upsample-into-conv, superres-block).
+TEST(NativeCompile, ANearestUpsamplingIsComputedIntoTheSameConvolutionAfterIt) {
+  const std::string plan = Compile(ArtifactsOf(kNative + "/upsample-into-conv"))->Describe();
+  size_t steps = 0;
+  for (size_t at = 0; (at = plan.find("(UpSampling2D)", at)) != std::string::npos; ++at) ++steps;
+  EXPECT_EQ(steps, 1u) << plan;  // the one before the valid convolution
+  const std::string superres = Compile(ArtifactsOf(kNative + "/superres-block"))->Describe();
+  EXPECT_EQ(superres.find("UpSampling2D"), std::string::npos) << superres;
 }
 
 // A hand-built graph: a Placeholder of `shape` (its first the batch: -1 or 1), constants of given

@@ -12,6 +12,7 @@
 #include "native/merge.h"
 #include "native/resample.h"
 #include "native/spatial.h"
+#include "native/upsampled_conv.h"
 
 namespace tfjs_run::native {
 
@@ -209,6 +210,9 @@ struct Value {
   // Zeros a ZeroPadding2D left to its only consumer, a convolution with valid padding, to add as
   // it reads (spatial.h Window::zeros): `dims` is the padded image's, `id` holds it without them.
   Margins zeros;
+  // A 2x nearest UpSampling2D left to its only consumer, a 3x3 convolution with same padding
+  // (upsampled_conv.h): `dims` is the upsampled image's, `id` holds the image.
+  bool upsampled = false;
 };
 
 Image ImageOf(const Value& v, const Layer& l) {
@@ -284,6 +288,7 @@ struct Tail {
   const Layer* norm = nullptr;
   const Layer* activation = nullptr;
   bool zeros_to_next = false;  // a ZeroPadding2D whose only consumer adds its zeros (Value::zeros)
+  bool upsampling_to_next = false;  // an UpSampling2D whose only consumer reads it upsampled (Value::upsampled)
 };
 
 // The layer's weights with `tail`'s batch norm folded in: kernel values scaled per output
@@ -456,6 +461,13 @@ Value ConvLayer(const LayerCall& k) {
   } else {
     w = WindowOf(c, l, "kernel_size", false);
   }
+  if (x.upsampled) {  // the 3x3 same convolution the layer before upsampled for (tail_of)
+    const Image in{x.dims[0] / 2, x.dims[1] / 2, x.dims[2]};
+    const Tensor& kernel = NeedWeight(k.weights, l, "kernel", {3, 3, in.c, filters});
+    const Folded f = Fold(k.weights, k.tail, kernel, BiasOf(k.weights, c, l, filters), ActivationOf(c), filters, 3);
+    return k.One(MakeUpsampledConv2D(k.label, in, f.kernel, f.has_bias ? &f.bias : nullptr, f.act),
+                 {2 * in.h, 2 * in.w, filters});
+  }
   const Image in = ConvInput(v, l, w);
   const Tensor& kernel = NeedWeight(k.weights, l, "kernel",
                                     conv1d ? std::vector<int64_t>{w.kw, in.c, filters}
@@ -552,6 +564,11 @@ Value UpSamplingLayer(const LayerCall& k) {
   if (mode != "nearest" && mode != "bilinear") Unsupported(Describe(k.l) + " with " + mode.substr(0, 32) + " interpolation");
   const Image in = ImageOf(k.x, k.l);
   const auto [sh, sw] = Pair(k.c, "size", {2, 2}, k.l);
+  if (k.tail.upsampling_to_next) {
+    Value v{k.x.id, {in.h * 2, in.w * 2, in.c}};
+    v.upsampled = true;
+    return v;
+  }
   // tfjs-layers resizes bilinearly without align_corners or half-pixel centres.
   auto step = mode == "nearest" ? MakeUpSampleNearest(k.label, in, sh, sw)
                                 : MakeResizeBilinear(k.label, in, in.h * sh, in.w * sw, false, false);
@@ -690,6 +707,21 @@ std::unique_ptr<Plan> CompileLayers(const json& topology, const std::map<std::st
   };
   auto tail_of = [&](const Layer& l) {
     Tail tail;
+    if (l.class_name == "UpSampling2D") {  // 2x nearest, into a 3x3 same convolution alone
+      const Layer* next = only_next(l);
+      const json& c = *l.config;
+      if (!next || next->class_name != "Conv2D" || !c.is_object() || !next->config->is_object()) return tail;
+      if (c.value("interpolation", std::string("nearest")) != "nearest") return tail;
+      if (Pair(c, "size", {2, 2}, l) != std::pair<int64_t, int64_t>{2, 2}) return tail;
+      const json& nc = *next->config;
+      if (nc.value("data_format", std::string("channels_last")) != "channels_last" ||
+          c.value("data_format", std::string("channels_last")) != "channels_last" || Integer(nc, "groups", 1, *next) != 1) {
+        return tail;
+      }
+      const Window w = WindowOf(nc, *next, "kernel_size", false);
+      tail.upsampling_to_next = w.kh == 3 && w.kw == 3 && w.sh == 1 && w.sw == 1 && w.dh == 1 && w.dw == 1 && w.same;
+      return tail;
+    }
     if (l.class_name == "ZeroPadding2D") {
       static const std::set<std::string> kConvs = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D"};
       const Layer* next = only_next(l);
