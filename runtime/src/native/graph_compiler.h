@@ -216,6 +216,14 @@ class GraphCompiler {
   Value TopK(const OpCall& k);
   Value IndexArithmetic(const Node& n);
   Value Gather(const Node& n);
+  // A GatherV2's or GatherNd's indices: their whole shape, and a constant's values or the computed
+  // value holding them.
+  struct Indices {
+    std::vector<int64_t> shape;
+    std::vector<float> constant;  // empty for computed ones
+    const Value* computed = nullptr;
+  };
+  Indices IndicesOf(const Node& n) const;
   std::vector<size_t> Order(size_t input) const;
   void FindOutputs(const std::vector<std::string>& names);
 

@@ -43,6 +43,23 @@ Value GraphCompiler::IndexArithmetic(const Node& n) {
   return Value{plan_->Add(MakeIndexBinary(label, kind, cols, std::nullopt), {a.id, b.id}), a.dims, a.merged};
 }
 
+// A gather's indices (its second input): a constant's values, or, in a graph whose batch is 1, a
+// computed value's (in a larger batch, a row's computed index would gather from other rows).
+GraphCompiler::Indices GraphCompiler::IndicesOf(const Node& n) const {
+  Indices indices;
+  if (IsConst(n.inputs[1])) {
+    const Tensor& t = Constant(n, n.inputs[1]);
+    indices.shape = t.shape;
+    indices.constant = t.values;
+    if (indices.constant.empty()) Unsupported(Describe(n) + " by no indices");
+    return indices;
+  }
+  if (!batch_one_) Unsupported(Describe(n) + " by computed indices in a graph whose batch is not fixed at 1");
+  indices.computed = &In(n, 1);
+  indices.shape = WholeShape(*indices.computed);
+  return indices;
+}
+
 // GatherV2 (batch_dims 0) along an axis other than the batch, or along the first axis of a
 // Value::merged value, by constant indices or, in a graph whose batch is 1, computed ones.
 Value GraphCompiler::Gather(const Node& n) {
@@ -56,20 +73,8 @@ Value GraphCompiler::Gather(const Node& n) {
   const int64_t rank = static_cast<int64_t>(whole.size()), axis = axes[0] < 0 ? axes[0] + rank : axes[0];
   if (axis < 0 || axis >= rank) Invalid(Describe(n) + " on an axis its input does not have");
   if (axis == 0 && !params.merged) Unsupported(Describe(n) + " along the batch axis");
-  std::vector<int64_t> index_shape;
-  std::vector<float> constant;
-  const Value* computed = nullptr;
-  if (IsConst(n.inputs[1])) {
-    const Tensor& t = Constant(n, n.inputs[1]);
-    index_shape = t.shape;
-    constant = t.values;
-    if (constant.empty()) Unsupported(Describe(n) + " by no indices");
-  } else {
-    // A computed index row in a larger batch would gather from other rows.
-    if (!batch_one_) Unsupported(Describe(n) + " by computed indices in a graph whose batch is not fixed at 1");
-    computed = &In(n, 1);
-    index_shape = WholeShape(*computed);
-  }
+  Indices indices = IndicesOf(n);
+  const std::vector<int64_t>& index_shape = indices.shape;
   const int64_t count = index_shape.empty() ? 1 : Elements(index_shape, Describe(n) + "'s indices");
   const size_t at = static_cast<size_t>(axis) - (params.merged ? 0 : 1);  // the axis in params.dims
   int64_t outer = 1, inner = 1;
@@ -82,10 +87,10 @@ Value GraphCompiler::Gather(const Node& n) {
   out.insert(out.end(), whole.begin() + axis + 1, whole.end());
   if (!batch_one_) out.erase(out.begin());  // the batch (axis > 0 here)
   Value result = batch_one_ ? Framed(n, 0, std::move(out)) : Value{0, std::move(out)};
-  auto step = MakeGather(n.name + " (" + n.op + ")", outer, params.dims[at], inner, count, std::move(constant));
+  auto step = MakeGather(n.name + " (" + n.op + ")", outer, params.dims[at], inner, count, std::move(indices.constant));
   if (Elements(result.dims, Describe(n) + "'s output") != step->out_cols) Invalid(Describe(n) + " makes a shape its kernel does not");
   std::vector<Plan::Value> inputs = {params.id};
-  if (computed) inputs.push_back(computed->id);
+  if (indices.computed) inputs.push_back(indices.computed->id);
   result.id = plan_->Add(std::move(step), inputs);
   return result;
 }
@@ -112,26 +117,17 @@ Value GraphCompiler::GatherNd(const Node& n) {
   if (!batch_one_) Unsupported(Describe(n) + " in a graph whose batch is not fixed at 1");
   const Value& params = In(n, 0);
   const std::vector<int64_t> shape = WholeShape(params);
-  std::vector<int64_t> index_shape;
-  std::vector<float> constant;
+  Indices indices = IndicesOf(n);
+  const std::vector<int64_t>& index_shape = indices.shape;
   std::vector<Plan::Value> inputs = {params.id};
-  if (IsConst(n.inputs[1])) {
-    const Tensor& t = Constant(n, n.inputs[1]);
-    index_shape = t.shape;
-    constant = t.values;
-    if (constant.empty()) Unsupported(Describe(n) + " by no indices");
-  } else {
-    const Value& computed = In(n, 1);
-    index_shape = WholeShape(computed);
-    inputs.push_back(computed.id);
-  }
+  if (indices.computed) inputs.push_back(indices.computed->id);
   if (index_shape.empty()) Invalid(Describe(n) + " has indices of rank 0");
   const int64_t depth = index_shape.back();
   if (depth < 1 || depth > static_cast<int64_t>(shape.size())) Invalid(Describe(n) + ": its index tuples do not fit its input");
   std::vector<int64_t> out(index_shape.begin(), index_shape.end() - 1);
   const int64_t count = out.empty() ? 1 : Elements(out, Describe(n) + "'s indices");
   out.insert(out.end(), shape.begin() + depth, shape.end());
-  auto step = MakeGatherNd(n.name + " (" + n.op + ")", shape, depth, count, std::move(constant));
+  auto step = MakeGatherNd(n.name + " (" + n.op + ")", shape, depth, count, std::move(indices.constant));
   if (step->out_cols != (out.empty() ? 1 : Elements(out, Describe(n) + "'s output"))) {
     Invalid(Describe(n) + " makes a shape its kernel does not");
   }
