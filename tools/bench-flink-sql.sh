@@ -8,16 +8,25 @@
 # the DataStream function does. The wine model alone (wasm backend, no app) on the
 # standardised wine rows, as tools/bench-flink.sh.
 # Needs the native libraries and the CLI built (tools/build.sh, or cmake into $TFJS_RUN_BUILD_DIR).
-#   tools/bench-flink-sql.sh [--reps N] [--records N]     (default 3 and 1000000; about 6 minutes)
+# Rates are taken once warm: from the answer completing the first quarter of a job's records to
+# the last (each SQL job compiles its own generated operator classes). --model-exec tfjs runs the
+# model's math in tfjs in both shapes (a model costing more per row than the native plan).
+# --shapes picks the shapes (sql-sync through tfjs answers one row per JS call, so leave it out there).
+#   tools/bench-flink-sql.sh [--reps N] [--records N] [--model-exec auto|tfjs] [--shapes A,B,...]
+#   (default 3, 4000000, auto and all five; about 4 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 reps=3
-records=1000000
+records=4000000
+exec_mode=auto
+shapes=sql-async,stream-async,sql-sync,sql-no-model,sql-async-row
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) reps="$2"; shift 2 ;;
     --records) records="$2"; shift 2 ;;
-    *) echo "usage: $(basename "$0") [--reps N] [--records N]" >&2; exit 1 ;;
+    --model-exec) exec_mode="$2"; shift 2 ;;
+    --shapes) shapes="$2"; shift 2 ;;
+    *) echo "usage: $(basename "$0") [--reps N] [--records N] [--model-exec auto|tfjs] [--shapes A,B,...]" >&2; exit 1 ;;
   esac
 done
 work="$(mktemp -d)"
@@ -31,5 +40,6 @@ report="$root/runtime/jvm/tfjs-run-flink-sql/target/surefire-reports/TEST-io.tfj
 rm -f "$report"
 "$root/tools/build-jvm.sh" verify -pl tfjs-run-java,tfjs-run-flink,tfjs-run-flink-sql -Dtest=MlPredictThroughputBench \
   -Dsurefire.failIfNoSpecifiedTests=false -Dtfjs.bench.bundle="$work/wine.bundle.js" \
-  -Dtfjs.bench.rows="$work/std-rows.csv" -Dtfjs.bench.reps="$reps" -Dtfjs.bench.records="$records" >/dev/null
-grep -E "(^|CDATA\[)(rows/s|\|)" "$report" | sed 's/.*CDATA\[//'
+  -Dtfjs.bench.rows="$work/std-rows.csv" -Dtfjs.bench.reps="$reps" -Dtfjs.bench.records="$records" \
+  -Dtfjs.bench.modelExec="$exec_mode" -Dtfjs.bench.shapes="$shapes" >/dev/null
+sed 's/\x1b\[[0-9;]*m//g' "$report" | grep -E "(^|CDATA\[)(rows/s|\|)" | sed 's/.*CDATA\[//'

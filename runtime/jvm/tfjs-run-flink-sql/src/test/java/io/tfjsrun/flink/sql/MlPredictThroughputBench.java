@@ -8,7 +8,9 @@ import io.tfjsrun.RuntimeOptions;
 import io.tfjsrun.flink.TfjsAsyncFunction;
 import io.tfjsrun.flink.TfjsModel;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,40 +38,48 @@ import org.junit.jupiter.api.Test;
  * Rows/s of ML_PREDICT (async, 256 in flight, unordered) against the DataStream async function
  * (TfjsAsyncFunction, unorderedWait, 256 in flight) on the same rows and the same bundle, in a local
  * MiniCluster at parallelism 2, each shape its own job, alternated rep by rep; each rep runs with
- * Flink's default copies between chained operators and again with pipeline.object-reuse. The SQL
- * model sends requests of up to 256 rows ('batch.max-rows' = '256'), as the DataStream function
- * does. The SQL shapes take the rows in and give them out as the table's own rows (RowData), as a
- * SQL source and sink connector do; sql-sync is ML_PREDICT's sync function (a JS-free native model
+ * Flink's default copies between chained operators and again with pipeline.object-reuse. Both
+ * runtimes have batch.max-rows 256, so the SQL model sends requests of up to 256 rows, as the
+ * DataStream function does, and both runtimes batch alike; -Dtfjs.bench.modelExec sets model-exec
+ * in both. A job's rate is taken once warm, over the last three quarters of its records. The SQL
+ * shapes take the rows in and give them out as the table's own rows (RowData), as a SQL source and
+ * sink connector do; sql-sync is ML_PREDICT's sync function (a JS-free native model
  * runs on the task's thread); sql-no-model is that plan without the model (what the plan
  * costs per row); sql-async-row is ML_PREDICT with the rows converted from and to
  * DataStream&lt;Row&gt; around it, as a job mixing the DataStream and Table APIs has them.
  * tools/bench-flink-sql.sh runs it; skipped unless -Dtfjs.bench.bundle is set.
  */
 class MlPredictThroughputBench {
-  static final AtomicLong FIRST = new AtomicLong(Long.MAX_VALUE);
-  static final AtomicLong LAST = new AtomicLong();
+  static final AtomicLong LAST = new AtomicLong();     // when the last record was answered
   static final AtomicLong COUNT = new AtomicLong();
+  static final AtomicLong WARM_AT = new AtomicLong();  // when the first quarter of the records was answered
+  static volatile long WARM;                           // a quarter of the records
+  static volatile long TOTAL;                          // the records
   static volatile float[][] ROWS;
   static volatile GenericRowData[] INTERNAL;  // ROWS as the table's rows
+  // Where the model's math runs, in both shapes: auto (the wine model runs natively), or tfjs.
+  static final String MODEL_EXEC = System.getProperty("tfjs.bench.modelExec", "auto");
 
-  /** Stamps the time of each answer. */
+  /** Counts the answers, and stamps when the first quarter of them and the last was answered. */
   static final class Clock<T> implements MapFunction<T, Integer> {
     private static final long serialVersionUID = 1L;
 
     @Override
     public Integer map(T out) {
       long now = System.nanoTime();
-      FIRST.accumulateAndGet(now, Math::min);
-      LAST.accumulateAndGet(now, Math::max);
-      COUNT.incrementAndGet();
+      long n = COUNT.incrementAndGet();
+      if (n == WARM) WARM_AT.set(now);
+      if (n == TOTAL) LAST.set(now);
       return 0;
     }
   }
 
   private static double run(String shape, long records, String bundle, boolean objectReuse) throws Exception {
-    FIRST.set(Long.MAX_VALUE);
     LAST.set(0);
     COUNT.set(0);
+    WARM_AT.set(0);
+    WARM = Math.max(1, records / 4);
+    TOTAL = records;
     Configuration conf = new Configuration();
     conf.setString("taskmanager.memory.network.min", "128mb");
     conf.setString("taskmanager.memory.network.max", "128mb");
@@ -82,7 +92,9 @@ class MlPredictThroughputBench {
     if (shape.equals("stream-async")) {
       DataStream<float[]> rows = sequence.map(i -> ROWS[(int) (i % ROWS.length)])
           .returns(PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
-      TfjsModel model = TfjsModel.bundle(bundle).withOptions(RuntimeOptions.defaults());
+      // The runtime options the SQL model sets below, so that both shapes' runtimes batch alike.
+      TfjsModel model = TfjsModel.bundle(bundle).withOptions(RuntimeOptions.defaults().withMaxBatchRows(256)
+          .withModelExec(RuntimeOptions.ModelExec.valueOf(MODEL_EXEC.toUpperCase(java.util.Locale.ROOT))));
       out = AsyncDataStream.unorderedWait(rows, TfjsAsyncFunction.rows(model), 60, TimeUnit.SECONDS, 256);
     } else {
       String[] names = new String[cols];
@@ -112,7 +124,7 @@ class MlPredictThroughputBench {
       }
       tables.executeSql("CREATE TEMPORARY MODEL wine INPUT (" + columns.toString().replace(",", " FLOAT,")
           + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "', "
-          + "'batch.max-rows' = '256')");  // requests of up to 256 rows, as TfjsAsyncFunction sends
+          + "'batch.max-rows' = '256', 'model-exec' = '" + MODEL_EXEC + "')");  // requests of up to 256 rows, as TfjsAsyncFunction sends
       String predict = "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL wine, DESCRIPTOR(" + columns + "), ";
       String query = shape.startsWith("sql-async")
           ? predict + "MAP['async', 'true', 'max-concurrent-operations', '256', 'output-mode', 'allow_unordered'])"
@@ -125,7 +137,10 @@ class MlPredictThroughputBench {
     out.map(new Clock<>()).returns(Types.INT).sinkTo(new DiscardingSink<>());
     env.execute(shape);
     assertEquals(records, COUNT.get(), shape + ": every record answered");
-    return COUNT.get() / ((LAST.get() - FIRST.get()) / 1e9);
+    // The rate once warm: from the answer that completes the first quarter to the last. Each SQL
+    // job generates (and the JIT compiles) its own operator classes, where the DataStream job's are
+    // warm from the jobs before it, so the first rows measure the compiler more than the shape.
+    return (records - WARM) / ((LAST.get() - WARM_AT.get()) / 1e9);
   }
 
   @Test
@@ -139,26 +154,40 @@ class MlPredictThroughputBench {
       for (int c = 0; c < ROWS[r].length; c++) INTERNAL[r].setField(c, ROWS[r][c]);
     }
     int reps = Integer.getInteger("tfjs.bench.reps", 3);
-    long records = Long.getLong("tfjs.bench.records", 1_000_000L);
-    String[] shapes = {"sql-async", "stream-async", "sql-sync", "sql-no-model", "sql-async-row"};
-    String only = System.getProperty("tfjs.bench.only");  // one shape alone, e.g. under a profiler
-    if (only != null) Arrays.fill(shapes, only);
-    StringBuilder table = new StringBuilder("| rep | object reuse | " + String.join(" | ", shapes)
-        + " | sql-async / stream-async | sql-sync / stream-async | sql-async-row / stream-async"
-        + " | planner's µs per row (async) |\n|");
-    for (int i = 0; i < shapes.length + 6; i++) table.append("---|");
-    table.append("\n");
+    long records = Long.getLong("tfjs.bench.records", 4_000_000L);
+    // The shapes to run, in this order (-Dtfjs.bench.shapes); one repeated, e.g. under a profiler.
+    List<String> known = List.of("sql-async", "stream-async", "sql-sync", "sql-no-model", "sql-async-row");
+    List<String> shapes = List.of(System.getProperty("tfjs.bench.shapes", String.join(",", known)).split(","));
+    for (String shape : shapes) {
+      if (!known.contains(shape)) throw new IllegalArgumentException("no shape '" + shape + "'; the shapes are " + known);
+    }
+    List<String> versus = shapes.stream().filter(s -> !s.equals("stream-async") && !s.equals("sql-no-model")).toList();
+    boolean ratios = shapes.contains("stream-async");
+    boolean overhead = ratios && shapes.contains("sql-async");
+    StringBuilder table = new StringBuilder("| rep | object reuse | " + String.join(" | ", shapes));
+    if (ratios) for (String s : versus) table.append(" | ").append(s).append(" / stream-async");
+    if (overhead) table.append(" | planner's µs per row (async)");
+    int columns = 2 + shapes.size() + (ratios ? versus.size() : 0) + (overhead ? 1 : 0);
+    table.append(" |\n|").append("---|".repeat(columns)).append("\n");
     for (int rep = 1; rep <= reps; rep++) {
       for (String reuseSetting : System.getProperty("tfjs.bench.objectReuse", "false,true").split(",")) {
         boolean reuse = Boolean.parseBoolean(reuseSetting);
-        double[] r = new double[shapes.length];
-        for (int i = 0; i < shapes.length; i++) r[i] = run(shapes[i], records, bundle, reuse);
+        Map<String, Double> rate = new LinkedHashMap<>();
         table.append("| ").append(rep).append(" | ").append(reuse ? "on" : "off");
-        for (double v : r) table.append(String.format(" | %.0f", v));
-        table.append(String.format(" | %.2f | %.2f | %.2f | %.2f |%n", r[0] / r[1], r[2] / r[1], r[4] / r[1],
-            1e6 / r[0] - 1e6 / r[1]));
+        for (String shape : shapes) {
+          double r = run(shape, records, bundle, reuse);
+          rate.put(shape, r);
+          table.append(String.format(" | %.0f", r));
+        }
+        if (ratios) {
+          double stream = rate.get("stream-async");
+          for (String s : versus) table.append(String.format(" | %.2f", rate.get(s) / stream));
+          if (overhead) table.append(String.format(" | %.2f", 1e6 / rate.get("sql-async") - 1e6 / stream));
+        }
+        table.append(" |\n");
       }
     }
-    System.out.println("rows/s, parallelism 2, " + records + " records per job\n" + table);
+    System.out.println("rows/s once warm (the last three quarters of each job), parallelism 2, " + records
+        + " records per job, model-exec " + MODEL_EXEC + "\n" + table);
   }
 }
