@@ -15,6 +15,20 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+# Both README commands set up, and may run at once. apt-get update does not wait for apt's lists
+# lock (DPkg::Lock::Timeout covers dpkg's lock only), so while another apt-get holds it the update
+# is tried again, for up to 10 minutes; install waits for dpkg's lock (DPkg::Lock::Timeout).
+apt_update() {
+  local out
+  for _ in $(seq 120); do
+    if out="$($SUDO apt-get update -qq 2>&1)"; then return 0; fi
+    grep -q "Could not get lock" <<<"$out" || break
+    sleep 5
+  done
+  printf '%s\n' "$out" >&2
+  return 1
+}
+
 apt_pkgs=(build-essential cmake pkg-config nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
           libcxxopts-dev libgtest-dev libgmock-dev openssl
           libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g python3
@@ -28,8 +42,8 @@ done
 updated=0
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq; updated=1
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_update; updated=1
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # V8: a system libnode-dev (V8 10.2) wins; otherwise the project-local prefix. We never
@@ -43,7 +57,7 @@ elif [ -f "$prefix/usr/include/node/v8.h" ] && ls "$prefix"/usr/lib/*/libnode.so
   log "using project-local V8 prefix $prefix"
 else
   log "unpacking Debian's libnode108 + libnode-dev (V8 10.2) into $prefix"
-  [ $updated -eq 1 ] || { $SUDO apt-get update -qq; updated=1; }
+  [ $updated -eq 1 ] || { apt_update; updated=1; }
   tmp="$(mktemp -d)"
   chmod 777 "$tmp"  # apt's _apt user downloads into it
   ( cd "$tmp" && apt-get download -qq libnode108 libnode-dev >/dev/null )
