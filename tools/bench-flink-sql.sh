@@ -11,15 +11,17 @@
 # Rates are taken once warm: from the answer completing the first quarter of a job's records to
 # the last (each SQL job compiles its own generated operator classes). --model-exec tfjs runs the
 # model's math in tfjs in both shapes (a model costing more per row than the native plan).
+# sql-async-empty and stream-async-empty answer every row at once with no model: ML_PREDICT async's
+# ceiling, and the same for the DataStream async operator.
 # --shapes picks the shapes (sql-sync through tfjs answers one row per JS call, so leave it out there).
 #   tools/bench-flink-sql.sh [--reps N] [--records N] [--model-exec auto|tfjs] [--shapes A,B,...]
-#   (default 3, 4000000, auto and all five; about 4 minutes)
+#   (default 3, 4000000, auto and all seven; about 5 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 reps=3
 records=4000000
 exec_mode=auto
-shapes=sql-async,stream-async,sql-sync,sql-no-model,sql-async-row
+shapes=sql-async,stream-async,sql-sync,sql-no-model,sql-async-row,sql-async-empty,stream-async-empty
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) reps="$2"; shift 2 ;;

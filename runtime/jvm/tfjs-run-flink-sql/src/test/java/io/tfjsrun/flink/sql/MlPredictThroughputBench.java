@@ -20,6 +20,8 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.functions.async.AsyncFunction;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -47,6 +49,10 @@ import org.junit.jupiter.api.Test;
  * runs on the task's thread); sql-no-model is that plan without the model (what the plan
  * costs per row); sql-async-row is ML_PREDICT with the rows converted from and to
  * DataStream&lt;Row&gt; around it, as a job mixing the DataStream and Table APIs has them.
+ * sql-async-empty is ML_PREDICT async over a provider that answers each row at once and runs no
+ * model (EmptyModelProviderFactory), and stream-async-empty its DataStream twin, an async function
+ * that does the same: the first bounds what any provider can reach in ML_PREDICT async, and the
+ * two apart are what the planner's operator chain costs per row beyond the DataStream one's.
  * tools/bench-flink-sql.sh runs it; skipped unless -Dtfjs.bench.bundle is set.
  */
 class MlPredictThroughputBench {
@@ -74,6 +80,17 @@ class MlPredictThroughputBench {
     }
   }
 
+  /** Answers each row at once with the same scores: the DataStream twin of the bench-empty provider. */
+  static final class EmptyAsync implements AsyncFunction<float[], float[]> {
+    private static final long serialVersionUID = 1L;
+    private static final List<float[]> SCORES = List.of(new float[] {0.25f, 0.5f, 0.25f});
+
+    @Override
+    public void asyncInvoke(float[] row, ResultFuture<float[]> result) {
+      result.complete(SCORES);
+    }
+  }
+
   private static double run(String shape, long records, String bundle, boolean objectReuse) throws Exception {
     LAST.set(0);
     COUNT.set(0);
@@ -96,6 +113,10 @@ class MlPredictThroughputBench {
       TfjsModel model = TfjsModel.bundle(bundle).withOptions(RuntimeOptions.defaults().withMaxBatchRows(256)
           .withModelExec(RuntimeOptions.ModelExec.valueOf(MODEL_EXEC.toUpperCase(java.util.Locale.ROOT))));
       out = AsyncDataStream.unorderedWait(rows, TfjsAsyncFunction.rows(model), 60, TimeUnit.SECONDS, 256);
+    } else if (shape.equals("stream-async-empty")) {
+      DataStream<float[]> rows = sequence.map(i -> ROWS[(int) (i % ROWS.length)])
+          .returns(PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
+      out = AsyncDataStream.unorderedWait(rows, new EmptyAsync(), 60, TimeUnit.SECONDS, 256);
     } else {
       String[] names = new String[cols];
       TypeInformation<?>[] types = new TypeInformation<?>[cols];
@@ -125,7 +146,12 @@ class MlPredictThroughputBench {
       tables.executeSql("CREATE TEMPORARY MODEL wine INPUT (" + columns.toString().replace(",", " FLOAT,")
           + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "', "
           + "'batch.max-rows' = '256', 'model-exec' = '" + MODEL_EXEC + "')");  // requests of up to 256 rows, as TfjsAsyncFunction sends
-      String predict = "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL wine, DESCRIPTOR(" + columns + "), ";
+      if (shape.equals("sql-async-empty")) {
+        tables.executeSql("CREATE TEMPORARY MODEL no_model INPUT (" + columns.toString().replace(",", " FLOAT,")
+            + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'bench-empty')");
+      }
+      String model = shape.equals("sql-async-empty") ? "no_model" : "wine";
+      String predict = "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL " + model + ", DESCRIPTOR(" + columns + "), ";
       String query = shape.startsWith("sql-async")
           ? predict + "MAP['async', 'true', 'max-concurrent-operations', '256', 'output-mode', 'allow_unordered'])"
           : shape.equals("sql-sync") ? predict + "MAP['async', 'false'])"
@@ -156,18 +182,22 @@ class MlPredictThroughputBench {
     int reps = Integer.getInteger("tfjs.bench.reps", 3);
     long records = Long.getLong("tfjs.bench.records", 4_000_000L);
     // The shapes to run, in this order (-Dtfjs.bench.shapes); one repeated, e.g. under a profiler.
-    List<String> known = List.of("sql-async", "stream-async", "sql-sync", "sql-no-model", "sql-async-row");
+    List<String> known = List.of("sql-async", "stream-async", "sql-sync", "sql-no-model", "sql-async-row",
+        "sql-async-empty", "stream-async-empty");
     List<String> shapes = List.of(System.getProperty("tfjs.bench.shapes", String.join(",", known)).split(","));
     for (String shape : shapes) {
       if (!known.contains(shape)) throw new IllegalArgumentException("no shape '" + shape + "'; the shapes are " + known);
     }
-    List<String> versus = shapes.stream().filter(s -> !s.equals("stream-async") && !s.equals("sql-no-model")).toList();
+    List<String> versus = shapes.stream().filter(s -> !List.of("stream-async", "sql-no-model", "stream-async-empty")
+        .contains(s)).toList();
     boolean ratios = shapes.contains("stream-async");
     boolean overhead = ratios && shapes.contains("sql-async");
+    boolean operator = shapes.contains("sql-async-empty") && shapes.contains("stream-async-empty");
     StringBuilder table = new StringBuilder("| rep | object reuse | " + String.join(" | ", shapes));
     if (ratios) for (String s : versus) table.append(" | ").append(s).append(" / stream-async");
     if (overhead) table.append(" | planner's µs per row (async)");
-    int columns = 2 + shapes.size() + (ratios ? versus.size() : 0) + (overhead ? 1 : 0);
+    if (operator) table.append(" | planner's µs per row (empty)");
+    int columns = 2 + shapes.size() + (ratios ? versus.size() : 0) + (overhead ? 1 : 0) + (operator ? 1 : 0);
     table.append(" |\n|").append("---|".repeat(columns)).append("\n");
     for (int rep = 1; rep <= reps; rep++) {
       for (String reuseSetting : System.getProperty("tfjs.bench.objectReuse", "false,true").split(",")) {
@@ -183,6 +213,9 @@ class MlPredictThroughputBench {
           double stream = rate.get("stream-async");
           for (String s : versus) table.append(String.format(" | %.2f", rate.get(s) / stream));
           if (overhead) table.append(String.format(" | %.2f", 1e6 / rate.get("sql-async") - 1e6 / stream));
+        }
+        if (operator) {
+          table.append(String.format(" | %.2f", 1e6 / rate.get("sql-async-empty") - 1e6 / rate.get("stream-async-empty")));
         }
         table.append(" |\n");
       }
