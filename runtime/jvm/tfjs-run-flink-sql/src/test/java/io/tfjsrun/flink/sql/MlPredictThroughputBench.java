@@ -20,10 +20,10 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.streaming.api.functions.async.AsyncFunction;
-import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.async.AsyncFunction;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.api.Table;
@@ -106,17 +106,18 @@ class MlPredictThroughputBench {
     DataStream<Long> sequence = env.fromSequence(0, records - 1);
     int cols = ROWS[0].length;
     DataStream<?> out;
-    if (shape.equals("stream-async")) {
+    if (shape.startsWith("stream-async")) {
       DataStream<float[]> rows = sequence.map(i -> ROWS[(int) (i % ROWS.length)])
           .returns(PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
-      // The runtime options the SQL model sets below, so that both shapes' runtimes batch alike.
-      TfjsModel model = TfjsModel.bundle(bundle).withOptions(RuntimeOptions.defaults().withMaxBatchRows(256)
-          .withModelExec(RuntimeOptions.ModelExec.valueOf(MODEL_EXEC.toUpperCase(java.util.Locale.ROOT))));
-      out = AsyncDataStream.unorderedWait(rows, TfjsAsyncFunction.rows(model), 60, TimeUnit.SECONDS, 256);
-    } else if (shape.equals("stream-async-empty")) {
-      DataStream<float[]> rows = sequence.map(i -> ROWS[(int) (i % ROWS.length)])
-          .returns(PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
-      out = AsyncDataStream.unorderedWait(rows, new EmptyAsync(), 60, TimeUnit.SECONDS, 256);
+      AsyncFunction<float[], float[]> function;
+      if (shape.equals("stream-async-empty")) {
+        function = new EmptyAsync();
+      } else {
+        // The runtime options the SQL model sets below, so that both shapes' runtimes batch alike.
+        function = TfjsAsyncFunction.rows(TfjsModel.bundle(bundle).withOptions(RuntimeOptions.defaults()
+            .withMaxBatchRows(256).withModelExec(RuntimeOptions.ModelExec.valueOf(MODEL_EXEC.toUpperCase(java.util.Locale.ROOT)))));
+      }
+      out = AsyncDataStream.unorderedWait(rows, function, 60, TimeUnit.SECONDS, 256);
     } else {
       String[] names = new String[cols];
       TypeInformation<?>[] types = new TypeInformation<?>[cols];
@@ -143,14 +144,14 @@ class MlPredictThroughputBench {
             .returns(InternalTypeInfo.of(RowType.of(logical, names)));
         tables.createTemporaryView("wines", rows);
       }
-      tables.executeSql("CREATE TEMPORARY MODEL wine INPUT (" + columns.toString().replace(",", " FLOAT,")
-          + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'tfjs', 'bundle' = '" + bundle + "', "
-          + "'batch.max-rows' = '256', 'model-exec' = '" + MODEL_EXEC + "')");  // requests of up to 256 rows, as TfjsAsyncFunction sends
-      if (shape.equals("sql-async-empty")) {
-        tables.executeSql("CREATE TEMPORARY MODEL no_model INPUT (" + columns.toString().replace(",", " FLOAT,")
-            + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH ('provider' = 'bench-empty')");
-      }
-      String model = shape.equals("sql-async-empty") ? "no_model" : "wine";
+      // The model: the wine bundle, with requests of up to 256 rows as TfjsAsyncFunction sends; or,
+      // for sql-async-empty, the provider that answers at once.
+      boolean empty = shape.equals("sql-async-empty");
+      String model = empty ? "no_model" : "wine";
+      String with = empty ? "'provider' = 'bench-empty'"
+          : "'provider' = 'tfjs', 'bundle' = '" + bundle + "', 'batch.max-rows' = '256', 'model-exec' = '" + MODEL_EXEC + "'";
+      tables.executeSql("CREATE TEMPORARY MODEL " + model + " INPUT (" + columns.toString().replace(",", " FLOAT,")
+          + " FLOAT) OUTPUT (scores ARRAY<FLOAT>) WITH (" + with + ")");
       String predict = "SELECT scores FROM ML_PREDICT(TABLE wines, MODEL " + model + ", DESCRIPTOR(" + columns + "), ";
       String query = shape.startsWith("sql-async")
           ? predict + "MAP['async', 'true', 'max-concurrent-operations', '256', 'output-mode', 'allow_unordered'])"
